@@ -1,0 +1,82 @@
+/* tinyc_common.h: types and the one requantization every int8 kernel path calls.
+ * Mirrors tinyc/quant.py bit for bit (TensorFlow Lite's int8 scheme). */
+#ifndef TINYC_COMMON_H
+#define TINYC_COMMON_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "tinyc_arch.h"
+
+#ifdef TINYC_DEBUG
+#include <assert.h>
+#define TINYC_ASSERT(cond) assert(cond)
+#else
+#define TINYC_ASSERT(cond) ((void)0)
+#endif
+
+/* Shape of an activation in NCHW order (a 1-D signal has h = 1). */
+typedef struct {
+    int32_t n, c, h, w;
+} tinyc_shape4;
+
+/* Output clamp after requantization: int8 bounds (or float bounds in _f32 kernels). */
+typedef struct {
+    int32_t min, max;
+} tinyc_clamp;
+
+typedef struct {
+    float min, max;
+} tinyc_clamp_f32;
+
+/* Per-channel requantization: real multiplier = multiplier[c] * 2^(shift[c] - 31). */
+typedef struct {
+    const int32_t *multiplier;
+    const int32_t *shift;
+} tinyc_requant_pc;
+
+static inline int32_t tinyc_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
+static inline int32_t tinyc_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
+static inline int32_t tinyc_clamp_i32(int32_t x, int32_t lo, int32_t hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* TFLite's MultiplyByQuantizedMultiplier: round(acc * multiplier * 2^(shift - 31)).
+ * The left shift saturates to int32 (TFLite's would overflow); the doubling high
+ * multiply rounds half away from zero, then RoundingDivideByPOT rounds half away from zero. */
+static inline int32_t tinyc_requantize(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    int64_t x = (int64_t)acc * ((int64_t)1 << (shift > 0 ? shift : 0));
+    int32_t a, hi, mask, remainder, threshold;
+    int right = shift > 0 ? 0 : -shift;
+    if (x > INT32_MAX) x = INT32_MAX;
+    if (x < INT32_MIN) x = INT32_MIN;
+    a = (int32_t)x;
+    if (a == INT32_MIN && multiplier == INT32_MIN) {
+        hi = INT32_MAX;
+    } else {
+        int64_t ab = (int64_t)a * multiplier;
+        int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+        hi = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    }
+    mask = (int32_t)(((int64_t)1 << right) - 1);
+    remainder = hi & mask;
+    threshold = (mask >> 1) + (hi < 0 ? 1 : 0);
+    return (hi >> right) + (remainder > threshold ? 1 : 0);
+}
+
+/* Requantize, add the output zero point and clamp to the fused activation range. */
+static inline int8_t tinyc_requantize_s8(int32_t acc, int32_t multiplier, int32_t shift,
+                                         int32_t output_zp, tinyc_clamp clamp)
+{
+    int32_t v = tinyc_requantize(acc, multiplier, shift) + output_zp;
+    return (int8_t)tinyc_clamp_i32(v, clamp.min, clamp.max);
+}
+
+static inline float tinyc_clamp_f32_value(float x, tinyc_clamp_f32 clamp)
+{
+    return x < clamp.min ? clamp.min : (x > clamp.max ? clamp.max : x);
+}
+
+#endif /* TINYC_COMMON_H */

@@ -1,0 +1,213 @@
+/* tinyc_conv.c: direct convolution kernels, portable C99, no scratch.
+ * Loop order: output position outermost, so the valid kernel window (padding) is found once
+ * per position and the inner loops run over in-bounds taps only; out-of-bounds taps would
+ * add (input_zp - input_zp) * w = 0 in int8 and 0 * w in float, so skipping them is exact. */
+#include "tinyc_conv.h"
+
+/* Taps k in [*lo, *hi) keep origin + k * dilation inside [0, size); empty when *lo >= *hi. */
+static void tinyc_conv_taps(int32_t origin, int32_t size, int32_t kernel, int32_t dilation,
+                            int32_t *lo, int32_t *hi)
+{
+    int32_t first = origin < 0 ? (dilation - 1 - origin) / dilation : 0;
+    int32_t end = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
+    *lo = first;
+    *hi = end < kernel ? end : kernel;
+}
+
+/* x NCHW int8, w (Co, Ci/groups, KH, KW) int8 in [-127, 127], bias int32 (Co) or NULL, y NCHW int8.
+ * acc = bias + sum (x - input_zp) * w stays in int32 for Ci/groups * KH * KW < 66000. Scratch: 0. */
+void tinyc_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                     const int32_t *bias, int8_t *y)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
+    const int32_t kh = g->kernel_h, kw = g->kernel_w, dh = g->dilation_h, dw = g->dilation_w;
+    const int32_t cin_g = g->input.c / g->groups, cout_g = g->output.c / g->groups;
+    const int32_t in_plane = in_h * in_w, out_plane = out_h * out_w;
+    const int32_t input_zp = p->input_zp;
+    int32_t n, grp, oy, ox, m, ic, ky, kx;
+
+    for (n = 0; n < g->input.n; n++) {
+        for (grp = 0; grp < g->groups; grp++) {
+            const int8_t *xg = x + ((size_t)n * g->input.c + (size_t)grp * cin_g) * in_plane;
+            int8_t *yg = y + ((size_t)n * g->output.c + (size_t)grp * cout_g) * out_plane;
+            for (oy = 0; oy < out_h; oy++) {
+                const int32_t iy0 = oy * g->stride_h - g->pad_top;
+                int32_t ky_lo, ky_hi;
+                tinyc_conv_taps(iy0, in_h, kh, dh, &ky_lo, &ky_hi);
+                for (ox = 0; ox < out_w; ox++) {
+                    const int32_t ix0 = ox * g->stride_w - g->pad_left;
+                    int32_t kx_lo, kx_hi, taps_w, x_start;
+                    tinyc_conv_taps(ix0, in_w, kw, dw, &kx_lo, &kx_hi);
+                    taps_w = kx_hi > kx_lo ? kx_hi - kx_lo : 0;
+                    x_start = taps_w > 0 ? ix0 + kx_lo * dw : 0;  /* never point outside x or w */
+                    kx_lo = taps_w > 0 ? kx_lo : 0;
+                    for (m = 0; m < cout_g; m++) {
+                        const int32_t oc = grp * cout_g + m;
+                        const int8_t *wc = w + (size_t)oc * cin_g * kh * kw;
+                        int32_t acc = bias ? bias[oc] : 0;
+                        for (ic = 0; ic < cin_g; ic++) {
+                            const int8_t *xc = xg + (size_t)ic * in_plane + x_start;
+                            const int8_t *wi = wc + ic * kh * kw + kx_lo;
+                            for (ky = ky_lo; ky < ky_hi; ky++) {
+                                const int8_t *xr = xc + (iy0 + ky * dh) * in_w;
+                                const int8_t *wr = wi + ky * kw;
+                                for (kx = 0; kx < taps_w; kx++) {
+                                    acc += ((int32_t)xr[kx * dw] - input_zp) * wr[kx];
+                                }
+                            }
+                        }
+                        yg[(size_t)m * out_plane + oy * out_w + ox] = tinyc_requantize_s8(
+                            acc, p->requant.multiplier[oc], p->requant.shift[oc], p->output_zp, p->clamp);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* As tinyc_conv2d_s8 in float32; bias float (Co) or NULL. Scratch: 0. */
+void tinyc_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
+                      const float *bias, float *y)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
+    const int32_t kh = g->kernel_h, kw = g->kernel_w, dh = g->dilation_h, dw = g->dilation_w;
+    const int32_t cin_g = g->input.c / g->groups, cout_g = g->output.c / g->groups;
+    const int32_t in_plane = in_h * in_w, out_plane = out_h * out_w;
+    int32_t n, grp, oy, ox, m, ic, ky, kx;
+
+    for (n = 0; n < g->input.n; n++) {
+        for (grp = 0; grp < g->groups; grp++) {
+            const float *xg = x + ((size_t)n * g->input.c + (size_t)grp * cin_g) * in_plane;
+            float *yg = y + ((size_t)n * g->output.c + (size_t)grp * cout_g) * out_plane;
+            for (oy = 0; oy < out_h; oy++) {
+                const int32_t iy0 = oy * g->stride_h - g->pad_top;
+                int32_t ky_lo, ky_hi;
+                tinyc_conv_taps(iy0, in_h, kh, dh, &ky_lo, &ky_hi);
+                for (ox = 0; ox < out_w; ox++) {
+                    const int32_t ix0 = ox * g->stride_w - g->pad_left;
+                    int32_t kx_lo, kx_hi, taps_w, x_start;
+                    tinyc_conv_taps(ix0, in_w, kw, dw, &kx_lo, &kx_hi);
+                    taps_w = kx_hi > kx_lo ? kx_hi - kx_lo : 0;
+                    x_start = taps_w > 0 ? ix0 + kx_lo * dw : 0;  /* never point outside x or w */
+                    kx_lo = taps_w > 0 ? kx_lo : 0;
+                    for (m = 0; m < cout_g; m++) {
+                        const int32_t oc = grp * cout_g + m;
+                        const float *wc = w + (size_t)oc * cin_g * kh * kw;
+                        float acc = bias ? bias[oc] : 0.0f;
+                        for (ic = 0; ic < cin_g; ic++) {
+                            const float *xc = xg + (size_t)ic * in_plane + x_start;
+                            const float *wi = wc + ic * kh * kw + kx_lo;
+                            for (ky = ky_lo; ky < ky_hi; ky++) {
+                                const float *xr = xc + (iy0 + ky * dh) * in_w;
+                                const float *wr = wi + ky * kw;
+                                for (kx = 0; kx < taps_w; kx++) {
+                                    acc += xr[kx * dw] * wr[kx];
+                                }
+                            }
+                        }
+                        yg[(size_t)m * out_plane + oy * out_w + ox] = tinyc_clamp_f32_value(acc, p->clamp);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* groups == Ci; output channel oc = c * mult + m reads input channel c only; w (Co, 1, KH, KW)
+ * int8, bias int32 (Co) or NULL. Scratch: 0. */
+void tinyc_depthwise_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                               const int32_t *bias, int8_t *y)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
+    const int32_t kh = g->kernel_h, kw = g->kernel_w, dh = g->dilation_h, dw = g->dilation_w;
+    const int32_t channels = g->input.c, mult = g->output.c / g->input.c;
+    const int32_t in_plane = in_h * in_w, out_plane = out_h * out_w;
+    const int32_t input_zp = p->input_zp;
+    int32_t n, oy, ox, c, m, ky, kx;
+
+    for (n = 0; n < g->input.n; n++) {
+        const int8_t *xn = x + (size_t)n * channels * in_plane;
+        int8_t *yn = y + (size_t)n * g->output.c * out_plane;
+        for (oy = 0; oy < out_h; oy++) {
+            const int32_t iy0 = oy * g->stride_h - g->pad_top;
+            int32_t ky_lo, ky_hi;
+            tinyc_conv_taps(iy0, in_h, kh, dh, &ky_lo, &ky_hi);
+            for (ox = 0; ox < out_w; ox++) {
+                const int32_t ix0 = ox * g->stride_w - g->pad_left;
+                const int32_t y_offset = oy * out_w + ox;
+                int32_t kx_lo, kx_hi, taps_w, x_start;
+                tinyc_conv_taps(ix0, in_w, kw, dw, &kx_lo, &kx_hi);
+                taps_w = kx_hi > kx_lo ? kx_hi - kx_lo : 0;
+                x_start = taps_w > 0 ? ix0 + kx_lo * dw : 0;  /* never point outside x or w */
+                kx_lo = taps_w > 0 ? kx_lo : 0;
+                for (c = 0; c < channels; c++) {
+                    const int8_t *xc = xn + (size_t)c * in_plane + x_start;
+                    for (m = 0; m < mult; m++) {
+                        const int32_t oc = c * mult + m;
+                        const int8_t *wc = w + (size_t)oc * kh * kw + kx_lo;
+                        int32_t acc = bias ? bias[oc] : 0;
+                        for (ky = ky_lo; ky < ky_hi; ky++) {
+                            const int8_t *xr = xc + (iy0 + ky * dh) * in_w;
+                            const int8_t *wr = wc + ky * kw;
+                            for (kx = 0; kx < taps_w; kx++) {
+                                acc += ((int32_t)xr[kx * dw] - input_zp) * wr[kx];
+                            }
+                        }
+                        yn[(size_t)oc * out_plane + y_offset] = tinyc_requantize_s8(
+                            acc, p->requant.multiplier[oc], p->requant.shift[oc], p->output_zp, p->clamp);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* As tinyc_depthwise_conv2d_s8 in float32; bias float (Co) or NULL. Scratch: 0. */
+void tinyc_depthwise_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
+                                const float *bias, float *y)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
+    const int32_t kh = g->kernel_h, kw = g->kernel_w, dh = g->dilation_h, dw = g->dilation_w;
+    const int32_t channels = g->input.c, mult = g->output.c / g->input.c;
+    const int32_t in_plane = in_h * in_w, out_plane = out_h * out_w;
+    int32_t n, oy, ox, c, m, ky, kx;
+
+    for (n = 0; n < g->input.n; n++) {
+        const float *xn = x + (size_t)n * channels * in_plane;
+        float *yn = y + (size_t)n * g->output.c * out_plane;
+        for (oy = 0; oy < out_h; oy++) {
+            const int32_t iy0 = oy * g->stride_h - g->pad_top;
+            int32_t ky_lo, ky_hi;
+            tinyc_conv_taps(iy0, in_h, kh, dh, &ky_lo, &ky_hi);
+            for (ox = 0; ox < out_w; ox++) {
+                const int32_t ix0 = ox * g->stride_w - g->pad_left;
+                const int32_t y_offset = oy * out_w + ox;
+                int32_t kx_lo, kx_hi, taps_w, x_start;
+                tinyc_conv_taps(ix0, in_w, kw, dw, &kx_lo, &kx_hi);
+                taps_w = kx_hi > kx_lo ? kx_hi - kx_lo : 0;
+                x_start = taps_w > 0 ? ix0 + kx_lo * dw : 0;  /* never point outside x or w */
+                kx_lo = taps_w > 0 ? kx_lo : 0;
+                for (c = 0; c < channels; c++) {
+                    const float *xc = xn + (size_t)c * in_plane + x_start;
+                    for (m = 0; m < mult; m++) {
+                        const int32_t oc = c * mult + m;
+                        const float *wc = w + (size_t)oc * kh * kw + kx_lo;
+                        float acc = bias ? bias[oc] : 0.0f;
+                        for (ky = ky_lo; ky < ky_hi; ky++) {
+                            const float *xr = xc + (iy0 + ky * dh) * in_w;
+                            const float *wr = wc + ky * kw;
+                            for (kx = 0; kx < taps_w; kx++) {
+                                acc += xr[kx * dw] * wr[kx];
+                            }
+                        }
+                        yn[(size_t)oc * out_plane + y_offset] = tinyc_clamp_f32_value(acc, p->clamp);
+                    }
+                }
+            }
+        }
+    }
+}

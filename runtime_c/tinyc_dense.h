@@ -1,0 +1,55 @@
+/* tinyc_dense.h: fully connected (constant weights) and matmul (two activations), int8 and float32.
+ * Row-major: x (rows, K), w (M, K) as ONNX Gemm with transB = 1, y (rows, M). No scratch. */
+#ifndef TINYC_DENSE_H
+#define TINYC_DENSE_H
+
+#include "tinyc_common.h"
+
+/* int8: y[r][m] = clamp(requantize(bias[m] + sum_k (x[r][k] - input_zp) * w[m][k],
+ * multiplier[m], shift[m]) + output_zp). */
+typedef struct {
+    int32_t rows, in_features, out_features;
+    int32_t input_zp;   /* in [-128, 127] */
+    int32_t output_zp;  /* in [-128, 127] */
+    tinyc_requant_pc requant;  /* one per output feature */
+    tinyc_clamp clamp;
+} tinyc_dense_s8_params;
+
+typedef struct {
+    int32_t rows, in_features, out_features;
+    tinyc_clamp_f32 clamp;
+} tinyc_dense_f32_params;
+
+/* x int8, w int8 in [-127, 127], bias int32 (M) or NULL. Exact for K < 66000 (int32 sum). */
+void tinyc_dense_s8(const tinyc_dense_s8_params *p, const int8_t *x, const int8_t *w,
+                    const int32_t *bias, int8_t *y);
+void tinyc_dense_f32(const tinyc_dense_f32_params *p, const float *x, const float *w,
+                     const float *bias, float *y);
+
+/* y[i0][i1] = a[i0][i1] (M, K) @ b[i0][i1] (K, N) for i0 < outer0, i1 < outer1 (numpy broadcasting:
+ * a matrix starts at i0 * a_stride0 + i1 * a_stride1 elements, a stride 0 repeats it). y is contiguous. */
+typedef struct {
+    int32_t outer0, outer1;
+    int32_t a_stride0, a_stride1, b_stride0, b_stride1;
+    int32_t m, k, n;
+} tinyc_matmul_shape;
+
+/* int8: y = clamp(requantize(sum_k (a - a_zp) * (b - b_zp), multiplier, shift) + output_zp),
+ * one per-tensor multiplier (real value s_a * s_b / s_out). */
+typedef struct {
+    tinyc_matmul_shape shape;
+    int32_t a_zp, b_zp, output_zp;  /* in [-128, 127] */
+    int32_t multiplier, shift;
+    tinyc_clamp clamp;
+} tinyc_matmul_s8_params;
+
+typedef struct {
+    tinyc_matmul_shape shape;
+    tinyc_clamp_f32 clamp;
+} tinyc_matmul_f32_params;
+
+/* a, b int8 activations; exact for K < 33000 (|a - a_zp|, |b - b_zp| <= 255). */
+void tinyc_matmul_s8(const tinyc_matmul_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void tinyc_matmul_f32(const tinyc_matmul_f32_params *p, const float *a, const float *b, float *y);
+
+#endif /* TINYC_DENSE_H */

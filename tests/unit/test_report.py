@@ -1,0 +1,146 @@
+"""The report (tinyc.report): report.json keys and numbers, and the text table."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.helpers import graph_of, quantize_graph, random_samples
+from tinyc import ops
+from tinyc.ir import Graph, Node, Tensor
+from tinyc.ops import KernelCall, Op
+from tinyc.passes.plan import plan_memory
+from tinyc.report import build_report, format_table, params_bytes
+
+# Nested params: 4 int16 (8 B) + 3 int32 (12 B) + 3 int8 (3 B) = 23 B of arrays; ints are not counted.
+PARAMS = {"n": 6, "lut": np.zeros(4, np.int16), "requant": {"multiplier": np.zeros(3, np.int32),
+                                                             "shift": np.zeros(3, np.int8), "zp": 1}}
+PARAMS_BYTES = 23
+
+
+class FakeWeighted(Op):
+    """y = x (elementwise, 1 MAC per element) with constant inputs and PARAMS arrays."""
+
+    name = "fake_weighted"
+
+    def infer_shape(self, node, in_shapes):
+        return [in_shapes[0]]
+
+    def macs(self, node, in_shapes, out_shapes):
+        return int(np.prod(out_shapes[0]))
+
+    def kernel(self, node, g):
+        return KernelCall("tinyc_fake_f32", "tinyc_fake", "tinyc_fake_params", PARAMS, node.inputs + node.outputs,
+                          node.attrs.get("scratch", 0))
+
+
+@pytest.fixture
+def fake_op():
+    assert FakeWeighted.name not in ops.REGISTRY
+    ops.REGISTRY[FakeWeighted.name] = FakeWeighted()
+    yield FakeWeighted.name
+    del ops.REGISTRY[FakeWeighted.name]
+
+
+def small_graph(op: str) -> Graph:
+    """x -n0(w)-> a -reshape-> r -n2(v, w)-> y; w (float32, 24 B, "csr") is shared, v is int8 (6 B),
+    z is a constant no node reads."""
+    tensors = [Tensor("x", (1, 6)), Tensor("a", (1, 6)), Tensor("r", (6,)), Tensor("y", (6,)),
+               Tensor("w", (6,), data=np.ones(6, np.float32), format="csr"),
+               Tensor("v", (6,), "int8", data=np.ones(6, np.int8)),
+               Tensor("z", (100,), data=np.ones(100, np.float32))]
+    nodes = [Node("n0", op, ["x", "w"], ["a"], {"scratch": 10}),
+             Node("n1", "reshape", ["a"], ["r"], {"shape": (6,)}),
+             Node("n2", op, ["r", "v", "w"], ["y"])]
+    return Graph("small", {t.name: t for t in tensors}, nodes, ["x"], ["y"])
+
+
+def report_of(g: Graph, **kwargs) -> dict:
+    _, mem = plan_memory(g)
+    return build_report(g, mem, "small", **kwargs)
+
+
+def test_report_has_exactly_the_contract_keys(fake_op):
+    r = report_of(small_graph(fake_op))
+    assert list(r) == ["name", "board", "dtype", "macs", "ram", "flash", "fits", "layers", "measured", "accuracy"]
+    assert list(r["ram"]) == ["arena", "lower_bound", "total"]
+    assert list(r["flash"]) == ["weights", "code", "total"]
+    assert list(r["fits"]) == ["flash", "ram"]
+    assert all(list(layer) == ["name", "op", "format", "macs", "weights", "output", "offset"] for layer in r["layers"])
+    assert json.loads(json.dumps(r)) == r  # plain JSON types only (no numpy ints)
+
+
+def test_without_a_board_the_board_fields_are_null(fake_op):
+    r = report_of(small_graph(fake_op))
+    assert (r["board"], r["measured"], r["accuracy"]) == (None, None, None)
+    assert r["flash"]["code"] is None and r["flash"]["total"] is None
+    assert r["fits"] == {"flash": None, "ram": None}
+
+
+def test_flash_counts_used_constants_once_plus_params_arrays(fake_op):
+    r = report_of(small_graph(fake_op))
+    # w 24 B once, v 6 B, z unused; two kernel calls with 23 B of params arrays each
+    assert r["flash"]["weights"] == 24 + 6 + 2 * PARAMS_BYTES
+    assert [layer["weights"] for layer in r["layers"]] == [24 + PARAMS_BYTES, 0, 6 + 24 + PARAMS_BYTES]
+
+
+def test_layers_give_op_format_macs_output_and_offset(fake_op):
+    g = small_graph(fake_op)
+    _, mem = plan_memory(g)
+    r = build_report(g, mem, "small")
+    rows = [(x["name"], x["op"], x["format"], x["macs"], x["output"]) for x in r["layers"]]
+    assert rows == [("n0", fake_op, "csr", 6, 24), ("n1", "reshape", "-", 0, 24), ("n2", fake_op, "dense", 6, 24)]
+    assert [x["offset"] for x in r["layers"]] == [mem.offsets["a"], mem.offsets["a"], mem.offsets["y"]]
+    assert r["macs"] == 12
+
+
+def test_ram_total_is_the_arena_which_holds_the_scratch(fake_op):
+    r = report_of(small_graph(fake_op))
+    # step 0: x, a and n0's 10 B of scratch (rounded to 12)
+    assert r["ram"] == {"arena": 24 + 24 + 12, "lower_bound": 24 + 24 + 12, "total": 24 + 24 + 12}
+
+
+def test_fits_compares_with_the_board_sizes(fake_op):
+    g = small_graph(fake_op)
+    weights = 24 + 6 + 2 * PARAMS_BYTES
+    r = report_of(g, board="tiny", board_flash=weights + 100, board_ram=60, code=100)
+    assert r["board"] == "tiny" and r["flash"]["total"] == weights + 100
+    assert r["fits"] == {"flash": True, "ram": True}
+    r = report_of(g, board="tiny", board_flash=weights + 99, board_ram=59, code=100)
+    assert r["fits"] == {"flash": False, "ram": False}
+    # no code size yet: flash is unknown unless the weights alone are too big
+    assert report_of(g, board="tiny", board_flash=weights, board_ram=60)["fits"]["flash"] is None
+    assert report_of(g, board="tiny", board_flash=weights - 1, board_ram=60)["fits"]["flash"] is False
+
+
+def test_int8_dense_counts_int8_weights_int32_bias_and_requant_arrays():
+    g = graph_of("dense", [("x", (1, 7)), ("w", np.ones((5, 7), np.float32)), ("b", np.ones(5, np.float32))])
+    q = quantize_graph(g, random_samples(g, 4))
+    r = report_of(q)
+    assert r["dtype"] == "int8" and report_of(g)["dtype"] == "float32"
+    # w 5x7 int8 + b 5 int32 + multiplier and shift, 5 int32 each
+    assert r["flash"]["weights"] == 35 + 20 + 20 + 20
+    assert r["layers"][0]["macs"] == r["macs"] == 35
+    assert r["ram"]["arena"] == 8 + 8  # x (7 B) and y (5 B), each rounded to 4 bytes
+
+
+def test_params_bytes_walks_nested_structs():
+    assert params_bytes(PARAMS) == PARAMS_BYTES
+    assert params_bytes({"a": 1, "b": 2.0}) == 0
+
+
+def test_table_lists_header_layers_and_totals(fake_op):
+    g = small_graph(fake_op)
+    g.nodes[0].name = "a_very_long_node_name_that_goes_on_and_on_and_on"
+    text = format_table(report_of(g))
+    lines = text.splitlines()
+    assert lines[0].split() == ["model", "small"]
+    assert "arena 60 B (lower bound 60 B), total 60 B" in text
+    assert "weights 76 B, code - B, total - B" in text
+    assert "fits       flash unknown, RAM unknown" in text
+    rows = [line.split() for line in lines if line.startswith(("a_very", "n1", "n2", "total"))]
+    assert rows == [["a_very_long_node_name_that_goes_on_an...", fake_op, "csr", "6", "47", "24", "0"],
+                    ["n1", "reshape", "-", "0", "0", "24", "0"],
+                    ["n2", fake_op, "dense", "6", "53", "24", rows[2][-1]],
+                    ["total", "12", "76"]]
+    assert format_table(report_of(g)) == text

@@ -1,0 +1,3 @@
+"""tinyc: an ONNX to C99 compiler for Cortex-M microcontrollers."""
+
+__version__ = "0.1.0"

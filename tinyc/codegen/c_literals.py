@@ -1,0 +1,79 @@
+"""C literals and identifiers: the only way values and ONNX names reach generated C."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+C_TYPE_OF = {
+    np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t",
+    np.dtype(np.int16): "int16_t", np.dtype(np.uint16): "uint16_t",
+    np.dtype(np.int32): "int32_t", np.dtype(np.uint32): "uint32_t",
+    np.dtype(np.float32): "float",
+}
+
+
+def c_type(array: np.ndarray) -> str:
+    assert array.dtype in C_TYPE_OF, f"no C type for numpy dtype {array.dtype}"
+    return C_TYPE_OF[array.dtype]
+
+
+def c_int(value: int) -> str:
+    value = int(value)
+    assert -(2**31) <= value < 2**32, f"integer literal {value} out of 32-bit range"
+    if value == -(2**31):
+        return "(-2147483647 - 1)"
+    return str(value) + ("u" if value >= 2**31 else "")
+
+
+def c_float(value: float) -> str:
+    """%.9g keeps every float32 bit; always a valid float literal."""
+    value = float(np.float32(value))
+    assert np.isfinite(value), f"non-finite float {value} cannot be emitted"
+    text = "%.9g" % value
+    if not any(ch in text for ch in ".e"):
+        text += ".0"
+    return text + "f"
+
+
+def c_values(array: np.ndarray, per_line: int = 16) -> str:
+    """The comma-separated initializer body of an array, `per_line` values a line."""
+    flat = np.ravel(array)
+    fmt = c_float if flat.dtype == np.float32 else c_int
+    items = [fmt(v) for v in flat.tolist()] or ["0"]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return ",\n    ".join(lines)
+
+
+def c_comment(text: str) -> str:
+    """Text safe inside /* */: no comment terminator, no line breaks, printable ASCII only."""
+    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+    return text.replace("*/", "* /").replace("/*", "/ *")
+
+
+class Namer:
+    """Turns arbitrary names into unique C identifiers with a prefix, deterministically."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.names: dict[str, str] = {}
+        self.taken: set[str] = set()
+
+    def __call__(self, name: str) -> str:
+        if name not in self.names:
+            base = self.prefix + (re.sub(r"[^A-Za-z0-9_]", "_", name).strip("_")[:48] or "t")
+            ident, i = base, 1
+            while ident in self.taken:
+                ident, i = f"{base}_{i}", i + 1
+            self.taken.add(ident)
+            self.names[name] = ident
+        return self.names[name]
+
+
+def c_ident(name: str) -> str:
+    """A valid C identifier (not prefixed) from a model file stem or user --name."""
+    ident = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    if not ident or ident[0].isdigit():
+        ident = "m_" + ident
+    return ident

@@ -1,0 +1,135 @@
+"""C backend: lays a planned graph out as the generated folder (NAME.h, NAME.c, NAME_weights.c,
+tinyc/, main_host.c, Makefile). Python computes the values; the Jinja templates hold all C text.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from tinyc import ops
+from tinyc.codegen.c_literals import Namer, c_comment, c_float, c_int, c_type, c_values
+from tinyc.ir import C_TYPE, Graph
+from tinyc.resources import runtime_dir, templates_dir
+
+COMMON_FILES = ("tinyc_arch.h", "tinyc_common.h")
+
+
+@dataclass
+class CArray:
+    ident: str
+    ctype: str
+    length: int
+    body: str
+    comment: str = ""
+
+
+@dataclass
+class CCall:
+    comment: str
+    kernel: str
+    params_type: str = ""
+    params_ident: str = ""
+    params_init: str = ""
+    args: list[str] = field(default_factory=list)
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def _initializer(params: dict, prefix: str, arrays: list[CArray], indent: str = "    ") -> str:
+    """A C99 designated initializer; numpy arrays become const arrays referenced by pointer."""
+    parts = []
+    for key, value in params.items():
+        if isinstance(value, dict):
+            text = "{\n" + _initializer(value, f"{prefix}_{key}", arrays, indent + "    ") + "\n" + indent + "}"
+        elif isinstance(value, np.ndarray):
+            ident = f"{prefix}_{key}"
+            arrays.append(CArray(ident, c_type(value), max(value.size, 1), c_values(value)))
+            text = ident
+        elif isinstance(value, (bool, np.bool_)):
+            text = "1" if value else "0"
+        elif isinstance(value, (int, np.integer)):
+            text = c_int(value)
+        elif isinstance(value, (float, np.floating)):
+            text = c_float(value)
+        else:
+            raise AssertionError(f"param {prefix}.{key}: cannot emit {type(value).__name__}")
+        parts.append(f"{indent}.{key} = {text}")
+    return ",\n".join(parts)
+
+
+def emit(g: Graph, plan, out_dir: Path, name: str) -> list[str]:
+    """Write the generated folder for planned graph g into out_dir; return the kernel families used.
+
+    plan: offsets (tensor name or f"{node}#scratch" -> arena byte offset) and arena (bytes).
+    """
+    out_dir = Path(out_dir)
+    (out_dir / "tinyc").mkdir(parents=True, exist_ok=True)
+    weight_name = Namer(f"{name}_w_")
+    params_name = Namer("p_")
+    param_arrays: list[CArray] = []
+    weights: dict[str, CArray] = {}
+    calls: list[CCall] = []
+    families: list[str] = []
+
+    def pointer(tensor: str) -> str:
+        t = g.tensors[tensor]
+        if t.is_const:
+            if tensor not in weights:
+                weights[tensor] = CArray(weight_name(tensor), C_TYPE[t.dtype], max(t.size, 1),
+                                         c_values(t.data), c_comment(tensor))
+            return weights[tensor].ident
+        return f"({C_TYPE[t.dtype]} *)(arena.bytes + {plan.offsets[tensor]})"
+
+    for node in g.nodes:
+        op = ops.get(node.op)
+        comment = c_comment(f"{node.name} ({node.op})")
+        if op.is_view:
+            calls.append(CCall(comment + ": a view, no code", ""))
+            continue
+        call = op.kernel(node, g)
+        if call.family not in families:
+            families.append(call.family)
+        ident = params_name(node.name)
+        args = [pointer(a) if a else "0" for a in call.args]
+        if call.scratch_bytes:
+            args.append(f"(void *)(arena.bytes + {plan.offsets[node.name + '#scratch']})")
+        calls.append(CCall(comment, call.kernel, call.params_type, ident,
+                           _initializer(call.params, ident, param_arrays), args))
+
+    def io(names: list[str]) -> list[dict]:
+        result = []
+        for n in names:
+            t = g.tensors[n]
+            q = t.q
+            result.append({"comment": c_comment(n), "ctype": C_TYPE[t.dtype], "size": t.size,
+                           "offset": plan.offsets[n], "shape": ", ".join(map(str, t.shape)),
+                           "scale": c_float(q.scale[0]) if q is not None and t.dtype == "int8" else None,
+                           "zero_point": int(q.zero_point[0]) if q is not None and t.dtype == "int8" else None})
+        return result
+
+    ctx = {
+        "name": name, "guard": name.upper() + "_H", "arena_bytes": max(int(plan.arena), 1),
+        "inputs": io(g.inputs), "outputs": io(g.outputs), "calls": calls, "families": families,
+        "param_arrays": param_arrays, "weights": list(weights.values()),
+        "dtype": C_TYPE[g.tensors[g.inputs[0]].dtype],
+    }
+    env = _env()
+    for template, target in (("model.h.j2", f"{name}.h"), ("model.c.j2", f"{name}.c"),
+                             ("weights.c.j2", f"{name}_weights.c"), ("main_host.c.j2", "main_host.c"),
+                             ("Makefile.j2", "Makefile")):
+        (out_dir / target).write_text(env.get_template(template).render(ctx))
+    for fname in COMMON_FILES:
+        shutil.copyfile(runtime_dir() / fname, out_dir / "tinyc" / fname)
+    for family in families:
+        for ext in (".h", ".c"):
+            shutil.copyfile(runtime_dir() / (family + ext), out_dir / "tinyc" / (family + ext))
+    return families

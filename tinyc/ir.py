@@ -1,0 +1,117 @@
+"""The IR: a Graph of Tensors and Nodes in schedule order. Nothing here knows ONNX or C.
+
+Activations are NCHW (ONNX's layout) with the batch dimension kept as in the model (1).
+A node's `op` is a canonical op name, a key of `tinyc.ops.REGISTRY`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DTYPES = ("float32", "int8", "int16", "int32")
+NP_DTYPE = {"float32": np.float32, "int8": np.int8, "int16": np.int16, "int32": np.int32}
+C_TYPE = {"float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t"}
+ITEMSIZE = {"float32": 4, "int8": 1, "int16": 2, "int32": 4}
+
+
+@dataclass
+class QParams:
+    """Affine quantization: real = scale * (q - zero_point); per channel along `axis` when set."""
+
+    scale: np.ndarray  # float64, shape (1,) or (channels,)
+    zero_point: np.ndarray  # int32, same shape as scale
+    axis: int | None = None
+
+    @staticmethod
+    def per_tensor(scale: float, zero_point: int) -> QParams:
+        return QParams(np.array([scale], np.float64), np.array([zero_point], np.int32))
+
+
+@dataclass
+class Tensor:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+    data: np.ndarray | None = None  # constant value (weights live in flash)
+    q: QParams | None = None
+    format: str = "dense"  # storage format of constant weights
+
+    @property
+    def is_const(self) -> bool:
+        return self.data is not None
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * ITEMSIZE[self.dtype]
+
+
+@dataclass
+class Node:
+    name: str
+    op: str
+    inputs: list[str]  # tensor names; "" marks an absent optional input
+    outputs: list[str]
+    attrs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Graph:
+    name: str
+    tensors: dict[str, Tensor]
+    nodes: list[Node]  # topological order: this is the schedule
+    inputs: list[str]
+    outputs: list[str]
+
+    def copy(self) -> Graph:
+        """A deep copy that shares constant arrays (passes replace data, never mutate it)."""
+        memo = {id(t.data): t.data for t in self.tensors.values() if t.data is not None}
+        return copy.deepcopy(self, memo)
+
+    def consumers(self, tensor: str) -> list[Node]:
+        return [n for n in self.nodes if tensor in n.inputs]
+
+    def producer(self, tensor: str) -> Node | None:
+        for n in self.nodes:
+            if tensor in n.outputs:
+                return n
+        return None
+
+    def add_const(self, name: str, data: np.ndarray, dtype: str | None = None, q: QParams | None = None) -> str:
+        """Add a constant tensor under a fresh name derived from `name`; return that name."""
+        base, i = name, 1
+        while name in self.tensors:
+            name, i = f"{base}_{i}", i + 1
+        dtype = dtype or str(data.dtype)
+        self.tensors[name] = Tensor(name, tuple(data.shape), dtype, np.ascontiguousarray(data, NP_DTYPE[dtype]), q)
+        return name
+
+    @property
+    def is_int8(self) -> bool:
+        return any(self.tensors[i].dtype == "int8" for i in self.inputs)
+
+
+def verify(g: Graph) -> None:
+    """Check the invariants every pass must keep; raises AssertionError naming the fault."""
+    known = {n for n, t in g.tensors.items() if t.is_const} | set(g.inputs)
+    for node in g.nodes:
+        for i in node.inputs:
+            assert i == "" or i in known, f"node {node.name!r} ({node.op}) reads {i!r} before it is produced"
+        for o in node.outputs:
+            assert o in g.tensors, f"node {node.name!r} writes unknown tensor {o!r}"
+            known.add(o)
+    for o in g.outputs:
+        assert o in known, f"graph output {o!r} is never produced"
+    for t in g.tensors.values():
+        assert t.dtype in DTYPES, f"tensor {t.name!r} has dtype {t.dtype}"
+        if t.data is not None:
+            assert tuple(t.data.shape) == tuple(t.shape), f"tensor {t.name!r}: data {t.data.shape} vs {t.shape}"
+        if t.dtype == "int8" and not t.is_const:
+            assert t.q is not None, f"int8 tensor {t.name!r} has no quantization parameters"

@@ -1,0 +1,155 @@
+"""Elementwise binary ops with numpy broadcasting: add, sub, mul (with a fused activation).
+
+int8 follows TensorFlow Lite's reference add/sub/mul; the C side is runtime_c/tinyc_elementwise.c.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyc import quant
+from tinyc.errors import UnsupportedOp
+from tinyc.ir import Graph, Node
+from tinyc.ops import KernelCall, Op, register
+from tinyc.ops.common import act_clamp_f32, act_clamp_s8, apply_act_float, out_dtype, scale_zp
+
+ADD_LEFT_SHIFT = 20  # TFLite's left_shift for int8 add/sub: headroom before the input rescale
+
+
+def broadcast_loops(a_shape: tuple, b_shape: tuple, out_shape: tuple, rank: int = 4) -> dict:
+    """Per-dim output sizes and element strides of A and B (0 where broadcast), `rank` dims.
+
+    Size-1 output dims are dropped and neighbours that both inputs walk the same way are
+    merged (as PyTorch's TensorIterator coalesces), so same-shape tensors become one flat loop.
+    """
+    r = len(out_shape)
+    dims, strides = list(out_shape), []
+    for shape in (a_shape, b_shape):
+        shape = (1,) * (r - len(shape)) + tuple(shape)
+        step, s = 1, [0] * r
+        for k in reversed(range(r)):
+            s[k] = 0 if shape[k] == 1 else step
+            step *= shape[k]
+        strides.append(s)
+    keep = [k for k in range(r) if dims[k] != 1]
+    loops: list[list[int]] = []  # [size, a_stride, b_stride], outermost first
+    for k in keep:
+        size, sa, sb = dims[k], strides[0][k], strides[1][k]
+        if loops and loops[-1][1] == sa * size and loops[-1][2] == sb * size:
+            loops[-1] = [loops[-1][0] * size, sa, sb]
+        else:
+            loops.append([size, sa, sb])
+    if len(loops) > rank:
+        raise UnsupportedOp(f"broadcast of {a_shape} and {b_shape}: more than {rank} distinct loop dims")
+    loops = [[1, 0, 0]] * (rank - len(loops)) + loops
+    table = np.array(loops, np.int32).reshape(rank, 3)
+    return {"out_dims": table[:, 0].copy(), "a_strides": table[:, 1].copy(), "b_strides": table[:, 2].copy()}
+
+
+def _quantize_const_input(g: Graph, name: str) -> str:
+    """A float constant operand becomes int8 with per-tensor parameters over its own range."""
+    t = g.tensors[name]
+    if not t.is_const or t.dtype == "int8":
+        return name
+    q = t.q if t.q is not None and t.q.axis is None else quant.choose_qparams(t.data.min(), t.data.max())
+    return g.add_const(name + "_q", quant.quantize_array(t.data, q), "int8", q)
+
+
+class _Binary(Op):
+    """Shared shape, float semantics and C call; subclasses give the int8 arithmetic."""
+
+    np_fn = staticmethod(np.add)
+
+    def infer_shape(self, node, in_shapes):
+        try:
+            return [tuple(np.broadcast_shapes(in_shapes[0], in_shapes[1]))]
+        except ValueError:
+            raise UnsupportedOp(f"node {node.name!r} ({self.name}): shapes {in_shapes[0]} and "
+                                f"{in_shapes[1]} do not broadcast") from None
+
+    def ref_float(self, node, xs):
+        a, b = (np.asarray(x, np.float32) for x in xs)
+        return [apply_act_float(node, self.np_fn(a, b))]
+
+    def quantize(self, node: Node, g: Graph) -> Node:
+        inputs = [_quantize_const_input(g, n) for n in node.inputs]
+        (sa, za), (sb, zb) = scale_zp(g, inputs[0]), scale_zp(g, inputs[1])
+        so, zo = scale_zp(g, node.outputs[0])
+        params = {"a_zp": za, "b_zp": zb, **self.int8_params(sa, sb, so), "output_zp": zo,
+                  **{"clamp_" + k: v for k, v in act_clamp_s8(node, g.tensors[node.outputs[0]].q).items()}}
+        return Node(node.name, node.op, inputs, list(node.outputs), {**node.attrs, "int8": params})
+
+    def int8_params(self, sa: float, sb: float, so: float) -> dict:
+        raise NotImplementedError
+
+    def kernel(self, node, g):
+        a, b, y = (g.tensors[n] for n in (*node.inputs, node.outputs[0]))
+        loops = broadcast_loops(a.shape, b.shape, y.shape)
+        if out_dtype(node, g) == "float32":
+            params = {**loops, "clamp": act_clamp_f32(node)}
+            return KernelCall(f"tinyc_{self.name}_f32", "tinyc_elementwise", "tinyc_binary_f32_params",
+                              params, [*node.inputs, node.outputs[0]])
+        p = dict(node.attrs["int8"])
+        clamp = {"min": p.pop("clamp_min"), "max": p.pop("clamp_max")}
+        params = {**loops, **p, "clamp": clamp}
+        ptype = "tinyc_mul_s8_params" if self.name == "mul" else "tinyc_add_s8_params"
+        return KernelCall(f"tinyc_{self.name}_s8", "tinyc_elementwise", ptype, params,
+                          [*node.inputs, node.outputs[0]])
+
+
+class _AddSub(_Binary):
+    sign = 1
+
+    def int8_params(self, sa, sb, so):
+        # TFLite's reference add: both inputs rescaled to twice the larger input scale,
+        # after a left shift of 20 bits that keeps the rounding error below one output step.
+        twice_max = 2.0 * max(sa, sb)
+        am, ash = quant.quantize_multiplier(sa / twice_max)
+        bm, bsh = quant.quantize_multiplier(sb / twice_max)
+        om, osh = quant.quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT) * so))
+        return {"left_shift": ADD_LEFT_SHIFT, "a_multiplier": am, "a_shift": ash,
+                "b_multiplier": bm, "b_shift": bsh, "output_multiplier": om, "output_shift": osh}
+
+    def ref_int8(self, node, xs):
+        p = node.attrs["int8"]
+        a = quant.requantize((xs[0].astype(np.int64) - p["a_zp"]) << p["left_shift"],
+                             p["a_multiplier"], p["a_shift"])
+        b = quant.requantize((xs[1].astype(np.int64) - p["b_zp"]) << p["left_shift"],
+                             p["b_multiplier"], p["b_shift"])
+        y = quant.requantize(a + self.sign * b, p["output_multiplier"], p["output_shift"]) + p["output_zp"]
+        return [quant.saturate(y, p["clamp_min"], p["clamp_max"])]
+
+
+@register
+class Add(_AddSub):
+    """y = act(a + b), numpy broadcasting of ranks up to 4."""
+
+    name = "add"
+
+
+@register
+class Sub(_AddSub):
+    """y = act(a - b), numpy broadcasting of ranks up to 4."""
+
+    name = "sub"
+    np_fn = staticmethod(np.subtract)
+    sign = -1
+
+
+@register
+class Mul(_Binary):
+    """y = act(a * b), numpy broadcasting of ranks up to 4."""
+
+    name = "mul"
+    np_fn = staticmethod(np.multiply)
+
+    def int8_params(self, sa, sb, so):
+        m, s = quant.quantize_multiplier(sa * sb / so)  # TFLite's reference mul
+        return {"output_multiplier": m, "output_shift": s}
+
+    def ref_int8(self, node, xs):
+        p = node.attrs["int8"]
+        acc = (xs[0].astype(np.int64) - p["a_zp"]) * (xs[1].astype(np.int64) - p["b_zp"])
+        y = quant.requantize(acc, p["output_multiplier"], p["output_shift"]) + p["output_zp"]
+        return [quant.saturate(y, p["clamp_min"], p["clamp_max"])]
+

@@ -1,0 +1,101 @@
+"""Helpers shared by op modules: weight quantization, spatial geometry, fused activations."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyc import quant
+from tinyc.ir import Graph, Node, QParams
+
+FLT_MAX = 3.4028234663852886e38
+
+
+def out_dtype(node: Node, g: Graph) -> str:
+    return g.tensors[node.outputs[0]].dtype
+
+
+def qparams(g: Graph, name: str) -> QParams:
+    q = g.tensors[name].q
+    assert q is not None, f"tensor {name!r} has no quantization parameters"
+    return q
+
+
+def scale_zp(g: Graph, name: str) -> tuple[float, int]:
+    """Per-tensor (scale, zero point) of an activation."""
+    q = qparams(g, name)
+    return float(q.scale[0]), int(q.zero_point[0])
+
+
+def quantize_weight(g: Graph, name: str, axis: int) -> tuple[str, QParams]:
+    """Add the int8 per-channel copy of float constant `name` to g; return (new name, q).
+
+    A weight that arrived with its own parameters (a QDQ model) keeps them.
+    """
+    t = g.tensors[name]
+    assert t.data is not None, f"weight {name!r} is not constant"
+    if t.q is not None:
+        q = t.q
+        shape = [1] * t.data.ndim
+        if q.axis is not None:
+            shape[q.axis] = -1
+        data = quant.saturate(quant.round_half_away(t.data / q.scale.reshape(shape)) + q.zero_point.reshape(shape))
+        if q.axis is None and t.data.shape[axis] > 1:  # broadcast a per-tensor scale to per channel
+            n = t.data.shape[axis]
+            q = QParams(np.repeat(q.scale, n), np.repeat(q.zero_point, n), axis)
+    else:
+        data, q = quant.quantize_weights_per_channel(t.data, axis)
+    assert not np.any(q.zero_point), f"weight {name!r}: only symmetric (zero point 0) int8 weights"
+    return g.add_const(name + "_q", data, "int8", q), q
+
+
+def quantize_bias(g: Graph, name: str | None, scale: np.ndarray, channels: int) -> str:
+    """Add the int32 bias (scale = input scale x weight scale) for optional float bias `name`."""
+    b = g.tensors[name].data if name else np.zeros(channels, np.float32)
+    return g.add_const((name or "bias") + "_q", quant.quantize_bias(b, scale), "int32")
+
+
+def requant_params(real: np.ndarray) -> dict:
+    """The tinyc_requant_pc struct for real multipliers, one per channel."""
+    m, s = quant.quantize_multipliers(np.asarray(real, np.float64))
+    return {"multiplier": m, "shift": s}
+
+
+def act_clamp_s8(node: Node, q: QParams) -> dict:
+    """tinyc_clamp for the fused activation attrs["act"] = (lo, hi) or None."""
+    lo, hi = node.attrs.get("act") or (None, None)
+    qmin, qmax = quant.act_bounds(q, lo, hi)
+    return {"min": qmin, "max": qmax}
+
+
+def act_clamp_f32(node: Node) -> dict:
+    lo, hi = node.attrs.get("act") or (None, None)
+    return {"min": -FLT_MAX if lo is None else float(lo), "max": FLT_MAX if hi is None else float(hi)}
+
+
+def apply_act_float(node: Node, y: np.ndarray) -> np.ndarray:
+    lo, hi = node.attrs.get("act") or (None, None)
+    if lo is not None or hi is not None:
+        y = np.clip(y, lo, hi)
+    return y.astype(np.float32)
+
+
+def spatial_out(size: int, kernel: int, stride: int, pad_begin: int, pad_end: int,
+                dilation: int = 1, ceil_mode: bool = False) -> int:
+    """Output length of a conv or pool along one axis (ONNX formula)."""
+    span = size + pad_begin + pad_end - dilation * (kernel - 1) - 1
+    out = -(-span // stride) if ceil_mode else span // stride
+    return out + 1
+
+
+def shape4(shape: tuple[int, ...]) -> dict:
+    """tinyc_shape4 of an NCHW (rank 4) or NCL (rank 3, h = 1) activation."""
+    if len(shape) == 3:
+        n, c, w = shape
+        return {"n": n, "c": c, "h": 1, "w": w}
+    n, c, h, w = shape
+    return {"n": n, "c": c, "h": h, "w": w}
+
+
+def as4(x: np.ndarray) -> np.ndarray:
+    """View an NCL array as NC1L so 1-D and 2-D share one code path."""
+    return x[:, :, None, :] if x.ndim == 3 else x

@@ -1,0 +1,125 @@
+"""conv2d: grouped 2-D (and 1-D) convolution with fused activation, float32 and int8.
+
+Semantics only; the ONNX Conv lowering (auto_pad, 1-D attrs) lives in the frontend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyc import quant
+from tinyc.ir import Graph, Node
+from tinyc.ops import KernelCall, Op, common, register
+
+
+def _geometry(node: Node, x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> dict:
+    """The tinyc_conv_geometry struct: NCHW shapes (1-D: h = 1), kernel, stride, pads, dilation."""
+    a = node.attrs
+    (sh, sw), (dh, dw), group = a["strides"], a["dilations"], int(a["group"])
+    top, left, bottom, right = a["pads"]
+    co, ci_g, kh, kw = w_shape
+    x4 = common.shape4(x_shape)
+    assert x4["c"] == ci_g * group and co % group == 0, \
+        f"node {node.name!r} (conv2d): input {x_shape}, weight {w_shape}, group {group}"
+    oh = common.spatial_out(x4["h"], kh, sh, top, bottom, dh)
+    ow = common.spatial_out(x4["w"], kw, sw, left, right, dw)
+    assert oh > 0 and ow > 0, f"node {node.name!r} (conv2d): empty output {oh}x{ow}"
+    return {"input": x4, "output": {"n": x4["n"], "c": co, "h": oh, "w": ow},
+            "kernel_h": kh, "kernel_w": kw, "stride_h": sh, "stride_w": sw,
+            "pad_top": top, "pad_left": left, "dilation_h": dh, "dilation_w": dw, "groups": group}
+
+
+def _out_shape(geom: dict, rank: int) -> tuple[int, ...]:
+    o = geom["output"]
+    return (o["n"], o["c"], o["w"]) if rank == 3 else (o["n"], o["c"], o["h"], o["w"])
+
+
+def _conv_f64(x: np.ndarray, w: np.ndarray, node: Node) -> np.ndarray:
+    """Grouped conv of float64 arrays x (NCHW or NCL) and w (Co, Ci/g, KH, KW), padding with 0.
+
+    im2col by slicing, then one batched BLAS matmul per group; exact for integer-valued
+    inputs below 2**53, so the int8 reference uses it too. Returns (N, Co, OH, OW).
+    """
+    geom = _geometry(node, x.shape, w.shape)
+    x4 = common.as4(x)
+    top, left, bottom, right = node.attrs["pads"]
+    xp = np.pad(x4, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    n, c = x4.shape[:2]
+    co, ci_g, kh, kw = w.shape
+    oh, ow = geom["output"]["h"], geom["output"]["w"]
+    sh, sw, dh, dw = geom["stride_h"], geom["stride_w"], geom["dilation_h"], geom["dilation_w"]
+    taps = [xp[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh, j * dw: j * dw + sw * (ow - 1) + 1: sw]
+            for i in range(kh) for j in range(kw)]
+    cols = np.stack(taps, axis=2)  # (N, C, KH*KW, OH, OW); channel-major like w's (Ci/g, KH, KW)
+    g = geom["groups"]
+    cols = cols.reshape(n, g, ci_g * kh * kw, oh * ow)
+    y = np.matmul(w.reshape(g, co // g, ci_g * kh * kw), cols)  # (N, G, Co/g, OH*OW)
+    return y.reshape(n, co, oh, ow)
+
+
+@register
+class Conv2d(Op):
+    """y = conv(x, w, groups) + b, then the fused clamp; x NCHW or NCL, w (Co, Ci/g, KH, KW)."""
+
+    name = "conv2d"
+
+    def infer_shape(self, node, in_shapes):
+        return [_out_shape(_geometry(node, in_shapes[0], in_shapes[1]), len(in_shapes[0]))]
+
+    def macs(self, node, in_shapes, out_shapes):
+        co, ci_g, kh, kw = in_shapes[1]
+        return int(np.prod(out_shapes[0])) * ci_g * kh * kw
+
+    def ref_float(self, node, xs):
+        x, w, b = xs
+        y = _conv_f64(x.astype(np.float64), w.astype(np.float64), node)
+        if b is not None:
+            y += b.astype(np.float64)[None, :, None, None]
+        return [common.apply_act_float(node, y.reshape(_out_shape_of(x, y)))]
+
+    def quantize(self, node: Node, g: Graph) -> Node:
+        x, w, b = node.inputs
+        s_in, zp_in = common.scale_zp(g, x)
+        s_out, zp_out = common.scale_zp(g, node.outputs[0])
+        co = g.tensors[w].shape[0]
+        w_q, wq = common.quantize_weight(g, w, axis=0)
+        s_w = np.broadcast_to(wq.scale, (co,))
+        b_q = common.quantize_bias(g, b or None, s_in * s_w, co)
+        requant = common.requant_params(s_in * s_w / s_out)  # per output channel
+        clamp = common.act_clamp_s8(node, g.tensors[node.outputs[0]].q)
+        int8 = {"input_zp": zp_in, "output_zp": zp_out, "multiplier": requant["multiplier"],
+                "shift": requant["shift"], "act_min": clamp["min"], "act_max": clamp["max"]}
+        return Node(node.name, node.op, [x, w_q, b_q], list(node.outputs), dict(node.attrs, int8=int8))
+
+    def ref_int8(self, node, xs):
+        x, w, b = xs
+        p = node.attrs["int8"]
+        # Padding holds input_zp (real 0), so pad (x - input_zp) with 0.
+        acc = _conv_f64(x.astype(np.float64) - p["input_zp"], w.astype(np.float64), node)
+        acc = np.rint(acc).astype(np.int64)
+        if b is not None:
+            acc += b.astype(np.int64)[None, :, None, None]
+        v = quant.requantize(acc, p["multiplier"][None, :, None, None], p["shift"][None, :, None, None])
+        y = quant.saturate(v + p["output_zp"], p["act_min"], p["act_max"])
+        return [y.reshape(_out_shape_of(x, y))]
+
+    def kernel(self, node, g):
+        x, w, b = node.inputs
+        y = node.outputs[0]
+        geom = _geometry(node, g.tensors[x].shape, g.tensors[w].shape)
+        depthwise = geom["groups"] == geom["input"]["c"]
+        op = "depthwise_conv2d" if depthwise else "conv2d"
+        if common.out_dtype(node, g) == "float32":
+            params = {"geom": geom, "clamp": common.act_clamp_f32(node)}
+            return KernelCall(f"tinyc_{op}_f32", "tinyc_conv", "tinyc_conv2d_f32_params", params, [x, w, b, y])
+        p = node.attrs["int8"]
+        params = {"geom": geom, "input_zp": p["input_zp"], "output_zp": p["output_zp"],
+                  "requant": {"multiplier": p["multiplier"], "shift": p["shift"]},
+                  "clamp": {"min": p["act_min"], "max": p["act_max"]}}
+        return KernelCall(f"tinyc_{op}_s8", "tinyc_conv", "tinyc_conv2d_s8_params", params, [x, w, b, y])
+
+
+def _out_shape_of(x: np.ndarray, y4: np.ndarray) -> tuple[int, ...]:
+    """y4 (N, Co, OH, OW) in the input's rank: NCL drops the unit height."""
+    n, co, oh, ow = y4.shape
+    return (n, co, ow) if x.ndim == 3 else (n, co, oh, ow)

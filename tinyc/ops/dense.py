@@ -1,0 +1,150 @@
+"""dense (x @ w.T + b with a constant w) and matmul (two activations, broadcast batch), float32 and int8.
+
+Semantics only; ONNX Gemm/MatMul lowering (transposes, constant operands) lives in the frontend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyc import quant
+from tinyc.errors import UnsupportedOp
+from tinyc.ir import Graph, Node
+from tinyc.ops import KernelCall, Op, common, register
+
+
+def _rows(x_shape: tuple[int, ...]) -> int:
+    return int(np.prod(x_shape[:-1], dtype=np.int64))
+
+
+@register
+class Dense(Op):
+    """y = x @ w.T + b, then the fused clamp; x (..., K), w (M, K), b (M,), y (..., M)."""
+
+    name = "dense"
+
+    def infer_shape(self, node, in_shapes):
+        x, w = in_shapes[0], in_shapes[1]
+        assert len(w) == 2 and x[-1] == w[1], f"node {node.name!r} (dense): x {x}, w {w}"
+        return [tuple(x[:-1]) + (w[0],)]
+
+    def macs(self, node, in_shapes, out_shapes):
+        m, k = in_shapes[1]
+        return _rows(in_shapes[0]) * m * k
+
+    def ref_float(self, node, xs):
+        x, w, b = xs
+        y = x.astype(np.float64) @ w.astype(np.float64).T
+        if b is not None:
+            y += b.astype(np.float64)
+        return [common.apply_act_float(node, y)]
+
+    def quantize(self, node: Node, g: Graph) -> Node:
+        x, w, b = node.inputs
+        s_in, zp_in = common.scale_zp(g, x)
+        s_out, zp_out = common.scale_zp(g, node.outputs[0])
+        m = g.tensors[w].shape[0]
+        w_q, wq = common.quantize_weight(g, w, axis=0)
+        s_w = np.broadcast_to(wq.scale, (m,))
+        b_q = common.quantize_bias(g, b or None, s_in * s_w, m)
+        requant = common.requant_params(s_in * s_w / s_out)  # per output feature
+        clamp = common.act_clamp_s8(node, g.tensors[node.outputs[0]].q)
+        int8 = {"input_zp": zp_in, "output_zp": zp_out, "multiplier": requant["multiplier"],
+                "shift": requant["shift"], "act_min": clamp["min"], "act_max": clamp["max"]}
+        return Node(node.name, node.op, [x, w_q, b_q], list(node.outputs), dict(node.attrs, int8=int8))
+
+    def ref_int8(self, node, xs):
+        x, w, b = xs
+        p = node.attrs["int8"]
+        # float64 BLAS on integer values is exact below 2**53.
+        acc = np.rint((x.astype(np.float64) - p["input_zp"]) @ w.astype(np.float64).T).astype(np.int64)
+        if b is not None:
+            acc += b.astype(np.int64)
+        v = quant.requantize(acc, p["multiplier"], p["shift"])
+        return [quant.saturate(v + p["output_zp"], p["act_min"], p["act_max"])]
+
+    def kernel(self, node, g):
+        x, w, b = node.inputs
+        y = node.outputs[0]
+        m, k = g.tensors[w].shape
+        shape = {"rows": _rows(g.tensors[x].shape), "in_features": k, "out_features": m}
+        if common.out_dtype(node, g) == "float32":
+            params = dict(shape, clamp=common.act_clamp_f32(node))
+            return KernelCall("tinyc_dense_f32", "tinyc_dense", "tinyc_dense_f32_params", params, [x, w, b, y])
+        p = node.attrs["int8"]
+        params = dict(shape, input_zp=p["input_zp"], output_zp=p["output_zp"],
+                      requant={"multiplier": p["multiplier"], "shift": p["shift"]},
+                      clamp={"min": p["act_min"], "max": p["act_max"]})
+        return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params", params, [x, w, b, y])
+
+
+def _matmul_shape(node: Node, a: tuple[int, ...], b: tuple[int, ...]) -> dict:
+    """The tinyc_matmul_shape struct: two outer (batch) dims of the output and each
+    operand's matrix stride along them (elements; 0 where numpy broadcasting repeats it)."""
+    assert 2 <= len(a) <= 4 and 2 <= len(b) <= 4 and a[-1] == b[-2], \
+        f"node {node.name!r} (matmul): {a} @ {b}; ranks 2-4 with matching K"
+    outer = np.broadcast_shapes(a[:-2], b[:-2])
+    outer2 = (1,) * (2 - len(outer)) + tuple(outer)
+
+    def strides(s: tuple[int, ...]) -> list[int]:
+        lead = (1,) * (2 - len(s[:-2])) + tuple(s[:-2])
+        mat = s[-2] * s[-1]
+        return [0 if lead[0] == 1 else lead[1] * mat, 0 if lead[1] == 1 else mat]
+
+    sa, sb = strides(a), strides(b)
+    return {"outer0": outer2[0], "outer1": outer2[1], "a_stride0": sa[0], "a_stride1": sa[1],
+            "b_stride0": sb[0], "b_stride1": sb[1], "m": a[-2], "k": a[-1], "n": b[-1]}
+
+
+@register
+class MatMul(Op):
+    """y = a @ b with numpy broadcasting of the leading dims; a (..., M, K), b (..., K, N), ranks 2-4."""
+
+    name = "matmul"
+
+    def infer_shape(self, node, in_shapes):
+        a, b = in_shapes
+        _matmul_shape(node, a, b)
+        return [tuple(np.broadcast_shapes(a[:-2], b[:-2])) + (a[-2], b[-1])]
+
+    def macs(self, node, in_shapes, out_shapes):
+        return int(np.prod(out_shapes[0])) * in_shapes[0][-1]
+
+    def ref_float(self, node, xs):
+        a, b = xs
+        return [common.apply_act_float(node, a.astype(np.float64) @ b.astype(np.float64))]
+
+    def quantize(self, node: Node, g: Graph) -> Node:
+        a, b = node.inputs
+        for name in (a, b):
+            if g.tensors[name].is_const:
+                raise UnsupportedOp(f"node {node.name!r} (matmul): constant operand {name!r} in int8; "
+                                    "only two activations (a constant weight is a dense node)")
+        s_a, zp_a = common.scale_zp(g, a)
+        s_b, zp_b = common.scale_zp(g, b)
+        s_out, zp_out = common.scale_zp(g, node.outputs[0])
+        mult, shift = quant.quantize_multiplier(s_a * s_b / s_out)  # one per-tensor multiplier
+        clamp = common.act_clamp_s8(node, g.tensors[node.outputs[0]].q)
+        int8 = {"a_zp": zp_a, "b_zp": zp_b, "output_zp": zp_out, "multiplier": mult, "shift": shift,
+                "act_min": clamp["min"], "act_max": clamp["max"]}
+        return Node(node.name, node.op, [a, b], list(node.outputs), dict(node.attrs, int8=int8))
+
+    def ref_int8(self, node, xs):
+        a, b = xs
+        p = node.attrs["int8"]
+        acc = (a.astype(np.float64) - p["a_zp"]) @ (b.astype(np.float64) - p["b_zp"])
+        v = quant.requantize(np.rint(acc).astype(np.int64), p["multiplier"], p["shift"])
+        return [quant.saturate(v + p["output_zp"], p["act_min"], p["act_max"])]
+
+    def kernel(self, node, g):
+        a, b = node.inputs
+        y = node.outputs[0]
+        shape = _matmul_shape(node, g.tensors[a].shape, g.tensors[b].shape)
+        if common.out_dtype(node, g) == "float32":
+            params = {"shape": shape, "clamp": common.act_clamp_f32(node)}
+            return KernelCall("tinyc_matmul_f32", "tinyc_dense", "tinyc_matmul_f32_params", params, [a, b, y])
+        p = node.attrs["int8"]
+        params = {"shape": shape, "a_zp": p["a_zp"], "b_zp": p["b_zp"], "output_zp": p["output_zp"],
+                  "multiplier": p["multiplier"], "shift": p["shift"],
+                  "clamp": {"min": p["act_min"], "max": p["act_max"]}}
+        return KernelCall("tinyc_matmul_s8", "tinyc_dense", "tinyc_matmul_s8_params", params, [a, b, y])

@@ -1,0 +1,306 @@
+"""Recurrent ops lstm and gru: ONNX semantics, forward direction, batch 1, default activations.
+
+Inputs [X, W, R, B|"", "", initial_h|"", initial_c|"" (lstm)], outputs [Y|"", Y_h|"", Y_c|"" (lstm)].
+The int8 scheme (Q3.12 gates, Q0.15 state, table activations) is documented in docs/rnn_int8.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyc import quant
+from tinyc.errors import UnsupportedOp
+from tinyc.ir import Node, QParams
+from tinyc.ops import KernelCall, Op, common, register
+
+GATE_FRAC = 12  # gate pre-activations are Q3.12 int16
+STATE_FRAC = 15  # h is Q0.15 int16, c is Q16.15 int32
+HALF = 1 << (STATE_FRAC - 1)  # rounding term of a Q0.15 product
+INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
+OUTPUT_Q = QParams.per_tensor(1.0 / 128, 0)  # Y, Y_h: h in [-1, 1]
+# Accumulators stay in int32 while sum |w| * |x| fits: 127 * 255 * I and 127 * 32768 * H.
+MAX_INPUT, MAX_HIDDEN = (2**31 - 1) // (127 * 255), (2**31 - 1) // (127 * 32768)
+
+
+def _table(fn) -> np.ndarray:
+    """257 Q0.15 samples of fn at x = -8 + k/16 (k = 0..256), rounded, saturated to int16."""
+    x = -8.0 + np.arange(257, dtype=np.float64) / 16
+    return np.clip(quant.round_half_away(fn(x) * 32768), INT16_MIN, INT16_MAX).astype(np.int16)
+
+
+SIGMOID_TABLE = _table(lambda x: 1.0 / (1.0 + np.exp(-x)))
+TANH_TABLE = _table(np.tanh)
+
+
+def act_q15(table: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Q3.12 int16 values -> Q0.15 by table lookup with 8-bit linear interpolation (int64 out)."""
+    u = np.asarray(x, np.int64) + 32768  # 0..65535: index in the high 8 bits, fraction in the low 8
+    i, frac = u >> 8, u & 255
+    t = table.astype(np.int64)
+    y = t[i] + (((t[i + 1] - t[i]) * frac + 128) >> 8)  # >> is arithmetic, as gcc's on int32
+    return np.clip(y, INT16_MIN, INT16_MAX)
+
+
+def _sat16(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, INT16_MIN, INT16_MAX)
+
+
+def _mul_q15(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Product of two Q0.15 (or Q0.15 x Q-anything) values, rounded back by 15 bits."""
+    return (a * b + HALF) >> STATE_FRAC
+
+
+def _output_s8(h: np.ndarray) -> np.ndarray:
+    """Q0.15 -> int8 at scale 1/128, zero point 0: rounding shift of 8, saturate."""
+    return quant.saturate((h + 128) >> 8)
+
+
+def _state_in(v: np.ndarray | None, p: dict, key: str, size: int) -> np.ndarray:
+    """Initial state: int8 tensor -> fixed point by requantize(q - zero_point), or zeros."""
+    if v is None:
+        return np.zeros(size, np.int64)
+    s = quant.requantize(v.reshape(size).astype(np.int64) - p[key + "_zp"], p[key + "_multiplier"], p[key + "_shift"])
+    return _sat16(s) if key == "initial_h" else s
+
+
+def _multiplier(real: float) -> tuple[int, int]:
+    return quant.quantize_multiplier(real) if real > 0 else (0, 0)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
+
+
+class _Rnn(Op):
+    """What LSTM and GRU share: shapes, MACs, weight quantization, kernel calls."""
+
+    gates = 0  # G: 4 (iofc) or 3 (zrh)
+    n_states = 1  # h, plus c for LSTM
+
+    def infer_shape(self, node, in_shapes):
+        t, _, _ = in_shapes[0]
+        h = node.attrs["hidden_size"]
+        return [(t, 1, 1, h), (1, 1, h), (1, 1, h)][: len(node.outputs)]
+
+    def macs(self, node, in_shapes, out_shapes):
+        t, _, i = in_shapes[0]
+        h = node.attrs["hidden_size"]
+        return t * self.gates * h * (i + h)
+
+    def output_qparams(self, node, g, calibrated):
+        # h is in [-1, 1]: Y and Y_h get the fixed scale 1/128; Y_c keeps its calibrated range.
+        return [OUTPUT_Q, OUTPUT_Q, *calibrated[2:]][: len(calibrated)]
+
+    def _unpack(self, node: Node, xs: list) -> tuple:
+        """(x [T, I], w [GH, I], r [GH, H], b [2GH] or None, h0 [H] or None, c0 [H] or None)."""
+        xs = list(xs) + [None] * (7 - len(xs))
+        x, w, r, b, _, h0, c0 = xs[:7]
+        t, _, i = x.shape
+        return x.reshape(t, i), w.reshape(w.shape[-2:]), r.reshape(r.shape[-2:]), b, h0, c0
+
+    def ref_float(self, node, xs):
+        x, w, r, b, h0, c0 = self._unpack(node, xs)
+        gh = w.shape[0]
+        b = np.zeros(2 * gh, np.float32) if b is None else b.reshape(2 * gh).astype(np.float32)
+        xw = x.astype(np.float32) @ w.T.astype(np.float32) + b[:gh]
+        hidden = node.attrs["hidden_size"]
+        h = np.zeros(hidden, np.float32) if h0 is None else h0.reshape(hidden).astype(np.float32)
+        c = np.zeros(hidden, np.float32) if c0 is None else c0.reshape(hidden).astype(np.float32)
+        ys = []
+        for t in range(x.shape[0]):
+            h, c = self._step_float(node, xw[t], r.astype(np.float32), b[gh:], h, c)
+            ys.append(h)
+        y = np.stack(ys).reshape(x.shape[0], 1, 1, hidden)
+        return self._outputs(node, y, h, c)
+
+    def _outputs(self, node, y, h, c):
+        hidden = h.shape[0]
+        return [y, h.reshape(1, 1, hidden), c.reshape(1, 1, hidden)][: len(node.outputs)]
+
+    def quantize(self, node, g):
+        if len(node.inputs) > 4 and node.inputs[4]:
+            raise UnsupportedOp(f"node {node.name!r} ({self.name}): sequence_lens unsupported")
+        hidden = node.attrs["hidden_size"]
+        x = node.inputs[0]
+        s_x, z_x = common.scale_zp(g, x)
+        _, _, n_in = g.tensors[x].shape
+        if n_in > MAX_INPUT or hidden > MAX_HIDDEN:
+            raise UnsupportedOp(f"node {node.name!r} ({self.name}): input_size {n_in}, hidden_size {hidden}; "
+                                f"int8 needs input_size <= {MAX_INPUT} and hidden_size <= {MAX_HIDDEN}")
+        w_name, qw = common.quantize_weight(g, node.inputs[1], axis=1)
+        r_name, qr = common.quantize_weight(g, node.inputs[2], axis=1)
+        gh = self.gates * hidden
+        b = node.inputs[3] if len(node.inputs) > 3 else ""
+        b_real = g.tensors[b].data.reshape(2 * gh).astype(np.float64) if b else np.zeros(2 * gh)
+        bias = quant.quantize_bias(self._bias_real(b_real, hidden), np.float64(2.0**-GATE_FRAC))
+        b_name = g.add_const((b or node.name + "_B") + "_q", bias, "int32")
+        mx, sx = quant.quantize_multipliers(s_x * np.broadcast_to(qw.scale, gh) * 2.0**GATE_FRAC)
+        mh, sh = quant.quantize_multipliers(np.broadcast_to(qr.scale, gh) * 2.0 ** (GATE_FRAC - STATE_FRAC))
+        p = {"input_zp": z_x, "input_multiplier": mx, "input_shift": sx, "hidden_multiplier": mh, "hidden_shift": sh}
+        inputs = [x, w_name, r_name, b_name, ""]
+        for pos, key in ((5, "initial_h"), (6, "initial_c"))[: self.n_states]:
+            name = node.inputs[pos] if len(node.inputs) > pos else ""
+            name, q = self._state_tensor(g, name)
+            inputs.append(name)
+            m, s = _multiplier(float(q.scale[0]) * 2.0**STATE_FRAC) if name else (0, 0)
+            p.update({key + "_zp": int(q.zero_point[0]) if name else 0, key + "_multiplier": m, key + "_shift": s})
+        if self.n_states == 2:
+            y_c = node.outputs[2] if len(node.outputs) > 2 else ""
+            s_c, z_c = common.scale_zp(g, y_c) if y_c else (0.0, 0)
+            m, s = _multiplier(2.0**-STATE_FRAC / s_c) if y_c else (0, 0)
+            p.update({"cell_out_zp": z_c, "cell_out_multiplier": m, "cell_out_shift": s})
+        return Node(node.name, node.op, inputs, list(node.outputs), dict(node.attrs, int8=p))
+
+    @staticmethod
+    def _state_tensor(g, name: str) -> tuple[str, QParams | None]:
+        """An initial state as int8: an activation as is, a float constant quantized over its range."""
+        if not name:
+            return "", None
+        t = g.tensors[name]
+        if not t.is_const:
+            return name, common.qparams(g, name)
+        q = quant.choose_qparams(float(t.data.min()), float(t.data.max()))
+        return g.add_const(name + "_q", quant.quantize_array(t.data, q), "int8", q), q
+
+    def ref_int8(self, node, xs):
+        x, w, r, bias, h0, c0 = self._unpack(node, xs)
+        p = node.attrs["int8"]
+        hidden = node.attrs["hidden_size"]
+        acc_x = (x.astype(np.int64) - p["input_zp"]) @ w.T.astype(np.int64)  # [T, GH], exact in int64
+        gx = quant.requantize(acc_x, p["input_multiplier"], p["input_shift"])
+        r = r.astype(np.int64)
+        bias = bias.astype(np.int64)
+        h = _state_in(h0, p, "initial_h", hidden)
+        c = _state_in(c0, p, "initial_c", hidden)
+        ys = []
+        for t in range(x.shape[0]):
+            h, c = self._step_int8(node, gx[t], r, bias, h, c)
+            ys.append(h)
+        y = _output_s8(np.stack(ys)).reshape(x.shape[0], 1, 1, hidden)
+        c8 = np.zeros(hidden, np.int8)
+        if self.n_states == 2:
+            c8 = quant.saturate(quant.requantize(c, p["cell_out_multiplier"], p["cell_out_shift"]) + p["cell_out_zp"])
+        return self._outputs(node, y, _output_s8(h), c8)
+
+    def _hidden_requant(self, node, acc, rows: slice) -> np.ndarray:
+        p = node.attrs["int8"]
+        return quant.requantize(acc, p["hidden_multiplier"][rows], p["hidden_shift"][rows])
+
+    def kernel(self, node, g):
+        t, _, n_in = g.tensors[node.inputs[0]].shape
+        hidden = node.attrs["hidden_size"]
+        dims = {"seq_len": t, "input_size": n_in, "hidden_size": hidden}
+        inputs = list(node.inputs) + [""] * (7 - len(node.inputs))
+        outputs = list(node.outputs) + [""] * (1 + self.n_states - len(node.outputs))
+        args = inputs[:4] + inputs[5:5 + self.n_states] + outputs  # absent ones become NULL
+        if g.tensors[next(o for o in node.outputs if o)].dtype == "float32":  # Y may be absent
+            params = {"dims": dims, **self._extra_params(node)}
+            return KernelCall(f"tinyc_{self.name}_f32", "tinyc_rnn", f"tinyc_{self.name}_f32_params",
+                              params, args, self._scratch_bytes(hidden, 4))
+        p = node.attrs["int8"]
+        params = {"dims": dims, **self._extra_params(node), "input_zp": p["input_zp"],
+                  "input_requant": {"multiplier": p["input_multiplier"], "shift": p["input_shift"]},
+                  "hidden_requant": {"multiplier": p["hidden_multiplier"], "shift": p["hidden_shift"]}}
+        for key in ("initial_h", "initial_c", "cell_out") if self.n_states == 2 else ("initial_h",):
+            params[key] = {"zero_point": p[key + "_zp"], "multiplier": p[key + "_multiplier"],
+                           "shift": p[key + "_shift"]}
+        params.update({"sigmoid_table": SIGMOID_TABLE, "tanh_table": TANH_TABLE})
+        return KernelCall(f"tinyc_{self.name}_s8", "tinyc_rnn", f"tinyc_{self.name}_s8_params",
+                          params, args, self._scratch_bytes(hidden, 2))
+
+    # Per-op parts.
+    def _bias_real(self, b: np.ndarray, hidden: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _extra_params(self, node) -> dict:
+        return {}
+
+    def _scratch_bytes(self, hidden: int, state_bytes: int) -> int:
+        raise NotImplementedError
+
+    def _step_float(self, node, xw, r, rb, h, c):
+        raise NotImplementedError
+
+    def _step_int8(self, node, gx, r, bias, h, c):
+        raise NotImplementedError
+
+
+@register
+class Lstm(_Rnn):
+    """ONNX LSTM, gates i, o, f, c: c' = f c + i g, h' = o tanh(c')."""
+
+    name = "lstm"
+    gates = 4
+    n_states = 2
+
+    def _bias_real(self, b, hidden):
+        gh = 4 * hidden
+        return b[:gh] + b[gh:]  # Wb + Rb, one Q3.12 bias per gate row
+
+    def _scratch_bytes(self, hidden, state_bytes):
+        # f32: c, h, h_next (3 H floats); s8: c int32, h and h_next int16 (8 H bytes).
+        return 3 * hidden * 4 if state_bytes == 4 else hidden * (4 + 2 + 2)
+
+    def _step_float(self, node, xw, r, rb, h, c):
+        hidden = h.shape[0]
+        g = xw + r @ h + rb
+        i, o, f = (_sigmoid(g[k * hidden:(k + 1) * hidden]) for k in range(3))
+        c = f * c + i * np.tanh(g[3 * hidden:])
+        return o * np.tanh(c), c
+
+    def _step_int8(self, node, gx, r, bias, h, c):
+        hidden = h.shape[0]
+        gate = _sat16(gx + self._hidden_requant(node, r @ h, slice(None)) + bias)
+        i, o, f = (act_q15(SIGMOID_TABLE, gate[k * hidden:(k + 1) * hidden]) for k in range(3))
+        g = act_q15(TANH_TABLE, gate[3 * hidden:])
+        c = np.clip(_mul_q15(f, c) + _mul_q15(i, g), quant.INT32_MIN, quant.INT32_MAX)
+        c12 = _sat16((c + 4) >> (STATE_FRAC - GATE_FRAC))  # Q.15 -> Q3.12, rounding shift of 3
+        return _mul_q15(o, act_q15(TANH_TABLE, c12)), c
+
+
+@register
+class Gru(_Rnn):
+    """ONNX GRU, gates z, r, h: h' = (1 - z) tanh(n) + z h."""
+
+    name = "gru"
+    gates = 3
+
+    def _bias_real(self, b, hidden):
+        # Rows z, r: Wb + Rb. Row h: Wb_h; Rb_h follows in an extra H entries, because with
+        # linear_before_reset=1 it sits inside the r product: n = Wx + Wb_h + r (R h + Rb_h).
+        gh = 3 * hidden
+        folded = b[:gh] + np.concatenate([b[gh:gh + 2 * hidden], np.zeros(hidden)])
+        return np.concatenate([folded, b[gh + 2 * hidden:]])
+
+    def _extra_params(self, node):
+        return {"linear_before_reset": int(node.attrs.get("linear_before_reset", 0))}
+
+    def _scratch_bytes(self, hidden, state_bytes):
+        # z, (r h) or n, and h: 3 H values (floats or int16).
+        return 3 * hidden * state_bytes
+
+    def _step_float(self, node, xw, r, rb, h, c):
+        hidden = h.shape[0]
+        zr = _sigmoid(xw[:2 * hidden] + r[:2 * hidden] @ h + rb[:2 * hidden])
+        z, reset = zr[:hidden], zr[hidden:]
+        r_h, rb_h = r[2 * hidden:], rb[2 * hidden:]
+        if self._extra_params(node)["linear_before_reset"]:
+            n = xw[2 * hidden:] + reset * (r_h @ h + rb_h)
+        else:
+            n = xw[2 * hidden:] + r_h @ (reset * h) + rb_h
+        return (1 - z) * np.tanh(n) + z * h, c
+
+    def _step_int8(self, node, gx, r, bias, h, c):
+        hidden = h.shape[0]
+        zr = _sat16(gx[:2 * hidden] + self._hidden_requant(node, r[:2 * hidden] @ h, slice(0, 2 * hidden))
+                    + bias[:2 * hidden])
+        z, reset = act_q15(SIGMOID_TABLE, zr[:hidden]), act_q15(SIGMOID_TABLE, zr[hidden:])
+        rows = slice(2 * hidden, 3 * hidden)
+        n_x = gx[rows] + bias[rows]
+        if self._extra_params(node)["linear_before_reset"]:
+            inner = _sat16(self._hidden_requant(node, r[rows] @ h, rows) + bias[3 * hidden:])
+            n = _sat16(n_x + _mul_q15(reset, inner))
+        else:
+            n = _sat16(n_x + self._hidden_requant(node, r[rows] @ _mul_q15(reset, h), rows) + bias[3 * hidden:])
+        h_tilde = act_q15(TANH_TABLE, n)
+        return ((32768 - z) * h_tilde + z * h + HALF) >> STATE_FRAC, c

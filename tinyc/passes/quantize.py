@@ -1,0 +1,55 @@
+"""Post-training int8 quantization: calibrate activation ranges, then let each op prepare its int8 form.
+
+A tensor that already carries quantization parameters (from a QDQ model) keeps them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyc import interpreter, ops, quant
+from tinyc.ir import Graph, QParams
+
+
+def calibrate(g: Graph, samples: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
+    """(min, max) of every activation over the samples (arrays with a leading sample axis)."""
+    ranges: dict[str, tuple[float, float]] = {}
+    watched = g.copy()
+    watched.outputs = [n for n, t in g.tensors.items() if not t.is_const and n]
+    count = len(next(iter(samples.values())))
+    for i in range(count):
+        values = interpreter.run(watched, {k: v[i] for k, v in samples.items()})
+        for name, v in values.items():
+            lo, hi = float(np.min(v)), float(np.max(v))
+            old = ranges.get(name, (lo, hi))
+            ranges[name] = (min(old[0], lo), max(old[1], hi))
+    return ranges
+
+
+def quantize(g: Graph, samples: dict[str, np.ndarray]) -> Graph:
+    """The int8 graph of float graph g, calibrated on `samples` (float32, leading sample axis)."""
+    ranges = calibrate(g, samples)
+    h = g.copy()
+
+    def calibrated(name: str) -> QParams | None:
+        if not name:
+            return None
+        return h.tensors[name].q or quant.choose_qparams(*ranges[name])
+
+    for name in h.inputs:
+        h.tensors[name].q = calibrated(name)
+        h.tensors[name].dtype = "int8"
+    for node in h.nodes:
+        qs = ops.get(node.op).output_qparams(node, h, [calibrated(o) for o in node.outputs])
+        for name, q in zip(node.outputs, qs):
+            if name:
+                h.tensors[name].q, h.tensors[name].dtype = q, "int8"
+    h.nodes = [ops.get(node.op).quantize(node, h) for node in h.nodes]
+    return drop_unused_constants(h)
+
+
+def drop_unused_constants(g: Graph) -> Graph:
+    used = {i for n in g.nodes for i in n.inputs} | set(g.inputs) | set(g.outputs)
+    used |= {o for n in g.nodes for o in n.outputs}
+    g.tensors = {k: t for k, t in g.tensors.items() if k in used}
+    return g

@@ -1,0 +1,100 @@
+"""Graph simplification, exact in real arithmetic: fold per-channel Mul/Add (bias adds, folded
+BatchNorm) into the preceding conv or dense, and fuse Relu/Clip into the op before them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyc.ir import Graph, Node
+
+WEIGHTED = ("conv2d", "dense")
+FUSES_ACTIVATION = ("conv2d", "dense", "matmul", "add", "sub", "mul")
+
+
+def _sole_consumer(g: Graph, node: Node) -> Node | None:
+    out = node.outputs[0]
+    users = g.consumers(out)
+    if out in g.outputs or len(users) != 1:
+        return None
+    return users[0]
+
+
+def _per_channel(value: np.ndarray, out_shape: tuple[int, ...], axis: int) -> np.ndarray | None:
+    """The per-channel vector of a constant broadcast over out_shape, or None if it varies elsewhere."""
+    try:
+        if np.broadcast_shapes(out_shape, value.shape) != tuple(out_shape):
+            return None
+    except ValueError:
+        return None
+    full = np.broadcast_to(value, out_shape)
+    vector = np.moveaxis(full, axis, -1).reshape(-1, out_shape[axis])
+    if not np.all(vector == vector[:1]):
+        return None
+    return vector[0].astype(np.float64)
+
+
+def fold_affine(g: Graph) -> Graph:
+    """conv/dense followed by Mul or Add of a per-output-channel constant: fold into weights and bias."""
+    g = g.copy()
+    changed = True
+    while changed:
+        changed = False
+        for node in g.nodes:
+            if node.op not in WEIGHTED or node.attrs.get("act"):
+                continue
+            user = _sole_consumer(g, node)
+            if user is None or user.op not in ("mul", "add"):
+                continue
+            other = [i for i in user.inputs if i != node.outputs[0]]
+            if len(other) != 1 or not g.tensors[other[0]].is_const:
+                continue
+            out_shape = g.tensors[node.outputs[0]].shape
+            axis = 1 if node.op == "conv2d" else len(out_shape) - 1
+            v = _per_channel(g.tensors[other[0]].data, out_shape, axis)
+            if v is None:
+                continue
+            w = g.tensors[node.inputs[1]].data.astype(np.float64)
+            has_bias = len(node.inputs) > 2 and node.inputs[2]
+            b = g.tensors[node.inputs[2]].data.astype(np.float64) if has_bias else np.zeros(w.shape[0])
+            if user.op == "mul":
+                w = w * v.reshape((-1,) + (1,) * (w.ndim - 1))
+                b = b * v
+            else:
+                b = b + v
+            inputs = list(node.inputs) + [""] * (3 - len(node.inputs))
+            inputs[1] = g.add_const(node.inputs[1] + "_folded", w.astype(np.float32), "float32")
+            inputs[2] = g.add_const((node.inputs[2] or node.name) + "_bias_folded", b.astype(np.float32), "float32")
+            node.inputs = inputs
+            g.tensors.pop(node.outputs[0])
+            node.outputs = list(user.outputs)
+            g.nodes.remove(user)
+            changed = True
+            break
+    return drop_dead_tensors(g)
+
+
+def fuse_activation(g: Graph) -> Graph:
+    """An op followed by Relu or Clip as its only consumer takes the clamp as attrs['act']."""
+    g = g.copy()
+    for node in list(g.nodes):
+        if node.op not in FUSES_ACTIVATION or node.attrs.get("act") or node not in g.nodes:
+            continue
+        user = _sole_consumer(g, node)
+        if user is None or user.op != "unary" or user.attrs["fn"] not in ("relu", "clip"):
+            continue
+        if user.attrs["fn"] == "relu":
+            node.attrs["act"] = (0.0, None)
+        else:
+            node.attrs["act"] = (user.attrs.get("min"), user.attrs.get("max"))
+        g.tensors.pop(node.outputs[0])
+        node.outputs = list(user.outputs)
+        g.nodes.remove(user)
+    return g
+
+
+def drop_dead_tensors(g: Graph) -> Graph:
+    used = {i for n in g.nodes for i in n.inputs} | {o for n in g.nodes for o in n.outputs}
+    used |= set(g.inputs) | set(g.outputs)
+    g.tensors = {k: t for k, t in g.tensors.items() if k in used}
+    return g

@@ -1,0 +1,133 @@
+"""int8 numerics, defined once: the exact integer arithmetic that runtime_c/tinyc_common.h mirrors.
+
+TensorFlow Lite's int8 scheme. Nothing here reads graphs; passes and ops call these.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinyc.ir import QParams
+
+INT8_MIN, INT8_MAX = -128, 127
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def round_half_away(x: np.ndarray | float) -> np.ndarray:
+    """Round to nearest, ties away from zero (TFLite's TfLiteRound), as float64."""
+    x = np.asarray(x, np.float64)
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """real ~= multiplier * 2**(shift - 31) with multiplier in [2**30, 2**31).
+
+    TFLite's QuantizeMultiplier: a multiplier too small to represent (shift < -31)
+    becomes (0, 0), so the product is exactly 0.
+    """
+    if real == 0.0 or not math.isfinite(real):
+        return 0, 0
+    assert real > 0, f"negative requantization multiplier {real}"
+    mantissa, shift = math.frexp(real)  # real = mantissa * 2**shift, mantissa in [0.5, 1)
+    q = int(round_half_away(mantissa * (1 << 31)))
+    if q == 1 << 31:
+        q, shift = q // 2, shift + 1
+    if shift < -31:
+        return 0, 0
+    assert shift <= 30, f"requantization multiplier {real} too large"
+    return q, shift
+
+
+def quantize_multipliers(real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vector form of quantize_multiplier: int32 multipliers and shifts."""
+    pairs = [quantize_multiplier(float(r)) for r in np.ravel(real)]
+    return (np.array([p[0] for p in pairs], np.int32).reshape(np.shape(real)),
+            np.array([p[1] for p in pairs], np.int32).reshape(np.shape(real)))
+
+
+def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """gemmlowp's SaturatingRoundingDoublingHighMul on int32 values, as int64 arrays."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    ab = a * b
+    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    s = ab + nudge
+    # C's int64 division truncates toward zero.
+    hi = np.where(s >= 0, s >> 31, -((-s) >> 31))
+    overflow = (a == INT32_MIN) & (b == INT32_MIN)
+    return np.where(overflow, INT32_MAX, hi)
+
+
+def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """gemmlowp's RoundingDivideByPOT: x / 2**exponent, ties away from zero."""
+    x = np.asarray(x, np.int64)
+    exponent = np.asarray(exponent, np.int64)
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return (x >> exponent) + (remainder > threshold)
+
+
+def requantize(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """TFLite's MultiplyByQuantizedMultiplier, as int64; mirrors tinyc_requantize in C.
+
+    The left shift saturates to int32 first (C keeps this overflow-free, where TFLite's
+    int32 shift would be undefined); multiplier/shift broadcast against acc.
+    """
+    shift = np.asarray(shift, np.int64)
+    left = np.maximum(shift, 0)
+    right = np.maximum(-shift, 0)
+    x = np.clip(np.asarray(acc, np.int64) << left, INT32_MIN, INT32_MAX)
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), right)
+
+
+def saturate(x: np.ndarray, lo: int = INT8_MIN, hi: int = INT8_MAX, dtype=np.int8) -> np.ndarray:
+    return np.clip(x, lo, hi).astype(dtype)
+
+
+def choose_qparams(lo: float, hi: float) -> QParams:
+    """Asymmetric int8 parameters covering [lo, hi] widened to include 0 (TFLite's rule)."""
+    lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+    if hi - lo < 1e-12:
+        hi = lo + 1e-6
+    scale = (hi - lo) / 255.0
+    zero_point = int(np.clip(round_half_away(INT8_MIN - lo / scale), INT8_MIN, INT8_MAX))
+    return QParams.per_tensor(scale, zero_point)
+
+
+def quantize_array(x: np.ndarray, q: QParams) -> np.ndarray:
+    """float -> int8 with per-tensor parameters: round half away from zero, saturate."""
+    v = round_half_away(np.asarray(x, np.float64) / q.scale[0]) + q.zero_point[0]
+    return saturate(v)
+
+
+def dequantize_array(x: np.ndarray, q: QParams) -> np.ndarray:
+    return ((np.asarray(x, np.float64) - q.zero_point[0]) * q.scale[0]).astype(np.float32)
+
+
+def quantize_weights_per_channel(w: np.ndarray, axis: int = 0) -> tuple[np.ndarray, QParams]:
+    """Symmetric int8 weights in [-127, 127], one scale per slice along `axis` (zero point 0)."""
+    moved = np.moveaxis(np.asarray(w, np.float64), axis, 0).reshape(w.shape[axis], -1)
+    amax = np.abs(moved).max(axis=1) if moved.size else np.zeros(w.shape[axis])
+    scale = np.where(amax > 0, amax / 127.0, 1.0)
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    q = saturate(round_half_away(w / scale.reshape(shape)), -127, 127)
+    return q, QParams(scale, np.zeros_like(scale, np.int32), axis)
+
+
+def quantize_bias(b: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """int32 bias with scale = input scale x weight scale (per channel)."""
+    return np.clip(round_half_away(np.asarray(b, np.float64) / scale), INT32_MIN, INT32_MAX).astype(np.int32)
+
+
+def act_bounds(q: QParams, lo: float | None, hi: float | None) -> tuple[int, int]:
+    """int8 clamp for a fused activation clamping the real value to [lo, hi] (None: unbounded)."""
+    qmin, qmax = INT8_MIN, INT8_MAX
+    if lo is not None:
+        qmin = max(qmin, int(quantize_array(np.array([lo]), q)[0]))
+    if hi is not None:
+        qmax = min(qmax, int(quantize_array(np.array([hi]), q)[0]))
+    return qmin, qmax
