@@ -101,10 +101,12 @@ class Graph:
 def verify(g: Graph) -> None:
     """Check the invariants every pass must keep; raises AssertionError naming the fault."""
     known = {n for n, t in g.tensors.items() if t.is_const} | set(g.inputs)
+    names = [node.name for node in g.nodes]
+    assert len(set(names)) == len(names), "node names are not unique"
     for node in g.nodes:
         for i in node.inputs:
             assert i == "" or i in known, f"node {node.name!r} ({node.op}) reads {i!r} before it is produced"
-        for o in node.outputs:
+        for o in filter(None, node.outputs):
             assert o in g.tensors, f"node {node.name!r} writes unknown tensor {o!r}"
             known.add(o)
     for o in g.outputs:

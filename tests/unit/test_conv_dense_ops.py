@@ -10,7 +10,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tests.helpers import SHARED_MODELS, graph_of, quantize_graph, random_samples, run_ref
 from tinyc import ops, quant
 from tinyc.errors import UnsupportedOp
-from tinyc.ir import Graph, Node, QParams, Tensor
+from tinyc.ir import Graph, Node, QParams
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -55,7 +55,8 @@ CONV_CASES = [
     ("groups2", (1, 6, 7, 7), (10, 3, 3, 3), {"group": 2, "pads": [1, 0, 1, 2]}, True),
     ("depthwise", (1, 7, 8, 9), (7, 1, 3, 3), {"group": 7, "pads": [1, 1, 1, 1]}, True),
     ("depthwise_mult2", (1, 5, 6, 7), (10, 1, 3, 3), {"group": 5, "pads": [1, 1, 1, 1]}, True),
-    ("depthwise_stride2_same", (1, 3, 9, 10), (3, 1, 3, 3), {"group": 3, "strides": [2, 2], "pads": [0, 0, 1, 1]}, True),
+    ("depthwise_stride2_same", (1, 3, 9, 10), (3, 1, 3, 3),
+     {"group": 3, "strides": [2, 2], "pads": [0, 0, 1, 1]}, True),
     ("stride2_asym", (1, 3, 9, 9), (7, 3, 3, 3), {"strides": [2, 2], "pads": [0, 0, 1, 1]}, True),
     ("dilation2", (1, 3, 11, 10), (5, 3, 3, 3), {"dilations": [2, 2], "pads": [2, 2, 2, 2]}, True),
     ("mixed_stride_dilation", (1, 1, 49, 10), (7, 1, 10, 4),
@@ -103,12 +104,12 @@ def test_conv2d_fused_relu6_clamps_float_output():
 
 
 def test_conv2d_macs_count_every_output_times_kernel_depth():
-    g, _, _ = make_conv(CONV_CASES[2])  # groups 2: Ci/g = 3, 3x3, output (1, 10, 7, 6)
+    g, _, _ = make_conv(CONV_CASES[2])  # groups 2: Ci/g = 3, 3x3, output (1, 10, 7, 7)
     node = g.nodes[0]
     shapes = [g.tensors[i].shape if i else None for i in node.inputs]
     out = g.tensors["y0"].shape
-    assert out == (1, 10, 7, 6)
-    assert ops.get("conv2d").macs(node, shapes, [out]) == 10 * 7 * 6 * 3 * 9
+    assert out == (1, 10, 7, 7)
+    assert ops.get("conv2d").macs(node, shapes, [out]) == 10 * 7 * 7 * 3 * 9
 
 
 DENSE_CASES = [("bias", (1, 13), 7, True), ("rows_no_bias", (5, 9), 3, False), ("one_feature", (1, 1), 5, True)]
@@ -194,7 +195,7 @@ def test_conv2d_int8_padding_contributes_input_zero_point():
     node, _ = int8_conv_node(17, w, (1, 2, 1, 0))
     x = np.full((1, 2, 4, 5), 17, np.int8)  # every real input is 0, so is every output
     y = ops.get("conv2d").ref_int8(node, [x, np.ones((3, 2, 3, 3), np.int8), np.zeros(3, np.int32)])[0]
-    assert y.shape == (1, 3, 4, 6) and np.all(y == -3)
+    assert y.shape == (1, 3, 4, 5) and np.all(y == -3)
 
 
 def test_conv2d_int8_requant_multiplier_is_per_output_channel():
@@ -225,8 +226,8 @@ def test_kernel_choice_depthwise_only_when_groups_equal_input_channels():
                      "depthwise_mult2": "tinyc_depthwise_conv2d_f32", "3x3_pad1": "tinyc_conv2d_f32"}
 
 
-def real_conv_nodes(model: str, count: int = 2):
-    """(x shape, w, b, ONNX attrs) of the model's first Conv nodes of each kind (plain, depthwise)."""
+def real_conv_nodes(model: str):
+    """(x shape, w, b, ONNX attrs) of the model's first Conv of each kind (depthwise?, strides, kernel)."""
     m = onnx.shape_inference.infer_shapes(onnx.load(f"{SHARED_MODELS}/{model}.onnx"))
     inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
     shapes = {v.name: tuple(d.dim_value for d in v.type.tensor_type.shape.dim)
@@ -234,16 +235,16 @@ def real_conv_nodes(model: str, count: int = 2):
     found, kinds = [], set()
     for n in m.graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
-        kind = (attrs.get("group", 1) > 1, tuple(attrs.get("strides", [1, 1])))
+        kind = (attrs.get("group", 1) > 1, tuple(attrs.get("strides", [1, 1])), tuple(attrs.get("kernel_shape", [])))
         if n.op_type == "Conv" and kind not in kinds:
             kinds.add(kind)
             found.append((shapes[n.input[0]], inits[n.input[1]], inits[n.input[2]], attrs))
-    return found[:count] if count else found
+    return found
 
 
 @pytest.mark.parametrize("model", ["kws_dscnn", "vww_mobilenetv1", "ic_resnet8"])
 def test_conv2d_float_ref_matches_onnxruntime_on_real_layers(model):
-    for xs, w, b, attrs in real_conv_nodes(model, count=0):
+    for xs, w, b, attrs in real_conv_nodes(model):
         g = graph_of("conv2d", [("x", xs), ("w", w), ("b", b)], conv_attrs(4, w.shape[2:], attrs))
         x = np.random.default_rng(8).uniform(0, 2, xs).astype(np.float32)
         want = run_onnx("Conv", {"x": x}, {"w": w, "b": b}, attrs)

@@ -65,7 +65,9 @@ def _pool(b, n, op, X, kernel_shape, strides, pads, auto_pad, ceil_mode, dilatio
         raise b.fail(f"dilations={list(dilations)} unsupported; only 1")
     rank = len(b.shape(X))
     strides, pads, _ = _spatial(b, n, rank, kernel_shape, strides or [1] * (rank - 2), pads, None, auto_pad)
-    kernel = tuple(kernel_shape) if rank == 4 else (1, kernel_shape[0])
+    kernel = tuple(kernel_shape)
+    if rank == 3:  # a 1-D pool keeps one-element kernel and strides, pads (left, right)
+        strides, pads = strides[1:], (pads[1], pads[3])
     b.emit(op, [X], [n.output[0]], {"kernel": kernel, "strides": strides, "pads": pads,
                                     "ceil_mode": bool(ceil_mode), **extra})
 
@@ -306,13 +308,27 @@ def _qparams(b, scale, zero_point, axis) -> QParams:
     return QParams(s, z, axis if s.size > 1 else None)
 
 
-def record_weight_q(b, n) -> None:
-    """A DequantizeLinear of a constant: the folded float weight keeps the file's parameters."""
+def fold_qdq(b, n) -> None:
+    """QuantizeLinear or DequantizeLinear of a constant, computed here; a dequantized int8
+    weight keeps the file's parameters so that int8 compilation reproduces its values exactly."""
     attrs = {a.name: a.i for a in n.attribute}
-    zp = n.input[2] if len(n.input) > 2 else ""
-    q = _qparams(b, n.input[1], zp, attrs.get("axis", 1))
-    if b.const(n.input[0]).dtype in (np.int8, np.uint8):
-        b.q[n.input[0]] = q
+    x = b.const(n.input[0])
+    q = _qparams(b, n.input[1], n.input[2] if len(n.input) > 2 else "", attrs.get("axis", 1))
+    shape = [1] * x.ndim
+    if q.axis is not None:
+        shape[q.axis % x.ndim] = -1
+    scale, zp = q.scale.reshape(shape), q.zero_point.reshape(shape)
+    if n.op_type == "QuantizeLinear":
+        v = np.clip(np.round(x / scale) + zp, -128, 127)  # ONNX rounds half to even
+        b.consts[n.output[0]] = v.astype(np.int8)
+        b.q[n.output[0]] = q
+        return
+    eight_bit = x.dtype in (np.int8, np.uint8)
+    if x.dtype == np.uint8:
+        x = x.astype(np.int32) - 128  # _qparams shifted the zero point the same way
+    b.consts[n.output[0]] = ((x.astype(np.float64) - zp) * scale).astype(np.float32)
+    if eight_bit:  # a weight; an int32 bias is requantized from the input and weight scales anyway
+        b.q[n.output[0]] = QParams(q.scale, q.zero_point, None if q.axis is None else q.axis % x.ndim)
 
 
 def QuantizeLinear(b, n, X, scale, zero_point="", *, axis=1, saturate=1, block_size=0, output_dtype=0):

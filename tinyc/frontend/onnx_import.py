@@ -91,7 +91,8 @@ class Importer:
     def emit(self, op: str, inputs: list[str], outputs: list[str], attrs: dict | None = None, name: str = "") -> None:
         """Add an IR node; output shapes come from the op and must agree with ONNX's inference."""
         ins = [self.tensor(i) if i else "" for i in inputs]
-        node = Node(name or self.node.name or self.node.output[0], op, ins, list(outputs), dict(attrs or {}))
+        node = Node(self._unique(name or self.node.name or next(o for o in self.node.output if o)), op, ins,
+                    list(outputs), dict(attrs or {}))
         shapes = ops.get(op).infer_shape(node, [self.tensors[i].shape if i else None for i in ins])
         for out, shape in zip(outputs, shapes):
             if not out:
@@ -101,6 +102,13 @@ class Importer:
                 raise self.fail(f"output {out!r} has shape {list(shape)} here but ONNX infers {list(known)}", BadInput)
             self.tensors[out] = Tensor(out, tuple(shape), "float32", None, self.q.get(out))
         self.nodes.append(node)
+
+    def _unique(self, name: str) -> str:
+        taken = {n.name for n in self.nodes}
+        base, i = name, 1
+        while name in taken:
+            name, i = f"{base}_{i}", i + 1
+        return name
 
     def fresh(self, base: str) -> str:
         name, i = base, 1
@@ -175,9 +183,10 @@ class Importer:
             return True
         if node.op_type not in FOLDABLE or any(i and self.const(i) is None for i in node.input):
             return False
-        if node.op_type == "DequantizeLinear":
-            from tinyc.frontend.lowering import record_weight_q
-            record_weight_q(self, node)
+        if node.op_type in ("DequantizeLinear", "QuantizeLinear"):
+            from tinyc.frontend.lowering import fold_qdq
+            fold_qdq(self, node)
+            return True
         feeds = {i: self.const(i) for i in node.input if i}
         graph = helper.make_graph([node], "fold", [helper.make_tensor_value_info(
             i, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for i, v in feeds.items()],
@@ -186,8 +195,6 @@ class Importer:
         results = ReferenceEvaluator(model).run(None, feeds)
         for out, value in zip([o for o in node.output if o], results):
             self.consts[out] = np.asarray(value)
-            if node.op_type == "DequantizeLinear" and node.input[0] in self.q:
-                self.q[out] = self.q.pop(node.input[0])
         return True
 
 

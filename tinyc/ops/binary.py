@@ -52,7 +52,9 @@ def _quantize_const_input(g: Graph, name: str) -> str:
     if not t.is_const or t.dtype == "int8":
         return name
     q = t.q if t.q is not None and t.q.axis is None else quant.choose_qparams(t.data.min(), t.data.max())
-    return g.add_const(name + "_q", quant.quantize_array(t.data, q), "int8", q)
+    data = quant.quantize_array(t.data, q)
+    # A scalar becomes shape (1,), which broadcasts the same (Graph.add_const stores at least 1-d).
+    return g.add_const(name + "_q", data.reshape(data.shape or (1,)), "int8", q)
 
 
 class _Binary(Op):

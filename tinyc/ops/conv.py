@@ -34,6 +34,11 @@ def _out_shape(geom: dict, rank: int) -> tuple[int, ...]:
     return (o["n"], o["c"], o["w"]) if rank == 3 else (o["n"], o["c"], o["h"], o["w"])
 
 
+def _in_rank(y4: np.ndarray, rank: int) -> np.ndarray:
+    """y4 (N, Co, OH, OW) in the input's rank: NCL drops the unit height."""
+    return np.ascontiguousarray(y4[:, :, 0, :]) if rank == 3 else y4
+
+
 def _conv_f64(x: np.ndarray, w: np.ndarray, node: Node) -> np.ndarray:
     """Grouped conv of float64 arrays x (NCHW or NCL) and w (Co, Ci/g, KH, KW), padding with 0.
 
@@ -75,7 +80,7 @@ class Conv2d(Op):
         y = _conv_f64(x.astype(np.float64), w.astype(np.float64), node)
         if b is not None:
             y += b.astype(np.float64)[None, :, None, None]
-        return [common.apply_act_float(node, y.reshape(_out_shape_of(x, y)))]
+        return [common.apply_act_float(node, _in_rank(y, x.ndim))]
 
     def quantize(self, node: Node, g: Graph) -> Node:
         x, w, b = node.inputs
@@ -101,7 +106,7 @@ class Conv2d(Op):
             acc += b.astype(np.int64)[None, :, None, None]
         v = quant.requantize(acc, p["multiplier"][None, :, None, None], p["shift"][None, :, None, None])
         y = quant.saturate(v + p["output_zp"], p["act_min"], p["act_max"])
-        return [y.reshape(_out_shape_of(x, y))]
+        return [_in_rank(y, x.ndim)]
 
     def kernel(self, node, g):
         x, w, b = node.inputs
@@ -118,8 +123,3 @@ class Conv2d(Op):
                   "clamp": {"min": p["act_min"], "max": p["act_max"]}}
         return KernelCall(f"tinyc_{op}_s8", "tinyc_conv", "tinyc_conv2d_s8_params", params, [x, w, b, y])
 
-
-def _out_shape_of(x: np.ndarray, y4: np.ndarray) -> tuple[int, ...]:
-    """y4 (N, Co, OH, OW) in the input's rank: NCL drops the unit height."""
-    n, co, oh, ow = y4.shape
-    return (n, co, ow) if x.ndim == 3 else (n, co, oh, ow)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinyc import quant
+from tinyc.errors import UnsupportedOp
 from tinyc.ir import Graph, Node, QParams
-from tinyc.ops import Op, register
+from tinyc.ops import KernelCall, Op, register
 
 
 @register
@@ -31,3 +33,180 @@ class Reshape(Op):
 
     def ref_int8(self, node, xs):
         return [xs[0].reshape(node.attrs["shape"])]
+
+
+def _kernel_names(op: str, g: Graph, node: Node) -> tuple[str, str]:
+    """(kernel, params type) of a data movement op, by output dtype."""
+    dtype = "s8" if g.tensors[node.outputs[0]].dtype == "int8" else "f32"
+    return f"tinyc_{op}_{dtype}", f"tinyc_{op}_{dtype}_params"
+
+
+def _same_q(a: QParams, b: QParams) -> bool:
+    return float(a.scale[0]) == float(b.scale[0]) and int(a.zero_point[0]) == int(b.zero_point[0])
+
+
+@register
+class Concat(Op):
+    """y = the inputs joined along attrs["axis"] (non-negative); int8 inputs are rescaled to y's q."""
+
+    name = "concat"
+
+    def infer_shape(self, node, in_shapes):
+        axis, first = node.attrs["axis"], in_shapes[0]
+        for s in in_shapes:
+            if len(s) != len(first) or any(a != b for k, (a, b) in enumerate(zip(s, first)) if k != axis):
+                raise UnsupportedOp(f"node {node.name!r} (concat): shapes {in_shapes} differ off axis {axis}")
+        return [(*first[:axis], sum(s[axis] for s in in_shapes), *first[axis + 1:])]
+
+    def ref_float(self, node, xs):
+        return [np.concatenate([np.asarray(x, np.float32) for x in xs], axis=node.attrs["axis"])]
+
+    def quantize(self, node, g):
+        # Each input reaches y's parameters through a 256-entry table (requantizing a value
+        # is a function of one int8), or a plain copy when its parameters already equal y's.
+        qo = g.tensors[node.outputs[0]].q
+        inputs, tables, offsets = [], [], []
+        for name in node.inputs:
+            t = g.tensors[name]
+            if t.is_const and t.dtype != "int8":  # a float constant goes straight to y's q
+                name = g.add_const(name + "_q", quant.quantize_array(t.data, qo), "int8", qo)
+            inputs.append(name)
+            qi = g.tensors[name].q
+            if _same_q(qi, qo):
+                offsets.append(-1)
+            else:
+                offsets.append(256 * len(tables))
+                tables.append(quant.quantize_array(quant.dequantize_array(np.arange(-128, 128), qi), qo))
+        params = {"table_offset": np.array(offsets, np.int32),
+                  "tables": np.concatenate(tables) if tables else np.zeros(0, np.int8)}
+        return Node(node.name, node.op, inputs, list(node.outputs), {**node.attrs, "int8": params})
+
+    def ref_int8(self, node, xs):
+        p = node.attrs["int8"]
+        parts = [x if off < 0 else p["tables"][off + x.astype(np.int32) + 128]
+                 for x, off in zip(xs, p["table_offset"])]
+        return [np.concatenate(parts, axis=node.attrs["axis"]).astype(np.int8)]
+
+    def kernel(self, node, g):
+        axis, shapes = node.attrs["axis"], [g.tensors[n].shape for n in node.inputs]
+        inner = int(np.prod(shapes[0][axis + 1:]))
+        params = {"outer": int(np.prod(shapes[0][:axis])), "inputs": len(shapes),
+                  "chunk": np.array([s[axis] * inner for s in shapes], np.int32)}
+        kernel, ptype = _kernel_names("concat", g, node)
+        if kernel.endswith("_s8"):
+            params.update(node.attrs["int8"])
+        return KernelCall(kernel, "tinyc_tensor", ptype, params, [*node.inputs, node.outputs[0]])
+
+
+PAD_RANK = 4  # dims the C pad kernel loops over, after merging unpadded dims
+
+
+def pad_loops(node: Node, shape: tuple) -> dict:
+    """Input sizes and begin/end pads over PAD_RANK dims; an unpadded dim merges into the one before."""
+    pads, r = node.attrs["pads"], len(shape)
+    loops: list[list[int]] = []  # [size, begin, end], outermost first
+    for k in range(r):
+        size, begin, end = shape[k], pads[k], pads[r + k]
+        if loops and begin == 0 and end == 0:
+            loops[-1] = [loops[-1][0] * size, loops[-1][1] * size, loops[-1][2] * size]
+        else:
+            loops.append([size, begin, end])
+    if len(loops) > PAD_RANK:
+        raise UnsupportedOp(f"node {node.name!r} (pad): pads {pads} on {shape} need {len(loops)} loops; "
+                            f"at most {PAD_RANK}")
+    table = np.array([[1, 0, 0]] * (PAD_RANK - len(loops)) + loops, np.int32)
+    return {"input_dims": table[:, 0].copy(), "pad_begin": table[:, 1].copy(), "pad_end": table[:, 2].copy()}
+
+
+@register
+class Pad(Op):
+    """y = x with attrs["pads"] (ONNX order: all begins, then all ends) filled with attrs["value"]."""
+
+    name = "pad"
+
+    def infer_shape(self, node, in_shapes):
+        s, pads, mode = in_shapes[0], list(node.attrs["pads"]), node.attrs.get("mode", "constant")
+        if mode != "constant" or len(pads) != 2 * len(s) or min(pads) < 0:
+            raise UnsupportedOp(f"node {node.name!r} (pad): mode {mode!r}, pads {pads} on {s}; "
+                                "only constant mode with non-negative pads")
+        return [tuple(d + pads[k] + pads[len(s) + k] for k, d in enumerate(s))]
+
+    def ref_float(self, node, xs):
+        return [self._pad(node, np.asarray(xs[0], np.float32), np.float32(node.attrs.get("value", 0.0)))]
+
+    def output_qparams(self, node, g, calibrated):
+        return [g.tensors[node.inputs[0]].q]
+
+    def quantize(self, node, g):
+        value = quant.quantize_array(np.array([node.attrs.get("value", 0.0)]), g.tensors[node.inputs[0]].q)
+        return Node(node.name, node.op, list(node.inputs), list(node.outputs),
+                    {**node.attrs, "int8": {"value": int(value[0])}})
+
+    def ref_int8(self, node, xs):
+        return [self._pad(node, xs[0], np.int8(node.attrs["int8"]["value"]))]
+
+    @staticmethod
+    def _pad(node, x, value):
+        r = x.ndim
+        widths = [(node.attrs["pads"][k], node.attrs["pads"][r + k]) for k in range(r)]
+        return np.pad(x, widths, constant_values=value)
+
+    def kernel(self, node, g):
+        kernel, ptype = _kernel_names("pad", g, node)
+        value = node.attrs["int8"]["value"] if kernel.endswith("_s8") else float(node.attrs.get("value", 0.0))
+        params = {**pad_loops(node, g.tensors[node.inputs[0]].shape), "value": value}
+        return KernelCall(kernel, "tinyc_tensor", ptype, params, [node.inputs[0], node.outputs[0]])
+
+
+TRANSPOSE_RANK = 6  # most dims the C transpose walks, after merging
+
+
+def transpose_loops(node: Node, shape: tuple) -> dict:
+    """Output sizes and the input element stride of each, size-1 dims dropped and runs merged."""
+    perm = node.attrs["perm"]
+    in_strides = [int(np.prod(shape[k + 1:])) for k in range(len(shape))]
+    loops: list[list[int]] = []  # [size, input stride], output order, outermost first
+    for p in perm:
+        size, stride = shape[p], in_strides[p]
+        if size == 1:
+            continue
+        if loops and loops[-1][1] == stride * size:  # contiguous in the input too: one loop
+            loops[-1] = [loops[-1][0] * size, stride]
+        else:
+            loops.append([size, stride])
+    loops = loops or [[1, 1]]
+    if len(loops) > TRANSPOSE_RANK:
+        raise UnsupportedOp(f"node {node.name!r} (transpose): perm {perm} on {shape} needs {len(loops)} "
+                            f"loops; at most {TRANSPOSE_RANK}")
+    table = np.array(loops, np.int32)
+    return {"rank": len(loops), "dims": table[:, 0].copy(), "input_strides": table[:, 1].copy()}
+
+
+@register
+class Transpose(Op):
+    """y = x with its axes permuted by attrs["perm"]; int8 keeps the input's q."""
+
+    name = "transpose"
+
+    def infer_shape(self, node, in_shapes):
+        perm = list(node.attrs["perm"])
+        if sorted(perm) != list(range(len(in_shapes[0]))):
+            raise UnsupportedOp(f"node {node.name!r} (transpose): perm {perm} for rank {len(in_shapes[0])}")
+        return [tuple(in_shapes[0][p] for p in perm)]
+
+    def ref_float(self, node, xs):
+        return [np.ascontiguousarray(np.transpose(np.asarray(xs[0], np.float32), node.attrs["perm"]))]
+
+    def output_qparams(self, node, g, calibrated):
+        return [g.tensors[node.inputs[0]].q]
+
+    def quantize(self, node, g):
+        return node
+
+    def ref_int8(self, node, xs):
+        return [np.ascontiguousarray(np.transpose(xs[0], node.attrs["perm"]))]
+
+    def kernel(self, node, g):
+        kernel, ptype = _kernel_names("transpose", g, node)
+        params = transpose_loops(node, g.tensors[node.inputs[0]].shape)
+        return KernelCall(kernel, "tinyc_tensor", ptype, params, [node.inputs[0], node.outputs[0]])

@@ -1,0 +1,101 @@
+/* tinyc_elementwise.h: add, sub, mul with broadcasting; unary functions; prelu.
+ * int8 follows TensorFlow Lite's reference add/sub/mul/prelu; int8 unary functions are
+ * 256-entry tables built by the compiler (tinyc/ops/unary.py). No kernel needs scratch.
+ * Every kernel reads element i before writing element i, so y may alias an input of y's shape. */
+#ifndef TINYC_ELEMENTWISE_H
+#define TINYC_ELEMENTWISE_H
+
+#include "tinyc_common.h"
+
+/* Broadcast geometry, 4 loops outermost first (size-1 and mergeable dims folded away by
+ * the compiler): out_dims[4] sizes; a_strides[4], b_strides[4] element strides of A and B
+ * for each loop, 0 where that input is broadcast. y is dense in out_dims order. */
+
+typedef struct {
+    const int32_t *out_dims;
+    const int32_t *a_strides;
+    const int32_t *b_strides;
+    tinyc_clamp_f32 clamp; /* fused activation, +-FLT_MAX when none */
+} tinyc_binary_f32_params;
+
+/* int8 add and sub (TFLite): each input (x - zp) << left_shift is rescaled to twice the
+ * larger input scale, summed (or subtracted), rescaled to the output, plus output_zp, clamped. */
+typedef struct {
+    const int32_t *out_dims;
+    const int32_t *a_strides;
+    const int32_t *b_strides;
+    int32_t a_zp, b_zp;
+    int32_t left_shift;
+    int32_t a_multiplier, a_shift;
+    int32_t b_multiplier, b_shift;
+    int32_t output_multiplier, output_shift;
+    int32_t output_zp;
+    tinyc_clamp clamp; /* fused activation within [-128, 127] */
+} tinyc_add_s8_params;
+
+/* int8 mul (TFLite): (a - a_zp) * (b - b_zp) requantized by s_a * s_b / s_out. */
+typedef struct {
+    const int32_t *out_dims;
+    const int32_t *a_strides;
+    const int32_t *b_strides;
+    int32_t a_zp, b_zp;
+    int32_t output_multiplier, output_shift;
+    int32_t output_zp;
+    tinyc_clamp clamp;
+} tinyc_mul_s8_params;
+
+void tinyc_add_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
+void tinyc_sub_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
+void tinyc_mul_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
+void tinyc_add_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void tinyc_sub_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void tinyc_mul_s8(const tinyc_mul_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+
+/* int8 function of one input: y[i] = table[x[i] + 128], size elements, any layout. */
+typedef struct {
+    int32_t size;
+    const int8_t *table; /* 256 entries, indexed by x + 128 */
+} tinyc_lut_s8_params;
+
+void tinyc_lut_s8(const tinyc_lut_s8_params *p, const int8_t *x, int8_t *y);
+
+/* float function of one input, same order as tinyc/ops/unary.py FUNCTIONS. */
+enum tinyc_unary_fn {
+    TINYC_UNARY_RELU,
+    TINYC_UNARY_CLIP,         /* min <= y <= max */
+    TINYC_UNARY_LEAKY_RELU,   /* alpha * x below 0 */
+    TINYC_UNARY_SIGMOID,
+    TINYC_UNARY_TANH,
+    TINYC_UNARY_HARD_SIGMOID, /* clamp(alpha * x + beta, 0, 1) */
+    TINYC_UNARY_HARD_SWISH    /* x * clamp(alpha * x + beta, 0, 1) */
+};
+
+typedef struct {
+    int32_t size;
+    int32_t fn; /* enum tinyc_unary_fn */
+    float alpha, beta;
+    float min, max;
+} tinyc_unary_f32_params;
+
+void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y);
+
+/* prelu over x viewed as [outer, channels, inner]: the slope varies along channels only. */
+typedef struct {
+    int32_t outer, channels, inner;
+} tinyc_prelu_f32_params;
+
+/* int8 prelu (TFLite): v = x - input_zp; v >= 0 requantized by s_in/s_out, else by
+ * slope[c] * s_in/s_out per channel (a negative slope gives a negative multiplier). */
+typedef struct {
+    int32_t outer, channels, inner;
+    int32_t input_zp;
+    int32_t positive_multiplier, positive_shift;
+    const int32_t *negative_multiplier; /* [channels] */
+    const int32_t *negative_shift;      /* [channels] */
+    int32_t output_zp;
+} tinyc_prelu_s8_params;
+
+void tinyc_prelu_f32(const tinyc_prelu_f32_params *p, const float *x, const float *slope, float *y);
+void tinyc_prelu_s8(const tinyc_prelu_s8_params *p, const int8_t *x, int8_t *y);
+
+#endif /* TINYC_ELEMENTWISE_H */

@@ -1,0 +1,291 @@
+/* tinyc_rnn.c: LSTM and GRU kernels, float32 and int8 (see tinyc_rnn.h and docs/rnn_int8.md).
+ * The int8 kernels mirror tinyc/ops/rnn.py bit for bit: no float, int32 accumulators, int64 only
+ * where a product or sum could leave int32. Right shifts of negative values are arithmetic (gcc). */
+#include <math.h>
+
+#include "tinyc_rnn.h"
+
+#define TINYC_RNN_HALF 16384 /* rounding term of a product of two Q0.15 values */
+
+/* ---- float32 ---- */
+
+static float tinyc_rnn_dot_f32(const float *a, const float *b, int32_t n)
+{
+    float acc = 0.0f;
+    int32_t k;
+    for (k = 0; k < n; k++) {
+        acc += a[k] * b[k];
+    }
+    return acc;
+}
+
+static float tinyc_rnn_sigmoid_f32(float x)
+{
+    return 1.0f / (1.0f + expf(-x));
+}
+
+/* Gate pre-activation of one row: Wb + Rb + w.x + r.h (ONNX), b may be NULL. */
+static float tinyc_rnn_gate_f32(const float *w, const float *r, const float *b, int32_t bias_stride,
+                                int32_t row, const float *xt, const float *h, int32_t in, int32_t hid)
+{
+    float acc = b ? b[row] + b[bias_stride + row] : 0.0f;
+    return acc + tinyc_rnn_dot_f32(w + row * in, xt, in) + tinyc_rnn_dot_f32(r + row * hid, h, hid);
+}
+
+void tinyc_lstm_f32(const tinyc_lstm_f32_params *p, const float *x, const float *w, const float *r,
+                    const float *b, const float *initial_h, const float *initial_c,
+                    float *y, float *y_h, float *y_c, void *scratch)
+{
+    const int32_t steps = p->dims.seq_len, in = p->dims.input_size, hid = p->dims.hidden_size;
+    float *c = (float *)scratch;
+    float *h = c + hid;
+    float *h_next = h + hid;
+    int32_t t, j, k;
+    for (j = 0; j < hid; j++) {
+        h[j] = initial_h ? initial_h[j] : 0.0f;
+        c[j] = initial_c ? initial_c[j] : 0.0f;
+    }
+    for (t = 0; t < steps; t++) {
+        const float *xt = x + t * in;
+        float *swap;
+        for (j = 0; j < hid; j++) {
+            float gate[4], i, o, f, g;
+            for (k = 0; k < 4; k++) {
+                gate[k] = tinyc_rnn_gate_f32(w, r, b, 4 * hid, k * hid + j, xt, h, in, hid);
+            }
+            i = tinyc_rnn_sigmoid_f32(gate[0]);
+            o = tinyc_rnn_sigmoid_f32(gate[1]);
+            f = tinyc_rnn_sigmoid_f32(gate[2]);
+            g = tanhf(gate[3]);
+            c[j] = f * c[j] + i * g;
+            h_next[j] = o * tanhf(c[j]);
+        }
+        swap = h; /* h_next becomes h: the old h was needed by every unit of this step */
+        h = h_next;
+        h_next = swap;
+        for (j = 0; y && j < hid; j++) {
+            y[t * hid + j] = h[j];
+        }
+    }
+    for (j = 0; j < hid; j++) {
+        if (y_h) y_h[j] = h[j];
+        if (y_c) y_c[j] = c[j];
+    }
+}
+
+void tinyc_gru_f32(const tinyc_gru_f32_params *p, const float *x, const float *w, const float *r,
+                   const float *b, const float *initial_h, float *y, float *y_h, void *scratch)
+{
+    const int32_t steps = p->dims.seq_len, in = p->dims.input_size, hid = p->dims.hidden_size;
+    const int32_t gh = 3 * hid;
+    float *z = (float *)scratch;
+    float *tmp = z + hid; /* r * h (linear_before_reset = 0) or n (= 1) */
+    float *h = tmp + hid;
+    int32_t t, j;
+    for (j = 0; j < hid; j++) {
+        h[j] = initial_h ? initial_h[j] : 0.0f;
+    }
+    for (t = 0; t < steps; t++) {
+        const float *xt = x + t * in;
+        /* Pass 1 reads all of the old h; pass 2 updates h[j] from z[j], tmp and h[j] only. */
+        for (j = 0; j < hid; j++) {
+            const int32_t hrow = 2 * hid + j;
+            float reset = tinyc_rnn_sigmoid_f32(tinyc_rnn_gate_f32(w, r, b, gh, hid + j, xt, h, in, hid));
+            z[j] = tinyc_rnn_sigmoid_f32(tinyc_rnn_gate_f32(w, r, b, gh, j, xt, h, in, hid));
+            if (p->linear_before_reset) {
+                float rh = tinyc_rnn_dot_f32(r + hrow * hid, h, hid) + (b ? b[gh + hrow] : 0.0f);
+                tmp[j] = (b ? b[hrow] : 0.0f) + tinyc_rnn_dot_f32(w + hrow * in, xt, in) + reset * rh;
+            } else {
+                tmp[j] = reset * h[j];
+            }
+        }
+        for (j = 0; j < hid; j++) {
+            const int32_t hrow = 2 * hid + j;
+            float n = p->linear_before_reset ? tmp[j] : tinyc_rnn_gate_f32(w, r, b, gh, hrow, xt, tmp, in, hid);
+            h[j] = (1.0f - z[j]) * tanhf(n) + z[j] * h[j];
+        }
+        for (j = 0; y && j < hid; j++) {
+            y[t * hid + j] = h[j];
+        }
+    }
+    for (j = 0; y_h && j < hid; j++) {
+        y_h[j] = h[j];
+    }
+}
+
+/* ---- int8 ---- */
+
+static int16_t tinyc_rnn_sat16(int64_t v)
+{
+    return (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
+}
+
+static int32_t tinyc_rnn_sat32(int64_t v)
+{
+    return (int32_t)(v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : v));
+}
+
+/* Q0.15 x Q0.15 (or x Q3.12) rounded back by 15 bits; both in int16, so the product fits int32. */
+static int32_t tinyc_rnn_mul_q15(int32_t a, int32_t b)
+{
+    return (a * b + TINYC_RNN_HALF) >> 15;
+}
+
+/* Q3.12 -> Q0.15 through a 257-entry table over [-8, 8): index = high 8 bits of x + 32768,
+ * linear interpolation on the low 8 bits. */
+static int32_t tinyc_rnn_act(const int16_t *table, int16_t x)
+{
+    const int32_t u = (int32_t)x + 32768;
+    const int32_t i = u >> 8, frac = u & 255;
+    const int32_t lo = table[i], hi = table[i + 1];
+    return tinyc_rnn_sat16(lo + (((hi - lo) * frac + 128) >> 8));
+}
+
+/* Q0.15 -> int8 at scale 1/128: rounding shift of 8, saturate. */
+static int8_t tinyc_rnn_out_s8(int32_t h)
+{
+    return (int8_t)tinyc_clamp_i32((h + 128) >> 8, -128, 127);
+}
+
+static int32_t tinyc_rnn_dot_x(const int8_t *w, const int8_t *xt, int32_t input_zp, int32_t n)
+{
+    int32_t acc = 0, k;
+    for (k = 0; k < n; k++) {
+        acc += (int32_t)w[k] * ((int32_t)xt[k] - input_zp);
+    }
+    return acc;
+}
+
+static int32_t tinyc_rnn_dot_h(const int8_t *r, const int16_t *h, int32_t n)
+{
+    int32_t acc = 0, k;
+    for (k = 0; k < n; k++) {
+        acc += (int32_t)r[k] * h[k];
+    }
+    return acc;
+}
+
+static int32_t tinyc_rnn_requant_x(const tinyc_requant_pc *q, int32_t row, int32_t acc)
+{
+    return tinyc_requantize(acc, q->multiplier[row], q->shift[row]);
+}
+
+/* Q3.12 pre-activation of one gate row: requant(w.(x - zp)) + requant(r.h) + bias, saturated. */
+static int16_t tinyc_rnn_gate_s8(const tinyc_requant_pc *in_q, const tinyc_requant_pc *hid_q,
+                                 const int8_t *w, const int8_t *r, const int32_t *bias, int32_t row,
+                                 const int8_t *xt, int32_t input_zp, const int16_t *h, int32_t in, int32_t hid)
+{
+    int64_t g = (int64_t)tinyc_rnn_requant_x(in_q, row, tinyc_rnn_dot_x(w + row * in, xt, input_zp, in));
+    g += tinyc_rnn_requant_x(hid_q, row, tinyc_rnn_dot_h(r + row * hid, h, hid));
+    return tinyc_rnn_sat16(g + bias[row]);
+}
+
+static int32_t tinyc_rnn_state_in(const tinyc_rnn_state_q *q, int8_t v)
+{
+    return tinyc_requantize((int32_t)v - q->zero_point, q->multiplier, q->shift);
+}
+
+void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
+                   const int32_t *bias, const int8_t *initial_h, const int8_t *initial_c,
+                   int8_t *y, int8_t *y_h, int8_t *y_c, void *scratch)
+{
+    const int32_t steps = p->dims.seq_len, in = p->dims.input_size, hid = p->dims.hidden_size;
+    int32_t *c = (int32_t *)scratch;
+    int16_t *h = (int16_t *)(c + hid);
+    int16_t *h_next = h + hid;
+    int32_t t, j, k;
+    for (j = 0; j < hid; j++) {
+        h[j] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[j])) : 0;
+        c[j] = initial_c ? tinyc_rnn_state_in(&p->initial_c, initial_c[j]) : 0;
+    }
+    for (t = 0; t < steps; t++) {
+        const int8_t *xt = x + t * in;
+        int16_t *swap;
+        for (j = 0; j < hid; j++) {
+            int16_t gate[4];
+            int32_t i, o, f, g;
+            int64_t cell;
+            for (k = 0; k < 4; k++) {
+                gate[k] = tinyc_rnn_gate_s8(&p->input_requant, &p->hidden_requant, w, r, bias, k * hid + j,
+                                            xt, p->input_zp, h, in, hid);
+            }
+            i = tinyc_rnn_act(p->sigmoid_table, gate[0]);
+            o = tinyc_rnn_act(p->sigmoid_table, gate[1]);
+            f = tinyc_rnn_act(p->sigmoid_table, gate[2]);
+            g = tinyc_rnn_act(p->tanh_table, gate[3]);
+            /* c = f c + i g in Q.15; f c needs int64 since c grows past int16. */
+            cell = (((int64_t)f * c[j] + TINYC_RNN_HALF) >> 15) + tinyc_rnn_mul_q15(i, g);
+            c[j] = tinyc_rnn_sat32(cell);
+            /* tanh takes c in Q3.12: rounding shift of 3, saturated to int16 */
+            h_next[j] = (int16_t)tinyc_rnn_mul_q15(o, tinyc_rnn_act(p->tanh_table,
+                                                   tinyc_rnn_sat16(((int64_t)c[j] + 4) >> 3)));
+        }
+        swap = h;
+        h = h_next;
+        h_next = swap;
+        for (j = 0; y && j < hid; j++) {
+            y[t * hid + j] = tinyc_rnn_out_s8(h[j]);
+        }
+    }
+    for (j = 0; j < hid; j++) {
+        if (y_h) y_h[j] = tinyc_rnn_out_s8(h[j]);
+        if (y_c) {
+            int32_t v = tinyc_requantize(c[j], p->cell_out.multiplier, p->cell_out.shift) + p->cell_out.zero_point;
+            y_c[j] = (int8_t)tinyc_clamp_i32(v, -128, 127);
+        }
+    }
+}
+
+void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
+                  const int32_t *bias, const int8_t *initial_h, int8_t *y, int8_t *y_h, void *scratch)
+{
+    const int32_t steps = p->dims.seq_len, in = p->dims.input_size, hid = p->dims.hidden_size;
+    const int32_t *rec_bias_h = bias + 3 * hid; /* Rb_h, Q3.12 */
+    const tinyc_requant_pc *in_q = &p->input_requant, *hid_q = &p->hidden_requant;
+    int16_t *z = (int16_t *)scratch;
+    int16_t *tmp = z + hid; /* r * h (linear_before_reset = 0) or n (= 1) */
+    int16_t *h = tmp + hid;
+    int32_t t, j;
+    for (j = 0; j < hid; j++) {
+        h[j] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[j])) : 0;
+    }
+    for (t = 0; t < steps; t++) {
+        const int8_t *xt = x + t * in;
+        /* Pass 1 reads all of the old h; pass 2 updates h[j] from z[j], tmp and h[j] only. */
+        for (j = 0; j < hid; j++) {
+            const int32_t hrow = 2 * hid + j;
+            int32_t reset = tinyc_rnn_act(p->sigmoid_table, tinyc_rnn_gate_s8(in_q, hid_q, w, r, bias, hid + j,
+                                                                             xt, p->input_zp, h, in, hid));
+            z[j] = (int16_t)tinyc_rnn_act(p->sigmoid_table, tinyc_rnn_gate_s8(in_q, hid_q, w, r, bias, j,
+                                                                             xt, p->input_zp, h, in, hid));
+            if (p->linear_before_reset) {
+                /* n = Wx + Wb_h + r (R h + Rb_h), the bracket saturated to Q3.12 */
+                int64_t n = (int64_t)tinyc_rnn_requant_x(in_q, hrow, tinyc_rnn_dot_x(w + hrow * in, xt, p->input_zp, in));
+                int16_t inner = tinyc_rnn_sat16((int64_t)tinyc_rnn_requant_x(hid_q, hrow,
+                                                tinyc_rnn_dot_h(r + hrow * hid, h, hid)) + rec_bias_h[j]);
+                tmp[j] = tinyc_rnn_sat16(n + bias[hrow] + tinyc_rnn_mul_q15(reset, inner));
+            } else {
+                tmp[j] = (int16_t)tinyc_rnn_mul_q15(reset, h[j]);
+            }
+        }
+        for (j = 0; j < hid; j++) {
+            const int32_t hrow = 2 * hid + j;
+            int32_t n = tmp[j], h_tilde;
+            if (!p->linear_before_reset) {
+                /* n = Wx + Wb_h + R (r h) + Rb_h */
+                int64_t g = (int64_t)tinyc_rnn_requant_x(in_q, hrow, tinyc_rnn_dot_x(w + hrow * in, xt, p->input_zp, in));
+                g += tinyc_rnn_requant_x(hid_q, hrow, tinyc_rnn_dot_h(r + hrow * hid, tmp, hid));
+                n = tinyc_rnn_sat16(g + bias[hrow] + rec_bias_h[j]);
+            }
+            h_tilde = tinyc_rnn_act(p->tanh_table, (int16_t)n);
+            /* h = (1 - z) h~ + z h; |each product| <= 2^30, so the sum fits int32 */
+            h[j] = (int16_t)(((32768 - z[j]) * h_tilde + z[j] * h[j] + TINYC_RNN_HALF) >> 15);
+        }
+        for (j = 0; y && j < hid; j++) {
+            y[t * hid + j] = tinyc_rnn_out_s8(h[j]);
+        }
+    }
+    for (j = 0; y_h && j < hid; j++) {
+        y_h[j] = tinyc_rnn_out_s8(h[j]);
+    }
+}

@@ -1,0 +1,24 @@
+/* tinyc_softmax.h: softmax along one axis of a tensor viewed as [outer, axis_size, inner].
+ * No scratch. y may alias x: element i is written only after it is read for the last time. */
+#ifndef TINYC_SOFTMAX_H
+#define TINYC_SOFTMAX_H
+
+#include "tinyc_common.h"
+
+typedef struct {
+    int32_t outer, axis_size, inner; /* element counts before, along and after the axis */
+} tinyc_softmax_f32_params;
+
+/* int8, integer only; output q is fixed at scale 1/256, zero point -128. Per row:
+ * d = max - x in [0, 255]; y = ((E[d] << 8) + sum / 2) / sum - 128 clamped to 127, where
+ * E[d] = round(exp(-d * s_in) * 2^20) and sum = sum of E over the row. axis_size <= 4095,
+ * so every intermediate fits uint32 (the compiler checks). */
+typedef struct {
+    int32_t outer, axis_size, inner;
+    const uint32_t *exp_table; /* 256 entries, E[0] = 2^20 */
+} tinyc_softmax_s8_params;
+
+void tinyc_softmax_f32(const tinyc_softmax_f32_params *p, const float *x, float *y);
+void tinyc_softmax_s8(const tinyc_softmax_s8_params *p, const int8_t *x, int8_t *y);
+
+#endif /* TINYC_SOFTMAX_H */

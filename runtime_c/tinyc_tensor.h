@@ -1,0 +1,64 @@
+/* tinyc_tensor.h: data movement: concat, pad, transpose. No scratch; y must not alias an input.
+ * int8 output keeps the input's q (pad, transpose) or has its own (concat, via tables). */
+#ifndef TINYC_TENSOR_H
+#define TINYC_TENSOR_H
+
+#include "tinyc_common.h"
+
+/* Concat along one axis. Input i is `outer` runs of chunk[i] contiguous elements (its axis
+ * size times the elements after the axis); y interleaves them run by run. The kernels are
+ * variadic, called as k(&params, x0, x1, ..., y): `inputs` pointers (const int8_t * or
+ * const float *) then the output, because the input count varies per node. */
+typedef struct {
+    int32_t outer;
+    int32_t inputs;
+    const int32_t *chunk; /* [inputs] */
+} tinyc_concat_f32_params;
+
+typedef struct {
+    int32_t outer;
+    int32_t inputs;
+    const int32_t *chunk;        /* [inputs] */
+    const int32_t *table_offset; /* [inputs]: -1 copies, else y = tables[offset + x + 128] */
+    const int8_t *tables;        /* 256 entries per rescaled input */
+} tinyc_concat_s8_params;
+
+void tinyc_concat_f32(const tinyc_concat_f32_params *p, ...);
+void tinyc_concat_s8(const tinyc_concat_s8_params *p, ...);
+
+/* Constant pad over 4 loops, outermost first (unpadded dims merged by the compiler):
+ * y dim k = input_dims[k] + pad_begin[k] + pad_end[k], filled with value outside x. */
+typedef struct {
+    const int32_t *input_dims; /* [4] */
+    const int32_t *pad_begin;  /* [4] */
+    const int32_t *pad_end;    /* [4] */
+    float value;
+} tinyc_pad_f32_params;
+
+typedef struct {
+    const int32_t *input_dims;
+    const int32_t *pad_begin;
+    const int32_t *pad_end;
+    int32_t value; /* the pad value quantized with the input's q */
+} tinyc_pad_s8_params;
+
+void tinyc_pad_f32(const tinyc_pad_f32_params *p, const float *x, float *y);
+void tinyc_pad_s8(const tinyc_pad_s8_params *p, const int8_t *x, int8_t *y);
+
+/* Transpose: y is dense over dims[0..rank) (rank <= 6, merged by the compiler); stepping
+ * dim k of y steps input_strides[k] elements of x. */
+#define TINYC_TRANSPOSE_MAX_RANK 6
+
+typedef struct {
+    int32_t rank;
+    const int32_t *dims;          /* [rank] */
+    const int32_t *input_strides; /* [rank] */
+} tinyc_transpose_params;
+
+typedef tinyc_transpose_params tinyc_transpose_f32_params;
+typedef tinyc_transpose_params tinyc_transpose_s8_params;
+
+void tinyc_transpose_f32(const tinyc_transpose_f32_params *p, const float *x, float *y);
+void tinyc_transpose_s8(const tinyc_transpose_s8_params *p, const int8_t *x, int8_t *y);
+
+#endif /* TINYC_TENSOR_H */

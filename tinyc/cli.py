@@ -1,0 +1,163 @@
+"""The `tinyc` command (CONTRACT.md): compile, run, verify, report, boards.
+
+User errors print one line `error: ...` and exit 1; --debug shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from tinyc import io, pipeline, report, runners
+from tinyc.boards import known_boards, load_board
+from tinyc.errors import BadInput, TinycError
+
+VERIFY_SAMPLES = 32
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own two-line usage error -> one line
+        raise BadInput(f"{self.prog}: {message}")
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="the ONNX file")
+    p.add_argument("--dtype", default="int8", help="int8 (default) or float32")
+    p.add_argument("--calib", help="calibration inputs (.npz/.npy, same layout as --input)")
+    p.add_argument("--board", help="a board from `tinyc boards`, or a board .toml file")
+    p.add_argument("--name", help="C prefix of the generated API (default: the model file's stem)")
+    p.add_argument("--seed", type=int, default=0, help="seed of random calibration/verification inputs")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="tinyc", description="ONNX to C99 for Cortex-M microcontrollers")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    c = sub.add_parser("compile", help="generate the C folder and OUT/report.json")
+    _model_options(c)
+    c.add_argument("-o", "--output", dest="out", required=True, help="output folder")
+    r = sub.add_parser("run", help="run inputs through the model on a target")
+    _model_options(r)
+    r.add_argument("--target", required=True, help="ref (numpy reference) or host (generated C)")
+    r.add_argument("--input", required=True, help="IN: .npy or .npz samples")
+    r.add_argument("--output", help="RESULT: .npy or .npz")
+    r.add_argument("--report", help="write the report JSON here")
+    v = sub.add_parser("verify", help="check ref and host agree bit for bit")
+    _model_options(v)
+    v.add_argument("--input", help="IN (default: 32 seeded random samples)")
+    rp = sub.add_parser("report", help="print OUT/report.json as a table")
+    rp.add_argument("out", help="a folder made by `tinyc compile`")
+    sub.add_parser("boards", help="list the boards and their limits")
+    return p
+
+
+def _build(args) -> pipeline.Compiled:
+    if args.board:
+        load_board(args.board)  # fails early on an unknown board
+    opts = pipeline.Options(dtype=args.dtype, name=args.name, seed=args.seed)
+    if args.calib:
+        opts.calib = io.load_samples(args.calib, pipeline.frontend(args.model)).arrays
+    compiled = pipeline.build(args.model, opts)
+    for w in compiled.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return compiled
+
+
+def cmd_compile(args) -> int:
+    compiled = _build(args)
+    doc = pipeline.write(compiled, args.out, board=args.board)
+    print(report.format_table(doc))
+    print(f"wrote {args.out}/ ({compiled.name}.h, {compiled.name}.c, {compiled.name}_weights.c, tinyc/, Makefile)")
+    return 0
+
+
+def cmd_run(args) -> int:
+    compiled = _build(args)
+    samples = io.load_samples(args.input, compiled.float_graph)
+    feeds = runners.feeds_for(compiled.graph, samples.arrays)
+    results = runners.run(compiled, feeds, args.target)
+    if args.output:
+        io.save_results(args.output, compiled.graph, results, samples.batch_as_sample)
+    if args.report:
+        doc = report.build_report(compiled.graph, compiled.plan, compiled.name, board=args.board,
+                                  dtype=args.dtype)
+        Path(args.report).write_text(json.dumps(doc, indent=2) + "\n")
+    for name, y in results.items():
+        flat = y.reshape(len(y), -1)
+        print(f"{name}: {len(y)} sample(s) of {list(y.shape[1:])} {y.dtype}; argmax per sample: "
+              f"{flat.argmax(axis=1).tolist()[:16]}")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    compiled = _build(args)
+    if args.board:
+        raise BadInput(f"--board {args.board}: running on boards is not available yet")
+    if args.input:
+        samples = io.load_samples(args.input, compiled.float_graph).arrays
+    else:
+        samples = pipeline.random_inputs(compiled.float_graph, VERIFY_SAMPLES, args.seed)
+    feeds = runners.feeds_for(compiled.graph, samples)
+    results = {t: runners.run(compiled, feeds, t) for t in runners.TARGETS}
+    ok = True
+    for name in compiled.graph.outputs:
+        ref, got = results["ref"][name], results["host"][name]
+        if not np.array_equal(ref, got):
+            ok = False
+            diff = np.argwhere(ref != got)[0]
+            print(f"MISMATCH {name}: sample {diff[0]}, index {tuple(diff[1:])}: "
+                  f"ref {ref[tuple(diff)]} host {got[tuple(diff)]}")
+    count = len(next(iter(feeds.values())))
+    print(f"{'OK' if ok else 'FAILED'}: ref and host {'agree bit for bit' if ok else 'differ'} on "
+          f"{count} sample(s) ({compiled.graph.is_int8 and 'int8' or 'float32'})")
+    return 0 if ok else 1
+
+
+def cmd_report(args) -> int:
+    path = Path(args.out) / "report.json"
+    if not path.is_file():
+        raise BadInput(f"{path}: no such file; run `tinyc compile MODEL -o {args.out}` first")
+    try:
+        doc = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{path}: not valid JSON ({e.msg})") from None
+    print(report.format_table(doc))
+    return 0
+
+
+def cmd_boards(args) -> int:
+    boards = known_boards()
+    if not boards:
+        print("no boards defined yet (boards/*.toml)")
+    for name in boards:
+        b = load_board(name)
+        print(f"{name:18} {b.get('core', '?'):14} flash {b.get('flash', {}).get('size', '?'):>9} "
+              f"ram {b.get('ram', {}).get('size', '?'):>9}")
+    return 0
+
+
+COMMANDS = {"compile": cmd_compile, "run": cmd_run, "verify": cmd_verify, "report": cmd_report,
+            "boards": cmd_boards}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        args = parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except TinycError as e:
+        if debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
