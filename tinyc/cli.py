@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyc import io, pipeline, report, runners
-from tinyc.boards import known_boards, load_board
+from tinyc.board import known_boards, load_board
 from tinyc.errors import BadInput, TinycError
 
 VERIFY_SAMPLES = 32

@@ -9,7 +9,7 @@ def _dir(package: str, top: str) -> Path:
         path = Path(str(resources.files(package)))
         if path.is_dir():
             return path
-    except ModuleNotFoundError:
+    except (ModuleNotFoundError, TypeError):
         pass
     return Path(__file__).resolve().parent.parent / top
 

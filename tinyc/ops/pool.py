@@ -44,9 +44,10 @@ def window(node, in_shape: tuple) -> Window:
     pads = tuple(pads) if pads else (0,) * (2 * len(kernel))
     if len(kernel) == 1:
         kernel, strides, pads = (1, *kernel), (1, *strides), (0, pads[0], 0, pads[1])
-    if len(in_shape) != len(kernel) + 2 or len(kernel) != 2:
-        raise UnsupportedOp(f"node {node.name!r} ({node.op}): input {in_shape} with kernel {kernel}; "
-                            "only NCHW or NCL")
+    flat = len(in_shape) == 3 and kernel[0] == 1 and pads[0] == pads[2] == 0  # NCL as h = 1
+    if len(kernel) != 2 or not (len(in_shape) == 4 or flat):
+        raise UnsupportedOp(f"node {node.name!r} ({node.op}): input {in_shape} with kernel {kernel}, "
+                            f"pads {pads}; only NCHW, or NCL with a 1-high kernel")
     (kh, kw), (sh, sw), (pt, pl, pb, pr) = kernel, strides, pads
     if max(pt, pb) >= kh or max(pl, pr) >= kw:
         raise UnsupportedOp(f"node {node.name!r} ({node.op}): pads {pads} not below kernel {kernel}")

@@ -63,12 +63,9 @@ def _state_in(v: np.ndarray | None, p: dict, key: str, size: int) -> np.ndarray:
     return _sat16(s) if key == "initial_h" else s
 
 
-def _multiplier(real: float) -> tuple[int, int]:
-    return quant.quantize_multiplier(real) if real > 0 else (0, 0)
-
-
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
+    with np.errstate(over="ignore"):  # exp(88+) is inf and the sigmoid correctly 0
+        return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
 
 
 class _Rnn(Op):
@@ -76,6 +73,7 @@ class _Rnn(Op):
 
     gates = 0  # G: 4 (iofc) or 3 (zrh)
     n_states = 1  # h, plus c for LSTM
+    scratch_f32 = scratch_s8 = 0  # kernel scratch bytes per hidden unit
 
     def infer_shape(self, node, in_shapes):
         t, _, _ = in_shapes[0]
@@ -142,12 +140,12 @@ class _Rnn(Op):
             name = node.inputs[pos] if len(node.inputs) > pos else ""
             name, q = self._state_tensor(g, name)
             inputs.append(name)
-            m, s = _multiplier(float(q.scale[0]) * 2.0**STATE_FRAC) if name else (0, 0)
+            m, s = quant.quantize_multiplier(float(q.scale[0]) * 2.0**STATE_FRAC) if name else (0, 0)
             p.update({key + "_zp": int(q.zero_point[0]) if name else 0, key + "_multiplier": m, key + "_shift": s})
         if self.n_states == 2:
             y_c = node.outputs[2] if len(node.outputs) > 2 else ""
             s_c, z_c = common.scale_zp(g, y_c) if y_c else (0.0, 0)
-            m, s = _multiplier(2.0**-STATE_FRAC / s_c) if y_c else (0, 0)
+            m, s = quant.quantize_multiplier(2.0**-STATE_FRAC / s_c) if y_c else (0, 0)
             p.update({"cell_out_zp": z_c, "cell_out_multiplier": m, "cell_out_shift": s})
         return Node(node.name, node.op, inputs, list(node.outputs), dict(node.attrs, int8=p))
 
@@ -196,7 +194,7 @@ class _Rnn(Op):
         if g.tensors[next(o for o in node.outputs if o)].dtype == "float32":  # Y may be absent
             params = {"dims": dims, **self._extra_params(node)}
             return KernelCall(f"tinyc_{self.name}_f32", "tinyc_rnn", f"tinyc_{self.name}_f32_params",
-                              params, args, self._scratch_bytes(hidden, 4))
+                              params, args, self.scratch_f32 * hidden)
         p = node.attrs["int8"]
         params = {"dims": dims, **self._extra_params(node), "input_zp": p["input_zp"],
                   "input_requant": {"multiplier": p["input_multiplier"], "shift": p["input_shift"]},
@@ -206,7 +204,7 @@ class _Rnn(Op):
                            "shift": p[key + "_shift"]}
         params.update({"sigmoid_table": SIGMOID_TABLE, "tanh_table": TANH_TABLE})
         return KernelCall(f"tinyc_{self.name}_s8", "tinyc_rnn", f"tinyc_{self.name}_s8_params",
-                          params, args, self._scratch_bytes(hidden, 2))
+                          params, args, self.scratch_s8 * hidden)
 
     # Per-op parts.
     def _bias_real(self, b: np.ndarray, hidden: int) -> np.ndarray:
@@ -214,9 +212,6 @@ class _Rnn(Op):
 
     def _extra_params(self, node) -> dict:
         return {}
-
-    def _scratch_bytes(self, hidden: int, state_bytes: int) -> int:
-        raise NotImplementedError
 
     def _step_float(self, node, xw, r, rb, h, c):
         raise NotImplementedError
@@ -232,14 +227,12 @@ class Lstm(_Rnn):
     name = "lstm"
     gates = 4
     n_states = 2
+    # f32: c, h, h_next (3 floats); s8: c int32, h and h_next int16 (the old h feeds every unit).
+    scratch_f32, scratch_s8 = 12, 8
 
     def _bias_real(self, b, hidden):
         gh = 4 * hidden
         return b[:gh] + b[gh:]  # Wb + Rb, one Q3.12 bias per gate row
-
-    def _scratch_bytes(self, hidden, state_bytes):
-        # f32: c, h, h_next (3 H floats); s8: c int32, h and h_next int16 (8 H bytes).
-        return 3 * hidden * 4 if state_bytes == 4 else hidden * (4 + 2 + 2)
 
     def _step_float(self, node, xw, r, rb, h, c):
         hidden = h.shape[0]
@@ -264,6 +257,8 @@ class Gru(_Rnn):
 
     name = "gru"
     gates = 3
+    # z, (r h) or n, and h: 3 floats or 3 int16 (h is updated in place in a second pass).
+    scratch_f32, scratch_s8 = 12, 6
 
     def _bias_real(self, b, hidden):
         # Rows z, r: Wb + Rb. Row h: Wb_h; Rb_h follows in an extra H entries, because with
@@ -274,10 +269,6 @@ class Gru(_Rnn):
 
     def _extra_params(self, node):
         return {"linear_before_reset": int(node.attrs.get("linear_before_reset", 0))}
-
-    def _scratch_bytes(self, hidden, state_bytes):
-        # z, (r h) or n, and h: 3 H values (floats or int16).
-        return 3 * hidden * state_bytes
 
     def _step_float(self, node, xw, r, rb, h, c):
         hidden = h.shape[0]
