@@ -4,6 +4,14 @@
  * add (input_zp - input_zp) * w = 0 in int8 and 0 * w in float, so skipping them is exact. */
 #include "tinyc_conv.h"
 
+/* bias + acc saturated to int32: a bias clipped to INT32_MAX (a channel with a tiny weight
+ * scale) must not wrap; mirrors the np.clip in ref_int8. */
+static int32_t tinyc_conv_add_bias(int32_t acc, const int32_t *bias, int32_t channel)
+{
+    int64_t sum = (int64_t)acc + (bias ? bias[channel] : 0);
+    return sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : (int32_t)sum);
+}
+
 /* Taps k in [*lo, *hi) keep origin + k * dilation inside [0, size); empty when *lo >= *hi. */
 static void tinyc_conv_taps(int32_t origin, int32_t size, int32_t kernel, int32_t dilation,
                             int32_t *lo, int32_t *hi)
@@ -15,7 +23,8 @@ static void tinyc_conv_taps(int32_t origin, int32_t size, int32_t kernel, int32_
 }
 
 /* x NCHW int8, w (Co, Ci/groups, KH, KW) int8 in [-127, 127], bias int32 (Co) or NULL, y NCHW int8.
- * acc = bias + sum (x - input_zp) * w stays in int32 for Ci/groups * KH * KW < 66000. Scratch: 0. */
+ * sum (x - input_zp) * w stays in int32 for Ci/groups * KH * KW < 66000; the bias is added
+ * with saturation. Scratch: 0. */
 void tinyc_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                      const int32_t *bias, int8_t *y)
 {
@@ -45,7 +54,7 @@ void tinyc_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int
                     for (m = 0; m < cout_g; m++) {
                         const int32_t oc = grp * cout_g + m;
                         const int8_t *wc = w + (size_t)oc * cin_g * kh * kw;
-                        int32_t acc = bias ? bias[oc] : 0;
+                        int32_t acc = 0;
                         for (ic = 0; ic < cin_g; ic++) {
                             const int8_t *xc = xg + (size_t)ic * in_plane + x_start;
                             const int8_t *wi = wc + ic * kh * kw + kx_lo;
@@ -57,6 +66,7 @@ void tinyc_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int
                                 }
                             }
                         }
+                        acc = tinyc_conv_add_bias(acc, bias, oc);
                         yg[(size_t)m * out_plane + oy * out_w + ox] = tinyc_requantize_s8(
                             acc, p->requant.multiplier[oc], p->requant.shift[oc], p->output_zp, p->clamp);
                     }
@@ -148,7 +158,7 @@ void tinyc_depthwise_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x,
                     for (m = 0; m < mult; m++) {
                         const int32_t oc = c * mult + m;
                         const int8_t *wc = w + (size_t)oc * kh * kw + kx_lo;
-                        int32_t acc = bias ? bias[oc] : 0;
+                        int32_t acc = 0;
                         for (ky = ky_lo; ky < ky_hi; ky++) {
                             const int8_t *xr = xc + (iy0 + ky * dh) * in_w;
                             const int8_t *wr = wc + ky * kw;
@@ -156,6 +166,7 @@ void tinyc_depthwise_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x,
                                 acc += ((int32_t)xr[kx * dw] - input_zp) * wr[kx];
                             }
                         }
+                        acc = tinyc_conv_add_bias(acc, bias, oc);
                         yn[(size_t)oc * out_plane + y_offset] = tinyc_requantize_s8(
                             acc, p->requant.multiplier[oc], p->requant.shift[oc], p->output_zp, p->clamp);
                     }

@@ -18,7 +18,7 @@ typedef struct {
     int32_t groups;
 } tinyc_conv_geometry;
 
-/* int8: y = clamp(requantize(bias[c] + sum (x - input_zp) * w, multiplier[c], shift[c]) + output_zp).
+/* int8: y = clamp(requantize(sat32(bias[c] + sum (x - input_zp) * w), multiplier[c], shift[c]) + output_zp).
  * Shared by tinyc_conv2d_s8 and tinyc_depthwise_conv2d_s8. */
 typedef struct {
     tinyc_conv_geometry geom;

@@ -5,7 +5,7 @@
 
 #include "tinyc_common.h"
 
-/* int8: y[r][m] = clamp(requantize(bias[m] + sum_k (x[r][k] - input_zp) * w[m][k],
+/* int8: y[r][m] = clamp(requantize(sat32(bias[m] + sum_k (x[r][k] - input_zp) * w[m][k]),
  * multiplier[m], shift[m]) + output_zp). */
 typedef struct {
     int32_t rows, in_features, out_features;

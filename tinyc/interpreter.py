@@ -20,7 +20,7 @@ def run(g: Graph, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     for node in g.nodes:
         op = ops.get(node.op)
         xs = [env[i] if i else None for i in node.inputs]
-        floating = g.tensors[node.outputs[0]].dtype == "float32"
+        floating = g.tensors[node.first_output].dtype == "float32"
         ys = op.ref_float(node, xs) if floating else op.ref_int8(node, xs)
         for name, y in zip(node.outputs, ys):
             if name:

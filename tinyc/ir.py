@@ -61,6 +61,11 @@ class Node:
     outputs: list[str]
     attrs: dict = field(default_factory=dict)
 
+    @property
+    def first_output(self) -> str:
+        """The first output that is present (an RNN may leave out Y and keep Y_h)."""
+        return next(o for o in self.outputs if o)
+
 
 @dataclass
 class Graph:

@@ -42,7 +42,7 @@ def _macs(node: Node, g: Graph) -> int:
 
 def _layer(node: Node, g: Graph, mem: MemoryPlan) -> dict:
     consts = _const_inputs(node, g)
-    out = node.outputs[0]
+    out = node.first_output
     return {
         "name": node.name,
         "op": node.op,

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -16,6 +17,7 @@ from onnx import TensorProto, helper
 from tests.conftest import need_tool
 from tests.models import MODELS_DIR, model_path
 from tests.onnx_cases import one_node_model, w, with_output_shapes
+from tinyc.codegen.c_literals import c_float
 
 SINE = "sine_mlp"
 
@@ -160,3 +162,23 @@ def test_hostile_onnx_names_still_give_correct_compiling_c(tmp_path):
     expected = np.stack([session.run(None, {evil_in: xi})[0] for xi in x])
     np.testing.assert_allclose(np.load(tmp_path / "y.npy").reshape(expected.shape), expected, rtol=1e-5, atol=1e-6)
     assert tinyc("verify", path, "--name", "evil model").returncode == 0
+
+
+def test_readme_c_example_compiles_and_classifies(tmp_path):
+    """The README's firmware example builds against the generated API and gives the model's class."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = readme.split("```c\n", 1)[1].split("```", 1)[0]
+    out = tmp_path / "kws"
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    assert tinyc("compile", examples / "kws_dscnn.onnx", "-o", out, "--calib",
+                 examples / "kws_dscnn_samples.npz").returncode == 0
+    (out / "main_host.c").unlink()
+    x = np.load(examples / "kws_dscnn_samples.npz")["input"].astype(np.float32).ravel()
+    (tmp_path / "app.c").write_text(example + "\n#include <stdio.h>\nstatic const float sample[] = {"
+                                    + ", ".join(c_float(v) for v in x) + "};\n"
+                                    "int main(void) { printf(\"%d\\n\", classify(sample)); return 0; }\n")
+    exe = tmp_path / "app"
+    sources = [str(p) for p in sorted(out.glob("*.c")) + sorted((out / "tinyc").glob("*.c"))]
+    subprocess.run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-I", str(out),
+                    "-o", str(exe), str(tmp_path / "app.c"), *sources, "-lm"], check=True)
+    assert subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.strip() == "5"  # "On"

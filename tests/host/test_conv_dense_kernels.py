@@ -67,7 +67,8 @@ def assert_float_c_matches_ref(g: Graph, samples: dict) -> None:
     assert err <= 1e-5 * float(np.max(np.abs(want))), f"float C error {err}"
 
 
-def assert_int8_c_equals_ref(g: Graph, samples: dict) -> None:
+def assert_int8_c_equals_ref(g: Graph, samples: dict) -> Graph:
+    """Quantize g on the samples, check C == ref_int8 on them, return the int8 graph."""
     h = quantize_graph(g, samples)
     want = run_ref(h, samples)["y0"]
     got = run_c_host(h, samples, sanitize=True)["y0"]
@@ -77,6 +78,7 @@ def assert_int8_c_equals_ref(g: Graph, samples: dict) -> None:
         at = tuple(mismatch[0])
         raise AssertionError(f"{len(mismatch)} int8 mismatches, first at {at}: C {got[at]}, ref {want[at]}")
     assert len(np.unique(want)) > 8, "degenerate test: the output barely varies"
+    return h
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=[c[0] for c in CONV_CASES])
@@ -129,6 +131,20 @@ def test_matmul_f32_kernel_matches_ref(shapes):
 def test_matmul_s8_kernel_equals_ref_int8(shapes):
     g = graph_of("matmul", [("a", shapes[0]), ("b", shapes[1])], {"act": None})
     assert_int8_c_equals_ref(g, random_samples(g, 8, seed=7))
+
+
+def test_s8_kernels_saturate_a_clipped_bias_as_ref_does():
+    """A channel with tiny weights and a real bias gets bias INT32_MAX; adding to it must not wrap."""
+    rng = np.random.default_rng(9)
+    w = rng.normal(0, 0.5, (3, 2, 3, 3)).astype(np.float32)
+    w[1] *= 1e-12
+    b = np.array([0.1, 1.0, -0.2], np.float32)
+    graphs = [graph_of("conv2d", [("x", (1, 2, 5, 5)), ("w", w), ("b", b)], conv(pads=(1, 1, 1, 1))),
+              graph_of("dense", [("x", (1, 18)), ("w", w.reshape(3, 18)), ("b", b)], {"act": None})]
+    for g in graphs:
+        h = assert_int8_c_equals_ref(g, random_samples(g, 4, seed=10))
+        bias = next(t.data for t in h.tensors.values() if t.dtype == "int32")
+        assert bias[1] == np.iinfo(np.int32).max
 
 
 def real_conv_layers(model: str) -> list[tuple[str, tuple, np.ndarray, np.ndarray, dict]]:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import need_tool
 from tests.helpers import graph_of, quantize_graph, run_c_host, run_ref
+from tinyc import ops
 
 pytestmark = pytest.mark.host
 
@@ -65,8 +66,10 @@ def test_unary_kernels_match_reference(attrs):
     check_c_matches_reference("unary", [("x", (1, 5, 3, 7))], attrs)
 
 
-@pytest.mark.parametrize("x,slope", [((1, 5, 3, 7), np.array([0.25, -0.5, 0.0, 1.5, -2.0], np.float32).reshape(5, 1, 1)),
-                                     ((1, 3, 7), np.array([0.2], np.float32)),
+CHANNEL_SLOPES = np.array([0.25, -0.5, 0.0, 1.5, -2.0], np.float32).reshape(5, 1, 1)
+
+
+@pytest.mark.parametrize("x,slope", [((1, 5, 3, 7), CHANNEL_SLOPES), ((1, 3, 7), np.array([0.2], np.float32)),
                                      ((1, 3, 7), rand((7,), 4, -1, 1))])
 def test_prelu_kernels_match_reference(x, slope):
     check_c_matches_reference("prelu", [("x", x), ("s", slope)], {})
@@ -110,9 +113,7 @@ def test_concat_int8_kernel_copies_inputs_that_share_the_output_q():
     samples = {"a": rand((3, 1, 3, 5), 1), "b": rand((3, 1, 2, 5), 2)}
     h = quantize_graph(g, samples)
     h.tensors["a"].q = h.tensors["y0"].q  # one copied input, one rescaled
-    h.nodes[0] = g.nodes[0]
-    from tinyc import ops
-    h.nodes[0] = ops.get("concat").quantize(g.nodes[0], h)
+    h.nodes = [ops.get("concat").quantize(g.nodes[0], h)]
     assert h.nodes[0].attrs["int8"]["table_offset"].tolist() == [-1, 0]
     assert np.array_equal(run_c_host(h, samples)["y0"], run_ref(h, samples)["y0"])
 

@@ -163,7 +163,8 @@ def test_unary_int8_table_is_the_float_function_rounded(attrs):
     x = (every.astype(np.float64) - qi.zero_point[0]) * qi.scale[0]
     expected = ops.get("unary").ref_float(node, [x.astype(np.float32)])[0]
     expected = np.clip(expected, (-128 - qo.zero_point[0]) * qo.scale[0], (127 - qo.zero_point[0]) * qo.scale[0])
-    assert np.max(np.abs((y.astype(np.float64) - qo.zero_point[0]) * qo.scale[0] - expected)) <= 0.5 * qo.scale[0] + 1e-6
+    error = np.abs((y.astype(np.float64) - qo.zero_point[0]) * qo.scale[0] - expected)
+    assert np.max(error) <= 0.5 * qo.scale[0] + 1e-6
 
 
 @pytest.mark.parametrize("fn,scale,zp", [("sigmoid", 1 / 256, -128), ("hard_sigmoid", 1 / 256, -128),
@@ -272,6 +273,15 @@ def test_pool_int8_keeps_input_q_and_stays_close_to_float(op, shape, kernel, str
     h = quantize_graph(g, samples)
     assert h.tensors["y0"].q is h.tensors["x"].q
     assert int8_error_in_output_steps(g, samples) <= 1.0
+
+
+@pytest.mark.parametrize("op,onnx_op", [("maxpool", "MaxPool"), ("avgpool", "AveragePool")])
+def test_pool_1d_in_the_frontend_form_matches_onnxruntime(op, onnx_op):
+    x = rand((1, 3, 10), 2)
+    node = helper.make_node(onnx_op, ["x"], ["y"], kernel_shape=[3], strides=[2], pads=[1, 2], ceil_mode=1)
+    attrs = {"kernel": (3,), "strides": (2,), "pads": (1, 2), "ceil_mode": True, "count_include_pad": False}
+    np.testing.assert_allclose(ref_one(op, [("x", x.shape)], attrs, {"x": x}), onnx_run([node], {"x": x}),
+                               rtol=RTOL, atol=1e-6)
 
 
 def test_avgpool_int8_rounds_half_away_from_zero_and_counts_pads_as_zero_point():

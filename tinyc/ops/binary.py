@@ -16,7 +16,7 @@ from tinyc.ops.common import act_clamp_f32, act_clamp_s8, apply_act_float, out_d
 ADD_LEFT_SHIFT = 20  # TFLite's left_shift for int8 add/sub: headroom before the input rescale
 
 
-def broadcast_loops(a_shape: tuple, b_shape: tuple, out_shape: tuple, rank: int = 4) -> dict:
+def broadcast_loops(a_shape: tuple, b_shape: tuple, out_shape: tuple, rank: int = 4, where: str = "") -> dict:
     """Per-dim output sizes and element strides of A and B (0 where broadcast), `rank` dims.
 
     Size-1 output dims are dropped and neighbours that both inputs walk the same way are
@@ -40,7 +40,8 @@ def broadcast_loops(a_shape: tuple, b_shape: tuple, out_shape: tuple, rank: int 
         else:
             loops.append([size, sa, sb])
     if len(loops) > rank:
-        raise UnsupportedOp(f"broadcast of {a_shape} and {b_shape}: more than {rank} distinct loop dims")
+        raise UnsupportedOp(f"{where or 'broadcast'}: shapes {a_shape} and {b_shape} need {len(loops)} "
+                            f"loops; at most {rank}")
     loops = [[1, 0, 0]] * (rank - len(loops)) + loops
     table = np.array(loops, np.int32).reshape(rank, 3)
     return {"out_dims": table[:, 0].copy(), "a_strides": table[:, 1].copy(), "b_strides": table[:, 2].copy()}
@@ -63,11 +64,13 @@ class _Binary(Op):
     np_fn = staticmethod(np.add)
 
     def infer_shape(self, node, in_shapes):
+        where = f"node {node.name!r} ({self.name})"
         try:
-            return [tuple(np.broadcast_shapes(in_shapes[0], in_shapes[1]))]
+            out = tuple(np.broadcast_shapes(in_shapes[0], in_shapes[1]))
         except ValueError:
-            raise UnsupportedOp(f"node {node.name!r} ({self.name}): shapes {in_shapes[0]} and "
-                                f"{in_shapes[1]} do not broadcast") from None
+            raise UnsupportedOp(f"{where}: shapes {in_shapes[0]} and {in_shapes[1]} do not broadcast") from None
+        broadcast_loops(in_shapes[0], in_shapes[1], out, where=where)  # fails early past 4 loops
+        return [out]
 
     def ref_float(self, node, xs):
         a, b = (np.asarray(x, np.float32) for x in xs)

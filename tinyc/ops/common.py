@@ -11,7 +11,7 @@ FLT_MAX = 3.4028234663852886e38
 
 
 def out_dtype(node: Node, g: Graph) -> str:
-    return g.tensors[node.outputs[0]].dtype
+    return g.tensors[node.first_output].dtype
 
 
 def qparams(g: Graph, name: str) -> QParams:

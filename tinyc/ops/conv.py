@@ -102,8 +102,8 @@ class Conv2d(Op):
         # Padding holds input_zp (real 0), so pad (x - input_zp) with 0.
         acc = _conv_f64(x.astype(np.float64) - p["input_zp"], w.astype(np.float64), node)
         acc = np.rint(acc).astype(np.int64)
-        if b is not None:
-            acc += b.astype(np.int64)[None, :, None, None]
+        if b is not None:  # added with int32 saturation, as the C kernel: a clipped bias must not wrap
+            acc = np.clip(acc + b.astype(np.int64)[None, :, None, None], quant.INT32_MIN, quant.INT32_MAX)
         v = quant.requantize(acc, p["multiplier"][None, :, None, None], p["shift"][None, :, None, None])
         y = quant.saturate(v + p["output_zp"], p["act_min"], p["act_max"])
         return [_in_rank(y, x.ndim)]

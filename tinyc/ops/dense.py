@@ -58,8 +58,8 @@ class Dense(Op):
         p = node.attrs["int8"]
         # float64 BLAS on integer values is exact below 2**53.
         acc = np.rint((x.astype(np.float64) - p["input_zp"]) @ w.astype(np.float64).T).astype(np.int64)
-        if b is not None:
-            acc += b.astype(np.int64)
+        if b is not None:  # added with int32 saturation, as the C kernel: a clipped bias must not wrap
+            acc = np.clip(acc + b.astype(np.int64), quant.INT32_MIN, quant.INT32_MAX)
         v = quant.requantize(acc, p["multiplier"], p["shift"])
         return [quant.saturate(v + p["output_zp"], p["act_min"], p["act_max"])]
 

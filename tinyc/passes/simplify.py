@@ -14,6 +14,8 @@ FUSES_ACTIVATION = ("conv2d", "dense", "matmul", "add", "sub", "mul")
 
 def _sole_consumer(g: Graph, node: Node) -> Node | None:
     out = node.outputs[0]
+    if not out:
+        return None
     users = g.consumers(out)
     if out in g.outputs or len(users) != 1:
         return None
