@@ -42,6 +42,14 @@ static inline int32_t tinyc_clamp_i32(int32_t x, int32_t lo, int32_t hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* acc + bias[channel] saturated to int32 (no bias: acc). A channel with near-zero weights can
+ * have its quantized bias clipped to the int32 limits; the conv and dense references mirror this. */
+static inline int32_t tinyc_add_bias_sat(int32_t acc, const int32_t *bias, int32_t channel)
+{
+    int64_t sum = (int64_t)acc + (bias ? bias[channel] : 0);
+    return sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : (int32_t)sum);
+}
+
 /* TFLite's MultiplyByQuantizedMultiplier: round(acc * multiplier * 2^(shift - 31)).
  * The left shift saturates to int32 (TFLite's would overflow); the doubling high
  * multiply rounds half away from zero, then RoundingDivideByPOT rounds half away from zero. */

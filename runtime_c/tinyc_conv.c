@@ -6,12 +6,6 @@
 
 /* bias + acc saturated to int32: a bias clipped to INT32_MAX (a channel with a tiny weight
  * scale) must not wrap; mirrors the np.clip in ref_int8. */
-static int32_t tinyc_conv_add_bias(int32_t acc, const int32_t *bias, int32_t channel)
-{
-    int64_t sum = (int64_t)acc + (bias ? bias[channel] : 0);
-    return sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : (int32_t)sum);
-}
-
 /* Taps k in [*lo, *hi) keep origin + k * dilation inside [0, size); empty when *lo >= *hi. */
 static void tinyc_conv_taps(int32_t origin, int32_t size, int32_t kernel, int32_t dilation,
                             int32_t *lo, int32_t *hi)
@@ -66,7 +60,7 @@ void tinyc_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int
                                 }
                             }
                         }
-                        acc = tinyc_conv_add_bias(acc, bias, oc);
+                        acc = tinyc_add_bias_sat(acc, bias, oc);
                         yg[(size_t)m * out_plane + oy * out_w + ox] = tinyc_requantize_s8(
                             acc, p->requant.multiplier[oc], p->requant.shift[oc], p->output_zp, p->clamp);
                     }
@@ -166,7 +160,7 @@ void tinyc_depthwise_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x,
                                 acc += ((int32_t)xr[kx * dw] - input_zp) * wr[kx];
                             }
                         }
-                        acc = tinyc_conv_add_bias(acc, bias, oc);
+                        acc = tinyc_add_bias_sat(acc, bias, oc);
                         yn[(size_t)oc * out_plane + y_offset] = tinyc_requantize_s8(
                             acc, p->requant.multiplier[oc], p->requant.shift[oc], p->output_zp, p->clamp);
                     }

@@ -3,12 +3,6 @@
 
 /* bias + acc saturated to int32: a bias clipped to INT32_MAX (a channel with a tiny weight
  * scale) must not wrap; mirrors the np.clip in ref_int8. */
-static int32_t tinyc_dense_add_bias(int32_t acc, const int32_t *bias, int32_t channel)
-{
-    int64_t sum = (int64_t)acc + (bias ? bias[channel] : 0);
-    return sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : (int32_t)sum);
-}
-
 /* Scratch: 0. The zero point is subtracted per element: the same cost as folding
  * input_zp * sum(w) into the bias, and no extra constant. */
 void tinyc_dense_s8(const tinyc_dense_s8_params *p, const int8_t *x, const int8_t *w,
@@ -26,7 +20,7 @@ void tinyc_dense_s8(const tinyc_dense_s8_params *p, const int8_t *x, const int8_
             for (k = 0; k < k_len; k++) {
                 acc += ((int32_t)xr[k] - input_zp) * wm[k];
             }
-            acc = tinyc_dense_add_bias(acc, bias, m);
+            acc = tinyc_add_bias_sat(acc, bias, m);
             yr[m] = tinyc_requantize_s8(acc, p->requant.multiplier[m], p->requant.shift[m],
                                         p->output_zp, p->clamp);
         }

@@ -95,7 +95,7 @@ class Graph:
         while name in self.tensors:
             name, i = f"{base}_{i}", i + 1
         dtype = dtype or str(data.dtype)
-        self.tensors[name] = Tensor(name, tuple(data.shape), dtype, np.ascontiguousarray(data, NP_DTYPE[dtype]), q)
+        self.tensors[name] = Tensor(name, tuple(data.shape), dtype, np.array(data, NP_DTYPE[dtype], order="C"), q)
         return name
 
     @property

@@ -80,14 +80,16 @@ def emit(g: Graph, plan, out_dir: Path, name: str) -> list[str]:
     calls: list[CCall] = []
     families: list[str] = []
 
-    def pointer(tensor: str) -> str:
+    def pointer(tensor: str, writes: bool) -> str:
+        """A weight array, or an arena pointer: const for what the kernel reads."""
         t = g.tensors[tensor]
         if t.is_const:
             if tensor not in weights:
                 weights[tensor] = CArray(weight_name(tensor), C_TYPE[t.dtype], max(t.size, 1),
                                          c_values(t.data), c_comment(tensor))
             return weights[tensor].ident
-        return f"({C_TYPE[t.dtype]} *)(arena.bytes + {plan.offsets[tensor]})"
+        qualifier = "" if writes else "const "
+        return f"({qualifier}{C_TYPE[t.dtype]} *)(arena.bytes + {plan.offsets[tensor]})"
 
     for node in g.nodes:
         op = ops.get(node.op)
@@ -99,7 +101,7 @@ def emit(g: Graph, plan, out_dir: Path, name: str) -> list[str]:
         if call.family not in families:
             families.append(call.family)
         ident = params_name(node.name)
-        args = [pointer(a) if a else "0" for a in call.args]
+        args = [pointer(a, a in node.outputs) if a else "0" for a in call.args]
         if call.scratch_bytes:
             args.append(f"(void *)(arena.bytes + {plan.offsets[node.name + '#scratch']})")
         calls.append(CCall(comment, call.kernel, call.params_type, ident,

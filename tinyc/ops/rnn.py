@@ -191,7 +191,7 @@ class _Rnn(Op):
         inputs = list(node.inputs) + [""] * (7 - len(node.inputs))
         outputs = list(node.outputs) + [""] * (1 + self.n_states - len(node.outputs))
         args = inputs[:4] + inputs[5:5 + self.n_states] + outputs  # absent ones become NULL
-        if g.tensors[next(o for o in node.outputs if o)].dtype == "float32":  # Y may be absent
+        if g.tensors[node.first_output].dtype == "float32":  # Y may be absent
             params = {"dims": dims, **self._extra_params(node)}
             return KernelCall(f"tinyc_{self.name}_f32", "tinyc_rnn", f"tinyc_{self.name}_f32_params",
                               params, args, self.scratch_f32 * hidden)
