@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.models import MODELS_DIR
 from tinyc import interpreter, ops, quant
 from tinyc.codegen.emit import emit
 from tinyc.ir import NP_DTYPE, Graph, Node, Tensor, verify
@@ -14,7 +15,7 @@ from tinyc.passes.plan import plan_memory
 from tinyc.passes.quantize import quantize
 from tinyc.toolchain import host
 
-SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+SHARED_MODELS = MODELS_DIR
 
 
 def graph_of(op: str, inputs: list[tuple[str, tuple | np.ndarray]], attrs: dict | None = None,

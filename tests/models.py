@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "shared" / "models"
+# ../shared/models beside the checkout, or TINYC_MODELS.
+MODELS_DIR = Path(os.environ.get("TINYC_MODELS") or Path(__file__).resolve().parents[2] / "shared" / "models")
 
 MODELS = ["kws_dscnn", "vww_mobilenetv1", "ic_resnet8", "ad_fc_autoencoder", "kws_arm_dnn_s",
           "kws_arm_gru_s", "kws_arm_basic_lstm_s", "mnist8_cnn", "sine_mlp"]
@@ -20,7 +22,9 @@ TFLM_HEAD = {"kws_dscnn": 16_000, "vww_mobilenetv1": 73_728, "ic_resnet8": 49_15
 def model_path(name: str) -> Path:
     path = MODELS_DIR / f"{name}.onnx"
     if not path.is_file():
-        pytest.skip(f"shared models not found at {MODELS_DIR}")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"shared model {path} not found (set TINYC_MODELS)")
+        pytest.skip(f"shared models not found at {MODELS_DIR} (set TINYC_MODELS)")
     return path
 
 

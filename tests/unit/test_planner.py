@@ -7,13 +7,14 @@ import numpy as np
 import onnx
 import pytest
 
+from tests.models import MODELS_DIR
 from tinyc import ops, planner
 from tinyc.ir import Graph, Node, Tensor
 from tinyc.ops import KernelCall, Op
 from tinyc.passes.plan import buffers_of, plan_memory
 from tinyc.planner import Buffer
 
-MODELS = Path("/work/shared/models")
+MODELS = MODELS_DIR
 
 
 # ---- hand-written lifetimes ----
