@@ -25,8 +25,9 @@ def run(g: Graph, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         for name, y in zip(node.outputs, ys):
             if name:
                 t = g.tensors[name]
-                assert y.shape == t.shape, f"node {node.name!r} ({node.op}): {name!r} is {y.shape}, IR says {t.shape}"
-                assert y.dtype == NP_DTYPE[t.dtype], f"node {node.name!r} ({node.op}): {name!r} is {y.dtype}, IR says {t.dtype}"
+                where = f"node {node.name!r} ({node.op}): {name!r}"
+                assert y.shape == t.shape, f"{where} is {y.shape}, IR says {t.shape}"
+                assert y.dtype == NP_DTYPE[t.dtype], f"{where} is {y.dtype}, IR says {t.dtype}"
                 env[name] = y
     return {name: env[name] for name in g.outputs}
 

@@ -43,6 +43,7 @@ def test_lowering_matches_onnx_reference(case, tmp_path):
     for i in range(2):
         expected = session.run(None, {k: v[i] for k, v in x.items()})
         for out, exp in zip(g.outputs, expected):
+            assert g.tensors[out].shape == exp.shape  # shape inference agrees exactly, no broadcasting
             np.testing.assert_allclose(got[out][i], exp, rtol=1e-5, atol=1e-5)
 
 

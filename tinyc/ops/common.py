@@ -54,6 +54,23 @@ def quantize_bias(g: Graph, name: str | None, scale: np.ndarray, channels: int) 
     return g.add_const((name or "bias") + "_q", quant.quantize_bias(b, scale), "int32")
 
 
+def quantize_weighted(node: Node, g: Graph) -> Node:
+    """int8 form of a node with inputs [x, weight (out channels first), bias or ""]: per-channel
+    int8 weights, int32 bias, one requantization multiplier per output channel, fused clamp."""
+    x, w, b = node.inputs
+    s_in, zp_in = scale_zp(g, x)
+    s_out, zp_out = scale_zp(g, node.outputs[0])
+    channels = g.tensors[w].shape[0]
+    w_q, wq = quantize_weight(g, w, axis=0)
+    s_w = np.broadcast_to(wq.scale, (channels,))
+    b_q = quantize_bias(g, b or None, s_in * s_w, channels)
+    requant = requant_params(s_in * s_w / s_out)
+    clamp = act_clamp_s8(node, g.tensors[node.outputs[0]].q)
+    int8 = {"input_zp": zp_in, "output_zp": zp_out, "multiplier": requant["multiplier"],
+            "shift": requant["shift"], "act_min": clamp["min"], "act_max": clamp["max"]}
+    return Node(node.name, node.op, [x, w_q, b_q], list(node.outputs), dict(node.attrs, int8=int8))
+
+
 def requant_params(real: np.ndarray) -> dict:
     """The tinyc_requant_pc struct for real multipliers, one per channel."""
     m, s = quant.quantize_multipliers(np.asarray(real, np.float64))

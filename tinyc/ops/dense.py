@@ -40,18 +40,7 @@ class Dense(Op):
         return [common.apply_act_float(node, y)]
 
     def quantize(self, node: Node, g: Graph) -> Node:
-        x, w, b = node.inputs
-        s_in, zp_in = common.scale_zp(g, x)
-        s_out, zp_out = common.scale_zp(g, node.outputs[0])
-        m = g.tensors[w].shape[0]
-        w_q, wq = common.quantize_weight(g, w, axis=0)
-        s_w = np.broadcast_to(wq.scale, (m,))
-        b_q = common.quantize_bias(g, b or None, s_in * s_w, m)
-        requant = common.requant_params(s_in * s_w / s_out)  # per output feature
-        clamp = common.act_clamp_s8(node, g.tensors[node.outputs[0]].q)
-        int8 = {"input_zp": zp_in, "output_zp": zp_out, "multiplier": requant["multiplier"],
-                "shift": requant["shift"], "act_min": clamp["min"], "act_max": clamp["max"]}
-        return Node(node.name, node.op, [x, w_q, b_q], list(node.outputs), dict(node.attrs, int8=int8))
+        return common.quantize_weighted(node, g)
 
     def ref_int8(self, node, xs):
         x, w, b = xs
