@@ -1,32 +1,178 @@
-"""Board files (boards/*.toml): the limits a model is checked against."""
+"""Board files (boards/*.toml, or a user's own of the same form): the limits a model is checked
+against and the compiler flags its firmware is built with.
+
+It reads and validates files; it never builds or runs anything.
+"""
 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from tinyc.errors import BadInput
 from tinyc.resources import boards_dir
 
+# gcc -mfpu values each core can have ("none": no FPU, soft float), from Arm's core manuals.
+FPUS = {
+    "cortex-m0plus": ("none",),
+    "cortex-m3": ("none",),
+    "cortex-m4": ("none", "fpv4-sp-d16"),
+    "cortex-m7": ("none", "fpv5-sp-d16", "fpv5-d16"),
+    "cortex-m33": ("none", "fpv5-sp-d16"),
+    "cortex-m55": ("none", "fpv5-d16"),  # the M55 FPU, when present, does half, single and double
+}
+CORES = tuple(FPUS)
+# The DSP extension: absent on v6-M and v7-M, always there on M4, M7 and M55, optional on M33.
+DSP = {"cortex-m0plus": False, "cortex-m3": False, "cortex-m4": True, "cortex-m7": True,
+       "cortex-m33": None, "cortex-m55": True}
+FLASH_TOOLS = ("openocd", "pyocd", "none")
+ADDRESS_SPACE = 1 << 32
+# key -> (type, required); tables are checked key by key below.
+TOP_KEYS = {"name": (str, False), "description": (str, True), "core": (str, True), "fpu": (str, True),
+            "dsp": (bool, True), "clock_hz": (int, True), "flash": (dict, True), "ram": (dict, True),
+            "qemu": (dict, False), "flash_tool": (dict, True), "rodata": (dict, False)}
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    description: str
+    core: str  # gcc -mcpu
+    fpu: str  # gcc -mfpu, or "none" (soft float)
+    dsp: bool  # has the DSP extension (SMLAD ...)
+    clock_hz: int
+    flash_origin: int  # bytes
+    flash_size: int
+    ram_origin: int
+    ram_size: int
+    qemu_machine: str | None  # the QEMU machine that emulates it, None if none does
+    flash_tool: str  # openocd | pyocd | none
+    flash_args: tuple[str, ...]  # the tool's arguments before the program step
+    path: Path | None = None  # the file it came from
+    # An optional second read-only region for constant data (weights), when code memory is small
+    # and another memory can hold constants (mps3-an547: the 2 MiB SRAM beside the 512 KiB ITCM).
+    rodata_origin: int | None = None
+    rodata_size: int | None = None
+
+    @property
+    def flash_limit(self) -> int:
+        """Bytes for code and constants: flash, plus the rodata region when there is one."""
+        return self.flash_size + (self.rodata_size or 0)
+
 
 def known_boards() -> dict[str, Path]:
+    """The boards shipped in boards/, by name."""
     return {p.stem: p for p in sorted(boards_dir().glob("*.toml"))}
 
 
-def load_board(name_or_path: str) -> dict:
-    """A board by name from boards/, or a user's own board file of the same form."""
+def load_board(name_or_path: str | Path) -> Board:
+    """A board by name from boards/, or a user's own board file of the same form; every
+    problem in the file is a one-line BadInput naming the file and the key."""
     path = Path(name_or_path)
     if path.suffix != ".toml":
         boards = known_boards()
-        if name_or_path not in boards:
+        if str(name_or_path) not in boards:
             listed = ", ".join(boards) or "none yet"
-            raise BadInput(f"--board {name_or_path!r}: unknown board (known: {listed})")
-        path = boards[name_or_path]
+            raise BadInput(f"--board {str(name_or_path)!r}: unknown board (known: {listed}); "
+                           "or give a board .toml file")
+        path = boards[str(name_or_path)]
     if not path.is_file():
         raise BadInput(f"--board {path}: no such file")
     try:
-        board = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as e:
+        doc = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise BadInput(f"--board {path}: not valid TOML ({e})") from None
-    board.setdefault("name", path.stem)
-    return board
+    return _board(doc, path)
+
+
+def _board(doc: dict, path: Path) -> Board:
+    def bad(key: str, why: str) -> BadInput:
+        return BadInput(f"board file {path}: {key}: {why}")
+
+    def get(table: dict, prefix: str, key: str, kind: type, required: bool = True):
+        full = f"{prefix}{key}"
+        if key not in table:
+            if required:
+                raise bad(full, "missing")
+            return None
+        value = table[key]
+        # TOML booleans are Python ints: an int key must not accept true/false
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise bad(full, f"must be {_TYPE_NAMES[kind]}, got {value!r}")
+        return value
+
+    def no_unknown(table: dict, prefix: str, allowed) -> None:
+        for key in table:
+            if key not in allowed:
+                raise bad(f"{prefix}{key}", f"unknown key (allowed: {', '.join(allowed)})")
+
+    no_unknown(doc, "", TOP_KEYS)
+    top = {key: get(doc, "", key, kind, required) for key, (kind, required) in TOP_KEYS.items()}
+    core, fpu, dsp = top["core"], top["fpu"], top["dsp"]
+    if core not in CORES:
+        raise bad("core", f"unknown core {core!r} (known: {', '.join(CORES)})")
+    if fpu not in FPUS[core]:
+        raise bad("fpu", f"{fpu!r} is not an FPU of {core} (choose: {', '.join(FPUS[core])})")
+    if DSP[core] is not None and dsp != DSP[core]:
+        raise bad("dsp", f"{core} {'always has' if DSP[core] else 'has no'} DSP extension: "
+                         f"set dsp = {str(DSP[core]).lower()}")
+    if top["clock_hz"] <= 0:
+        raise bad("clock_hz", f"must be more than 0, got {top['clock_hz']}")
+    regions = {}
+    for region in ("flash", "ram", "rodata"):
+        table = top[region]
+        if table is None:  # [rodata] is optional
+            continue
+        no_unknown(table, f"{region}.", ("origin", "size"))
+        origin, size = (get(table, f"{region}.", key, int) for key in ("origin", "size"))
+        if origin < 0:
+            raise bad(f"{region}.origin", f"must be 0 or more, got {origin}")
+        if size <= 0:
+            raise bad(f"{region}.size", f"must be more than 0 bytes, got {size}")
+        if origin + size > ADDRESS_SPACE:
+            raise bad(f"{region}.size", f"{origin:#x} + {size:#x} runs past the 4 GiB address space")
+        regions[region] = (origin, size)
+    (f0, fs), (r0, rs) = regions["flash"], regions["ram"]
+    d0, ds = regions.get("rodata", (None, None))
+    if f0 < r0 + rs and r0 < f0 + fs:
+        raise bad("ram.origin", f"RAM {r0:#x}..{r0 + rs:#x} overlaps flash {f0:#x}..{f0 + fs:#x}")
+    qemu = top["qemu"] or {}
+    no_unknown(qemu, "qemu.", ("machine",))
+    machine = get(qemu, "qemu.", "machine", str, required=bool(qemu))
+    tool_table = top["flash_tool"]
+    no_unknown(tool_table, "flash_tool.", ("tool", "args"))
+    tool = get(tool_table, "flash_tool.", "tool", str)
+    if tool not in FLASH_TOOLS:
+        raise bad("flash_tool.tool", f"unknown tool {tool!r} (choose: {', '.join(FLASH_TOOLS)})")
+    args = get(tool_table, "flash_tool.", "args", list, required=tool != "none") or []
+    if not all(isinstance(a, str) for a in args):
+        raise bad("flash_tool.args", f"must be a list of strings, got {args!r}")
+    if tool == "none" and args:
+        raise bad("flash_tool.args", "given, but tool is \"none\"")
+    return Board(name=top["name"] or path.stem, description=top["description"], core=core, fpu=fpu, dsp=dsp,
+                 clock_hz=top["clock_hz"], flash_origin=f0, flash_size=fs, ram_origin=r0, ram_size=rs,
+                 qemu_machine=None if machine in (None, "none") else machine, flash_tool=tool,
+                 flash_args=tuple(args), path=path, rodata_origin=d0, rodata_size=ds)
+
+
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", dict: "a table", list: "a list"}
+
+
+def gcc_flags(board: Board) -> list[str]:
+    """arm-none-eabi-gcc flags for the board's core: -mcpu, -mthumb and the float ABI."""
+    cpu = board.core + ("+nodsp" if board.core == "cortex-m33" and not board.dsp else "")
+    if board.fpu == "none":
+        return [f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=soft"]
+    return [f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={board.fpu}"]
+
+
+def _kib(size: int) -> str:
+    return f"{size // 1024:,} KiB" if size % 1024 == 0 else f"{size:,} B"
+
+
+def summary(board: Board) -> str:
+    """One line for `tinyc boards`: core, FPU, clock, flash and RAM sizes, emulator, flash tool."""
+    return (f"{board.name:16} {board.core:13} {board.fpu:12} {board.clock_hz / 1e6:5.0f} MHz  "
+            f"flash {_kib(board.flash_size):>9}  RAM {_kib(board.ram_size):>9}  "
+            f"qemu {board.qemu_machine or '-':11} flash with {board.flash_tool}")

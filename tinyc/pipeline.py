@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyc import ir, report
+from tinyc import fit, ir, report
+from tinyc.board import Board, load_board
 from tinyc.codegen.c_literals import c_ident
 from tinyc.codegen.emit import emit
 from tinyc.errors import BadInput
@@ -32,6 +33,7 @@ class Options:
     calib: dict[str, np.ndarray] | None = None  # float32 inputs with a leading sample axis
     name: str | None = None  # C prefix of the API
     seed: int = 0  # for the random calibration inputs used when calib is None
+    board: str | None = None  # a board name from boards/ or a board .toml file
 
 
 @dataclass
@@ -41,6 +43,7 @@ class Compiled:
     graph: ir.Graph  # what the C runs: float_graph, or its int8 form
     plan: MemoryPlan
     warnings: list[str] = field(default_factory=list)
+    board: Board | None = None
 
 
 def frontend(model: str | Path) -> ir.Graph:
@@ -62,6 +65,7 @@ def build(model: str | Path, opts: Options) -> Compiled:
     if opts.dtype not in ("int8", "float32"):
         raise BadInput(f"--dtype {opts.dtype!r}: choose int8 or float32")
     name = c_ident(opts.name or Path(model).stem)
+    board = load_board(opts.board) if opts.board else None  # an unknown board fails before any work
     g = frontend(model)
     warnings = []
     q = g
@@ -74,20 +78,22 @@ def build(model: str | Path, opts: Options) -> Compiled:
         q = quantize(g, calib)  # int8 weights, calibrated activations, integer kernel parameters
         ir.verify(q)
     q, plan = plan_memory(q)  # one arena, offsets and lower bound
-    return Compiled(name, g, q, plan, warnings)
+    return Compiled(name, g, q, plan, warnings, board)
 
 
-def write(compiled: Compiled, out_dir: str | Path, board: str | None = None) -> dict:
+def write(compiled: Compiled, out_dir: str | Path) -> dict:
     """Emit the folder and report.json; the folder appears only once complete."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise BadInput(f"-o {out_dir}: exists and is not a folder")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    doc = report.build_report(compiled.graph, compiled.plan, compiled.name, board=board,
+    doc = report.build_report(compiled.graph, compiled.plan, compiled.name, board=compiled.board,
                               dtype="int8" if compiled.graph.is_int8 else "float32")
+    if compiled.board is not None:
+        fit.check_fit(doc, compiled.board)  # DoesNotFit before anything is written
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        emit(compiled.graph, compiled.plan, tmp, compiled.name)
+        emit(compiled.graph, compiled.plan, tmp, compiled.name, compiled.board)
         (tmp / "report.json").write_text(json.dumps(doc, indent=2) + "\n")
         if out_dir.exists():
             shutil.rmtree(out_dir)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyc import ops
+from tinyc import fit, ops
+from tinyc.board import Board
 from tinyc.ir import Graph, Node
 from tinyc.passes.plan import MemoryPlan
 
@@ -54,50 +55,55 @@ def _layer(node: Node, g: Graph, mem: MemoryPlan) -> dict:
     }
 
 
-def build_report(
-    g: Graph,
-    mem: MemoryPlan,
-    name: str,
-    board: str | None = None,
-    dtype: str | None = None,
-    *,
-    board_flash: int | None = None,
-    board_ram: int | None = None,
-    code: int | None = None,
-) -> dict:
+def build_report(g: Graph, mem: MemoryPlan, name: str, board: Board | None = None, dtype: str | None = None,
+                 *, code: int | None = None) -> dict:
     """The report.json document (CONTRACT.md), sizes in bytes; `measured` and `accuracy` are null.
 
     flash.weights counts every constant tensor some node reads, once (int8 1 byte,
     int32/float32 4 bytes per element), plus the numpy arrays in each kernel call's params
     (multipliers, shifts, tables). A layer's `weights` counts the same for its own node, so
     a constant shared by two layers appears in both rows but once in the total.
-    board_flash / board_ram are the board's sizes and `code` the built code's flash bytes;
-    without them the fields that need them are null. dtype defaults to the graph's own.
+    `code` is the built firmware's code bytes, None before a build. With a board, `fits`
+    is fit.fits() (code estimated while unknown); it never raises: fit.check_fit() does.
+    dtype defaults to the graph's own.
     """
     dtype = dtype or ("int8" if g.is_int8 else "float32")
     layers = [_layer(node, g, mem) for node in g.nodes]
     used = {c for node in g.nodes for c in _const_inputs(node, g)}
     weights = sum(g.tensors[c].nbytes for c in sorted(used)) + sum(_node_params_bytes(n, g) for n in g.nodes)
     ram = mem.arena  # scratch is planned inside the arena, and so are the inputs and outputs
-    flash_total = None if code is None else weights + code
-    fits_flash = None
-    if board_flash is not None:
-        if flash_total is not None:
-            fits_flash = flash_total <= board_flash
-        elif weights > board_flash:  # too big whatever the code size
-            fits_flash = False
-    return {
+    doc = {
         "name": name,
-        "board": board,
+        "board": None if board is None else board.name,
         "dtype": dtype,
         "macs": sum(layer["macs"] for layer in layers),
         "ram": {"arena": mem.arena, "lower_bound": mem.lower_bound, "total": ram},
-        "flash": {"weights": weights, "code": code, "total": flash_total},
-        "fits": {"flash": fits_flash, "ram": None if board_ram is None else ram <= board_ram},
+        "flash": {"weights": weights, "code": code, "total": None if code is None else weights + code},
+        "fits": {"flash": None, "ram": None},
         "layers": layers,
         "measured": None,
         "accuracy": None,
     }
+    if board is not None:
+        doc["fits"] = fit.fits(doc, board)
+    return doc
+
+
+MEASURED_PARTS = ("text", "rodata", "data", "bss", "stack")
+
+
+def measured(report: dict, elf_sizes: dict, instructions: int | None) -> dict:
+    """A copy of report with `measured` filled (CONTRACT.md) from a built firmware: elf_sizes
+    holds the ELF's text, rodata, data and bss bytes and the stack bytes used (the measured
+    high-water mark); instructions per inference under QEMU, or None.
+    flash = text + rodata + data (.data's initial values are stored in flash), ram = data + bss + stack."""
+    missing = [k for k in MEASURED_PARTS if k not in elf_sizes]
+    assert not missing, f"elf_sizes lacks {missing}: {elf_sizes}"
+    text, rodata, data, bss, stack = (int(elf_sizes[k]) for k in MEASURED_PARTS)
+    doc = dict(report)
+    doc["measured"] = {"text": text, "rodata": rodata, "data": data, "bss": bss, "flash": text + rodata + data,
+                       "ram": data + bss + stack, "instructions": None if instructions is None else int(instructions)}
+    return doc
 
 
 def _fmt(value: int | None) -> str:
@@ -116,9 +122,60 @@ COLUMNS = [("layer", "name", "<"), ("op", "op", "<"), ("format", "format", "<"),
            ("weights B", "weights", ">"), ("output B", "output", ">"), ("offset", "offset", ">")]
 
 
-def format_table(report: dict) -> str:
-    """The report as fixed-width text, like STM32Cube.AI's `analyze`: header, one row per
-    layer, totals. Deterministic: the same report gives the same text."""
+def _gap(planned: int | None, got: int) -> str:
+    return "-" if planned is None else f"{got - planned:+,}"
+
+
+def _planned_code(report: dict, board: Board | None) -> tuple[int | None, str]:
+    """The planned code bytes and how to show them: built, estimated (~), or unknown."""
+    if report["flash"]["code"] is not None:
+        return report["flash"]["code"], _fmt(report["flash"]["code"])
+    if board is None:
+        return None, "-"
+    code = fit.estimated_code_bytes(report, board)
+    return code, f"~{code:,}"
+
+
+def _plan_line(report: dict, board: Board) -> str:
+    p = fit.plan(report, board)
+    code = f"~{p.code:,} B estimated" if p.code_estimated else f"{p.code:,} B"
+    return (f"plan       flash {p.flash:,} of {p.flash_limit:,} B (weights {p.weights:,} B + code {code}); "
+            f"RAM {p.ram:,} of {p.ram_limit:,} B (arena {p.arena:,} B + stack allowance {p.stack:,} B)")
+
+
+def _measured_lines(report: dict, board: Board | None) -> list[str]:
+    """Planned vs measured, part by part, and the gap (measured - planned), like STM32Cube.AI's
+    analyze after validate: weights vs .rodata, code vs .text + .data, arena vs .data + .bss,
+    stack allowance vs the stack really used."""
+    m, flash = report["measured"], report["flash"]
+    code, code_text = _planned_code(report, board)
+    flash_total = None if code is None else flash["weights"] + code
+    arena = report["ram"]["total"]
+    stack = m["ram"] - m["data"] - m["bss"]
+    rows = [
+        ("flash  weights", "rodata", _fmt(flash["weights"]), m["rodata"], _gap(flash["weights"], m["rodata"])),
+        ("       code", "text + data", code_text, m["text"] + m["data"], _gap(code, m["text"] + m["data"])),
+        ("       total", "flash", _fmt(flash_total), m["flash"], _gap(flash_total, m["flash"])),
+        ("RAM    arena", "data + bss", _fmt(arena), m["data"] + m["bss"], _gap(arena, m["data"] + m["bss"])),
+        ("       stack", "stack used", _fmt(fit.STACK_BYTES), stack, _gap(fit.STACK_BYTES, stack)),
+        ("       total", "ram", _fmt(arena + fit.STACK_BYTES), m["ram"], _gap(arena + fit.STACK_BYTES, m["ram"])),
+    ]
+    cells = [[part, planned, what, _fmt(got), gap] for part, what, planned, got, gap in rows]
+    titles = ["planned vs measured, B", "planned", "measured as", "measured", "gap"]
+    widths = [max(len(row[i]) for row in [titles, *cells]) for i in range(len(titles))]
+    aligns = "<><>>"
+
+    def line(row: list[str]) -> str:
+        return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(row, aligns, widths)).rstrip()
+
+    instructions = "-" if m["instructions"] is None else f"{m['instructions']:,} per inference"
+    return ["", line(titles), *map(line, cells), f"instructions (QEMU -icount, not cycles)  {instructions}"]
+
+
+def format_table(report: dict, board: Board | None = None) -> str:
+    """The report as fixed-width text, like STM32Cube.AI's `analyze`: header, planned vs
+    measured when a firmware was measured, one row per layer, totals. With the board, the
+    planned fit is shown too (code estimated until built). Deterministic."""
     ram, flash, fits = report["ram"], report["flash"], report["fits"]
     header = [
         f"model      {report['name']}",
@@ -130,6 +187,10 @@ def format_table(report: dict) -> str:
         f"flash      weights {_fmt(flash['weights'])} B, code {_fmt(flash['code'])} B, total {_fmt(flash['total'])} B",
         f"fits       flash {_yes_no(fits['flash'])}, RAM {_yes_no(fits['ram'])}",
     ]
+    if board is not None:
+        header.append(_plan_line(report, board))
+    if report["measured"] is not None:
+        header += _measured_lines(report, board)
     text_keys = ("name", "op", "format")
     cells = [[_short(str(layer[key])) if key in text_keys else _fmt(layer[key]) for _, key, _ in COLUMNS]
              for layer in report["layers"]]

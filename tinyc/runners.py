@@ -1,4 +1,5 @@
-"""Run a compiled model on a target: `ref` (the numpy interpreter) or `host` (the generated C).
+"""Run a compiled model on a target: `ref` (the numpy interpreter), `host` (the generated C), or
+its board under QEMU (the generated C as bare-metal firmware).
 
 Every target gets the same feeds: float32 samples quantized once, here, for an int8 model.
 """
@@ -14,7 +15,7 @@ from tinyc import interpreter, quant
 from tinyc.errors import BadInput
 from tinyc.ir import NP_DTYPE, Graph
 from tinyc.pipeline import Compiled, write
-from tinyc.toolchain import host
+from tinyc.toolchain import arm, elf, host, qemu
 
 TARGETS = ("ref", "host")
 
@@ -34,14 +35,45 @@ def run_host(compiled: Compiled, feeds: dict[str, np.ndarray], sanitize: bool = 
     with tempfile.TemporaryDirectory(prefix="tinyc-run-") as tmp:
         out = Path(tmp) / "out"
         write(compiled, out)
-        shapes = [(g.tensors[n].shape, np.dtype(NP_DTYPE[g.tensors[n].dtype])) for n in g.outputs]
-        results = host.run_folder(out, [feeds[n] for n in g.inputs], shapes, sanitize=sanitize)
+        results = host.run_folder(out, [feeds[n] for n in g.inputs], _output_specs(g), sanitize=sanitize)
     return dict(zip(g.outputs, results))
 
 
+def _output_specs(g: Graph) -> list[tuple[tuple[int, ...], np.dtype]]:
+    return [(g.tensors[n].shape, np.dtype(NP_DTYPE[g.tensors[n].dtype])) for n in g.outputs]
+
+
+def run_board(compiled: Compiled, feeds: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict]:
+    """Build the firmware for compiled.board, run it under QEMU; return outputs and `measured`
+    (ELF section sizes, RAM with the measured stack, median instructions per inference)."""
+    from tinyc.board import gcc_flags
+
+    board, g = compiled.board, compiled.graph
+    if board.qemu_machine is None:
+        raise BadInput(f"board {board.name!r} has no emulator: build its firmware with "
+                       f"`tinyc compile MODEL --board {board.name} -o OUT` and `make -C OUT flash`")
+    with tempfile.TemporaryDirectory(prefix="tinyc-fw-") as tmp:
+        out = Path(tmp) / "out"
+        write(compiled, out)
+        image = arm.build(out, compiled.name, gcc_flags(board), Path(tmp) / f"{compiled.name}.elf")
+        inputs = [feeds[n] for n in g.inputs]
+        done = qemu.run(image, board.qemu_machine, host.sample_stream(inputs))
+        results = host.split_outputs(done.output, _output_specs(g), len(inputs[0]), image.name)
+        sizes = elf.section_sizes(image)
+        code = elf.code_bytes(image)
+    measured = dict(sizes, flash=sizes["text"] + sizes["rodata"] + sizes["data"],
+                    ram=sizes["data"] + sizes["bss"] + done.stack_used,
+                    instructions=int(np.median(done.instructions)) if done.instructions else None,
+                    stack=done.stack_used, code=code)
+    return dict(zip(g.outputs, results)), measured
+
+
 def run(compiled: Compiled, feeds: dict[str, np.ndarray], target: str) -> dict[str, np.ndarray]:
+    """Outputs of `target`: ref, host, or the board the model was compiled for (QEMU)."""
     if target == "ref":
         return interpreter.run_samples(compiled.graph, feeds)
     if target == "host":
         return run_host(compiled, feeds)
-    raise BadInput(f"--target {target!r}: choose one of {', '.join(TARGETS)}")
+    if compiled.board is not None and target == compiled.board.name:
+        return run_board(compiled, feeds)[0]
+    raise BadInput(f"--target {target!r}: choose ref, host or a board that QEMU emulates")

@@ -1,16 +1,18 @@
 """The report (tinyc.report): report.json keys and numbers, and the text table."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from tests.helpers import graph_of, quantize_graph, random_samples
-from tinyc import ops
+from tinyc import fit, ops
+from tinyc.board import load_board
 from tinyc.ir import Graph, Node, Tensor
 from tinyc.ops import KernelCall, Op
 from tinyc.passes.plan import plan_memory
-from tinyc.report import build_report, format_table, params_bytes
+from tinyc.report import build_report, format_table, measured, params_bytes
 
 # Nested params: 4 int16 (8 B) + 3 int32 (12 B) + 3 int8 (3 B) = 23 B of arrays; ints are not counted.
 PARAMS = {"n": 6, "lut": np.zeros(4, np.int16), "requant": {"multiplier": np.zeros(3, np.int32),
@@ -100,17 +102,74 @@ def test_ram_total_is_the_arena_which_holds_the_scratch(fake_op):
     assert r["ram"] == {"arena": 24 + 24 + 12, "lower_bound": 24 + 24 + 12, "total": 24 + 24 + 12}
 
 
-def test_fits_compares_with_the_board_sizes(fake_op):
+def test_with_a_board_the_report_names_it_and_fills_fits_without_raising(fake_op):
     g = small_graph(fake_op)
     weights = 24 + 6 + 2 * PARAMS_BYTES
-    r = report_of(g, board="tiny", board_flash=weights + 100, board_ram=60, code=100)
-    assert r["board"] == "tiny" and r["flash"]["total"] == weights + 100
+    big = dataclasses.replace(load_board("mps2-an386"), name="tiny")
+    r = report_of(g, board=big)
+    assert r["board"] == "tiny" and r["fits"] == {"flash": True, "ram": True}
+    assert r["flash"]["code"] is None and r["flash"]["total"] is None  # code unknown until built
+    small = dataclasses.replace(big, flash_size=weights, ram_size=60)
+    assert report_of(g, board=small)["fits"] == {"flash": False, "ram": False}  # no DoesNotFit here
+
+
+def test_fits_uses_the_built_code_and_the_stack_allowance(fake_op):
+    g = small_graph(fake_op)
+    weights = 24 + 6 + 2 * PARAMS_BYTES
+    exact = dataclasses.replace(load_board("mps2-an386"), flash_size=weights + 100, ram_size=60 + fit.STACK_BYTES)
+    r = report_of(g, board=exact, code=100)
+    assert r["flash"] == {"weights": weights, "code": 100, "total": weights + 100}
     assert r["fits"] == {"flash": True, "ram": True}
-    r = report_of(g, board="tiny", board_flash=weights + 99, board_ram=59, code=100)
-    assert r["fits"] == {"flash": False, "ram": False}
-    # no code size yet: flash is unknown unless the weights alone are too big
-    assert report_of(g, board="tiny", board_flash=weights, board_ram=60)["fits"]["flash"] is None
-    assert report_of(g, board="tiny", board_flash=weights - 1, board_ram=60)["fits"]["flash"] is False
+    short = dataclasses.replace(exact, flash_size=weights + 99, ram_size=59 + fit.STACK_BYTES)
+    assert report_of(g, board=short, code=100)["fits"] == {"flash": False, "ram": False}
+
+
+SIZES = {"text": 3000, "rodata": 500, "data": 8, "bss": 64, "stack": 700}
+
+
+def test_measured_fills_the_contract_keys_from_elf_sizes(fake_op):
+    r = report_of(small_graph(fake_op))
+    m = measured(r, SIZES, 12_345)
+    assert r["measured"] is None  # a copy: the report given is unchanged
+    assert list(m) == list(r) and m["ram"] == r["ram"]
+    assert m["measured"] == {"text": 3000, "rodata": 500, "data": 8, "bss": 64, "flash": 3000 + 500 + 8,
+                             "ram": 8 + 64 + 700, "instructions": 12_345}
+    assert measured(r, SIZES, None)["measured"]["instructions"] is None
+    assert json.loads(json.dumps(m)) == m
+    with pytest.raises(AssertionError, match="stack"):
+        measured(r, {k: v for k, v in SIZES.items() if k != "stack"}, None)
+
+
+def test_table_shows_planned_vs_measured_per_part_and_the_instruction_count(fake_op):
+    g = small_graph(fake_op)
+    b = load_board("mps2-an386")
+    r = measured(report_of(g, board=b, code=2000), SIZES, 1_234_567)
+    text = format_table(r)
+    rows = {" ".join(line.split()[:2]): line.split()[2:] for line in text.splitlines()}
+    stack = fit.STACK_BYTES
+    assert rows["flash weights"] == ["76", "rodata", "500", "+424"]
+    assert rows["code 2,000"] == ["text", "+", "data", "3,008", "+1,008"]
+    assert rows["total 2,076"] == ["flash", "3,508", "+1,432"]
+    assert rows["RAM arena"] == ["60", "data", "+", "bss", "72", "+12"]
+    assert rows[f"stack {stack:,}"] == ["stack", "used", "700", f"{700 - stack:+,}"]
+    assert rows[f"total {60 + stack:,}"] == ["ram", "772", f"{772 - 60 - stack:+,}"]
+    assert "instructions (QEMU -icount, not cycles)  1,234,567 per inference" in text
+    assert format_table(r) == text
+
+
+def test_table_estimates_code_only_with_the_board(fake_op):
+    b = load_board("mps2-an386")
+    r = measured(report_of(small_graph(fake_op), board=b), SIZES, None)
+    code = fit.estimated_code_bytes(r, b)
+    with_board = format_table(r, b)
+    assert [line.split()[:2] for line in with_board.splitlines() if line.lstrip().startswith("code")] == \
+        [["code", f"~{code:,}"]]
+    assert f"plan       flash {76 + code:,} of 4,194,304 B (weights 76 B + code ~{code:,} B estimated)" in with_board
+    without = format_table(r)
+    assert "plan " not in without
+    assert [line.split()[:3] for line in without.splitlines() if line.lstrip().startswith("code")] == \
+        [["code", "-", "text"]]
+    assert "instructions (QEMU -icount, not cycles)  -" in without
 
 
 def test_int8_dense_counts_int8_weights_int32_bias_and_requant_arrays():

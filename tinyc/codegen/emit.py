@@ -4,6 +4,7 @@ tinyc/, main_host.c, Makefile). Python computes the values; the Jinja templates 
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from tinyc import ops
 from tinyc.codegen.c_literals import Namer, c_comment, c_float, c_int, c_type, c_values
 from tinyc.ir import C_TYPE, Graph
 from tinyc.resources import runtime_dir, templates_dir
+from tinyc.toolchain import arm
 
 COMMON_FILES = ("tinyc_arch.h", "tinyc_common.h")
 
@@ -66,10 +68,11 @@ def _initializer(params: dict, prefix: str, arrays: list[CArray], indent: str = 
     return ",\n".join(parts)
 
 
-def emit(g: Graph, plan, out_dir: Path, name: str) -> list[str]:
+def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
     """Write the generated folder for planned graph g into out_dir; return the kernel families used.
 
     plan: offsets (tensor name or f"{node}#scratch" -> arena byte offset) and arena (bytes).
+    board: a tinyc.board.Board: adds the firmware (port/, main_board.c, NAME.ld, Makefile targets).
     """
     out_dir = Path(out_dir)
     (out_dir / "tinyc").mkdir(parents=True, exist_ok=True)
@@ -122,12 +125,22 @@ def emit(g: Graph, plan, out_dir: Path, name: str) -> list[str]:
         "name": name, "guard": name.upper() + "_H", "arena_bytes": max(int(plan.arena), 1),
         "inputs": io(g.inputs), "outputs": io(g.outputs), "calls": calls, "families": families,
         "param_arrays": param_arrays, "weights": list(weights.values()),
-        "dtype": C_TYPE[g.tensors[g.inputs[0]].dtype],
+        "dtype": C_TYPE[g.tensors[g.inputs[0]].dtype], "board": board,
     }
+    outputs = [("model.h.j2", f"{name}.h"), ("model.c.j2", f"{name}.c"), ("weights.c.j2", f"{name}_weights.c"),
+               ("main_host.c.j2", "main_host.c"), ("Makefile.j2", "Makefile")]
+    if board is not None:
+        from tinyc.board import gcc_flags
+        from tinyc.fit import STACK_BYTES
+
+        ctx.update(cpu_flags=" ".join(gcc_flags(board)), stack_size=STACK_BYTES, shell_quote=shlex.quote,
+                   fw_cflags=" ".join(arm.WARNINGS + arm.COMMON), fw_ldflags=" ".join(arm.LINK))
+        outputs += [("main_board.c.j2", "main_board.c"), ("linker.ld.j2", f"{name}.ld")]
+        (out_dir / "port").mkdir(exist_ok=True)
+        for src in sorted((runtime_dir() / "port").glob("*.[ch]")):
+            shutil.copyfile(src, out_dir / "port" / src.name)
     env = _env()
-    for template, target in (("model.h.j2", f"{name}.h"), ("model.c.j2", f"{name}.c"),
-                             ("weights.c.j2", f"{name}_weights.c"), ("main_host.c.j2", "main_host.c"),
-                             ("Makefile.j2", "Makefile")):
+    for template, target in outputs:
         (out_dir / target).write_text(env.get_template(template).render(ctx))
     for fname in COMMON_FILES:
         shutil.copyfile(runtime_dir() / fname, out_dir / "tinyc" / fname)

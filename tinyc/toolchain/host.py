@@ -25,7 +25,8 @@ def compiler() -> str:
 
 def sources(out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
-    return sorted(out_dir.glob("*.c")) + sorted((out_dir / "tinyc").glob("*.c"))
+    model = [p for p in sorted(out_dir.glob("*.c")) if p.name != "main_board.c"]
+    return model + sorted((out_dir / "tinyc").glob("*.c"))
 
 
 def build(out_dir: Path, exe: Path, sanitize: bool = False, opt: str = "-O2") -> Path:
@@ -38,27 +39,35 @@ def build(out_dir: Path, exe: Path, sanitize: bool = False, opt: str = "-O2") ->
     return exe
 
 
-def run_exe(exe: Path, inputs: list[np.ndarray], outputs: list[tuple[tuple[int, ...], np.dtype]],
-            env: dict | None = None) -> list[np.ndarray]:
-    """Feed every sample (arrays with a leading sample axis, in input order) and parse the outputs."""
-    count = len(inputs[0])
-    stream = b"".join(np.ascontiguousarray(x[i]).tobytes() for i in range(count) for x in inputs)
-    done = subprocess.run([str(exe)], input=stream, capture_output=True, env=env)
-    if done.returncode != 0:
-        raise BadInput(f"{exe.name} exited with status {done.returncode}: "
-                       f"{done.stderr.decode(errors='replace').strip()[:300]}")
+def sample_stream(inputs: list[np.ndarray]) -> bytes:
+    """Raw little-endian bytes of every sample's inputs, in order (arrays with a sample axis)."""
+    return b"".join(np.ascontiguousarray(x[i]).tobytes() for i in range(len(inputs[0])) for x in inputs)
+
+
+def split_outputs(data: bytes, outputs: list[tuple[tuple[int, ...], np.dtype]], count: int,
+                  who: str) -> list[np.ndarray]:
+    """The inverse of sample_stream for the outputs a program wrote."""
     sizes = [int(np.prod(shape)) * np.dtype(dt).itemsize for shape, dt in outputs]
     per_sample = sum(sizes)
-    if len(done.stdout) != per_sample * count:
-        raise BadInput(f"{exe.name} wrote {len(done.stdout)} bytes, expected {per_sample * count}")
-    results = []
-    offset = 0
+    if len(data) != per_sample * count:
+        raise BadInput(f"{who} wrote {len(data)} bytes of outputs, expected {per_sample * count}")
+    results, offset = [], 0
     for (shape, dt), size in zip(outputs, sizes):
-        rows = [np.frombuffer(done.stdout, dt, int(np.prod(shape)), offset + i * per_sample).reshape(shape)
+        rows = [np.frombuffer(data, dt, int(np.prod(shape)), offset + i * per_sample).reshape(shape)
                 for i in range(count)]
         results.append(np.stack(rows))
         offset += size
     return results
+
+
+def run_exe(exe: Path, inputs: list[np.ndarray], outputs: list[tuple[tuple[int, ...], np.dtype]],
+            env: dict | None = None) -> list[np.ndarray]:
+    """Feed every sample (arrays with a leading sample axis, in input order) and parse the outputs."""
+    done = subprocess.run([str(exe)], input=sample_stream(inputs), capture_output=True, env=env)
+    if done.returncode != 0:
+        raise BadInput(f"{exe.name} exited with status {done.returncode}: "
+                       f"{done.stderr.decode(errors='replace').strip()[:300]}")
+    return split_outputs(done.stdout, outputs, len(inputs[0]), exe.name)
 
 
 def run_folder(out_dir: Path, inputs: list[np.ndarray], outputs: list[tuple[tuple[int, ...], np.dtype]],

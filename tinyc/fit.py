@@ -1,0 +1,138 @@
+"""The fit check: does a compiled model fit a board's flash and RAM? Planned from the report
+alone, before anything is built for the board.
+
+Planned flash = weights + code. `code` is report["flash"]["code"] once a firmware was built;
+before that it is estimated_code_bytes(): an upper bound from kernel sizes measured with
+arm-none-eabi-gcc (tests/unit/test_fit.py re-measures them), and every message says so.
+Planned RAM = the arena (the model's inputs, outputs and scratch live in it) + STACK_BYTES.
+It reads the report and never changes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinyc import ops
+from tinyc.board import Board
+from tinyc.errors import DoesNotFit
+
+STACK_BYTES = 2048  # stack allowance: the kernels are flat loops with a few locals, no recursion
+
+# Code estimate, in bytes. Kernel families: every function of runtime_c/<family>.c for that dtype
+# (int8 includes the int16 helpers), arm-none-eabi-gcc 12 -O2 -ffunction-sections, the largest
+# over cortex-m0plus/m3/m4/m7/m33/m55 (mostly the M0+: Thumb-1 code is the longest). Only the
+# kernels a model calls get linked, so whole families over-count: the estimate stays an upper bound.
+FAMILY_BYTES = {
+    "tinyc_conv": {"int8": 2508, "float32": 1996},
+    "tinyc_dense": {"int8": 1324, "float32": 612},
+    "tinyc_elementwise": {"int8": 2412, "float32": 1040},
+    "tinyc_pool": {"int8": 688, "float32": 736},
+    "tinyc_rnn": {"int8": 5264, "float32": 1656},
+    "tinyc_softmax": {"int8": 296, "float32": 328},
+    "tinyc_tensor": {"int8": 816, "float32": 768},
+}
+OP_FAMILY = {"conv2d": "tinyc_conv", "dense": "tinyc_dense", "matmul": "tinyc_dense", "add": "tinyc_elementwise",
+             "sub": "tinyc_elementwise", "mul": "tinyc_elementwise", "unary": "tinyc_elementwise",
+             "prelu": "tinyc_elementwise", "maxpool": "tinyc_pool", "avgpool": "tinyc_pool", "lstm": "tinyc_rnn",
+             "gru": "tinyc_rnn", "softmax": "tinyc_softmax", "concat": "tinyc_tensor", "pad": "tinyc_tensor",
+             "transpose": "tinyc_tensor"}
+# Measured on the shared models (kws_dscnn, vww_mobilenetv1: 70-115 B a layer on cortex-m0plus):
+PER_LAYER_BYTES = 128  # one call in the schedule and its const params struct (arrays are weights)
+STARTUP_BYTES = 1024  # vector table, reset handler, memcpy and memset
+SOFT_FLOAT_BYTES = 4096  # float32 without an FPU: libgcc's single-precision routines (3,984 B on M0+)
+LIBM_BYTES = 3072  # float32 softmax, sigmoid/tanh and RNNs call newlib's expf/tanhf (2.5-3.1 KiB)
+LIBM_OPS = {"softmax", "unary", "lstm", "gru"}
+NAME_WIDTH = 40  # layer names in messages are cut to this (TensorFlow exports make very long ones)
+
+
+def _is_view(op: str) -> bool:
+    return op in ops.REGISTRY and ops.get(op).is_view
+
+
+def estimated_code_bytes(report: dict, board: Board) -> int:
+    """Upper bound of the flash a firmware needs besides the weights, from the layers' ops:
+    kernel families, schedule, startup, and float support on float32 models."""
+    dtype = report["dtype"]
+    kernel_ops = [layer["op"] for layer in report["layers"] if not _is_view(layer["op"])]
+    largest = max(sizes[dtype] for sizes in FAMILY_BYTES.values())
+    # an op this table does not know yet counts as the largest family, never as nothing
+    families = {OP_FAMILY.get(op, op) for op in kernel_ops}
+    code = sum(FAMILY_BYTES[f][dtype] if f in FAMILY_BYTES else largest for f in families)
+    code += STARTUP_BYTES + PER_LAYER_BYTES * len(kernel_ops)
+    if dtype == "float32":
+        code += SOFT_FLOAT_BYTES if board.fpu == "none" else 0
+        code += LIBM_BYTES if LIBM_OPS & set(kernel_ops) else 0
+    return code
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a model needs of a board, in bytes."""
+
+    weights: int
+    code: int
+    code_estimated: bool  # code is estimated_code_bytes(), not a built firmware's
+    arena: int
+    stack: int
+    flash_limit: int
+    ram_limit: int
+
+    @property
+    def flash(self) -> int:
+        return self.weights + self.code
+
+    @property
+    def ram(self) -> int:
+        return self.arena + self.stack
+
+    @property
+    def fits(self) -> dict:
+        """report["fits"]."""
+        return {"flash": self.flash <= self.flash_limit, "ram": self.ram <= self.ram_limit}
+
+
+def plan(report: dict, board: Board) -> Plan:
+    """The planned flash and RAM of a report's model on a board."""
+    code = report["flash"]["code"]
+    return Plan(weights=report["flash"]["weights"],
+                code=estimated_code_bytes(report, board) if code is None else code,
+                code_estimated=code is None, arena=report["ram"]["total"], stack=STACK_BYTES,
+                flash_limit=board.flash_limit, ram_limit=board.ram_size)
+
+
+def fits(report: dict, board: Board) -> dict:
+    """report["fits"] ({"flash": bool, "ram": bool}), without raising."""
+    return plan(report, board).fits
+
+
+def check_fit(report: dict, board: Board) -> dict:
+    """report["fits"]; raises DoesNotFit, in one line, when the model is larger than the board."""
+    p = plan(report, board)
+    problems = []
+    if not p.fits["flash"]:
+        code = f"code ~{p.code:,} B is an estimate" if p.code_estimated else f"code {p.code:,} B"
+        top = _largest_layer(report, "weights", "layer")
+        largest = (f"weights {p.weights:,} B are the largest part{top}" if p.weights >= p.code
+                   else f"code {p.code:,} B is the largest part")
+        problems.append(f"flash needs {p.flash:,} B of {p.flash_limit:,} B ({p.flash - p.flash_limit:,} B over; "
+                        f"{largest}; {code})")
+    if not p.fits["ram"]:
+        top = _largest_layer(report, "output", "output")
+        largest = (f"arena {p.arena:,} B is the largest part{top}" if p.arena >= p.stack
+                   else f"the stack allowance {p.stack:,} B is the largest part")
+        problems.append(f"RAM needs {p.ram:,} B of {p.ram_limit:,} B ({p.ram - p.ram_limit:,} B over; "
+                        f"{largest}; stack allowance {p.stack:,} B)")
+    if problems:
+        raise DoesNotFit(f"{report['name']} does not fit {board.name}: {'; '.join(problems)}")
+    return p.fits
+
+
+def _largest_layer(report: dict, key: str, what: str) -> str:
+    """', largest layer 'x' N B': the layer with the most weights, or the largest output, where
+    compressing or splitting helps most."""
+    layers = [layer for layer in report["layers"] if layer[key] > 0]
+    if not layers:
+        return ""
+    top = max(layers, key=lambda layer: layer[key])  # the first of equals: deterministic
+    name = top["name"] if len(top["name"]) <= NAME_WIDTH else top["name"][: NAME_WIDTH - 3] + "..."
+    return f", largest {what} {name!r} {top[key]:,} B"
