@@ -27,7 +27,18 @@ def params_bytes(params: dict) -> int:
 
 
 def _const_inputs(node: Node, g: Graph) -> list[str]:
-    return [i for i in node.inputs if i and g.tensors[i].is_const]
+    """The constants the node's C call references (what is emitted to flash): a compressed
+    layer passes its encoding as params arrays instead of the dense weight tensor."""
+    op = ops.get(node.op)
+    if op.is_view:
+        return []
+    return [a for a in op.kernel(node, g).args if a and g.tensors[a].is_const]
+
+
+def _format(node: Node, g: Graph) -> str:
+    """The storage format of the node's weight (its first constant input), "-" without one."""
+    weights = [i for i in node.inputs if i and g.tensors[i].is_const]
+    return g.tensors[weights[0]].format if weights else "-"
 
 
 def _node_params_bytes(node: Node, g: Graph) -> int:
@@ -47,7 +58,7 @@ def _layer(node: Node, g: Graph, mem: MemoryPlan) -> dict:
     return {
         "name": node.name,
         "op": node.op,
-        "format": g.tensors[consts[0]].format if consts else "-",  # the weight comes first
+        "format": _format(node, g),
         "macs": _macs(node, g),
         "weights": sum(g.tensors[c].nbytes for c in consts) + _node_params_bytes(node, g),
         "output": g.tensors[out].nbytes,
@@ -59,7 +70,7 @@ def build_report(g: Graph, mem: MemoryPlan, name: str, board: Board | None = Non
                  *, code: int | None = None) -> dict:
     """The report.json document (CONTRACT.md), sizes in bytes; `measured` and `accuracy` are null.
 
-    flash.weights counts every constant tensor some node reads, once (int8 1 byte,
+    flash.weights counts every constant tensor some kernel call references, once (int8 1 byte,
     int32/float32 4 bytes per element), plus the numpy arrays in each kernel call's params
     (multipliers, shifts, tables). A layer's `weights` counts the same for its own node, so
     a constant shared by two layers appears in both rows but once in the total.
