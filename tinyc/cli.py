@@ -14,7 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from tinyc import io, pipeline, report, runners
+from tinyc.accuracy import load_labelled
 from tinyc.board import known_boards, load_board, summary
+from tinyc.budget import parse_bytes
+from tinyc.compress import Compression
 from tinyc.errors import BadInput, TinycError
 
 VERIFY_SAMPLES = 32
@@ -34,6 +37,17 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--board", help="a board from `tinyc boards`, or a board .toml file")
     p.add_argument("--name", help="C prefix of the generated API (default: the model file's stem)")
     p.add_argument("--seed", type=int, default=0, help="seed of random calibration/verification inputs")
+    z = p.add_argument_group("compression")
+    z.add_argument("--prune", type=float, metavar="RATIO",
+                   help="zero this share of the weights, per-layer ratios from the sensitivity analysis")
+    z.add_argument("--sparsity", metavar="N:M", help="keep N of every M weights along the reduction axis")
+    z.add_argument("--prune-channels", type=float, metavar="RATIO", help="remove this share of filters (L1 norm)")
+    z.add_argument("--kronecker", metavar="auto|LAYER,...", help="Kronecker-factorise dense layers")
+    z.add_argument("--max-drop", type=float, metavar="LOSS",
+                   help="prune each layer as far as its loss stays within LOSS (accuracy points with --eval)")
+    z.add_argument("--flash-budget", metavar="BYTES", help="compress until flash fits (K and M suffixes)")
+    z.add_argument("--ram-budget", metavar="BYTES", help="prune channels until RAM fits (K and M suffixes)")
+    z.add_argument("--eval", metavar="FILE.npz", help="labelled data: report float, int8 and compressed accuracy")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -60,9 +74,21 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _build(args, board: str | None = None) -> pipeline.Compiled:
-    opts = pipeline.Options(dtype=args.dtype, name=args.name, seed=args.seed, board=board or args.board)
-    if args.calib:
-        opts.calib = io.load_samples(args.calib, pipeline.frontend(args.model)).arrays
+    compression = Compression(prune=args.prune, sparsity=args.sparsity, prune_channels=args.prune_channels,
+                              kronecker=args.kronecker, max_drop=args.max_drop)
+    opts = pipeline.Options(dtype=args.dtype, name=args.name, seed=args.seed, board=board or args.board,
+                            compression=compression)
+    if args.flash_budget is not None:
+        opts.flash_budget = parse_bytes(args.flash_budget, "--flash-budget")
+    if args.ram_budget is not None:
+        opts.ram_budget = parse_bytes(args.ram_budget, "--ram-budget")
+    if args.calib or args.eval:
+        float_graph = pipeline.frontend(args.model)
+        if args.calib:
+            opts.calib = io.load_samples(args.calib, float_graph).arrays
+            opts.calib_labels = io.load_labels(args.calib, len(next(iter(opts.calib.values()))))
+        if args.eval:
+            opts.labelled = load_labelled(args.eval, float_graph)
     compiled = pipeline.build(args.model, opts)
     for w in compiled.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -100,8 +126,7 @@ def cmd_run(args) -> int:
         results = runners.run(compiled, feeds, args.target)
     if args.output:
         io.save_results(args.output, compiled.graph, results, samples.batch_as_sample)
-    doc = report.build_report(compiled.graph, compiled.plan, compiled.name, board=compiled.board, dtype=args.dtype,
-                              code=measured["code"] if measured else None)
+    doc = pipeline.report_of(compiled, code=measured["code"] if measured else None)
     if measured:
         doc = report.measured(doc, measured, measured["instructions"])
         print(report.format_table(doc, compiled.board))

@@ -30,12 +30,14 @@ FAMILY_BYTES = {
     "tinyc_rnn": {"int8": 5264, "float32": 1656},
     "tinyc_softmax": {"int8": 296, "float32": 328},
     "tinyc_tensor": {"int8": 816, "float32": 768},
+    "tinyc_kronecker": {"int8": 2600, "float32": 1060},
+    "tinyc_sparse": {"int8": 4960, "float32": 2508},  # CSR and N:M kernels, for layers stored sparse
 }
 OP_FAMILY = {"conv2d": "tinyc_conv", "dense": "tinyc_dense", "matmul": "tinyc_dense", "add": "tinyc_elementwise",
              "sub": "tinyc_elementwise", "mul": "tinyc_elementwise", "unary": "tinyc_elementwise",
              "prelu": "tinyc_elementwise", "maxpool": "tinyc_pool", "avgpool": "tinyc_pool", "lstm": "tinyc_rnn",
              "gru": "tinyc_rnn", "softmax": "tinyc_softmax", "concat": "tinyc_tensor", "pad": "tinyc_tensor",
-             "transpose": "tinyc_tensor"}
+             "transpose": "tinyc_tensor", "dense_kp": "tinyc_kronecker"}
 # Measured on the shared models (kws_dscnn, vww_mobilenetv1: 70-115 B a layer on cortex-m0plus):
 PER_LAYER_BYTES = 128  # one call in the schedule and its const params struct (arrays are weights)
 STARTUP_BYTES = 1024  # vector table, reset handler, memcpy and memset
@@ -57,6 +59,8 @@ def estimated_code_bytes(report: dict, board: Board) -> int:
     largest = max(sizes[dtype] for sizes in FAMILY_BYTES.values())
     # an op this table does not know yet counts as the largest family, never as nothing
     families = {OP_FAMILY.get(op, op) for op in kernel_ops}
+    if any(layer.get("format", "dense") == "csr" or ":" in layer.get("format", "") for layer in report["layers"]):
+        families.add("tinyc_sparse")
     code = sum(FAMILY_BYTES[f][dtype] if f in FAMILY_BYTES else largest for f in families)
     code += STARTUP_BYTES + PER_LAYER_BYTES * len(kernel_ops)
     if dtype == "float32":

@@ -71,6 +71,20 @@ def load_samples(path: str | Path, g: Graph) -> Samples:
     return Samples(arrays, flags == {True})
 
 
+def load_labels(path: str | Path, count: int) -> np.ndarray | None:
+    """The optional `labels` array of an .npz (one integer class per sample), or None."""
+    if Path(path).suffix != ".npz":
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        if "labels" not in data.files:
+            return None
+        labels = data["labels"]
+    if labels.ndim != 1 or len(labels) != count or labels.dtype.kind not in "iu":
+        raise BadInput(f"{path}: 'labels' must hold one integer class per sample ({count}), "
+                       f"got {labels.dtype} {list(labels.shape)}")
+    return labels.astype(np.int64)
+
+
 def save_results(path: str | Path, g: Graph, results: dict[str, np.ndarray], batch_as_sample: bool) -> None:
     """Write RESULT in the layout of the input: .npy for one output, .npz keyed by output name."""
     path = Path(path)

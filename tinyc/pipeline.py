@@ -9,19 +9,23 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from tinyc import fit, ir, report
+from tinyc import accuracy, budget, compress as compression, fit, ir, report
 from tinyc.board import Board, load_board
 from tinyc.codegen.c_literals import c_ident
 from tinyc.codegen.emit import emit
-from tinyc.errors import BadInput
+from tinyc.compress import Compression
+from tinyc.errors import BadInput, DoesNotFit
 from tinyc.frontend.onnx_import import import_model
+from tinyc.passes.formats import choose_formats
 from tinyc.passes.plan import MemoryPlan, plan_memory
+from tinyc.passes import sensitivity
 from tinyc.passes.quantize import quantize
+from tinyc.passes.sensitivity import Sensitivity
 from tinyc.passes.simplify import fold_affine, fuse_activation
 
 CALIB_SAMPLES = 16
@@ -34,16 +38,23 @@ class Options:
     name: str | None = None  # C prefix of the API
     seed: int = 0  # for the random calibration inputs used when calib is None
     board: str | None = None  # a board name from boards/ or a board .toml file
+    compression: Compression = field(default_factory=Compression)
+    flash_budget: int | None = None  # bytes of flash for weights and code
+    ram_budget: int | None = None  # bytes of RAM for the arena and the stack
+    labelled: tuple[dict[str, np.ndarray], np.ndarray] | None = None  # --eval: inputs and labels
+    calib_labels: np.ndarray | None = None  # labels in the --calib file: sensitivity by accuracy
 
 
 @dataclass
 class Compiled:
     name: str
     float_graph: ir.Graph
-    graph: ir.Graph  # what the C runs: float_graph, or its int8 form
+    graph: ir.Graph  # what the C runs: float_graph, or its (compressed) int8 form
     plan: MemoryPlan
     warnings: list[str] = field(default_factory=list)
     board: Board | None = None
+    sensitivity: Sensitivity | None = None
+    accuracy: dict | None = None  # {"float", "int8", "compressed"} in percent, with --eval
 
 
 def frontend(model: str | Path) -> ir.Graph:
@@ -60,6 +71,15 @@ def random_inputs(g: ir.Graph, count: int, seed: int) -> dict[str, np.ndarray]:
     return {n: rng.standard_normal((count, *g.tensors[n].shape)).astype(np.float32) for n in g.inputs}
 
 
+def lower(g: ir.Graph, dtype: str, calib: dict[str, np.ndarray]) -> tuple[ir.Graph, MemoryPlan]:
+    """Float graph -> the graph the C runs, and its memory plan."""
+    if dtype == "int8":
+        g = quantize(g, calib)  # int8 weights, calibrated activations, integer kernel parameters
+        g = choose_formats(g)  # dense, CSR or N:M per layer, whichever stores smallest
+        ir.verify(g)
+    return plan_memory(g)  # one arena, offsets and lower bound
+
+
 def build(model: str | Path, opts: Options) -> Compiled:
     """Run every pass; nothing is written."""
     if opts.dtype not in ("int8", "float32"):
@@ -67,18 +87,90 @@ def build(model: str | Path, opts: Options) -> Compiled:
     name = c_ident(opts.name or Path(model).stem)
     board = load_board(opts.board) if opts.board else None  # an unknown board fails before any work
     g = frontend(model)
+    c = opts.compression
+    compression.validate(c, g)
     warnings = []
-    q = g
+    calib = opts.calib
+    if calib is None:
+        warnings.append(f"no --calib data: calibrating on {CALIB_SAMPLES} seeded random inputs; "
+                        "pass real samples for real accuracy")
+        calib = random_inputs(g, CALIB_SAMPLES, opts.seed)
+    sens = None
+    if c.needs_sensitivity or opts.flash_budget:
+        sens = sensitivity.analyse(g, *compression.sensitivity_samples(calib, opts.calib_labels))
+    small, notes = compression.compress(g, c, sens, calib=calib)  # pruning and Kronecker, as asked
+    q, plan = lower(small, opts.dtype, calib)
+    if opts.flash_budget is not None:
+        small, q, plan = _fit_flash(g, c, sens, opts, calib, name, board, (small, q, plan))
+    if opts.ram_budget is not None:
+        small, q, plan = _fit_ram(g, c, sens, opts, calib, (small, q, plan))
+    accuracy = None
+    if opts.labelled is not None:
+        accuracy = _accuracy(g, q, opts, calib, compressed=c.any or opts.flash_budget or opts.ram_budget)
+    return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy)
+
+
+def _flash_bytes(q: ir.Graph, plan: MemoryPlan, name: str, board: Board | None) -> int:
+    doc = report.build_report(q, plan, name, board=board)
+    return doc["flash"]["weights"] + (fit.estimated_code_bytes(doc, board) if board else 0)
+
+
+def _fit_flash(g, c, sens, opts, calib, name, board, current):
+    """The least pruning, in sensitivity order, that brings planned flash within the budget."""
+    if _flash_bytes(current[1], current[2], name, board) <= opts.flash_budget:
+        return current
+    smallest = None
+    for target in budget.FLASH_TARGETS:
+        if c.prune and target <= c.prune:
+            continue
+        small, _ = compression.compress(g, c, sens, prune=target, calib=calib)
+        q, plan = lower(small, opts.dtype, calib)
+        size = _flash_bytes(q, plan, name, board)
+        smallest = size if smallest is None else min(smallest, size)
+        if size <= opts.flash_budget:
+            return small, q, plan
+    what = "weights and estimated code" if board else "weights"
+    raise DoesNotFit(f"--flash-budget {opts.flash_budget:,} B cannot be met: the smallest size reached is "
+                     f"{smallest:,} B of {what}, with {budget.FLASH_TARGETS[-1]:.0%} of the weights pruned")
+
+
+def _fit_ram(g, c, sens, opts, calib, current):
+    """The least channel pruning that brings the arena and stack within the RAM budget."""
+    need = current[2].arena + fit.STACK_BYTES
+    if need <= opts.ram_budget:
+        return current
+    smallest = need
+    for ratio in budget.RAM_CHANNEL_RATIOS:
+        if c.prune_channels and ratio <= c.prune_channels:
+            continue
+        small, _ = compression.compress(g, replace(c, prune_channels=ratio), sens, calib=calib)
+        q, plan = lower(small, opts.dtype, calib)
+        smallest = min(smallest, plan.arena + fit.STACK_BYTES)
+        if plan.arena + fit.STACK_BYTES <= opts.ram_budget:
+            return small, q, plan
+    raise DoesNotFit(f"--ram-budget {opts.ram_budget:,} B cannot be met: the smallest RAM reached is {smallest:,} B "
+                     f"(arena + {fit.STACK_BYTES:,} B stack) with {budget.RAM_CHANNEL_RATIOS[-1]:.0%} of the "
+                     "channels pruned where the graph allows")
+
+
+def _accuracy(g, q, opts, calib, compressed) -> dict:
+    """Top-1 accuracy (%) of the float model, the plain int8 model and what is compiled."""
+    samples, labels = opts.labelled
+    result = {"float": accuracy.accuracy(g, samples, labels), "int8": None, "compressed": None}
     if opts.dtype == "int8":
-        calib = opts.calib
-        if calib is None:
-            warnings.append(f"no --calib data: calibrating int8 ranges on {CALIB_SAMPLES} seeded random inputs; "
-                            "pass real samples for real accuracy")
-            calib = random_inputs(g, CALIB_SAMPLES, opts.seed)
-        q = quantize(g, calib)  # int8 weights, calibrated activations, integer kernel parameters
-        ir.verify(q)
-    q, plan = plan_memory(q)  # one arena, offsets and lower bound
-    return Compiled(name, g, q, plan, warnings, board)
+        plain = q if not compressed else lower(g, "int8", calib)[0]
+        result["int8"] = accuracy.accuracy(plain, samples, labels)
+    if compressed:
+        result["compressed"] = accuracy.accuracy(q, samples, labels)
+    return result
+
+
+def report_of(compiled: Compiled, code: int | None = None) -> dict:
+    """report.json of a compiled model; code: bytes measured in a built firmware, if any."""
+    doc = report.build_report(compiled.graph, compiled.plan, compiled.name, board=compiled.board,
+                              dtype="int8" if compiled.graph.is_int8 else "float32", code=code)
+    doc["accuracy"] = compiled.accuracy
+    return doc
 
 
 def write(compiled: Compiled, out_dir: str | Path) -> dict:
@@ -86,8 +178,7 @@ def write(compiled: Compiled, out_dir: str | Path) -> dict:
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise BadInput(f"-o {out_dir}: exists and is not a folder")
-    doc = report.build_report(compiled.graph, compiled.plan, compiled.name, board=compiled.board,
-                              dtype="int8" if compiled.graph.is_int8 else "float32")
+    doc = report_of(compiled)
     if compiled.board is not None:
         fit.check_fit(doc, compiled.board)  # DoesNotFit before anything is written
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +186,13 @@ def write(compiled: Compiled, out_dir: str | Path) -> dict:
     try:
         emit(compiled.graph, compiled.plan, tmp, compiled.name, compiled.board)
         (tmp / "report.json").write_text(json.dumps(doc, indent=2) + "\n")
+        if compiled.sensitivity is not None:  # the sweep behind the per-layer ratios
+            sens = compiled.sensitivity
+            (tmp / "sensitivity.md").write_text(sens.table())
+            (tmp / "sensitivity.json").write_text(json.dumps(
+                {"metric": sens.metric, "ratios": list(sens.ratios), "loss": sens.loss, "weights": sens.weights,
+                 "baseline": sens.baseline, "chosen": sens.chosen}, indent=2) + "\n")
+            sensitivity.plot(sens, tmp / "sensitivity.png")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp.rename(out_dir)

@@ -200,6 +200,9 @@ def format_table(report: dict, board: Board | None = None) -> str:
     ]
     if board is not None:
         header.append(_plan_line(report, board))
+    if report.get("accuracy"):
+        acc = report["accuracy"]
+        header.append("accuracy   " + ", ".join(f"{k} {v:.2f} %" for k, v in acc.items() if v is not None))
     if report["measured"] is not None:
         header += _measured_lines(report, board)
     text_keys = ("name", "op", "format")

@@ -131,7 +131,7 @@ def test_an_op_the_estimate_does_not_know_counts_as_the_largest_family():
 def test_every_registered_kernel_op_has_a_family():
     kernel_ops = {name for name, op in ops.REGISTRY.items() if not op.is_view}
     assert kernel_ops == set(fit.OP_FAMILY)
-    assert set(fit.OP_FAMILY.values()) == set(fit.FAMILY_BYTES)
+    assert set(fit.OP_FAMILY.values()) | {"tinyc_sparse"} == set(fit.FAMILY_BYTES)  # sparse: by format, not op
     assert {p.stem for p in runtime_dir().glob("tinyc_*.c")} == set(fit.FAMILY_BYTES)
 
 

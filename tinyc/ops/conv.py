@@ -10,6 +10,7 @@ import numpy as np
 from tinyc import quant
 from tinyc.ir import Graph, Node
 from tinyc.ops import KernelCall, Op, common, register
+from tinyc.passes.formats import kernel_weights
 
 
 def _geometry(node: Node, x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> dict:
@@ -110,5 +111,11 @@ class Conv2d(Op):
         params = {"geom": geom, "input_zp": p["input_zp"], "output_zp": p["output_zp"],
                   "requant": {"multiplier": p["multiplier"], "shift": p["shift"]},
                   "clamp": {"min": p["act_min"], "max": p["act_max"]}}
+        fmt = g.tensors[w].format
+        if fmt != "dense":  # the encoding goes in params; the dense weight is neither passed nor emitted
+            kind = "csr" if fmt == "csr" else "nm"
+            params["weights"] = kernel_weights(g.tensors[w].data, fmt)
+            return KernelCall(f"tinyc_conv2d_{kind}_s8", "tinyc_sparse", f"tinyc_conv2d_{kind}_s8_params", params,
+                              [x, b, y])
         return KernelCall(f"tinyc_{op}_s8", "tinyc_conv", "tinyc_conv2d_s8_params", params, [x, w, b, y])
 

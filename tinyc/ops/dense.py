@@ -11,6 +11,7 @@ from tinyc import quant
 from tinyc.errors import UnsupportedOp
 from tinyc.ir import Graph, Node
 from tinyc.ops import KernelCall, Op, common, register
+from tinyc.passes.formats import kernel_weights
 
 
 def _rows(x_shape: tuple[int, ...]) -> int:
@@ -64,6 +65,12 @@ class Dense(Op):
         params = dict(shape, input_zp=p["input_zp"], output_zp=p["output_zp"],
                       requant={"multiplier": p["multiplier"], "shift": p["shift"]},
                       clamp={"min": p["act_min"], "max": p["act_max"]})
+        fmt = g.tensors[w].format
+        if fmt != "dense":  # the encoding goes in params; the dense weight is neither passed nor emitted
+            kind = "csr" if fmt == "csr" else "nm"
+            params["weights"] = kernel_weights(g.tensors[w].data, fmt)
+            return KernelCall(f"tinyc_dense_{kind}_s8", "tinyc_sparse", f"tinyc_dense_{kind}_s8_params", params,
+                              [x, b, y])
         return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params", params, [x, w, b, y])
 
 

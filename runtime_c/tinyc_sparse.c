@@ -1,0 +1,450 @@
+/* tinyc_sparse.c: CSR and N:M int8 kernels for dense and conv2d layers, portable C99, no scratch.
+ * Only stored weights are visited: a pruned weight is zero and adds nothing, so the results are
+ * the dense kernels' bit for bit. */
+#include "tinyc_sparse.h"
+
+static int32_t tinyc_csr_ptr(const tinyc_csr_s8 *w, int32_t r)
+{
+    if (w->row_ptr_u8 != NULL) {
+        return w->row_ptr_u8[r];
+    }
+    return w->row_ptr_u16 != NULL ? (int32_t)w->row_ptr_u16[r] : (int32_t)w->row_ptr_u32[r];
+}
+
+static int32_t tinyc_nm_bits(int32_t m)
+{
+    return m <= 2 ? 1 : (m <= 4 ? 2 : 4);  /* sparse.nm_bits: a position never straddles a byte */
+}
+
+/* ---- dense ---- */
+
+/* sum (x[col] - input_zp) * value over a CSR row; unrolled by 4 to halve the loop overhead. */
+static int32_t tinyc_csr_dot_u8(const int8_t *v, const uint8_t *c, int32_t count, const int8_t *x,
+                                int32_t input_zp)
+{
+    int32_t acc = 0;
+    for (; count >= 4; count -= 4, v += 4, c += 4) {
+        acc += ((int32_t)x[c[0]] - input_zp) * v[0];
+        acc += ((int32_t)x[c[1]] - input_zp) * v[1];
+        acc += ((int32_t)x[c[2]] - input_zp) * v[2];
+        acc += ((int32_t)x[c[3]] - input_zp) * v[3];
+    }
+    for (; count > 0; count--) {
+        acc += ((int32_t)x[*c++] - input_zp) * *v++;
+    }
+    return acc;
+}
+
+static int32_t tinyc_csr_dot_u16(const int8_t *v, const uint16_t *c, int32_t count, const int8_t *x,
+                                 int32_t input_zp)
+{
+    int32_t acc = 0;
+    for (; count >= 4; count -= 4, v += 4, c += 4) {
+        acc += ((int32_t)x[c[0]] - input_zp) * v[0];
+        acc += ((int32_t)x[c[1]] - input_zp) * v[1];
+        acc += ((int32_t)x[c[2]] - input_zp) * v[2];
+        acc += ((int32_t)x[c[3]] - input_zp) * v[3];
+    }
+    for (; count > 0; count--) {
+        acc += ((int32_t)x[*c++] - input_zp) * *v++;
+    }
+    return acc;
+}
+
+/* Scratch: 0. */
+void tinyc_dense_csr_s8(const tinyc_dense_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y)
+{
+    const tinyc_csr_s8 *w = &p->weights;
+    const int32_t k_len = p->in_features, m_len = p->out_features;
+    int32_t r, m;
+
+    for (r = 0; r < p->rows; r++) {
+        const int8_t *xr = x + (size_t)r * k_len;
+        int8_t *yr = y + (size_t)r * m_len;
+        int32_t start = tinyc_csr_ptr(w, 0);
+        for (m = 0; m < m_len; m++) {
+            const int32_t end = tinyc_csr_ptr(w, m + 1);
+            int32_t acc = w->cols_u8 != NULL
+                ? tinyc_csr_dot_u8(w->values + start, w->cols_u8 + start, end - start, xr, p->input_zp)
+                : tinyc_csr_dot_u16(w->values + start, w->cols_u16 + start, end - start, xr, p->input_zp);
+            acc = tinyc_add_bias_sat(acc, bias, m);
+            yr[m] = tinyc_requantize_s8(acc, p->requant.multiplier[m], p->requant.shift[m], p->output_zp, p->clamp);
+            start = end;
+        }
+    }
+}
+
+/* How the entries of an N:M row map onto x, worked out once per call. A packed byte holds 4 (2-bit)
+ * or 2 (4-bit) positions; when n divides that count a byte covers whole groups at fixed offsets
+ * (1:4, 2:4, 1:8, 2:8, 1:16, 2:16 ...): `per_byte` entries at x + offset[i] + position, then x
+ * moves on by `step`. Other patterns (per_byte = 0) and a row's tail go one entry at a time. */
+typedef struct {
+    int32_t n, m, bits, count, row_bytes;
+    int32_t per_byte, step;
+    int32_t offset[4];
+} tinyc_nm_layout;
+
+static tinyc_nm_layout tinyc_nm_plan(const tinyc_nm_s8 *w, int32_t reduction)
+{
+    tinyc_nm_layout l;
+    int32_t i;
+    l.n = w->n;
+    l.m = w->m;
+    l.bits = tinyc_nm_bits(w->m);
+    l.count = reduction / w->m * w->n;
+    l.row_bytes = (l.count * l.bits + 7) / 8;
+    l.per_byte = (l.bits == 2 || l.bits == 4) && (8 / l.bits) % l.n == 0 ? 8 / l.bits : 0;
+    l.step = l.per_byte / l.n * l.m;
+    for (i = 0; i < 4; i++) {
+        l.offset[i] = i / l.n * l.m;
+    }
+    return l;
+}
+
+/* sum (x[col] - input_zp) * value over one N:M row (values v, packed positions pos). */
+static int32_t tinyc_nm_dot(const tinyc_nm_layout *l, const int8_t *v, const uint8_t *pos, const int8_t *x,
+                            int32_t input_zp)
+{
+    const uint32_t mask = (1u << l->bits) - 1u;
+    int32_t left = l->count, acc = 0, i = 0;
+
+    if (l->per_byte == 4) {
+        const int32_t o1 = l->offset[1], o2 = l->offset[2], o3 = l->offset[3], step = l->step;
+        for (; left >= 4; left -= 4, v += 4, x += step) {
+            const uint32_t b = *pos++;
+            acc += ((int32_t)x[b & 3u] - input_zp) * v[0];
+            acc += ((int32_t)x[o1 + ((b >> 2) & 3u)] - input_zp) * v[1];
+            acc += ((int32_t)x[o2 + ((b >> 4) & 3u)] - input_zp) * v[2];
+            acc += ((int32_t)x[o3 + (b >> 6)] - input_zp) * v[3];
+        }
+    } else if (l->per_byte == 2) {
+        const int32_t o1 = l->offset[1], step = l->step;
+        for (; left >= 2; left -= 2, v += 2, x += step) {
+            const uint32_t b = *pos++;
+            acc += ((int32_t)x[b & 15u] - input_zp) * v[0];
+            acc += ((int32_t)x[o1 + (b >> 4)] - input_zp) * v[1];
+        }
+    }
+    /* One entry at a time from a byte boundary: the rest of the row, or all of it. */
+    while (left > 0) {
+        const uint32_t b = *pos++;
+        int32_t k;
+        for (k = 0; k < 8 && left > 0; k += l->bits, left--) {
+            acc += ((int32_t)x[(b >> k) & mask] - input_zp) * *v++;
+            if (++i == l->n) {
+                i = 0;
+                x += l->m;
+            }
+        }
+    }
+    return acc;
+}
+
+/* Scratch: 0. */
+void tinyc_dense_nm_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y)
+{
+    const int32_t k_len = p->in_features, m_len = p->out_features;
+    const tinyc_nm_layout l = tinyc_nm_plan(&p->weights, k_len);
+    int32_t r, m;
+
+    for (r = 0; r < p->rows; r++) {
+        const int8_t *xr = x + (size_t)r * k_len, *v = p->weights.values;
+        const uint8_t *pos = p->weights.positions;
+        int8_t *yr = y + (size_t)r * m_len;
+        for (m = 0; m < m_len; m++, v += l.count, pos += l.row_bytes) {
+            int32_t acc = tinyc_add_bias_sat(tinyc_nm_dot(&l, v, pos, xr, p->input_zp), bias, m);
+            yr[m] = tinyc_requantize_s8(acc, p->requant.multiplier[m], p->requant.shift[m], p->output_zp, p->clamp);
+        }
+    }
+}
+
+/* ---- conv2d ---- */
+
+/* What the conv loops need besides the geometry. */
+typedef struct {
+    const tinyc_sparse_conv_geometry *g;
+    int32_t input_zp, output_zp;
+    tinyc_requant_pc requant;
+    tinyc_clamp clamp;
+    const tinyc_csr_s8 *csr;  /* exactly one of csr / nm */
+    const tinyc_nm_s8 *nm;
+} tinyc_sparse_conv;
+
+/* One weight row as a list of (value, column) entries, for either encoding. */
+typedef struct {
+    const int8_t *values;
+    const uint8_t *cols_u8;    /* CSR: one of the two column arrays; both NULL for N:M */
+    const uint16_t *cols_u16;
+    const uint8_t *positions;  /* N:M: the row's packed positions; NULL for CSR */
+    int32_t count;             /* entries in the row (N:M: groups * n, padding pairs included) */
+    int32_t n, m, bits;
+} tinyc_sparse_row;
+
+static tinyc_sparse_row tinyc_csr_row(const tinyc_csr_s8 *w, int32_t r)
+{
+    tinyc_sparse_row row = {0, 0, 0, 0, 0, 1, 1, 0};
+    const int32_t start = tinyc_csr_ptr(w, r);
+    row.values = w->values + start;
+    row.count = tinyc_csr_ptr(w, r + 1) - start;
+    row.cols_u8 = w->cols_u8 != NULL ? w->cols_u8 + start : NULL;
+    row.cols_u16 = w->cols_u16 != NULL ? w->cols_u16 + start : NULL;
+    return row;
+}
+
+static tinyc_sparse_row tinyc_nm_row(const tinyc_nm_s8 *w, int32_t r, int32_t reduction)
+{
+    tinyc_sparse_row row = {0, 0, 0, 0, 0, 1, 1, 0};
+    row.n = w->n;
+    row.m = w->m;
+    row.bits = tinyc_nm_bits(w->m);
+    row.count = reduction / w->m * w->n;
+    row.values = w->values + (size_t)r * row.count;
+    row.positions = w->positions + (size_t)r * ((row.count * row.bits + 7) / 8);
+    return row;
+}
+
+/* Column of entry j of a row: CSR reads it; N:M is group j / n plus the position stored in bits. */
+static int32_t tinyc_entry_col(const tinyc_sparse_row *row, int32_t j)
+{
+    if (row->positions != NULL) {
+        const int32_t bit = j * row->bits;
+        return j / row->n * row->m + ((row->positions[bit >> 3] >> (bit & 7)) & ((1 << row->bits) - 1));
+    }
+    return row->cols_u8 != NULL ? (int32_t)row->cols_u8[j] : (int32_t)row->cols_u16[j];
+}
+
+/* Taps k in [*lo, *hi) keep origin + k * dilation inside [0, size); as tinyc_conv.c. */
+static void tinyc_sparse_taps(int32_t origin, int32_t size, int32_t kernel, int32_t dilation,
+                              int32_t *lo, int32_t *hi)
+{
+    int32_t first = origin < 0 ? (dilation - 1 - origin) / dilation : 0;
+    int32_t end = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
+    *lo = first;
+    *hi = end < kernel ? end : kernel;
+}
+
+/* Outputs [*lo, *hi) along one axis whose every tap is inside the input (no padding read). */
+static void tinyc_sparse_inner(int32_t out, int32_t in, int32_t kernel, int32_t stride, int32_t pad,
+                               int32_t dilation, int32_t *lo, int32_t *hi)
+{
+    const int32_t last = in - 1 - (kernel - 1) * dilation + pad;  /* o * stride <= last */
+    *lo = (pad + stride - 1) / stride;
+    *hi = last < 0 ? 0 : tinyc_min_i32(last / stride + 1, out);
+    if (*hi < *lo) {
+        *hi = *lo;
+    }
+}
+
+/* A decoded weight entry: its input offset from the window's top-left element, and its tap. */
+typedef struct {
+    int32_t offset;  /* ci * H * W + ky * dilation_h * W + kx * dilation_w */
+    int16_t ky, kx;
+} tinyc_tap;
+
+/* Entries decoded at a time (8 B of stack each) and output pixels sharing one decoding (4 B each):
+ * 448 B of stack, and the column divisions run once per channel (a row of at most 48 entries) or
+ * once per 16 pixels, instead of once per pixel. */
+#define TINYC_SPARSE_CHUNK 48
+#define TINYC_SPARSE_RUN 16
+
+static void tinyc_decode_taps(const tinyc_sparse_row *row, int32_t first, int32_t count,
+                              const tinyc_sparse_conv_geometry *g, tinyc_tap *taps)
+{
+    const int32_t khw = g->kernel_h * g->kernel_w, kw = g->kernel_w, plane = g->input.h * g->input.w;
+    int32_t j;
+    for (j = 0; j < count; j++) {
+        const int32_t col = tinyc_entry_col(row, first + j), ci = col / khw, r = col - ci * khw;
+        const int32_t ky = r / kw, kx = r - ky * kw;
+        taps[j].offset = ci * plane + ky * g->dilation_h * g->input.w + kx * g->dilation_w;
+        taps[j].ky = (int16_t)ky;
+        taps[j].kx = (int16_t)kx;
+    }
+}
+
+/* acc[0..3] += sum x * w for 4 interior pixels of one output row, stride sw apart. */
+static void tinyc_conv_dot4(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xw, int32_t sw,
+                            int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], j;
+    for (j = 0; j < count; j++) {
+        const int8_t *xp = xw + taps[j].offset;
+        const int32_t w = v[j];
+        a0 += xp[0] * w;
+        a1 += xp[sw] * w;
+        a2 += xp[2 * sw] * w;
+        a3 += xp[3 * sw] * w;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* acc[0..1] += sum x * w for 2 interior pixels, stride sw apart. */
+static void tinyc_conv_dot2(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xw, int32_t sw,
+                            int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], j;
+    for (j = 0; j < count; j++) {
+        const int8_t *xp = xw + taps[j].offset;
+        a0 += xp[0] * v[j];
+        a1 += xp[sw] * v[j];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+}
+
+/* sum x * w for one interior pixel. */
+static int32_t tinyc_conv_dot1(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xw)
+{
+    int32_t acc = 0, j;
+    for (j = 0; j < count; j++) {
+        acc += xw[taps[j].offset] * v[j];
+    }
+    return acc;
+}
+
+/* sum (x - input_zp) * w over the taps inside the input, for a border pixel whose window starts at
+ * input index `origin` (maybe outside x: an index, never a pointer) and keeps kernel rows
+ * ky_lo <= ky < ky_lo + ky_len and columns kx_lo <= kx < kx_lo + kx_len. */
+static int32_t tinyc_conv_border(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xg,
+                                 int32_t origin, int32_t ky_lo, uint32_t ky_len, int32_t kx_lo, uint32_t kx_len,
+                                 int32_t input_zp)
+{
+    int32_t acc = 0, j;
+    for (j = 0; j < count; j++) {
+        /* one unsigned compare per range: below lo wraps to a large value */
+        if ((uint32_t)(taps[j].ky - ky_lo) < ky_len && (uint32_t)(taps[j].kx - kx_lo) < kx_len) {
+            acc += ((int32_t)xg[origin + taps[j].offset] - input_zp) * v[j];
+        }
+    }
+    return acc;
+}
+
+/* Pixels [ox0, ox0 + run) of output row oy of one channel, for the decoded entries `taps` (values v).
+ * Interior pixels (every tap inside the input, ox in [in_lo, in_hi)) go 4 or 2 at a time. */
+static void tinyc_conv_run_pixels(const tinyc_sparse_conv *c, const tinyc_tap *taps, const int8_t *v, int32_t count,
+                                  const int8_t *xg, int32_t oy, int32_t ox0, int32_t run, int32_t in_lo,
+                                  int32_t in_hi, int32_t *acc)
+{
+    const tinyc_sparse_conv_geometry *g = c->g;
+    const int32_t iy0 = oy * g->stride_h - g->pad_top, sw = g->stride_w;
+    int32_t ky_lo, ky_hi, kx_lo, kx_hi, i;
+    tinyc_sparse_taps(iy0, g->input.h, g->kernel_h, g->dilation_h, &ky_lo, &ky_hi);
+    for (i = 0; i < run;) {
+        const int32_t ix0 = (ox0 + i) * sw - g->pad_left, origin = iy0 * g->input.w + ix0;
+        if (i >= in_lo && i + 4 <= in_hi) {
+            tinyc_conv_dot4(taps, v, count, xg + origin, sw, acc + i);
+            i += 4;
+        } else if (i >= in_lo && i + 2 <= in_hi) {
+            tinyc_conv_dot2(taps, v, count, xg + origin, sw, acc + i);
+            i += 2;
+        } else if (i >= in_lo && i < in_hi) {
+            acc[i++] += tinyc_conv_dot1(taps, v, count, xg + origin);
+        } else {
+            tinyc_sparse_taps(ix0, g->input.w, g->kernel_w, g->dilation_w, &kx_lo, &kx_hi);
+            if (ky_hi > ky_lo && kx_hi > kx_lo) {  /* else every tap is padding: the sum is 0 */
+                acc[i] += tinyc_conv_border(taps, v, count, xg, origin, ky_lo, (uint32_t)(ky_hi - ky_lo), kx_lo,
+                                            (uint32_t)(kx_hi - kx_lo), c->input_zp);
+            }
+            i++;
+        }
+    }
+}
+
+/* One output channel, a run of up to TINYC_SPARSE_RUN pixels of an output row at a time: the row's
+ * entries are decoded TINYC_SPARSE_CHUNK at a time and each decoding serves the whole run (or, for a
+ * short row, the whole channel). Interior pixels sum x * w and subtract input_zp * sum w once;
+ * border pixels add (x - input_zp) * w for the taps inside. */
+static void tinyc_sparse_conv_channel(const tinyc_sparse_conv *c, const tinyc_sparse_row *row, int32_t oc,
+                                      const int8_t *xg, const int32_t *bias, int8_t *yc)
+{
+    const tinyc_sparse_conv_geometry *g = c->g;
+    const int32_t out_h = g->output.h, out_w = g->output.w;
+    const int32_t multiplier = c->requant.multiplier[oc], shift = c->requant.shift[oc];
+    tinyc_tap taps[TINYC_SPARSE_CHUNK];
+    int32_t acc[TINYC_SPARSE_RUN];
+    const int decoded_once = row->count <= TINYC_SPARSE_CHUNK;
+    int32_t oy_lo, oy_hi, ox_lo, ox_hi, oy, ox0, i, j, zp_wsum = 0;
+
+    tinyc_sparse_inner(out_h, g->input.h, g->kernel_h, g->stride_h, g->pad_top, g->dilation_h, &oy_lo, &oy_hi);
+    tinyc_sparse_inner(out_w, g->input.w, g->kernel_w, g->stride_w, g->pad_left, g->dilation_w, &ox_lo, &ox_hi);
+    for (j = 0; j < row->count; j++) {
+        zp_wsum += row->values[j];
+    }
+    zp_wsum *= c->input_zp;  /* |sum x * w| and |zp * sum w| each stay below 2^30 for reduction < 66000 */
+    if (decoded_once) {  /* one chunk holds the whole row: decode it once for every pixel */
+        tinyc_decode_taps(row, 0, row->count, g, taps);
+    }
+    for (oy = 0; oy < out_h; oy++) {
+        const int32_t inner_row = oy >= oy_lo && oy < oy_hi;
+        for (ox0 = 0; ox0 < out_w; ox0 += TINYC_SPARSE_RUN) {
+            const int32_t run = tinyc_min_i32(TINYC_SPARSE_RUN, out_w - ox0);
+            /* interior pixels of the run: [in_lo, in_hi), empty on a border row */
+            const int32_t in_lo = inner_row ? tinyc_clamp_i32(ox_lo - ox0, 0, run) : run;
+            const int32_t in_hi = inner_row ? tinyc_clamp_i32(ox_hi - ox0, in_lo, run) : run;
+            for (i = 0; i < run; i++) {
+                acc[i] = 0;
+            }
+            for (j = 0; j < row->count; j += TINYC_SPARSE_CHUNK) {
+                const int32_t count = tinyc_min_i32(TINYC_SPARSE_CHUNK, row->count - j);
+                if (!decoded_once) {
+                    tinyc_decode_taps(row, j, count, g, taps);
+                }
+                tinyc_conv_run_pixels(c, taps, row->values + j, count, xg, oy, ox0, run, in_lo, in_hi, acc);
+            }
+            for (i = 0; i < run; i++) {
+                const int32_t sum = i >= in_lo && i < in_hi ? acc[i] - zp_wsum : acc[i];
+                yc[oy * out_w + ox0 + i] = tinyc_requantize_s8(tinyc_add_bias_sat(sum, bias, oc), multiplier, shift,
+                                                               c->output_zp, c->clamp);
+            }
+        }
+    }
+}
+
+static void tinyc_sparse_conv_run(const tinyc_sparse_conv *c, const int8_t *x, const int32_t *bias, int8_t *y)
+{
+    const tinyc_sparse_conv_geometry *g = c->g;
+    const int32_t cin_g = g->input.c / g->groups, cout_g = g->output.c / g->groups;
+    const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
+    const int32_t reduction = cin_g * g->kernel_h * g->kernel_w;
+    int32_t n, oc;
+
+    for (n = 0; n < g->input.n; n++) {
+        for (oc = 0; oc < g->output.c; oc++) {
+            /* output channel oc reads the input channels of its group: oc / cout_g (depthwise: mult) */
+            const int8_t *xg = x + ((size_t)n * g->input.c + (size_t)(oc / cout_g) * cin_g) * in_plane;
+            const tinyc_sparse_row row = c->csr != NULL ? tinyc_csr_row(c->csr, oc)
+                                                        : tinyc_nm_row(c->nm, oc, reduction);
+            tinyc_sparse_conv_channel(c, &row, oc, xg, bias, y + ((size_t)n * g->output.c + oc) * out_plane);
+        }
+    }
+}
+
+/* Scratch: 0. */
+void tinyc_conv2d_csr_s8(const tinyc_conv2d_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y)
+{
+    tinyc_sparse_conv c;
+    c.g = &p->geom;
+    c.input_zp = p->input_zp;
+    c.output_zp = p->output_zp;
+    c.requant = p->requant;
+    c.clamp = p->clamp;
+    c.csr = &p->weights;
+    c.nm = NULL;
+    tinyc_sparse_conv_run(&c, x, bias, y);
+}
+
+/* Scratch: 0. */
+void tinyc_conv2d_nm_s8(const tinyc_conv2d_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y)
+{
+    tinyc_sparse_conv c;
+    c.g = &p->geom;
+    c.input_zp = p->input_zp;
+    c.output_zp = p->output_zp;
+    c.requant = p->requant;
+    c.clamp = p->clamp;
+    c.csr = NULL;
+    c.nm = &p->weights;
+    tinyc_sparse_conv_run(&c, x, bias, y);
+}

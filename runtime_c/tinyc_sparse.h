@@ -1,0 +1,93 @@
+/* tinyc_sparse.h: dense (fully connected) and conv2d layers with compressed int8 weights, CSR or N:M.
+ * The encodings are tinyc/sparse.py's, over the weight matrix [rows = output channels,
+ * reduction]: a dense layer's W (M, K) as is, a conv's W (Co, Ci/groups, KH, KW) flattened so
+ * that column = (ci * KH + ky) * KW + kx. Results equal the dense kernels (tinyc_dense_s8,
+ * tinyc_conv2d_s8) bit for bit: a missing weight is a zero weight. No scratch. */
+#ifndef TINYC_SPARSE_H
+#define TINYC_SPARSE_H
+
+#include "tinyc_common.h"
+
+/* CSR: values[row_ptr[r] .. row_ptr[r + 1]) are row r's nonzeros, cols their columns. The index
+ * arrays use the narrowest unsigned type that fits: exactly one cols_* and one row_ptr_* is set. */
+typedef struct {
+    const int8_t *values;  /* in [-127, 127] */
+    const uint8_t *cols_u8;
+    const uint16_t *cols_u16;
+    const uint8_t *row_ptr_u8;
+    const uint16_t *row_ptr_u16;
+    const uint32_t *row_ptr_u32;
+} tinyc_csr_s8;
+
+/* N:M: each row is (reduction / m) groups of m columns; a group keeps exactly n (value, position)
+ * pairs (padding pairs have value 0), values row-major. positions packs each pair's position
+ * within its group in bits = 1 (m = 2), 2 (m <= 4) or 4 (m <= 16) bits, least significant first;
+ * every row starts on a byte boundary (row bytes = ceil(groups * n * bits / 8)). */
+typedef struct {
+    const int8_t *values;
+    const uint8_t *positions;
+    int32_t n, m;  /* 1 <= n < m <= 16 */
+} tinyc_nm_s8;
+
+/* Dense layer, as tinyc_dense_s8_params plus the weights:
+ * y[r][o] = clamp(requantize(sat32(bias[o] + sum_k (x[r][k] - input_zp) * w[o][k])) + output_zp). */
+typedef struct {
+    int32_t rows, in_features, out_features;
+    int32_t input_zp;   /* in [-128, 127] */
+    int32_t output_zp;  /* in [-128, 127] */
+    tinyc_requant_pc requant;  /* one per output feature */
+    tinyc_clamp clamp;
+    tinyc_csr_s8 weights;
+} tinyc_dense_csr_s8_params;
+
+typedef struct {
+    int32_t rows, in_features, out_features;
+    int32_t input_zp;
+    int32_t output_zp;
+    tinyc_requant_pc requant;
+    tinyc_clamp clamp;
+    tinyc_nm_s8 weights;
+} tinyc_dense_nm_s8_params;
+
+/* The fields of tinyc_conv.h's tinyc_conv_geometry (kept here too: this family stands alone). */
+typedef struct {
+    tinyc_shape4 input;
+    tinyc_shape4 output;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t dilation_h, dilation_w;
+    int32_t groups;
+} tinyc_sparse_conv_geometry;
+
+/* Conv, as tinyc_conv2d_s8_params plus the weights; groups (depthwise included), strides,
+ * dilations and asymmetric pads as tinyc_conv2d_s8: taps outside the input add real zero. */
+typedef struct {
+    tinyc_sparse_conv_geometry geom;
+    int32_t input_zp;
+    int32_t output_zp;
+    tinyc_requant_pc requant;  /* one per output channel */
+    tinyc_clamp clamp;
+    tinyc_csr_s8 weights;
+} tinyc_conv2d_csr_s8_params;
+
+typedef struct {
+    tinyc_sparse_conv_geometry geom;
+    int32_t input_zp;
+    int32_t output_zp;
+    tinyc_requant_pc requant;
+    tinyc_clamp clamp;
+    tinyc_nm_s8 weights;
+} tinyc_conv2d_nm_s8_params;
+
+/* x (rows, K) int8, bias int32 (M) or NULL, y (rows, M) int8. Exact for K < 66000. Scratch: 0. */
+void tinyc_dense_csr_s8(const tinyc_dense_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
+void tinyc_dense_nm_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
+
+/* x NCHW int8 (1-D: N, C, 1, L), bias int32 (Co) or NULL, y NCHW int8. Exact for
+ * Ci/groups * KH * KW < 66000; KH, KW < 32768. Scratch: 0. Stack: 448 B of locals (48 decoded
+ * entries, 16 accumulators), so each column is decoded once per channel or per 16 pixels. */
+void tinyc_conv2d_csr_s8(const tinyc_conv2d_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
+void tinyc_conv2d_nm_s8(const tinyc_conv2d_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
+
+#endif /* TINYC_SPARSE_H */

@@ -1,0 +1,47 @@
+"""Top-1 accuracy of a float or int8 IR graph on labelled samples, run in the reference interpreter.
+
+Reads labelled files (--eval) but never prints or writes; the pipeline and CLI report the numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tinyc import interpreter, io
+from tinyc.errors import BadInput
+from tinyc.ir import Graph
+
+
+def accuracy(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray) -> float:
+    """Percent of samples whose first output's argmax is the label; samples are float32 in model
+    units with a leading sample axis (quantized with g's input parameters for an int8 graph)."""
+    from tinyc.runners import feeds_for  # here, not at the top: runners imports pipeline, which imports us
+
+    feeds = feeds_for(g, samples)
+    count = len(labels)
+    assert all(len(v) == count for v in feeds.values()), f"{count} labels for {[len(v) for v in feeds.values()]}"
+    out = g.outputs[0]
+    # argmax of int8 outputs is that of the real values: dequantizing is increasing (scale > 0)
+    predicted = [int(np.argmax(interpreter.run(g, {k: v[i] for k, v in feeds.items()})[out])) for i in range(count)]
+    return float(np.mean(np.array(predicted) == labels) * 100.0) if count else 0.0
+
+
+def load_labelled(path: str | Path, float_graph: Graph) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(samples, labels) from an .npz holding the inputs (as --input) and "labels", int (S,)."""
+    samples = io.load_samples(path, float_graph)
+    data = np.load(path, allow_pickle=False)  # load_samples has checked that it loads
+    labels = None
+    if not isinstance(data, np.ndarray):
+        with data:
+            labels = data["labels"] if "labels" in data.files else None
+    if labels is None:
+        raise BadInput(f"{path}: no 'labels' array; --eval takes an .npz with the inputs and 'labels' "
+                       "(one integer class per sample)")
+    if labels.dtype.kind not in "iu" or labels.ndim != 1:
+        raise BadInput(f"{path}: 'labels' is {labels.dtype} of shape {list(labels.shape)}; "
+                       "expected one integer class per sample")
+    if len(labels) != samples.count:
+        raise BadInput(f"{path}: {len(labels)} labels for {samples.count} samples")
+    return samples.arrays, labels.astype(np.int64)

@@ -1,0 +1,73 @@
+"""Storage format of every int8 conv2d/dense weight: dense, CSR or N:M, whichever is smallest
+in flash (indices included), keeping dense unless the saving is worth the slower kernel.
+Sets Tensor.format on a copy of the graph; the weight values never change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyc import sparse
+from tinyc.ir import Graph
+
+NM_M = (4, 8, 16)
+MIN_SAVING = 0.10  # a barely sparse layer runs slower compressed than dense: require >= 10 % fewer bytes
+MAX_CSR_COLUMNS = 1 << 16  # the kernels read columns as uint8 or uint16
+
+
+def _nm_candidate(w: np.ndarray, m: int) -> str | None:
+    """The smallest N:M (N < M) that matrix w satisfies for this M, or None."""
+    rows, cols = w.shape
+    if cols % m:
+        return None
+    n = max(1, int(np.count_nonzero(w.reshape(rows, cols // m, m), axis=2).max(initial=0)))
+    return f"{n}:{m}" if n < m else None
+
+
+def best_format(w: np.ndarray, allow: tuple[str, ...] = ("dense", "csr", "nm")) -> str:
+    """The format to store int8 weight matrix w [rows, reduction] in."""
+    candidates = [c for c in (_nm_candidate(w, m) for m in NM_M) if c] if "nm" in allow else []
+    if "csr" in allow and w.shape[1] <= MAX_CSR_COLUMNS:
+        candidates.append("csr")
+    dense = sparse.encoded_bytes(w, "dense")
+    if not candidates:
+        return "dense"
+    sizes = {c: sparse.encoded_bytes(w, c) for c in candidates}
+    fmt = min(candidates, key=sizes.__getitem__)  # the first on a tie: N:M (a regular kernel) before CSR
+    if "dense" in allow and sizes[fmt] > (1.0 - MIN_SAVING) * dense:
+        return "dense"
+    return fmt
+
+
+def choose_formats(g: Graph, allow: tuple[str, ...] = ("dense", "csr", "nm")) -> Graph:
+    """A copy of int8 graph g with each conv2d/dense int8 weight's .format set (float graphs: unchanged)."""
+    h = g.copy()
+    for node in h.nodes:
+        if node.op not in ("conv2d", "dense"):
+            continue
+        w = h.tensors[node.inputs[1]]
+        if w.data is None or w.dtype != "int8" or h.tensors[node.outputs[0]].dtype != "int8":
+            continue
+        w.format = best_format(sparse.weight_matrix(w.data), allow)
+    return h
+
+
+def kernel_weights(w: np.ndarray, fmt: str) -> dict:
+    """The tinyc_csr_s8 / tinyc_nm_s8 struct (runtime_c/tinyc_sparse.h) of int8 weight w stored in fmt.
+
+    CSR: index arrays in the narrowest type sparse.encode_csr chose, under a field named by it
+    (cols_u8 or cols_u16, row_ptr_u8/_u16/_u32); the other pointers stay NULL.
+    """
+    mat = sparse.weight_matrix(w)
+    if fmt == "csr":
+        enc = sparse.encode_csr(mat)
+        cols, ptr = enc["cols"], enc["row_ptr"]
+        assert cols.dtype != np.uint32, f"CSR columns need {cols.dtype}; the kernels read uint8 or uint16"
+        return {"values": enc["values"], f"cols_{_suffix(cols)}": cols, f"row_ptr_{_suffix(ptr)}": ptr}
+    n, m = sparse.parse_nm(fmt)
+    enc = sparse.encode_nm(mat, n, m)
+    return {"values": enc["values"], "positions": enc["positions"], "n": n, "m": m}
+
+
+def _suffix(a: np.ndarray) -> str:
+    return {np.dtype(np.uint8): "u8", np.dtype(np.uint16): "u16", np.dtype(np.uint32): "u32"}[a.dtype]
