@@ -43,6 +43,8 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     z.add_argument("--sparsity", metavar="N:M", help="keep N of every M weights along the reduction axis")
     z.add_argument("--prune-channels", type=float, metavar="RATIO", help="remove this share of filters (L1 norm)")
     z.add_argument("--kronecker", metavar="auto|LAYER,...", help="Kronecker-factorise dense layers")
+    z.add_argument("--doped", action="store_true", default=None,
+                   help="with --kronecker: keep the largest residual entries as a sparse correction (doped KP)")
     z.add_argument("--max-drop", type=float, metavar="LOSS",
                    help="prune each layer as far as its loss stays within LOSS (accuracy points with --eval)")
     z.add_argument("--flash-budget", metavar="BYTES", help="compress until flash fits (K and M suffixes)")
@@ -75,7 +77,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _build(args, board: str | None = None) -> pipeline.Compiled:
     compression = Compression(prune=args.prune, sparsity=args.sparsity, prune_channels=args.prune_channels,
-                              kronecker=args.kronecker, max_drop=args.max_drop)
+                              kronecker=args.kronecker, doped=args.doped, max_drop=args.max_drop)
     opts = pipeline.Options(dtype=args.dtype, name=args.name, seed=args.seed, board=board or args.board,
                             compression=compression)
     if args.flash_budget is not None:

@@ -29,6 +29,7 @@ class Compression:
     sparsity: str | None = None  # "N:M"
     prune_channels: float | None = None
     kronecker: str | None = None  # "auto" or "layer,layer"
+    doped: bool | None = None  # Kronecker layers also keep a sparse residual (doped KP)
     max_drop: float | None = None  # per-layer ratios under this loss (points, or % output error)
 
     @property
@@ -60,6 +61,8 @@ def validate(c: Compression, g: Graph) -> None:
             raise BadInput(f"--sparsity {c.sparsity}: N must be at least 1 and below M")
         if m > MAX_M:
             raise BadInput(f"--sparsity {c.sparsity}: M up to {MAX_M}")
+    if c.doped and not c.kronecker:
+        raise BadInput("--doped goes with --kronecker")
     if c.kronecker not in (None, "auto"):
         names = {n.name for n in g.nodes}
         unknown = [x for x in c.kronecker.split(",") if x not in names]
@@ -102,10 +105,11 @@ def compress(g: Graph, c: Compression, sens: sensitivity.Sensitivity | None,
             sens.chosen = ratios
         present = {n.name for n in g.nodes}
         g = prune_unstructured(g, {k: v for k, v in ratios.items() if v > 0 and k in present})
-    if (ratios or c.sparsity) and calib is not None:
-        g = reconstruct(unpruned, g, _subset(calib))  # re-solve what pruning kept
     if c.kronecker:
-        g = kronecker(g, layers="auto" if c.kronecker == "auto" else c.kronecker.split(","))
+        layers = "auto" if c.kronecker == "auto" else c.kronecker.split(",")
+        g = kronecker(g, layers=layers, doped=bool(c.doped))  # W ~ A (x) B (+ sparse residual when doped)
+    if (ratios or c.sparsity or c.kronecker) and calib is not None:
+        g = reconstruct(unpruned, g, _subset(calib))  # re-solve what pruning and factorising kept
     return g, warnings
 
 

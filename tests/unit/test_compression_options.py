@@ -101,3 +101,21 @@ def test_prune_spreads_ratios_by_sensitivity_and_reaches_the_target():
     zeros = sum(int(np.sum(c.graph.tensors[n.inputs[1]].data == 0)) for n in c.graph.nodes if n.op == "dense")
     assert zeros >= 0.8 * total
     assert len(set(c.sensitivity.chosen.values())) > 1  # not one uniform ratio
+
+
+def test_weights_already_sparse_in_the_file_are_stored_compressed_without_options(tmp_path):
+    import onnx
+
+    from tests.onnx_cases import one_node_model
+
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((64, 32)).astype(np.float32)
+    w[rng.random(w.shape) < 0.9] = 0.0  # pruned during training
+    path = tmp_path / "sparse.onnx"
+    onnx.save(one_node_model("MatMul", [("x", (1, 64)), ("w", w)]), path)
+    calib = {"x": rng.standard_normal((8, 1, 64)).astype(np.float32)}
+    c = pipeline.build(path, pipeline.Options(calib=calib))
+    doc = pipeline.report_of(c)
+    assert doc["layers"][0]["format"] == "csr"
+    dense_int8 = w.size + 12 * w.shape[1]  # int8 weights, and int32 bias, multiplier and shift per output
+    assert doc["flash"]["weights"] < 0.4 * dense_int8  # values and indices of ~10 % of the weights

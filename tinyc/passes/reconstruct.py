@@ -1,8 +1,10 @@
 """Post-training weight reconstruction after pruning (the AdaPrune / OBS idea, in its least-squares
 form): each pruned conv or dense layer keeps its sparsity mask, and its surviving weights and bias
 are re-solved so that, on the calibration inputs, its pre-activation outputs match the unpruned
-layer's. Layers are solved in schedule order, each on the inputs the already-solved layers
-produce, so errors do not pile up. Float graphs; pure Graph -> Graph.
+layer's. A Kronecker layer (dense_kp) keeps its factors; the values of its sparse residual and its
+bias are re-solved the same way, against what the factors miss. Layers are solved in schedule
+order, each on the inputs the already-solved layers produce, so errors do not pile up. Float
+graphs; pure Graph -> Graph.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ def reconstruct(original: Graph, pruned: Graph, samples: dict[str, np.ndarray]) 
     g = pruned.copy()
     by_name = {n.name: n for n in original.nodes}
     for node in g.nodes:
+        if node.op == "dense_kp" and node.name in by_name:
+            _refit_kronecker(original, by_name[node.name], g, node, samples)
+            continue
         if node.op not in ("conv2d", "dense") or node.name not in by_name:
             continue
         before = by_name[node.name]
@@ -94,3 +99,26 @@ def reconstruct(original: Graph, pruned: Graph, samples: dict[str, np.ndarray]) 
         inputs[2] = g.add_const(node.name + "_bias_refit", solved_b.astype(np.float32), "float32")
         node.inputs = inputs
     return g
+
+
+def _refit_kronecker(original: Graph, before: Node, g: Graph, node: Node, samples: dict[str, np.ndarray]) -> None:
+    """Re-solve a dense_kp node's residual values (on their support) and bias, factors fixed."""
+    if before.op != "dense":
+        return  # a factorised 1x1 conv keeps the pass's residual
+    w = original.tensors[before.inputs[1]].data.astype(np.float64)
+    b = original.tensors[before.inputs[2]].data.astype(np.float64) if len(before.inputs) > 2 and before.inputs[2] \
+        else np.zeros(w.shape[0])
+    x_old = _values(original, samples, before.inputs[0]).reshape(-1, w.shape[1])
+    x_new = _values(g, samples, node.inputs[0]).reshape(-1, w.shape[1])
+    a = g.tensors[node.inputs[1]].data.astype(np.float64)
+    f = g.tensors[node.inputs[2]].data.astype(np.float64)
+    missed = x_old @ w.T + b - x_new @ np.kron(a, f).T  # what the factors leave to residual and bias
+    residual = g.tensors[node.inputs[4]].data.astype(np.float64) if node.inputs[4] else np.zeros_like(w)
+    solved_r, solved_b = np.zeros_like(residual), np.zeros(w.shape[0])
+    for row in range(w.shape[0]):
+        solved_r[row], solved_b[row] = _solve(x_new, missed[:, row], residual[row] != 0, residual[row])
+    inputs = list(node.inputs)
+    inputs[3] = g.add_const(node.name + "_bias_refit", solved_b.astype(np.float32), "float32")
+    if node.inputs[4]:
+        inputs[4] = g.add_const(node.name + "_residual_refit", solved_r.astype(np.float32), "float32")
+    node.inputs = inputs
