@@ -102,3 +102,24 @@ def encoded_bytes(w: np.ndarray, fmt: str) -> int:
         return sum(int(a.nbytes) for a in encode_csr(w).values())
     n, m = parse_nm(fmt)
     return sum(int(a.nbytes) for a in encode_nm(w, n, m).values())
+
+
+def kernel_weights(w: np.ndarray, fmt: str) -> dict:
+    """The tinyc_csr_s8 / tinyc_nm_s8 struct (runtime_c/tinyc_sparse.h) of int8 weight w stored in fmt.
+
+    CSR: index arrays in the narrowest type encode_csr chose, under a field named by it
+    (cols_u8 or cols_u16, row_ptr_u8/_u16/_u32); the other pointers stay NULL.
+    """
+    mat = weight_matrix(w)
+    if fmt == "csr":
+        enc = encode_csr(mat)
+        cols, ptr = enc["cols"], enc["row_ptr"]
+        assert cols.dtype != np.uint32, f"CSR columns need {cols.dtype}; the kernels read uint8 or uint16"
+        return {"values": enc["values"], f"cols_{_suffix(cols)}": cols, f"row_ptr_{_suffix(ptr)}": ptr}
+    n, m = parse_nm(fmt)
+    enc = encode_nm(mat, n, m)
+    return {"values": enc["values"], "positions": enc["positions"], "n": n, "m": m}
+
+
+def _suffix(a: np.ndarray) -> str:
+    return {np.dtype(np.uint8): "u8", np.dtype(np.uint16): "u16", np.dtype(np.uint32): "u32"}[a.dtype]

@@ -9,7 +9,8 @@ import pytest
 from tests.helpers import graph_of, quantize_graph, random_samples
 from tinyc import ops, report, sparse
 from tinyc.ir import Graph
-from tinyc.passes.formats import best_format, choose_formats, kernel_weights
+from tinyc.passes.formats import best_format, choose_formats
+from tinyc.sparse import kernel_weights
 from tinyc.passes.plan import plan_memory
 from tinyc.passes.prune import keep_n_of_m, prune_nm, prune_unstructured
 

@@ -10,7 +10,7 @@ import numpy as np
 from tinyc import quant
 from tinyc.ir import Graph, Node
 from tinyc.ops import KernelCall, Op, common, register
-from tinyc.passes.formats import kernel_weights
+from tinyc.sparse import kernel_weights
 
 
 def _geometry(node: Node, x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> dict:

@@ -11,7 +11,7 @@ from tinyc import quant
 from tinyc.errors import UnsupportedOp
 from tinyc.ir import Graph, Node
 from tinyc.ops import KernelCall, Op, common, register
-from tinyc.passes.formats import kernel_weights
+from tinyc.sparse import kernel_weights
 
 
 def _rows(x_shape: tuple[int, ...]) -> int:

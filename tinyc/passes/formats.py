@@ -52,22 +52,3 @@ def choose_formats(g: Graph, allow: tuple[str, ...] = ("dense", "csr", "nm")) ->
     return h
 
 
-def kernel_weights(w: np.ndarray, fmt: str) -> dict:
-    """The tinyc_csr_s8 / tinyc_nm_s8 struct (runtime_c/tinyc_sparse.h) of int8 weight w stored in fmt.
-
-    CSR: index arrays in the narrowest type sparse.encode_csr chose, under a field named by it
-    (cols_u8 or cols_u16, row_ptr_u8/_u16/_u32); the other pointers stay NULL.
-    """
-    mat = sparse.weight_matrix(w)
-    if fmt == "csr":
-        enc = sparse.encode_csr(mat)
-        cols, ptr = enc["cols"], enc["row_ptr"]
-        assert cols.dtype != np.uint32, f"CSR columns need {cols.dtype}; the kernels read uint8 or uint16"
-        return {"values": enc["values"], f"cols_{_suffix(cols)}": cols, f"row_ptr_{_suffix(ptr)}": ptr}
-    n, m = sparse.parse_nm(fmt)
-    enc = sparse.encode_nm(mat, n, m)
-    return {"values": enc["values"], "positions": enc["positions"], "n": n, "m": m}
-
-
-def _suffix(a: np.ndarray) -> str:
-    return {np.dtype(np.uint8): "u8", np.dtype(np.uint16): "u16", np.dtype(np.uint32): "u32"}[a.dtype]
