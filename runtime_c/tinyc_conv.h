@@ -26,6 +26,7 @@ typedef struct {
     int32_t output_zp;  /* in [-128, 127] */
     tinyc_requant_pc requant;  /* one per output channel */
     tinyc_clamp clamp;  /* fused activation, int8 bounds */
+    const int32_t *weight_sums;  /* per output channel: sum of its int8 weights (folds input_zp out of the loop) */
 } tinyc_conv2d_s8_params;
 
 /* float32: y = clamp(bias[c] + sum x * w). Shared by both float kernels. */
@@ -37,6 +38,10 @@ typedef struct {
 /* Any groups, strides, dilations and pads. Weights int8 symmetric in [-127, 127], bias int32. */
 void tinyc_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                      const int32_t *bias, int8_t *y);
+/* Pointwise: kernel 1x1, stride 1, no pad, groups 1 (shapes as tinyc_conv2d_s8, w read as (Co, Ci)).
+ * No arena scratch; the DSP build uses a 1 KiB stack buffer of input pairs when Ci <= 128. */
+void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                         const int32_t *bias, int8_t *y);
 void tinyc_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
                       const float *bias, float *y);
 

@@ -117,5 +117,11 @@ class Conv2d(Op):
             params["weights"] = kernel_weights(g.tensors[w].data, fmt)
             return KernelCall(f"tinyc_conv2d_{kind}_s8", "tinyc_sparse", f"tinyc_conv2d_{kind}_s8_params", params,
                               [x, b, y])
+        wq = g.tensors[w].data
+        params["weight_sums"] = wq.reshape(wq.shape[0], -1).astype(np.int32).sum(axis=1, dtype=np.int32)
+        pointwise = (geom["kernel_h"], geom["kernel_w"], geom["stride_h"], geom["stride_w"], geom["groups"]) \
+            == (1, 1, 1, 1, 1) and tuple(node.attrs["pads"]) == (0, 0, 0, 0)
+        if pointwise:  # its own kernel: the DSP loop assumes x[ci] and y[co] planes of the same size
+            op = "conv2d_1x1"
         return KernelCall(f"tinyc_{op}_s8", "tinyc_conv", "tinyc_conv2d_s8_params", params, [x, w, b, y])
 
