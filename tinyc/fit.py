@@ -24,7 +24,7 @@ STACK_BYTES = 2048  # stack allowance: the kernels are flat loops with a few loc
 # kernels a model calls get linked, so whole families over-count: the estimate stays an upper bound.
 FAMILY_BYTES = {
     "tinyc_conv": {"int8": 7208, "float32": 1996},
-    "tinyc_dense": {"int8": 1504, "float32": 864},
+    "tinyc_dense": {"int8": 1324, "float32": 612},
     "tinyc_elementwise": {"int8": 2412, "float32": 1040},
     "tinyc_pool": {"int8": 688, "float32": 736},
     "tinyc_rnn": {"int8": 5264, "float32": 1656},

@@ -71,8 +71,6 @@ class Dense(Op):
             params["weights"] = kernel_weights(g.tensors[w].data, fmt)
             return KernelCall(f"tinyc_dense_{kind}_s8", "tinyc_sparse", f"tinyc_dense_{kind}_s8_params", params,
                               [x, b, y])
-        # sum_k w[m][k] at compile time: the kernel computes sum x*w - input_zp * weight_sums (exact in int32)
-        params["weight_sums"] = g.tensors[w].data.astype(np.int64).sum(axis=1).astype(np.int32)
         return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params", params, [x, w, b, y])
 
 
