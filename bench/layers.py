@@ -6,21 +6,18 @@ Counts are QEMU -icount instruction counts (deterministic), not cycles.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from sparse import one_node  # bench/sparse.py: float32 graph x -> op(x, w, b) -> y
 from tinyc import ops, report
-from tinyc.board import gcc_flags, load_board
-from tinyc.ir import NP_DTYPE, Graph
+from tinyc.board import load_board
+from tinyc.ir import Graph
 from tinyc.passes.plan import plan_memory
 from tinyc.passes.quantize import quantize
-from tinyc.pipeline import Compiled, write
-from tinyc.runners import feeds_for
-from tinyc.toolchain import arm, elf, host, qemu
+from tinyc.pipeline import Compiled
+from tinyc.runners import feeds_for, run_board
 
 BOARD = "mps2-an386"
 CALIB = 8  # calibration samples per layer
@@ -74,34 +71,12 @@ def compiled_layer(layer: Layer, board: str = BOARD, seed: int = 0) -> tuple[Com
     return c, {k: v[:1] for k, v in feeds_for(q, calib).items()}  # one inference is enough
 
 
-def measure_board(compiled: Compiled, feeds: dict[str, np.ndarray],
-                  extra: list[str] | None = None) -> tuple[list[np.ndarray], dict]:
-    """tinyc.runners.run_board with extra compiler flags (e.g. PORTABLE): outputs and measured
-    (ELF section sizes, code bytes, stack, median instructions per inference)."""
-    board, g = compiled.board, compiled.graph
-    with tempfile.TemporaryDirectory(prefix="tinyc-bench-") as tmp:
-        out = Path(tmp) / "out"
-        write(compiled, out)
-        image = arm.build(out, compiled.name, gcc_flags(board), Path(tmp) / f"{compiled.name}.elf", extra=extra)
-        inputs = [feeds[n] for n in g.inputs]
-        done = qemu.run(image, board.qemu_machine, host.sample_stream(inputs))
-        specs = [(g.tensors[n].shape, np.dtype(NP_DTYPE[g.tensors[n].dtype])) for n in g.outputs]
-        outputs = host.split_outputs(done.output, specs, len(inputs[0]), image.name)
-        sizes = elf.section_sizes(image)
-        code = elf.code_bytes(image)
-    measured = dict(sizes, flash=sizes["text"] + sizes["rodata"] + sizes["data"],
-                    ram=sizes["data"] + sizes["bss"] + done.stack_used,
-                    instructions=int(np.median(done.instructions)) if done.instructions else None,
-                    stack=done.stack_used, code=code)
-    return outputs, measured
-
-
 def dsp_and_portable(compiled: Compiled, feeds: dict[str, np.ndarray]) -> dict:
     """Both builds of one compiled graph: instructions, code bytes, and whether their outputs agree
     bit for bit (the DSP path must equal the portable one)."""
-    dsp_out, dsp = measure_board(compiled, feeds)
-    port_out, port = measure_board(compiled, feeds, PORTABLE)
-    same = all(np.array_equal(a, b) for a, b in zip(dsp_out, port_out))
+    dsp_out, dsp = run_board(compiled, feeds)
+    port_out, port = run_board(compiled, feeds, PORTABLE)
+    same = all(np.array_equal(dsp_out[n], port_out[n]) for n in compiled.graph.outputs)
     return {"instructions": dsp["instructions"], "portable_instructions": port["instructions"],
             "portable_over_dsp": round(port["instructions"] / dsp["instructions"], 2),
             "code": dsp["code"], "portable_code": port["code"], "stack": dsp["stack"], "dsp_equals_portable": same}

@@ -43,9 +43,11 @@ def _output_specs(g: Graph) -> list[tuple[tuple[int, ...], np.dtype]]:
     return [(g.tensors[n].shape, np.dtype(NP_DTYPE[g.tensors[n].dtype])) for n in g.outputs]
 
 
-def run_board(compiled: Compiled, feeds: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict]:
+def run_board(compiled: Compiled, feeds: dict[str, np.ndarray],
+              extra_cflags: list[str] | None = None) -> tuple[dict[str, np.ndarray], dict]:
     """Build the firmware for compiled.board, run it under QEMU; return outputs and `measured`
-    (ELF section sizes, RAM with the measured stack, median instructions per inference)."""
+    (ELF section sizes, RAM with the measured stack, median instructions per inference).
+    extra_cflags: more compiler flags, e.g. -DTINYC_PORTABLE for the portable kernel paths."""
     from tinyc.board import gcc_flags
 
     board, g = compiled.board, compiled.graph
@@ -55,7 +57,7 @@ def run_board(compiled: Compiled, feeds: dict[str, np.ndarray]) -> tuple[dict[st
     with tempfile.TemporaryDirectory(prefix="tinyc-fw-") as tmp:
         out = Path(tmp) / "out"
         write(compiled, out)
-        image = arm.build(out, compiled.name, gcc_flags(board), Path(tmp) / f"{compiled.name}.elf")
+        image = arm.build(out, compiled.name, gcc_flags(board), Path(tmp) / f"{compiled.name}.elf", extra_cflags)
         inputs = [feeds[n] for n in g.inputs]
         done = qemu.run(image, board.qemu_machine, host.sample_stream(inputs))
         results = host.split_outputs(done.output, _output_specs(g), len(inputs[0]), image.name)
