@@ -51,27 +51,23 @@ static inline int32_t tinyc_add_bias_sat(int32_t acc, const int32_t *bias, int32
 }
 
 /* TFLite's MultiplyByQuantizedMultiplier: round(acc * multiplier * 2^(shift - 31)).
- * The left shift saturates to int32 (TFLite's would overflow); the doubling high
- * multiply rounds half away from zero, then RoundingDivideByPOT rounds half away from zero. */
+ * The left shift saturates to int32 (TFLite's would overflow). multiplier is in [0, 2^31)
+ * (quant.quantize_multiplier), so gemmlowp's one overflow case (both operands INT32_MIN) cannot
+ * occur, and its doubling high multiply (add a sign-dependent nudge, divide truncating) equals
+ * floor((a * multiplier + 2^30) / 2^31): one SMULL and a carry on Cortex-M. RoundingDivideByPOT
+ * then rounds half away from zero. Equal to quant.requantize bit for bit (tests/host). */
 static inline int32_t tinyc_requantize(int32_t acc, int32_t multiplier, int32_t shift)
 {
-    int64_t x = (int64_t)acc * ((int64_t)1 << (shift > 0 ? shift : 0));
-    int32_t a, hi, mask, remainder, threshold;
-    int right = shift > 0 ? 0 : -shift;
-    if (x > INT32_MAX) x = INT32_MAX;
-    if (x < INT32_MIN) x = INT32_MIN;
-    a = (int32_t)x;
-    if (a == INT32_MIN && multiplier == INT32_MIN) {
-        hi = INT32_MAX;
-    } else {
-        int64_t ab = (int64_t)a * multiplier;
-        int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-        hi = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    int32_t a = acc, hi, mask;
+    int32_t right = shift > 0 ? 0 : -shift;
+    TINYC_ASSERT(multiplier >= 0);
+    if (shift > 0) {
+        int32_t limit = INT32_MAX >> shift;
+        a = acc > limit ? INT32_MAX : (acc < -limit - 1 ? INT32_MIN : (int32_t)((uint32_t)acc << shift));
     }
-    mask = (int32_t)(((int64_t)1 << right) - 1);
-    remainder = hi & mask;
-    threshold = (mask >> 1) + (hi < 0 ? 1 : 0);
-    return (hi >> right) + (remainder > threshold ? 1 : 0);
+    hi = (int32_t)(((int64_t)a * multiplier + ((int64_t)1 << 30)) >> 31);
+    mask = (int32_t)((1u << right) - 1u);
+    return (hi >> right) + ((hi & mask) > (mask >> 1) + (hi < 0));
 }
 
 /* Requantize, add the output zero point and clamp to the fused activation range. */

@@ -162,7 +162,7 @@ void tinyc_dense_nm_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const
 
 /* What the conv loops need besides the geometry. */
 typedef struct {
-    const tinyc_sparse_conv_geometry *g;
+    const tinyc_conv_geometry *g;
     int32_t input_zp, output_zp;
     tinyc_requant_pc requant;
     tinyc_clamp clamp;
@@ -213,16 +213,6 @@ static int32_t tinyc_entry_col(const tinyc_sparse_row *row, int32_t j)
     return row->cols_u8 != NULL ? (int32_t)row->cols_u8[j] : (int32_t)row->cols_u16[j];
 }
 
-/* Taps k in [*lo, *hi) keep origin + k * dilation inside [0, size); as tinyc_conv.c. */
-static void tinyc_sparse_taps(int32_t origin, int32_t size, int32_t kernel, int32_t dilation,
-                              int32_t *lo, int32_t *hi)
-{
-    int32_t first = origin < 0 ? (dilation - 1 - origin) / dilation : 0;
-    int32_t end = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
-    *lo = first;
-    *hi = end < kernel ? end : kernel;
-}
-
 /* Outputs [*lo, *hi) along one axis whose every tap is inside the input (no padding read). */
 static void tinyc_sparse_inner(int32_t out, int32_t in, int32_t kernel, int32_t stride, int32_t pad,
                                int32_t dilation, int32_t *lo, int32_t *hi)
@@ -248,7 +238,7 @@ typedef struct {
 #define TINYC_SPARSE_RUN 16
 
 static void tinyc_decode_taps(const tinyc_sparse_row *row, int32_t first, int32_t count,
-                              const tinyc_sparse_conv_geometry *g, tinyc_tap *taps)
+                              const tinyc_conv_geometry *g, tinyc_tap *taps)
 {
     const int32_t khw = g->kernel_h * g->kernel_w, kw = g->kernel_w, plane = g->input.h * g->input.w;
     int32_t j;
@@ -327,10 +317,10 @@ static void tinyc_conv_run_pixels(const tinyc_sparse_conv *c, const tinyc_tap *t
                                   const int8_t *xg, int32_t oy, int32_t ox0, int32_t run, int32_t in_lo,
                                   int32_t in_hi, int32_t *acc)
 {
-    const tinyc_sparse_conv_geometry *g = c->g;
+    const tinyc_conv_geometry *g = c->g;
     const int32_t iy0 = oy * g->stride_h - g->pad_top, sw = g->stride_w;
     int32_t ky_lo, ky_hi, kx_lo, kx_hi, i;
-    tinyc_sparse_taps(iy0, g->input.h, g->kernel_h, g->dilation_h, &ky_lo, &ky_hi);
+    tinyc_conv_taps(iy0, g->input.h, g->kernel_h, g->dilation_h, &ky_lo, &ky_hi);
     for (i = 0; i < run;) {
         const int32_t ix0 = (ox0 + i) * sw - g->pad_left, origin = iy0 * g->input.w + ix0;
         if (i >= in_lo && i + 4 <= in_hi) {
@@ -342,7 +332,7 @@ static void tinyc_conv_run_pixels(const tinyc_sparse_conv *c, const tinyc_tap *t
         } else if (i >= in_lo && i < in_hi) {
             acc[i++] += tinyc_conv_dot1(taps, v, count, xg + origin);
         } else {
-            tinyc_sparse_taps(ix0, g->input.w, g->kernel_w, g->dilation_w, &kx_lo, &kx_hi);
+            tinyc_conv_taps(ix0, g->input.w, g->kernel_w, g->dilation_w, &kx_lo, &kx_hi);
             if (ky_hi > ky_lo && kx_hi > kx_lo) {  /* else every tap is padding: the sum is 0 */
                 acc[i] += tinyc_conv_border(taps, v, count, xg, origin, ky_lo, (uint32_t)(ky_hi - ky_lo), kx_lo,
                                             (uint32_t)(kx_hi - kx_lo), c->input_zp);
@@ -359,7 +349,7 @@ static void tinyc_conv_run_pixels(const tinyc_sparse_conv *c, const tinyc_tap *t
 static void tinyc_sparse_conv_channel(const tinyc_sparse_conv *c, const tinyc_sparse_row *row, int32_t oc,
                                       const int8_t *xg, const int32_t *bias, int8_t *yc)
 {
-    const tinyc_sparse_conv_geometry *g = c->g;
+    const tinyc_conv_geometry *g = c->g;
     const int32_t out_h = g->output.h, out_w = g->output.w;
     const int32_t multiplier = c->requant.multiplier[oc], shift = c->requant.shift[oc];
     tinyc_tap taps[TINYC_SPARSE_CHUNK];
@@ -404,7 +394,7 @@ static void tinyc_sparse_conv_channel(const tinyc_sparse_conv *c, const tinyc_sp
 
 static void tinyc_sparse_conv_run(const tinyc_sparse_conv *c, const int8_t *x, const int32_t *bias, int8_t *y)
 {
-    const tinyc_sparse_conv_geometry *g = c->g;
+    const tinyc_conv_geometry *g = c->g;
     const int32_t cin_g = g->input.c / g->groups, cout_g = g->output.c / g->groups;
     const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
     const int32_t reduction = cin_g * g->kernel_h * g->kernel_w;

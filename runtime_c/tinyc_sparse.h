@@ -6,7 +6,7 @@
 #ifndef TINYC_SPARSE_H
 #define TINYC_SPARSE_H
 
-#include "tinyc_common.h"
+#include "tinyc_conv_common.h"
 
 /* CSR: values[row_ptr[r] .. row_ptr[r + 1]) are row r's nonzeros, cols their columns. The index
  * arrays use the narrowest unsigned type that fits: exactly one cols_* and one row_ptr_* is set. */
@@ -49,21 +49,10 @@ typedef struct {
     tinyc_nm_s8 weights;
 } tinyc_dense_nm_s8_params;
 
-/* The fields of tinyc_conv.h's tinyc_conv_geometry (kept here too: this family stands alone). */
-typedef struct {
-    tinyc_shape4 input;
-    tinyc_shape4 output;
-    int32_t kernel_h, kernel_w;
-    int32_t stride_h, stride_w;
-    int32_t pad_top, pad_left;
-    int32_t dilation_h, dilation_w;
-    int32_t groups;
-} tinyc_sparse_conv_geometry;
-
 /* Conv, as tinyc_conv2d_s8_params plus the weights; groups (depthwise included), strides,
  * dilations and asymmetric pads as tinyc_conv2d_s8: taps outside the input add real zero. */
 typedef struct {
-    tinyc_sparse_conv_geometry geom;
+    tinyc_conv_geometry geom;
     int32_t input_zp;
     int32_t output_zp;
     tinyc_requant_pc requant;  /* one per output channel */
@@ -72,7 +61,7 @@ typedef struct {
 } tinyc_conv2d_csr_s8_params;
 
 typedef struct {
-    tinyc_sparse_conv_geometry geom;
+    tinyc_conv_geometry geom;
     int32_t input_zp;
     int32_t output_zp;
     tinyc_requant_pc requant;

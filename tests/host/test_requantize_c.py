@@ -36,6 +36,10 @@ def test_c_requantize_equals_python(tmp_path):
     cases = list(EDGE_TABLE) + list(zip(rng.integers(-(2**31), 2**31, 3000).tolist(),
                                         rng.integers(1 << 30, 2**31, 3000).tolist(),
                                         rng.integers(-31, 12, 3000).tolist()))
+    # Accumulators of real layers are small; multipliers of exactly 2^30 land on rounding ties.
+    cases += list(zip(rng.integers(-(2**17), 2**17, 20000).tolist(),
+                      rng.choice([1 << 30, (1 << 30) + 1, 2**31 - 1, 1518500250, 0], 20000).tolist(),
+                      rng.integers(-20, 3, 20000).tolist()))
     text = "".join(f"{a} {m} {s}\n" for a, m, s in cases)
     out = subprocess.run([str(exe)], input=text, capture_output=True, text=True, check=True).stdout.split()
     acc, mult, shift = (np.array(col, np.int64) for col in zip(*cases))

@@ -4,6 +4,7 @@ tinyc/, main_host.c, Makefile). Python computes the values; the Jinja templates 
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 from dataclasses import dataclass, field
@@ -144,7 +145,18 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
         (out_dir / target).write_text(env.get_template(template).render(ctx))
     for fname in COMMON_FILES:
         shutil.copyfile(runtime_dir() / fname, out_dir / "tinyc" / fname)
-    for family in families:
-        for ext in (".h", ".c"):
-            shutil.copyfile(runtime_dir() / (family + ext), out_dir / "tinyc" / (family + ext))
+    for fname in _with_includes([f + ext for f in families for ext in (".h", ".c")]):
+        shutil.copyfile(runtime_dir() / fname, out_dir / "tinyc" / fname)
     return families
+
+
+def _with_includes(files: list[str]) -> list[str]:
+    """files plus the runtime headers they include (`#include "x.h"`), transitively, common files excepted."""
+    found, todo = [], list(files)
+    while todo:
+        fname = todo.pop(0)
+        if fname in found or fname in COMMON_FILES:
+            continue
+        found.append(fname)
+        todo += re.findall(r'^#include "([^"]+)"', (runtime_dir() / fname).read_text(), re.M)
+    return found

@@ -103,10 +103,10 @@ class Conv2d(Op):
         y = node.outputs[0]
         geom = _geometry(node, g.tensors[x].shape, g.tensors[w].shape)
         depthwise = geom["groups"] == geom["input"]["c"]
-        op = "depthwise_conv2d" if depthwise else "conv2d"
+        op, family = ("depthwise_conv2d", "tinyc_depthwise") if depthwise else ("conv2d", "tinyc_conv")
         if common.out_dtype(node, g) == "float32":
             params = {"geom": geom, "clamp": common.act_clamp_f32(node)}
-            return KernelCall(f"tinyc_{op}_f32", "tinyc_conv", "tinyc_conv2d_f32_params", params, [x, w, b, y])
+            return KernelCall(f"tinyc_{op}_f32", family, "tinyc_conv2d_f32_params", params, [x, w, b, y])
         p = node.attrs["int8"]
         params = {"geom": geom, "input_zp": p["input_zp"], "output_zp": p["output_zp"],
                   "requant": {"multiplier": p["multiplier"], "shift": p["shift"]},
@@ -122,6 +122,6 @@ class Conv2d(Op):
         pointwise = (geom["kernel_h"], geom["kernel_w"], geom["stride_h"], geom["stride_w"], geom["groups"]) \
             == (1, 1, 1, 1, 1) and tuple(node.attrs["pads"]) == (0, 0, 0, 0)
         if pointwise:  # its own kernel: the DSP loop assumes x[ci] and y[co] planes of the same size
-            op = "conv2d_1x1"
-        return KernelCall(f"tinyc_{op}_s8", "tinyc_conv", "tinyc_conv2d_s8_params", params, [x, w, b, y])
+            op, family = "conv2d_1x1", "tinyc_pointwise"
+        return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
 

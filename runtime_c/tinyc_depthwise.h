@@ -1,0 +1,13 @@
+/* tinyc_depthwise.h: depthwise 2-D convolution (groups == input channels), int8 and float32. */
+#ifndef TINYC_DEPTHWISE_H
+#define TINYC_DEPTHWISE_H
+
+#include "tinyc_conv_common.h"
+
+/* groups == input channels; output channel c * mult + m (mult = Co / Ci) reads input channel c. */
+void tinyc_depthwise_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                               const int32_t *bias, int8_t *y);
+void tinyc_depthwise_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
+                                const float *bias, float *y);
+
+#endif /* TINYC_DEPTHWISE_H */

@@ -1,0 +1,180 @@
+/* tinyc_pointwise.c: 1x1 convolution, int8, with a DSP path (SMLAD on int16 pairs). */
+#include "tinyc_pointwise.h"
+
+#if TINYC_HAS_DSP
+/* One (plane pair, pixel quad) step: xa, xb = 4 pixels of planes ci and ci + 2 (or ci + 1, ci + 3),
+ * wa, wb = (w[co][ci], w[co][ci + 2]) of the two output channels as int16 pairs. */
+#define TINYC_CONV_1X1_STEP(ea, eb, oa, ob)                                              \
+    do {                                                                              \
+        int32_t v_ = tinyc_conv_pack_lo(ea, eb);                                      \
+        a00 = __smlad(v_, wa, a00); a10 = __smlad(v_, wb, a10);                       \
+        v_ = tinyc_conv_pack_hi(ea, eb);                                              \
+        a02 = __smlad(v_, wa, a02); a12 = __smlad(v_, wb, a12);                       \
+        v_ = tinyc_conv_pack_lo(oa, ob);                                              \
+        a01 = __smlad(v_, wa, a01); a11 = __smlad(v_, wb, a11);                       \
+        v_ = tinyc_conv_pack_hi(oa, ob);                                              \
+        a03 = __smlad(v_, wa, a03); a13 = __smlad(v_, wb, a13);                       \
+    } while (0)
+#endif
+
+#if TINYC_HAS_DSP
+/* Input channels the stack buffer of tinyc_conv_1x1_buffered_s8 holds: 8 bytes each, 1 KiB of stack. */
+#define TINYC_CONV_1X1_BUF_CI 128
+
+/* Pixels [0, px_end) (a multiple of 4) of every output channel, Ci <= TINYC_CONV_1X1_BUF_CI.
+ * Per 4 pixels the (x[ci][p], x[ci+2][p]) int16 pairs are built once into a stack buffer, then each
+ * output channel reads them with one SMLAD per pair: the pairing work is shared by all Co. */
+static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
+                                    const int32_t *bias, int8_t *yn, int32_t px_end)
+{
+    const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
+    const int32_t plane = p->geom.input.h * p->geom.input.w, cin4 = cin & ~3;
+    const int32_t input_zp = p->input_zp;
+    int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
+    int32_t px, ci, co, i;
+
+    for (px = 0; px < px_end; px += 4) {
+        int32_t *bp = pairs;
+        const int8_t *xp = xn + px;
+        for (ci = 0; ci < cin4; ci += 4) {  /* [4 pixels of (ci, ci+2)], [4 pixels of (ci+1, ci+3)] */
+            const int32_t q0 = tinyc_conv_load4(xp), q1 = tinyc_conv_load4(xp + plane);
+            const int32_t q2 = tinyc_conv_load4(xp + 2 * plane), q3 = tinyc_conv_load4(xp + 3 * plane);
+            int32_t e = __sxtb16(q0), f = __sxtb16(q2);
+            bp[0] = tinyc_conv_pack_lo(e, f);
+            bp[2] = tinyc_conv_pack_hi(e, f);
+            e = tinyc_conv_sxtb16_odd(q0);
+            f = tinyc_conv_sxtb16_odd(q2);
+            bp[1] = tinyc_conv_pack_lo(e, f);
+            bp[3] = tinyc_conv_pack_hi(e, f);
+            e = __sxtb16(q1);
+            f = __sxtb16(q3);
+            bp[4] = tinyc_conv_pack_lo(e, f);
+            bp[6] = tinyc_conv_pack_hi(e, f);
+            e = tinyc_conv_sxtb16_odd(q1);
+            f = tinyc_conv_sxtb16_odd(q3);
+            bp[5] = tinyc_conv_pack_lo(e, f);
+            bp[7] = tinyc_conv_pack_hi(e, f);
+            bp += 8;
+            xp += 4 * plane;
+        }
+        for (co = 0; co < cout; co++) {
+            const int8_t *wc = w + (size_t)co * cin;
+            const int32_t *pp = pairs;
+            int32_t acc[4] = {0, 0, 0, 0};
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            for (ci = 0; ci < cin4; ci += 4) {
+                const int32_t ww = tinyc_conv_load4(wc + ci);
+                const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
+                a0 = __smlad(pp[0], we, a0);
+                a1 = __smlad(pp[1], we, a1);
+                a2 = __smlad(pp[2], we, a2);
+                a3 = __smlad(pp[3], we, a3);
+                a0 = __smlad(pp[4], wo, a0);
+                a1 = __smlad(pp[5], wo, a1);
+                a2 = __smlad(pp[6], wo, a2);
+                a3 = __smlad(pp[7], wo, a3);
+                pp += 8;
+            }
+            acc[0] = a0;
+            acc[1] = a1;
+            acc[2] = a2;
+            acc[3] = a3;
+            for (; ci < cin; ci++) {  /* Ci % 4 */
+                const int8_t *xr = xn + (size_t)ci * plane + px;
+                const int32_t wv = wc[ci];
+                for (i = 0; i < 4; i++) acc[i] += xr[i] * wv;
+            }
+            {
+                const tinyc_conv_channel chan = tinyc_conv_channel_of_s8(p, bias, co);
+                const int32_t zsum = input_zp * p->weight_sums[co];
+                int8_t *yr = yn + (size_t)co * plane + px;
+                for (i = 0; i < 4; i++) yr[i] = tinyc_conv_finish_s8(p, &chan, acc[i] - zsum);
+            }
+        }
+    }
+}
+#endif
+
+/* 1x1, stride 1, no pad, groups 1: y[co][p] = sum_ci w[co][ci] * x[ci][p] - input_zp * weight_sums[co].
+ * x NCHW int8, w (Co, Ci) int8 in [-127, 127], weight_sums int32 (Co) = sum_ci w[co][ci], bias int32 (Co)
+ * or NULL. Both sums stay in int32 for Ci < 66000 and their difference is ref_int8's exact sum.
+ * DSP: 2 output channels x 4 pixels x 4 input channels per step, SMLAD on (x[ci][p], x[ci+2][p]) pairs
+ * against (w[ci], w[ci+2]); remainders (Co % 2, pixels % 4, Ci % 4) run the portable loop. Scratch: 0. */
+void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                         const int32_t *bias, int8_t *y)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t cin = g->input.c, cout = g->output.c, plane = g->input.h * g->input.w;
+    const int32_t input_zp = p->input_zp;
+    int32_t n, co, px, ci;
+
+    for (n = 0; n < g->input.n; n++) {
+        const int8_t *xn = x + (size_t)n * cin * plane;
+        int8_t *yn = y + (size_t)n * cout * plane;
+        int32_t co_fast = 0, px_fast = 0;
+#if TINYC_HAS_DSP
+        const int32_t plane2 = 2 * plane, plane3 = 3 * plane, plane4 = 4 * plane;
+        co_fast = cout & ~1;
+        px_fast = plane & ~3;
+        if (cin <= TINYC_CONV_1X1_BUF_CI) {
+            tinyc_conv_1x1_buffered_s8(p, xn, w, bias, yn, px_fast);
+            co_fast = cout;  /* every channel's first px_fast pixels are done */
+        }
+        for (co = 0; co < co_fast && cin > TINYC_CONV_1X1_BUF_CI; co += 2) {
+            const int8_t *w0 = w + (size_t)co * cin, *w1 = w0 + cin;
+            for (px = 0; px < px_fast; px += 4) {
+                int32_t a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+                const int8_t *xp = xn + px;
+                int8_t *y0 = yn + (size_t)co * plane + px;
+                for (ci = 0; ci + 3 < cin; ci += 4) {
+                    const int32_t q0 = tinyc_conv_load4(xp), q2 = tinyc_conv_load4(xp + plane2);
+                    const int32_t w0w = tinyc_conv_load4(w0 + ci), w1w = tinyc_conv_load4(w1 + ci);
+                    int32_t wa = __sxtb16(w0w), wb = __sxtb16(w1w);
+                    TINYC_CONV_1X1_STEP(__sxtb16(q0), __sxtb16(q2), tinyc_conv_sxtb16_odd(q0),
+                                        tinyc_conv_sxtb16_odd(q2));
+                    {
+                        const int32_t q1 = tinyc_conv_load4(xp + plane), q3 = tinyc_conv_load4(xp + plane3);
+                        wa = tinyc_conv_sxtb16_odd(w0w);
+                        wb = tinyc_conv_sxtb16_odd(w1w);
+                        TINYC_CONV_1X1_STEP(__sxtb16(q1), __sxtb16(q3), tinyc_conv_sxtb16_odd(q1),
+                                            tinyc_conv_sxtb16_odd(q3));
+                    }
+                    xp += plane4;
+                }
+                for (; ci < cin; ci++) {
+                    const int32_t wa = w0[ci], wb = w1[ci];
+                    a00 += xp[0] * wa; a01 += xp[1] * wa; a02 += xp[2] * wa; a03 += xp[3] * wa;
+                    a10 += xp[0] * wb; a11 += xp[1] * wb; a12 += xp[2] * wb; a13 += xp[3] * wb;
+                    xp += plane;
+                }
+                {
+                    const int32_t acc[2][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}};
+                    int32_t j, i;
+                    for (j = 0; j < 2; j++) {
+                        const tinyc_conv_channel chan = tinyc_conv_channel_of_s8(p, bias, co + j);
+                        const int32_t zsum = input_zp * p->weight_sums[co + j];
+                        for (i = 0; i < 4; i++) {
+                            y0[(size_t)j * plane + i] = tinyc_conv_finish_s8(p, &chan, acc[j][i] - zsum);
+                        }
+                    }
+                }
+            }
+        }
+#endif
+        /* Portable: every output the DSP block did not write (all of them without DSP). */
+        for (co = 0; co < cout; co++) {
+            const int8_t *wc = w + (size_t)co * cin;
+            const int32_t zsum = input_zp * p->weight_sums[co];
+            const tinyc_conv_channel chan = tinyc_conv_channel_of_s8(p, bias, co);
+            for (px = co < co_fast ? px_fast : 0; px < plane; px++) {
+                const int8_t *xp = xn + px;
+                int32_t acc = 0;
+                for (ci = 0; ci < cin; ci++) {
+                    acc += xp[0] * wc[ci];
+                    xp += plane;
+                }
+                yn[(size_t)co * plane + px] = tinyc_conv_finish_s8(p, &chan, acc - zsum);
+            }
+        }
+    }
+}
