@@ -36,7 +36,8 @@ FAMILY_BYTES = {
     "tinyc_sparse": {"int8": 4836, "float32": 2576},  # CSR and N:M kernels, for layers stored sparse
 }
 # conv2d counts all three conv families: which one a layer calls depends on its shape, not in the report.
-OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "dense": "tinyc_dense", "matmul": "tinyc_dense", "add": "tinyc_elementwise",
+OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "dense": "tinyc_dense",
+             "matmul": "tinyc_dense", "add": "tinyc_elementwise",
              "sub": "tinyc_elementwise", "mul": "tinyc_elementwise", "unary": "tinyc_elementwise",
              "prelu": "tinyc_elementwise", "maxpool": "tinyc_pool", "avgpool": "tinyc_pool", "lstm": "tinyc_rnn",
              "gru": "tinyc_rnn", "softmax": "tinyc_softmax", "concat": "tinyc_tensor", "pad": "tinyc_tensor",
