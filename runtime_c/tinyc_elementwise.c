@@ -5,6 +5,18 @@
 
 enum binary_op { OP_ADD, OP_SUB, OP_MUL };
 
+/* The fast loops stay out of line: inlined into the row walk they would spill their constants. */
+#if defined(__GNUC__)
+#define TINYC_ELEM_NOINLINE __attribute__((noinline))
+#else
+#define TINYC_ELEM_NOINLINE
+#endif
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define TINYC_ELEM_UNROLL4 _Pragma("GCC unroll 4")
+#else
+#define TINYC_ELEM_UNROLL4
+#endif
+
 /* Element offsets of A and B where output row r starts; a row is one pass of the innermost
  * loop, rows count the three outer loops. The output is written in order, each element after
  * its inputs are read, which keeps y aliasing a same-shape input safe. */
@@ -47,21 +59,131 @@ void tinyc_mul_f32(const tinyc_binary_f32_params *p, const float *a, const float
     binary_f32(p, a, b, y, OP_MUL);
 }
 
+/* floor((x * m + 2^31) / 2^32): SMMULR on a DSP core. With x = 2 * acc this equals the first
+ * step of tinyc_requantize, floor((acc * m + 2^30) / 2^31), whenever 2 * acc fits int32. */
+static inline int32_t mulhi_round(int32_t x, int32_t m)
+{
+#if TINYC_HAS_DSP
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(x), "r"(m));
+    return r;
+#else
+    return (int32_t)(((int64_t)x * m + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+/* tinyc_requantize(acc, m, shift) for shift <= 0, from x2 = 2 * acc (|x2| < 2^30), as
+ * (h + bias + (h < 0 ? neg : 0)) >> right with right = -shift, bias = 2^(right - 1) and
+ * neg = -1 when right >= 1, bias = neg = 0 when right = 0. Why: RoundingDivideByPOT(h, r) adds 1
+ * to floor(h / 2^r) when the remainder exceeds 2^(r-1) - 1 (h >= 0) or 2^(r-1) (h < 0), which is
+ * floor((h + 2^(r-1) - (h < 0)) / 2^r). |h| <= |acc| < 2^29 and bias <= 2^30: no overflow. */
+typedef struct {
+    int32_t multiplier, right, bias, neg;
+} rescale;
+
+static rescale rescale_of(int32_t multiplier, int32_t shift)
+{
+    rescale r;
+    r.multiplier = multiplier;
+    r.right = -shift;
+    r.bias = r.right > 0 ? (int32_t)1 << (r.right - 1) : 0;
+    r.neg = r.right > 0 ? -1 : 0;
+    return r;
+}
+
+static inline int32_t rescale_x2(int32_t x2, rescale r)
+{
+    const int32_t h = mulhi_round(x2, r.multiplier);
+    return (h + r.bias + ((h >> 31) & r.neg)) >> r.right;
+}
+
+/* Clamp to [lo, hi] within [-128, 127]. */
+static inline int8_t clamp_s8(int32_t v, tinyc_clamp c)
+{
+    return (int8_t)tinyc_clamp_i32(v, c.min, c.max);
+}
+
+/* Fast same-shape add/sub over n contiguous elements, bit-exact with the reference below.
+ * Input x - zp in [-255, 255] lifted by 2^20 (TFLite's left_shift) is below 2^28 in magnitude, and
+ * quantize_multiplier(s_x / (2 max(s_a, s_b))) has shift <= 0 (the ratio is <= 1/2), so the input
+ * rescale never shifts left nor saturates: x2 = (x - zp) << 21 is below 2^29. Each rescaled input
+ * is at most |x2| / 2 < 2^28, their sum or difference below 2^29, so 2 * sum fits. The caller
+ * checks output_shift in [-23, -1]: no left shift, and output_zp * 2^right (|.| <= 2^30) joins the
+ * rounding bias (floor((t + zp 2^r) / 2^r) = floor(t / 2^r) + zp) without overflow (|h| < 2^29). */
+TINYC_ELEM_NOINLINE static void add_sub_flat_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b,
+                                                int8_t *y, int32_t n, int32_t sign)
+{
+    rescale ra = rescale_of(p->a_multiplier, p->a_shift), rb = rescale_of(p->b_multiplier, p->b_shift);
+    const int32_t mo = p->output_multiplier, ro = -p->output_shift;
+    const int32_t bo = ((int32_t)1 << (ro - 1)) + p->output_zp * ((int32_t)1 << ro);
+    int32_t za = p->a_zp * (1 << 21), zb = p->b_zp * (1 << 21);
+    const tinyc_clamp c = p->clamp;
+    const int full = c.min == -128 && c.max == 127; /* no fused activation: SSAT alone clamps */
+    int32_t i = 0;
+    (void)full;
+    if (sign > 0 && ra.multiplier == (1 << 30) && ra.right == 0 && rb.right > 0) {
+        /* a + b == b + a exactly (each input is rescaled on its own): put the exact one second. */
+        const int8_t *t = a;
+        const rescale rt = ra;
+        const int32_t zt = za;
+        a = b, b = t, ra = rb, rb = rt, za = zb, zb = zt;
+    }
+    if (sign > 0 && rb.multiplier == (1 << 30) && rb.right == 0 && ra.right > 0) {
+        /* TFLite's usual case: b has the larger scale, so its rescale is exactly (x - zp) << 19.
+         * Four elements per pass, one step at a time, keep the constants of a step in registers. */
+        const int32_t zb19 = zb / 4;
+        for (; i + 4 <= n; i += 4) {
+            int32_t t[4], k;
+            TINYC_ELEM_UNROLL4 for (k = 0; k < 4; ++k) {
+                const int32_t h = mulhi_round(a[i + k] * (1 << 21) - za, ra.multiplier);
+                t[k] = (h + ra.bias + (h >> 31)) >> ra.right;
+            }
+            TINYC_ELEM_UNROLL4 for (k = 0; k < 4; ++k) {
+                t[k] = 2 * (t[k] + b[i + k] * (1 << 19) - zb19);
+            }
+            TINYC_ELEM_UNROLL4 for (k = 0; k < 4; ++k) {
+                const int32_t h = mulhi_round(t[k], mo);
+#if TINYC_HAS_DSP
+                if (full) {
+                    y[i + k] = (int8_t)__ssat((h + bo + (h >> 31)) >> ro, 8);
+                    continue;
+                }
+#endif
+                y[i + k] = clamp_s8((h + bo + (h >> 31)) >> ro, c);
+            }
+        }
+    }
+    for (; i < n; ++i) {
+        const int32_t u = rescale_x2(a[i] * (1 << 21) - za, ra);
+        const int32_t v = rescale_x2(b[i] * (1 << 21) - zb, rb);
+        const int32_t h = mulhi_round(2 * (u + sign * v), mo);
+        y[i] = clamp_s8((h + bo + (h >> 31)) >> ro, c);
+    }
+}
+
 /* TFLite's reference int8 add: (x - zp) * 2^left_shift stays below 2^28 for int8 input, so
- * neither the rescaled inputs nor their sum can overflow int32. */
+ * neither the rescaled inputs nor their sum can overflow int32. Rows whose inputs are both
+ * contiguous take add_sub_flat_s8 when the output shift allows (see there). */
 static void add_sub_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y,
                        int32_t sign)
 {
     const int32_t *d = p->out_dims, n = d[3], sa = p->a_strides[3], sb = p->b_strides[3];
     const int32_t lift = (int32_t)1 << p->left_shift;
     const int32_t rows = d[0] * d[1] * d[2];
+    const int flat = sa == 1 && sb == 1 && p->left_shift == 20 && p->a_shift <= 0 && p->b_shift <= 0 &&
+                     p->output_shift <= -1 &&
+                     p->output_shift >= -23;
     int32_t r, i, oa, ob;
-    for (r = 0; r < rows; ++r) {
+    for (r = 0; r < rows; ++r, y += n) {
         row_start(d, p->a_strides, p->b_strides, r, &oa, &ob);
+        if (flat) {
+            add_sub_flat_s8(p, a + oa, b + ob, y, n, sign);
+            continue;
+        }
         for (i = 0; i < n; ++i) {
             const int32_t u = tinyc_requantize((a[oa + i * sa] - p->a_zp) * lift, p->a_multiplier, p->a_shift);
             const int32_t v = tinyc_requantize((b[ob + i * sb] - p->b_zp) * lift, p->b_multiplier, p->b_shift);
-            *y++ = tinyc_requantize_s8(u + sign * v, p->output_multiplier, p->output_shift,
+            y[i] = tinyc_requantize_s8(u + sign * v, p->output_multiplier, p->output_shift,
                                        p->output_zp, p->clamp);
         }
     }
@@ -77,16 +199,23 @@ void tinyc_sub_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b
     add_sub_s8(p, a, b, y, -1);
 }
 
+/* |acc| <= 255^2 < 2^16: for output_shift in [-31, 13], 2 * (acc << max(shift, 0)) fits int32 and
+ * the left shift cannot saturate, so rescale_x2 (right = max(-shift, 0)) gives tinyc_requantize. */
 void tinyc_mul_s8(const tinyc_mul_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y)
 {
     const int32_t *d = p->out_dims, n = d[3], sa = p->a_strides[3], sb = p->b_strides[3];
     const int32_t rows = d[0] * d[1] * d[2];
+    const int fast = p->output_shift <= 13;
+    const int32_t left = p->output_shift > 0 ? p->output_shift + 1 : 1;
+    const rescale ro = rescale_of(p->output_multiplier, p->output_shift > 0 ? 0 : p->output_shift);
     int32_t r, i, oa, ob;
     for (r = 0; r < rows; ++r) {
         row_start(d, p->a_strides, p->b_strides, r, &oa, &ob);
         for (i = 0; i < n; ++i) {
             const int32_t acc = (a[oa + i * sa] - p->a_zp) * (b[ob + i * sb] - p->b_zp); /* |acc| <= 255^2 */
-            *y++ = tinyc_requantize_s8(acc, p->output_multiplier, p->output_shift, p->output_zp, p->clamp);
+            *y++ = fast ? clamp_s8(rescale_x2(acc * (1 << left), ro) + p->output_zp, p->clamp)
+                        : tinyc_requantize_s8(acc, p->output_multiplier, p->output_shift, p->output_zp,
+                                              p->clamp);
         }
     }
 }
