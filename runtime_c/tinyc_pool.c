@@ -1,4 +1,6 @@
 /* tinyc_pool.c: see tinyc_pool.h. Portable C99; the _s8 paths have no float. */
+#include <string.h>
+
 #include "tinyc_pool.h"
 
 /* The part of one window inside the input, [h0, h1) x [w0, w1), and its divisor. */
@@ -83,10 +85,44 @@ void tinyc_avgpool_f32(const tinyc_pool_params *p, const float *x, float *y)
     }
 }
 
+/* Sum of n int8 values. DSP: USADA8 adds the four bytes of x + 128 (each flipped to unsigned by
+ * the XOR) per instruction, and 128 per element comes off at the end: exact, |sum| <= 128 n. */
+static int32_t sum_s8(const int8_t *x, int32_t n)
+{
+    int32_t sum = 0, i = 0;
+#if TINYC_HAS_DSP
+    uint32_t biased = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint32_t w;
+        memcpy(&w, x + i, 4); /* one unaligned LDR */
+        biased = __usada8(w ^ 0x80808080u, 0u, biased);
+    }
+    sum = (int32_t)biased - 128 * i;
+#endif
+    for (; i < n; ++i) {
+        sum += x[i];
+    }
+    return sum;
+}
+
+/* Round half away from zero; C division truncates toward zero. */
+static int8_t divide_s8(int32_t sum, int32_t count)
+{
+    return (int8_t)(sum >= 0 ? (sum + count / 2) / count : (sum - count / 2) / count);
+}
+
 void tinyc_avgpool_s8(const tinyc_pool_params *p, const int8_t *x, int8_t *y)
 {
     const int32_t planes = p->input.n * p->input.c, plane = p->input.h * p->input.w;
-    int32_t c, oh, ow, h, w;
+    int32_t c, oh, ow, h;
+    if (p->output_h == 1 && p->output_w == 1 && p->kernel_h == p->input.h && p->kernel_w == p->input.w &&
+        p->pad_top == 0 && p->pad_left == 0 && p->pad_bottom == 0 && p->pad_right == 0) {
+        /* Global average (kws_dscnn, ic_resnet8): one contiguous plane per channel. */
+        for (c = 0; c < planes; ++c, x += plane) {
+            *y++ = divide_s8(sum_s8(x, plane), plane);
+        }
+        return;
+    }
     for (c = 0; c < planes; ++c, x += plane) {
         for (oh = 0; oh < p->output_h; ++oh) {
             for (ow = 0; ow < p->output_w; ++ow) {
@@ -94,13 +130,9 @@ void tinyc_avgpool_s8(const tinyc_pool_params *p, const int8_t *x, int8_t *y)
                 const int32_t valid = (win.h1 - win.h0) * (win.w1 - win.w0);
                 int32_t sum = p->input_zp * (win.count - valid); /* counted pad taps hold real 0 */
                 for (h = win.h0; h < win.h1; ++h) {
-                    for (w = win.w0; w < win.w1; ++w) {
-                        sum += x[h * p->input.w + w];
-                    }
+                    sum += sum_s8(x + h * p->input.w + win.w0, win.w1 - win.w0);
                 }
-                /* Round half away from zero; C division truncates toward zero. */
-                sum = sum >= 0 ? (sum + win.count / 2) / win.count : (sum - win.count / 2) / win.count;
-                *y++ = (int8_t)sum;
+                *y++ = divide_s8(sum, win.count);
             }
         }
     }

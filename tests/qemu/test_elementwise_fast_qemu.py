@@ -7,9 +7,15 @@ from __future__ import annotations
 import pytest
 
 from tests.host.test_elementwise_fast import fast_bundle
+from tests.host.test_pool_fast import pool_bundle
 from tests.qemu.test_conv_fast_qemu import BOARDS, run_on
 
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_fast_binary_loops_on_board_equal_the_reference(board):
     run_on(*fast_bundle((1, 5, 3, 7), 3), board)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_avgpool_sums_on_board_equal_the_reference(board):
+    run_on(*pool_bundle(3), board)
