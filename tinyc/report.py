@@ -88,7 +88,8 @@ def build_report(g: Graph, mem: MemoryPlan, name: str, board: Board | None = Non
         "board": None if board is None else board.name,
         "dtype": dtype,
         "macs": sum(layer["macs"] for layer in layers),
-        "ram": {"arena": mem.arena, "lower_bound": mem.lower_bound, "total": ram},
+        "ram": {"arena": mem.arena, "lower_bound": mem.lower_bound, "total": ram,
+                "classic_lower_bound": mem.classic_lower_bound, "savings": dict(mem.savings)},
         "flash": {"weights": weights, "code": code, "total": None if code is None else weights + code},
         "fits": {"flash": None, "ram": None},
         "layers": layers,
@@ -195,6 +196,8 @@ def format_table(report: dict, board: Board | None = None) -> str:
         f"MACs       {_fmt(report['macs'])}",
         f"RAM        arena {_fmt(ram['arena'])} B (lower bound {_fmt(ram['lower_bound'])} B),"
         f" total {_fmt(ram['total'])} B",
+        f"RAM saved  in-place {_fmt(ram['savings']['in_place'])} B, op order {_fmt(ram['savings']['op_order'])} B"
+        f" (liveness bound without them {_fmt(ram['classic_lower_bound'])} B)",
         f"flash      weights {_fmt(flash['weights'])} B, code {_fmt(flash['code'])} B, total {_fmt(flash['total'])} B",
         f"fits       flash {_yes_no(fits['flash'])}, RAM {_yes_no(fits['ram'])}",
     ]

@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import need_tool
 from tests.helpers import quantize_graph, run_c_host, run_ref
 from tinyc.ir import Graph, Node, Tensor, verify
+from tinyc.passes.plan import plan_memory
 from tinyc.resources import runtime_dir
 from tinyc.toolchain.host import SANITIZE, WARNINGS, compiler
 
@@ -119,3 +120,29 @@ def test_rewritten_rescales_equal_tinyc_requantize_exhaustively(tmp_path):
     subprocess.run([compiler(), *WARNINGS, "-O2", *SANITIZE, "-I", str(runtime_dir()), "-o", str(exe),
                     str(tmp_path / "main.c"), "-lm"], check=True)
     assert subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.strip() == "0"
+
+
+def in_place_chain(count: int, seed: int = 1) -> tuple[Graph, dict[str, np.ndarray]]:
+    """x0, x1 -> m = x0 * x1 -> s = m + x1 -> t = relu(s) -> y = t - x0: s, t and y may each take
+    the bytes of the tensor before them (the graph inputs stay untouched)."""
+    shape = (1, 5, 3, 7)
+    tensors = {n: Tensor(n, shape, "float32") for n in ("x0", "x1", "m", "s", "t", "y")}
+    nodes = [Node("mul", "mul", ["x0", "x1"], ["m"], {"act": None}),
+             Node("add", "add", ["m", "x1"], ["s"], {"act": None}),
+             Node("relu", "unary", ["s"], ["t"], {"fn": "relu"}),
+             Node("sub", "sub", ["t", "x0"], ["y"], {"act": None})]
+    g = Graph("in_place_chain", tensors, nodes, ["x0", "x1"], ["y"])
+    verify(g)
+    rng = np.random.default_rng(seed)
+    calib = {n: rng.uniform(lo, hi, (count, *shape)).astype(np.float32) for n, (lo, hi) in zip(g.inputs, RANGES)}
+    return quantize_graph(g, calib), calib
+
+
+def test_a_chain_planned_in_place_equals_the_reference():
+    need_tool("cc")
+    q, samples = in_place_chain(4)
+    _, mem = plan_memory(q)
+    assert mem.offsets["m"] == mem.offsets["s"] == mem.offsets["t"] == mem.offsets["y"]
+    assert mem.savings["in_place"] > 0
+    want, got = run_ref(q, samples), run_c_host(q, samples, sanitize=True)
+    assert np.array_equal(got["y"], want["y"]), f"{np.sum(got['y'] != want['y'])} differ"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.host.test_elementwise_fast import fast_bundle
+from tests.host.test_elementwise_fast import fast_bundle, in_place_chain
 from tests.host.test_pool_fast import pool_bundle
 from tests.qemu.test_conv_fast_qemu import BOARDS, run_on
 
@@ -19,3 +19,8 @@ def test_fast_binary_loops_on_board_equal_the_reference(board):
 @pytest.mark.parametrize("board", BOARDS)
 def test_avgpool_sums_on_board_equal_the_reference(board):
     run_on(*pool_bundle(3), board)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_chain_planned_in_place_on_board_equals_the_reference(board):
+    run_on(*in_place_chain(3), board)

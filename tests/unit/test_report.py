@@ -65,7 +65,8 @@ def report_of(g: Graph, **kwargs) -> dict:
 def test_report_has_exactly_the_contract_keys(fake_op):
     r = report_of(small_graph(fake_op))
     assert list(r) == ["name", "board", "dtype", "macs", "ram", "flash", "fits", "layers", "measured", "accuracy"]
-    assert list(r["ram"]) == ["arena", "lower_bound", "total"]
+    assert list(r["ram"]) == ["arena", "lower_bound", "total", "classic_lower_bound", "savings"]
+    assert list(r["ram"]["savings"]) == ["in_place", "op_order"]
     assert list(r["flash"]) == ["weights", "code", "total"]
     assert list(r["fits"]) == ["flash", "ram"]
     assert all(list(layer) == ["name", "op", "format", "macs", "weights", "output", "offset"] for layer in r["layers"])
@@ -99,7 +100,8 @@ def test_layers_give_op_format_macs_output_and_offset(fake_op):
 def test_ram_total_is_the_arena_which_holds_the_scratch(fake_op):
     r = report_of(small_graph(fake_op))
     # step 0: x, a and n0's 10 B of scratch (rounded to 12)
-    assert r["ram"] == {"arena": 24 + 24 + 12, "lower_bound": 24 + 24 + 12, "total": 24 + 24 + 12}
+    assert r["ram"] == {"arena": 24 + 24 + 12, "lower_bound": 24 + 24 + 12, "total": 24 + 24 + 12,
+                        "classic_lower_bound": 24 + 24 + 12, "savings": {"in_place": 0, "op_order": 0}}
 
 
 def test_with_a_board_the_report_names_it_and_fills_fits_without_raising(fake_op):

@@ -68,6 +68,12 @@ class Op:
         """The C call for this node, float32 or int8 according to its output dtype."""
         raise NotImplementedError
 
+    def in_place_inputs(self, node: Node, g: Graph) -> tuple[int, ...]:
+        """Indices of the inputs whose bytes output 0 may take if that input dies at this node:
+        the kernel reads element i of it before writing element i and reads nothing else of
+        it afterwards (same bytes count). None by default; the memory planner decides."""
+        return ()
+
 
 REGISTRY: dict[str, Op] = {}
 

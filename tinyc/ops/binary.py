@@ -87,6 +87,16 @@ class _Binary(Op):
     def int8_params(self, sa: float, sb: float, so: float) -> dict:
         raise NotImplementedError
 
+    def in_place_inputs(self, node, g):
+        # An input of the output's shape and dtype is read at the output's index, element i
+        # before y[i] is written (tinyc_elementwise.c); the other input must not be a broadcast
+        # activation, which could share those bytes and be read again later.
+        y = g.tensors[node.outputs[0]]
+        ts = [g.tensors[n] for n in node.inputs]
+        if not all(t.is_const or t.shape == y.shape for t in ts):
+            return ()
+        return tuple(k for k, t in enumerate(ts) if not t.is_const and t.shape == y.shape and t.dtype == y.dtype)
+
     def kernel(self, node, g):
         a, b, y = (g.tensors[n] for n in (*node.inputs, node.outputs[0]))
         loops = broadcast_loops(a.shape, b.shape, y.shape)

@@ -10,7 +10,7 @@ import numpy as np
 
 from tinyc import quant
 from tinyc.errors import UnsupportedOp
-from tinyc.ir import Node, QParams
+from tinyc.ir import Graph, Node, QParams
 from tinyc.ops import KernelCall, Op, register
 from tinyc.ops.common import FLT_MAX, out_dtype, scale_zp
 
@@ -82,6 +82,9 @@ class Unary(Op):
     def ref_int8(self, node, xs):
         return [node.attrs["int8"]["table"][xs[0].astype(np.int32) + 128]]
 
+    def in_place_inputs(self, node, g):
+        return _same_bytes(node, g)
+
     def kernel(self, node, g):
         size = g.tensors[node.outputs[0]].size
         args = [node.inputs[0], node.outputs[0]]
@@ -92,6 +95,13 @@ class Unary(Op):
                   "alpha": _float_attr(node, "alpha", 0.0), "beta": _float_attr(node, "beta", 0.0),
                   "min": _float_attr(node, "min", -FLT_MAX), "max": _float_attr(node, "max", FLT_MAX)}
         return KernelCall("tinyc_unary_f32", "tinyc_elementwise", "tinyc_unary_f32_params", params, args)
+
+
+def _same_bytes(node: Node, g: Graph) -> tuple[int, ...]:
+    """(0,) when y = f(x) element by element may overwrite x: same shape and dtype, x read at i
+    before y[i] is written (tinyc_lut_s8, tinyc_unary_f32, tinyc_prelu_*)."""
+    x, y = g.tensors[node.inputs[0]], g.tensors[node.outputs[0]]
+    return (0,) if x.shape == y.shape and x.dtype == y.dtype and not x.is_const else ()
 
 
 def slope_axis(node: Node, x_shape: tuple, slope_shape: tuple) -> tuple[int, int, int]:
@@ -139,6 +149,11 @@ class PRelu(Op):
                   "negative_multiplier": nm, "negative_shift": ns, "output_zp": zo}
         # The slope is folded into the multipliers: the int8 node reads X only.
         return Node(node.name, node.op, [node.inputs[0]], list(node.outputs), {**node.attrs, "int8": params})
+
+    def in_place_inputs(self, node, g):
+        # The f32 kernel also reads the slope: only a constant one may stay beside x's bytes.
+        slope = node.inputs[1] if len(node.inputs) > 1 else ""
+        return _same_bytes(node, g) if not slope or g.tensors[slope].is_const else ()
 
     def ref_int8(self, node, xs):
         p = node.attrs["int8"]

@@ -4,10 +4,10 @@ their offsets in the one static arena. It reads the graph and never changes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from tinyc import ops, planner
-from tinyc.ir import Graph
+from tinyc.ir import Graph, Node
 
 ALIGNMENT = 4  # bytes: every offset suits int32/float loads on Cortex-M
 
@@ -17,13 +17,18 @@ class MemoryPlan:
     """Where each activation tensor and each kernel scratch block lives in the arena.
 
     offsets: tensor name, or f"{node.name}#scratch", -> byte offset (a view gets its
-    base tensor's offset). arena and lower_bound are bytes, as planner.Plan.
+    base tensor's offset). arena and lower_bound are bytes, as planner.Plan: lower_bound holds
+    for the chosen schedule with its in-place pairs sharing bytes; classic_lower_bound is the
+    plain liveness bound of the schedule as given, without sharing. savings: bytes each trick
+    took off the arena, in_place (given schedule) then op_order (same sharing, best schedule).
     """
 
     offsets: dict[str, int]
     arena: int
     lower_bound: int
     buffers: list[planner.Buffer]  # what was planned, for checks and printing
+    classic_lower_bound: int = 0
+    savings: dict[str, int] = field(default_factory=lambda: {"in_place": 0, "op_order": 0})
 
 
 def scratch_name(node_name: str) -> str:
@@ -35,16 +40,22 @@ def buffers_of(g: Graph) -> list[planner.Buffer]:
 
     Graph inputs are alive from step 0 and graph outputs to the last step, so both sit in
     the arena where the caller writes and reads them. A view (reshape) aliases its input.
-    Scratch lives only during its node's step.
+    Scratch lives only during its node's step. An output may take the bytes of the inputs
+    its op allows (Op.in_place_inputs) unless that input is a graph input or output, which
+    the caller reads or writes.
     """
     last_step = max(len(g.nodes) - 1, 0)
     first: dict[str, int] = {name: 0 for name in g.inputs}
     last: dict[str, int] = {}
     alias: dict[str, str] = {}
     scratch: list[planner.Buffer] = []
+    in_place: dict[str, tuple[str, ...]] = {}
     for step, node in enumerate(g.nodes):
         op = ops.get(node.op)
         acts = [i for i in node.inputs if i and not g.tensors[i].is_const]
+        if not op.is_view:
+            in_place[node.outputs[0]] = tuple(node.inputs[k] for k in op.in_place_inputs(node, g)
+                                              if node.inputs[k] not in g.inputs and node.inputs[k] not in g.outputs)
         for name in acts:
             last[name] = step
         for name in node.outputs:
@@ -60,19 +71,87 @@ def buffers_of(g: Graph) -> list[planner.Buffer]:
     for name in g.outputs:
         last[name] = last_step
     tensors = [
-        planner.Buffer(name, g.tensors[name].nbytes, start, last.get(name, start), alias.get(name))
+        planner.Buffer(name, g.tensors[name].nbytes, start, last.get(name, start), alias.get(name),
+                       in_place.get(name, ()))
         for name, start in first.items()
     ]
     return tensors + scratch
 
 
+def _greedy_order(g: Graph) -> list[Node]:
+    """A schedule that runs, among the ready nodes, the one that adds the fewest bytes (its
+    outputs minus the inputs it is the last reader of), the earliest in g on a tie."""
+    readers: dict[str, int] = {}
+    for node in g.nodes:
+        for name in set(node.inputs):
+            readers[name] = readers.get(name, 0) + 1
+    produced = set(g.inputs) | {n for n, t in g.tensors.items() if t.is_const}
+    pending, order = list(g.nodes), []
+    while pending:
+        def growth(node: Node) -> int:
+            freed = sum(g.tensors[i].nbytes for i in set(node.inputs)
+                        if i and readers[i] == 1 and not g.tensors[i].is_const and i not in g.outputs)
+            return sum(g.tensors[o].nbytes for o in node.outputs if o) - freed
+        ready = [n for n in pending if all(not i or i in produced for i in n.inputs)]
+        node = min(ready, key=lambda n: (0 if ops.get(n.op).is_view else growth(n), pending.index(n)))
+        pending.remove(node)
+        order.append(node)
+        produced.update(o for o in node.outputs if o)
+        for name in set(node.inputs):
+            readers[name] = readers.get(name, 0) - 1
+    return order
+
+
+def _depth_first_order(g: Graph, reverse: bool) -> list[Node]:
+    """A schedule that finishes each branch before the next: post-order from the graph outputs,
+    a node's inputs in their order (or reversed)."""
+    producer = {o: n for n in g.nodes for o in n.outputs if o}
+    order: list[Node] = []
+    done: set[str] = set()
+
+    def visit(node: Node) -> None:
+        if node.name in done:
+            return
+        done.add(node.name)
+        for name in (reversed(node.inputs) if reverse else node.inputs):
+            if name in producer:
+                visit(producer[name])
+        order.append(node)
+
+    for name in g.outputs:
+        if name in producer:
+            visit(producer[name])
+    for node in g.nodes:  # nodes no output needs still run, as in g
+        visit(node)
+    return order
+
+
+def schedules(g: Graph) -> list[list[Node]]:
+    """Candidate topological orders of g's nodes, the given one first, without repeats."""
+    found: list[list[Node]] = []
+    for order in (list(g.nodes), _greedy_order(g), _depth_first_order(g, False), _depth_first_order(g, True)):
+        if [n.name for n in order] not in [[n.name for n in f] for f in found]:
+            found.append(order)
+    return found
+
+
 def plan_memory(g: Graph) -> tuple[Graph, MemoryPlan]:
     """Plan the arena for g (after quantize: sizes follow the tensors' dtypes).
 
-    Returns (g, plan): g itself, unchanged (planning is an analysis; the pair keeps the
-    pass shape of the pipeline and hands codegen the graph the offsets belong to).
+    Tries the schedules of `schedules` with in-place sharing and keeps the smallest arena (the
+    given schedule on a tie). Returns (graph, plan): g itself when its schedule won, else a
+    copy of g with its nodes in the winning order; planning changes nothing else, and the
+    pair hands codegen the graph the offsets belong to.
     """
-    buffers = buffers_of(g)
-    p = planner.plan(buffers, ALIGNMENT)
-    assert not planner.overlaps(buffers, p, ALIGNMENT), "planner placed live buffers on shared bytes"
-    return g, MemoryPlan(p.offsets, p.arena, p.lower_bound, buffers)
+    given = buffers_of(g)
+    plain, shared = planner.plan(given, ALIGNMENT, in_place=False), planner.plan(given, ALIGNMENT)
+    best_g, best_buffers, best = g, given, shared
+    for order in schedules(g)[1:]:
+        h = replace(g, nodes=order)
+        buffers = buffers_of(h)
+        p = planner.plan(buffers, ALIGNMENT)
+        if p.arena < best.arena:
+            best_g, best_buffers, best = h, buffers, p
+    assert not planner.overlaps(best_buffers, best, ALIGNMENT), "planner placed live buffers on shared bytes"
+    savings = {"in_place": plain.arena - shared.arena, "op_order": shared.arena - best.arena}
+    return best_g, MemoryPlan(best.offsets, best.arena, best.lower_bound, best_buffers, plain.lower_bound, savings)
