@@ -78,9 +78,18 @@ def buffers_of(g: Graph) -> list[planner.Buffer]:
     return tensors + scratch
 
 
+def _growth(node: Node, g: Graph, readers: dict[str, int]) -> int:
+    """Bytes running node adds: its outputs minus the activations it is the last reader of."""
+    if ops.get(node.op).is_view:
+        return 0
+    freed = sum(g.tensors[i].nbytes for i in set(node.inputs)
+                if i and readers[i] == 1 and not g.tensors[i].is_const and i not in g.outputs)
+    return sum(g.tensors[o].nbytes for o in node.outputs if o) - freed
+
+
 def _greedy_order(g: Graph) -> list[Node]:
-    """A schedule that runs, among the ready nodes, the one that adds the fewest bytes (its
-    outputs minus the inputs it is the last reader of), the earliest in g on a tie."""
+    """A schedule that runs, among the ready nodes, the one that adds the fewest bytes, the
+    earliest in g on a tie."""
     readers: dict[str, int] = {}
     for node in g.nodes:
         for name in set(node.inputs):
@@ -88,41 +97,36 @@ def _greedy_order(g: Graph) -> list[Node]:
     produced = set(g.inputs) | {n for n, t in g.tensors.items() if t.is_const}
     pending, order = list(g.nodes), []
     while pending:
-        def growth(node: Node) -> int:
-            freed = sum(g.tensors[i].nbytes for i in set(node.inputs)
-                        if i and readers[i] == 1 and not g.tensors[i].is_const and i not in g.outputs)
-            return sum(g.tensors[o].nbytes for o in node.outputs if o) - freed
-        ready = [n for n in pending if all(not i or i in produced for i in n.inputs)]
-        node = min(ready, key=lambda n: (0 if ops.get(n.op).is_view else growth(n), pending.index(n)))
-        pending.remove(node)
+        ready = [k for k, n in enumerate(pending) if all(not i or i in produced for i in n.inputs)]
+        node = pending.pop(min(ready, key=lambda k: (_growth(pending[k], g, readers), k)))
         order.append(node)
         produced.update(o for o in node.outputs if o)
         for name in set(node.inputs):
-            readers[name] = readers.get(name, 0) - 1
+            readers[name] -= 1
     return order
 
 
 def _depth_first_order(g: Graph, reverse: bool) -> list[Node]:
-    """A schedule that finishes each branch before the next: post-order from the graph outputs,
-    a node's inputs in their order (or reversed)."""
+    """A schedule that finishes each branch before the next: post-order from the graph outputs
+    (then any node no output needs, as in g), a node's inputs in their order or reversed."""
     producer = {o: n for n in g.nodes for o in n.outputs if o}
     order: list[Node] = []
-    done: set[str] = set()
-
-    def visit(node: Node) -> None:
-        if node.name in done:
-            return
-        done.add(node.name)
-        for name in (reversed(node.inputs) if reverse else node.inputs):
-            if name in producer:
-                visit(producer[name])
-        order.append(node)
-
-    for name in g.outputs:
-        if name in producer:
-            visit(producer[name])
-    for node in g.nodes:  # nodes no output needs still run, as in g
-        visit(node)
+    seen: set[str] = set()
+    roots = [producer[o] for o in g.outputs if o in producer] + list(g.nodes)
+    for root in roots:
+        stack = [(root, False)]
+        while stack:  # explicit stack: long chains would pass Python's recursion limit
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if node.name in seen:
+                continue
+            seen.add(node.name)
+            stack.append((node, True))
+            inputs = [i for i in node.inputs if i in producer]
+            for name in (inputs if reverse else reversed(inputs)):  # the stack pops the last first
+                stack.append((producer[name], False))
     return order
 
 
