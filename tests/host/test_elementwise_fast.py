@@ -73,13 +73,12 @@ def test_the_cases_reach_the_fast_paths():
     assert (p[4]["clamp_min"], p[4]["clamp_max"]) != (-128, 127)  # an activation the SSAT path must not take
 
 
-RESCALE_PROGRAM = r"""
-#include <stdio.h>
+RESCALE_CHECK = r"""
 #include "tinyc_elementwise.c"
 /* The rewritten rescales against tinyc_requantize: every input difference d in [-255, 255] with
  * input shifts 0..-31 and multipliers at the ends and inside [2^30, 2^31); sums s of both signs up to
- * 2^29 with output shifts -1..-23 and the zero point folded into the bias. Prints the mismatches. */
-int main(void)
+ * 2^29 with output shifts -1..-23 and the zero point folded into the bias. Counts the mismatches. */
+static int32_t rescale_mismatches(void)
 {
     static const int32_t mults[] = {0, 1073741824, 1073741825, 1431655765, 1717986918, 2147483647};
     int32_t bad = 0, d, k, sh, i;
@@ -107,7 +106,13 @@ int main(void)
             }
         }
     }
-    printf("%ld\n", (long)bad);
+    return bad;
+}
+"""
+RESCALE_PROGRAM = "#include <stdio.h>\n" + RESCALE_CHECK + r"""
+int main(void)
+{
+    printf("%ld\n", (long)rescale_mismatches());
     return 0;
 }
 """

@@ -1,14 +1,21 @@
-"""The fast int8 add/sub/mul loops as bare-metal firmware: SMMULR/SSAT (Cortex-M4, mps2-an386) and the
-portable path (Cortex-M3, mps2-an385) equal ref_int8 bit for bit on the cases of
-tests/host/test_elementwise_fast.py (an odd length, so the 4-element passes leave a remainder)."""
+"""The fast int8 add/sub/mul loops, their rescale identities, average pooling's sums and a chain planned in
+place, as bare-metal firmware: the DSP path (SMMULR, SSAT, USADA8; Cortex-M4, mps2-an386) and the portable
+path (Cortex-M3, mps2-an385) equal ref_int8 bit for bit on the cases of tests/host/test_elementwise_fast.py
+and tests/host/test_pool_fast.py (odd lengths, so the 4-element passes leave a remainder)."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from tests.host.test_elementwise_fast import fast_bundle, in_place_chain
+from tests.host.test_elementwise_fast import RESCALE_CHECK, fast_bundle, in_place_chain
 from tests.host.test_pool_fast import pool_bundle
 from tests.qemu.test_conv_fast_qemu import BOARDS, run_on
+from tinyc.board import gcc_flags, load_board
+from tinyc.codegen.emit import _env
+from tinyc.resources import runtime_dir
+from tinyc.toolchain import qemu
 
 
 @pytest.mark.parametrize("board", BOARDS)
@@ -24,3 +31,26 @@ def test_avgpool_sums_on_board_equal_the_reference(board):
 @pytest.mark.parametrize("board", BOARDS)
 def test_a_chain_planned_in_place_on_board_equals_the_reference(board):
     run_on(*in_place_chain(3), board)
+
+
+@pytest.mark.parametrize("board_name", BOARDS)
+def test_rewritten_rescales_equal_tinyc_requantize_on_board(board_name, tmp_path):
+    """The exhaustive check of tests/host, run with SMMULR (Cortex-M4) and without (Cortex-M3)."""
+    board = load_board(board_name)
+    (tmp_path / "main.c").write_text('#include "tinyc_semihost.h"\n' + RESCALE_CHECK + r"""
+int main(void)
+{
+    tinyc_sh_print("tinyc: bad ");
+    tinyc_sh_print_u64((uint64_t)rescale_mismatches());
+    tinyc_sh_print("\n");
+    return 0;
+}
+""")
+    ld = tmp_path / "fw.ld"
+    ld.write_text(_env().get_template("linker.ld.j2").render(name="fw", board=board, stack_size=1024))
+    port, elf = runtime_dir() / "port", tmp_path / "fw.elf"
+    subprocess.run(["arm-none-eabi-gcc", *gcc_flags(board), "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2",
+                    "-I", str(port), "-I", str(runtime_dir()), str(tmp_path / "main.c"),
+                    *map(str, sorted(port.glob("*.c"))), "-nostartfiles", "--specs=nano.specs",
+                    "--specs=nosys.specs", "-T", str(ld), "-o", str(elf), "-lm"], check=True)
+    assert "tinyc: bad 0\n" in qemu.run(elf, board.qemu_machine, b"").console
