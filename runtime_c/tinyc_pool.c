@@ -3,26 +3,31 @@
 
 #include "tinyc_pool.h"
 
-/* The part of one window inside the input, [h0, h1) x [w0, w1), and its divisor. */
+/* The part of one window inside the input along one axis, [lo, hi), and its share of the
+ * divisor: windows are separable, so a row's range is found once for all its columns. */
 typedef struct {
-    int32_t h0, h1, w0, w1, count;
-} window;
+    int32_t lo, hi, count;
+} span;
 
-static window window_at(const tinyc_pool_params *p, int32_t oh, int32_t ow)
+static span span_at(int32_t o, int32_t stride, int32_t pad, int32_t kernel, int32_t size, int32_t pad_end,
+                    int32_t include_pad)
 {
-    const int32_t hs = oh * p->stride_h - p->pad_top, ws = ow * p->stride_w - p->pad_left;
-    window win;
-    win.h0 = tinyc_max_i32(hs, 0);
-    win.h1 = tinyc_min_i32(hs + p->kernel_h, p->input.h);
-    win.w0 = tinyc_max_i32(ws, 0);
-    win.w1 = tinyc_min_i32(ws + p->kernel_w, p->input.w);
-    if (p->count_include_pad) {
-        win.count = (tinyc_min_i32(hs + p->kernel_h, p->input.h + p->pad_bottom) - hs) *
-                    (tinyc_min_i32(ws + p->kernel_w, p->input.w + p->pad_right) - ws);
-    } else {
-        win.count = (win.h1 - win.h0) * (win.w1 - win.w0);
-    }
-    return win;
+    const int32_t start = o * stride - pad;
+    span s;
+    s.lo = tinyc_max_i32(start, 0);
+    s.hi = tinyc_min_i32(start + kernel, size);
+    s.count = include_pad ? tinyc_min_i32(start + kernel, size + pad_end) - start : s.hi - s.lo;
+    return s;
+}
+
+static span row_span(const tinyc_pool_params *p, int32_t oh)
+{
+    return span_at(oh, p->stride_h, p->pad_top, p->kernel_h, p->input.h, p->pad_bottom, p->count_include_pad);
+}
+
+static span col_span(const tinyc_pool_params *p, int32_t ow)
+{
+    return span_at(ow, p->stride_w, p->pad_left, p->kernel_w, p->input.w, p->pad_right, p->count_include_pad);
 }
 
 void tinyc_maxpool_f32(const tinyc_pool_params *p, const float *x, float *y)
@@ -31,11 +36,12 @@ void tinyc_maxpool_f32(const tinyc_pool_params *p, const float *x, float *y)
     int32_t c, oh, ow, h, w;
     for (c = 0; c < planes; ++c, x += plane) {
         for (oh = 0; oh < p->output_h; ++oh) {
+            const span rows = row_span(p, oh);
             for (ow = 0; ow < p->output_w; ++ow) {
-                const window win = window_at(p, oh, ow);
-                float max = x[win.h0 * p->input.w + win.w0];
-                for (h = win.h0; h < win.h1; ++h) {
-                    for (w = win.w0; w < win.w1; ++w) {
+                const span cols = col_span(p, ow);
+                float max = x[rows.lo * p->input.w + cols.lo];
+                for (h = rows.lo; h < rows.hi; ++h) {
+                    for (w = cols.lo; w < cols.hi; ++w) {
                         max = x[h * p->input.w + w] > max ? x[h * p->input.w + w] : max;
                     }
                 }
@@ -51,12 +57,14 @@ void tinyc_maxpool_s8(const tinyc_pool_params *p, const int8_t *x, int8_t *y)
     int32_t c, oh, ow, h, w;
     for (c = 0; c < planes; ++c, x += plane) {
         for (oh = 0; oh < p->output_h; ++oh) {
+            const span rows = row_span(p, oh);
             for (ow = 0; ow < p->output_w; ++ow) {
-                const window win = window_at(p, oh, ow);
+                const span cols = col_span(p, ow);
+                const int8_t *row = x + rows.lo * p->input.w;
                 int32_t max = -128;
-                for (h = win.h0; h < win.h1; ++h) {
-                    for (w = win.w0; w < win.w1; ++w) {
-                        max = tinyc_max_i32(max, x[h * p->input.w + w]);
+                for (h = rows.lo; h < rows.hi; ++h, row += p->input.w) {
+                    for (w = cols.lo; w < cols.hi; ++w) {
+                        max = tinyc_max_i32(max, row[w]);
                     }
                 }
                 *y++ = (int8_t)max;
@@ -71,15 +79,16 @@ void tinyc_avgpool_f32(const tinyc_pool_params *p, const float *x, float *y)
     int32_t c, oh, ow, h, w;
     for (c = 0; c < planes; ++c, x += plane) {
         for (oh = 0; oh < p->output_h; ++oh) {
+            const span rows = row_span(p, oh);
             for (ow = 0; ow < p->output_w; ++ow) {
-                const window win = window_at(p, oh, ow);
+                const span cols = col_span(p, ow);
                 float sum = 0.0f;
-                for (h = win.h0; h < win.h1; ++h) {
-                    for (w = win.w0; w < win.w1; ++w) {
+                for (h = rows.lo; h < rows.hi; ++h) {
+                    for (w = cols.lo; w < cols.hi; ++w) {
                         sum += x[h * p->input.w + w];
                     }
                 }
-                *y++ = sum / (float)win.count;
+                *y++ = sum / (float)(rows.count * cols.count);
             }
         }
     }
@@ -125,14 +134,15 @@ void tinyc_avgpool_s8(const tinyc_pool_params *p, const int8_t *x, int8_t *y)
     }
     for (c = 0; c < planes; ++c, x += plane) {
         for (oh = 0; oh < p->output_h; ++oh) {
+            const span rows = row_span(p, oh);
             for (ow = 0; ow < p->output_w; ++ow) {
-                const window win = window_at(p, oh, ow);
-                const int32_t valid = (win.h1 - win.h0) * (win.w1 - win.w0);
-                int32_t sum = p->input_zp * (win.count - valid); /* counted pad taps hold real 0 */
-                for (h = win.h0; h < win.h1; ++h) {
-                    sum += sum_s8(x + h * p->input.w + win.w0, win.w1 - win.w0);
+                const span cols = col_span(p, ow);
+                const int32_t valid = (rows.hi - rows.lo) * (cols.hi - cols.lo), count = rows.count * cols.count;
+                int32_t sum = p->input_zp * (count - valid); /* counted pad taps hold real 0 */
+                for (h = rows.lo; h < rows.hi; ++h) {
+                    sum += sum_s8(x + h * p->input.w + cols.lo, cols.hi - cols.lo);
                 }
-                *y++ = divide_s8(sum, win.count);
+                *y++ = divide_s8(sum, count);
             }
         }
     }

@@ -1,6 +1,6 @@
-"""int8 average pooling's summing loops (USADA8 on DSP cores, plain elsewhere) against ref_int8 bit for
-bit: global windows over planes of 1, 3, 63, 64 and 125 values, and windows whose rows are long enough
-for the 4-byte steps, with inputs at both int8 ends."""
+"""int8 pooling against ref_int8 bit for bit: average pooling's summing loops (USADA8 on DSP cores, plain
+elsewhere) on global windows over planes of 1, 3, 63, 64 and 125 values and on windows whose rows are long
+enough for the 4-byte steps, max pooling on the same windows, inputs at both int8 ends."""
 
 from __future__ import annotations
 
@@ -23,17 +23,20 @@ POOLS = [  # (input shape, kernel, strides, pads t l b r)
 
 
 def pool_bundle(count: int, seed: int = 0) -> tuple[Graph, dict[str, np.ndarray]]:
-    """One int8 graph with an avgpool per row of POOLS, and samples with values at both int8 ends."""
+    """One int8 graph with an avgpool and a maxpool per row of POOLS, and samples with values at
+    both int8 ends."""
     tensors, nodes, inputs, outputs = {}, [], [], []
     for k, (shape, kernel, strides, pads) in enumerate(POOLS):
-        x, y = f"x{k}", f"y{k}"
-        node = Node(f"n{k}", "avgpool", [x], [y], {"kernel": kernel, "strides": strides, "pads": pads,
-                                                   "ceil_mode": False, "count_include_pad": k % 2 == 1})
+        x = f"x{k}"
         tensors[x] = Tensor(x, shape, "float32")
-        tensors[y] = Tensor(y, ops.get("avgpool").infer_shape(node, [shape])[0], "float32")
-        nodes.append(node)
         inputs.append(x)
-        outputs.append(y)
+        for op in ("avgpool", "maxpool"):
+            y = f"{op}{k}"
+            node = Node(f"{op}_{k}", op, [x], [y], {"kernel": kernel, "strides": strides, "pads": pads,
+                                                    "ceil_mode": False, "count_include_pad": k % 2 == 1})
+            tensors[y] = Tensor(y, ops.get(op).infer_shape(node, [shape])[0], "float32")
+            nodes.append(node)
+            outputs.append(y)
     g = Graph("pool_fast", tensors, nodes, inputs, outputs)
     verify(g)
     rng = np.random.default_rng(seed)
@@ -46,7 +49,7 @@ def pool_bundle(count: int, seed: int = 0) -> tuple[Graph, dict[str, np.ndarray]
     return quantize_graph(g, calib), calib
 
 
-def test_avgpool_sums_equal_the_reference():
+def test_pool_windows_equal_the_reference():
     need_tool("cc")
     q, samples = pool_bundle(4)
     want, got = run_ref(q, samples), run_c_host(q, samples, sanitize=True)

@@ -24,7 +24,7 @@ def test_fast_binary_loops_on_board_equal_the_reference(board):
 
 
 @pytest.mark.parametrize("board", BOARDS)
-def test_avgpool_sums_on_board_equal_the_reference(board):
+def test_pool_windows_on_board_equal_the_reference(board):
     run_on(*pool_bundle(3), board)
 
 
