@@ -1,71 +1,242 @@
-/* tinyc_conv.c: direct convolution kernels, portable C99, no scratch.
- * Loop order: output position outermost, so the valid kernel window (padding) is found once
- * per position and the inner loops run over in-bounds taps only; out-of-bounds taps would
- * add (input_zp - input_zp) * w = 0 in int8 and 0 * w in float, so skipping them is exact. */
+/* tinyc_conv.c: general convolution. int8: im2col of two output pixels into int16 scratch, then
+ * 2 output channels x 2 pixels per pass over the column (SMLAD on the DSP path, plain C otherwise,
+ * same sums). float32: direct loops over the in-bounds taps (out-of-bounds taps add 0 * w). */
 #include "tinyc_conv.h"
 
-/* x NCHW int8, w (Co, Ci/groups, KH, KW) int8 in [-127, 127], bias int32 (Co) or NULL, y NCHW int8.
- * sum (x - input_zp) * w stays in int32 for Ci/groups * KH * KW < 66000; the bias is added
- * with saturation. Scratch: 0. */
-void tinyc_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
-                     const int32_t *bias, int8_t *y)
+/* Column of output pixel pix (row-major in the output plane) of one group: col[k] for
+ * k = (ic * KH + ky) * KW + kx holds x[ic][iy][ix] as int16, input_zp where the tap falls in the
+ * padding (so the weight-sum correction stays exact), 0 for k in [K, k_padded). */
+static void tinyc_conv_im2col(const tinyc_conv2d_im2col_s8_params *p, const int8_t *xg, int32_t pix, int16_t *col)
 {
     const tinyc_conv_geometry *g = &p->geom;
-    const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
+    const int32_t in_h = g->input.h, in_w = g->input.w, in_plane = in_h * in_w;
     const int32_t kh = g->kernel_h, kw = g->kernel_w, dh = g->dilation_h, dw = g->dilation_w;
-    const int32_t cin_g = g->input.c / g->groups, cout_g = g->output.c / g->groups;
-    const int32_t in_plane = in_h * in_w, out_plane = out_h * out_w;
-    const int32_t input_zp = p->input_zp;
-    const int full_3x3 = kh == 3 && kw == 3 && dh == 1 && dw == 1;  /* interior windows take the unrolled sum */
-    int32_t n, grp, oy, ox, m, ic, ky, kx;
+    const int32_t cin_g = g->input.c / g->groups;
+    const int32_t oy = pix / g->output.w, ox = pix - oy * g->output.w;
+    const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+    const int16_t zp = (int16_t)p->input_zp;
+    int32_t ky_lo, ky_hi, kx_lo, kx_hi, ic, ky, kx, k;
+    int16_t *c = col;
+
+    tinyc_conv_taps(iy0, in_h, kh, dh, &ky_lo, &ky_hi);
+    tinyc_conv_taps(ix0, in_w, kw, dw, &kx_lo, &kx_hi);
+    if (ky_lo == 0 && ky_hi == kh && kx_lo == 0 && kx_hi == kw && dw == 1) {
+        /* window inside x: rows of kw contiguous bytes */
+        const int8_t *xr = xg + iy0 * in_w + ix0;
+        const int32_t row_step = dh * in_w, plane_step = in_plane - kh * row_step;
+        for (ic = 0; ic < cin_g; ic++) {
+            for (ky = 0; ky < kh; ky++) {
+                if (kw == 3) {
+                    c[0] = xr[0];
+                    c[1] = xr[1];
+                    c[2] = xr[2];
+                } else {
+                    for (kx = 0; kx < kw; kx++) {
+                        c[kx] = xr[kx];
+                    }
+                }
+                c += kw;
+                xr += row_step;
+            }
+            xr += plane_step;
+        }
+    } else {
+        if (kx_hi < kx_lo) {
+            kx_hi = kx_lo;
+        }
+        for (ic = 0; ic < cin_g; ic++) {
+            const int8_t *xc = xg + ic * in_plane;
+            for (ky = 0; ky < kh; ky++) {
+                if (ky < ky_lo || ky >= ky_hi) {
+                    for (kx = 0; kx < kw; kx++) {
+                        c[kx] = zp;
+                    }
+                } else {
+                    const int32_t row = (iy0 + ky * dh) * in_w + ix0;  /* x index of tap kx = 0 */
+                    for (kx = 0; kx < kx_lo; kx++) {
+                        c[kx] = zp;
+                    }
+                    for (; kx < kx_hi; kx++) {
+                        c[kx] = xc[row + kx * dw];
+                    }
+                    for (; kx < kw; kx++) {
+                        c[kx] = zp;
+                    }
+                }
+                c += kw;
+            }
+        }
+    }
+    for (k = (int32_t)(c - col); k < p->k_padded; k++) {
+        col[k] = 0;
+    }
+}
+
+/* Two output pixels (s0, s1: raw sums x * w over the columns) of channel oc; the channel's constants
+ * are read once for both. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_conv_out2(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, int32_t oc,
+                                   int32_t s0, int32_t s1, int8_t *yp, int two)
+{
+    const int32_t offset = p->input_zp * p->weight_sums[oc];
+    const int32_t mult = p->requant.multiplier[oc], shift = p->requant.shift[oc];
+    int32_t a0 = s0 - offset, a1 = s1 - offset;
+    if (bias) {
+#if TINYC_HAS_DSP
+        a0 = __qadd(a0, bias[oc]);  /* the saturating add of tinyc_add_bias_sat */
+        a1 = __qadd(a1, bias[oc]);
+#else
+        a0 = tinyc_add_bias_sat(a0, bias, oc);
+        a1 = tinyc_add_bias_sat(a1, bias, oc);
+#endif
+    }
+    yp[0] = tinyc_requantize_s8(a0, mult, shift, p->output_zp, p->clamp);
+    if (two) {
+        yp[1] = tinyc_requantize_s8(a1, mult, shift, p->output_zp, p->clamp);
+    }
+}
+
+#if !TINYC_HAS_DSP
+/* Byte j of weight word v (little-endian lanes, whatever the host's byte order) as int8. */
+static inline int32_t tinyc_conv_lane(int32_t v, int j)
+{
+    return (int32_t)(int8_t)(uint8_t)((uint32_t)v >> (8 * j));
+}
+
+/* Sum over one k group: column c[0..3] times word v holding k0 k2 k1 k3. */
+static inline int32_t tinyc_conv_dot4(const int16_t *c, int32_t v)
+{
+    return c[0] * tinyc_conv_lane(v, 0) + c[1] * tinyc_conv_lane(v, 2) + c[2] * tinyc_conv_lane(v, 1)
+         + c[3] * tinyc_conv_lane(v, 3);
+}
+#endif
+
+/* Raw sums s = (w_a . c0, w_a . c1, w_b . c0, w_b . c1) of a channel pair over columns c0, c1 (int16,
+ * 4-byte aligned); w holds the pair interleaved by 4 k: w_a[0..3], w_b[0..3], w_a[4..7], ..., each 4 as
+ * k0 k2 k1 k3 in one little-endian word (SXTB16 gives (k0, k1), SXTB16 ROR 8 gives (k2, k3)). */
+#if defined(__GNUC__)
+__attribute__((noinline))  /* its own register allocation: inlined, gcc spills the accumulators */
+#endif
+static void tinyc_conv_dot_2x2(const int32_t *w, const int16_t *c0, const int16_t *c1, int32_t kp,
+                                      int32_t s[4])
+{
+    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, k;
+#if TINYC_HAS_DSP
+    /* One asm loop: gcc's own schedule of these 16 live values spills accumulators. Per 4 k: the
+     * column words (c0 and c1 pairs), then each weight word widened by SXTB16 / SXTB16 ROR 8. */
+    const int32_t *p0 = (const int32_t *)(const void *)c0, *p1 = (const int32_t *)(const void *)c1;
+    int32_t v, t, a0, a1, b0, b1;
+    k = kp >> 2;
+    __asm__("1:\n\t"
+            "ldr %[a0], [%[p0]], #4\n\t"
+            "ldr %[a1], [%[p0]], #4\n\t"
+            "ldr %[b0], [%[p1]], #4\n\t"
+            "ldr %[b1], [%[p1]], #4\n\t"
+            "ldr %[v], [%[w]], #4\n\t"
+            "sxtb16 %[t], %[v]\n\t"
+            "sxtb16 %[v], %[v], ror #8\n\t"
+            "smlad %[s00], %[t], %[a0], %[s00]\n\t"
+            "smlad %[s00], %[v], %[a1], %[s00]\n\t"
+            "smlad %[s01], %[t], %[b0], %[s01]\n\t"
+            "smlad %[s01], %[v], %[b1], %[s01]\n\t"
+            "ldr %[v], [%[w]], #4\n\t"
+            "sxtb16 %[t], %[v]\n\t"
+            "sxtb16 %[v], %[v], ror #8\n\t"
+            "smlad %[s10], %[t], %[a0], %[s10]\n\t"
+            "smlad %[s10], %[v], %[a1], %[s10]\n\t"
+            "smlad %[s11], %[t], %[b0], %[s11]\n\t"
+            "smlad %[s11], %[v], %[b1], %[s11]\n\t"
+            "subs %[k], %[k], #1\n\t"
+            "bne 1b"
+            : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [k] "+r"(k), [w] "+r"(w),
+              [p0] "+r"(p0), [p1] "+r"(p1), [v] "=&r"(v), [t] "=&r"(t), [a0] "=&r"(a0), [a1] "=&r"(a1),
+              [b0] "=&r"(b0), [b1] "=&r"(b1)
+            :
+            : "cc", "memory");
+#else
+    for (k = 0; k < kp; k += 4) {
+        s00 += tinyc_conv_dot4(c0 + k, w[0]);
+        s01 += tinyc_conv_dot4(c1 + k, w[0]);
+        s10 += tinyc_conv_dot4(c0 + k, w[1]);
+        s11 += tinyc_conv_dot4(c1 + k, w[1]);
+        w += 2;
+    }
+#endif
+    s[0] = s00;
+    s[1] = s01;
+    s[2] = s10;
+    s[3] = s11;
+}
+
+/* Raw sums (w . c0, w . c1) of one channel (k_padded / 4 words, each k0 k2 k1 k3). */
+static inline void tinyc_conv_dot_1x2(const int32_t *w, const int16_t *c0, const int16_t *c1, int32_t kp,
+                                      int32_t s[2])
+{
+    int32_t s0 = 0, s1 = 0, k;
+#if TINYC_HAS_DSP
+    const int32_t *p0 = (const int32_t *)(const void *)c0, *p1 = (const int32_t *)(const void *)c1;
+    for (k = kp >> 2; k > 0; k--) {
+        int32_t a0, a1, b0, b1;
+        const int32_t va = *w++;
+        const int32_t wl = __sxtb16(va), wh = tinyc_conv_sxtb16_odd(va);
+        memcpy(&a0, p0++, 4);
+        memcpy(&a1, p0++, 4);
+        memcpy(&b0, p1++, 4);
+        memcpy(&b1, p1++, 4);
+        s0 = __smlad(wl, a0, s0);
+        s0 = __smlad(wh, a1, s0);
+        s1 = __smlad(wl, b0, s1);
+        s1 = __smlad(wh, b1, s1);
+    }
+#else
+    for (k = 0; k < kp; k += 4) {
+        s0 += tinyc_conv_dot4(c0 + k, *w);
+        s1 += tinyc_conv_dot4(c1 + k, *w);
+        w++;
+    }
+#endif
+    s[0] = s0;
+    s[1] = s1;
+}
+
+void tinyc_conv2d_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
+                     void *scratch)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t kp = p->k_padded, groups = g->groups;
+    const int32_t cin_g = g->input.c / groups, cout_g = g->output.c / groups;
+    const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
+    int16_t *col0 = (int16_t *)scratch, *col1 = col0 + kp;
+    int32_t n, grp, pix, m, s[4];
 
     for (n = 0; n < g->input.n; n++) {
-        for (grp = 0; grp < g->groups; grp++) {
+        for (grp = 0; grp < groups; grp++) {
             const int8_t *xg = x + ((size_t)n * g->input.c + (size_t)grp * cin_g) * in_plane;
+            const int32_t *wg = p->weights + (size_t)grp * cout_g * (kp >> 2);
             int8_t *yg = y + ((size_t)n * g->output.c + (size_t)grp * cout_g) * out_plane;
-            for (oy = 0; oy < out_h; oy++) {
-                const int32_t iy0 = oy * g->stride_h - g->pad_top;
-                int32_t ky_lo, ky_hi;
-                tinyc_conv_taps(iy0, in_h, kh, dh, &ky_lo, &ky_hi);
-                for (ox = 0; ox < out_w; ox++) {
-                    const int32_t ix0 = ox * g->stride_w - g->pad_left;
-                    int32_t kx_lo, kx_hi, taps_w, x_start;
-                    tinyc_conv_taps(ix0, in_w, kw, dw, &kx_lo, &kx_hi);
-                    taps_w = kx_hi > kx_lo ? kx_hi - kx_lo : 0;
-                    x_start = taps_w > 0 ? ix0 + kx_lo * dw : 0;  /* never point outside x or w */
-                    kx_lo = taps_w > 0 ? kx_lo : 0;
-                    for (m = 0; m < cout_g; m++) {
-                        const int32_t oc = grp * cout_g + m;
-                        const int8_t *wc = w + (size_t)oc * cin_g * kh * kw;
-                        int32_t acc = 0;
-                        if (full_3x3 && ky_lo == 0 && ky_hi == 3 && taps_w == 3) {
-                            /* Window inside x: 9 taps unrolled, input_zp folded into weight_sums (exact). */
-                            const int8_t *xr = xg + (size_t)iy0 * in_w + ix0, *wr = wc;
-                            for (ic = 0; ic < cin_g; ic++) {
-                                acc += xr[0] * wr[0] + xr[1] * wr[1] + xr[2] * wr[2]
-                                     + xr[in_w] * wr[3] + xr[in_w + 1] * wr[4] + xr[in_w + 2] * wr[5]
-                                     + xr[2 * in_w] * wr[6] + xr[2 * in_w + 1] * wr[7] + xr[2 * in_w + 2] * wr[8];
-                                xr += in_plane;
-                                wr += 9;
-                            }
-                            acc -= input_zp * p->weight_sums[oc];
-                        } else {
-                            for (ic = 0; ic < cin_g; ic++) {
-                                const int8_t *xc = xg + (size_t)ic * in_plane + x_start;
-                                const int8_t *wi = wc + ic * kh * kw + kx_lo;
-                                for (ky = ky_lo; ky < ky_hi; ky++) {
-                                    const int8_t *xr = xc + (iy0 + ky * dh) * in_w;
-                                    const int8_t *wr = wi + ky * kw;
-                                    for (kx = 0; kx < taps_w; kx++) {
-                                        acc += ((int32_t)xr[kx * dw] - input_zp) * wr[kx];
-                                    }
-                                }
-                            }
-                        }
-                        acc = tinyc_add_bias_sat(acc, bias, oc);
-                        yg[(size_t)m * out_plane + oy * out_w + ox] = tinyc_requantize_s8(
-                            acc, p->requant.multiplier[oc], p->requant.shift[oc], p->output_zp, p->clamp);
-                    }
+            for (pix = 0; pix < out_plane; pix += 2) {
+                const int two = pix + 1 < out_plane;  /* a lone last pixel runs as a pair with itself */
+                const int16_t *c1 = two ? col1 : col0;
+                const int32_t *wr = wg;
+                int8_t *yp = yg + pix;
+                int32_t oc = grp * cout_g;
+                tinyc_conv_im2col(p, xg, pix, col0);
+                if (two) {
+                    tinyc_conv_im2col(p, xg, pix + 1, col1);
+                }
+                for (m = cout_g >> 1; m > 0; m--) {
+                    tinyc_conv_dot_2x2(wr, col0, c1, kp, s);
+                    tinyc_conv_out2(p, bias, oc, s[0], s[1], yp, two);
+                    tinyc_conv_out2(p, bias, oc + 1, s[2], s[3], yp + out_plane, two);
+                    wr += kp >> 1;
+                    yp += 2 * out_plane;
+                    oc += 2;
+                }
+                if (cout_g & 1) {
+                    tinyc_conv_dot_1x2(wr, col0, c1, kp, s);
+                    tinyc_conv_out2(p, bias, oc, s[0], s[1], yp, two);
                 }
             }
         }

@@ -63,6 +63,26 @@ def _conv_f64(x: np.ndarray, w: np.ndarray, node: Node) -> np.ndarray:
     return y.reshape(n, co, oh, ow)
 
 
+def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
+    """(k_padded, Co * k_padded / 4 int32 words of 4 int8) for tinyc_conv2d_s8.
+
+    Rows w[oc] flattened (Ci/g, KH, KW), zero padded to k_padded (a multiple of 4), each 4 stored k0 k2 k1 k3
+    (SXTB16 of the word gives (k0, k1), ROR 8 gives (k2, k3)); within each group, channel pairs interleaved
+    word by word (a[0:4], b[0:4], a[4:8], ...), an odd last channel alone."""
+    co = wq.shape[0]
+    k = wq[0].size
+    kp = -(-k // 4) * 4
+    rows = np.zeros((co, kp), np.int8)
+    rows[:, :k] = wq.reshape(co, k)
+    rows = rows.reshape(co, kp // 4, 4)[:, :, [0, 2, 1, 3]]
+    out = []
+    for grp in np.split(rows, groups):
+        pairs = len(grp) // 2 * 2
+        out.append(grp[:pairs].reshape(pairs // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3).ravel())
+        out.append(grp[pairs:].ravel())
+    return kp, np.concatenate(out).view("<i4").astype(np.int32)  # byte j of a word = bits 8j..8j+7
+
+
 @register
 class Conv2d(Op):
     """y = conv(x, w, groups) + b, then the fused clamp; x NCHW or NCL, w (Co, Ci/g, KH, KW)."""
@@ -102,7 +122,8 @@ class Conv2d(Op):
         x, w, b = node.inputs
         y = node.outputs[0]
         geom = _geometry(node, g.tensors[x].shape, g.tensors[w].shape)
-        depthwise = geom["groups"] == geom["input"]["c"]
+        # one input channel (a first layer) is a group-1 conv for the general kernel, not a depthwise one
+        depthwise = geom["groups"] == geom["input"]["c"] > 1
         op, family = ("depthwise_conv2d", "tinyc_depthwise") if depthwise else ("conv2d", "tinyc_conv")
         if common.out_dtype(node, g) == "float32":
             params = {"geom": geom, "clamp": common.act_clamp_f32(node)}
@@ -123,5 +144,9 @@ class Conv2d(Op):
             == (1, 1, 1, 1, 1) and tuple(node.attrs["pads"]) == (0, 0, 0, 0)
         if pointwise:  # its own kernel: the DSP loop assumes x[ci] and y[co] planes of the same size
             op, family = "conv2d_1x1", "tinyc_pointwise"
-        return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
+        if depthwise or pointwise:
+            return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
+        params["k_padded"], params["weights"] = im2col_weights(wq, geom["groups"])
+        return KernelCall("tinyc_conv2d_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y],
+                          scratch_bytes=4 * params["k_padded"])
 

@@ -1,0 +1,91 @@
+"""The general int8 conv (tinyc_conv2d_s8: im2col of two pixels into int16 scratch, 2 channels x 2 pixels
+per pass, weights reordered at compile time): bit-exact with ref_int8 on the host (portable path) for
+odd channel counts, odd planes (odd pixel counts), kernels 1x1 to 4x10, strides 1 and 2, symmetric and
+asymmetric pads, dilation 2, groups 2 and 3, all three input ranges. The same cases run on the DSP and
+portable paths under QEMU in tests/qemu/test_conv_general_qemu.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import need_tool
+from tests.helpers import quantize_graph, run_c_host, run_ref
+from tests.host.test_conv_fast import RANGES, assert_equal_outputs, calib_of
+from tests.host.test_sparse_kernels import bundle
+from tinyc import ops
+from tinyc.ir import Graph
+from tinyc.ops.conv import im2col_weights
+
+pytestmark = pytest.mark.host
+
+# (x shape, Co, (KH, KW), stride, pads (top, left, bottom, right), dilation, group, bias?, act)
+GENERAL = [((1, 1, 5, 7), 1, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, None),
+           ((1, 3, 7, 5), 5, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, (0.0, None)),
+           ((1, 5, 6, 9), 3, (3, 3), 2, (1, 1, 1, 1), 1, 1, False, None),
+           ((1, 7, 5, 5), 16, (3, 3), 1, (0, 0, 0, 0), 1, 1, True, (0.0, 6.0)),
+           ((1, 16, 9, 7), 16, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, (0.0, None)),
+           ((1, 16, 8, 8), 5, (3, 3), 2, (0, 0, 1, 1), 1, 1, True, None),
+           ((1, 16, 7, 7), 3, (1, 1), 2, (0, 0, 0, 0), 1, 1, True, None),
+           ((1, 5, 4, 3), 1, (1, 1), 1, (1, 0, 0, 1), 1, 1, False, None),
+           ((1, 1, 13, 11), 5, (4, 10), 2, (1, 4, 2, 5), 1, 1, True, (0.0, None)),
+           ((1, 3, 9, 9), 3, (5, 5), 1, (2, 2, 2, 2), 1, 1, True, None),
+           ((1, 3, 9, 8), 16, (3, 3), 2, (0, 0, 1, 1), 1, 1, True, (0.0, 6.0)),
+           ((1, 5, 9, 7), 5, (3, 3), 1, (2, 2, 2, 2), 2, 1, True, None),
+           ((1, 7, 6, 5), 3, (3, 3), 1, (0, 1, 2, 0), 1, 1, True, None),
+           ((1, 4, 7, 5), 6, (3, 3), 1, (1, 1, 1, 1), 1, 2, True, None),
+           ((1, 6, 5, 7), 3, (3, 3), 2, (1, 1, 1, 1), 1, 3, False, None),
+           ((1, 3, 1, 1), 3, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, None),
+           ((1, 5, 11), 3, (1, 3), 1, (0, 1, 0, 1), 1, 1, True, None)]
+
+
+def general_cases(seed: int = 0) -> list[tuple]:
+    """bundle() cases: every GENERAL layer with each input range in turn."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i, (xs, co, (kh, kw), s, pads, d, group, has_bias, act) in enumerate(GENERAL):
+        w = rng.normal(0, 0.5, (co, xs[1] // group, kh, kw)).astype(np.float32)
+        b = rng.normal(0, 0.5, co).astype(np.float32) if has_bias else None
+        rank1 = len(xs) == 3
+        attrs = {"strides": (1, s) if rank1 else (s, s), "pads": pads, "dilations": (1, d) if rank1 else (d, d),
+                 "group": group, "act": act, "range": RANGES[i % len(RANGES)]}
+        cases.append((f"g{i}", "conv2d", xs, w, b, attrs, "dense"))
+    return cases
+
+
+def int8_general_bundle(samples: int = 2) -> tuple[Graph, dict[str, np.ndarray]]:
+    cases = general_cases()
+    g = bundle(cases)
+    calib = calib_of(g, cases, samples)
+    return quantize_graph(g, calib), calib
+
+
+@pytest.fixture(autouse=True)
+def _compiler():
+    need_tool("gcc")
+
+
+def test_general_layers_use_tinyc_conv2d_s8_with_two_columns_of_scratch():
+    q, _ = int8_general_bundle()
+    for node in q.nodes:
+        call = ops.get("conv2d").kernel(node, q)
+        k = q.tensors[node.inputs[1]].data[0].size
+        assert call.kernel == "tinyc_conv2d_s8", node.name
+        assert call.params["k_padded"] == -(-k // 4) * 4 and call.scratch_bytes == 4 * call.params["k_padded"]
+        assert node.inputs[1] not in call.args  # the reordered copy replaces the weight tensor
+
+
+def test_im2col_weights_hold_every_weight_once_in_pair_order():
+    w = np.arange(5 * 2 * 3 * 3).reshape(5, 2, 3, 3).astype(np.int8) - 40
+    kp, words = im2col_weights(w, 1)
+    assert kp == 20 and words.dtype == np.int32 and words.size == 5 * kp // 4
+    b = words.view(np.int8).reshape(-1)
+    # channels 0 and 1 interleaved word by word; each word k0 k2 k1 k3
+    assert list(b[:8]) == [w[0].ravel()[i] for i in (0, 2, 1, 3)] + [w[1].ravel()[i] for i in (0, 2, 1, 3)]
+    assert list(b[4 * kp: 4 * kp + 4]) == [w[4].ravel()[i] for i in (0, 2, 1, 3)]  # the odd channel alone
+    assert sorted(b) == sorted(np.concatenate([w.ravel(), np.zeros(5 * (kp - 18), np.int8)]))
+
+
+def test_general_odd_shapes_equal_ref_int8():
+    q, calib = int8_general_bundle(samples=2)
+    assert_equal_outputs(run_c_host(q, calib, sanitize=True), run_ref(q, calib))
