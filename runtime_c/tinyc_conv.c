@@ -3,72 +3,76 @@
  * same sums). float32: direct loops over the in-bounds taps (out-of-bounds taps add 0 * w). */
 #include "tinyc_conv.h"
 
-/* Column of output pixel pix (row-major in the output plane) of one group: col[k] for
- * k = (ic * KH + ky) * KW + kx holds x[ic][iy][ix] as int16, input_zp where the tap falls in the
- * padding (so the weight-sum correction stays exact), 0 for k in [K, k_padded). */
-static void tinyc_conv_im2col(const tinyc_conv2d_im2col_s8_params *p, const int8_t *xg, int32_t pix, int16_t *col)
-{
-    const tinyc_conv_geometry *g = &p->geom;
-    const int32_t in_h = g->input.h, in_w = g->input.w, in_plane = in_h * in_w;
-    const int32_t kh = g->kernel_h, kw = g->kernel_w, dh = g->dilation_h, dw = g->dilation_w;
-    const int32_t cin_g = g->input.c / g->groups;
-    const int32_t oy = pix / g->output.w, ox = pix - oy * g->output.w;
-    const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
-    const int16_t zp = (int16_t)p->input_zp;
-    int32_t ky_lo, ky_hi, kx_lo, kx_hi, ic, ky, kx, k;
-    int16_t *c = col;
+/* What the column fill needs of one group, computed once per call. */
+typedef struct {
+    const int8_t *xg;  /* the group's first input plane */
+    int32_t in_h, in_w, in_plane, kh, kw, dh, dw, cin_g;
+    int32_t row_step;    /* dh * in_w: from one kernel row to the next */
+    int32_t plane_step;  /* in_plane - kh * row_step: from past the last kernel row to the next plane */
+    int16_t zp;
+} tinyc_conv_cols;
 
-    tinyc_conv_taps(iy0, in_h, kh, dh, &ky_lo, &ky_hi);
-    tinyc_conv_taps(ix0, in_w, kw, dw, &kx_lo, &kx_hi);
-    if (ky_lo == 0 && ky_hi == kh && kx_lo == 0 && kx_hi == kw && dw == 1) {
-        /* window inside x: rows of kw contiguous bytes */
-        const int8_t *xr = xg + iy0 * in_w + ix0;
-        const int32_t row_step = dh * in_w, plane_step = in_plane - kh * row_step;
-        for (ic = 0; ic < cin_g; ic++) {
-            for (ky = 0; ky < kh; ky++) {
-                if (kw == 3) {
-                    c[0] = xr[0];
-                    c[1] = xr[1];
-                    c[2] = xr[2];
-                } else {
-                    for (kx = 0; kx < kw; kx++) {
-                        c[kx] = xr[kx];
-                    }
-                }
-                c += kw;
+/* Column of a window inside x with dw == 1: col[(ic * KH + ky) * KW + kx] = x[ic][iy0 + ky dh][ix0 + kx],
+ * xr pointing at x[0][iy0][ix0]. */
+static void tinyc_conv_col_inside(const tinyc_conv_cols *c, const int8_t *xr, int16_t *col)
+{
+    const int32_t kh = c->kh, kw = c->kw, row_step = c->row_step, plane_step = c->plane_step;
+    int32_t ic, ky, kx;
+    for (ic = c->cin_g; ic > 0; ic--) {
+        if (kw == 3) {
+            for (ky = kh; ky > 0; ky--) {
+                col[0] = xr[0];
+                col[1] = xr[1];
+                col[2] = xr[2];
+                col += 3;
                 xr += row_step;
             }
-            xr += plane_step;
-        }
-    } else {
-        if (kx_hi < kx_lo) {
-            kx_hi = kx_lo;
-        }
-        for (ic = 0; ic < cin_g; ic++) {
-            const int8_t *xc = xg + ic * in_plane;
-            for (ky = 0; ky < kh; ky++) {
-                if (ky < ky_lo || ky >= ky_hi) {
-                    for (kx = 0; kx < kw; kx++) {
-                        c[kx] = zp;
-                    }
-                } else {
-                    const int32_t row = (iy0 + ky * dh) * in_w + ix0;  /* x index of tap kx = 0 */
-                    for (kx = 0; kx < kx_lo; kx++) {
-                        c[kx] = zp;
-                    }
-                    for (; kx < kx_hi; kx++) {
-                        c[kx] = xc[row + kx * dw];
-                    }
-                    for (; kx < kw; kx++) {
-                        c[kx] = zp;
-                    }
+        } else {
+            for (ky = kh; ky > 0; ky--) {
+                for (kx = 0; kx < kw; kx++) {
+                    col[kx] = xr[kx];
                 }
-                c += kw;
+                col += kw;
+                xr += row_step;
             }
         }
+        xr += plane_step;
     }
-    for (k = (int32_t)(c - col); k < p->k_padded; k++) {
-        col[k] = 0;
+}
+
+/* Column of any window at (iy0, ix0) (top-left tap, may be outside x): taps outside hold input_zp, so
+ * the weight-sum correction stays exact. */
+static void tinyc_conv_col_edge(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int16_t *col)
+{
+    const int32_t kh = c->kh, kw = c->kw, dh = c->dh, dw = c->dw;
+    const int16_t zp = c->zp;
+    int32_t ky_lo, ky_hi, kx_lo, kx_hi, ic, ky, kx;
+    tinyc_conv_taps(iy0, c->in_h, kh, dh, &ky_lo, &ky_hi);
+    tinyc_conv_taps(ix0, c->in_w, kw, dw, &kx_lo, &kx_hi);
+    if (kx_hi < kx_lo) {
+        kx_hi = kx_lo;
+    }
+    for (ic = 0; ic < c->cin_g; ic++) {
+        const int8_t *xc = c->xg + ic * c->in_plane;
+        for (ky = 0; ky < kh; ky++) {
+            if (ky < ky_lo || ky >= ky_hi) {
+                for (kx = 0; kx < kw; kx++) {
+                    col[kx] = zp;
+                }
+            } else {
+                const int32_t row = (iy0 + ky * dh) * c->in_w + ix0;  /* x index of tap kx = 0 */
+                for (kx = 0; kx < kx_lo; kx++) {
+                    col[kx] = zp;
+                }
+                for (; kx < kx_hi; kx++) {
+                    col[kx] = xc[row + kx * dw];
+                }
+                for (; kx < kw; kx++) {
+                    col[kx] = zp;
+                }
+            }
+            col += kw;
+        }
     }
 }
 
@@ -201,43 +205,81 @@ static inline void tinyc_conv_dot_1x2(const int32_t *w, const int16_t *c0, const
     s[1] = s1;
 }
 
+/* Output pixels yp[0] (column c0) and yp[1] (column c1, when two) of the group's cout_g channels. */
+static void tinyc_conv_pixels(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, const int32_t *wr,
+                              const int16_t *c0, const int16_t *c1, int8_t *yp, int32_t oc, int32_t cout_g,
+                              int32_t out_plane, int two)
+{
+    const int32_t kp = p->k_padded;
+    int32_t m, s[4];
+    for (m = cout_g >> 1; m > 0; m--) {
+        tinyc_conv_dot_2x2(wr, c0, c1, kp, s);
+        tinyc_conv_out2(p, bias, oc, s[0], s[1], yp, two);
+        tinyc_conv_out2(p, bias, oc + 1, s[2], s[3], yp + out_plane, two);
+        wr += kp >> 1;
+        yp += 2 * out_plane;
+        oc += 2;
+    }
+    if (cout_g & 1) {
+        tinyc_conv_dot_1x2(wr, c0, c1, kp, s);
+        tinyc_conv_out2(p, bias, oc, s[0], s[1], yp, two);
+    }
+}
+
 void tinyc_conv2d_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
                      void *scratch)
 {
     const tinyc_conv_geometry *g = &p->geom;
     const int32_t kp = p->k_padded, groups = g->groups;
-    const int32_t cin_g = g->input.c / groups, cout_g = g->output.c / groups;
-    const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
+    const int32_t cout_g = g->output.c / groups, out_plane = g->output.h * g->output.w;
+    const int32_t k = g->input.c / groups * g->kernel_h * g->kernel_w;
+    const int32_t span_h = (g->kernel_h - 1) * g->dilation_h, span_w = (g->kernel_w - 1) * g->dilation_w;
     int16_t *col0 = (int16_t *)scratch, *col1 = col0 + kp;
-    int32_t n, grp, pix, m, s[4];
+    tinyc_conv_cols c;
+    int32_t n, grp, oy, ox, i;
 
+    c.in_h = g->input.h;
+    c.in_w = g->input.w;
+    c.in_plane = c.in_h * c.in_w;
+    c.kh = g->kernel_h;
+    c.kw = g->kernel_w;
+    c.dh = g->dilation_h;
+    c.dw = g->dilation_w;
+    c.cin_g = g->input.c / groups;
+    c.row_step = c.dh * c.in_w;
+    c.plane_step = c.in_plane - c.kh * c.row_step;
+    c.zp = (int16_t)p->input_zp;
+    for (i = k; i < kp; i++) {  /* the padded k have zero weights; any finite value would do */
+        col0[i] = 0;
+        col1[i] = 0;
+    }
     for (n = 0; n < g->input.n; n++) {
         for (grp = 0; grp < groups; grp++) {
-            const int8_t *xg = x + ((size_t)n * g->input.c + (size_t)grp * cin_g) * in_plane;
             const int32_t *wg = p->weights + (size_t)grp * cout_g * (kp >> 2);
-            int8_t *yg = y + ((size_t)n * g->output.c + (size_t)grp * cout_g) * out_plane;
-            for (pix = 0; pix < out_plane; pix += 2) {
-                const int two = pix + 1 < out_plane;  /* a lone last pixel runs as a pair with itself */
-                const int16_t *c1 = two ? col1 : col0;
-                const int32_t *wr = wg;
-                int8_t *yp = yg + pix;
-                int32_t oc = grp * cout_g;
-                tinyc_conv_im2col(p, xg, pix, col0);
-                if (two) {
-                    tinyc_conv_im2col(p, xg, pix + 1, col1);
+            int8_t *yp = y + ((size_t)n * g->output.c + (size_t)grp * cout_g) * out_plane;
+            int16_t *col = col0;
+            c.xg = x + ((size_t)n * g->input.c + (size_t)grp * c.cin_g) * c.in_plane;
+            for (oy = 0; oy < g->output.h; oy++) {
+                const int32_t iy0 = oy * g->stride_h - g->pad_top;
+                const int rows_inside = iy0 >= 0 && iy0 + span_h < c.in_h && c.dw == 1;
+                for (ox = 0; ox < g->output.w; ox++) {
+                    const int32_t ix0 = ox * g->stride_w - g->pad_left;
+                    if (rows_inside && ix0 >= 0 && ix0 + span_w < c.in_w) {
+                        tinyc_conv_col_inside(&c, c.xg + iy0 * c.in_w + ix0, col);
+                    } else {
+                        tinyc_conv_col_edge(&c, iy0, ix0, col);
+                    }
+                    if (col == col1) {  /* two columns: run the pair */
+                        tinyc_conv_pixels(p, bias, wg, col0, col1, yp, grp * cout_g, cout_g, out_plane, 1);
+                        yp += 2;
+                        col = col0;
+                    } else {
+                        col = col1;
+                    }
                 }
-                for (m = cout_g >> 1; m > 0; m--) {
-                    tinyc_conv_dot_2x2(wr, col0, c1, kp, s);
-                    tinyc_conv_out2(p, bias, oc, s[0], s[1], yp, two);
-                    tinyc_conv_out2(p, bias, oc + 1, s[2], s[3], yp + out_plane, two);
-                    wr += kp >> 1;
-                    yp += 2 * out_plane;
-                    oc += 2;
-                }
-                if (cout_g & 1) {
-                    tinyc_conv_dot_1x2(wr, col0, c1, kp, s);
-                    tinyc_conv_out2(p, bias, oc, s[0], s[1], yp, two);
-                }
+            }
+            if (col == col1) {  /* a lone last pixel runs as a pair with itself */
+                tinyc_conv_pixels(p, bias, wg, col0, col0, yp, grp * cout_g, cout_g, out_plane, 0);
             }
         }
     }
