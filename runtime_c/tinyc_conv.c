@@ -40,38 +40,64 @@ static void tinyc_conv_col_inside(const tinyc_conv_cols *c, const int8_t *xr, in
     }
 }
 
-/* Column of any window at (iy0, ix0) (top-left tap, may be outside x): taps outside hold input_zp, so
- * the weight-sum correction stays exact. */
+/* Columns of two horizontally adjacent windows inside x (dw == 1, the second sw to the right):
+ * one pass over the rows, the shared taps of a 3-wide, stride-1 row read once. */
+static void tinyc_conv_col_inside2(const tinyc_conv_cols *c, const int8_t *xr, int32_t sw, int16_t *c0, int16_t *c1)
+{
+    const int32_t kh = c->kh, kw = c->kw, row_step = c->row_step, plane_step = c->plane_step;
+    int32_t ic, ky, kx;
+    for (ic = c->cin_g; ic > 0; ic--) {
+        if (kw == 3 && sw == 1) {
+            for (ky = kh; ky > 0; ky--) {
+                const int16_t b1 = xr[1], b2 = xr[2];
+                c0[0] = xr[0];
+                c0[1] = b1;
+                c0[2] = b2;
+                c1[0] = b1;
+                c1[1] = b2;
+                c1[2] = xr[3];
+                c0 += 3;
+                c1 += 3;
+                xr += row_step;
+            }
+        } else {
+            for (ky = kh; ky > 0; ky--) {
+                for (kx = 0; kx < kw; kx++) {
+                    c0[kx] = xr[kx];
+                    c1[kx] = xr[kx + sw];
+                }
+                c0 += kw;
+                c1 += kw;
+                xr += row_step;
+            }
+        }
+        xr += plane_step;
+    }
+}
+
+/* Column of any window at (iy0, ix0) (top-left tap, may be outside x): filled with input_zp (taps
+ * outside x, so the weight-sum correction stays exact), then the in-bounds taps copied over. */
 static void tinyc_conv_col_edge(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int16_t *col)
 {
-    const int32_t kh = c->kh, kw = c->kw, dh = c->dh, dw = c->dw;
-    const int16_t zp = c->zp;
-    int32_t ky_lo, ky_hi, kx_lo, kx_hi, ic, ky, kx;
-    tinyc_conv_taps(iy0, c->in_h, kh, dh, &ky_lo, &ky_hi);
+    const int32_t kh = c->kh, kw = c->kw, dw = c->dw, k = c->cin_g * kh * kw;
+    const uint32_t zp2 = (uint16_t)c->zp * 0x10001u;
+    int32_t ky_lo, ky_hi, kx_lo, kx_hi, ic, ky, kx, i;
+    tinyc_conv_taps(iy0, c->in_h, kh, c->dh, &ky_lo, &ky_hi);
     tinyc_conv_taps(ix0, c->in_w, kw, dw, &kx_lo, &kx_hi);
-    if (kx_hi < kx_lo) {
-        kx_hi = kx_lo;
+    for (i = 0; i + 1 < k; i += 2) {  /* col is 4-byte aligned */
+        memcpy(col + i, &zp2, 4);
     }
-    for (ic = 0; ic < c->cin_g; ic++) {
-        const int8_t *xc = c->xg + ic * c->in_plane;
-        for (ky = 0; ky < kh; ky++) {
-            if (ky < ky_lo || ky >= ky_hi) {
-                for (kx = 0; kx < kw; kx++) {
-                    col[kx] = zp;
-                }
-            } else {
-                const int32_t row = (iy0 + ky * dh) * c->in_w + ix0;  /* x index of tap kx = 0 */
-                for (kx = 0; kx < kx_lo; kx++) {
-                    col[kx] = zp;
-                }
-                for (; kx < kx_hi; kx++) {
-                    col[kx] = xc[row + kx * dw];
-                }
-                for (; kx < kw; kx++) {
-                    col[kx] = zp;
-                }
+    if (i < k) {
+        col[i] = c->zp;
+    }
+    for (ic = 0; ic < c->cin_g && kx_lo < kx_hi; ic++) {  /* no pointer outside x when no tap is */
+        for (ky = ky_lo; ky < ky_hi; ky++) {
+            const int8_t *xr = c->xg + ic * c->in_plane + (iy0 + ky * c->dh) * c->in_w + ix0 + kx_lo * dw;
+            int16_t *cr = col + (ic * kh + ky) * kw;
+            for (kx = kx_lo; kx < kx_hi; kx++) {
+                cr[kx] = *xr;
+                xr += dw;
             }
-            col += kw;
         }
     }
 }
@@ -96,9 +122,16 @@ static inline void tinyc_conv_out2(const tinyc_conv2d_im2col_s8_params *p, const
         a1 = tinyc_add_bias_sat(a1, bias, oc);
 #endif
     }
-    yp[0] = tinyc_requantize_s8(a0, mult, shift, p->output_zp, p->clamp);
-    if (two) {
-        yp[1] = tinyc_requantize_s8(a1, mult, shift, p->output_zp, p->clamp);
+    if (shift <= 0) {  /* the usual case, as its own copy: gcc drops the left-shift saturation from it */
+        yp[0] = tinyc_requantize_s8(a0, mult, shift, p->output_zp, p->clamp);
+        if (two) {
+            yp[1] = tinyc_requantize_s8(a1, mult, shift, p->output_zp, p->clamp);
+        }
+    } else {
+        yp[0] = tinyc_requantize_s8(a0, mult, shift, p->output_zp, p->clamp);
+        if (two) {
+            yp[1] = tinyc_requantize_s8(a1, mult, shift, p->output_zp, p->clamp);
+        }
     }
 }
 
@@ -264,6 +297,14 @@ void tinyc_conv2d_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, co
                 const int rows_inside = iy0 >= 0 && iy0 + span_h < c.in_h && c.dw == 1;
                 for (ox = 0; ox < g->output.w; ox++) {
                     const int32_t ix0 = ox * g->stride_w - g->pad_left;
+                    if (col == col0 && rows_inside && ix0 >= 0 && ox + 1 < g->output.w
+                        && ix0 + g->stride_w + span_w < c.in_w) {  /* a pair of inside windows */
+                        tinyc_conv_col_inside2(&c, c.xg + iy0 * c.in_w + ix0, g->stride_w, col0, col1);
+                        tinyc_conv_pixels(p, bias, wg, col0, col1, yp, grp * cout_g, cout_g, out_plane, 1);
+                        yp += 2;
+                        ox++;
+                        continue;
+                    }
                     if (rows_inside && ix0 >= 0 && ix0 + span_w < c.in_w) {
                         tinyc_conv_col_inside(&c, c.xg + iy0 * c.in_w + ix0, col);
                     } else {
