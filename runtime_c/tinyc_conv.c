@@ -102,35 +102,42 @@ static void tinyc_conv_col_edge(const tinyc_conv_cols *c, int32_t iy0, int32_t i
     }
 }
 
+/* The output constants, copied out of the params: stores to y (int8, may alias anything) would
+ * otherwise reload them for every output. */
+typedef struct {
+    int32_t input_zp, output_zp;
+    tinyc_clamp clamp;
+    const int32_t *multiplier, *shift, *weight_sums, *bias;
+} tinyc_conv_outq;
+
 /* Two output pixels (s0, s1: raw sums x * w over the columns) of channel oc; the channel's constants
  * are read once for both. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline void tinyc_conv_out2(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, int32_t oc,
-                                   int32_t s0, int32_t s1, int8_t *yp, int two)
+static inline void tinyc_conv_out2(const tinyc_conv_outq *q, int32_t oc, int32_t s0, int32_t s1, int8_t *yp, int two)
 {
-    const int32_t offset = p->input_zp * p->weight_sums[oc];
-    const int32_t mult = p->requant.multiplier[oc], shift = p->requant.shift[oc];
+    const int32_t offset = q->input_zp * q->weight_sums[oc];
+    const int32_t mult = q->multiplier[oc], shift = q->shift[oc];
     int32_t a0 = s0 - offset, a1 = s1 - offset;
-    if (bias) {
+    if (q->bias) {
 #if TINYC_HAS_DSP
-        a0 = __qadd(a0, bias[oc]);  /* the saturating add of tinyc_add_bias_sat */
-        a1 = __qadd(a1, bias[oc]);
+        a0 = __qadd(a0, q->bias[oc]);  /* the saturating add of tinyc_add_bias_sat */
+        a1 = __qadd(a1, q->bias[oc]);
 #else
-        a0 = tinyc_add_bias_sat(a0, bias, oc);
-        a1 = tinyc_add_bias_sat(a1, bias, oc);
+        a0 = tinyc_add_bias_sat(a0, q->bias, oc);
+        a1 = tinyc_add_bias_sat(a1, q->bias, oc);
 #endif
     }
     if (shift <= 0) {  /* the usual case, as its own copy: gcc drops the left-shift saturation from it */
-        yp[0] = tinyc_requantize_s8(a0, mult, shift, p->output_zp, p->clamp);
+        yp[0] = tinyc_requantize_s8(a0, mult, shift, q->output_zp, q->clamp);
         if (two) {
-            yp[1] = tinyc_requantize_s8(a1, mult, shift, p->output_zp, p->clamp);
+            yp[1] = tinyc_requantize_s8(a1, mult, shift, q->output_zp, q->clamp);
         }
     } else {
-        yp[0] = tinyc_requantize_s8(a0, mult, shift, p->output_zp, p->clamp);
+        yp[0] = tinyc_requantize_s8(a0, mult, shift, q->output_zp, q->clamp);
         if (two) {
-            yp[1] = tinyc_requantize_s8(a1, mult, shift, p->output_zp, p->clamp);
+            yp[1] = tinyc_requantize_s8(a1, mult, shift, q->output_zp, q->clamp);
         }
     }
 }
@@ -165,33 +172,41 @@ static void tinyc_conv_dot_2x2(const int32_t *w, const int16_t *c0, const int16_
      * column words (c0 and c1 pairs), then each weight word widened by SXTB16 / SXTB16 ROR 8. */
     const int32_t *p0 = (const int32_t *)(const void *)c0, *p1 = (const int32_t *)(const void *)c1;
     int32_t v, t, a0, a1, b0, b1;
-    k = kp >> 2;
-    __asm__("1:\n\t"
-            "ldr %[a0], [%[p0]], #4\n\t"
-            "ldr %[a1], [%[p0]], #4\n\t"
-            "ldr %[b0], [%[p1]], #4\n\t"
-            "ldr %[b1], [%[p1]], #4\n\t"
-            "ldr %[v], [%[w]], #4\n\t"
-            "sxtb16 %[t], %[v]\n\t"
-            "sxtb16 %[v], %[v], ror #8\n\t"
-            "smlad %[s00], %[t], %[a0], %[s00]\n\t"
-            "smlad %[s00], %[v], %[a1], %[s00]\n\t"
-            "smlad %[s01], %[t], %[b0], %[s01]\n\t"
-            "smlad %[s01], %[v], %[b1], %[s01]\n\t"
-            "ldr %[v], [%[w]], #4\n\t"
-            "sxtb16 %[t], %[v]\n\t"
-            "sxtb16 %[v], %[v], ror #8\n\t"
-            "smlad %[s10], %[t], %[a0], %[s10]\n\t"
-            "smlad %[s10], %[v], %[a1], %[s10]\n\t"
-            "smlad %[s11], %[t], %[b0], %[s11]\n\t"
-            "smlad %[s11], %[v], %[b1], %[s11]\n\t"
-            "subs %[k], %[k], #1\n\t"
-            "bne 1b"
-            : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [k] "+r"(k), [w] "+r"(w),
-              [p0] "+r"(p0), [p1] "+r"(p1), [v] "=&r"(v), [t] "=&r"(t), [a0] "=&r"(a0), [a1] "=&r"(a1),
-              [b0] "=&r"(b0), [b1] "=&r"(b1)
-            :
-            : "cc", "memory");
+#define TINYC_CONV_ASM_STEP                           \
+    "ldr %[a0], [%[p0]], #4\n\t"                      \
+    "ldr %[a1], [%[p0]], #4\n\t"                      \
+    "ldr %[b0], [%[p1]], #4\n\t"                      \
+    "ldr %[b1], [%[p1]], #4\n\t"                      \
+    "ldr %[v], [%[w]], #4\n\t"                        \
+    "sxtb16 %[t], %[v]\n\t"                           \
+    "sxtb16 %[v], %[v], ror #8\n\t"                   \
+    "smlad %[s00], %[t], %[a0], %[s00]\n\t"           \
+    "smlad %[s00], %[v], %[a1], %[s00]\n\t"           \
+    "smlad %[s01], %[t], %[b0], %[s01]\n\t"           \
+    "smlad %[s01], %[v], %[b1], %[s01]\n\t"           \
+    "ldr %[v], [%[w]], #4\n\t"                        \
+    "sxtb16 %[t], %[v]\n\t"                           \
+    "sxtb16 %[v], %[v], ror #8\n\t"                   \
+    "smlad %[s10], %[t], %[a0], %[s10]\n\t"           \
+    "smlad %[s10], %[v], %[a1], %[s10]\n\t"           \
+    "smlad %[s11], %[t], %[b0], %[s11]\n\t"           \
+    "smlad %[s11], %[v], %[b1], %[s11]\n\t"
+#define TINYC_CONV_ASM_OPERANDS                                                                                 \
+    : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [k] "+r"(k), [w] "+r"(w),             \
+      [p0] "+r"(p0), [p1] "+r"(p1), [v] "=&r"(v), [t] "=&r"(t), [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), \
+      [b1] "=&r"(b1)                                                                                           \
+    :                                                                                                          \
+    : "cc", "memory"
+    k = kp >> 3;  /* 8 k per pass, then 4 if k_padded is not a multiple of 8 */
+    if (k > 0) {
+        __asm__("1:\n\t" TINYC_CONV_ASM_STEP TINYC_CONV_ASM_STEP "subs %[k], %[k], #1\n\t"
+                "bne 1b" TINYC_CONV_ASM_OPERANDS);
+    }
+    if (kp & 4) {
+        __asm__(TINYC_CONV_ASM_STEP TINYC_CONV_ASM_OPERANDS);
+    }
+#undef TINYC_CONV_ASM_STEP
+#undef TINYC_CONV_ASM_OPERANDS
 #else
     for (k = 0; k < kp; k += 4) {
         s00 += tinyc_conv_dot4(c0 + k, w[0]);
@@ -244,18 +259,26 @@ static void tinyc_conv_pixels(const tinyc_conv2d_im2col_s8_params *p, const int3
                               int32_t out_plane, int two)
 {
     const int32_t kp = p->k_padded;
+    tinyc_conv_outq q;
     int32_t m, s[4];
+    q.input_zp = p->input_zp;
+    q.output_zp = p->output_zp;
+    q.clamp = p->clamp;
+    q.multiplier = p->requant.multiplier;
+    q.shift = p->requant.shift;
+    q.weight_sums = p->weight_sums;
+    q.bias = bias;
     for (m = cout_g >> 1; m > 0; m--) {
         tinyc_conv_dot_2x2(wr, c0, c1, kp, s);
-        tinyc_conv_out2(p, bias, oc, s[0], s[1], yp, two);
-        tinyc_conv_out2(p, bias, oc + 1, s[2], s[3], yp + out_plane, two);
+        tinyc_conv_out2(&q, oc, s[0], s[1], yp, two);
+        tinyc_conv_out2(&q, oc + 1, s[2], s[3], yp + out_plane, two);
         wr += kp >> 1;
         yp += 2 * out_plane;
         oc += 2;
     }
     if (cout_g & 1) {
         tinyc_conv_dot_1x2(wr, c0, c1, kp, s);
-        tinyc_conv_out2(p, bias, oc, s[0], s[1], yp, two);
+        tinyc_conv_out2(&q, oc, s[0], s[1], yp, two);
     }
 }
 
