@@ -14,7 +14,7 @@ typedef struct {
 
 /* Column of a window inside x with dw == 1: col[(ic * KH + ky) * KW + kx] = x[ic][iy0 + ky dh][ix0 + kx],
  * xr pointing at x[0][iy0][ix0]. */
-static void tinyc_conv_col_inside(const tinyc_conv_cols *c, const int8_t *xr, int16_t *col)
+static void tinyc_conv_col_inside_s8(const tinyc_conv_cols *c, const int8_t *xr, int16_t *col)
 {
     const int32_t kh = c->kh, kw = c->kw, row_step = c->row_step, plane_step = c->plane_step;
     int32_t ic, ky, kx;
@@ -42,7 +42,7 @@ static void tinyc_conv_col_inside(const tinyc_conv_cols *c, const int8_t *xr, in
 
 /* Columns of two horizontally adjacent windows inside x (dw == 1, the second sw to the right):
  * one pass over the rows, the shared taps of a 3-wide, stride-1 row read once. */
-static void tinyc_conv_col_inside2(const tinyc_conv_cols *c, const int8_t *xr, int32_t sw, int16_t *c0, int16_t *c1)
+static void tinyc_conv_col_inside2_s8(const tinyc_conv_cols *c, const int8_t *xr, int32_t sw, int16_t *c0, int16_t *c1)
 {
     const int32_t kh = c->kh, kw = c->kw, row_step = c->row_step, plane_step = c->plane_step;
     int32_t ic, ky, kx;
@@ -77,7 +77,7 @@ static void tinyc_conv_col_inside2(const tinyc_conv_cols *c, const int8_t *xr, i
 
 /* Column of any window at (iy0, ix0) (top-left tap, may be outside x): filled with input_zp (taps
  * outside x, so the weight-sum correction stays exact), then the in-bounds taps copied over. */
-static void tinyc_conv_col_edge(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int16_t *col)
+static void tinyc_conv_col_edge_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int16_t *col)
 {
     const int32_t kh = c->kh, kw = c->kw, dw = c->dw, k = c->cin_g * kh * kw;
     const uint32_t zp2 = (uint16_t)c->zp * 0x10001u;
@@ -115,7 +115,7 @@ typedef struct {
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline void tinyc_conv_out2(const tinyc_conv_outq *q, int32_t oc, int32_t s0, int32_t s1, int8_t *yp, int two)
+static inline void tinyc_conv_out2_s8(const tinyc_conv_outq *q, int32_t oc, int32_t s0, int32_t s1, int8_t *yp, int two)
 {
     const int32_t offset = q->input_zp * q->weight_sums[oc];
     const int32_t mult = q->multiplier[oc], shift = q->shift[oc];
@@ -144,16 +144,16 @@ static inline void tinyc_conv_out2(const tinyc_conv_outq *q, int32_t oc, int32_t
 
 #if !TINYC_HAS_DSP
 /* Byte j of weight word v (little-endian lanes, whatever the host's byte order) as int8. */
-static inline int32_t tinyc_conv_lane(int32_t v, int j)
+static inline int32_t tinyc_conv_lane_s8(int32_t v, int j)
 {
     return (int32_t)(int8_t)(uint8_t)((uint32_t)v >> (8 * j));
 }
 
 /* Sum over one k group: column c[0..3] times word v holding k0 k2 k1 k3. */
-static inline int32_t tinyc_conv_dot4(const int16_t *c, int32_t v)
+static inline int32_t tinyc_conv_dot4_s8(const int16_t *c, int32_t v)
 {
-    return c[0] * tinyc_conv_lane(v, 0) + c[1] * tinyc_conv_lane(v, 2) + c[2] * tinyc_conv_lane(v, 1)
-         + c[3] * tinyc_conv_lane(v, 3);
+    return c[0] * tinyc_conv_lane_s8(v, 0) + c[1] * tinyc_conv_lane_s8(v, 2) + c[2] * tinyc_conv_lane_s8(v, 1)
+         + c[3] * tinyc_conv_lane_s8(v, 3);
 }
 #endif
 
@@ -163,7 +163,7 @@ static inline int32_t tinyc_conv_dot4(const int16_t *c, int32_t v)
 #if defined(__GNUC__)
 __attribute__((noinline))  /* its own register allocation: inlined, gcc spills the accumulators */
 #endif
-static void tinyc_conv_dot_2x2(const int32_t *w, const int16_t *c0, const int16_t *c1, int32_t kp,
+static void tinyc_conv_dot_2x2_s8(const int32_t *w, const int16_t *c0, const int16_t *c1, int32_t kp,
                                       int32_t s[4])
 {
     int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, k;
@@ -209,10 +209,10 @@ static void tinyc_conv_dot_2x2(const int32_t *w, const int16_t *c0, const int16_
 #undef TINYC_CONV_ASM_OPERANDS
 #else
     for (k = 0; k < kp; k += 4) {
-        s00 += tinyc_conv_dot4(c0 + k, w[0]);
-        s01 += tinyc_conv_dot4(c1 + k, w[0]);
-        s10 += tinyc_conv_dot4(c0 + k, w[1]);
-        s11 += tinyc_conv_dot4(c1 + k, w[1]);
+        s00 += tinyc_conv_dot4_s8(c0 + k, w[0]);
+        s01 += tinyc_conv_dot4_s8(c1 + k, w[0]);
+        s10 += tinyc_conv_dot4_s8(c0 + k, w[1]);
+        s11 += tinyc_conv_dot4_s8(c1 + k, w[1]);
         w += 2;
     }
 #endif
@@ -223,7 +223,7 @@ static void tinyc_conv_dot_2x2(const int32_t *w, const int16_t *c0, const int16_
 }
 
 /* Raw sums (w . c0, w . c1) of one channel (k_padded / 4 words, each k0 k2 k1 k3). */
-static inline void tinyc_conv_dot_1x2(const int32_t *w, const int16_t *c0, const int16_t *c1, int32_t kp,
+static inline void tinyc_conv_dot_1x2_s8(const int32_t *w, const int16_t *c0, const int16_t *c1, int32_t kp,
                                       int32_t s[2])
 {
     int32_t s0 = 0, s1 = 0, k;
@@ -244,8 +244,8 @@ static inline void tinyc_conv_dot_1x2(const int32_t *w, const int16_t *c0, const
     }
 #else
     for (k = 0; k < kp; k += 4) {
-        s0 += tinyc_conv_dot4(c0 + k, *w);
-        s1 += tinyc_conv_dot4(c1 + k, *w);
+        s0 += tinyc_conv_dot4_s8(c0 + k, *w);
+        s1 += tinyc_conv_dot4_s8(c1 + k, *w);
         w++;
     }
 #endif
@@ -254,7 +254,7 @@ static inline void tinyc_conv_dot_1x2(const int32_t *w, const int16_t *c0, const
 }
 
 /* Output pixels yp[0] (column c0) and yp[1] (column c1, when two) of the group's cout_g channels. */
-static void tinyc_conv_pixels(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, const int32_t *wr,
+static void tinyc_conv_pixels_s8(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, const int32_t *wr,
                               const int16_t *c0, const int16_t *c1, int8_t *yp, int32_t oc, int32_t cout_g,
                               int32_t out_plane, int two)
 {
@@ -269,16 +269,16 @@ static void tinyc_conv_pixels(const tinyc_conv2d_im2col_s8_params *p, const int3
     q.weight_sums = p->weight_sums;
     q.bias = bias;
     for (m = cout_g >> 1; m > 0; m--) {
-        tinyc_conv_dot_2x2(wr, c0, c1, kp, s);
-        tinyc_conv_out2(&q, oc, s[0], s[1], yp, two);
-        tinyc_conv_out2(&q, oc + 1, s[2], s[3], yp + out_plane, two);
+        tinyc_conv_dot_2x2_s8(wr, c0, c1, kp, s);
+        tinyc_conv_out2_s8(&q, oc, s[0], s[1], yp, two);
+        tinyc_conv_out2_s8(&q, oc + 1, s[2], s[3], yp + out_plane, two);
         wr += kp >> 1;
         yp += 2 * out_plane;
         oc += 2;
     }
     if (cout_g & 1) {
-        tinyc_conv_dot_1x2(wr, c0, c1, kp, s);
-        tinyc_conv_out2(&q, oc, s[0], s[1], yp, two);
+        tinyc_conv_dot_1x2_s8(wr, c0, c1, kp, s);
+        tinyc_conv_out2_s8(&q, oc, s[0], s[1], yp, two);
     }
 }
 
@@ -322,19 +322,19 @@ void tinyc_conv2d_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, co
                     const int32_t ix0 = ox * g->stride_w - g->pad_left;
                     if (col == col0 && rows_inside && ix0 >= 0 && ox + 1 < g->output.w
                         && ix0 + g->stride_w + span_w < c.in_w) {  /* a pair of inside windows */
-                        tinyc_conv_col_inside2(&c, c.xg + iy0 * c.in_w + ix0, g->stride_w, col0, col1);
-                        tinyc_conv_pixels(p, bias, wg, col0, col1, yp, grp * cout_g, cout_g, out_plane, 1);
+                        tinyc_conv_col_inside2_s8(&c, c.xg + iy0 * c.in_w + ix0, g->stride_w, col0, col1);
+                        tinyc_conv_pixels_s8(p, bias, wg, col0, col1, yp, grp * cout_g, cout_g, out_plane, 1);
                         yp += 2;
                         ox++;
                         continue;
                     }
                     if (rows_inside && ix0 >= 0 && ix0 + span_w < c.in_w) {
-                        tinyc_conv_col_inside(&c, c.xg + iy0 * c.in_w + ix0, col);
+                        tinyc_conv_col_inside_s8(&c, c.xg + iy0 * c.in_w + ix0, col);
                     } else {
-                        tinyc_conv_col_edge(&c, iy0, ix0, col);
+                        tinyc_conv_col_edge_s8(&c, iy0, ix0, col);
                     }
                     if (col == col1) {  /* two columns: run the pair */
-                        tinyc_conv_pixels(p, bias, wg, col0, col1, yp, grp * cout_g, cout_g, out_plane, 1);
+                        tinyc_conv_pixels_s8(p, bias, wg, col0, col1, yp, grp * cout_g, cout_g, out_plane, 1);
                         yp += 2;
                         col = col0;
                     } else {
@@ -343,7 +343,7 @@ void tinyc_conv2d_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, co
                 }
             }
             if (col == col1) {  /* a lone last pixel runs as a pair with itself */
-                tinyc_conv_pixels(p, bias, wg, col0, col0, yp, grp * cout_g, cout_g, out_plane, 0);
+                tinyc_conv_pixels_s8(p, bias, wg, col0, col0, yp, grp * cout_g, cout_g, out_plane, 0);
             }
         }
     }
