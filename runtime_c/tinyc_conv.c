@@ -1,103 +1,153 @@
 /* tinyc_conv.c: general convolution. int8: im2col of two output pixels into int16 scratch, then
- * 2 output channels x 2 pixels per pass over the column (SMLAD on the DSP path, plain C otherwise,
- * same sums). float32: direct loops over the in-bounds taps (out-of-bounds taps add 0 * w). */
+ * 4 (or 2, 1) output channels x 2 pixels per pass over the columns (SMLAD on the DSP path, plain C
+ * otherwise, same sums). float32: direct loops over the in-bounds taps (out-of-bounds taps add 0 * w).
+ *
+ * int8 column layout (K = Ci/groups * KH * KW in (ic, ky, kx) order, k_padded = K rounded up to 4,
+ * half = k_padded / 2): k and k + half share an int16 pair, the two pixels' pairs alternate:
+ * int16 col[4 q + 2 j + h] = x_j[q + h * half] (pixel j, pair q < half). One LDRD gives both pixels'
+ * pair q; column writes go with a stride of 4 int16, and k in [K, k_padded) stay 0. */
 #include "tinyc_conv.h"
 
 /* What the column fill needs of one group, computed once per call. */
 typedef struct {
     const int8_t *xg;  /* the group's first input plane */
-    int32_t in_h, in_w, in_plane, kh, kw, dh, dw, cin_g;
+    int32_t in_h, in_w, in_plane, kh, kw, dh, dw, cin_g, k, half;
     int32_t row_step;    /* dh * in_w: from one kernel row to the next */
     int32_t plane_step;  /* in_plane - kh * row_step: from past the last kernel row to the next plane */
     int16_t zp;
 } tinyc_conv_cols;
 
-/* Column of a window inside x with dw == 1: col[(ic * KH + ky) * KW + kx] = x[ic][iy0 + ky dh][ix0 + kx],
- * xr pointing at x[0][iy0][ix0]. */
-static void tinyc_conv_col_inside_s8(const tinyc_conv_cols *c, const int8_t *xr, int16_t *col)
+/* Where element k of pixel 0's column goes (pixel 1: + 2). */
+static inline int16_t *tinyc_conv_slot_s8(int16_t *col, int32_t half, int32_t k)
+{
+    return k < half ? col + 4 * k : col + 4 * (k - half) + 1;
+}
+
+/* Rows [r0, r1) (row r = ic * KH + ky, KW taps) of windows inside x with dw == 1 into d (the slot of
+ * row r0's first tap, stride 4 int16, none crossing into the second half); xw points at the window's
+ * x[0][iy0][ix0]. two: pixel 1's window, sw to the right, goes to d + 2. */
+static void tinyc_conv_rows_s8(const tinyc_conv_cols *c, const int8_t *xw, int32_t sw, int32_t r0, int32_t r1,
+                               int16_t *d, int two)
 {
     const int32_t kh = c->kh, kw = c->kw, row_step = c->row_step, plane_step = c->plane_step;
-    int32_t ic, ky, kx;
-    for (ic = c->cin_g; ic > 0; ic--) {
-        if (kw == 3) {
-            for (ky = kh; ky > 0; ky--) {
-                col[0] = xr[0];
-                col[1] = xr[1];
-                col[2] = xr[2];
-                col += 3;
-                xr += row_step;
-            }
-        } else {
-            for (ky = kh; ky > 0; ky--) {
-                for (kx = 0; kx < kw; kx++) {
-                    col[kx] = xr[kx];
-                }
-                col += kw;
-                xr += row_step;
+    int32_t ky = r0 % kh, r, kx;
+    const int8_t *xr = xw + (r0 / kh) * c->in_plane + ky * row_step;
+    if (two && kw == 3 && sw == 1) {  /* the 4 bytes of a row hold both windows' taps */
+        for (r = r0; r < r1; r++) {
+            const int16_t b1 = xr[1], b2 = xr[2];
+            d[0] = xr[0];
+            d[4] = b1;
+            d[8] = b2;
+            d[2] = b1;
+            d[6] = b2;
+            d[10] = xr[3];
+            d += 12;
+            xr += row_step;
+            if (++ky == kh) {
+                ky = 0;
+                xr += plane_step;
             }
         }
-        xr += plane_step;
+        return;
+    }
+    if (!two && kw == 3) {
+        for (r = r0; r < r1; r++) {
+            d[0] = xr[0];
+            d[4] = xr[1];
+            d[8] = xr[2];
+            d += 12;
+            xr += row_step;
+            if (++ky == kh) {
+                ky = 0;
+                xr += plane_step;
+            }
+        }
+        return;
+    }
+    for (r = r0; r < r1; r++) {
+        for (kx = 0; kx < kw; kx++) {
+            d[4 * kx] = xr[kx];
+        }
+        if (two) {
+            for (kx = 0; kx < kw; kx++) {
+                d[4 * kx + 2] = xr[kx + sw];
+            }
+        }
+        d += 4 * kw;
+        xr += row_step;
+        if (++ky == kh) {
+            ky = 0;
+            xr += plane_step;
+        }
     }
 }
 
-/* Columns of two horizontally adjacent windows inside x (dw == 1, the second sw to the right):
- * one pass over the rows, the shared taps of a 3-wide, stride-1 row read once. */
-static void tinyc_conv_col_inside2_s8(const tinyc_conv_cols *c, const int8_t *xr, int32_t sw, int16_t *c0, int16_t *c1)
+/* Columns (pixel 0, and pixel 1 when two) of windows inside x with dw == 1; pixel 1's window is sw to
+ * the right. xw points at x[0][iy0][ix0]. The rows before the half and after it run straight; a row
+ * that crosses it goes tap by tap. */
+static void tinyc_conv_col_inside_s8(const tinyc_conv_cols *c, const int8_t *xw, int32_t sw, int16_t *col, int two)
 {
-    const int32_t kh = c->kh, kw = c->kw, row_step = c->row_step, plane_step = c->plane_step;
-    int32_t ic, ky, kx;
-    for (ic = c->cin_g; ic > 0; ic--) {
-        if (kw == 3 && sw == 1) {
-            for (ky = kh; ky > 0; ky--) {
-                const int16_t b1 = xr[1], b2 = xr[2];
-                c0[0] = xr[0];
-                c0[1] = b1;
-                c0[2] = b2;
-                c1[0] = b1;
-                c1[1] = b2;
-                c1[2] = xr[3];
-                c0 += 3;
-                c1 += 3;
-                xr += row_step;
-            }
-        } else {
-            for (ky = kh; ky > 0; ky--) {
-                for (kx = 0; kx < kw; kx++) {
-                    c0[kx] = xr[kx];
-                    c1[kx] = xr[kx + sw];
-                }
-                c0 += kw;
-                c1 += kw;
-                xr += row_step;
+    const int32_t kw = c->kw, half = c->half, rows = c->cin_g * c->kh, split = half / kw;
+    int32_t kx;
+    if (split >= rows) {
+        tinyc_conv_rows_s8(c, xw, sw, 0, rows, col, two);
+        return;
+    }
+    tinyc_conv_rows_s8(c, xw, sw, 0, split, col, two);
+    if (half % kw == 0) {
+        tinyc_conv_rows_s8(c, xw, sw, split, rows, col + 1, two);
+        return;
+    }
+    {
+        const int8_t *xr = xw + (split / c->kh) * c->in_plane + (split % c->kh) * c->row_step;
+        for (kx = 0; kx < kw; kx++) {
+            int16_t *d = tinyc_conv_slot_s8(col, half, split * kw + kx);
+            d[0] = xr[kx];
+            if (two) {
+                d[2] = xr[kx + sw];
             }
         }
-        xr += plane_step;
     }
+    tinyc_conv_rows_s8(c, xw, sw, split + 1, rows, tinyc_conv_slot_s8(col, half, (split + 1) * kw), two);
 }
 
-/* Column of any window at (iy0, ix0) (top-left tap, may be outside x): filled with input_zp (taps
- * outside x, so the weight-sum correction stays exact), then the in-bounds taps copied over. */
+/* Column of pixel j of any window at (iy0, ix0) (top-left tap, may be outside x), row by row: taps
+ * outside x hold input_zp, so the weight-sum correction stays exact. */
 static void tinyc_conv_col_edge_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int16_t *col)
 {
-    const int32_t kh = c->kh, kw = c->kw, dw = c->dw, k = c->cin_g * kh * kw;
-    const uint32_t zp2 = (uint16_t)c->zp * 0x10001u;
-    int32_t ky_lo, ky_hi, kx_lo, kx_hi, ic, ky, kx, i;
+    const int32_t kh = c->kh, kw = c->kw, dw = c->dw, half = c->half;
+    const int16_t zp = c->zp;
+    int32_t ky_lo, ky_hi, kx_lo, kx_hi, ic, ky, kx, k = 0;
     tinyc_conv_taps(iy0, c->in_h, kh, c->dh, &ky_lo, &ky_hi);
     tinyc_conv_taps(ix0, c->in_w, kw, dw, &kx_lo, &kx_hi);
-    for (i = 0; i + 1 < k; i += 2) {  /* col is 4-byte aligned */
-        memcpy(col + i, &zp2, 4);
-    }
-    if (i < k) {
-        col[i] = c->zp;
-    }
-    for (ic = 0; ic < c->cin_g && kx_lo < kx_hi; ic++) {  /* no pointer outside x when no tap is */
-        for (ky = ky_lo; ky < ky_hi; ky++) {
-            const int8_t *xr = c->xg + ic * c->in_plane + (iy0 + ky * c->dh) * c->in_w + ix0 + kx_lo * dw;
-            int16_t *cr = col + (ic * kh + ky) * kw;
-            for (kx = kx_lo; kx < kx_hi; kx++) {
-                cr[kx] = *xr;
-                xr += dw;
+    kx_lo = kx_lo < kw ? kx_lo : kw;
+    for (ic = 0; ic < c->cin_g; ic++) {
+        const int8_t *xc = c->xg + ic * c->in_plane;
+        for (ky = 0; ky < kh; ky++) {
+            const int inside = ky >= ky_lo && ky < ky_hi;
+            const int32_t row = (iy0 + ky * c->dh) * c->in_w + ix0;  /* x index of tap kx = 0 */
+            int16_t *d = tinyc_conv_slot_s8(col, half, k);
+            if (k < half && k + kw > half) {  /* the row crosses into the second half: tap by tap */
+                for (kx = 0; kx < kw; kx++) {
+                    *tinyc_conv_slot_s8(col, half, k + kx) =
+                        inside && kx >= kx_lo && kx < kx_hi ? xc[row + kx * dw] : zp;
+                }
+            } else if (!inside) {
+                for (kx = 0; kx < kw; kx++) {
+                    d[4 * kx] = zp;
+                }
+            } else {
+                for (kx = 0; kx < kx_lo; kx++) {
+                    d[4 * kx] = zp;
+                }
+                for (; kx < kx_hi; kx++) {
+                    d[4 * kx] = xc[row + kx * dw];
+                }
+                for (; kx < kw; kx++) {
+                    d[4 * kx] = zp;
+                }
             }
+            k += kw;
         }
     }
 }
@@ -105,13 +155,21 @@ static void tinyc_conv_col_edge_s8(const tinyc_conv_cols *c, int32_t iy0, int32_
 /* The output constants, copied out of the params: stores to y (int8, may alias anything) would
  * otherwise reload them for every output. */
 typedef struct {
-    int32_t input_zp, output_zp;
-    tinyc_clamp clamp;
+    int32_t input_zp, output_zp, act_min, act_max;
     const int32_t *multiplier, *shift, *weight_sums, *bias;
 } tinyc_conv_outq;
 
-/* Two output pixels (s0, s1: raw sums x * w over the columns) of channel oc; the channel's constants
- * are read once for both. */
+/* tinyc_requantize out of line, for the rare left shift (multiplier >= 1): keeps the hot copies small. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t tinyc_conv_requantize_any_s8(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    return tinyc_requantize(acc, multiplier, shift);
+}
+
+/* Two output pixels (s0, s1: raw sums x * w over the columns) of channel oc: tinyc_requantize_s8's
+ * steps with the channel's constants read once for both. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
@@ -129,16 +187,16 @@ static inline void tinyc_conv_out2_s8(const tinyc_conv_outq *q, int32_t oc, int3
         a1 = tinyc_add_bias_sat(a1, q->bias, oc);
 #endif
     }
-    if (shift <= 0) {  /* the usual case, as its own copy: gcc drops the left-shift saturation from it */
-        yp[0] = tinyc_requantize_s8(a0, mult, shift, q->output_zp, q->clamp);
-        if (two) {
-            yp[1] = tinyc_requantize_s8(a1, mult, shift, q->output_zp, q->clamp);
-        }
+    if (shift <= 0) {  /* the usual case, inlined: gcc drops the left-shift saturation from it */
+        a0 = tinyc_requantize(a0, mult, shift);
+        a1 = tinyc_requantize(a1, mult, shift);
     } else {
-        yp[0] = tinyc_requantize_s8(a0, mult, shift, q->output_zp, q->clamp);
-        if (two) {
-            yp[1] = tinyc_requantize_s8(a1, mult, shift, q->output_zp, q->clamp);
-        }
+        a0 = tinyc_conv_requantize_any_s8(a0, mult, shift);
+        a1 = tinyc_conv_requantize_any_s8(a1, mult, shift);
+    }
+    yp[0] = (int8_t)tinyc_clamp_i32(a0 + q->output_zp, q->act_min, q->act_max);
+    if (two) {
+        yp[1] = (int8_t)tinyc_clamp_i32(a1 + q->output_zp, q->act_min, q->act_max);
     }
 }
 
@@ -149,71 +207,107 @@ static inline int32_t tinyc_conv_lane_s8(int32_t v, int j)
     return (int32_t)(int8_t)(uint8_t)((uint32_t)v >> (8 * j));
 }
 
-/* Sum over one k group: column c[0..3] times word v holding k0 k2 k1 k3. */
-static inline int32_t tinyc_conv_dot4_s8(const int16_t *c, int32_t v)
+/* Pair c[0], c[1] times weight lanes lo, hi of v. */
+static inline int32_t tinyc_conv_pair_s8(const int16_t *c, int32_t v, int lo, int hi)
 {
-    return c[0] * tinyc_conv_lane_s8(v, 0) + c[1] * tinyc_conv_lane_s8(v, 2) + c[2] * tinyc_conv_lane_s8(v, 1)
-         + c[3] * tinyc_conv_lane_s8(v, 3);
+    return c[0] * tinyc_conv_lane_s8(v, lo) + c[1] * tinyc_conv_lane_s8(v, hi);
 }
 #endif
 
-/* Raw sums s = (w_a . c0, w_a . c1, w_b . c0, w_b . c1) of a channel pair over columns c0, c1 (int16,
- * 4-byte aligned); w holds the pair interleaved by 4 k: w_a[0..3], w_b[0..3], w_a[4..7], ..., each 4 as
- * k0 k2 k1 k3 in one little-endian word (SXTB16 gives (k0, k1), SXTB16 ROR 8 gives (k2, k3)). */
+/* Raw sums s[2 m + j] (channel m of 4, pixel j) over the interleaved columns. w per pair q: the word
+ * (c0 q, c1 q, c0 q + half, c1 q + half), then the same for c2, c3 (SXTB16 gives channel c0's pair,
+ * SXTB16 ROR 8 channel c1's). */
 #if defined(__GNUC__)
-__attribute__((noinline))  /* its own register allocation: inlined, gcc spills the accumulators */
+__attribute__((noinline))  /* its own register allocation: the asm needs all 14 */
 #endif
-static void tinyc_conv_dot_2x2_s8(const int32_t *w, const int16_t *c0, const int16_t *c1, int32_t kp,
-                                      int32_t s[4])
+static void tinyc_conv_dot_4x2_s8(const int32_t *w, const int16_t *col, int32_t half, int32_t s[8])
 {
-    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, k;
 #if TINYC_HAS_DSP
-    /* One asm loop: gcc's own schedule of these 16 live values spills accumulators. Per 4 k: the
-     * column words (c0 and c1 pairs), then each weight word widened by SXTB16 / SXTB16 ROR 8. */
-    const int32_t *p0 = (const int32_t *)(const void *)c0, *p1 = (const int32_t *)(const void *)c1;
-    int32_t v, t, a0, a1, b0, b1;
-#define TINYC_CONV_ASM_STEP                           \
-    "ldr %[a0], [%[p0]], #4\n\t"                      \
-    "ldr %[a1], [%[p0]], #4\n\t"                      \
-    "ldr %[b0], [%[p1]], #4\n\t"                      \
-    "ldr %[b1], [%[p1]], #4\n\t"                      \
-    "ldr %[v], [%[w]], #4\n\t"                        \
-    "sxtb16 %[t], %[v]\n\t"                           \
-    "sxtb16 %[v], %[v], ror #8\n\t"                   \
-    "smlad %[s00], %[t], %[a0], %[s00]\n\t"           \
-    "smlad %[s00], %[v], %[a1], %[s00]\n\t"           \
-    "smlad %[s01], %[t], %[b0], %[s01]\n\t"           \
-    "smlad %[s01], %[v], %[b1], %[s01]\n\t"           \
-    "ldr %[v], [%[w]], #4\n\t"                        \
-    "sxtb16 %[t], %[v]\n\t"                           \
-    "sxtb16 %[v], %[v], ror #8\n\t"                   \
-    "smlad %[s10], %[t], %[a0], %[s10]\n\t"           \
-    "smlad %[s10], %[v], %[a1], %[s10]\n\t"           \
-    "smlad %[s11], %[t], %[b0], %[s11]\n\t"           \
-    "smlad %[s11], %[v], %[b1], %[s11]\n\t"
-#define TINYC_CONV_ASM_OPERANDS                                                                                 \
-    : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [k] "+r"(k), [w] "+r"(w),             \
-      [p0] "+r"(p0), [p1] "+r"(p1), [v] "=&r"(v), [t] "=&r"(t), [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), \
-      [b1] "=&r"(b1)                                                                                           \
-    :                                                                                                          \
-    : "cc", "memory"
-    k = kp >> 3;  /* 8 k per pass, then 4 if k_padded is not a multiple of 8 */
-    if (k > 0) {
-        __asm__("1:\n\t" TINYC_CONV_ASM_STEP TINYC_CONV_ASM_STEP "subs %[k], %[k], #1\n\t"
-                "bne 1b" TINYC_CONV_ASM_OPERANDS);
-    }
-    if (kp & 4) {
-        __asm__(TINYC_CONV_ASM_STEP TINYC_CONV_ASM_OPERANDS);
-    }
-#undef TINYC_CONV_ASM_STEP
-#undef TINYC_CONV_ASM_OPERANDS
+    /* One asm loop, two pairs a pass (half is even): 8 accumulators, the column words a (pixel 0) and
+     * b (pixel 1), the weight word v and its widened half t fill r0-r12 and lr, so the loop end is
+     * read from the stack. */
+    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0, v, t, a, b;
+    const int32_t *c = (const int32_t *)(const void *)col;
+    const int32_t *const end = c + 2 * half;
+#define TINYC_CONV_ASM_PAIR                         \
+    "ldrd %[a], %[b], [%[c]], #8\n\t"               \
+    "ldr %[v], [%[w]], #4\n\t"                      \
+    "sxtb16 %[t], %[v]\n\t"                         \
+    "smlad %[s00], %[t], %[a], %[s00]\n\t"          \
+    "smlad %[s01], %[t], %[b], %[s01]\n\t"          \
+    "sxtb16 %[v], %[v], ror #8\n\t"                 \
+    "smlad %[s10], %[v], %[a], %[s10]\n\t"          \
+    "smlad %[s11], %[v], %[b], %[s11]\n\t"          \
+    "ldr %[v], [%[w]], #4\n\t"                      \
+    "sxtb16 %[t], %[v]\n\t"                         \
+    "smlad %[s20], %[t], %[a], %[s20]\n\t"          \
+    "smlad %[s21], %[t], %[b], %[s21]\n\t"          \
+    "sxtb16 %[v], %[v], ror #8\n\t"                 \
+    "smlad %[s30], %[v], %[a], %[s30]\n\t"          \
+    "smlad %[s31], %[v], %[b], %[s31]\n\t"
+    __asm__("1:\n\t" TINYC_CONV_ASM_PAIR TINYC_CONV_ASM_PAIR
+            "ldr %[t], %[end]\n\t"
+            "cmp %[c], %[t]\n\t"
+            "bne 1b"
+            : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [s20] "+r"(s20),
+              [s21] "+r"(s21), [s30] "+r"(s30), [s31] "+r"(s31), [w] "+r"(w), [c] "+r"(c), [v] "=&r"(v),
+              [t] "=&r"(t), [a] "=&r"(a), [b] "=&r"(b)
+            : [end] "m"(end)
+            : "cc", "memory");
+#undef TINYC_CONV_ASM_PAIR
+    s[0] = s00;
+    s[1] = s01;
+    s[2] = s10;
+    s[3] = s11;
+    s[4] = s20;
+    s[5] = s21;
+    s[6] = s30;
+    s[7] = s31;
 #else
-    for (k = 0; k < kp; k += 4) {
-        s00 += tinyc_conv_dot4_s8(c0 + k, w[0]);
-        s01 += tinyc_conv_dot4_s8(c1 + k, w[0]);
-        s10 += tinyc_conv_dot4_s8(c0 + k, w[1]);
-        s11 += tinyc_conv_dot4_s8(c1 + k, w[1]);
+    int32_t q, i;
+    for (i = 0; i < 8; i++) {
+        s[i] = 0;
+    }
+    for (q = 0; q < half; q++) {
+        s[0] += tinyc_conv_pair_s8(col, w[0], 0, 2);
+        s[1] += tinyc_conv_pair_s8(col + 2, w[0], 0, 2);
+        s[2] += tinyc_conv_pair_s8(col, w[0], 1, 3);
+        s[3] += tinyc_conv_pair_s8(col + 2, w[0], 1, 3);
+        s[4] += tinyc_conv_pair_s8(col, w[1], 0, 2);
+        s[5] += tinyc_conv_pair_s8(col + 2, w[1], 0, 2);
+        s[6] += tinyc_conv_pair_s8(col, w[1], 1, 3);
+        s[7] += tinyc_conv_pair_s8(col + 2, w[1], 1, 3);
+        col += 4;
         w += 2;
+    }
+#endif
+}
+
+/* As tinyc_conv_dot_4x2_s8 for 2 channels: one word per pair q. */
+static void tinyc_conv_dot_2x2_s8(const int32_t *w, const int16_t *col, int32_t half, int32_t s[4])
+{
+    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, q;
+#if TINYC_HAS_DSP
+    const int32_t *c = (const int32_t *)(const void *)col;
+    for (q = half; q > 0; q--) {
+        const int32_t a = c[0], b = c[1];
+        int32_t v = *w++;
+        const int32_t t = __sxtb16(v);
+        v = tinyc_conv_sxtb16_odd(v);
+        s00 = __smlad(t, a, s00);
+        s01 = __smlad(t, b, s01);
+        s10 = __smlad(v, a, s10);
+        s11 = __smlad(v, b, s11);
+        c += 2;
+    }
+#else
+    for (q = 0; q < half; q++) {
+        s00 += tinyc_conv_pair_s8(col, *w, 0, 2);
+        s01 += tinyc_conv_pair_s8(col + 2, *w, 0, 2);
+        s10 += tinyc_conv_pair_s8(col, *w, 1, 3);
+        s11 += tinyc_conv_pair_s8(col + 2, *w, 1, 3);
+        col += 4;
+        w++;
     }
 #endif
     s[0] = s00;
@@ -222,30 +316,28 @@ static void tinyc_conv_dot_2x2_s8(const int32_t *w, const int16_t *c0, const int
     s[3] = s11;
 }
 
-/* Raw sums (w . c0, w . c1) of one channel (k_padded / 4 words, each k0 k2 k1 k3). */
-static inline void tinyc_conv_dot_1x2_s8(const int32_t *w, const int16_t *c0, const int16_t *c1, int32_t kp,
-                                      int32_t s[2])
+/* As tinyc_conv_dot_4x2_s8 for 1 channel: one word per two pairs q, q + 1, as
+ * (w q, w q + 1, w q + half, w q + 1 + half): SXTB16 gives pair q's weights, SXTB16 ROR 8 pair q + 1's. */
+static void tinyc_conv_dot_1x2_s8(const int32_t *w, const int16_t *col, int32_t half, int32_t s[2])
 {
-    int32_t s0 = 0, s1 = 0, k;
+    int32_t s0 = 0, s1 = 0, q;
 #if TINYC_HAS_DSP
-    const int32_t *p0 = (const int32_t *)(const void *)c0, *p1 = (const int32_t *)(const void *)c1;
-    for (k = kp >> 2; k > 0; k--) {
-        int32_t a0, a1, b0, b1;
-        const int32_t va = *w++;
-        const int32_t wl = __sxtb16(va), wh = tinyc_conv_sxtb16_odd(va);
-        memcpy(&a0, p0++, 4);
-        memcpy(&a1, p0++, 4);
-        memcpy(&b0, p1++, 4);
-        memcpy(&b1, p1++, 4);
-        s0 = __smlad(wl, a0, s0);
-        s0 = __smlad(wh, a1, s0);
-        s1 = __smlad(wl, b0, s1);
-        s1 = __smlad(wh, b1, s1);
+    const int32_t *c = (const int32_t *)(const void *)col;
+    for (q = half >> 1; q > 0; q--) {
+        int32_t v = *w++;
+        const int32_t t = __sxtb16(v);
+        v = tinyc_conv_sxtb16_odd(v);
+        s0 = __smlad(t, c[0], s0);
+        s1 = __smlad(t, c[1], s1);
+        s0 = __smlad(v, c[2], s0);
+        s1 = __smlad(v, c[3], s1);
+        c += 4;
     }
 #else
-    for (k = 0; k < kp; k += 4) {
-        s0 += tinyc_conv_dot4_s8(c0 + k, *w);
-        s1 += tinyc_conv_dot4_s8(c1 + k, *w);
+    for (q = 0; q < half; q += 2) {
+        s0 += tinyc_conv_pair_s8(col, *w, 0, 2) + tinyc_conv_pair_s8(col + 4, *w, 1, 3);
+        s1 += tinyc_conv_pair_s8(col + 2, *w, 0, 2) + tinyc_conv_pair_s8(col + 6, *w, 1, 3);
+        col += 8;
         w++;
     }
 #endif
@@ -253,32 +345,45 @@ static inline void tinyc_conv_dot_1x2_s8(const int32_t *w, const int16_t *c0, co
     s[1] = s1;
 }
 
-/* Output pixels yp[0] (column c0) and yp[1] (column c1, when two) of the group's cout_g channels. */
+/* Output pixels yp[0] and yp[1] (when two) of the group's cout_g channels: blocks of 4, then 2, then 1. */
 static void tinyc_conv_pixels_s8(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, const int32_t *wr,
-                              const int16_t *c0, const int16_t *c1, int8_t *yp, int32_t oc, int32_t cout_g,
-                              int32_t out_plane, int two)
+                                 const int16_t *col, int8_t *yp, int32_t oc, int32_t cout_g, int32_t out_plane,
+                                 int two)
 {
-    const int32_t kp = p->k_padded;
+    const int32_t half = p->k_padded >> 1;
     tinyc_conv_outq q;
-    int32_t m, s[4];
+    int32_t m, n, i, s[8];
     q.input_zp = p->input_zp;
     q.output_zp = p->output_zp;
-    q.clamp = p->clamp;
+    q.act_min = p->clamp.min;
+    q.act_max = p->clamp.max;
     q.multiplier = p->requant.multiplier;
     q.shift = p->requant.shift;
     q.weight_sums = p->weight_sums;
     q.bias = bias;
-    for (m = cout_g >> 1; m > 0; m--) {
-        tinyc_conv_dot_2x2_s8(wr, c0, c1, kp, s);
-        tinyc_conv_out2_s8(&q, oc, s[0], s[1], yp, two);
-        tinyc_conv_out2_s8(&q, oc + 1, s[2], s[3], yp + out_plane, two);
-        wr += kp >> 1;
-        yp += 2 * out_plane;
-        oc += 2;
-    }
-    if (cout_g & 1) {
-        tinyc_conv_dot_1x2_s8(wr, c0, c1, kp, s);
-        tinyc_conv_out2_s8(&q, oc, s[0], s[1], yp, two);
+    for (m = 0; m < cout_g; m += n) {
+        n = cout_g - m >= 4 ? 4 : cout_g - m >= 2 ? 2 : 1;
+        if (n == 4) {
+            tinyc_conv_dot_4x2_s8(wr, col, half, s);
+        } else if (n == 2) {
+            tinyc_conv_dot_2x2_s8(wr, col, half, s);
+        } else {
+            tinyc_conv_dot_1x2_s8(wr, col, half, s);
+        }
+        if (n == 4) {  /* the hot block: its four outputs unrolled */
+            tinyc_conv_out2_s8(&q, oc, s[0], s[1], yp, two);
+            tinyc_conv_out2_s8(&q, oc + 1, s[2], s[3], yp + out_plane, two);
+            tinyc_conv_out2_s8(&q, oc + 2, s[4], s[5], yp + 2 * out_plane, two);
+            tinyc_conv_out2_s8(&q, oc + 3, s[6], s[7], yp + 3 * out_plane, two);
+            yp += 4 * out_plane;
+        } else {
+            for (i = 0; i < n; i++) {
+                tinyc_conv_out2_s8(&q, oc + i, s[2 * i], s[2 * i + 1], yp, two);
+                yp += out_plane;
+            }
+        }
+        wr += n * (half >> 1);
+        oc += n;
     }
 }
 
@@ -286,11 +391,10 @@ void tinyc_conv2d_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, co
                      void *scratch)
 {
     const tinyc_conv_geometry *g = &p->geom;
-    const int32_t kp = p->k_padded, groups = g->groups;
+    const int32_t kp = p->k_padded, groups = g->groups, sw = g->stride_w;
     const int32_t cout_g = g->output.c / groups, out_plane = g->output.h * g->output.w;
-    const int32_t k = g->input.c / groups * g->kernel_h * g->kernel_w;
     const int32_t span_h = (g->kernel_h - 1) * g->dilation_h, span_w = (g->kernel_w - 1) * g->dilation_w;
-    int16_t *col0 = (int16_t *)scratch, *col1 = col0 + kp;
+    int16_t *col = (int16_t *)scratch;
     tinyc_conv_cols c;
     int32_t n, grp, oy, ox, i;
 
@@ -302,48 +406,53 @@ void tinyc_conv2d_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, co
     c.dh = g->dilation_h;
     c.dw = g->dilation_w;
     c.cin_g = g->input.c / groups;
+    c.k = c.cin_g * c.kh * c.kw;
+    c.half = kp >> 1;
     c.row_step = c.dh * c.in_w;
     c.plane_step = c.in_plane - c.kh * c.row_step;
     c.zp = (int16_t)p->input_zp;
-    for (i = k; i < kp; i++) {  /* the padded k have zero weights; any finite value would do */
-        col0[i] = 0;
-        col1[i] = 0;
+    for (i = c.k; i < kp; i++) {  /* the padded k have zero weights; any finite value would do */
+        int16_t *d = tinyc_conv_slot_s8(col, c.half, i);
+        d[0] = 0;
+        d[2] = 0;
     }
     for (n = 0; n < g->input.n; n++) {
         for (grp = 0; grp < groups; grp++) {
             const int32_t *wg = p->weights + (size_t)grp * cout_g * (kp >> 2);
             int8_t *yp = y + ((size_t)n * g->output.c + (size_t)grp * cout_g) * out_plane;
-            int16_t *col = col0;
+            int32_t j = 0;  /* the pixel whose column comes next */
             c.xg = x + ((size_t)n * g->input.c + (size_t)grp * c.cin_g) * c.in_plane;
             for (oy = 0; oy < g->output.h; oy++) {
                 const int32_t iy0 = oy * g->stride_h - g->pad_top;
                 const int rows_inside = iy0 >= 0 && iy0 + span_h < c.in_h && c.dw == 1;
                 for (ox = 0; ox < g->output.w; ox++) {
-                    const int32_t ix0 = ox * g->stride_w - g->pad_left;
-                    if (col == col0 && rows_inside && ix0 >= 0 && ox + 1 < g->output.w
-                        && ix0 + g->stride_w + span_w < c.in_w) {  /* a pair of inside windows */
-                        tinyc_conv_col_inside2_s8(&c, c.xg + iy0 * c.in_w + ix0, g->stride_w, col0, col1);
-                        tinyc_conv_pixels_s8(p, bias, wg, col0, col1, yp, grp * cout_g, cout_g, out_plane, 1);
+                    const int32_t ix0 = ox * sw - g->pad_left;
+                    if (j == 0 && rows_inside && ix0 >= 0 && ox + 1 < g->output.w && ix0 + sw + span_w < c.in_w) {
+                        /* a pair of inside windows */
+                        tinyc_conv_col_inside_s8(&c, c.xg + iy0 * c.in_w + ix0, sw, col, 1);
+                        tinyc_conv_pixels_s8(p, bias, wg, col, yp, grp * cout_g, cout_g, out_plane, 1);
                         yp += 2;
                         ox++;
                         continue;
                     }
                     if (rows_inside && ix0 >= 0 && ix0 + span_w < c.in_w) {
-                        tinyc_conv_col_inside_s8(&c, c.xg + iy0 * c.in_w + ix0, col);
+                        tinyc_conv_col_inside_s8(&c, c.xg + iy0 * c.in_w + ix0, 0, col + 2 * j, 0);
                     } else {
-                        tinyc_conv_col_edge_s8(&c, iy0, ix0, col);
+                        tinyc_conv_col_edge_s8(&c, iy0, ix0, col + 2 * j);
                     }
-                    if (col == col1) {  /* two columns: run the pair */
-                        tinyc_conv_pixels_s8(p, bias, wg, col0, col1, yp, grp * cout_g, cout_g, out_plane, 1);
+                    if (j == 1) {  /* two columns: run the pair */
+                        tinyc_conv_pixels_s8(p, bias, wg, col, yp, grp * cout_g, cout_g, out_plane, 1);
                         yp += 2;
-                        col = col0;
-                    } else {
-                        col = col1;
                     }
+                    j ^= 1;
                 }
             }
-            if (col == col1) {  /* a lone last pixel runs as a pair with itself */
-                tinyc_conv_pixels_s8(p, bias, wg, col0, col0, yp, grp * cout_g, cout_g, out_plane, 0);
+            if (j == 1) {  /* a lone last pixel: pixel 1 gets a finite copy of it, its outputs are dropped */
+                for (i = 0; i < c.k; i++) {
+                    int16_t *d = tinyc_conv_slot_s8(col, c.half, i);
+                    d[2] = d[0];
+                }
+                tinyc_conv_pixels_s8(p, bias, wg, col, yp, grp * cout_g, cout_g, out_plane, 0);
             }
         }
     }

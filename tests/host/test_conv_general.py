@@ -1,4 +1,4 @@
-"""The general int8 conv (tinyc_conv2d_s8: im2col of two pixels into int16 scratch, 2 channels x 2 pixels
+"""The general int8 conv (tinyc_conv2d_s8: im2col of two pixels into int16 scratch, 4 channels x 2 pixels
 per pass, weights reordered at compile time): bit-exact with ref_int8 on the host (portable path) for
 odd channel counts, odd planes (odd pixel counts), kernels 1x1 to 4x10, strides 1 and 2, symmetric and
 asymmetric pads, dilation 2, groups 2 and 3, all three input ranges. The same cases run on the DSP and
@@ -36,7 +36,8 @@ GENERAL = [((1, 1, 5, 7), 1, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, None),
            ((1, 4, 7, 5), 6, (3, 3), 1, (1, 1, 1, 1), 1, 2, True, None),
            ((1, 6, 5, 7), 3, (3, 3), 2, (1, 1, 1, 1), 1, 3, False, None),
            ((1, 3, 1, 1), 3, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, None),
-           ((1, 5, 11), 3, (1, 3), 1, (0, 1, 0, 1), 1, 1, True, None)]
+           ((1, 5, 11), 3, (1, 3), 1, (0, 1, 0, 1), 1, 1, True, None),
+           ((1, 7, 5, 6), 7, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, (0.0, None))]
 
 
 def general_cases(seed: int = 0) -> list[tuple]:
@@ -75,15 +76,21 @@ def test_general_layers_use_tinyc_conv2d_s8_with_two_columns_of_scratch():
         assert node.inputs[1] not in call.args  # the reordered copy replaces the weight tensor
 
 
-def test_im2col_weights_hold_every_weight_once_in_pair_order():
-    w = np.arange(5 * 2 * 3 * 3).reshape(5, 2, 3, 3).astype(np.int8) - 40
+def test_im2col_weights_pair_k_with_k_plus_half_in_blocks_of_4_2_1():
+    w = (np.arange(7 * 2 * 3 * 3).reshape(7, 2, 3, 3) % 251 - 125).astype(np.int8)
     kp, words = im2col_weights(w, 1)
-    assert kp == 20 and words.dtype == np.int32 and words.size == 5 * kp // 4
+    half = kp // 2
+    assert kp == 20 and words.dtype == np.int32 and words.size == 7 * kp // 4
     b = words.view(np.int8).reshape(-1)
-    # channels 0 and 1 interleaved word by word; each word k0 k2 k1 k3
-    assert list(b[:8]) == [w[0].ravel()[i] for i in (0, 2, 1, 3)] + [w[1].ravel()[i] for i in (0, 2, 1, 3)]
-    assert list(b[4 * kp: 4 * kp + 4]) == [w[4].ravel()[i] for i in (0, 2, 1, 3)]  # the odd channel alone
-    assert sorted(b) == sorted(np.concatenate([w.ravel(), np.zeros(5 * (kp - 18), np.int8)]))
+    r = np.zeros((7, kp), np.int8)
+    r[:, :18] = w.reshape(7, 18)
+    # channels 0-3: per pair q the words (c0 q, c1 q, c0 q + half, c1 q + half), (c2 ..., c3 ...)
+    assert list(b[:8]) == [r[0, 0], r[1, 0], r[0, half], r[1, half], r[2, 0], r[3, 0], r[2, half], r[3, half]]
+    assert list(b[8:12]) == [r[0, 1], r[1, 1], r[0, half + 1], r[1, half + 1]]
+    # channels 4, 5: one word per pair; channel 6: (w q, w q + 1, w q + half, w q + 1 + half)
+    assert list(b[4 * kp: 4 * kp + 4]) == [r[4, 0], r[5, 0], r[4, half], r[5, half]]
+    assert list(b[6 * kp: 6 * kp + 4]) == [r[6, 0], r[6, 1], r[6, half], r[6, half + 1]]
+    assert sorted(b) == sorted(r.ravel())
 
 
 def test_general_odd_shapes_equal_ref_int8():

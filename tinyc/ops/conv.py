@@ -64,23 +64,34 @@ def _conv_f64(x: np.ndarray, w: np.ndarray, node: Node) -> np.ndarray:
 
 
 def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
-    """(k_padded, Co * k_padded / 4 int32 words of 4 int8) for tinyc_conv2d_s8.
+    """(k_padded, Co * k_padded / 4 int32 words of 4 int8, byte j = bits 8j..8j+7) for tinyc_conv2d_s8.
 
-    Rows w[oc] flattened (Ci/g, KH, KW), zero padded to k_padded (a multiple of 4), each 4 stored k0 k2 k1 k3
-    (SXTB16 of the word gives (k0, k1), ROR 8 gives (k2, k3)); within each group, channel pairs interleaved
-    word by word (a[0:4], b[0:4], a[4:8], ...), an odd last channel alone."""
+    Rows w[oc] flattened (Ci/g, KH, KW) and zero padded to k_padded (a multiple of 4); half = k_padded / 2,
+    and k pairs with k + half (the column layout of tinyc_conv.c). Per group, blocks of 4 channels, then
+    2, then 1: a block of 4 holds per pair q the words (c0[q], c1[q], c0[q + half], c1[q + half]) and the
+    same for c2, c3; a block of 2 the first word only; a lone channel per two pairs q, q + 1 the word
+    (w[q], w[q + 1], w[q + half], w[q + 1 + half]).
+    """
     co = wq.shape[0]
     k = wq[0].size
     kp = -(-k // 4) * 4
+    half = kp // 2
     rows = np.zeros((co, kp), np.int8)
     rows[:, :k] = wq.reshape(co, k)
-    rows = rows.reshape(co, kp // 4, 4)[:, :, [0, 2, 1, 3]]
+    lo, hi = rows[:, :half], rows[:, half:]
     out = []
-    for grp in np.split(rows, groups):
-        pairs = len(grp) // 2 * 2
-        out.append(grp[:pairs].reshape(pairs // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3).ravel())
-        out.append(grp[pairs:].ravel())
-    return kp, np.concatenate(out).view("<i4").astype(np.int32)  # byte j of a word = bits 8j..8j+7
+    for grp in np.split(np.arange(co), groups):
+        m = 0
+        while m < len(grp):
+            n = 4 if len(grp) - m >= 4 else 2 if len(grp) - m >= 2 else 1
+            c = grp[m:m + n]
+            if n == 1:
+                out.append(np.stack([lo[c[0], 0::2], lo[c[0], 1::2], hi[c[0], 0::2], hi[c[0], 1::2]], axis=1).ravel())
+            else:  # per pair q: the words of channel pairs (c0, c1), (c2, c3)
+                words = [np.stack([lo[c[i]], lo[c[i + 1]], hi[c[i]], hi[c[i + 1]]], axis=1) for i in range(0, n, 2)]
+                out.append(np.stack(words, axis=1).ravel())
+            m += n
+    return kp, np.concatenate(out).view("<i4").astype(np.int32)
 
 
 @register
