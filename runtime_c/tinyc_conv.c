@@ -111,43 +111,62 @@ static void tinyc_conv_col_inside_s8(const tinyc_conv_cols *c, const int8_t *xw,
     tinyc_conv_rows_s8(c, xw, sw, split + 1, rows, tinyc_conv_slot_s8(col, half, (split + 1) * kw), two);
 }
 
+/* One window's tap ranges, for the edge columns. */
+typedef struct {
+    int32_t iy0, ix0, ky_lo, ky_hi, kx_lo, kx_hi;
+} tinyc_conv_window;
+
+/* Row r (= ic * KH + ky) of window wd into d[4 kx] (kx < KW), or tap by tap into its slots when the row
+ * crosses into the second half (k0 = r * KW). */
+static inline void tinyc_conv_edge_row_s8(const tinyc_conv_cols *c, const tinyc_conv_window *wd, int32_t ic,
+                                          int32_t ky, int16_t *d, int16_t *col, int32_t k0)
+{
+    const int32_t kw = c->kw, dw = c->dw, half = c->half;
+    const int16_t zp = c->zp;
+    const int inside = ky >= wd->ky_lo && ky < wd->ky_hi;
+    const int8_t *xc = c->xg + ic * c->in_plane;
+    const int32_t row = (wd->iy0 + ky * c->dh) * c->in_w + wd->ix0;  /* x index of tap kx = 0 */
+    int32_t kx;
+    if (k0 < half && k0 + kw > half) {
+        for (kx = 0; kx < kw; kx++) {
+            *tinyc_conv_slot_s8(col, half, k0 + kx) = inside && kx >= wd->kx_lo && kx < wd->kx_hi
+                ? xc[row + kx * dw] : zp;
+        }
+    } else if (!inside) {
+        for (kx = 0; kx < kw; kx++) {
+            d[4 * kx] = zp;
+        }
+    } else if (kw == 3 && dw == 1) {
+        d[0] = wd->kx_lo <= 0 ? xc[row] : zp;
+        d[4] = wd->kx_lo <= 1 && wd->kx_hi > 1 ? xc[row + 1] : zp;
+        d[8] = wd->kx_hi > 2 ? xc[row + 2] : zp;
+    } else {
+        for (kx = 0; kx < kw; kx++) {
+            d[4 * kx] = kx >= wd->kx_lo && kx < wd->kx_hi ? xc[row + kx * dw] : zp;
+        }
+    }
+}
+
 /* Column of pixel j of any window at (iy0, ix0) (top-left tap, may be outside x), row by row: taps
  * outside x hold input_zp, so the weight-sum correction stays exact. */
 static void tinyc_conv_col_edge_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int16_t *col)
 {
-    const int32_t kh = c->kh, kw = c->kw, dw = c->dw, half = c->half;
-    const int16_t zp = c->zp;
-    int32_t ky_lo, ky_hi, kx_lo, kx_hi, ic, ky, kx, k = 0;
-    tinyc_conv_taps(iy0, c->in_h, kh, c->dh, &ky_lo, &ky_hi);
-    tinyc_conv_taps(ix0, c->in_w, kw, dw, &kx_lo, &kx_hi);
-    kx_lo = kx_lo < kw ? kx_lo : kw;
+    const int32_t kh = c->kh, kw = c->kw, half = c->half;
+    tinyc_conv_window wd;
+    int32_t ic, ky, k = 0;
+    int16_t *d = col;
+    wd.iy0 = iy0;
+    wd.ix0 = ix0;
+    tinyc_conv_taps(iy0, c->in_h, kh, c->dh, &wd.ky_lo, &wd.ky_hi);
+    tinyc_conv_taps(ix0, c->in_w, kw, c->dw, &wd.kx_lo, &wd.kx_hi);
     for (ic = 0; ic < c->cin_g; ic++) {
-        const int8_t *xc = c->xg + ic * c->in_plane;
         for (ky = 0; ky < kh; ky++) {
-            const int inside = ky >= ky_lo && ky < ky_hi;
-            const int32_t row = (iy0 + ky * c->dh) * c->in_w + ix0;  /* x index of tap kx = 0 */
-            int16_t *d = tinyc_conv_slot_s8(col, half, k);
-            if (k < half && k + kw > half) {  /* the row crosses into the second half: tap by tap */
-                for (kx = 0; kx < kw; kx++) {
-                    *tinyc_conv_slot_s8(col, half, k + kx) =
-                        inside && kx >= kx_lo && kx < kx_hi ? xc[row + kx * dw] : zp;
-                }
-            } else if (!inside) {
-                for (kx = 0; kx < kw; kx++) {
-                    d[4 * kx] = zp;
-                }
-            } else {
-                for (kx = 0; kx < kx_lo; kx++) {
-                    d[4 * kx] = zp;
-                }
-                for (; kx < kx_hi; kx++) {
-                    d[4 * kx] = xc[row + kx * dw];
-                }
-                for (; kx < kw; kx++) {
-                    d[4 * kx] = zp;
-                }
-            }
+            tinyc_conv_edge_row_s8(c, &wd, ic, ky, d, col, k);
             k += kw;
+            d = k == half ? col + 1 : d + 4 * kw;  /* a crossing row leaves d stale: re-aim it */
+            if (k > half && k - kw < half) {
+                d = tinyc_conv_slot_s8(col, half, k);
+            }
         }
     }
 }
@@ -168,12 +187,14 @@ static int32_t tinyc_conv_requantize_any_s8(int32_t acc, int32_t multiplier, int
     return tinyc_requantize(acc, multiplier, shift);
 }
 
-/* Two output pixels (s0, s1: raw sums x * w over the columns) of channel oc: tinyc_requantize_s8's
- * steps with the channel's constants read once for both. */
+/* Two output pixels (s0, s1: raw sums x * w over the columns) of channel oc into yp[0] and yp[d1]
+ * (d1 = 0 for a lone pixel: its second output is overwritten): tinyc_requantize_s8's steps with the
+ * channel's constants read once for both. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline void tinyc_conv_out2_s8(const tinyc_conv_outq *q, int32_t oc, int32_t s0, int32_t s1, int8_t *yp, int two)
+static inline void tinyc_conv_out2_s8(const tinyc_conv_outq *q, int32_t oc, int32_t s0, int32_t s1, int8_t *yp,
+                                      int32_t d1)
 {
     const int32_t offset = q->input_zp * q->weight_sums[oc];
     const int32_t mult = q->multiplier[oc], shift = q->shift[oc];
@@ -194,10 +215,8 @@ static inline void tinyc_conv_out2_s8(const tinyc_conv_outq *q, int32_t oc, int3
         a0 = tinyc_conv_requantize_any_s8(a0, mult, shift);
         a1 = tinyc_conv_requantize_any_s8(a1, mult, shift);
     }
-    yp[0] = (int8_t)tinyc_clamp_i32(a0 + q->output_zp, q->act_min, q->act_max);
-    if (two) {
-        yp[1] = (int8_t)tinyc_clamp_i32(a1 + q->output_zp, q->act_min, q->act_max);
-    }
+    yp[d1] = (int8_t)tinyc_clamp_i32(a1 + q->output_zp, q->act_min, q->act_max);
+    yp[0] = (int8_t)tinyc_clamp_i32(a0 + q->output_zp, q->act_min, q->act_max);  /* after: d1 may be 0 */
 }
 
 #if !TINYC_HAS_DSP
@@ -370,17 +389,9 @@ static void tinyc_conv_pixels_s8(const tinyc_conv2d_im2col_s8_params *p, const i
         } else {
             tinyc_conv_dot_1x2_s8(wr, col, half, s);
         }
-        if (n == 4) {  /* the hot block: its four outputs unrolled */
-            tinyc_conv_out2_s8(&q, oc, s[0], s[1], yp, two);
-            tinyc_conv_out2_s8(&q, oc + 1, s[2], s[3], yp + out_plane, two);
-            tinyc_conv_out2_s8(&q, oc + 2, s[4], s[5], yp + 2 * out_plane, two);
-            tinyc_conv_out2_s8(&q, oc + 3, s[6], s[7], yp + 3 * out_plane, two);
-            yp += 4 * out_plane;
-        } else {
-            for (i = 0; i < n; i++) {
-                tinyc_conv_out2_s8(&q, oc + i, s[2 * i], s[2 * i + 1], yp, two);
-                yp += out_plane;
-            }
+        for (i = 0; i < n; i++) {  /* one copy of the output code: kws_dscnn's kernels must fit 12 KB */
+            tinyc_conv_out2_s8(&q, oc + i, s[2 * i], s[2 * i + 1], yp, two != 0);
+            yp += out_plane;
         }
         wr += n * (half >> 1);
         oc += n;
