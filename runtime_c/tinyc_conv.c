@@ -50,6 +50,18 @@ static void tinyc_conv_rows_s8(const tinyc_conv_cols *c, const int8_t *xw, int32
         }
         return;
     }
+    if (kw == 1 && kh == 1) {  /* 1x1 (strided, padded or grouped): one tap per plane */
+        const int32_t in_plane = c->in_plane;
+        for (r = r0; r < r1; r++) {
+            d[0] = xr[0];
+            if (two) {
+                d[2] = xr[sw];
+            }
+            d += 4;
+            xr += in_plane;
+        }
+        return;
+    }
     if (!two && kw == 3) {
         for (r = r0; r < r1; r++) {
             d[0] = xr[0];
