@@ -15,7 +15,7 @@ from tests.host.test_conv_fast import RANGES, assert_equal_outputs, calib_of
 from tests.host.test_sparse_kernels import bundle
 from tinyc import ops
 from tinyc.ir import Graph
-from tinyc.ops.conv import im2col_weights
+from tinyc.ops.conv import SMALLK, im2col_weights
 
 pytestmark = pytest.mark.host
 
@@ -37,7 +37,9 @@ GENERAL = [((1, 1, 5, 7), 1, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, None),
            ((1, 6, 5, 7), 3, (3, 3), 2, (1, 1, 1, 1), 1, 3, False, None),
            ((1, 3, 1, 1), 3, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, None),
            ((1, 5, 11), 3, (1, 3), 1, (0, 1, 0, 1), 1, 1, True, None),
-           ((1, 7, 5, 6), 7, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, (0.0, None))]
+           ((1, 7, 5, 6), 7, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, (0.0, None)),
+           ((1, 17, 6, 5), 5, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, None),  # K > SMALLK: arena scratch
+           ((1, 32, 5, 7), 16, (3, 3), 2, (1, 1, 1, 1), 1, 1, True, (0.0, None))]
 
 
 def general_cases(seed: int = 0) -> list[tuple]:
@@ -66,14 +68,20 @@ def _compiler():
     need_tool("gcc")
 
 
-def test_general_layers_use_tinyc_conv2d_s8_with_two_columns_of_scratch():
+def test_general_layers_take_two_columns_of_arena_scratch_or_the_stack_when_k_is_small():
     q, _ = int8_general_bundle()
+    kernels = set()
     for node in q.nodes:
         call = ops.get("conv2d").kernel(node, q)
         k = q.tensors[node.inputs[1]].data[0].size
-        assert call.kernel == "tinyc_conv2d_s8", node.name
-        assert call.params["k_padded"] == -(-k // 4) * 4 and call.scratch_bytes == 4 * call.params["k_padded"]
+        kp = call.params["k_padded"]
+        assert kp == -(-k // 4) * 4, node.name
+        small = kp <= SMALLK
+        assert call.kernel == ("tinyc_conv2d_smallk_s8" if small else "tinyc_conv2d_s8"), node.name
+        assert call.scratch_bytes == (0 if small else 4 * kp), node.name
         assert node.inputs[1] not in call.args  # the reordered copy replaces the weight tensor
+        kernels.add(call.kernel)
+    assert kernels == {"tinyc_conv2d_smallk_s8", "tinyc_conv2d_s8"}
 
 
 def test_im2col_weights_pair_k_with_k_plus_half_in_blocks_of_4_2_1():

@@ -63,6 +63,9 @@ def _conv_f64(x: np.ndarray, w: np.ndarray, node: Node) -> np.ndarray:
     return y.reshape(n, co, oh, ow)
 
 
+SMALLK = 144  # runtime_c/tinyc_conv.h TINYC_CONV_SMALLK: the stack columns of tinyc_conv2d_smallk_s8 (576 bytes)
+
+
 def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
     """(k_padded, Co * k_padded / 4 int32 words of 4 int8, byte j = bits 8j..8j+7) for tinyc_conv2d_s8.
 
@@ -158,6 +161,8 @@ class Conv2d(Op):
         if depthwise or pointwise:
             return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
         params["k_padded"], params["weights"] = im2col_weights(wq, geom["groups"])
+        if params["k_padded"] <= SMALLK:  # columns on the stack: no arena scratch at a small layer's peak
+            return KernelCall("tinyc_conv2d_smallk_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y])
         return KernelCall("tinyc_conv2d_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y],
                           scratch_bytes=4 * params["k_padded"])
 
