@@ -144,59 +144,75 @@ typedef struct {
     int32_t iy0, ix0, ky_lo, ky_hi, kx_lo, kx_hi;
 } tinyc_conv_window;
 
-/* Row r (= ic * KH + ky) of window wd into d[4 kx] (kx < KW), or tap by tap into its slots when the row
- * crosses into the second half (k0 = r * KW). */
-static inline void tinyc_conv_edge_row_s8(const tinyc_conv_cols *c, const tinyc_conv_window *wd, int32_t ic,
-                                          int32_t ky, int16_t *d, int16_t *col, int32_t k0)
+/* Rows [r0, r1) (row r = ic * KH + ky) of window wd into d (the slot of row r0's first tap, stride 4
+ * int16, none crossing into the second half): taps outside x hold input_zp. Everything the loop reads
+ * is a local: the int16 stores would otherwise reload it. */
+static void tinyc_conv_edge_rows_s8(const tinyc_conv_cols *c, const tinyc_conv_window *wd, int32_t r0, int32_t r1,
+                                    int16_t *d)
 {
-    const int32_t kw = c->kw, dw = c->dw, half = c->half;
+    const int32_t kh = c->kh, kw = c->kw, dw = c->dw, kx_lo = wd->kx_lo, kx_hi = wd->kx_hi;
+    const int32_t ky_lo = wd->ky_lo, ky_hi = wd->ky_hi, row_step = c->row_step, in_plane = c->in_plane;
+    const int32_t row0 = wd->iy0 * c->in_w + wd->ix0;  /* x index of tap (ky, kx) = (0, 0) */
     const int16_t zp = c->zp;
-    const int inside = ky >= wd->ky_lo && ky < wd->ky_hi;
-    const int8_t *xc = c->xg + ic * c->in_plane;
-    const int32_t row = (wd->iy0 + ky * c->dh) * c->in_w + wd->ix0;  /* x index of tap kx = 0 */
-    int32_t kx;
-    if (k0 < half && k0 + kw > half) {
-        for (kx = 0; kx < kw; kx++) {
-            *tinyc_conv_slot_s8(col, half, k0 + kx) = inside && kx >= wd->kx_lo && kx < wd->kx_hi
-                ? xc[row + kx * dw] : zp;
+    const int m0 = kx_lo <= 0 && kx_hi > 0, m1 = kx_lo <= 1 && kx_hi > 1, m2 = kx_lo <= 2 && kx_hi > 2;
+    int32_t ky = r0 % kh, r, kx, row = row0 + ky * row_step;
+    const int8_t *xc = c->xg + (r0 / kh) * in_plane;
+    for (r = r0; r < r1; r++) {
+        if (ky >= ky_lo && ky < ky_hi) {
+            if (kw == 3 && dw == 1) {
+                d[0] = m0 ? xc[row] : zp;
+                d[4] = m1 ? xc[row + 1] : zp;
+                d[8] = m2 ? xc[row + 2] : zp;
+            } else {
+                for (kx = 0; kx < kw; kx++) {
+                    d[4 * kx] = kx >= kx_lo && kx < kx_hi ? xc[row + kx * dw] : zp;
+                }
+            }
+        } else {
+            for (kx = 0; kx < kw; kx++) {
+                d[4 * kx] = zp;
+            }
         }
-    } else if (!inside) {
-        for (kx = 0; kx < kw; kx++) {
-            d[4 * kx] = zp;
-        }
-    } else if (kw == 3 && dw == 1) {
-        d[0] = wd->kx_lo <= 0 ? xc[row] : zp;
-        d[4] = wd->kx_lo <= 1 && wd->kx_hi > 1 ? xc[row + 1] : zp;
-        d[8] = wd->kx_hi > 2 ? xc[row + 2] : zp;
-    } else {
-        for (kx = 0; kx < kw; kx++) {
-            d[4 * kx] = kx >= wd->kx_lo && kx < wd->kx_hi ? xc[row + kx * dw] : zp;
+        d += 4 * kw;
+        row += row_step;
+        if (++ky == kh) {
+            ky = 0;
+            row = row0;
+            xc += in_plane;
         }
     }
 }
 
-/* Column of pixel j of any window at (iy0, ix0) (top-left tap, may be outside x), row by row: taps
- * outside x hold input_zp, so the weight-sum correction stays exact. */
+/* Column of pixel j of any window at (iy0, ix0) (top-left tap, may be outside x): taps outside x hold
+ * input_zp, so the weight-sum correction stays exact. Split as tinyc_conv_col_inside_s8. */
 static void tinyc_conv_col_edge_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int16_t *col)
 {
-    const int32_t kh = c->kh, kw = c->kw, half = c->half;
+    const int32_t kh = c->kh, kw = c->kw, half = c->half, rows = c->cin_g * kh, split = half / kw;
     tinyc_conv_window wd;
-    int32_t ic, ky, k = 0;
-    int16_t *d = col;
+    int32_t kx;
     wd.iy0 = iy0;
     wd.ix0 = ix0;
     tinyc_conv_taps(iy0, c->in_h, kh, c->dh, &wd.ky_lo, &wd.ky_hi);
     tinyc_conv_taps(ix0, c->in_w, kw, c->dw, &wd.kx_lo, &wd.kx_hi);
-    for (ic = 0; ic < c->cin_g; ic++) {
-        for (ky = 0; ky < kh; ky++) {
-            tinyc_conv_edge_row_s8(c, &wd, ic, ky, d, col, k);
-            k += kw;
-            d = k == half ? col + 1 : d + 4 * kw;  /* a crossing row leaves d stale: re-aim it */
-            if (k > half && k - kw < half) {
-                d = tinyc_conv_slot_s8(col, half, k);
-            }
+    if (split >= rows) {
+        tinyc_conv_edge_rows_s8(c, &wd, 0, rows, col);
+        return;
+    }
+    tinyc_conv_edge_rows_s8(c, &wd, 0, split, col);
+    if (half % kw == 0) {
+        tinyc_conv_edge_rows_s8(c, &wd, split, rows, col + 1);
+        return;
+    }
+    {  /* the row crossing into the second half, tap by tap */
+        const int32_t ky = split % kh, row = (iy0 + ky * c->dh) * c->in_w + ix0;
+        const int8_t *xc = c->xg + (split / kh) * c->in_plane;
+        const int inside = ky >= wd.ky_lo && ky < wd.ky_hi;
+        for (kx = 0; kx < kw; kx++) {
+            *tinyc_conv_slot_s8(col, half, split * kw + kx) = inside && kx >= wd.kx_lo && kx < wd.kx_hi
+                ? xc[row + kx * c->dw] : c->zp;
         }
     }
+    tinyc_conv_edge_rows_s8(c, &wd, split + 1, rows, tinyc_conv_slot_s8(col, half, (split + 1) * kw));
 }
 
 #endif /* TINYC_CONV_IM2COL_H */
