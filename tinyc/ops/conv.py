@@ -63,6 +63,40 @@ def _conv_f64(x: np.ndarray, w: np.ndarray, node: Node) -> np.ndarray:
     return y.reshape(n, co, oh, ow)
 
 
+SMALLK = 144  # runtime_c/tinyc_conv.h TINYC_CONV_SMALLK: the stack columns of tinyc_conv2d_smallk_s8 (576 bytes)
+
+
+def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
+    """(k_padded, Co * k_padded / 4 int32 words of 4 int8, byte j = bits 8j..8j+7) for tinyc_conv2d_s8.
+
+    Rows w[oc] flattened (Ci/g, KH, KW) and zero padded to k_padded (a multiple of 4); half = k_padded / 2,
+    and k pairs with k + half (the column layout of tinyc_conv.c). Per group, blocks of 4 channels, then
+    2, then 1: a block of 4 holds per pair q the words (c0[q], c1[q], c0[q + half], c1[q + half]) and the
+    same for c2, c3; a block of 2 the first word only; a lone channel per two pairs q, q + 1 the word
+    (w[q], w[q + 1], w[q + half], w[q + 1 + half]).
+    """
+    co = wq.shape[0]
+    k = wq[0].size
+    kp = -(-k // 4) * 4
+    half = kp // 2
+    rows = np.zeros((co, kp), np.int8)
+    rows[:, :k] = wq.reshape(co, k)
+    lo, hi = rows[:, :half], rows[:, half:]
+    out = []
+    for grp in np.split(np.arange(co), groups):
+        m = 0
+        while m < len(grp):
+            n = 4 if len(grp) - m >= 4 else 2 if len(grp) - m >= 2 else 1
+            c = grp[m:m + n]
+            if n == 1:
+                out.append(np.stack([lo[c[0], 0::2], lo[c[0], 1::2], hi[c[0], 0::2], hi[c[0], 1::2]], axis=1).ravel())
+            else:  # per pair q: the words of channel pairs (c0, c1), (c2, c3)
+                words = [np.stack([lo[c[i]], lo[c[i + 1]], hi[c[i]], hi[c[i + 1]]], axis=1) for i in range(0, n, 2)]
+                out.append(np.stack(words, axis=1).ravel())
+            m += n
+    return kp, np.concatenate(out).view("<i4").astype(np.int32)
+
+
 @register
 class Conv2d(Op):
     """y = conv(x, w, groups) + b, then the fused clamp; x NCHW or NCL, w (Co, Ci/g, KH, KW)."""
@@ -102,7 +136,8 @@ class Conv2d(Op):
         x, w, b = node.inputs
         y = node.outputs[0]
         geom = _geometry(node, g.tensors[x].shape, g.tensors[w].shape)
-        depthwise = geom["groups"] == geom["input"]["c"]
+        # one input channel (a first layer) is a group-1 conv for the general kernel, not a depthwise one
+        depthwise = geom["groups"] == geom["input"]["c"] > 1
         op, family = ("depthwise_conv2d", "tinyc_depthwise") if depthwise else ("conv2d", "tinyc_conv")
         if common.out_dtype(node, g) == "float32":
             params = {"geom": geom, "clamp": common.act_clamp_f32(node)}
@@ -123,5 +158,11 @@ class Conv2d(Op):
             == (1, 1, 1, 1, 1) and tuple(node.attrs["pads"]) == (0, 0, 0, 0)
         if pointwise:  # its own kernel: the DSP loop assumes x[ci] and y[co] planes of the same size
             op, family = "conv2d_1x1", "tinyc_pointwise"
-        return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
+        if depthwise or pointwise:
+            return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
+        params["k_padded"], params["weights"] = im2col_weights(wq, geom["groups"])
+        if params["k_padded"] <= SMALLK:  # columns on the stack: no arena scratch at a small layer's peak
+            return KernelCall("tinyc_conv2d_smallk_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y])
+        return KernelCall("tinyc_conv2d_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y],
+                          scratch_bytes=4 * params["k_padded"])
 
