@@ -71,55 +71,58 @@ static inline int32_t tinyc_conv_pair_s8(const int16_t *c, int32_t v, int lo, in
 }
 #endif
 
-/* Raw sums s[2 m + j] (channel m of 4, pixel j) over the interleaved columns. w per pair q: the word
- * (c0 q, c1 q, c0 q + half, c1 q + half), then the same for c2, c3 (SXTB16 gives channel c0's pair,
- * SXTB16 ROR 8 channel c1's). */
-#if defined(__GNUC__)
-__attribute__((noinline))  /* its own register allocation: the asm needs all 14 */
-#endif
-static void tinyc_conv_dot_4x2_s8(const int32_t *w, const int16_t *col, int32_t half, int32_t s[8])
-{
 #if TINYC_HAS_DSP
-    /* One asm loop, two pairs a pass (half is even): 8 accumulators, the column words a (pixel 0) and
-     * b (pixel 1), the weight word v and its widened half t fill r0-r12 and lr, so the loop end is
-     * read from the stack. */
-    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0, v, t, a, b;
-    const int32_t *c = (const int32_t *)(const void *)col;
-    const int32_t *const end = c + 2 * half;
-#define TINYC_CONV_ASM_PAIR                         \
+/* One pair q of 2 channels x 2 pixels: LDRD gives both pixels' column words, the weight word widens
+ * to channel c0's pair (SXTB16) and c1's (SXTB16 ROR 8); the next weight word is WSTEP bytes on. */
+#define TINYC_CONV_ASM_PAIR(WSTEP)                  \
     "ldrd %[a], %[b], [%[c]], #8\n\t"               \
-    "ldr %[v], [%[w]], #4\n\t"                      \
+    "ldr %[v], [%[w]], #" #WSTEP "\n\t"             \
     "sxtb16 %[t], %[v]\n\t"                         \
     "smlad %[s00], %[t], %[a], %[s00]\n\t"          \
     "smlad %[s01], %[t], %[b], %[s01]\n\t"          \
     "sxtb16 %[v], %[v], ror #8\n\t"                 \
     "smlad %[s10], %[v], %[a], %[s10]\n\t"          \
-    "smlad %[s11], %[v], %[b], %[s11]\n\t"          \
-    "ldr %[v], [%[w]], #4\n\t"                      \
-    "sxtb16 %[t], %[v]\n\t"                         \
-    "smlad %[s20], %[t], %[a], %[s20]\n\t"          \
-    "smlad %[s21], %[t], %[b], %[s21]\n\t"          \
-    "sxtb16 %[v], %[v], ror #8\n\t"                 \
-    "smlad %[s30], %[v], %[a], %[s30]\n\t"          \
-    "smlad %[s31], %[v], %[b], %[s31]\n\t"
-    __asm__("1:\n\t" TINYC_CONV_ASM_PAIR TINYC_CONV_ASM_PAIR
-            "ldr %[t], %[end]\n\t"
-            "cmp %[c], %[t]\n\t"
-            "bne 1b"
-            : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [s20] "+r"(s20),
-              [s21] "+r"(s21), [s30] "+r"(s30), [s31] "+r"(s31), [w] "+r"(w), [c] "+r"(c), [v] "=&r"(v),
-              [t] "=&r"(t), [a] "=&r"(a), [b] "=&r"(b)
-            : [end] "m"(end)
-            : "cc", "memory");
-#undef TINYC_CONV_ASM_PAIR
+    "smlad %[s11], %[v], %[b], %[s11]\n\t"
+#define TINYC_CONV_ASM_LOOP(WSTEP)                                                                  \
+    __asm__("1:\n\t" TINYC_CONV_ASM_PAIR(WSTEP) TINYC_CONV_ASM_PAIR(WSTEP)                         \
+            "cmp %[c], %[end]\n\t"                                                                \
+            "bne 1b"                                                                              \
+            : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [w] "+r"(w),      \
+              [c] "+r"(c), [v] "=&r"(v), [t] "=&r"(t), [a] "=&r"(a), [b] "=&r"(b)                   \
+            : [end] "r"(end)                                                                      \
+            : "cc", "memory")
+
+/* s[0..3] = channel c0 pixel 0, c0 pixel 1, c1 pixel 0, c1 pixel 1 over `half` pairs (even, > 0), the
+ * weight words wstep (4 or 8) bytes apart. An asm loop because gcc spills the intrinsics' accumulators;
+ * 11 registers, so it also builds in -O0 debug builds and with a frame pointer (a 4-channel loop
+ * would need 14). */
+static void tinyc_conv_smlad_2x2_s8(const int32_t *w, const int16_t *col, int32_t half, int wstep, int32_t s[4])
+{
+    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, v, t, a, b;
+    const int32_t *c = (const int32_t *)(const void *)col;
+    const int32_t *const end = c + 2 * half;
+    if (wstep == 8) {
+        TINYC_CONV_ASM_LOOP(8);
+    } else {
+        TINYC_CONV_ASM_LOOP(4);
+    }
     s[0] = s00;
     s[1] = s01;
     s[2] = s10;
     s[3] = s11;
-    s[4] = s20;
-    s[5] = s21;
-    s[6] = s30;
-    s[7] = s31;
+}
+#undef TINYC_CONV_ASM_LOOP
+#undef TINYC_CONV_ASM_PAIR
+#endif
+
+/* Raw sums s[2 m + j] (channel m of 4, pixel j) over the interleaved columns. w per pair q: the word
+ * (c0 q, c1 q, c0 q + half, c1 q + half), then the same for c2, c3 (SXTB16 gives channel c0's pair,
+ * SXTB16 ROR 8 channel c1's). */
+static void tinyc_conv_dot_4x2_s8(const int32_t *w, const int16_t *col, int32_t half, int32_t s[8])
+{
+#if TINYC_HAS_DSP
+    tinyc_conv_smlad_2x2_s8(w, col, half, 8, s);
+    tinyc_conv_smlad_2x2_s8(w + 1, col, half, 8, s + 4);
 #else
     int32_t q, i;
     for (i = 0; i < 8; i++) {
@@ -143,34 +146,20 @@ static void tinyc_conv_dot_4x2_s8(const int32_t *w, const int16_t *col, int32_t 
 /* As tinyc_conv_dot_4x2_s8 for 2 channels: one word per pair q. */
 static void tinyc_conv_dot_2x2_s8(const int32_t *w, const int16_t *col, int32_t half, int32_t s[4])
 {
-    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, q;
 #if TINYC_HAS_DSP
-    const int32_t *c = (const int32_t *)(const void *)col;
-    for (q = half; q > 0; q--) {
-        const int32_t a = c[0], b = c[1];
-        int32_t v = *w++;
-        const int32_t t = __sxtb16(v);
-        v = tinyc_conv_sxtb16_odd(v);
-        s00 = __smlad(t, a, s00);
-        s01 = __smlad(t, b, s01);
-        s10 = __smlad(v, a, s10);
-        s11 = __smlad(v, b, s11);
-        c += 2;
-    }
+    tinyc_conv_smlad_2x2_s8(w, col, half, 4, s);
 #else
+    int32_t q;
+    s[0] = s[1] = s[2] = s[3] = 0;
     for (q = 0; q < half; q++) {
-        s00 += tinyc_conv_pair_s8(col, *w, 0, 2);
-        s01 += tinyc_conv_pair_s8(col + 2, *w, 0, 2);
-        s10 += tinyc_conv_pair_s8(col, *w, 1, 3);
-        s11 += tinyc_conv_pair_s8(col + 2, *w, 1, 3);
+        s[0] += tinyc_conv_pair_s8(col, *w, 0, 2);
+        s[1] += tinyc_conv_pair_s8(col + 2, *w, 0, 2);
+        s[2] += tinyc_conv_pair_s8(col, *w, 1, 3);
+        s[3] += tinyc_conv_pair_s8(col + 2, *w, 1, 3);
         col += 4;
         w++;
     }
 #endif
-    s[0] = s00;
-    s[1] = s01;
-    s[2] = s10;
-    s[3] = s11;
 }
 
 /* As tinyc_conv_dot_4x2_s8 for 1 channel: one word per two pairs q, q + 1, as
