@@ -13,6 +13,12 @@ typedef struct {
     int32_t output_zp;  /* in [-128, 127] */
     tinyc_requant_pc requant;  /* one per output feature */
     tinyc_clamp clamp;
+    /* The zero point leaves the inner loop; exactly one of the two is set (the Python op picks):
+     * bias_folded (M): bias[m] - input_zp * sum_k w[m][k], when |bias_folded| + 128 * sum_k |w[m][k]| < 2^31
+     *   (no int32 saturation can occur; the kernel's bias argument is then NULL);
+     * weight_sums (M): sum_k w[m][k], otherwise (the bias is added with saturation). */
+    const int32_t *bias_folded;
+    const int32_t *weight_sums;
 } tinyc_dense_s8_params;
 
 typedef struct {
@@ -20,7 +26,8 @@ typedef struct {
     tinyc_clamp_f32 clamp;
 } tinyc_dense_f32_params;
 
-/* x int8, w int8 in [-127, 127], bias int32 (M) or NULL. Exact for K < 66000 (int32 sum). */
+/* x int8, w int8 in [-127, 127], bias int32 (M) or NULL. Exact for K < 66000 (int32 sum).
+ * With TINYC_HAS_DSP: 4 output rows and 4 inputs per step (SXTB16 + SMLAD); same bits as the portable loop. */
 void tinyc_dense_s8(const tinyc_dense_s8_params *p, const int8_t *x, const int8_t *w,
                     const int32_t *bias, int8_t *y);
 void tinyc_dense_f32(const tinyc_dense_f32_params *p, const float *x, const float *w,

@@ -14,6 +14,15 @@ from tinyc.ops import KernelCall, Op, common, register
 from tinyc.sparse import kernel_weights
 
 
+def folded_bias(w: np.ndarray, b: np.ndarray | None, input_zp: int) -> np.ndarray | None:
+    """bias[m] - input_zp * sum_k w[m][k] (int32), the constant a dense kernel adds to sum_k x * w, or None when
+    a sum could reach the int32 limits (|x| <= 128), where the reference saturates bias + sum (x - zp) * w."""
+    w64 = w.reshape(w.shape[0], -1).astype(np.int64)
+    folded = (b.astype(np.int64) if b is not None else 0) - int(input_zp) * w64.sum(axis=1)
+    bound = np.abs(folded) + 128 * np.abs(w64).sum(axis=1)
+    return folded.astype(np.int32) if np.all(bound <= quant.INT32_MAX) else None
+
+
 def _rows(x_shape: tuple[int, ...]) -> int:
     return int(np.prod(x_shape[:-1], dtype=np.int64))
 
@@ -71,6 +80,12 @@ class Dense(Op):
             params["weights"] = kernel_weights(g.tensors[w].data, fmt)
             return KernelCall(f"tinyc_dense_{kind}_s8", "tinyc_sparse", f"tinyc_dense_{kind}_s8_params", params,
                               [x, b, y])
+        folded = folded_bias(g.tensors[w].data, g.tensors[b].data if b else None, p["input_zp"])
+        if folded is not None:  # the bias is inside bias_folded: the kernel gets NULL and it is not emitted
+            return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params",
+                              dict(params, bias_folded=folded), [x, w, None, y])
+        # sum_k w[m][k] at compile time: the kernel computes sum x*w - input_zp * weight_sums (exact in int32)
+        params["weight_sums"] = g.tensors[w].data.astype(np.int64).sum(axis=1).astype(np.int32)
         return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params", params, [x, w, b, y])
 
 
