@@ -38,6 +38,7 @@ typedef struct {
     tinyc_requant_pc requant;  /* one per output feature */
     tinyc_clamp clamp;
     tinyc_csr_s8 weights;
+    const int32_t *bias_folded;  /* (M) or NULL: as tinyc_dense_s8_params.bias_folded (the bias argument is then NULL) */
 } tinyc_dense_csr_s8_params;
 
 typedef struct {
@@ -47,6 +48,7 @@ typedef struct {
     tinyc_requant_pc requant;
     tinyc_clamp clamp;
     tinyc_nm_s8 weights;
+    const int32_t *bias_folded;  /* (M) or NULL: as tinyc_dense_s8_params.bias_folded (the bias argument is then NULL) */
 } tinyc_dense_nm_s8_params;
 
 /* Conv, as tinyc_conv2d_s8_params plus the weights; groups (depthwise included), strides,
@@ -69,7 +71,9 @@ typedef struct {
     tinyc_nm_s8 weights;
 } tinyc_conv2d_nm_s8_params;
 
-/* x (rows, K) int8, bias int32 (M) or NULL, y (rows, M) int8. Exact for K < 66000. Scratch: 0. */
+/* x (rows, K) int8, bias int32 (M) or NULL, y (rows, M) int8. Exact for K < 66000. Scratch: 0.
+ * The zero point leaves the inner loop: sum x * v plus bias_folded[m] when set, else minus input_zp * (the
+ * row's sum of values) plus the bias, saturated. With TINYC_HAS_DSP 4 entries per step (SXTB16 + SMLAxy). */
 void tinyc_dense_csr_s8(const tinyc_dense_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 void tinyc_dense_nm_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 

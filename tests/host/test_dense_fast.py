@@ -13,6 +13,7 @@ from tests.helpers import quantize_graph, run_c_host, run_ref
 from tests.host.test_sparse_kernels import bundle
 from tinyc import ops
 from tinyc.ir import Graph
+from tinyc.passes.prune import keep_n_of_m
 
 pytestmark = pytest.mark.host
 
@@ -126,3 +127,40 @@ def test_odd_shapes_and_zero_points_equal_ref_int8():
 def test_near_limit_sums_equal_ref_int8():
     q, calib = extreme_graph()
     assert_equal_outputs(run_c_host(q, calib), run_ref(q, calib))
+
+
+def sparse_bundle(samples: int = 3) -> tuple[Graph, dict[str, np.ndarray]]:
+    """int8_dense_bundle with every weight stored sparse: CSR, or 1:4 / 2:4 (pruned) where K divides by 4;
+    plus the clipped-bias layer in CSR (the saturating path of the sparse kernels)."""
+    q, calib = int8_dense_bundle(samples)
+    q = q.copy()
+    for i, node in enumerate(q.nodes):
+        t = q.tensors[node.inputs[1]]
+        if t.shape[1] % 4 == 0 and i % 3:
+            n = 1 if i % 3 == 1 else 2
+            t.data = keep_n_of_m(t.data, n, 4)
+            t.format = f"{n}:4"
+        else:
+            t.format = "csr"
+    return q, calib
+
+
+def test_sparse_layers_take_the_folded_bias():
+    q, _ = sparse_bundle()
+    for node in q.nodes:
+        call = ops.get("dense").kernel(node, q)
+        assert call.family == "tinyc_sparse" and "bias_folded" in call.params and call.args[1] is None
+
+
+def test_sparse_odd_shapes_equal_ref_int8():
+    q, calib = sparse_bundle(samples=4)
+    assert_equal_outputs(run_c_host(q, calib, sanitize=True), run_ref(q, calib))
+
+
+def test_sparse_clipped_bias_equals_ref_int8():
+    q, calib = clipped_bias_graph()
+    q = q.copy()
+    q.tensors[q.nodes[0].inputs[1]].format = "csr"
+    call = ops.get("dense").kernel(q.nodes[0], q)
+    assert "bias_folded" not in call.params and call.args[1] == q.nodes[0].inputs[2]
+    assert_equal_outputs(run_c_host(q, calib, sanitize=True), run_ref(q, calib))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import need_tool
-from tests.host.test_dense_fast import clipped_bias_graph, extreme_graph, int8_dense_bundle
+from tests.host.test_dense_fast import clipped_bias_graph, extreme_graph, int8_dense_bundle, sparse_bundle
 from tinyc import interpreter, pipeline, runners
 from tinyc.board import load_board
 from tinyc.ir import Graph
@@ -47,3 +47,8 @@ def test_near_limit_dense_sums_on_board_equal_the_reference(board):
 @pytest.mark.parametrize("board", BOARDS)
 def test_clipped_bias_on_board_equals_the_reference(board):
     run_on(*clipped_bias_graph(), board)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_odd_sparse_dense_layers_on_board_equal_the_reference(board):
+    run_on(*sparse_bundle(samples=3), board)

@@ -78,8 +78,11 @@ class Dense(Op):
         if fmt != "dense":  # the encoding goes in params; the dense weight is neither passed nor emitted
             kind = "csr" if fmt == "csr" else "nm"
             params["weights"] = kernel_weights(g.tensors[w].data, fmt)
+            folded = folded_bias(g.tensors[w].data, g.tensors[b].data if b else None, p["input_zp"])
+            if folded is not None:  # as the dense kernel: the bias is inside bias_folded, not emitted
+                params["bias_folded"] = folded
             return KernelCall(f"tinyc_dense_{kind}_s8", "tinyc_sparse", f"tinyc_dense_{kind}_s8_params", params,
-                              [x, b, y])
+                              [x, None if folded is not None else b, y])
         folded = folded_bias(g.tensors[w].data, g.tensors[b].data if b else None, p["input_zp"])
         if folded is not None:  # the bias is inside bias_folded: the kernel gets NULL and it is not emitted
             return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params",
