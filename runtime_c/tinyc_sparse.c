@@ -302,40 +302,78 @@ static void tinyc_sparse_inner(int32_t out, int32_t in, int32_t kernel, int32_t 
     }
 }
 
-/* A decoded weight entry: its input offset from the window's top-left element, and its tap. */
+/* A decoded weight entry: its input offset from the window's top-left element, its value, and its kernel
+ * position ky * KW + kx. 8 bytes: one LDRD reads offset and value (the value is the low half of a word). */
 typedef struct {
     int32_t offset;  /* ci * H * W + ky * dilation_h * W + kx * dilation_w */
-    int16_t ky, kx;
+    int16_t w;
+    uint16_t kpos;
 } tinyc_tap;
 
-/* Entries decoded at a time (8 B of stack each) and output pixels sharing one decoding (4 B each):
- * 448 B of stack, and the column divisions run once per channel (a row of at most 48 entries) or
- * once per 16 pixels, instead of once per pixel. */
+/* Entries decoded at a time (8 B of stack each) and output pixels sharing one decoding (4 B each), and the
+ * largest kernel (KH * KW) whose taps are bucketed by position: 384 + 64 + 100 B of stack. The column divisions
+ * run once per channel (a row of at most 48 entries) or once per 16 pixels, instead of once per pixel. */
 #define TINYC_SPARSE_CHUNK 48
 #define TINYC_SPARSE_RUN 16
+#define TINYC_SPARSE_KPOS 49
 
-static void tinyc_decode_taps(const tinyc_sparse_row *row, int32_t first, int32_t count,
-                              const tinyc_conv_geometry *g, tinyc_tap *taps)
+/* Decodes entries [first, first + count) of a row into taps sorted by kernel position (a counting sort, for
+ * KH * KW <= TINYC_SPARSE_KPOS; larger kernels keep the row order): starts[r] is the first tap at position r,
+ * starts[KH * KW] = count. A border pixel then reads, per valid kernel row, one contiguous range of taps. */
+static void tinyc_decode_taps(const tinyc_sparse_row *row, int32_t first, int32_t count, const tinyc_conv_geometry *g,
+                              tinyc_tap *taps, int16_t *starts)
 {
     const int32_t khw = g->kernel_h * g->kernel_w, kw = g->kernel_w, plane = g->input.h * g->input.w;
-    int32_t j;
+    const int sorted = khw <= TINYC_SPARSE_KPOS;
+    int32_t j, r;
+    if (sorted) {
+        for (r = 0; r <= khw; r++) {
+            starts[r] = 0;
+        }
+        for (j = 0; j < count; j++) {
+            starts[tinyc_entry_col(row, first + j) % khw + 1]++;
+        }
+        for (r = 0; r < khw; r++) {
+            starts[r + 1] = (int16_t)(starts[r + 1] + starts[r]);
+        }
+    }
     for (j = 0; j < count; j++) {
-        const int32_t col = tinyc_entry_col(row, first + j), ci = col / khw, r = col - ci * khw;
-        const int32_t ky = r / kw, kx = r - ky * kw;
-        taps[j].offset = ci * plane + ky * g->dilation_h * g->input.w + kx * g->dilation_w;
-        taps[j].ky = (int16_t)ky;
-        taps[j].kx = (int16_t)kx;
+        const int32_t col = tinyc_entry_col(row, first + j), ci = col / khw, kpos = col - ci * khw;
+        const int32_t ky = kpos / kw, kx = kpos - ky * kw;
+        tinyc_tap *t = taps + (sorted ? starts[kpos]++ : j);
+        t->offset = ci * plane + ky * g->dilation_h * g->input.w + kx * g->dilation_w;
+        t->w = row->values[first + j];
+        t->kpos = (uint16_t)kpos;
+    }
+    if (sorted) {  /* the placement moved starts[r] to the end of bucket r: shift back by one bucket */
+        for (r = khw; r > 0; r--) {
+            starts[r] = starts[r - 1];
+        }
+        starts[0] = 0;
     }
 }
 
-/* acc[0..3] += sum x * w for 4 interior pixels of one output row, stride sw apart. */
-static void tinyc_conv_dot4(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xw, int32_t sw,
-                            int32_t *acc)
+/* acc[0..3] += sum x * w for 4 interior pixels of one output row, stride sw apart. With DSP and sw = 1
+ * one unaligned word holds the 4 inputs of a tap: SXTB16 and SMLABB/SMLATB (10 instructions a tap). */
+static void tinyc_conv_dot4(const tinyc_tap *taps, int32_t count, const int8_t *xw, int32_t sw, int32_t *acc)
 {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], j;
-    for (j = 0; j < count; j++) {
-        const int8_t *xp = xw + taps[j].offset;
-        const int32_t w = v[j];
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const tinyc_tap *end = taps + count;
+#if TINYC_HAS_DSP
+    if (sw == 1) {
+        for (; taps != end; taps++) {
+            const int32_t xv = tinyc_conv_load4(xw + taps->offset), w = taps->w;
+            const int32_t xe = __sxtb16(xv), xo = tinyc_conv_sxtb16_odd(xv);
+            a0 = __smlabb(xe, w, a0);
+            a1 = __smlabb(xo, w, a1);
+            a2 = __smlatb(xe, w, a2);
+            a3 = __smlatb(xo, w, a3);
+        }
+    }
+#endif
+    for (; taps != end; taps++) {
+        const int8_t *xp = xw + taps->offset;
+        const int32_t w = taps->w;
         a0 += xp[0] * w;
         a1 += xp[sw] * w;
         a2 += xp[2 * sw] * w;
@@ -347,51 +385,46 @@ static void tinyc_conv_dot4(const tinyc_tap *taps, const int8_t *v, int32_t coun
     acc[3] = a3;
 }
 
-/* acc[0..1] += sum x * w for 2 interior pixels, stride sw apart. */
-static void tinyc_conv_dot2(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xw, int32_t sw,
-                            int32_t *acc)
-{
-    int32_t a0 = acc[0], a1 = acc[1], j;
-    for (j = 0; j < count; j++) {
-        const int8_t *xp = xw + taps[j].offset;
-        a0 += xp[0] * v[j];
-        a1 += xp[sw] * v[j];
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-}
-
 /* sum x * w for one interior pixel. */
-static int32_t tinyc_conv_dot1(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xw)
+static int32_t tinyc_conv_dot1(const tinyc_tap *taps, int32_t count, const int8_t *xw)
 {
     int32_t acc = 0, j;
     for (j = 0; j < count; j++) {
-        acc += xw[taps[j].offset] * v[j];
+        acc += xw[taps[j].offset] * taps[j].w;
     }
     return acc;
 }
 
-/* sum (x - input_zp) * w over the taps inside the input, for a border pixel whose window starts at
- * input index `origin` (maybe outside x: an index, never a pointer) and keeps kernel rows
- * ky_lo <= ky < ky_lo + ky_len and columns kx_lo <= kx < kx_lo + kx_len. */
-static int32_t tinyc_conv_border(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xg,
-                                 int32_t origin, int32_t ky_lo, uint32_t ky_len, int32_t kx_lo, uint32_t kx_len,
-                                 int32_t input_zp)
+/* sum (x - input_zp) * w over the taps inside the input, for a border pixel whose window starts at input
+ * index `origin` (maybe outside x: an index, never a pointer) and keeps kernel rows [ky_lo, ky_hi) and
+ * columns [kx_lo, kx_hi). Bucketed taps: one contiguous range per kernel row; else a check per tap. */
+static int32_t tinyc_conv_border(const tinyc_tap *taps, const int16_t *starts, int32_t count, int32_t kw, int32_t khw,
+                                 const int8_t *xg, int32_t origin, int32_t ky_lo, int32_t ky_hi, int32_t kx_lo,
+                                 int32_t kx_hi, int32_t input_zp)
 {
-    int32_t acc = 0, j;
+    int32_t acc = 0, j, ky;
+    if (khw <= TINYC_SPARSE_KPOS) {
+        for (ky = ky_lo; ky < ky_hi; ky++) {
+            const int32_t end = starts[ky * kw + kx_hi];
+            for (j = starts[ky * kw + kx_lo]; j < end; j++) {
+                acc += ((int32_t)xg[origin + taps[j].offset] - input_zp) * taps[j].w;
+            }
+        }
+        return acc;
+    }
     for (j = 0; j < count; j++) {
-        /* one unsigned compare per range: below lo wraps to a large value */
-        if ((uint32_t)(taps[j].ky - ky_lo) < ky_len && (uint32_t)(taps[j].kx - kx_lo) < kx_len) {
-            acc += ((int32_t)xg[origin + taps[j].offset] - input_zp) * v[j];
+        const int32_t ty = taps[j].kpos / kw, tx = taps[j].kpos - ty * kw;
+        if (ty >= ky_lo && ty < ky_hi && tx >= kx_lo && tx < kx_hi) {
+            acc += ((int32_t)xg[origin + taps[j].offset] - input_zp) * taps[j].w;
         }
     }
     return acc;
 }
 
-/* Pixels [ox0, ox0 + run) of output row oy of one channel, for the decoded entries `taps` (values v).
- * Interior pixels (every tap inside the input, ox in [in_lo, in_hi)) go 4 or 2 at a time. */
-static void tinyc_conv_run_pixels(const tinyc_sparse_conv *c, const tinyc_tap *taps, const int8_t *v, int32_t count,
-                                  const int8_t *xg, int32_t oy, int32_t ox0, int32_t run, int32_t in_lo,
+/* Pixels [ox0, ox0 + run) of output row oy of one channel, for the decoded taps. Interior pixels (every
+ * tap inside the input, ox in [in_lo, in_hi)) go 4 at a time. */
+static void tinyc_conv_run_pixels(const tinyc_sparse_conv *c, const tinyc_tap *taps, const int16_t *starts,
+                                  int32_t count, const int8_t *xg, int32_t oy, int32_t ox0, int32_t run, int32_t in_lo,
                                   int32_t in_hi, int32_t *acc)
 {
     const tinyc_conv_geometry *g = c->g;
@@ -401,21 +434,34 @@ static void tinyc_conv_run_pixels(const tinyc_sparse_conv *c, const tinyc_tap *t
     for (i = 0; i < run;) {
         const int32_t ix0 = (ox0 + i) * sw - g->pad_left, origin = iy0 * g->input.w + ix0;
         if (i >= in_lo && i + 4 <= in_hi) {
-            tinyc_conv_dot4(taps, v, count, xg + origin, sw, acc + i);
+            tinyc_conv_dot4(taps, count, xg + origin, sw, acc + i);
             i += 4;
-        } else if (i >= in_lo && i + 2 <= in_hi) {
-            tinyc_conv_dot2(taps, v, count, xg + origin, sw, acc + i);
-            i += 2;
         } else if (i >= in_lo && i < in_hi) {
-            acc[i++] += tinyc_conv_dot1(taps, v, count, xg + origin);
+            acc[i++] += tinyc_conv_dot1(taps, count, xg + origin);
         } else {
             tinyc_conv_taps(ix0, g->input.w, g->kernel_w, g->dilation_w, &kx_lo, &kx_hi);
             if (ky_hi > ky_lo && kx_hi > kx_lo) {  /* else every tap is padding: the sum is 0 */
-                acc[i] += tinyc_conv_border(taps, v, count, xg, origin, ky_lo, (uint32_t)(ky_hi - ky_lo), kx_lo,
-                                            (uint32_t)(kx_hi - kx_lo), c->input_zp);
+                acc[i] += tinyc_conv_border(taps, starts, count, g->kernel_w, g->kernel_h * g->kernel_w, xg, origin,
+                                            ky_lo, ky_hi, kx_lo, kx_hi, c->input_zp);
             }
             i++;
         }
+    }
+}
+
+/* acc[0 .. n) (one channel's sums) plus the bias, saturated, then requantized into y. Not inlined: its
+ * loop keeps its own registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_conv_finish_run(const tinyc_sparse_conv *c, const int32_t *acc, int32_t n, int32_t bias,
+                                  int32_t multiplier, int32_t shift, int8_t *y)
+{
+    const int32_t output_zp = c->output_zp;
+    const tinyc_clamp clamp = c->clamp;
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        y[i] = tinyc_requantize_s8(tinyc_add_bias_sat(acc[i], &bias, 0), multiplier, shift, output_zp, clamp);
     }
 }
 
@@ -428,8 +474,9 @@ static void tinyc_sparse_conv_channel(const tinyc_sparse_conv *c, const tinyc_sp
 {
     const tinyc_conv_geometry *g = c->g;
     const int32_t out_h = g->output.h, out_w = g->output.w;
-    const int32_t multiplier = c->requant.multiplier[oc], shift = c->requant.shift[oc];
+    const int32_t multiplier = c->requant.multiplier[oc], shift = c->requant.shift[oc], b = bias ? bias[oc] : 0;
     tinyc_tap taps[TINYC_SPARSE_CHUNK];
+    int16_t starts[TINYC_SPARSE_KPOS + 1];
     int32_t acc[TINYC_SPARSE_RUN];
     const int decoded_once = row->count <= TINYC_SPARSE_CHUNK;
     int32_t oy_lo, oy_hi, ox_lo, ox_hi, oy, ox0, i, j, zp_wsum = 0;
@@ -441,7 +488,7 @@ static void tinyc_sparse_conv_channel(const tinyc_sparse_conv *c, const tinyc_sp
     }
     zp_wsum *= c->input_zp;  /* |sum x * w| and |zp * sum w| each stay below 2^30 for reduction < 66000 */
     if (decoded_once) {  /* one chunk holds the whole row: decode it once for every pixel */
-        tinyc_decode_taps(row, 0, row->count, g, taps);
+        tinyc_decode_taps(row, 0, row->count, g, taps, starts);
     }
     for (oy = 0; oy < out_h; oy++) {
         const int32_t inner_row = oy >= oy_lo && oy < oy_hi;
@@ -451,20 +498,16 @@ static void tinyc_sparse_conv_channel(const tinyc_sparse_conv *c, const tinyc_sp
             const int32_t in_lo = inner_row ? tinyc_clamp_i32(ox_lo - ox0, 0, run) : run;
             const int32_t in_hi = inner_row ? tinyc_clamp_i32(ox_hi - ox0, in_lo, run) : run;
             for (i = 0; i < run; i++) {
-                acc[i] = 0;
+                acc[i] = i >= in_lo && i < in_hi ? -zp_wsum : 0;
             }
             for (j = 0; j < row->count; j += TINYC_SPARSE_CHUNK) {
                 const int32_t count = tinyc_min_i32(TINYC_SPARSE_CHUNK, row->count - j);
                 if (!decoded_once) {
-                    tinyc_decode_taps(row, j, count, g, taps);
+                    tinyc_decode_taps(row, j, count, g, taps, starts);
                 }
-                tinyc_conv_run_pixels(c, taps, row->values + j, count, xg, oy, ox0, run, in_lo, in_hi, acc);
+                tinyc_conv_run_pixels(c, taps, starts, count, xg, oy, ox0, run, in_lo, in_hi, acc);
             }
-            for (i = 0; i < run; i++) {
-                const int32_t sum = i >= in_lo && i < in_hi ? acc[i] - zp_wsum : acc[i];
-                yc[oy * out_w + ox0 + i] = tinyc_requantize_s8(tinyc_add_bias_sat(sum, bias, oc), multiplier, shift,
-                                                               c->output_zp, c->clamp);
-            }
+            tinyc_conv_finish_run(c, acc, run, b, multiplier, shift, yc + oy * out_w + ox0);
         }
     }
 }

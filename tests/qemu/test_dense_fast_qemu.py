@@ -1,6 +1,6 @@
-"""tinyc_dense_s8 as bare-metal firmware: the DSP path (Cortex-M4, mps2-an386) and the portable path
-(Cortex-M3, mps2-an385) equal ref_int8 bit for bit on every odd shape, zero point and near-limit sum
-of tests/host/test_dense_fast.py, one firmware per board."""
+"""tinyc_dense_s8 and the sparse kernels as bare-metal firmware: the DSP paths (Cortex-M4, mps2-an386)
+and the portable paths (Cortex-M3, mps2-an385) equal ref_int8 bit for bit on every odd shape, zero point
+and near-limit sum of tests/host/test_dense_fast.py and test_sparse_conv_fast.py, one firmware per board."""
 
 from __future__ import annotations
 
@@ -52,3 +52,11 @@ def test_clipped_bias_on_board_equals_the_reference(board):
 @pytest.mark.parametrize("board", BOARDS)
 def test_odd_sparse_dense_layers_on_board_equal_the_reference(board):
     run_on(*sparse_bundle(samples=3), board)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_odd_sparse_conv_layers_on_board_equal_the_reference(board):
+    from tests.host.test_sparse_conv_fast import conv_cases
+    from tests.host.test_sparse_kernels import int8_bundle
+
+    run_on(*int8_bundle(conv_cases(), samples=2, seed=2), board)
