@@ -119,28 +119,46 @@ static void tinyc_sparse_finish(const tinyc_sparse_tail *t, const int32_t *acc, 
     }
 }
 
+/* acc[i] = sum x * v of rows m0 .. m0 + n - 1 (minus the zero-point term without a folded bias). The
+ * values and columns of consecutive rows are contiguous: both pointers just run on. */
+static void tinyc_csr_rows(const tinyc_csr_s8 *w, const tinyc_sparse_tail *t, int32_t m0, int32_t n,
+                           const int8_t *x, int32_t *acc)
+{
+    int32_t start = tinyc_csr_ptr(w, m0), i;
+    const int8_t *v = w->values + start;
+    if (w->cols_u8 != NULL) {
+        const uint8_t *c = w->cols_u8 + start;
+        for (i = 0; i < n; i++) {
+            const int32_t end = tinyc_csr_ptr(w, m0 + i + 1), count = end - start;
+            acc[i] = tinyc_csr_dot_u8(v, c, count, x) - tinyc_sparse_zp_term(t, v, count);
+            v += count;
+            c += count;
+            start = end;
+        }
+    } else {
+        const uint16_t *c = w->cols_u16 + start;
+        for (i = 0; i < n; i++) {
+            const int32_t end = tinyc_csr_ptr(w, m0 + i + 1), count = end - start;
+            acc[i] = tinyc_csr_dot_u16(v, c, count, x) - tinyc_sparse_zp_term(t, v, count);
+            v += count;
+            c += count;
+            start = end;
+        }
+    }
+}
+
 /* Scratch: 0. */
 void tinyc_dense_csr_s8(const tinyc_dense_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y)
 {
-    const tinyc_csr_s8 *w = &p->weights;
     const int32_t k_len = p->in_features, m_len = p->out_features;
     const tinyc_sparse_tail t = {p->bias_folded, bias, p->input_zp, p->output_zp, p->requant, p->clamp};
     int32_t acc[TINYC_SPARSE_ROWS];
-    int32_t r, m0, i;
+    int32_t r, m0;
 
     for (r = 0; r < p->rows; r++) {
-        const int8_t *xr = x + (size_t)r * k_len;
-        int32_t start = tinyc_csr_ptr(w, 0);
         for (m0 = 0; m0 < m_len; m0 += TINYC_SPARSE_ROWS) {
             const int32_t n = tinyc_min_i32(TINYC_SPARSE_ROWS, m_len - m0);
-            for (i = 0; i < n; i++) {
-                const int32_t end = tinyc_csr_ptr(w, m0 + i + 1), count = end - start;
-                const int8_t *v = w->values + start;
-                acc[i] = (w->cols_u8 != NULL ? tinyc_csr_dot_u8(v, w->cols_u8 + start, count, xr)
-                                             : tinyc_csr_dot_u16(v, w->cols_u16 + start, count, xr)) -
-                         tinyc_sparse_zp_term(&t, v, count);
-                start = end;
-            }
+            tinyc_csr_rows(&p->weights, &t, m0, n, x + (size_t)r * k_len, acc);
             tinyc_sparse_finish(&t, acc, n, m0, y + (size_t)r * m_len);
         }
     }
@@ -179,7 +197,37 @@ static int32_t tinyc_nm_dot(const tinyc_nm_layout *l, const int8_t *v, const uin
     const uint32_t mask = (1u << l->bits) - 1u;
     int32_t left = l->count, acc = 0, i = 0;
 
-    if (l->per_byte == 4) {
+    if (l->n == 1 && l->m == 4) {  /* 1:4: constant offsets, 8 entries (2 position bytes) a step */
+        for (; left >= 8; left -= 8, v += 8, x += 32, pos += 2) {
+            const uint32_t b = pos[0] | (uint32_t)pos[1] << 8;
+#if TINYC_HAS_DSP
+            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[b & 3u], x[4 + ((b >> 2) & 3u)],
+                                    x[8 + ((b >> 4) & 3u)], x[12 + ((b >> 6) & 3u)]);
+            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v + 4), x[16 + ((b >> 8) & 3u)], x[20 + ((b >> 10) & 3u)],
+                                    x[24 + ((b >> 12) & 3u)], x[28 + (b >> 14)]);
+#else
+            acc += x[b & 3u] * v[0] + x[4 + ((b >> 2) & 3u)] * v[1] + x[8 + ((b >> 4) & 3u)] * v[2] +
+                   x[12 + ((b >> 6) & 3u)] * v[3] + x[16 + ((b >> 8) & 3u)] * v[4] + x[20 + ((b >> 10) & 3u)] * v[5] +
+                   x[24 + ((b >> 12) & 3u)] * v[6] + x[28 + (b >> 14)] * v[7];
+#endif
+        }
+    }
+    if (l->n == 2 && l->m == 4) {  /* 2:4: the same with two entries per group */
+        for (; left >= 8; left -= 8, v += 8, x += 16, pos += 2) {
+            const uint32_t b = pos[0] | (uint32_t)pos[1] << 8;
+#if TINYC_HAS_DSP
+            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[b & 3u], x[(b >> 2) & 3u], x[4 + ((b >> 4) & 3u)],
+                                    x[4 + ((b >> 6) & 3u)]);
+            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v + 4), x[8 + ((b >> 8) & 3u)], x[8 + ((b >> 10) & 3u)],
+                                    x[12 + ((b >> 12) & 3u)], x[12 + (b >> 14)]);
+#else
+            acc += x[b & 3u] * v[0] + x[(b >> 2) & 3u] * v[1] + x[4 + ((b >> 4) & 3u)] * v[2] +
+                   x[4 + ((b >> 6) & 3u)] * v[3] + x[8 + ((b >> 8) & 3u)] * v[4] + x[8 + ((b >> 10) & 3u)] * v[5] +
+                   x[12 + ((b >> 12) & 3u)] * v[6] + x[12 + (b >> 14)] * v[7];
+#endif
+        }
+    }
+    if (l->per_byte == 4) {  /* 2-bit positions, n divides 4 (1:3, 1:4, 2:4, ...); the 1:4 tail */
         const int32_t o1 = l->offset[1], o2 = l->offset[2], o3 = l->offset[3], step = l->step;
         for (; left >= 4; left -= 4, v += 4, x += step) {
             const uint32_t b = *pos++;
