@@ -403,14 +403,15 @@ static void tinyc_decode_taps(const tinyc_sparse_row *row, int32_t first, int32_
 
 /* acc[0..3] += sum x * w for 4 interior pixels of one output row, stride sw apart. With DSP and sw = 1
  * one unaligned word holds the 4 inputs of a tap: SXTB16 and SMLABB/SMLATB (10 instructions a tap). */
-static void tinyc_conv_dot4(const tinyc_tap *taps, int32_t count, const int8_t *xw, int32_t sw, int32_t *acc)
+static void tinyc_conv_dot4(const tinyc_tap *taps, int32_t count, const int8_t *xg, int32_t origin, int32_t sw,
+                            int32_t *acc)
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     const tinyc_tap *end = taps + count;
 #if TINYC_HAS_DSP
     if (sw == 1) {
         for (; taps != end; taps++) {
-            const int32_t xv = tinyc_conv_load4(xw + taps->offset), w = taps->w;
+            const int32_t xv = tinyc_conv_load4(xg + (origin + taps->offset)), w = taps->w;
             const int32_t xe = __sxtb16(xv), xo = tinyc_conv_sxtb16_odd(xv);
             a0 = __smlabb(xe, w, a0);
             a1 = __smlabb(xo, w, a1);
@@ -420,7 +421,7 @@ static void tinyc_conv_dot4(const tinyc_tap *taps, int32_t count, const int8_t *
     }
 #endif
     for (; taps != end; taps++) {
-        const int8_t *xp = xw + taps->offset;
+        const int8_t *xp = xg + (origin + taps->offset);
         const int32_t w = taps->w;
         a0 += xp[0] * w;
         a1 += xp[sw] * w;
@@ -433,12 +434,39 @@ static void tinyc_conv_dot4(const tinyc_tap *taps, int32_t count, const int8_t *
     acc[3] = a3;
 }
 
+/* acc[0..1] += sum x * w for 2 interior pixels, stride sw apart (DSP, sw = 1: one halfword a tap). */
+static void tinyc_conv_dot2(const tinyc_tap *taps, int32_t count, const int8_t *xg, int32_t origin, int32_t sw,
+                            int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1];
+    const tinyc_tap *end = taps + count;
+#if TINYC_HAS_DSP
+    if (sw == 1) {
+        for (; taps != end; taps++) {
+            uint16_t xh;
+            int32_t xv;
+            memcpy(&xh, xg + (origin + taps->offset), 2);
+            xv = xh;
+            a0 = __smlabb(__sxtb16(xv), taps->w, a0);
+            a1 = __smlabb(tinyc_conv_sxtb16_odd(xv), taps->w, a1);
+        }
+    }
+#endif
+    for (; taps != end; taps++) {
+        const int8_t *xp = xg + (origin + taps->offset);
+        a0 += xp[0] * taps->w;
+        a1 += xp[sw] * taps->w;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+}
+
 /* sum x * w for one interior pixel. */
-static int32_t tinyc_conv_dot1(const tinyc_tap *taps, int32_t count, const int8_t *xw)
+static int32_t tinyc_conv_dot1(const tinyc_tap *taps, int32_t count, const int8_t *xg, int32_t origin)
 {
     int32_t acc = 0, j;
     for (j = 0; j < count; j++) {
-        acc += xw[taps[j].offset] * taps[j].w;
+        acc += xg[origin + taps[j].offset] * taps[j].w;
     }
     return acc;
 }
@@ -470,27 +498,48 @@ static int32_t tinyc_conv_border(const tinyc_tap *taps, const int16_t *starts, i
 }
 
 /* Pixels [ox0, ox0 + run) of output row oy of one channel, for the decoded taps. Interior pixels (every
- * tap inside the input, ox in [in_lo, in_hi)) go 4 at a time. */
+ * tap inside the input, ox in [in_lo, in_hi)) go 4 or 2 at a time. On a border row (inner_row 0) with bucketed
+ * taps, the pixels whose columns are all inside ([xin_lo, xin_hi)) do the same over the taps of the valid
+ * kernel rows, one contiguous range, minus input_zp times that range's weight sum. */
 static void tinyc_conv_run_pixels(const tinyc_sparse_conv *c, const tinyc_tap *taps, const int16_t *starts,
-                                  int32_t count, const int8_t *xg, int32_t oy, int32_t ox0, int32_t run, int32_t in_lo,
-                                  int32_t in_hi, int32_t *acc)
+                                  int32_t count, const int8_t *xg, int32_t oy, int32_t ox0, int32_t run, int inner_row,
+                                  int32_t xin_lo, int32_t xin_hi, int32_t *acc)
 {
     const tinyc_conv_geometry *g = c->g;
-    const int32_t iy0 = oy * g->stride_h - g->pad_top, sw = g->stride_w;
-    int32_t ky_lo, ky_hi, kx_lo, kx_hi, i;
+    const int32_t iy0 = oy * g->stride_h - g->pad_top, sw = g->stride_w, kw = g->kernel_w;
+    const int32_t khw = g->kernel_h * kw;
+    int32_t ky_lo, ky_hi, kx_lo, kx_hi, i, j0 = 0, j1 = count, lo = xin_lo, hi = xin_hi;
     tinyc_conv_taps(iy0, g->input.h, g->kernel_h, g->dilation_h, &ky_lo, &ky_hi);
+    if (!inner_row) {
+        if (khw <= TINYC_SPARSE_KPOS && ky_hi > ky_lo) {
+            int32_t wsum = 0, j;
+            j0 = starts[ky_lo * kw];
+            j1 = starts[ky_hi * kw];
+            for (j = j0; j < j1; j++) {
+                wsum += taps[j].w;
+            }
+            for (i = lo; i < hi; i++) {
+                acc[i] -= c->input_zp * wsum;
+            }
+        } else {
+            lo = hi = run;  /* every pixel goes through tinyc_conv_border */
+        }
+    }
     for (i = 0; i < run;) {
         const int32_t ix0 = (ox0 + i) * sw - g->pad_left, origin = iy0 * g->input.w + ix0;
-        if (i >= in_lo && i + 4 <= in_hi) {
-            tinyc_conv_dot4(taps, count, xg + origin, sw, acc + i);
+        if (i >= lo && i + 4 <= hi) {
+            tinyc_conv_dot4(taps + j0, j1 - j0, xg, origin, sw, acc + i);
             i += 4;
-        } else if (i >= in_lo && i < in_hi) {
-            acc[i++] += tinyc_conv_dot1(taps, count, xg + origin);
+        } else if (i >= lo && i + 2 <= hi) {
+            tinyc_conv_dot2(taps + j0, j1 - j0, xg, origin, sw, acc + i);
+            i += 2;
+        } else if (i >= lo && i < hi) {
+            acc[i++] += tinyc_conv_dot1(taps + j0, j1 - j0, xg, origin);
         } else {
             tinyc_conv_taps(ix0, g->input.w, g->kernel_w, g->dilation_w, &kx_lo, &kx_hi);
             if (ky_hi > ky_lo && kx_hi > kx_lo) {  /* else every tap is padding: the sum is 0 */
-                acc[i] += tinyc_conv_border(taps, starts, count, g->kernel_w, g->kernel_h * g->kernel_w, xg, origin,
-                                            ky_lo, ky_hi, kx_lo, kx_hi, c->input_zp);
+                acc[i] += tinyc_conv_border(taps, starts, count, kw, khw, xg, origin, ky_lo, ky_hi, kx_lo, kx_hi,
+                                            c->input_zp);
             }
             i++;
         }
@@ -542,18 +591,18 @@ static void tinyc_sparse_conv_channel(const tinyc_sparse_conv *c, const tinyc_sp
         const int32_t inner_row = oy >= oy_lo && oy < oy_hi;
         for (ox0 = 0; ox0 < out_w; ox0 += TINYC_SPARSE_RUN) {
             const int32_t run = tinyc_min_i32(TINYC_SPARSE_RUN, out_w - ox0);
-            /* interior pixels of the run: [in_lo, in_hi), empty on a border row */
-            const int32_t in_lo = inner_row ? tinyc_clamp_i32(ox_lo - ox0, 0, run) : run;
-            const int32_t in_hi = inner_row ? tinyc_clamp_i32(ox_hi - ox0, in_lo, run) : run;
+            /* pixels of the run whose kernel columns are all inside: [in_lo, in_hi) (interior on an inner row) */
+            const int32_t in_lo = tinyc_clamp_i32(ox_lo - ox0, 0, run);
+            const int32_t in_hi = tinyc_clamp_i32(ox_hi - ox0, in_lo, run);
             for (i = 0; i < run; i++) {
-                acc[i] = i >= in_lo && i < in_hi ? -zp_wsum : 0;
+                acc[i] = inner_row && i >= in_lo && i < in_hi ? -zp_wsum : 0;
             }
             for (j = 0; j < row->count; j += TINYC_SPARSE_CHUNK) {
                 const int32_t count = tinyc_min_i32(TINYC_SPARSE_CHUNK, row->count - j);
                 if (!decoded_once) {
                     tinyc_decode_taps(row, j, count, g, taps, starts);
                 }
-                tinyc_conv_run_pixels(c, taps, starts, count, xg, oy, ox0, run, in_lo, in_hi, acc);
+                tinyc_conv_run_pixels(c, taps, starts, count, xg, oy, ox0, run, inner_row, in_lo, in_hi, acc);
             }
             tinyc_conv_finish_run(c, acc, run, b, multiplier, shift, yc + oy * out_w + ox0);
         }
