@@ -14,6 +14,14 @@
 #define TINYC_DENSE_NOINLINE
 #endif
 
+/* gcc's pre-allocation scheduler hoists the weight loads and then spills loop pointers; without it the
+ * 6-row loop fits the 14 registers. gcc only (clang lacks the attribute). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TINYC_DENSE_LOOP_ATTR __attribute__((noinline, optimize("no-schedule-insns")))
+#else
+#define TINYC_DENSE_LOOP_ATTR TINYC_DENSE_NOINLINE
+#endif
+
 #if TINYC_HAS_DSP
 /* 4 int8 at p as one word (memcpy: one unaligned ldr on M4, no aliasing cast). */
 static inline int32_t tinyc_dense_load4(const int8_t *p)
@@ -32,68 +40,63 @@ static inline int32_t tinyc_dense_sxtb16_odd(int32_t v)
     return r;
 }
 
-/* gcc's pre-allocation scheduler hoists the 4 weight loads and then spills loop pointers (30 instead
- * of 25 instructions per step); without it the loop fits the 14 registers. gcc only (clang lacks it). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define TINYC_DENSE_LOOP_ATTR __attribute__((noinline, optimize("no-schedule-insns")))
-#else
-#define TINYC_DENSE_LOOP_ATTR __attribute__((noinline))
-#endif
-
-/* One step of tinyc_dense_dot4: 4 inputs x 4 rows, 5 loads, 10 sxtb16, 8 smlad. */
-#define TINYC_DENSE_STEP4()                                                      \
-    do {                                                                         \
-        const int32_t xw = tinyc_dense_load4(x);                                 \
-        const int32_t x_even = __sxtb16(xw), x_odd = tinyc_dense_sxtb16_odd(xw); \
-        int32_t ww;                                                              \
-        x += 4;                                                                  \
-        ww = tinyc_dense_load4(w0);                                              \
-        w0 += 4;                                                                 \
-        acc0 = __smlad(x_even, __sxtb16(ww), acc0);                              \
-        acc0 = __smlad(x_odd, tinyc_dense_sxtb16_odd(ww), acc0);                 \
-        ww = tinyc_dense_load4(w1);                                              \
-        w1 += 4;                                                                 \
-        acc1 = __smlad(x_even, __sxtb16(ww), acc1);                              \
-        acc1 = __smlad(x_odd, tinyc_dense_sxtb16_odd(ww), acc1);                 \
-        ww = tinyc_dense_load4(w2);                                              \
-        w2 += 4;                                                                 \
-        acc2 = __smlad(x_even, __sxtb16(ww), acc2);                              \
-        acc2 = __smlad(x_odd, tinyc_dense_sxtb16_odd(ww), acc2);                 \
-        ww = tinyc_dense_load4(w3);                                              \
-        w3 += 4;                                                                 \
-        acc3 = __smlad(x_even, __sxtb16(ww), acc3);                              \
-        acc3 = __smlad(x_odd, tinyc_dense_sxtb16_odd(ww), acc3);                 \
+/* One row of a block step: the next 4 weights of the row times the 4 inputs (x_even, x_odd). */
+#define TINYC_DENSE_ROW4(acc)                                   \
+    do {                                                        \
+        const int32_t ww = tinyc_dense_load4(wb);               \
+        wb += 4;                                                \
+        acc = __smlad(x_even, __sxtb16(ww), acc);               \
+        acc = __smlad(x_odd, tinyc_dense_sxtb16_odd(ww), acc);  \
     } while (0)
-
-/* acc[i] = sum_k x[k] * w[i * k_len + k] for the 4 rows i < 4. Not inlined, so the caller's
- * variables do not compete for the loop's registers (5 pointers, end, 4 sums, 2 x halves, 2 temps).
- * Per 4 inputs: 5 loads, 10 sxtb16, 8 smlad, cmp + bne = 25 instructions for 16 MACs. */
-static TINYC_DENSE_LOOP_ATTR void tinyc_dense_dot4(const int8_t *x, const int8_t *w, int32_t k_len,
-                                                       int32_t *acc)
-{
-    const int8_t *w0 = w, *w1 = w0 + k_len, *w2 = w1 + k_len, *w3 = w2 + k_len;
-    const int8_t *x_end4 = x + (k_len & ~3), *x_end = x + k_len;
-    int32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
-
-    while (x != x_end4) {  /* unrolling to 8 inputs makes gcc use offset loads and separate adds: slower */
-        TINYC_DENSE_STEP4();
-    }
-    while (x != x_end) {  /* K % 4 */
-        const int32_t xk = *x++;
-        acc0 += xk * *w0++;
-        acc1 += xk * *w1++;
-        acc2 += xk * *w2++;
-        acc3 += xk * *w3++;
-    }
-    acc[0] = acc0;
-    acc[1] = acc1;
-    acc[2] = acc2;
-    acc[3] = acc3;
-}
 #endif
 
-/* sum_k x[k] * wm[k]: with DSP 4 inputs per step, then the portable loop for K % 4 (or all of K). */
-static inline int32_t tinyc_dense_dot1(const int8_t *x, const int8_t *wm, int32_t k_len)
+/* acc[i] = sum_k x[k] * w[i][k] for the TINYC_DENSE_BLOCK rows of one block, stored interleaved (see
+ * tinyc_dense.h). With DSP: per 4 inputs 7 loads, 14 sxtb16, 12 smlad, cmp + bne = 35 instructions for
+ * 24 MACs; not inlined, so the caller's variables do not compete for the registers (3 pointers, 6 sums,
+ * 2 x halves, 2 temps). */
+static TINYC_DENSE_LOOP_ATTR void tinyc_dense_block(const int8_t *x, const int8_t *wb, int32_t k_len, int32_t *acc)
+{
+    const int8_t *x_end4 = x + (k_len & ~3);
+    const int32_t tail = k_len & 3;
+    int32_t i, t;
+#if TINYC_HAS_DSP
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+    while (x != x_end4) {
+        const int32_t xw = tinyc_dense_load4(x);
+        const int32_t x_even = __sxtb16(xw), x_odd = tinyc_dense_sxtb16_odd(xw);
+        x += 4;
+        TINYC_DENSE_ROW4(a0);
+        TINYC_DENSE_ROW4(a1);
+        TINYC_DENSE_ROW4(a2);
+        TINYC_DENSE_ROW4(a3);
+        TINYC_DENSE_ROW4(a4);
+        TINYC_DENSE_ROW4(a5);
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    acc[4] = a4;
+    acc[5] = a5;
+#else
+    for (i = 0; i < TINYC_DENSE_BLOCK; i++) {
+        acc[i] = 0;
+    }
+    for (; x != x_end4; x += 4) {
+        for (i = 0; i < TINYC_DENSE_BLOCK; i++, wb += 4) {
+            acc[i] += x[0] * wb[0] + x[1] * wb[1] + x[2] * wb[2] + x[3] * wb[3];
+        }
+    }
+#endif
+    for (i = 0; i < TINYC_DENSE_BLOCK; i++) {  /* K % 4: each row's last inputs, row after row */
+        for (t = 0; t < tail; t++) {
+            acc[i] += x[t] * *wb++;
+        }
+    }
+}
+
+/* sum_k x[k] * wm[k] (a row stored plainly): with DSP 4 inputs per step, then the portable loop. */
+static int32_t tinyc_dense_dot1(const int8_t *x, const int8_t *wm, int32_t k_len)
 {
     int32_t acc = 0, k = 0;
 #if TINYC_HAS_DSP
@@ -133,29 +136,23 @@ static TINYC_DENSE_NOINLINE void tinyc_dense_outputs(const tinyc_dense_s8_params
     }
 }
 
-void tinyc_dense_s8(const tinyc_dense_s8_params *p, const int8_t *x, const int8_t *w,
-                    const int32_t *bias, int8_t *y)
+void tinyc_dense_s8(const tinyc_dense_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y)
 {
     const int32_t k_len = p->in_features, m_len = p->out_features;
-    int32_t r, m, n;
+    const int32_t blocked = m_len - m_len % TINYC_DENSE_BLOCK;
+    int32_t r, m;
 
     for (r = 0; r < p->rows; r++) {
-        const int8_t *xr = x + (size_t)r * k_len;
+        const int8_t *xr = x + (size_t)r * k_len, *w = p->weights;
         int8_t *yr = y + (size_t)r * m_len;
-        for (m = 0; m < m_len; m += n) {  /* n rows per step: 4 with DSP (M % 4 one at a time), else 1 */
-            const int8_t *wm = w + (size_t)m * k_len;
-            int32_t acc[4];
-            n = 1;
-#if TINYC_HAS_DSP
-            if (m + 4 <= m_len) {
-                tinyc_dense_dot4(xr, wm, k_len, acc);
-                n = 4;
-            } else
-#endif
-            {
-                acc[0] = tinyc_dense_dot1(xr, wm, k_len);
-            }
-            tinyc_dense_outputs(p, acc, n, bias, m, yr);
+        int32_t acc[TINYC_DENSE_BLOCK];
+        for (m = 0; m < blocked; m += TINYC_DENSE_BLOCK, w += (size_t)TINYC_DENSE_BLOCK * k_len) {
+            tinyc_dense_block(xr, w, k_len, acc);
+            tinyc_dense_outputs(p, acc, TINYC_DENSE_BLOCK, bias, m, yr);
+        }
+        for (; m < m_len; m++, w += k_len) {  /* the last M % TINYC_DENSE_BLOCK rows, stored plainly */
+            acc[0] = tinyc_dense_dot1(xr, w, k_len);
+            tinyc_dense_outputs(p, acc, 1, bias, m, yr);
         }
     }
 }

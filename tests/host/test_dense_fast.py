@@ -13,6 +13,7 @@ from tests.helpers import quantize_graph, run_c_host, run_ref
 from tests.host.test_sparse_kernels import bundle
 from tinyc import ops
 from tinyc.ir import Graph
+from tinyc.ops.dense import DENSE_BLOCK, dense_block_layout
 from tinyc.passes.prune import keep_n_of_m
 
 pytestmark = pytest.mark.host
@@ -97,15 +98,32 @@ def test_folded_bias_is_bias_minus_zp_times_row_sums():
         folded = call.params["bias_folded"]
         assert folded.dtype == np.int32 and "weight_sums" not in call.params
         assert np.array_equal(folded, b - node.attrs["int8"]["input_zp"] * w.sum(axis=1))
-        assert call.args[2] is None  # the bias is inside bias_folded: not passed, not emitted
+        assert call.args == [node.inputs[0], None, node.outputs[0]]  # the bias is inside bias_folded: not emitted
 
 
 def test_a_clipped_bias_takes_the_saturating_path():
     q, _ = clipped_bias_graph()
     call = ops.get("dense").kernel(q.nodes[0], q)
     w = q.tensors[q.nodes[0].inputs[1]].data.astype(np.int64)
-    assert "bias_folded" not in call.params and call.args[2] == q.nodes[0].inputs[2]
+    assert "bias_folded" not in call.params and call.args[1] == q.nodes[0].inputs[2]
     assert np.array_equal(call.params["weight_sums"], w.sum(axis=1))
+
+
+@pytest.mark.parametrize("m,k", [(1, 1), (5, 3), (6, 4), (7, 5), (12, 17), (13, 8), (3, 255)])
+def test_block_layout_is_a_permutation_of_the_rows_as_the_kernel_reads_them(m, k):
+    w = np.arange(m * k, dtype=np.int64).reshape(m, k)
+    lay = dense_block_layout(w)
+    assert sorted(lay.tolist()) == list(range(m * k))
+    k4, pos = k - k % 4, 0
+    for b0 in range(0, m - m % DENSE_BLOCK, DENSE_BLOCK):  # the walk of tinyc_dense_block
+        for c in range(0, k4, 4):
+            for r in range(DENSE_BLOCK):
+                assert lay[pos:pos + 4].tolist() == w[b0 + r, c:c + 4].tolist()
+                pos += 4
+        for r in range(DENSE_BLOCK):
+            assert lay[pos:pos + k - k4].tolist() == w[b0 + r, k4:].tolist()
+            pos += k - k4
+    assert lay[pos:].tolist() == w[m - m % DENSE_BLOCK:].reshape(-1).tolist()
 
 
 def test_clipped_bias_equals_ref_int8():

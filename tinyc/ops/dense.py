@@ -23,6 +23,22 @@ def folded_bias(w: np.ndarray, b: np.ndarray | None, input_zp: int) -> np.ndarra
     return folded.astype(np.int32) if np.all(bound <= quant.INT32_MAX) else None
 
 
+DENSE_BLOCK = 6  # TINYC_DENSE_BLOCK in runtime_c/tinyc_dense.h
+
+
+def dense_block_layout(w: np.ndarray, block: int = DENSE_BLOCK) -> np.ndarray:
+    """W (M, K) as tinyc_dense_s8 reads it (same bytes): rows in blocks of `block`, each block interleaved by
+    4 inputs (row 0's w[k4:k4+4], row 1's, ...), then every row's K % 4 last weights; the last M % block
+    rows row-major."""
+    m, k = w.shape
+    full, k4 = m - m % block, k - k % 4
+    blocks = w[:full].reshape(full // block, block, k)
+    main = blocks[:, :, :k4].reshape(full // block, block, k4 // 4, 4).transpose(0, 2, 1, 3)
+    parts = np.concatenate([main.reshape(full // block, block * k4),
+                            blocks[:, :, k4:].reshape(full // block, block * (k - k4))], axis=1)
+    return np.ascontiguousarray(np.concatenate([parts.reshape(-1), w[full:].reshape(-1)]).astype(w.dtype))
+
+
 def _rows(x_shape: tuple[int, ...]) -> int:
     return int(np.prod(x_shape[:-1], dtype=np.int64))
 
@@ -83,13 +99,15 @@ class Dense(Op):
                 params["bias_folded"] = folded
             return KernelCall(f"tinyc_dense_{kind}_s8", "tinyc_sparse", f"tinyc_dense_{kind}_s8_params", params,
                               [x, None if folded is not None else b, y])
-        folded = folded_bias(g.tensors[w].data, g.tensors[b].data if b else None, p["input_zp"])
+        wq = g.tensors[w].data
+        params["weights"] = dense_block_layout(wq)  # same bytes, reordered; the plain weight is not emitted
+        folded = folded_bias(wq, g.tensors[b].data if b else None, p["input_zp"])
         if folded is not None:  # the bias is inside bias_folded: the kernel gets NULL and it is not emitted
             return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params",
-                              dict(params, bias_folded=folded), [x, w, None, y])
+                              dict(params, bias_folded=folded), [x, None, y])
         # sum_k w[m][k] at compile time: the kernel computes sum x*w - input_zp * weight_sums (exact in int32)
-        params["weight_sums"] = g.tensors[w].data.astype(np.int64).sum(axis=1).astype(np.int32)
-        return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params", params, [x, w, b, y])
+        params["weight_sums"] = wq.astype(np.int64).sum(axis=1).astype(np.int32)
+        return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params", params, [x, b, y])
 
 
 def _matmul_shape(node: Node, a: tuple[int, ...], b: tuple[int, ...]) -> dict:
