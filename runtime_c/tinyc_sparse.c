@@ -359,9 +359,10 @@ typedef struct {
 } tinyc_tap;
 
 /* Entries decoded at a time (8 B of stack each) and output pixels sharing one decoding (4 B each), and the
- * largest kernel (KH * KW) whose taps are bucketed by position: 384 + 64 + 100 B of stack. The column divisions
- * run once per channel (a row of at most 48 entries) or once per 16 pixels, instead of once per pixel. */
-#define TINYC_SPARSE_CHUNK 48
+ * largest kernel (KH * KW) whose taps are bucketed by position: 640 + 64 + 100 B of stack. The column divisions
+ * run once per channel (a row of at most 80 entries: a 3x3x16 filter at 50 % or 2:4) or once per 16 pixels,
+ * instead of once per pixel. */
+#define TINYC_SPARSE_CHUNK 80
 #define TINYC_SPARSE_RUN 16
 #define TINYC_SPARSE_KPOS 49
 

@@ -78,7 +78,7 @@ void tinyc_dense_csr_s8(const tinyc_dense_csr_s8_params *p, const int8_t *x, con
 void tinyc_dense_nm_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 
 /* x NCHW int8 (1-D: N, C, 1, L), bias int32 (Co) or NULL, y NCHW int8. Exact for
- * Ci/groups * KH * KW < 66000; KH * KW <= 65536. Scratch: 0. Stack: about 720 B (48 decoded entries
+ * Ci/groups * KH * KW < 66000; KH * KW <= 65536. Scratch: 0. Stack: about 980 B (80 decoded entries
  * sorted by kernel position, 50 bucket starts, 16 accumulators), so each column is decoded once per channel
  * or per 16 pixels and a border pixel reads only its valid kernel rows and columns. With TINYC_HAS_DSP and
  * stride 1, 4 interior pixels per tap from one word (SXTB16 + SMLABB/SMLATB). */
