@@ -547,19 +547,25 @@ static void tinyc_conv_run_pixels(const tinyc_sparse_conv *c, const tinyc_tap *t
     }
 }
 
-/* acc[0 .. n) (one channel's sums) plus the bias, saturated, then requantized into y. Not inlined: its
- * loop keeps its own registers. */
+/* acc[0 .. n) (one channel's sums) plus *bias, saturated (bias NULL: already in acc, no saturation possible),
+ * then requantized into y. Not inlined: its loop keeps its own registers. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void tinyc_conv_finish_run(const tinyc_sparse_conv *c, const int32_t *acc, int32_t n, int32_t bias,
+static void tinyc_conv_finish_run(const tinyc_sparse_conv *c, const int32_t *acc, int32_t n, const int32_t *bias,
                                   int32_t multiplier, int32_t shift, int8_t *y)
 {
     const int32_t output_zp = c->output_zp;
     const tinyc_clamp clamp = c->clamp;
     int32_t i;
+    if (bias == NULL) {
+        for (i = 0; i < n; i++) {
+            y[i] = tinyc_requantize_s8(acc[i], multiplier, shift, output_zp, clamp);
+        }
+        return;
+    }
     for (i = 0; i < n; i++) {
-        y[i] = tinyc_requantize_s8(tinyc_add_bias_sat(acc[i], &bias, 0), multiplier, shift, output_zp, clamp);
+        y[i] = tinyc_requantize_s8(tinyc_add_bias_sat(acc[i], bias, 0), multiplier, shift, output_zp, clamp);
     }
 }
 
@@ -577,14 +583,22 @@ static void tinyc_sparse_conv_channel(const tinyc_sparse_conv *c, const tinyc_sp
     int16_t starts[TINYC_SPARSE_KPOS + 1];
     int32_t acc[TINYC_SPARSE_RUN];
     const int decoded_once = row->count <= TINYC_SPARSE_CHUNK;
-    int32_t oy_lo, oy_hi, ox_lo, ox_hi, oy, ox0, i, j, zp_wsum = 0;
+    int32_t oy_lo, oy_hi, ox_lo, ox_hi, oy, ox0, i, j, zp_wsum = 0, abs_wsum = 0, b0 = 0;
+    const int32_t *bias_sat = &b;
 
     tinyc_sparse_inner(out_h, g->input.h, g->kernel_h, g->stride_h, g->pad_top, g->dilation_h, &oy_lo, &oy_hi);
     tinyc_sparse_inner(out_w, g->input.w, g->kernel_w, g->stride_w, g->pad_left, g->dilation_w, &ox_lo, &ox_hi);
     for (j = 0; j < row->count; j++) {
         zp_wsum += row->values[j];
+        abs_wsum += row->values[j] < 0 ? -row->values[j] : row->values[j];
     }
     zp_wsum *= c->input_zp;  /* |sum x * w| and |zp * sum w| each stay below 2^30 for reduction < 66000 */
+    /* Every partial sum stays within |b| + 384 * sum |w| (|x| <= 128, |x - zp| <= 255): when that fits int32 the
+     * bias starts the sums and no saturation can occur, else it is added at the end, saturated. */
+    if ((int64_t)(b < 0 ? -(int64_t)b : b) + (int64_t)384 * abs_wsum <= INT32_MAX) {
+        b0 = b;
+        bias_sat = NULL;
+    }
     if (decoded_once) {  /* one chunk holds the whole row: decode it once for every pixel */
         tinyc_decode_taps(row, 0, row->count, g, taps, starts);
     }
@@ -596,7 +610,7 @@ static void tinyc_sparse_conv_channel(const tinyc_sparse_conv *c, const tinyc_sp
             const int32_t in_lo = tinyc_clamp_i32(ox_lo - ox0, 0, run);
             const int32_t in_hi = tinyc_clamp_i32(ox_hi - ox0, in_lo, run);
             for (i = 0; i < run; i++) {
-                acc[i] = inner_row && i >= in_lo && i < in_hi ? -zp_wsum : 0;
+                acc[i] = inner_row && i >= in_lo && i < in_hi ? b0 - zp_wsum : b0;
             }
             for (j = 0; j < row->count; j += TINYC_SPARSE_CHUNK) {
                 const int32_t count = tinyc_min_i32(TINYC_SPARSE_CHUNK, row->count - j);
@@ -605,7 +619,7 @@ static void tinyc_sparse_conv_channel(const tinyc_sparse_conv *c, const tinyc_sp
                 }
                 tinyc_conv_run_pixels(c, taps, starts, count, xg, oy, ox0, run, inner_row, in_lo, in_hi, acc);
             }
-            tinyc_conv_finish_run(c, acc, run, b, multiplier, shift, yc + oy * out_w + ox0);
+            tinyc_conv_finish_run(c, acc, run, bias_sat, multiplier, shift, yc + oy * out_w + ox0);
         }
     }
 }

@@ -6,6 +6,7 @@ tests/qemu/test_dense_fast_qemu.py (DSP on mps2-an386, portable on mps2-an385)."
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.conftest import need_tool
@@ -45,3 +46,25 @@ def test_sparse_conv_odd_shapes_equal_ref_int8():
     cases = conv_cases()
     q, calib = int8_bundle(cases, samples=3, seed=2)
     assert_outputs_equal(run_c_host(q, calib, sanitize=True), run_ref(q, calib), q, cases)
+
+
+def clipped_bias_conv_cases():
+    """A filter of tiny weights with a large bias: its int32 bias clips, so the kernel adds the bias at the
+    end with saturation instead of starting the sums with it."""
+    rng = np.random.default_rng(5)
+    w = rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32)
+    w[1] = 1e-9
+    b = rng.normal(0, 0.5, 4).astype(np.float32)
+    b[1] = 50.0
+    attrs = conv(pads=(1, 1, 1, 1))
+    return [(f"clip_{fmt}", "conv2d", (1, 3, 6, 9), _prune_to(w, 0.5) if fmt == "csr" else w, b, attrs, fmt)
+            for fmt in ("csr",)]
+
+
+def test_sparse_conv_clipped_bias_equals_ref_int8():
+    cases = clipped_bias_conv_cases()
+    q, calib = int8_bundle(cases, samples=3, seed=4)
+    assert abs(int(q.tensors[q.nodes[0].inputs[2]].data[1])) == 2**31 - 1  # the bias did clip
+    got, want = run_c_host(q, calib, sanitize=True), run_ref(q, calib)
+    y = q.nodes[0].outputs[0]
+    assert np.array_equal(got[y], want[y])

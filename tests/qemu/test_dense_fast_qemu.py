@@ -56,7 +56,7 @@ def test_odd_sparse_dense_layers_on_board_equal_the_reference(board):
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_odd_sparse_conv_layers_on_board_equal_the_reference(board):
-    from tests.host.test_sparse_conv_fast import conv_cases
+    from tests.host.test_sparse_conv_fast import clipped_bias_conv_cases, conv_cases
     from tests.host.test_sparse_kernels import int8_bundle
 
-    run_on(*int8_bundle(conv_cases(), samples=2, seed=2), board)
+    run_on(*int8_bundle(conv_cases() + clipped_bias_conv_cases(), samples=2, seed=2), board)
