@@ -120,29 +120,42 @@ static void tinyc_sparse_finish(const tinyc_sparse_tail *t, const int32_t *acc, 
 }
 
 /* acc[i] = sum x * v of rows m0 .. m0 + n - 1 (minus the zero-point term without a folded bias). The
- * values and columns of consecutive rows are contiguous: both pointers just run on. */
+ * values and columns of consecutive rows are contiguous: both pointers just run on. The row lengths are
+ * read first (one index type test per call, not per row). */
 static void tinyc_csr_rows(const tinyc_csr_s8 *w, const tinyc_sparse_tail *t, int32_t m0, int32_t n,
                            const int8_t *x, int32_t *acc)
 {
+    int32_t count[TINYC_SPARSE_ROWS];
     int32_t start = tinyc_csr_ptr(w, m0), i;
     const int8_t *v = w->values + start;
+    if (w->row_ptr_u8 != NULL) {
+        for (i = 0; i < n; i++) {
+            count[i] = w->row_ptr_u8[m0 + i + 1] - w->row_ptr_u8[m0 + i];
+        }
+    } else if (w->row_ptr_u16 != NULL) {
+        for (i = 0; i < n; i++) {
+            count[i] = w->row_ptr_u16[m0 + i + 1] - w->row_ptr_u16[m0 + i];
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            count[i] = (int32_t)(w->row_ptr_u32[m0 + i + 1] - w->row_ptr_u32[m0 + i]);
+        }
+    }
     if (w->cols_u8 != NULL) {
         const uint8_t *c = w->cols_u8 + start;
-        for (i = 0; i < n; i++) {
-            const int32_t end = tinyc_csr_ptr(w, m0 + i + 1), count = end - start;
-            acc[i] = tinyc_csr_dot_u8(v, c, count, x) - tinyc_sparse_zp_term(t, v, count);
-            v += count;
-            c += count;
-            start = end;
+        for (i = 0; i < n; v += count[i], c += count[i], i++) {
+            acc[i] = tinyc_csr_dot_u8(v, c, count[i], x);
         }
     } else {
         const uint16_t *c = w->cols_u16 + start;
-        for (i = 0; i < n; i++) {
-            const int32_t end = tinyc_csr_ptr(w, m0 + i + 1), count = end - start;
-            acc[i] = tinyc_csr_dot_u16(v, c, count, x) - tinyc_sparse_zp_term(t, v, count);
-            v += count;
-            c += count;
-            start = end;
+        for (i = 0; i < n; v += count[i], c += count[i], i++) {
+            acc[i] = tinyc_csr_dot_u16(v, c, count[i], x);
+        }
+    }
+    if (t->bias_folded == NULL) {  /* a sum could saturate: the zero-point term, row by row */
+        v = w->values + start;
+        for (i = 0; i < n; v += count[i], i++) {
+            acc[i] -= tinyc_sparse_zp_term(t, v, count[i]);
         }
     }
 }
