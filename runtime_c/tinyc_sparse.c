@@ -424,13 +424,24 @@ static void tinyc_conv_dot4(const tinyc_tap *taps, int32_t count, const int8_t *
     const tinyc_tap *end = taps + count;
 #if TINYC_HAS_DSP
     if (sw == 1) {
-        for (; taps != end; taps++) {
-            const int32_t xv = tinyc_conv_load4(xg + (origin + taps->offset)), w = taps->w;
-            const int32_t xe = __sxtb16(xv), xo = tinyc_conv_sxtb16_odd(xv);
-            a0 = __smlabb(xe, w, a0);
-            a1 = __smlabb(xo, w, a1);
-            a2 = __smlatb(xe, w, a2);
-            a3 = __smlatb(xo, w, a3);
+        /* 10 instructions a tap: LDRD reads offset and value (the value is the tap's low half-word, which
+         * SMLAxB multiplies), one unaligned LDR the 4 inputs. The window origin is an address, not a C
+         * pointer: on a border row it may lie before x, only origin + offset is inside. */
+        const uintptr_t xb = (uintptr_t)xg + (uintptr_t)(intptr_t)origin;
+        while (taps != end) {
+            int32_t off, w, xv, xe;
+            __asm__("ldrd %[off], %[w], [%[tp]], #8\n\t"
+                    "ldr %[xv], [%[xb], %[off]]\n\t"
+                    "sxtb16 %[xe], %[xv]\n\t"
+                    "sxtb16 %[xv], %[xv], ror #8\n\t"
+                    "smlabb %[a0], %[xe], %[w], %[a0]\n\t"
+                    "smlabb %[a1], %[xv], %[w], %[a1]\n\t"
+                    "smlatb %[a2], %[xe], %[w], %[a2]\n\t"
+                    "smlatb %[a3], %[xv], %[w], %[a3]"
+                    : [tp] "+r"(taps), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                      [off] "=&r"(off), [w] "=&r"(w), [xv] "=&r"(xv), [xe] "=&r"(xe)
+                    : [xb] "r"(xb)
+                    : "memory");
         }
     }
 #endif
