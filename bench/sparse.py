@@ -141,7 +141,8 @@ def main() -> int:
     args = ap.parse_args()
     rows = run(args.board)
     note = (f"Instructions per inference of one int8 layer under QEMU {args.board} with -icount shift=0 (instruction "
-            "counts, not cycles), portable C kernels, arm-none-eabi-gcc -O2. dense = tinyc_dense_s8 / "
+            "counts, not cycles), arm-none-eabi-gcc -O2, the kernels' DSP paths where they have one "
+            "(dense, CSR and N:M dense layers; the sparse conv kernels are portable C). dense = tinyc_dense_s8 / "
             "tinyc_conv2d_s8 on the unpruned weights; csr and N:M rows are magnitude-pruned to the sparsity shown. "
             "weight bytes = the layer's flash for weights, encoding indices, bias and requantization arrays.")
     args.out.write_text(json.dumps({"note": note, "results": rows}, indent=2) + "\n")

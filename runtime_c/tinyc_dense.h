@@ -5,14 +5,28 @@
 
 #include "tinyc_common.h"
 
+/* Rows per block of the int8 weight layout. */
+#define TINYC_DENSE_BLOCK 6
+
 /* int8: y[r][m] = clamp(requantize(sat32(bias[m] + sum_k (x[r][k] - input_zp) * w[m][k]),
- * multiplier[m], shift[m]) + output_zp). */
+ * multiplier[m], shift[m]) + output_zp).
+ * weights: the int8 W (M, K), same bytes, reordered (tinyc/ops/dense.py dense_block_layout): the first
+ * M - M % 6 rows in blocks of 6, each block = for every 4 inputs k4 < K - K % 4, the 4 weights of row 0,
+ * then of row 1, ... row 5; then the K % 4 last weights of row 0, row 1, ... row 5. The last M % 6 rows
+ * follow row-major. One pointer walks a block and 6 rows share each x load. */
 typedef struct {
     int32_t rows, in_features, out_features;
+    const int8_t *weights;
     int32_t input_zp;   /* in [-128, 127] */
     int32_t output_zp;  /* in [-128, 127] */
     tinyc_requant_pc requant;  /* one per output feature */
     tinyc_clamp clamp;
+    /* The zero point leaves the inner loop; exactly one of the two is set (the Python op picks):
+     * bias_folded (M): bias[m] - input_zp * sum_k w[m][k], when |bias_folded| + 128 * sum_k |w[m][k]| < 2^31
+     *   (no int32 saturation can occur; the kernel's bias argument is then NULL);
+     * weight_sums (M): sum_k w[m][k], otherwise (the bias is added with saturation). */
+    const int32_t *bias_folded;
+    const int32_t *weight_sums;
 } tinyc_dense_s8_params;
 
 typedef struct {
@@ -20,9 +34,9 @@ typedef struct {
     tinyc_clamp_f32 clamp;
 } tinyc_dense_f32_params;
 
-/* x int8, w int8 in [-127, 127], bias int32 (M) or NULL. Exact for K < 66000 (int32 sum). */
-void tinyc_dense_s8(const tinyc_dense_s8_params *p, const int8_t *x, const int8_t *w,
-                    const int32_t *bias, int8_t *y);
+/* x int8, weights int8 in [-127, 127], bias int32 (M) or NULL. Exact for K < 66000 (int32 sum).
+ * With TINYC_HAS_DSP: 6 output rows and 4 inputs per step (SXTB16 + SMLAD); same bits as the portable loop. */
+void tinyc_dense_s8(const tinyc_dense_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 void tinyc_dense_f32(const tinyc_dense_f32_params *p, const float *x, const float *w,
                      const float *bias, float *y);
 

@@ -1,4 +1,5 @@
-/* tinyc_sparse.c: CSR and N:M int8 kernels for dense and conv2d layers, portable C99, no scratch.
+/* tinyc_sparse.c: CSR and N:M int8 kernels for dense and conv2d layers, C99, no scratch; the dense ones
+ * have a DSP path (4 entries per step, SXTB16 + SMLABB/SMLABT) that sums in another order, same bits.
  * Only stored weights are visited: a pruned weight is zero and adds nothing, so the results are
  * the dense kernels' bit for bit. */
 #include "tinyc_sparse.h"
@@ -18,58 +19,160 @@ static int32_t tinyc_nm_bits(int32_t m)
 
 /* ---- dense ---- */
 
-/* sum (x[col] - input_zp) * value over a CSR row; unrolled by 4 to halve the loop overhead. */
-static int32_t tinyc_csr_dot_u8(const int8_t *v, const uint8_t *c, int32_t count, const int8_t *x,
-                                int32_t input_zp)
+#if TINYC_HAS_DSP
+/* acc + x0 * v0 + x1 * v1 + x2 * v2 + x3 * v3 for 4 int8 values packed in vw (x as int32): SXTB16 pairs
+ * (v0, v2) and (v1, v3), then one 16x16 multiply-accumulate per entry. */
+static inline int32_t tinyc_sparse_mac4(int32_t acc, int32_t vw, int32_t x0, int32_t x1, int32_t x2, int32_t x3)
+{
+    const int32_t ve = __sxtb16(vw), vo = tinyc_conv_sxtb16_odd(vw);
+    acc = __smlabb(x0, ve, acc);
+    acc = __smlabb(x1, vo, acc);
+    acc = __smlabt(x2, ve, acc);
+    return __smlabt(x3, vo, acc);
+}
+#endif
+
+/* sum x[col] * value over a CSR row (the zero point is added by the caller). */
+static int32_t tinyc_csr_dot_u8(const int8_t *v, const uint8_t *c, int32_t count, const int8_t *x)
 {
     int32_t acc = 0;
+#if TINYC_HAS_DSP
     for (; count >= 4; count -= 4, v += 4, c += 4) {
-        acc += ((int32_t)x[c[0]] - input_zp) * v[0];
-        acc += ((int32_t)x[c[1]] - input_zp) * v[1];
-        acc += ((int32_t)x[c[2]] - input_zp) * v[2];
-        acc += ((int32_t)x[c[3]] - input_zp) * v[3];
+        const uint32_t cw = (uint32_t)tinyc_conv_load4((const int8_t *)c);
+        acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[cw & 0xffu], x[(cw >> 8) & 0xffu], x[(cw >> 16) & 0xffu],
+                                x[cw >> 24]);
     }
+#else
+    for (; count >= 4; count -= 4, v += 4, c += 4) {
+        acc += x[c[0]] * v[0] + x[c[1]] * v[1] + x[c[2]] * v[2] + x[c[3]] * v[3];
+    }
+#endif
     for (; count > 0; count--) {
-        acc += ((int32_t)x[*c++] - input_zp) * *v++;
+        acc += x[*c++] * *v++;
     }
     return acc;
 }
 
-static int32_t tinyc_csr_dot_u16(const int8_t *v, const uint16_t *c, int32_t count, const int8_t *x,
-                                 int32_t input_zp)
+static int32_t tinyc_csr_dot_u16(const int8_t *v, const uint16_t *c, int32_t count, const int8_t *x)
 {
     int32_t acc = 0;
+#if TINYC_HAS_DSP
     for (; count >= 4; count -= 4, v += 4, c += 4) {
-        acc += ((int32_t)x[c[0]] - input_zp) * v[0];
-        acc += ((int32_t)x[c[1]] - input_zp) * v[1];
-        acc += ((int32_t)x[c[2]] - input_zp) * v[2];
-        acc += ((int32_t)x[c[3]] - input_zp) * v[3];
+        acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[c[0]], x[c[1]], x[c[2]], x[c[3]]);
     }
+#else
+    for (; count >= 4; count -= 4, v += 4, c += 4) {
+        acc += x[c[0]] * v[0] + x[c[1]] * v[1] + x[c[2]] * v[2] + x[c[3]] * v[3];
+    }
+#endif
     for (; count > 0; count--) {
-        acc += ((int32_t)x[*c++] - input_zp) * *v++;
+        acc += x[*c++] * *v++;
     }
     return acc;
+}
+
+/* The constants that turn a row's sum x * v into the int8 output. */
+typedef struct {
+    const int32_t *bias_folded, *bias;
+    int32_t input_zp, output_zp;
+    tinyc_requant_pc requant;
+    tinyc_clamp clamp;
+} tinyc_sparse_tail;
+
+/* Output rows per tinyc_sparse_finish call (a local int32 array). */
+#define TINYC_SPARSE_ROWS 16
+
+/* acc[i] = sum x * v of output m + i, minus input_zp * sum v when there is no folded bias. */
+static int32_t tinyc_sparse_zp_term(const tinyc_sparse_tail *t, const int8_t *v, int32_t count)
+{
+    int32_t vsum = 0, j;
+    if (t->bias_folded != NULL) {
+        return 0;
+    }
+    for (j = 0; j < count; j++) {
+        vsum += v[j];
+    }
+    return t->input_zp * vsum;
+}
+
+/* Outputs m .. m + n - 1 from their sums: plus bias_folded, or (a sum could saturate) plus the bias,
+ * saturated as the reference. Not inlined: its loop keeps its own registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_sparse_finish(const tinyc_sparse_tail *t, const int32_t *acc, int32_t n, int32_t m, int8_t *y)
+{
+    const int32_t *mult = t->requant.multiplier + m, *shift = t->requant.shift + m;
+    const int32_t output_zp = t->output_zp;
+    const tinyc_clamp clamp = t->clamp;
+    int32_t i;
+    y += m;
+    if (t->bias_folded != NULL) {
+        const int32_t *folded = t->bias_folded + m;
+        for (i = 0; i < n; i++) {
+            y[i] = tinyc_requantize_s8(acc[i] + folded[i], mult[i], shift[i], output_zp, clamp);
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            y[i] = tinyc_requantize_s8(tinyc_add_bias_sat(acc[i], t->bias, m + i), mult[i], shift[i], output_zp, clamp);
+        }
+    }
+}
+
+/* acc[i] = sum x * v of rows m0 .. m0 + n - 1 (minus the zero-point term without a folded bias). The
+ * values and columns of consecutive rows are contiguous: both pointers just run on. The row lengths are
+ * read first (one index type test per call, not per row). */
+static void tinyc_csr_rows(const tinyc_csr_s8 *w, const tinyc_sparse_tail *t, int32_t m0, int32_t n,
+                           const int8_t *x, int32_t *acc)
+{
+    int32_t count[TINYC_SPARSE_ROWS];
+    int32_t start = tinyc_csr_ptr(w, m0), i;
+    const int8_t *v = w->values + start;
+    if (w->row_ptr_u8 != NULL) {
+        for (i = 0; i < n; i++) {
+            count[i] = w->row_ptr_u8[m0 + i + 1] - w->row_ptr_u8[m0 + i];
+        }
+    } else if (w->row_ptr_u16 != NULL) {
+        for (i = 0; i < n; i++) {
+            count[i] = w->row_ptr_u16[m0 + i + 1] - w->row_ptr_u16[m0 + i];
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            count[i] = (int32_t)(w->row_ptr_u32[m0 + i + 1] - w->row_ptr_u32[m0 + i]);
+        }
+    }
+    if (w->cols_u8 != NULL) {
+        const uint8_t *c = w->cols_u8 + start;
+        for (i = 0; i < n; v += count[i], c += count[i], i++) {
+            acc[i] = tinyc_csr_dot_u8(v, c, count[i], x);
+        }
+    } else {
+        const uint16_t *c = w->cols_u16 + start;
+        for (i = 0; i < n; v += count[i], c += count[i], i++) {
+            acc[i] = tinyc_csr_dot_u16(v, c, count[i], x);
+        }
+    }
+    if (t->bias_folded == NULL) {  /* a sum could saturate: the zero-point term, row by row */
+        v = w->values + start;
+        for (i = 0; i < n; v += count[i], i++) {
+            acc[i] -= tinyc_sparse_zp_term(t, v, count[i]);
+        }
+    }
 }
 
 /* Scratch: 0. */
 void tinyc_dense_csr_s8(const tinyc_dense_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y)
 {
-    const tinyc_csr_s8 *w = &p->weights;
     const int32_t k_len = p->in_features, m_len = p->out_features;
-    int32_t r, m;
+    const tinyc_sparse_tail t = {p->bias_folded, bias, p->input_zp, p->output_zp, p->requant, p->clamp};
+    int32_t acc[TINYC_SPARSE_ROWS];
+    int32_t r, m0;
 
     for (r = 0; r < p->rows; r++) {
-        const int8_t *xr = x + (size_t)r * k_len;
-        int8_t *yr = y + (size_t)r * m_len;
-        int32_t start = tinyc_csr_ptr(w, 0);
-        for (m = 0; m < m_len; m++) {
-            const int32_t end = tinyc_csr_ptr(w, m + 1);
-            int32_t acc = w->cols_u8 != NULL
-                ? tinyc_csr_dot_u8(w->values + start, w->cols_u8 + start, end - start, xr, p->input_zp)
-                : tinyc_csr_dot_u16(w->values + start, w->cols_u16 + start, end - start, xr, p->input_zp);
-            acc = tinyc_add_bias_sat(acc, bias, m);
-            yr[m] = tinyc_requantize_s8(acc, p->requant.multiplier[m], p->requant.shift[m], p->output_zp, p->clamp);
-            start = end;
+        for (m0 = 0; m0 < m_len; m0 += TINYC_SPARSE_ROWS) {
+            const int32_t n = tinyc_min_i32(TINYC_SPARSE_ROWS, m_len - m0);
+            tinyc_csr_rows(&p->weights, &t, m0, n, x + (size_t)r * k_len, acc);
+            tinyc_sparse_finish(&t, acc, n, m0, y + (size_t)r * m_len);
         }
     }
 }
@@ -101,28 +204,59 @@ static tinyc_nm_layout tinyc_nm_plan(const tinyc_nm_s8 *w, int32_t reduction)
     return l;
 }
 
-/* sum (x[col] - input_zp) * value over one N:M row (values v, packed positions pos). */
-static int32_t tinyc_nm_dot(const tinyc_nm_layout *l, const int8_t *v, const uint8_t *pos, const int8_t *x,
-                            int32_t input_zp)
+/* sum x[col] * value over one N:M row (values v, packed positions pos; the zero point is added by the caller). */
+static int32_t tinyc_nm_dot(const tinyc_nm_layout *l, const int8_t *v, const uint8_t *pos, const int8_t *x)
 {
     const uint32_t mask = (1u << l->bits) - 1u;
     int32_t left = l->count, acc = 0, i = 0;
 
-    if (l->per_byte == 4) {
+    if (l->n == 1 && l->m == 4) {  /* 1:4: constant offsets, 8 entries (2 position bytes) a step */
+        for (; left >= 8; left -= 8, v += 8, x += 32, pos += 2) {
+            const uint32_t b = pos[0] | (uint32_t)pos[1] << 8;
+#if TINYC_HAS_DSP
+            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[b & 3u], x[4 + ((b >> 2) & 3u)],
+                                    x[8 + ((b >> 4) & 3u)], x[12 + ((b >> 6) & 3u)]);
+            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v + 4), x[16 + ((b >> 8) & 3u)], x[20 + ((b >> 10) & 3u)],
+                                    x[24 + ((b >> 12) & 3u)], x[28 + (b >> 14)]);
+#else
+            acc += x[b & 3u] * v[0] + x[4 + ((b >> 2) & 3u)] * v[1] + x[8 + ((b >> 4) & 3u)] * v[2] +
+                   x[12 + ((b >> 6) & 3u)] * v[3] + x[16 + ((b >> 8) & 3u)] * v[4] + x[20 + ((b >> 10) & 3u)] * v[5] +
+                   x[24 + ((b >> 12) & 3u)] * v[6] + x[28 + (b >> 14)] * v[7];
+#endif
+        }
+    }
+    if (l->n == 2 && l->m == 4) {  /* 2:4: the same with two entries per group */
+        for (; left >= 8; left -= 8, v += 8, x += 16, pos += 2) {
+            const uint32_t b = pos[0] | (uint32_t)pos[1] << 8;
+#if TINYC_HAS_DSP
+            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[b & 3u], x[(b >> 2) & 3u], x[4 + ((b >> 4) & 3u)],
+                                    x[4 + ((b >> 6) & 3u)]);
+            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v + 4), x[8 + ((b >> 8) & 3u)], x[8 + ((b >> 10) & 3u)],
+                                    x[12 + ((b >> 12) & 3u)], x[12 + (b >> 14)]);
+#else
+            acc += x[b & 3u] * v[0] + x[(b >> 2) & 3u] * v[1] + x[4 + ((b >> 4) & 3u)] * v[2] +
+                   x[4 + ((b >> 6) & 3u)] * v[3] + x[8 + ((b >> 8) & 3u)] * v[4] + x[8 + ((b >> 10) & 3u)] * v[5] +
+                   x[12 + ((b >> 12) & 3u)] * v[6] + x[12 + (b >> 14)] * v[7];
+#endif
+        }
+    }
+    if (l->per_byte == 4) {  /* 2-bit positions, n divides 4 (1:3, 1:4, 2:4, ...); the 1:4 tail */
         const int32_t o1 = l->offset[1], o2 = l->offset[2], o3 = l->offset[3], step = l->step;
         for (; left >= 4; left -= 4, v += 4, x += step) {
             const uint32_t b = *pos++;
-            acc += ((int32_t)x[b & 3u] - input_zp) * v[0];
-            acc += ((int32_t)x[o1 + ((b >> 2) & 3u)] - input_zp) * v[1];
-            acc += ((int32_t)x[o2 + ((b >> 4) & 3u)] - input_zp) * v[2];
-            acc += ((int32_t)x[o3 + (b >> 6)] - input_zp) * v[3];
+#if TINYC_HAS_DSP
+            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[b & 3u], x[o1 + ((b >> 2) & 3u)],
+                                    x[o2 + ((b >> 4) & 3u)], x[o3 + (b >> 6)]);
+#else
+            acc += x[b & 3u] * v[0] + x[o1 + ((b >> 2) & 3u)] * v[1] + x[o2 + ((b >> 4) & 3u)] * v[2] +
+                   x[o3 + (b >> 6)] * v[3];
+#endif
         }
     } else if (l->per_byte == 2) {
         const int32_t o1 = l->offset[1], step = l->step;
         for (; left >= 2; left -= 2, v += 2, x += step) {
             const uint32_t b = *pos++;
-            acc += ((int32_t)x[b & 15u] - input_zp) * v[0];
-            acc += ((int32_t)x[o1 + (b >> 4)] - input_zp) * v[1];
+            acc += x[b & 15u] * v[0] + x[o1 + (b >> 4)] * v[1];
         }
     }
     /* One entry at a time from a byte boundary: the rest of the row, or all of it. */
@@ -130,7 +264,7 @@ static int32_t tinyc_nm_dot(const tinyc_nm_layout *l, const int8_t *v, const uin
         const uint32_t b = *pos++;
         int32_t k;
         for (k = 0; k < 8 && left > 0; k += l->bits, left--) {
-            acc += ((int32_t)x[(b >> k) & mask] - input_zp) * *v++;
+            acc += x[(b >> k) & mask] * *v++;
             if (++i == l->n) {
                 i = 0;
                 x += l->m;
@@ -145,15 +279,19 @@ void tinyc_dense_nm_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const
 {
     const int32_t k_len = p->in_features, m_len = p->out_features;
     const tinyc_nm_layout l = tinyc_nm_plan(&p->weights, k_len);
-    int32_t r, m;
+    const tinyc_sparse_tail t = {p->bias_folded, bias, p->input_zp, p->output_zp, p->requant, p->clamp};
+    int32_t acc[TINYC_SPARSE_ROWS];
+    int32_t r, m0, i;
 
     for (r = 0; r < p->rows; r++) {
         const int8_t *xr = x + (size_t)r * k_len, *v = p->weights.values;
         const uint8_t *pos = p->weights.positions;
-        int8_t *yr = y + (size_t)r * m_len;
-        for (m = 0; m < m_len; m++, v += l.count, pos += l.row_bytes) {
-            int32_t acc = tinyc_add_bias_sat(tinyc_nm_dot(&l, v, pos, xr, p->input_zp), bias, m);
-            yr[m] = tinyc_requantize_s8(acc, p->requant.multiplier[m], p->requant.shift[m], p->output_zp, p->clamp);
+        for (m0 = 0; m0 < m_len; m0 += TINYC_SPARSE_ROWS) {
+            const int32_t n = tinyc_min_i32(TINYC_SPARSE_ROWS, m_len - m0);
+            for (i = 0; i < n; i++, v += l.count, pos += l.row_bytes) {
+                acc[i] = tinyc_nm_dot(&l, v, pos, xr) - tinyc_sparse_zp_term(&t, v, l.count);
+            }
+            tinyc_sparse_finish(&t, acc, n, m0, y + (size_t)r * m_len);
         }
     }
 }
@@ -225,40 +363,91 @@ static void tinyc_sparse_inner(int32_t out, int32_t in, int32_t kernel, int32_t 
     }
 }
 
-/* A decoded weight entry: its input offset from the window's top-left element, and its tap. */
+/* A decoded weight entry: its input offset from the window's top-left element, its value, and its kernel
+ * position ky * KW + kx. 8 bytes: one LDRD reads offset and value (the value is the low half of a word). */
 typedef struct {
     int32_t offset;  /* ci * H * W + ky * dilation_h * W + kx * dilation_w */
-    int16_t ky, kx;
+    int16_t w;
+    uint16_t kpos;
 } tinyc_tap;
 
-/* Entries decoded at a time (8 B of stack each) and output pixels sharing one decoding (4 B each):
- * 448 B of stack, and the column divisions run once per channel (a row of at most 48 entries) or
- * once per 16 pixels, instead of once per pixel. */
-#define TINYC_SPARSE_CHUNK 48
+/* Entries decoded at a time (8 B of stack each) and output pixels sharing one decoding (4 B each), and the
+ * largest kernel (KH * KW) whose taps are bucketed by position: 640 + 64 + 100 B of stack. The column divisions
+ * run once per channel (a row of at most 80 entries: a 3x3x16 filter at 50 % or 2:4) or once per 16 pixels,
+ * instead of once per pixel. */
+#define TINYC_SPARSE_CHUNK 80
 #define TINYC_SPARSE_RUN 16
+#define TINYC_SPARSE_KPOS 49
 
-static void tinyc_decode_taps(const tinyc_sparse_row *row, int32_t first, int32_t count,
-                              const tinyc_conv_geometry *g, tinyc_tap *taps)
+/* Decodes entries [first, first + count) of a row into taps sorted by kernel position (a counting sort, for
+ * KH * KW <= TINYC_SPARSE_KPOS; larger kernels keep the row order): starts[r] is the first tap at position r,
+ * starts[KH * KW] = count. A border pixel then reads, per valid kernel row, one contiguous range of taps. */
+static void tinyc_decode_taps(const tinyc_sparse_row *row, int32_t first, int32_t count, const tinyc_conv_geometry *g,
+                              tinyc_tap *taps, int16_t *starts)
 {
     const int32_t khw = g->kernel_h * g->kernel_w, kw = g->kernel_w, plane = g->input.h * g->input.w;
-    int32_t j;
+    const int sorted = khw <= TINYC_SPARSE_KPOS;
+    int32_t j, r;
+    if (sorted) {
+        for (r = 0; r <= khw; r++) {
+            starts[r] = 0;
+        }
+        for (j = 0; j < count; j++) {
+            starts[tinyc_entry_col(row, first + j) % khw + 1]++;
+        }
+        for (r = 0; r < khw; r++) {
+            starts[r + 1] = (int16_t)(starts[r + 1] + starts[r]);
+        }
+    }
     for (j = 0; j < count; j++) {
-        const int32_t col = tinyc_entry_col(row, first + j), ci = col / khw, r = col - ci * khw;
-        const int32_t ky = r / kw, kx = r - ky * kw;
-        taps[j].offset = ci * plane + ky * g->dilation_h * g->input.w + kx * g->dilation_w;
-        taps[j].ky = (int16_t)ky;
-        taps[j].kx = (int16_t)kx;
+        const int32_t col = tinyc_entry_col(row, first + j), ci = col / khw, kpos = col - ci * khw;
+        const int32_t ky = kpos / kw, kx = kpos - ky * kw;
+        tinyc_tap *t = taps + (sorted ? starts[kpos]++ : j);
+        t->offset = ci * plane + ky * g->dilation_h * g->input.w + kx * g->dilation_w;
+        t->w = row->values[first + j];
+        t->kpos = (uint16_t)kpos;
+    }
+    if (sorted) {  /* the placement moved starts[r] to the end of bucket r: shift back by one bucket */
+        for (r = khw; r > 0; r--) {
+            starts[r] = starts[r - 1];
+        }
+        starts[0] = 0;
     }
 }
 
-/* acc[0..3] += sum x * w for 4 interior pixels of one output row, stride sw apart. */
-static void tinyc_conv_dot4(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xw, int32_t sw,
+/* acc[0..3] += sum x * w for 4 interior pixels of one output row, stride sw apart. With DSP and sw = 1
+ * one unaligned word holds the 4 inputs of a tap: SXTB16 and SMLABB/SMLATB (10 instructions a tap). */
+static void tinyc_conv_dot4(const tinyc_tap *taps, int32_t count, const int8_t *xg, int32_t origin, int32_t sw,
                             int32_t *acc)
 {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], j;
-    for (j = 0; j < count; j++) {
-        const int8_t *xp = xw + taps[j].offset;
-        const int32_t w = v[j];
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const tinyc_tap *end = taps + count;
+#if TINYC_HAS_DSP
+    if (sw == 1) {
+        /* 10 instructions a tap: LDRD reads offset and value (the value is the tap's low half-word, which
+         * SMLAxB multiplies), one unaligned LDR the 4 inputs. The window origin is an address, not a C
+         * pointer: on a border row it may lie before x, only origin + offset is inside. */
+        const uintptr_t xb = (uintptr_t)xg + (uintptr_t)(intptr_t)origin;
+        while (taps != end) {
+            int32_t off, w, xv, xe;
+            __asm__("ldrd %[off], %[w], [%[tp]], #8\n\t"
+                    "ldr %[xv], [%[xb], %[off]]\n\t"
+                    "sxtb16 %[xe], %[xv]\n\t"
+                    "sxtb16 %[xv], %[xv], ror #8\n\t"
+                    "smlabb %[a0], %[xe], %[w], %[a0]\n\t"
+                    "smlabb %[a1], %[xv], %[w], %[a1]\n\t"
+                    "smlatb %[a2], %[xe], %[w], %[a2]\n\t"
+                    "smlatb %[a3], %[xv], %[w], %[a3]"
+                    : [tp] "+r"(taps), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                      [off] "=&r"(off), [w] "=&r"(w), [xv] "=&r"(xv), [xe] "=&r"(xe)
+                    : [xb] "r"(xb)
+                    : "memory");
+        }
+    }
+#endif
+    for (; taps != end; taps++) {
+        const int8_t *xp = xg + (origin + taps->offset);
+        const int32_t w = taps->w;
         a0 += xp[0] * w;
         a1 += xp[sw] * w;
         a2 += xp[2 * sw] * w;
@@ -270,75 +459,137 @@ static void tinyc_conv_dot4(const tinyc_tap *taps, const int8_t *v, int32_t coun
     acc[3] = a3;
 }
 
-/* acc[0..1] += sum x * w for 2 interior pixels, stride sw apart. */
-static void tinyc_conv_dot2(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xw, int32_t sw,
+/* acc[0..1] += sum x * w for 2 interior pixels, stride sw apart (DSP, sw = 1: one halfword a tap). */
+static void tinyc_conv_dot2(const tinyc_tap *taps, int32_t count, const int8_t *xg, int32_t origin, int32_t sw,
                             int32_t *acc)
 {
-    int32_t a0 = acc[0], a1 = acc[1], j;
-    for (j = 0; j < count; j++) {
-        const int8_t *xp = xw + taps[j].offset;
-        a0 += xp[0] * v[j];
-        a1 += xp[sw] * v[j];
+    int32_t a0 = acc[0], a1 = acc[1];
+    const tinyc_tap *end = taps + count;
+#if TINYC_HAS_DSP
+    if (sw == 1) {
+        for (; taps != end; taps++) {
+            uint16_t xh;
+            int32_t xv;
+            memcpy(&xh, xg + (origin + taps->offset), 2);
+            xv = xh;
+            a0 = __smlabb(__sxtb16(xv), taps->w, a0);
+            a1 = __smlabb(tinyc_conv_sxtb16_odd(xv), taps->w, a1);
+        }
+    }
+#endif
+    for (; taps != end; taps++) {
+        const int8_t *xp = xg + (origin + taps->offset);
+        a0 += xp[0] * taps->w;
+        a1 += xp[sw] * taps->w;
     }
     acc[0] = a0;
     acc[1] = a1;
 }
 
 /* sum x * w for one interior pixel. */
-static int32_t tinyc_conv_dot1(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xw)
+static int32_t tinyc_conv_dot1(const tinyc_tap *taps, int32_t count, const int8_t *xg, int32_t origin)
 {
     int32_t acc = 0, j;
     for (j = 0; j < count; j++) {
-        acc += xw[taps[j].offset] * v[j];
+        acc += xg[origin + taps[j].offset] * taps[j].w;
     }
     return acc;
 }
 
-/* sum (x - input_zp) * w over the taps inside the input, for a border pixel whose window starts at
- * input index `origin` (maybe outside x: an index, never a pointer) and keeps kernel rows
- * ky_lo <= ky < ky_lo + ky_len and columns kx_lo <= kx < kx_lo + kx_len. */
-static int32_t tinyc_conv_border(const tinyc_tap *taps, const int8_t *v, int32_t count, const int8_t *xg,
-                                 int32_t origin, int32_t ky_lo, uint32_t ky_len, int32_t kx_lo, uint32_t kx_len,
-                                 int32_t input_zp)
+/* sum (x - input_zp) * w over the taps inside the input, for a border pixel whose window starts at input
+ * index `origin` (maybe outside x: an index, never a pointer) and keeps kernel rows [ky_lo, ky_hi) and
+ * columns [kx_lo, kx_hi). Bucketed taps: one contiguous range per kernel row; else a check per tap. */
+static int32_t tinyc_conv_border(const tinyc_tap *taps, const int16_t *starts, int32_t count, int32_t kw, int32_t khw,
+                                 const int8_t *xg, int32_t origin, int32_t ky_lo, int32_t ky_hi, int32_t kx_lo,
+                                 int32_t kx_hi, int32_t input_zp)
 {
-    int32_t acc = 0, j;
+    int32_t acc = 0, j, ky;
+    if (khw <= TINYC_SPARSE_KPOS) {
+        for (ky = ky_lo; ky < ky_hi; ky++) {
+            const int32_t end = starts[ky * kw + kx_hi];
+            for (j = starts[ky * kw + kx_lo]; j < end; j++) {
+                acc += ((int32_t)xg[origin + taps[j].offset] - input_zp) * taps[j].w;
+            }
+        }
+        return acc;
+    }
     for (j = 0; j < count; j++) {
-        /* one unsigned compare per range: below lo wraps to a large value */
-        if ((uint32_t)(taps[j].ky - ky_lo) < ky_len && (uint32_t)(taps[j].kx - kx_lo) < kx_len) {
-            acc += ((int32_t)xg[origin + taps[j].offset] - input_zp) * v[j];
+        const int32_t ty = taps[j].kpos / kw, tx = taps[j].kpos - ty * kw;
+        if (ty >= ky_lo && ty < ky_hi && tx >= kx_lo && tx < kx_hi) {
+            acc += ((int32_t)xg[origin + taps[j].offset] - input_zp) * taps[j].w;
         }
     }
     return acc;
 }
 
-/* Pixels [ox0, ox0 + run) of output row oy of one channel, for the decoded entries `taps` (values v).
- * Interior pixels (every tap inside the input, ox in [in_lo, in_hi)) go 4 or 2 at a time. */
-static void tinyc_conv_run_pixels(const tinyc_sparse_conv *c, const tinyc_tap *taps, const int8_t *v, int32_t count,
-                                  const int8_t *xg, int32_t oy, int32_t ox0, int32_t run, int32_t in_lo,
-                                  int32_t in_hi, int32_t *acc)
+/* Pixels [ox0, ox0 + run) of output row oy of one channel, for the decoded taps. Interior pixels (every
+ * tap inside the input, ox in [in_lo, in_hi)) go 4 or 2 at a time. On a border row (inner_row 0) with bucketed
+ * taps, the pixels whose columns are all inside ([xin_lo, xin_hi)) do the same over the taps of the valid
+ * kernel rows, one contiguous range, minus input_zp times that range's weight sum. */
+static void tinyc_conv_run_pixels(const tinyc_sparse_conv *c, const tinyc_tap *taps, const int16_t *starts,
+                                  int32_t count, const int8_t *xg, int32_t oy, int32_t ox0, int32_t run, int inner_row,
+                                  int32_t xin_lo, int32_t xin_hi, int32_t *acc)
 {
     const tinyc_conv_geometry *g = c->g;
-    const int32_t iy0 = oy * g->stride_h - g->pad_top, sw = g->stride_w;
-    int32_t ky_lo, ky_hi, kx_lo, kx_hi, i;
+    const int32_t iy0 = oy * g->stride_h - g->pad_top, sw = g->stride_w, kw = g->kernel_w;
+    const int32_t khw = g->kernel_h * kw;
+    int32_t ky_lo, ky_hi, kx_lo, kx_hi, i, j0 = 0, j1 = count, lo = xin_lo, hi = xin_hi;
     tinyc_conv_taps(iy0, g->input.h, g->kernel_h, g->dilation_h, &ky_lo, &ky_hi);
+    if (!inner_row) {
+        if (khw <= TINYC_SPARSE_KPOS && ky_hi > ky_lo) {
+            int32_t wsum = 0, j;
+            j0 = starts[ky_lo * kw];
+            j1 = starts[ky_hi * kw];
+            for (j = j0; j < j1; j++) {
+                wsum += taps[j].w;
+            }
+            for (i = lo; i < hi; i++) {
+                acc[i] -= c->input_zp * wsum;
+            }
+        } else {
+            lo = hi = run;  /* every pixel goes through tinyc_conv_border */
+        }
+    }
     for (i = 0; i < run;) {
         const int32_t ix0 = (ox0 + i) * sw - g->pad_left, origin = iy0 * g->input.w + ix0;
-        if (i >= in_lo && i + 4 <= in_hi) {
-            tinyc_conv_dot4(taps, v, count, xg + origin, sw, acc + i);
+        if (i >= lo && i + 4 <= hi) {
+            tinyc_conv_dot4(taps + j0, j1 - j0, xg, origin, sw, acc + i);
             i += 4;
-        } else if (i >= in_lo && i + 2 <= in_hi) {
-            tinyc_conv_dot2(taps, v, count, xg + origin, sw, acc + i);
+        } else if (i >= lo && i + 2 <= hi) {
+            tinyc_conv_dot2(taps + j0, j1 - j0, xg, origin, sw, acc + i);
             i += 2;
-        } else if (i >= in_lo && i < in_hi) {
-            acc[i++] += tinyc_conv_dot1(taps, v, count, xg + origin);
+        } else if (i >= lo && i < hi) {
+            acc[i++] += tinyc_conv_dot1(taps + j0, j1 - j0, xg, origin);
         } else {
             tinyc_conv_taps(ix0, g->input.w, g->kernel_w, g->dilation_w, &kx_lo, &kx_hi);
             if (ky_hi > ky_lo && kx_hi > kx_lo) {  /* else every tap is padding: the sum is 0 */
-                acc[i] += tinyc_conv_border(taps, v, count, xg, origin, ky_lo, (uint32_t)(ky_hi - ky_lo), kx_lo,
-                                            (uint32_t)(kx_hi - kx_lo), c->input_zp);
+                acc[i] += tinyc_conv_border(taps, starts, count, kw, khw, xg, origin, ky_lo, ky_hi, kx_lo, kx_hi,
+                                            c->input_zp);
             }
             i++;
         }
+    }
+}
+
+/* acc[0 .. n) (one channel's sums) plus *bias, saturated (bias NULL: already in acc, no saturation possible),
+ * then requantized into y. Not inlined: its loop keeps its own registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_conv_finish_run(const tinyc_sparse_conv *c, const int32_t *acc, int32_t n, const int32_t *bias,
+                                  int32_t multiplier, int32_t shift, int8_t *y)
+{
+    const int32_t output_zp = c->output_zp;
+    const tinyc_clamp clamp = c->clamp;
+    int32_t i;
+    if (bias == NULL) {
+        for (i = 0; i < n; i++) {
+            y[i] = tinyc_requantize_s8(acc[i], multiplier, shift, output_zp, clamp);
+        }
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        y[i] = tinyc_requantize_s8(tinyc_add_bias_sat(acc[i], bias, 0), multiplier, shift, output_zp, clamp);
     }
 }
 
@@ -351,43 +602,48 @@ static void tinyc_sparse_conv_channel(const tinyc_sparse_conv *c, const tinyc_sp
 {
     const tinyc_conv_geometry *g = c->g;
     const int32_t out_h = g->output.h, out_w = g->output.w;
-    const int32_t multiplier = c->requant.multiplier[oc], shift = c->requant.shift[oc];
+    const int32_t multiplier = c->requant.multiplier[oc], shift = c->requant.shift[oc], b = bias ? bias[oc] : 0;
     tinyc_tap taps[TINYC_SPARSE_CHUNK];
+    int16_t starts[TINYC_SPARSE_KPOS + 1];
     int32_t acc[TINYC_SPARSE_RUN];
     const int decoded_once = row->count <= TINYC_SPARSE_CHUNK;
-    int32_t oy_lo, oy_hi, ox_lo, ox_hi, oy, ox0, i, j, zp_wsum = 0;
+    int32_t oy_lo, oy_hi, ox_lo, ox_hi, oy, ox0, i, j, zp_wsum = 0, abs_wsum = 0, b0 = 0;
+    const int32_t *bias_sat = &b;
 
     tinyc_sparse_inner(out_h, g->input.h, g->kernel_h, g->stride_h, g->pad_top, g->dilation_h, &oy_lo, &oy_hi);
     tinyc_sparse_inner(out_w, g->input.w, g->kernel_w, g->stride_w, g->pad_left, g->dilation_w, &ox_lo, &ox_hi);
     for (j = 0; j < row->count; j++) {
         zp_wsum += row->values[j];
+        abs_wsum += row->values[j] < 0 ? -row->values[j] : row->values[j];
     }
     zp_wsum *= c->input_zp;  /* |sum x * w| and |zp * sum w| each stay below 2^30 for reduction < 66000 */
+    /* Every partial sum stays within |b| + 384 * sum |w| (|x| <= 128, |x - zp| <= 255): when that fits int32 the
+     * bias starts the sums and no saturation can occur, else it is added at the end, saturated. */
+    if ((int64_t)(b < 0 ? -(int64_t)b : b) + (int64_t)384 * abs_wsum <= INT32_MAX) {
+        b0 = b;
+        bias_sat = NULL;
+    }
     if (decoded_once) {  /* one chunk holds the whole row: decode it once for every pixel */
-        tinyc_decode_taps(row, 0, row->count, g, taps);
+        tinyc_decode_taps(row, 0, row->count, g, taps, starts);
     }
     for (oy = 0; oy < out_h; oy++) {
         const int32_t inner_row = oy >= oy_lo && oy < oy_hi;
         for (ox0 = 0; ox0 < out_w; ox0 += TINYC_SPARSE_RUN) {
             const int32_t run = tinyc_min_i32(TINYC_SPARSE_RUN, out_w - ox0);
-            /* interior pixels of the run: [in_lo, in_hi), empty on a border row */
-            const int32_t in_lo = inner_row ? tinyc_clamp_i32(ox_lo - ox0, 0, run) : run;
-            const int32_t in_hi = inner_row ? tinyc_clamp_i32(ox_hi - ox0, in_lo, run) : run;
+            /* pixels of the run whose kernel columns are all inside: [in_lo, in_hi) (interior on an inner row) */
+            const int32_t in_lo = tinyc_clamp_i32(ox_lo - ox0, 0, run);
+            const int32_t in_hi = tinyc_clamp_i32(ox_hi - ox0, in_lo, run);
             for (i = 0; i < run; i++) {
-                acc[i] = 0;
+                acc[i] = inner_row && i >= in_lo && i < in_hi ? b0 - zp_wsum : b0;
             }
             for (j = 0; j < row->count; j += TINYC_SPARSE_CHUNK) {
                 const int32_t count = tinyc_min_i32(TINYC_SPARSE_CHUNK, row->count - j);
                 if (!decoded_once) {
-                    tinyc_decode_taps(row, j, count, g, taps);
+                    tinyc_decode_taps(row, j, count, g, taps, starts);
                 }
-                tinyc_conv_run_pixels(c, taps, row->values + j, count, xg, oy, ox0, run, in_lo, in_hi, acc);
+                tinyc_conv_run_pixels(c, taps, starts, count, xg, oy, ox0, run, inner_row, in_lo, in_hi, acc);
             }
-            for (i = 0; i < run; i++) {
-                const int32_t sum = i >= in_lo && i < in_hi ? acc[i] - zp_wsum : acc[i];
-                yc[oy * out_w + ox0 + i] = tinyc_requantize_s8(tinyc_add_bias_sat(sum, bias, oc), multiplier, shift,
-                                                               c->output_zp, c->clamp);
-            }
+            tinyc_conv_finish_run(c, acc, run, bias_sat, multiplier, shift, yc + oy * out_w + ox0);
         }
     }
 }

@@ -38,6 +38,7 @@ typedef struct {
     tinyc_requant_pc requant;  /* one per output feature */
     tinyc_clamp clamp;
     tinyc_csr_s8 weights;
+    const int32_t *bias_folded;  /* (M) or NULL: as tinyc_dense_s8_params.bias_folded (the bias argument is then NULL) */
 } tinyc_dense_csr_s8_params;
 
 typedef struct {
@@ -47,6 +48,7 @@ typedef struct {
     tinyc_requant_pc requant;
     tinyc_clamp clamp;
     tinyc_nm_s8 weights;
+    const int32_t *bias_folded;  /* (M) or NULL: as tinyc_dense_s8_params.bias_folded (the bias argument is then NULL) */
 } tinyc_dense_nm_s8_params;
 
 /* Conv, as tinyc_conv2d_s8_params plus the weights; groups (depthwise included), strides,
@@ -69,13 +71,17 @@ typedef struct {
     tinyc_nm_s8 weights;
 } tinyc_conv2d_nm_s8_params;
 
-/* x (rows, K) int8, bias int32 (M) or NULL, y (rows, M) int8. Exact for K < 66000. Scratch: 0. */
+/* x (rows, K) int8, bias int32 (M) or NULL, y (rows, M) int8. Exact for K < 66000. Scratch: 0.
+ * The zero point leaves the inner loop: sum x * v plus bias_folded[m] when set, else minus input_zp * (the
+ * row's sum of values) plus the bias, saturated. With TINYC_HAS_DSP 4 entries per step (SXTB16 + SMLAxy). */
 void tinyc_dense_csr_s8(const tinyc_dense_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 void tinyc_dense_nm_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 
 /* x NCHW int8 (1-D: N, C, 1, L), bias int32 (Co) or NULL, y NCHW int8. Exact for
- * Ci/groups * KH * KW < 66000; KH, KW < 32768. Scratch: 0. Stack: 448 B of locals (48 decoded
- * entries, 16 accumulators), so each column is decoded once per channel or per 16 pixels. */
+ * Ci/groups * KH * KW < 66000; KH * KW <= 65536. Scratch: 0. Stack: about 980 B (80 decoded entries
+ * sorted by kernel position, 50 bucket starts, 16 accumulators), so each column is decoded once per channel
+ * or per 16 pixels and a border pixel reads only its valid kernel rows and columns. With TINYC_HAS_DSP and
+ * stride 1, 4 interior pixels per tap from one word (SXTB16 + SMLABB/SMLATB). */
 void tinyc_conv2d_csr_s8(const tinyc_conv2d_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 void tinyc_conv2d_nm_s8(const tinyc_conv2d_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 

@@ -179,7 +179,8 @@ def test_int8_dense_counts_int8_weights_int32_bias_and_requant_arrays():
     q = quantize_graph(g, random_samples(g, 4))
     r = report_of(q)
     assert r["dtype"] == "int8" and report_of(g)["dtype"] == "float32"
-    # w 5x7 int8 + b 5 int32 + multiplier and shift, 5 int32 each
+    # w 5x7 int8 + multiplier, shift and the bias with the zero-point term folded in, 5 int32 each
+    # (the bias array itself is not emitted: the kernel reads bias_folded)
     assert r["flash"]["weights"] == 35 + 20 + 20 + 20
     assert r["layers"][0]["macs"] == r["macs"] == 35
     assert r["ram"]["arena"] == 8 + 8  # x (7 B) and y (5 B), each rounded to 4 bytes

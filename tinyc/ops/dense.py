@@ -14,6 +14,31 @@ from tinyc.ops import KernelCall, Op, common, register
 from tinyc.sparse import kernel_weights
 
 
+def folded_bias(w: np.ndarray, b: np.ndarray | None, input_zp: int) -> np.ndarray | None:
+    """bias[m] - input_zp * sum_k w[m][k] (int32), the constant a dense kernel adds to sum_k x * w, or None when
+    a sum could reach the int32 limits (|x| <= 128), where the reference saturates bias + sum (x - zp) * w."""
+    w64 = w.reshape(w.shape[0], -1).astype(np.int64)
+    folded = (b.astype(np.int64) if b is not None else 0) - int(input_zp) * w64.sum(axis=1)
+    bound = np.abs(folded) + 128 * np.abs(w64).sum(axis=1)
+    return folded.astype(np.int32) if np.all(bound <= quant.INT32_MAX) else None
+
+
+DENSE_BLOCK = 6  # TINYC_DENSE_BLOCK in runtime_c/tinyc_dense.h
+
+
+def dense_block_layout(w: np.ndarray, block: int = DENSE_BLOCK) -> np.ndarray:
+    """W (M, K) as tinyc_dense_s8 reads it (same bytes): rows in blocks of `block`, each block interleaved by
+    4 inputs (row 0's w[k4:k4+4], row 1's, ...), then every row's K % 4 last weights; the last M % block
+    rows row-major."""
+    m, k = w.shape
+    full, k4 = m - m % block, k - k % 4
+    blocks = w[:full].reshape(full // block, block, k)
+    main = blocks[:, :, :k4].reshape(full // block, block, k4 // 4, 4).transpose(0, 2, 1, 3)
+    parts = np.concatenate([main.reshape(full // block, block * k4),
+                            blocks[:, :, k4:].reshape(full // block, block * (k - k4))], axis=1)
+    return np.ascontiguousarray(np.concatenate([parts.reshape(-1), w[full:].reshape(-1)]).astype(w.dtype))
+
+
 def _rows(x_shape: tuple[int, ...]) -> int:
     return int(np.prod(x_shape[:-1], dtype=np.int64))
 
@@ -69,9 +94,20 @@ class Dense(Op):
         if fmt != "dense":  # the encoding goes in params; the dense weight is neither passed nor emitted
             kind = "csr" if fmt == "csr" else "nm"
             params["weights"] = kernel_weights(g.tensors[w].data, fmt)
+            folded = folded_bias(g.tensors[w].data, g.tensors[b].data if b else None, p["input_zp"])
+            if folded is not None:  # as the dense kernel: the bias is inside bias_folded, not emitted
+                params["bias_folded"] = folded
             return KernelCall(f"tinyc_dense_{kind}_s8", "tinyc_sparse", f"tinyc_dense_{kind}_s8_params", params,
-                              [x, b, y])
-        return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params", params, [x, w, b, y])
+                              [x, None if folded is not None else b, y])
+        wq = g.tensors[w].data
+        params["weights"] = dense_block_layout(wq)  # same bytes, reordered; the plain weight is not emitted
+        folded = folded_bias(wq, g.tensors[b].data if b else None, p["input_zp"])
+        if folded is not None:  # the bias is inside bias_folded: the kernel gets NULL and it is not emitted
+            return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params",
+                              dict(params, bias_folded=folded), [x, None, y])
+        # sum_k w[m][k] at compile time: the kernel computes sum x*w - input_zp * weight_sums (exact in int32)
+        params["weight_sums"] = wq.astype(np.int64).sum(axis=1).astype(np.int32)
+        return KernelCall("tinyc_dense_s8", "tinyc_dense", "tinyc_dense_s8_params", params, [x, b, y])
 
 
 def _matmul_shape(node: Node, a: tuple[int, ...], b: tuple[int, ...]) -> dict:
