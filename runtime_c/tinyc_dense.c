@@ -48,6 +48,25 @@ static inline int32_t tinyc_dense_sxtb16_odd(int32_t v)
     "sxtb16 %[t], %[ww], ror #8\n\t"            \
     "smlad %[" a "], %[xo], %[t], %[" a "]\n\t"
 
+#if !defined(__OPTIMIZE__)
+/* -O0 debug builds: the asm step below needs 12 free registers, more than gcc leaves at -O0; the same
+ * step in intrinsics (same sums, slower). */
+#define TINYC_DENSE_C_ROW(a)                                        \
+    do {                                                            \
+        const int32_t ww_ = tinyc_dense_load4((const int8_t *)wb);  \
+        wb += 4;                                                    \
+        a = __smlad(xe, __sxtb16(ww_), a);                          \
+        a = __smlad(xo, tinyc_dense_sxtb16_odd(ww_), a);            \
+    } while (0)
+#define TINYC_DENSE_ASM_STEP()                                                   \
+    do {                                                                         \
+        const int32_t t_ = tinyc_dense_load4(x);                                 \
+        const int32_t xe = __sxtb16(t_), xo = tinyc_dense_sxtb16_odd(t_);        \
+        x += 4;                                                                  \
+        TINYC_DENSE_C_ROW(a0); TINYC_DENSE_C_ROW(a1); TINYC_DENSE_C_ROW(a2);     \
+        TINYC_DENSE_C_ROW(a3); TINYC_DENSE_C_ROW(a4); TINYC_DENSE_C_ROW(a5);     \
+    } while (0)
+#else
 /* 4 inputs x the 6 rows of a block, as 33 instructions: 7 post-incremented loads, 14 sxtb16, 12 smlad
  * (the ACLE intrinsics give the same operations, but gcc 12 updates the pointers with separate adds and,
  * unrolled to 8 inputs, spills a sum). Reads 4 bytes at x and 24 at wb, advancing both. */
@@ -65,6 +84,7 @@ static inline int32_t tinyc_dense_sxtb16_odd(int32_t v)
                 :                                                                                \
                 : "memory");                                                                     \
     } while (0)
+#endif /* __OPTIMIZE__ */
 #endif
 
 /* acc[i] = sum_k x[k] * w[i][k] for the TINYC_DENSE_BLOCK rows of one block, stored interleaved (see
