@@ -102,6 +102,149 @@ void tinyc_depthwise_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x,
     }
 }
 
+#if TINYC_HAS_DSP
+/* Bytes of one padded row of tinyc_depthwise_3x3_s8's scratch (4 rows): the padded input row
+ * (pad_left + W), or what the column pairs read (stride * even(OW) + 2), rounded up to 4. */
+static int32_t tinyc_depthwise_row_bytes(const tinyc_conv_geometry *g)
+{
+    const int32_t copied = g->pad_left + g->input.w, read = g->stride_w * ((g->output.w + 1) & ~1) + 2;
+    return ((copied > read ? copied : read) + 3) & ~3;
+}
+
+/* Taps of one kernel row for the output pair (ox, ox + 1), stride 1: b = 4 bytes from padded column ox,
+ * (b0, b2) . (w0, w2) + b1 * w1 and (b1, b3) . (w0, w2) + b2 * w1. W1T selects w1's half of w1v. */
+#define TINYC_DW_ROW_S1(rp, w02, w1v, MLA_B1, MLA_B2)                                         \
+    do {                                                                                  \
+        const int32_t q_ = tinyc_conv_load4(rp);                                          \
+        const int32_t e_ = __sxtb16(q_), o_ = tinyc_conv_sxtb16_odd(q_);                  \
+        a0 = __smlad(e_, w02, a0);                                                        \
+        a0 = MLA_B1(o_, w1v, a0);                                                         \
+        a1 = __smlad(o_, w02, a1);                                                        \
+        a1 = MLA_B2(e_, w1v, a1);                                                         \
+    } while (0)
+/* Stride 2: b0..b3 and b2..b5 from padded column 2 * ox: (b0, b2) . (w0, w2) + b1 * w1 and
+ * (b2, b4) . (w0, w2) + b3 * w1. */
+#define TINYC_DW_ROW_S2(rp, w02, w1v, MLA_B1, MLA_B3)                                         \
+    do {                                                                                  \
+        const int32_t q_ = tinyc_conv_load4(rp), r_ = tinyc_conv_load4((rp) + 2);          \
+        const int32_t o_ = tinyc_conv_sxtb16_odd(q_);                                     \
+        a0 = __smlad(__sxtb16(q_), w02, a0);                                              \
+        a0 = MLA_B1(o_, w1v, a0);                                                         \
+        a1 = __smlad(__sxtb16(r_), w02, a1);                                              \
+        a1 = MLA_B3(o_, w1v, a1);                                                         \
+    } while (0)
+
+/* (lo, hi) as an int16 pair. */
+static int32_t tinyc_dw_pair(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16));
+}
+
+/* Copy input row xr (W bytes) into the padded row slot at column pad_left; the pad bytes stay input_zp. */
+static void tinyc_dw_copy_row(int8_t *dst, const int8_t *xr, int32_t w)
+{
+    int32_t i = 0;
+    for (; i + 4 <= w; i += 4) {
+        const int32_t v = tinyc_conv_load4(xr + i);
+        memcpy(dst + i, &v, 4);
+    }
+    for (; i < w; i++) dst[i] = xr[i];
+}
+
+/* One output plane from input plane xc and 3x3 weights wc, through 3 padded row slots (input row r in
+ * slot r % 3) and an all-input_zp row (slot 3) of rb bytes each, then int32 sums of one output row:
+ * 2 output columns per step, SMLAD on int16 pairs along the kernel row. The sum is over all 9 taps
+ * (padding reads input_zp), so the zero-point term is the full weight sum. */
+static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t *xc, const int8_t *wc,
+                                   const tinyc_conv_fastq *q, int8_t *yc, int8_t *rows, int32_t rb)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
+    const int32_t w00 = tinyc_dw_pair(wc[0], wc[2]), w10 = tinyc_dw_pair(wc[3], wc[5]);
+    const int32_t w20 = tinyc_dw_pair(wc[6], wc[8]), w01 = tinyc_dw_pair(wc[1], wc[4]), w21 = wc[7];
+    int32_t *sums = (int32_t *)(void *)(rows + 4 * rb);
+    int8_t *slot[3];
+    int32_t next = 0, oy, ox, k;  /* input rows [0, next) have been copied, row r into slot[r % 3] */
+    slot[0] = rows;
+    slot[1] = rows + rb;
+    slot[2] = rows + 2 * rb;
+    for (oy = 0; oy < out_h; oy++) {
+        const int8_t *r0, *r1, *r2;
+        const int8_t *r[3];
+        const int32_t row0 = oy * g->stride_h - g->pad_top;
+        for (k = 0; k < 3; k++) {
+            const int32_t row = row0 + k;
+            if (row < 0 || row >= in_h) {
+                r[k] = rows + 3 * rb;
+                continue;
+            }
+            for (; next <= row; next++) {
+                int8_t *s = slot[0];
+                tinyc_dw_copy_row(s + g->pad_left, xc + next * in_w, in_w);
+                slot[0] = slot[1];
+                slot[1] = slot[2];
+                slot[2] = s;
+            }
+            r[k] = slot[2 - (next - 1 - row)];  /* rows next-3 .. next-1 are in slot[0..2] */
+        }
+        r0 = r[0];
+        r1 = r[1];
+        r2 = r[2];
+        if (g->stride_w == 1) {
+            for (ox = 0; ox < out_w; ox += 2) {
+                int32_t a0 = 0, a1 = 0;
+                TINYC_DW_ROW_S1(r0 + ox, w00, w01, __smlabb, __smlatb);
+                TINYC_DW_ROW_S1(r1 + ox, w10, w01, __smlabt, __smlatt);
+                TINYC_DW_ROW_S1(r2 + ox, w20, w21, __smlabb, __smlatb);
+                sums[ox] = a0;
+                sums[ox + 1] = a1;
+            }
+        } else {
+            for (ox = 0; ox < out_w; ox += 2) {
+                int32_t a0 = 0, a1 = 0;
+                TINYC_DW_ROW_S2(r0 + 2 * ox, w00, w01, __smlabb, __smlatb);
+                TINYC_DW_ROW_S2(r1 + 2 * ox, w10, w01, __smlabt, __smlatt);
+                TINYC_DW_ROW_S2(r2 + 2 * ox, w20, w21, __smlabb, __smlatb);
+                sums[ox] = a0;
+                sums[ox + 1] = a1;
+            }
+        }
+        tinyc_conv_fastq_row_s8(q, sums, yc + oy * out_w, out_w, 1);
+    }
+}
+#endif
+
+/* Depthwise 3x3, dilation 1, stride 1 or 2 (each axis), any pads, any multiplier: shapes and result as
+ * tinyc_depthwise_conv2d_s8. DSP: each output plane reads its input plane through 4 padded rows of
+ * scratch (R bytes each, R = tinyc_depthwise_row_bytes: max(pad_left + W, stride_w * even(OW) + 2)
+ * rounded up to 4) and int32 sums of one output row (4 * even(OW) bytes after them), 2 output columns
+ * per step. Portable: tinyc_depthwise_conv2d_s8. Scratch: 4 * R + 4 * even(OW). */
+void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                            const int32_t *bias, int8_t *y, void *scratch)
+{
+#if TINYC_HAS_DSP
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t channels = g->input.c, mult = g->output.c / g->input.c;
+    const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
+    const int32_t rb = tinyc_depthwise_row_bytes(g);
+    int8_t *rows = (int8_t *)scratch;
+    int32_t n, oc;
+    memset(rows, p->input_zp, (size_t)(4 * rb));
+    for (n = 0; n < g->input.n; n++) {
+        const int8_t *xn = x + (size_t)n * channels * in_plane;
+        int8_t *yn = y + (size_t)n * g->output.c * out_plane;
+        for (oc = 0; oc < g->output.c; oc++) {
+            const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, oc, p->input_zp * p->weight_sums[oc]);
+            tinyc_dw_3x3_plane_dsp(p, xn + (size_t)(oc / mult) * in_plane, w + (size_t)oc * 9, &q,
+                                   yn + (size_t)oc * out_plane, rows, rb);
+        }
+    }
+#else
+    (void)scratch;
+    tinyc_depthwise_conv2d_s8(p, x, w, bias, y);
+#endif
+}
+
 /* As tinyc_depthwise_conv2d_s8 in float32; bias float (Co) or NULL. Scratch: 0. */
 void tinyc_depthwise_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
                                 const float *bias, float *y)

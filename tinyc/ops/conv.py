@@ -63,6 +63,19 @@ def _conv_f64(x: np.ndarray, w: np.ndarray, node: Node) -> np.ndarray:
     return y.reshape(n, co, oh, ow)
 
 
+def _depthwise_3x3(geom: dict) -> bool:
+    """tinyc_depthwise_3x3_s8 handles it: 3x3, dilation 1, strides 1 or 2."""
+    return (geom["kernel_h"], geom["kernel_w"], geom["dilation_h"], geom["dilation_w"]) == (3, 3, 1, 1) \
+        and geom["stride_h"] in (1, 2) and geom["stride_w"] in (1, 2)
+
+
+def _depthwise_row_bytes(geom: dict) -> int:
+    """Bytes of one padded row of tinyc_depthwise_3x3_s8's scratch (tinyc_depthwise_row_bytes in C)."""
+    ow_even = (geom["output"]["w"] + 1) & ~1
+    row = max(geom["pad_left"] + geom["input"]["w"], geom["stride_w"] * ow_even + 2)
+    return (row + 3) & ~3
+
+
 @register
 class Conv2d(Op):
     """y = conv(x, w, groups) + b, then the fused clamp; x NCHW or NCL, w (Co, Ci/g, KH, KW)."""
@@ -123,5 +136,9 @@ class Conv2d(Op):
             == (1, 1, 1, 1, 1) and tuple(node.attrs["pads"]) == (0, 0, 0, 0)
         if pointwise:  # its own kernel: the DSP loop assumes x[ci] and y[co] planes of the same size
             op, family = "conv2d_1x1", "tinyc_pointwise"
+        if depthwise and _depthwise_3x3(geom):  # padded rows in scratch, 2 output columns per step
+            return KernelCall("tinyc_depthwise_3x3_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
+                              scratch_bytes=4 * _depthwise_row_bytes(geom)
+                              + 4 * ((geom["output"]["w"] + 1) & ~1))
         return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
 
