@@ -103,16 +103,29 @@ void tinyc_depthwise_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x,
 }
 
 #if TINYC_HAS_DSP
-/* Bytes of one padded row of tinyc_depthwise_3x3_s8's scratch (4 rows): the padded input row
- * (pad_left + W), or what the column pairs read (stride * even(OW) + 2), rounded up to 4. */
-static int32_t tinyc_depthwise_row_bytes(const tinyc_conv_geometry *g)
+/* Scratch budget of the padded input rows (at least 3 rows, at most the plane's), and int32 sums
+ * buffered before requantizing them (or one output row if longer); tinyc/ops/conv.py mirrors both. */
+#define TINYC_DW_ROWS_BYTES 512
+#define TINYC_DW_SUMS 32
+
+/* Bytes of one padded row: the padded input row (pad_left + W), or what the column pairs read
+ * (stride * even(OW) + 2), rounded up to 4. */
+static int32_t tinyc_dw_row_bytes(const tinyc_conv_geometry *g)
 {
     const int32_t copied = g->pad_left + g->input.w, read = g->stride_w * ((g->output.w + 1) & ~1) + 2;
     return ((copied > read ? copied : read) + 3) & ~3;
 }
 
+/* Padded rows the scratch holds: the budget's, at least 3, at most the (OH - 1) * stride + 3 read. */
+static int32_t tinyc_dw_band_rows(const tinyc_conv_geometry *g, int32_t rb)
+{
+    const int32_t all = (g->output.h - 1) * g->stride_h + 3;
+    const int32_t n = TINYC_DW_ROWS_BYTES / rb < 3 ? 3 : TINYC_DW_ROWS_BYTES / rb;
+    return n < all ? n : all;
+}
+
 /* Taps of one kernel row for the output pair (ox, ox + 1), stride 1: b = 4 bytes from padded column ox,
- * (b0, b2) . (w0, w2) + b1 * w1 and (b1, b3) . (w0, w2) + b2 * w1. W1T selects w1's half of w1v. */
+ * (b0, b2) . (w0, w2) + b1 * w1 and (b1, b3) . (w0, w2) + b2 * w1; MLA_* pick w1's half of w1v. */
 #define TINYC_DW_ROW_S1(rp, w02, w1v, MLA_B1, MLA_B2)                                         \
     do {                                                                                  \
         const int32_t q_ = tinyc_conv_load4(rp);                                          \
@@ -140,7 +153,7 @@ static int32_t tinyc_dw_pair(int32_t lo, int32_t hi)
     return (int32_t)(((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16));
 }
 
-/* Copy input row xr (W bytes) into the padded row slot at column pad_left; the pad bytes stay input_zp. */
+/* Copy input row xr (W bytes) to dst, a padded row at column pad_left; its pad bytes stay input_zp. */
 static void tinyc_dw_copy_row(int8_t *dst, const int8_t *xr, int32_t w)
 {
     int32_t i = 0;
@@ -151,74 +164,71 @@ static void tinyc_dw_copy_row(int8_t *dst, const int8_t *xr, int32_t w)
     for (; i < w; i++) dst[i] = xr[i];
 }
 
-/* One output plane from input plane xc and 3x3 weights wc, through 3 padded row slots (input row r in
- * slot r % 3) and an all-input_zp row (slot 3) of rb bytes each, then int32 sums of one output row:
- * 2 output columns per step, SMLAD on int16 pairs along the kernel row. The sum is over all 9 taps
- * (padding reads input_zp), so the zero-point term is the full weight sum. */
+/* One output plane from input plane xc and 3x3 weights wc, in bands of output rows: the band's padded
+ * input rows (nb of rb bytes; padding holds input_zp) are copied to scratch, then each output row is
+ * summed 2 columns per step (SMLAD on int16 pairs along the kernel row) into the int32 sums after them,
+ * which are requantized a buffer at a time. Every sum covers all 9 taps, so the zero-point term is
+ * the full weight sum (in q). */
 static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t *xc, const int8_t *wc,
-                                   const tinyc_conv_fastq *q, int8_t *yc, int8_t *rows, int32_t rb)
+                                   const tinyc_conv_fastq *q, int8_t *yc, int8_t *rows, int32_t rb, int32_t nb)
 {
     const tinyc_conv_geometry *g = &p->geom;
     const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
+    const int32_t sh = g->stride_h, sw = g->stride_w, rb2 = 2 * rb;
     const int32_t w00 = tinyc_dw_pair(wc[0], wc[2]), w10 = tinyc_dw_pair(wc[3], wc[5]);
     const int32_t w20 = tinyc_dw_pair(wc[6], wc[8]), w01 = tinyc_dw_pair(wc[1], wc[4]), w21 = wc[7];
-    int32_t *sums = (int32_t *)(void *)(rows + 4 * rb);
-    int8_t *slot[3];
-    int32_t next = 0, oy, ox, k;  /* input rows [0, next) have been copied, row r into slot[r % 3] */
-    slot[0] = rows;
-    slot[1] = rows + rb;
-    slot[2] = rows + 2 * rb;
-    for (oy = 0; oy < out_h; oy++) {
-        const int8_t *r0, *r1, *r2;
-        const int8_t *r[3];
-        const int32_t row0 = oy * g->stride_h - g->pad_top;
-        for (k = 0; k < 3; k++) {
-            const int32_t row = row0 + k;
-            if (row < 0 || row >= in_h) {
-                r[k] = rows + 3 * rb;
-                continue;
-            }
-            for (; next <= row; next++) {
-                int8_t *s = slot[0];
-                tinyc_dw_copy_row(s + g->pad_left, xc + next * in_w, in_w);
-                slot[0] = slot[1];
-                slot[1] = slot[2];
-                slot[2] = s;
-            }
-            r[k] = slot[2 - (next - 1 - row)];  /* rows next-3 .. next-1 are in slot[0..2] */
-        }
-        r0 = r[0];
-        r1 = r[1];
-        r2 = r[2];
-        if (g->stride_w == 1) {
-            for (ox = 0; ox < out_w; ox += 2) {
-                int32_t a0 = 0, a1 = 0;
-                TINYC_DW_ROW_S1(r0 + ox, w00, w01, __smlabb, __smlatb);
-                TINYC_DW_ROW_S1(r1 + ox, w10, w01, __smlabt, __smlatt);
-                TINYC_DW_ROW_S1(r2 + ox, w20, w21, __smlabb, __smlatb);
-                sums[ox] = a0;
-                sums[ox + 1] = a1;
-            }
-        } else {
-            for (ox = 0; ox < out_w; ox += 2) {
-                int32_t a0 = 0, a1 = 0;
-                TINYC_DW_ROW_S2(r0 + 2 * ox, w00, w01, __smlabb, __smlatb);
-                TINYC_DW_ROW_S2(r1 + 2 * ox, w10, w01, __smlabt, __smlatt);
-                TINYC_DW_ROW_S2(r2 + 2 * ox, w20, w21, __smlabb, __smlatb);
-                sums[ox] = a0;
-                sums[ox + 1] = a1;
+    int32_t *sums = (int32_t *)(void *)(rows + nb * rb);  /* cap sums + 1 spare */
+    const int32_t cap = out_w > TINYC_DW_SUMS ? out_w : TINYC_DW_SUMS, band = (nb - 3) / sh + 1;
+    int32_t filled = 0, oy0, oy, i;
+    for (oy0 = 0; oy0 < out_h; oy0 += band) {
+        const int32_t n_out = band < out_h - oy0 ? band : out_h - oy0, first = oy0 * sh - g->pad_top;
+        int8_t *dst = rows + g->pad_left;
+        for (i = 0; i < (n_out - 1) * sh + 3; i++, dst += rb) {
+            const int32_t row = first + i;
+            if (row >= 0 && row < in_h) {
+                tinyc_dw_copy_row(dst, xc + row * in_w, in_w);
+            } else {
+                memset(dst, p->input_zp, (size_t)in_w);
             }
         }
-        tinyc_conv_fastq_row_s8(q, sums, yc + oy * out_w, out_w, 1);
+        for (oy = 0; oy < n_out; oy++) {
+            const int8_t *rp = rows + oy * sh * rb, *end = rp + sw * out_w;
+            int32_t *sp = sums + filled;
+            if (sw == 1) {
+                for (; rp < end; rp += 2, sp += 2) {
+                    int32_t a0 = 0, a1 = 0;
+                    TINYC_DW_ROW_S1(rp, w00, w01, __smlabb, __smlatb);
+                    TINYC_DW_ROW_S1(rp + rb, w10, w01, __smlabt, __smlatt);
+                    TINYC_DW_ROW_S1(rp + rb2, w20, w21, __smlabb, __smlatb);
+                    sp[0] = a0;
+                    sp[1] = a1;
+                }
+            } else {
+                for (; rp < end; rp += 4, sp += 2) {
+                    int32_t a0 = 0, a1 = 0;
+                    TINYC_DW_ROW_S2(rp, w00, w01, __smlabb, __smlatb);
+                    TINYC_DW_ROW_S2(rp + rb, w10, w01, __smlabt, __smlatt);
+                    TINYC_DW_ROW_S2(rp + rb2, w20, w21, __smlabb, __smlatb);
+                    sp[0] = a0;
+                    sp[1] = a1;
+                }
+            }
+            filled += out_w;
+            if (filled + out_w > cap || oy0 + oy == out_h - 1) {  /* requantize the buffered rows */
+                tinyc_conv_fastq_row_s8(q, sums, yc + (oy0 + oy + 1) * out_w - filled, filled, 1);
+                filled = 0;
+            }
+        }
     }
 }
 #endif
 
 /* Depthwise 3x3, dilation 1, stride 1 or 2 (each axis), any pads, any multiplier: shapes and result as
- * tinyc_depthwise_conv2d_s8. DSP: each output plane reads its input plane through 4 padded rows of
- * scratch (R bytes each, R = tinyc_depthwise_row_bytes: max(pad_left + W, stride_w * even(OW) + 2)
- * rounded up to 4) and int32 sums of one output row (4 * even(OW) bytes after them), 2 output columns
- * per step. Portable: tinyc_depthwise_conv2d_s8. Scratch: 4 * R + 4 * even(OW). */
+ * tinyc_depthwise_conv2d_s8. DSP: each output plane reads its input plane through NB padded rows of
+ * R bytes in scratch (R = max(pad_left + W, stride_w * even(OW) + 2) rounded up to 4; NB = 512 / R,
+ * at least 3, at most (OH - 1) * stride_h + 3), 2 output columns per step, and buffers int32 sums
+ * (S = max(OW, 32) + 2 of them) before requantizing. Portable: tinyc_depthwise_conv2d_s8.
+ * Scratch: NB * R + 4 * S bytes (both builds get it). */
 void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                             const int32_t *bias, int8_t *y, void *scratch)
 {
@@ -226,17 +236,17 @@ void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, co
     const tinyc_conv_geometry *g = &p->geom;
     const int32_t channels = g->input.c, mult = g->output.c / g->input.c;
     const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
-    const int32_t rb = tinyc_depthwise_row_bytes(g);
+    const int32_t rb = tinyc_dw_row_bytes(g), nb = tinyc_dw_band_rows(g, rb);
     int8_t *rows = (int8_t *)scratch;
     int32_t n, oc;
-    memset(rows, p->input_zp, (size_t)(4 * rb));
+    memset(rows, p->input_zp, (size_t)(nb * rb));
     for (n = 0; n < g->input.n; n++) {
         const int8_t *xn = x + (size_t)n * channels * in_plane;
         int8_t *yn = y + (size_t)n * g->output.c * out_plane;
         for (oc = 0; oc < g->output.c; oc++) {
             const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, oc, p->input_zp * p->weight_sums[oc]);
             tinyc_dw_3x3_plane_dsp(p, xn + (size_t)(oc / mult) * in_plane, w + (size_t)oc * 9, &q,
-                                   yn + (size_t)oc * out_plane, rows, rb);
+                                   yn + (size_t)oc * out_plane, rows, rb, nb);
         }
     }
 #else

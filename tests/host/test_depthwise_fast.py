@@ -21,7 +21,7 @@ from tinyc.toolchain.host import SANITIZE, WARNINGS, compiler
 pytestmark = pytest.mark.host
 
 # depthwise 3x3 (x shape, multiplier, strides, pads (top, left, bottom, right), act): channels 1, 3, 5,
-# 7, 64; widths and heights 1, 2 and odd; pads 0, 1, 2 and asymmetric (VWW's (0, 0, 1, 1)).
+# 7, 64; widths and heights 1, 2 and odd; pads 0, 1, 2 and asymmetric (VWW's (0, 0, 1, 1)); multiplier 2.
 DEPTHWISE = [
     ((1, 1, 1, 1), 1, (1, 1), (1, 1, 1, 1), None),
     ((1, 3, 2, 2), 1, (1, 1), (1, 1, 1, 1), (0.0, None)),
@@ -37,6 +37,10 @@ DEPTHWISE = [
     ((1, 3, 7, 5), 1, (2, 1), (2, 1, 0, 1), (0.0, None)),
     ((1, 3, 5, 7), 2, (1, 1), (1, 1, 1, 1), None),
     ((1, 5, 6, 5), 2, (2, 2), (0, 0, 1, 1), None),
+    # wide rows: the scratch holds a band of rows (8, 3 and 4 of them), sums flush every row
+    ((1, 3, 20, 61), 1, (1, 1), (1, 1, 1, 1), None),
+    ((1, 2, 9, 130), 1, (1, 1), (1, 1, 1, 1), (0.0, None)),
+    ((1, 3, 15, 101), 1, (2, 2), (0, 0, 1, 1), None),
 ]
 # pointwise (x shape, Co): Ci 8 (VWW's first 1x1), 1 to 9 and 64; pixel counts of every % 4 and % 8.
 POINTWISE = [((1, 8, 5, 7), 16), ((1, 8, 3, 3), 3), ((1, 1, 1, 3), 5), ((1, 5, 2, 9), 7), ((1, 7, 3, 1), 2),

@@ -69,11 +69,14 @@ def _depthwise_3x3(geom: dict) -> bool:
         and geom["stride_h"] in (1, 2) and geom["stride_w"] in (1, 2)
 
 
-def _depthwise_row_bytes(geom: dict) -> int:
-    """Bytes of one padded row of tinyc_depthwise_3x3_s8's scratch (tinyc_depthwise_row_bytes in C)."""
-    ow_even = (geom["output"]["w"] + 1) & ~1
-    row = max(geom["pad_left"] + geom["input"]["w"], geom["stride_w"] * ow_even + 2)
-    return (row + 3) & ~3
+def _depthwise_3x3_scratch(geom: dict) -> int:
+    """Bytes of tinyc_depthwise_3x3_s8's scratch: NB padded rows of R bytes, then max(OW, 32) + 2 int32
+    sums (tinyc_dw_row_bytes, tinyc_dw_band_rows, TINYC_DW_ROWS_BYTES = 512 and TINYC_DW_SUMS = 32 in C)."""
+    out_w = geom["output"]["w"]
+    row = max(geom["pad_left"] + geom["input"]["w"], geom["stride_w"] * ((out_w + 1) & ~1) + 2)
+    row = (row + 3) & ~3
+    rows = min(max(512 // row, 3), (geom["output"]["h"] - 1) * geom["stride_h"] + 3)
+    return rows * row + 4 * (max(out_w, 32) + 2)
 
 
 @register
@@ -138,7 +141,6 @@ class Conv2d(Op):
             op, family = "conv2d_1x1", "tinyc_pointwise"
         if depthwise and _depthwise_3x3(geom):  # padded rows in scratch, 2 output columns per step
             return KernelCall("tinyc_depthwise_3x3_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
-                              scratch_bytes=4 * _depthwise_row_bytes(geom)
-                              + 4 * ((geom["output"]["w"] + 1) & ~1))
+                              scratch_bytes=_depthwise_3x3_scratch(geom))
         return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
 
