@@ -207,6 +207,17 @@ static inline int32_t tinyc_conv_sxtb16_odd(int32_t v)
     return r;
 }
 
+/* *u, *v = (*pp)[0], (*pp)[1], then *pp += 2: one LDRD with post-increment (word-aligned *pp). */
+static inline void tinyc_conv_load_pair(const int32_t **pp, int32_t *u, int32_t *v)
+{
+    int32_t a, b;
+    const int32_t *q = *pp;
+    __asm__("ldrd %0, %1, [%2], #8" : "=r"(a), "=r"(b), "+r"(q) : "m"(*(const int32_t(*)[2])q));
+    *pp = q;
+    *u = a;
+    *v = b;
+}
+
 /* (lo16 of a, lo16 of b) and (hi16 of a, hi16 of b): PKHBT / PKHTB (gcc does not form them from C). */
 static inline int32_t tinyc_conv_pack_lo(int32_t a, int32_t b)
 {

@@ -21,25 +21,42 @@
 /* Input channels the stack buffer of tinyc_conv_1x1_buffered_s8 holds: 8 bytes each, 1 KiB of stack. */
 #define TINYC_CONV_1X1_BUF_CI 128
 
-/* Pixels [0, px_end) (a multiple of 4) of every output channel, Ci <= TINYC_CONV_1X1_BUF_CI.
- * Per 4 pixels the (x[ci][p], x[ci+2][p]) int16 pairs are built once into a stack buffer, then each
- * output channel reads them with one SMLAD per pair: the pairing work is shared by all Co. */
+/* Pixels [0, px_end) of every output channel, Ci <= TINYC_CONV_1X1_BUF_CI, 4 pixels at a time (the
+ * last block of px_end % 4 pixels reads zeros for the missing ones). Per block the (x[ci][p], x[ci+2][p])
+ * int16 pairs are built once into a stack buffer, then each output channel reads them with one SMLAD
+ * per pair (the pairing work is shared by all Co) and requantizes its raw sums through tinyc_conv_fastq. */
 static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
                                     const int32_t *bias, int8_t *yn, int32_t px_end)
 {
     const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
     const int32_t plane = p->geom.input.h * p->geom.input.w, cin4 = cin & ~3;
-    const int32_t input_zp = p->input_zp;
     int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
-    int32_t px, ci, co, i;
+    int32_t px, ci, co;
 
     for (px = 0; px < px_end; px += 4) {
+        const int32_t n_px = px_end - px < 4 ? px_end - px : 4;
         int32_t *bp = pairs;
         const int8_t *xp = xn + px;
         for (ci = 0; ci < cin4; ci += 4) {  /* [4 pixels of (ci, ci+2)], [4 pixels of (ci+1, ci+3)] */
-            const int32_t q0 = tinyc_conv_load4(xp), q1 = tinyc_conv_load4(xp + plane);
-            const int32_t q2 = tinyc_conv_load4(xp + 2 * plane), q3 = tinyc_conv_load4(xp + 3 * plane);
-            int32_t e = __sxtb16(q0), f = __sxtb16(q2);
+            int32_t q0, q1, q2, q3, e, f;
+            if (n_px == 4) {
+                q0 = tinyc_conv_load4(xp);
+                q1 = tinyc_conv_load4(xp + plane);
+                q2 = tinyc_conv_load4(xp + 2 * plane);
+                q3 = tinyc_conv_load4(xp + 3 * plane);
+            } else {  /* the last pixels only: zeros beyond them, no read past the planes */
+                int8_t b[4][4] = {{0}};
+                int32_t k, i;
+                for (k = 0; k < 4; k++) {
+                    for (i = 0; i < n_px; i++) b[k][i] = xp[k * plane + i];
+                }
+                memcpy(&q0, b[0], 4);
+                memcpy(&q1, b[1], 4);
+                memcpy(&q2, b[2], 4);
+                memcpy(&q3, b[3], 4);
+            }
+            e = __sxtb16(q0);
+            f = __sxtb16(q2);
             bp[0] = tinyc_conv_pack_lo(e, f);
             bp[2] = tinyc_conv_pack_hi(e, f);
             e = tinyc_conv_sxtb16_odd(q0);
@@ -60,20 +77,24 @@ static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const in
         for (co = 0; co < cout; co++) {
             const int8_t *wc = w + (size_t)co * cin;
             const int32_t *pp = pairs;
-            int32_t acc[4] = {0, 0, 0, 0};
-            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            int32_t acc[4];
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
             for (ci = 0; ci < cin4; ci += 4) {
                 const int32_t ww = tinyc_conv_load4(wc + ci);
                 const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
-                a0 = __smlad(pp[0], we, a0);
-                a1 = __smlad(pp[1], we, a1);
-                a2 = __smlad(pp[2], we, a2);
-                a3 = __smlad(pp[3], we, a3);
-                a0 = __smlad(pp[4], wo, a0);
-                a1 = __smlad(pp[5], wo, a1);
-                a2 = __smlad(pp[6], wo, a2);
-                a3 = __smlad(pp[7], wo, a3);
-                pp += 8;
+                int32_t u, v;
+                tinyc_conv_load_pair(&pp, &u, &v);
+                a0 = __smlad(u, we, a0);
+                a1 = __smlad(v, we, a1);
+                tinyc_conv_load_pair(&pp, &u, &v);
+                a2 = __smlad(u, we, a2);
+                a3 = __smlad(v, we, a3);
+                tinyc_conv_load_pair(&pp, &u, &v);
+                a0 = __smlad(u, wo, a0);
+                a1 = __smlad(v, wo, a1);
+                tinyc_conv_load_pair(&pp, &u, &v);
+                a2 = __smlad(u, wo, a2);
+                a3 = __smlad(v, wo, a3);
             }
             acc[0] = a0;
             acc[1] = a1;
@@ -82,13 +103,11 @@ static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const in
             for (; ci < cin; ci++) {  /* Ci % 4 */
                 const int8_t *xr = xn + (size_t)ci * plane + px;
                 const int32_t wv = wc[ci];
-                for (i = 0; i < 4; i++) acc[i] += xr[i] * wv;
+                for (i = 0; i < n_px; i++) acc[i] += xr[i] * wv;
             }
             {
-                const tinyc_conv_channel chan = tinyc_conv_channel_of_s8(p, bias, co);
-                const int32_t zsum = input_zp * p->weight_sums[co];
-                int8_t *yr = yn + (size_t)co * plane + px;
-                for (i = 0; i < 4; i++) yr[i] = tinyc_conv_finish_s8(p, &chan, acc[i] - zsum);
+                const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
+                tinyc_conv_fastq_row_s8(&q, acc, yn + (size_t)co * plane + px, n_px, 1);
             }
         }
     }
@@ -117,8 +136,9 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
         co_fast = cout & ~1;
         px_fast = plane & ~3;
         if (cin <= TINYC_CONV_1X1_BUF_CI) {
-            tinyc_conv_1x1_buffered_s8(p, xn, w, bias, yn, px_fast);
-            co_fast = cout;  /* every channel's first px_fast pixels are done */
+            tinyc_conv_1x1_buffered_s8(p, xn, w, bias, yn, plane);
+            co_fast = cout;  /* every output is done */
+            px_fast = plane;
         }
         for (co = 0; co < co_fast && cin > TINYC_CONV_1X1_BUF_CI; co += 2) {
             const int8_t *w0 = w + (size_t)co * cin, *w1 = w0 + cin;
