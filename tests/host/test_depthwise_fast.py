@@ -42,9 +42,10 @@ DEPTHWISE = [
     ((1, 2, 9, 130), 1, (1, 1), (1, 1, 1, 1), (0.0, None)),
     ((1, 3, 15, 101), 1, (2, 2), (0, 0, 1, 1), None),
 ]
-# pointwise (x shape, Co): Ci 8 (VWW's first 1x1), 1 to 9 and 64; pixel counts of every % 4 and % 8.
+# pointwise (x shape, Co): Ci 8 (VWW's first 1x1), 1 to 9, 64 (8-pixel blocks), 67 (4-pixel blocks) and
+# 130 (unbuffered); pixel counts of every % 4 and % 8.
 POINTWISE = [((1, 8, 5, 7), 16), ((1, 8, 3, 3), 3), ((1, 1, 1, 3), 5), ((1, 5, 2, 9), 7), ((1, 7, 3, 1), 2),
-             ((1, 64, 5, 5), 9), ((1, 9, 1, 13), 1), ((1, 3, 6, 6), 4)]
+             ((1, 64, 5, 5), 9), ((1, 9, 1, 13), 1), ((1, 3, 6, 6), 4), ((1, 67, 3, 3), 5), ((1, 130, 2, 3), 3)]
 RANGES = [(-1.0, 1.0), (0.0, 1.0), (-1.0, 0.0)]  # input_zp near 0, -128 and 127
 
 
