@@ -255,6 +255,119 @@ void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, co
 #endif
 }
 
+#if TINYC_HAS_DSP
+/* Column scratch budget of tinyc_depthwise_cols_s8 (tinyc/ops/conv.py mirrors it). */
+#define TINYC_DW_COLS_BYTES 512
+
+/* Words of one pixel's column: (K & ~3) / 2 int16 pairs, then K % 4 single taps (K = KH * KW). */
+static int32_t tinyc_dw_col_words(const tinyc_conv_geometry *g)
+{
+    const int32_t k = g->kernel_h * g->kernel_w;
+    return (k & ~3) / 2 + (k & 3);
+}
+
+/* Pixels per block: as many columns as the budget holds, at least 2, at most the plane (even). */
+static int32_t tinyc_dw_col_pixels(const tinyc_conv_geometry *g)
+{
+    const int32_t plane = g->output.h * g->output.w, fit = TINYC_DW_COLS_BYTES / (4 * tinyc_dw_col_words(g));
+    const int32_t n = fit < 2 ? 2 : (fit < plane ? fit : plane);
+    return (n + 1) & ~1;
+}
+
+/* The column of output pixel (oy, ox) from input plane xc: its taps in (ky, kx) order, input_zp for
+ * taps outside the input; per 4 taps the pairs (t0, t2), (t1, t3), then the K % 4 last taps. */
+static void tinyc_dw_column(const tinyc_conv2d_s8_params *p, const int8_t *xc, int32_t oy, int32_t ox,
+                            int32_t *col)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t k = g->kernel_h * g->kernel_w, iy0 = oy * g->stride_h - g->pad_top;
+    const int32_t ix0 = ox * g->stride_w - g->pad_left;
+    int32_t t[4], i, n = 0, ky = 0, kx = 0;
+    for (i = 0; i < k; i++) {
+        const int32_t iy = iy0 + ky * g->dilation_h, ix = ix0 + kx * g->dilation_w;
+        t[n++] = iy >= 0 && iy < g->input.h && ix >= 0 && ix < g->input.w ? xc[iy * g->input.w + ix] : p->input_zp;
+        if (n == 4 && i < (k & ~3)) {
+            *col++ = tinyc_dw_pair(t[0], t[2]);
+            *col++ = tinyc_dw_pair(t[1], t[3]);
+            n = 0;
+        } else if (i >= (k & ~3)) {
+            *col++ = t[--n];
+        }
+        if (++kx == g->kernel_w) {
+            kx = 0;
+            ky++;
+        }
+    }
+}
+
+/* Any depthwise geometry: per input channel, blocks of output pixels are gathered into int16-pair
+ * columns once, then every output channel of that input channel (the multiplier's) takes 2 pixels
+ * per step: per 4 taps one weight word, 2 SMLADs per pixel. */
+static void tinyc_dw_cols_dsp(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                              const int32_t *bias, int8_t *y, int32_t *cols)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t k = g->kernel_h * g->kernel_w, k4 = k & ~3, cw = tinyc_dw_col_words(g);
+    const int32_t np = tinyc_dw_col_pixels(g), mult = g->output.c / g->input.c;
+    const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
+    int32_t *sums = cols + np * cw;
+    int32_t n, c, m, px, j, i;
+    for (n = 0; n < g->input.n; n++) {
+        for (c = 0; c < g->input.c; c++) {
+            const int8_t *xc = x + ((size_t)n * g->input.c + c) * in_plane;
+            for (px = 0; px < out_plane; px += np) {
+                const int32_t cnt = out_plane - px < np ? out_plane - px : np;
+                for (j = 0; j < cnt; j++) {
+                    tinyc_dw_column(p, xc, (px + j) / g->output.w, (px + j) % g->output.w, cols + j * cw);
+                }
+                for (m = 0; m < mult; m++) {
+                    const int32_t oc = c * mult + m;
+                    const int8_t *wc = w + (size_t)oc * k;
+                    const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, oc, p->input_zp * p->weight_sums[oc]);
+                    for (j = 0; j < cnt; j += 2) {  /* an odd count's last pair reads a stale column */
+                        const int32_t *ca = cols + j * cw, *cb = ca + cw;
+                        int32_t a0 = 0, a1 = 0;
+                        for (i = 0; i < k4; i += 4) {
+                            const int32_t ww = tinyc_conv_load4(wc + i);
+                            const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
+                            int32_t u, v;
+                            tinyc_conv_load_pair(&ca, &u, &v);
+                            a0 = __smlad(u, we, a0);
+                            a0 = __smlad(v, wo, a0);
+                            tinyc_conv_load_pair(&cb, &u, &v);
+                            a1 = __smlad(u, we, a1);
+                            a1 = __smlad(v, wo, a1);
+                        }
+                        for (; i < k; i++) {  /* K % 4 single taps */
+                            a0 += *ca++ * wc[i];
+                            a1 += *cb++ * wc[i];
+                        }
+                        sums[j] = a0;
+                        sums[j + 1] = a1;
+                    }
+                    tinyc_conv_fastq_row_s8(&q, sums, y + ((size_t)n * g->output.c + oc) * out_plane + px, cnt, 1);
+                }
+            }
+        }
+    }
+}
+#endif
+
+/* Any depthwise geometry, int8: shapes and result as tinyc_depthwise_conv2d_s8. DSP: blocks of P output
+ * pixels gathered into columns of C words (C = (K & ~3) / 2 + K % 4, K = KH * KW; P = 512 / (4 * C),
+ * at least 2, at most OH * OW, rounded up to even), shared by the multiplier's output channels, and P
+ * int32 sums. Portable: tinyc_depthwise_conv2d_s8. Scratch: 4 * P * (C + 1) bytes (both builds). */
+void tinyc_depthwise_cols_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                             const int32_t *bias, int8_t *y, void *scratch)
+{
+#if TINYC_HAS_DSP
+    tinyc_dw_cols_dsp(p, x, w, bias, y, (int32_t *)scratch);
+#else
+    (void)scratch;
+    tinyc_depthwise_conv2d_s8(p, x, w, bias, y);
+#endif
+}
+
 /* As tinyc_depthwise_conv2d_s8 in float32; bias float (Co) or NULL. Scratch: 0. */
 void tinyc_depthwise_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
                                 const float *bias, float *y)

@@ -1,7 +1,8 @@
 """The fast int8 depthwise 3x3 (tinyc_depthwise_3x3_s8: padded rows, strides 1 and 2, any pads and
-multiplier) and pointwise kernels, and the folded-bias requantization they share (tinyc_conv_fastq):
-bit-exact with ref_int8 on random odd shapes. The host runs the portable path; the DSP path runs
-under QEMU in tests/qemu/test_depthwise_fast_qemu.py on the same graphs."""
+multiplier), other depthwise (tinyc_depthwise_cols_s8: gathered columns) and pointwise kernels, and the
+folded-bias requantization they share (tinyc_conv_fastq): bit-exact with ref_int8 on random odd shapes.
+The host runs the portable path; the DSP path runs under QEMU in tests/qemu/test_depthwise_fast_qemu.py
+on the same graphs."""
 
 from __future__ import annotations
 
@@ -46,6 +47,17 @@ DEPTHWISE = [
 # 130 (unbuffered); pixel counts of every % 4 and % 8.
 POINTWISE = [((1, 8, 5, 7), 16), ((1, 8, 3, 3), 3), ((1, 1, 1, 3), 5), ((1, 5, 2, 9), 7), ((1, 7, 3, 1), 2),
              ((1, 64, 5, 5), 9), ((1, 9, 1, 13), 1), ((1, 3, 6, 6), 4), ((1, 67, 3, 3), 5), ((1, 130, 2, 3), 3)]
+# other depthwise geometries (tinyc_depthwise_cols_s8): (x shape, multiplier, kernel, strides, pads, dilations):
+# KWS's first layer (1 channel, multiplier 64, 10x4 stride 2), every K % 4, dilation 2, a 1-D input.
+COLS = [
+    ((1, 1, 49, 10), 64, (10, 4), (2, 2), (4, 1, 5, 1), (1, 1)),
+    ((1, 1, 13, 6), 8, (5, 4), (2, 2), (2, 1, 2, 1), (1, 1)),
+    ((1, 3, 7, 7), 1, (5, 5), (1, 1), (2, 2, 2, 2), (1, 1)),
+    ((1, 2, 9, 5), 2, (2, 3), (1, 2), (0, 1, 1, 1), (1, 1)),
+    ((1, 3, 6, 5), 1, (3, 3), (1, 1), (2, 2, 2, 2), (2, 2)),
+    ((1, 5, 4, 3), 3, (3, 1), (3, 1), (1, 0, 1, 0), (1, 1)),
+    ((1, 4, 11), 1, (1, 5), (1, 1), (0, 2, 0, 2), (1, 1)),
+]
 RANGES = [(-1.0, 1.0), (0.0, 1.0), (-1.0, 0.0)]  # input_zp near 0, -128 and 127
 
 
@@ -59,6 +71,12 @@ def cases(seed: int = 0) -> list[tuple]:
         w = rng.normal(0, 0.5, (c * mult, 1, 3, 3)).astype(np.float32)
         b = rng.normal(0, 0.5, c * mult).astype(np.float32) if i % 4 else None
         out.append((f"dw{i}", "conv2d", xs, w, b, attrs, "dense"))
+    for i, (xs, mult, kernel, strides, pads, dil) in enumerate(COLS):
+        c = xs[1]
+        attrs = {"strides": strides, "pads": pads, "dilations": dil, "group": c, "act": (0.0, None) if i % 2 else None,
+                 "range": RANGES[i % 3]}
+        w = rng.normal(0, 0.5, (c * mult, 1, *kernel)).astype(np.float32)
+        out.append((f"cl{i}", "conv2d", xs, w, rng.normal(0, 0.5, c * mult).astype(np.float32), attrs, "dense"))
     for i, (xs, co) in enumerate(POINTWISE):
         attrs = {"strides": (1, 1), "pads": (0, 0, 0, 0), "dilations": (1, 1), "group": 1,
                  "act": (0.0, None) if i % 2 else None, "range": RANGES[i % 3]}
@@ -82,12 +100,14 @@ def _compiler():
     need_tool("gcc")
 
 
-def test_depthwise_3x3_layers_use_the_padded_row_kernel_with_scratch():
+def test_depthwise_layers_use_the_padded_row_or_column_kernel_with_scratch():
     q, _ = fast_bundle()
     for node in q.nodes:
         call = ops.get("conv2d").kernel(node, q)
         if node.name.startswith("dw"):
             assert call.kernel == "tinyc_depthwise_3x3_s8" and call.scratch_bytes > 0, node.name
+        elif node.name.startswith("cl"):
+            assert call.kernel == "tinyc_depthwise_cols_s8" and call.scratch_bytes > 0, node.name
         else:
             assert call.kernel == "tinyc_conv2d_1x1_s8", node.name
 

@@ -79,6 +79,16 @@ def _depthwise_3x3_scratch(geom: dict) -> int:
     return rows * row + 4 * (max(out_w, 32) + 2)
 
 
+def _depthwise_cols_scratch(geom: dict) -> int:
+    """Bytes of tinyc_depthwise_cols_s8's scratch: P columns of C words and P int32 sums
+    (tinyc_dw_col_words, tinyc_dw_col_pixels and TINYC_DW_COLS_BYTES = 512 in C)."""
+    k = geom["kernel_h"] * geom["kernel_w"]
+    words = (k & ~3) // 2 + (k & 3)
+    pixels = min(max(512 // (4 * words), 2), geom["output"]["h"] * geom["output"]["w"])
+    pixels = (pixels + 1) & ~1
+    return 4 * pixels * (words + 1)
+
+
 @register
 class Conv2d(Op):
     """y = conv(x, w, groups) + b, then the fused clamp; x NCHW or NCL, w (Co, Ci/g, KH, KW)."""
@@ -142,5 +152,8 @@ class Conv2d(Op):
         if depthwise and _depthwise_3x3(geom):  # padded rows in scratch, 2 output columns per step
             return KernelCall("tinyc_depthwise_3x3_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
                               scratch_bytes=_depthwise_3x3_scratch(geom))
+        if depthwise and not pointwise:  # any other geometry: gathered columns shared by the multiplier's channels
+            return KernelCall("tinyc_depthwise_cols_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
+                              scratch_bytes=_depthwise_cols_scratch(geom))
         return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
 
