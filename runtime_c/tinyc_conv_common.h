@@ -72,7 +72,8 @@ static inline int8_t tinyc_conv_finish_s8(const tinyc_conv2d_s8_params *p, const
  * product rounded to 0 gives 0 either way). For right >= 2 the constant's low word is 2^30 + s * 2^31
  * mod 2^32 (the sign bit of a over 0x40000000) and its high word round_hi + s, so the result is the
  * high word of the int64 sum shifted right by right - 1; |a * multiplier| < 2^62 and the constant
- * < 2^61: no overflow. Other shifts, or a folded bias outside int32, take tinyc_requantize_s8
+ * < 2^61: no overflow. A zero multiplier gives 0 under any shift, so it takes the fast form with
+ * shift -2. Other shifts, or a folded bias outside int32, take tinyc_requantize_s8
  * (tests/host/test_depthwise_fast.py compares both). */
 typedef struct {
     int32_t fast;        /* 1: the SMLAL form above; 0: tinyc_requantize_s8 */
@@ -91,7 +92,8 @@ static inline tinyc_conv_fastq tinyc_conv_fastq_of_s8(const tinyc_conv2d_s8_para
 {
     tinyc_conv_fastq q;
     const int64_t folded = (int64_t)(bias ? bias[oc] : 0) - zsum;
-    const int32_t shift = p->requant.shift[oc];
+    /* multiplier 0 (a dead channel) requantizes everything to 0 under any shift: take the fast form */
+    const int32_t shift = p->requant.multiplier[oc] == 0 ? -2 : p->requant.shift[oc];
     q.fast = shift <= -2 && shift >= -23 && folded >= INT32_MIN && folded <= INT32_MAX;
     q.bias = q.fast ? (int32_t)folded : (bias ? bias[oc] : 0);
     q.zsum = zsum;
