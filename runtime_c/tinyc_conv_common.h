@@ -73,7 +73,7 @@ static inline int8_t tinyc_conv_finish_s8(const tinyc_conv2d_s8_params *p, const
  * mod 2^32 (the sign bit of a over 0x40000000) and its high word round_hi + s, so the result is the
  * high word of the int64 sum shifted right by right - 1; |a * multiplier| < 2^62 and the constant
  * < 2^61: no overflow. A zero multiplier gives 0 under any shift, so it takes the fast form with
- * shift -2. Other shifts, or a folded bias outside int32, take tinyc_requantize_s8
+ * shift -2. Other shifts, or a bias or zero-point term outside +-2^30, take tinyc_requantize_s8
  * (tests/host/test_depthwise_fast.py compares both). */
 typedef struct {
     int32_t fast;        /* 1: the SMLAL form above; 0: tinyc_requantize_s8 */
@@ -91,16 +91,19 @@ static inline tinyc_conv_fastq tinyc_conv_fastq_of_s8(const tinyc_conv2d_s8_para
                                                       int32_t oc, int32_t zsum)
 {
     tinyc_conv_fastq q;
-    const int64_t folded = (int64_t)(bias ? bias[oc] : 0) - zsum;
+    const int32_t b = bias ? bias[oc] : 0;
     /* multiplier 0 (a dead channel) requantizes everything to 0 under any shift: take the fast form */
     const int32_t shift = p->requant.multiplier[oc] == 0 ? -2 : p->requant.shift[oc];
-    q.fast = shift <= -2 && shift >= -23 && folded >= INT32_MIN && folded <= INT32_MAX;
-    q.bias = q.fast ? (int32_t)folded : (bias ? bias[oc] : 0);
+    const uint32_t right = (uint32_t)-shift;
+    /* bias and zsum within +-2^30: bias - zsum fits int32 */
+    q.fast = (right - 2u <= 21u && (uint32_t)b + 0x40000000u < 0x80000000u
+              && (uint32_t)zsum + 0x40000000u < 0x80000000u) || p->requant.multiplier[oc] == 0;
+    q.bias = p->requant.multiplier[oc] == 0 ? 0 : (q.fast ? b - zsum : b);
     q.zsum = zsum;
     q.multiplier = p->requant.multiplier[oc];
     q.shift = shift;
-    q.right_minus_1 = q.fast ? -shift - 1 : 0;
-    q.round_hi = q.fast ? (int32_t)(((uint32_t)1 << (-shift - 2)) + (uint32_t)p->output_zp * ((uint32_t)1 << (-shift - 1))) : 0;
+    q.right_minus_1 = (int32_t)right - 1;
+    q.round_hi = (int32_t)((1u << ((right - 2u) & 31u)) + (uint32_t)p->output_zp * (1u << ((right - 1u) & 31u)));
     q.output_zp = p->output_zp;
     q.clamp = p->clamp;
     return q;
