@@ -85,70 +85,56 @@ static void tinyc_pw_pairs(const int8_t *xp, int32_t plane, int32_t n_px, int32_
         a3 = __smlad(v_, wo, a3);                                                \
     } while (0)
 
-/* Most pixels a block holds (the int32 sums of one output channel's block, on the stack). */
-#define TINYC_CONV_1X1_BLOCK_PX 64
-
-/* Every output, Ci <= TINYC_CONV_1X1_BUF_CI, in blocks of S pixels: S = the 1 KiB pair buffer's
- * 512 / (Ci & ~3) pixels, at most 64, in groups of 8 (4 when Ci > 64; the last group partly zeros).
- * Per block the (x[ci][p], x[ci+2][p]) int16 pairs are built once (the pairing work is shared by all
- * Co); each output channel reads them with one LDRD per two SMLADs and requantizes its block of raw
- * sums at once through tinyc_conv_fastq (its constants computed once per block). */
+/* Every output, Ci <= TINYC_CONV_1X1_BUF_CI, in blocks of 8 pixels (Ci <= half of it) or 4 (the last
+ * block partly zeros). Per block the (x[ci][p], x[ci+2][p]) int16 pairs are built once into a stack
+ * buffer (the pairing work is shared by all Co), then each output channel reads them with one LDRD per
+ * two SMLADs and requantizes its raw sums through tinyc_conv_fastq. */
 static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
                                     const int32_t *bias, int8_t *yn)
 {
     const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
     const int32_t plane = p->geom.input.h * p->geom.input.w, cin4 = cin & ~3;
-    const int32_t grp = 2 * cin <= TINYC_CONV_1X1_BUF_CI ? 8 : 4, gw = 2 * cin4 * grp / 4;  /* words a group */
-    const int32_t fit = cin4 ? 4 * TINYC_CONV_1X1_BUF_CI / cin4 : TINYC_CONV_1X1_BLOCK_PX;
-    const int32_t blk = (fit < TINYC_CONV_1X1_BLOCK_PX ? fit : TINYC_CONV_1X1_BLOCK_PX) / grp * grp;
+    const int32_t blk = 2 * cin <= TINYC_CONV_1X1_BUF_CI ? 8 : 4;
     int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
-    int32_t acc[TINYC_CONV_1X1_BLOCK_PX];
-    int32_t px, ci, co, g;
+    int32_t px, ci, co;
 
     for (px = 0; px < plane; px += blk) {
-        const int32_t n_px = plane - px < blk ? plane - px : blk, n_grp = (n_px + grp - 1) / grp;
-        for (g = 0; g < n_grp; g++) {  /* per 4 channels: 8 words of pixels 0..3 (then 8 of 4..7) */
-            const int32_t n = n_px - g * grp;
-            if (grp == 8) {
-                tinyc_pw_pairs(xn + px + 8 * g, plane, n < 4 ? n : 4, cin4, pairs + g * gw, 8);
-                tinyc_pw_pairs(xn + px + 8 * g + 4, plane, n < 4 ? 0 : (n < 8 ? n - 4 : 4), cin4,
-                               pairs + g * gw + 8, 8);
-            } else {
-                tinyc_pw_pairs(xn + px + 4 * g, plane, n < 4 ? n : 4, cin4, pairs + g * gw, 0);
-            }
+        const int32_t n_px = plane - px < blk ? plane - px : blk;
+        if (blk == 8) {  /* per 4 channels: 8 words of pixels 0..3, 8 of pixels 4..7 */
+            tinyc_pw_pairs(xn + px, plane, n_px < 4 ? n_px : 4, cin4, pairs, 8);
+            tinyc_pw_pairs(xn + px + 4, plane, n_px < 4 ? 0 : n_px - 4, cin4, pairs + 8, 8);
+        } else {
+            tinyc_pw_pairs(xn + px, plane, n_px, cin4, pairs, 0);
         }
         for (co = 0; co < cout; co++) {
             const int8_t *wc = w + (size_t)co * cin;
-            int32_t i;
-            for (g = 0; g < n_grp; g++) {
-                const int32_t *pp = pairs + g * gw;
-                int32_t *ag = acc + g * grp;
-                int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                if (grp == 8) {
-                    int32_t a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-                    for (ci = 0; ci < cin4; ci += 4) {
-                        const int32_t ww = tinyc_conv_load4(wc + ci);
-                        const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
-                        TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
-                        TINYC_PW_QUAD(pp, we, wo, a4, a5, a6, a7);
-                    }
-                    ag[4] = a4;
-                    ag[5] = a5;
-                    ag[6] = a6;
-                    ag[7] = a7;
-                } else {
-                    for (ci = 0; ci < cin4; ci += 4) {
-                        const int32_t ww = tinyc_conv_load4(wc + ci);
-                        const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
-                        TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
-                    }
+            const int32_t *pp = pairs;
+            int32_t acc[8];
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
+            if (blk == 8) {
+                int32_t a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+                for (ci = 0; ci < cin4; ci += 4) {
+                    const int32_t ww = tinyc_conv_load4(wc + ci);
+                    const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
+                    TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
+                    TINYC_PW_QUAD(pp, we, wo, a4, a5, a6, a7);
                 }
-                ag[0] = a0;
-                ag[1] = a1;
-                ag[2] = a2;
-                ag[3] = a3;
+                acc[4] = a4;
+                acc[5] = a5;
+                acc[6] = a6;
+                acc[7] = a7;
+            } else {
+                for (ci = 0; ci < cin4; ci += 4) {
+                    const int32_t ww = tinyc_conv_load4(wc + ci);
+                    const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
+                    TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
+                }
             }
-            for (ci = cin4; ci < cin; ci++) {  /* Ci % 4 */
+            acc[0] = a0;
+            acc[1] = a1;
+            acc[2] = a2;
+            acc[3] = a3;
+            for (; ci < cin; ci++) {  /* Ci % 4 */
                 const int8_t *xr = xn + (size_t)ci * plane + px;
                 const int32_t wv = wc[ci];
                 for (i = 0; i < n_px; i++) acc[i] += xr[i] * wv;
