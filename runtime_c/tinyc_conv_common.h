@@ -167,8 +167,9 @@ static inline void tinyc_conv_fastq_row_s8(const tinyc_conv_fastq *q, const int3
 #if TINYC_HAS_DSP
         if (hi == 127) {  /* no upper clamp beyond int8: SSAT, then the lower bound */
             for (i = 0; i < n; i++) {
-                const int32_t v = __ssat(tinyc_conv_fastq_value(__qadd(sums[i], bias), multiplier, round_hi, rs), 8);
-                y[i * step] = (int8_t)(v < lo ? lo : v);
+                int32_t v = __ssat(tinyc_conv_fastq_value(__qadd(sums[i], bias), multiplier, round_hi, rs), 8);
+                if (v < lo) v = lo;
+                y[i * step] = (int8_t)v;
             }
             return;
         }

@@ -187,7 +187,7 @@ static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t
             const int32_t row = first + i;
             if (row >= 0 && row < in_h) {
                 tinyc_dw_copy_row(dst, xc + row * in_w, in_w);
-            } else {
+            } else if (band < out_h) {  /* one band: pad rows keep the caller's input_zp fill */
                 memset(dst, p->input_zp, (size_t)in_w);
             }
         }
