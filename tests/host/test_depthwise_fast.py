@@ -44,7 +44,7 @@ DEPTHWISE = [
     ((1, 3, 15, 101), 1, (2, 2), (0, 0, 1, 1), None),
 ]
 # pointwise (x shape, Co): Ci 8 (VWW's first 1x1), 1 to 9, 64 (8-pixel blocks), 67 (4-pixel blocks) and
-# 130 (unbuffered); pixel counts of every % 4 and % 8.
+# 130 (tinyc_conv2d_1x1_wide_s8: the pair buffer in scratch); pixel counts of every % 4 and % 8.
 POINTWISE = [((1, 8, 5, 7), 16), ((1, 8, 3, 3), 3), ((1, 1, 1, 3), 5), ((1, 5, 2, 9), 7), ((1, 7, 3, 1), 2),
              ((1, 64, 5, 5), 9), ((1, 9, 1, 13), 1), ((1, 3, 6, 6), 4), ((1, 67, 3, 3), 5), ((1, 130, 2, 3), 3)]
 # other depthwise geometries (tinyc_depthwise_cols_s8): (x shape, multiplier, kernel, strides, pads, dilations):
@@ -100,7 +100,7 @@ def _compiler():
     need_tool("gcc")
 
 
-def test_depthwise_layers_use_the_padded_row_or_column_kernel_with_scratch():
+def test_layers_pick_the_padded_row_column_or_pointwise_kernel_and_its_scratch():
     q, _ = fast_bundle()
     for node in q.nodes:
         call = ops.get("conv2d").kernel(node, q)
@@ -108,8 +108,10 @@ def test_depthwise_layers_use_the_padded_row_or_column_kernel_with_scratch():
             assert call.kernel == "tinyc_depthwise_3x3_s8" and call.scratch_bytes > 0, node.name
         elif node.name.startswith("cl"):
             assert call.kernel == "tinyc_depthwise_cols_s8" and call.scratch_bytes > 0, node.name
-        else:
-            assert call.kernel == "tinyc_conv2d_1x1_s8", node.name
+        else:  # Ci > 128: the DSP pair buffer in scratch
+            wide = q.tensors[node.inputs[0]].shape[1] > 128
+            assert call.kernel == ("tinyc_conv2d_1x1_wide_s8" if wide else "tinyc_conv2d_1x1_s8"), node.name
+            assert call.scratch_bytes == (8 * q.tensors[node.inputs[0]].shape[1] if wide else 0), node.name
 
 
 def test_depthwise_and_pointwise_cases_equal_ref_int8():

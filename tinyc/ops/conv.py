@@ -149,6 +149,9 @@ class Conv2d(Op):
             == (1, 1, 1, 1, 1) and tuple(node.attrs["pads"]) == (0, 0, 0, 0)
         if pointwise:  # its own kernel: the DSP loop assumes x[ci] and y[co] planes of the same size
             op, family = "conv2d_1x1", "tinyc_pointwise"
+            if 128 < geom["input"]["c"] <= 512:  # the DSP pair buffer (4 pixels) in scratch, not on the stack
+                return KernelCall("tinyc_conv2d_1x1_wide_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
+                                  scratch_bytes=8 * geom["input"]["c"])
         if depthwise and _depthwise_3x3(geom):  # padded rows in scratch, 2 output columns per step
             return KernelCall("tinyc_depthwise_3x3_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
                               scratch_bytes=_depthwise_3x3_scratch(geom))
