@@ -257,7 +257,7 @@ void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, co
 
 #if TINYC_HAS_DSP
 /* Column scratch budget of tinyc_depthwise_cols_s8 (tinyc/ops/conv.py mirrors it). */
-#define TINYC_DW_COLS_BYTES 512
+#define TINYC_DW_COLS_BYTES 1024
 
 /* Words of one pixel's column: (K & ~3) / 2 int16 pairs, then K % 4 single taps (K = KH * KW). */
 static int32_t tinyc_dw_col_words(const tinyc_conv_geometry *g)
@@ -354,7 +354,7 @@ static void tinyc_dw_cols_dsp(const tinyc_conv2d_s8_params *p, const int8_t *x, 
 #endif
 
 /* Any depthwise geometry, int8: shapes and result as tinyc_depthwise_conv2d_s8. DSP: blocks of P output
- * pixels gathered into columns of C words (C = (K & ~3) / 2 + K % 4, K = KH * KW; P = 512 / (4 * C),
+ * pixels gathered into columns of C words (C = (K & ~3) / 2 + K % 4, K = KH * KW; P = 1024 / (4 * C),
  * at least 2, at most OH * OW, rounded up to even), shared by the multiplier's output channels, and P
  * int32 sums. Portable: tinyc_depthwise_conv2d_s8. Scratch: 4 * P * (C + 1) bytes (both builds). */
 void tinyc_depthwise_cols_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,

@@ -81,10 +81,10 @@ def _depthwise_3x3_scratch(geom: dict) -> int:
 
 def _depthwise_cols_scratch(geom: dict) -> int:
     """Bytes of tinyc_depthwise_cols_s8's scratch: P columns of C words and P int32 sums
-    (tinyc_dw_col_words, tinyc_dw_col_pixels and TINYC_DW_COLS_BYTES = 512 in C)."""
+    (tinyc_dw_col_words, tinyc_dw_col_pixels and TINYC_DW_COLS_BYTES = 1024 in C)."""
     k = geom["kernel_h"] * geom["kernel_w"]
     words = (k & ~3) // 2 + (k & 3)
-    pixels = min(max(512 // (4 * words), 2), geom["output"]["h"] * geom["output"]["w"])
+    pixels = min(max(1024 // (4 * words), 2), geom["output"]["h"] * geom["output"]["w"])
     pixels = (pixels + 1) & ~1
     return 4 * pixels * (words + 1)
 
