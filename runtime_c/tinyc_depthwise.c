@@ -275,28 +275,39 @@ static int32_t tinyc_dw_col_pixels(const tinyc_conv_geometry *g)
 }
 
 /* The column of output pixel (oy, ox) from input plane xc: its taps in (ky, kx) order, input_zp for
- * taps outside the input; per 4 taps the pairs (t0, t2), (t1, t3), then the K % 4 last taps. */
+ * taps outside the input; per 4 taps the int16 pairs (t0, t2), (t1, t3), then the K % 4 last taps as
+ * int32. The taps are first gathered as bytes into the column's own words, then widened in place
+ * from the end (word g of the pairs reads bytes 4g..4g+3 < 8g, the bytes it overwrites). */
 static void tinyc_dw_column(const tinyc_conv2d_s8_params *p, const int8_t *xc, int32_t oy, int32_t ox,
                             int32_t *col)
 {
     const tinyc_conv_geometry *g = &p->geom;
-    const int32_t k = g->kernel_h * g->kernel_w, iy0 = oy * g->stride_h - g->pad_top;
-    const int32_t ix0 = ox * g->stride_w - g->pad_left;
-    int32_t t[4], i, n = 0, ky = 0, kx = 0;
-    for (i = 0; i < k; i++) {
-        const int32_t iy = iy0 + ky * g->dilation_h, ix = ix0 + kx * g->dilation_w;
-        t[n++] = iy >= 0 && iy < g->input.h && ix >= 0 && ix < g->input.w ? xc[iy * g->input.w + ix] : p->input_zp;
-        if (n == 4 && i < (k & ~3)) {
-            *col++ = tinyc_dw_pair(t[0], t[2]);
-            *col++ = tinyc_dw_pair(t[1], t[3]);
-            n = 0;
-        } else if (i >= (k & ~3)) {
-            *col++ = t[--n];
+    const int32_t k = g->kernel_h * g->kernel_w, k4 = k & ~3, kw = g->kernel_w, dw = g->dilation_w;
+    const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+    const int32_t inside_x = ix0 >= 0 && ix0 + (kw - 1) * dw < g->input.w;
+    const int8_t zp = (int8_t)p->input_zp;
+    int8_t *b = (int8_t *)(void *)col;
+    int32_t ky, kx, i;
+    for (ky = 0; ky < g->kernel_h; ky++, b += kw) {
+        const int32_t iy = iy0 + ky * g->dilation_h;
+        const int8_t *r = xc + iy * g->input.w + ix0;
+        if (iy < 0 || iy >= g->input.h) {
+            for (kx = 0; kx < kw; kx++) b[kx] = zp;
+        } else if (inside_x) {
+            for (kx = 0; kx < kw; kx++) b[kx] = r[kx * dw];
+        } else {
+            for (kx = 0; kx < kw; kx++) {
+                const int32_t ix = ix0 + kx * dw;
+                b[kx] = ix >= 0 && ix < g->input.w ? r[kx * dw] : zp;
+            }
         }
-        if (++kx == g->kernel_w) {
-            kx = 0;
-            ky++;
-        }
+    }
+    b = (int8_t *)(void *)col;
+    for (i = k - 1; i >= k4; i--) col[k4 / 2 + (i - k4)] = b[i];  /* last taps first: 4 bytes out, 1 in */
+    for (i = k4 - 4; i >= 0; i -= 4) {
+        const int32_t q = tinyc_conv_load4(b + i);
+        col[i / 2] = __sxtb16(q);
+        col[i / 2 + 1] = tinyc_conv_sxtb16_odd(q);
     }
 }
 
