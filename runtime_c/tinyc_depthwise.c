@@ -311,6 +311,20 @@ static void tinyc_dw_column(const tinyc_conv2d_s8_params *p, const int8_t *xc, i
     }
 }
 
+/* 4 taps of the pixel pair (ca, cb): one weight word at wp, its int16 pairs against each column's two. */
+#define TINYC_DW_COL_STEP(wp)                                                      \
+    do {                                                                         \
+        const int32_t ww_ = tinyc_conv_load4(wp);                                \
+        const int32_t we_ = __sxtb16(ww_), wo_ = tinyc_conv_sxtb16_odd(ww_);     \
+        int32_t u_, v_;                                                          \
+        tinyc_conv_load_pair(&ca, &u_, &v_);                                     \
+        a0 = __smlad(u_, we_, a0);                                               \
+        a0 = __smlad(v_, wo_, a0);                                               \
+        tinyc_conv_load_pair(&cb, &u_, &v_);                                     \
+        a1 = __smlad(u_, we_, a1);                                               \
+        a1 = __smlad(v_, wo_, a1);                                               \
+    } while (0)
+
 /* Any depthwise geometry: per input channel, blocks of output pixels are gathered into int16-pair
  * columns once, then every output channel of that input channel (the multiplier's) takes 2 pixels
  * per step: per 4 taps one weight word, 2 SMLADs per pixel. */
@@ -338,16 +352,13 @@ static void tinyc_dw_cols_dsp(const tinyc_conv2d_s8_params *p, const int8_t *x, 
                     for (j = 0; j < cnt; j += 2) {  /* an odd count's last pair reads a stale column */
                         const int32_t *ca = cols + j * cw, *cb = ca + cw;
                         int32_t a0 = 0, a1 = 0;
-                        for (i = 0; i < k4; i += 4) {
-                            const int32_t ww = tinyc_conv_load4(wc + i);
-                            const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
-                            int32_t u, v;
-                            tinyc_conv_load_pair(&ca, &u, &v);
-                            a0 = __smlad(u, we, a0);
-                            a0 = __smlad(v, wo, a0);
-                            tinyc_conv_load_pair(&cb, &u, &v);
-                            a1 = __smlad(u, we, a1);
-                            a1 = __smlad(v, wo, a1);
+                        for (i = 0; i + 8 <= k4; i += 8) {
+                            TINYC_DW_COL_STEP(wc + i);
+                            TINYC_DW_COL_STEP(wc + i + 4);
+                        }
+                        if (i < k4) {
+                            TINYC_DW_COL_STEP(wc + i);
+                            i += 4;
                         }
                         for (; i < k; i++) {  /* K % 4 single taps */
                             a0 += *ca++ * wc[i];
