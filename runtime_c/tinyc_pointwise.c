@@ -150,8 +150,10 @@ static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const in
 /* 1x1, stride 1, no pad, groups 1: y[co][p] = sum_ci w[co][ci] * x[ci][p] - input_zp * weight_sums[co].
  * x NCHW int8, w (Co, Ci) int8 in [-127, 127], weight_sums int32 (Co) = sum_ci w[co][ci], bias int32 (Co)
  * or NULL. Both sums stay in int32 for Ci < 66000 and their difference is ref_int8's exact sum.
- * DSP: 2 output channels x 4 pixels x 4 input channels per step, SMLAD on (x[ci][p], x[ci+2][p]) pairs
- * against (w[ci], w[ci+2]); remainders (Co % 2, pixels % 4, Ci % 4) run the portable loop. Scratch: 0. */
+ * DSP, Ci <= 128: tinyc_conv_1x1_buffered_s8 (pairs in a 1 KiB stack buffer, 1 output channel x 8 or 4
+ * pixels per step, every output). Ci > 128: 2 output channels x 4 pixels x 4 input channels per step,
+ * SMLAD on (x[ci][p], x[ci+2][p]) pairs against (w[ci], w[ci+2]); remainders (Co % 2, pixels % 4,
+ * Ci % 4) run the portable loop. Scratch: 0. */
 void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                          const int32_t *bias, int8_t *y)
 {
