@@ -102,6 +102,294 @@ void tinyc_depthwise_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x,
     }
 }
 
+#if TINYC_HAS_DSP
+/* Scratch budget of the padded input rows (at least 3 rows, at most the plane's), and int32 sums
+ * buffered before requantizing them (or one output row if longer); tinyc/ops/conv.py mirrors both. */
+#define TINYC_DW_ROWS_BYTES 512
+#define TINYC_DW_SUMS 32
+
+/* Bytes of one padded row: the padded input row (pad_left + W), or what the column pairs read
+ * (stride * even(OW) + 2), rounded up to 4. */
+static int32_t tinyc_dw_row_bytes(const tinyc_conv_geometry *g)
+{
+    const int32_t copied = g->pad_left + g->input.w, read = g->stride_w * ((g->output.w + 1) & ~1) + 2;
+    return ((copied > read ? copied : read) + 3) & ~3;
+}
+
+/* Padded rows the scratch holds: the budget's, at least 3, at most the (OH - 1) * stride + 3 read. */
+static int32_t tinyc_dw_band_rows(const tinyc_conv_geometry *g, int32_t rb)
+{
+    const int32_t all = (g->output.h - 1) * g->stride_h + 3;
+    const int32_t n = TINYC_DW_ROWS_BYTES / rb < 3 ? 3 : TINYC_DW_ROWS_BYTES / rb;
+    return n < all ? n : all;
+}
+
+/* Taps of one kernel row for the output pair (ox, ox + 1), stride 1: b = 4 bytes from padded column ox,
+ * (b0, b2) . (w0, w2) + b1 * w1 and (b1, b3) . (w0, w2) + b2 * w1; MLA_* pick w1's half of w1v. */
+#define TINYC_DW_ROW_S1(rp, w02, w1v, MLA_B1, MLA_B2)                                         \
+    do {                                                                                  \
+        const int32_t q_ = tinyc_conv_load4(rp);                                          \
+        const int32_t e_ = __sxtb16(q_), o_ = tinyc_conv_sxtb16_odd(q_);                  \
+        a0 = __smlad(e_, w02, a0);                                                        \
+        a0 = MLA_B1(o_, w1v, a0);                                                         \
+        a1 = __smlad(o_, w02, a1);                                                        \
+        a1 = MLA_B2(e_, w1v, a1);                                                         \
+    } while (0)
+/* Stride 2: b0..b3 and b2..b5 from padded column 2 * ox: (b0, b2) . (w0, w2) + b1 * w1 and
+ * (b2, b4) . (w0, w2) + b3 * w1. */
+#define TINYC_DW_ROW_S2(rp, w02, w1v, MLA_B1, MLA_B3)                                         \
+    do {                                                                                  \
+        const int32_t q_ = tinyc_conv_load4(rp), r_ = tinyc_conv_load4((rp) + 2);          \
+        const int32_t o_ = tinyc_conv_sxtb16_odd(q_);                                     \
+        a0 = __smlad(__sxtb16(q_), w02, a0);                                              \
+        a0 = MLA_B1(o_, w1v, a0);                                                         \
+        a1 = __smlad(__sxtb16(r_), w02, a1);                                              \
+        a1 = MLA_B3(o_, w1v, a1);                                                         \
+    } while (0)
+
+/* (lo, hi) as an int16 pair. */
+static int32_t tinyc_dw_pair(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16));
+}
+
+/* Copy input row xr (W bytes) to dst, a padded row at column pad_left; its pad bytes stay input_zp. */
+static void tinyc_dw_copy_row(int8_t *dst, const int8_t *xr, int32_t w)
+{
+    int32_t i = 0;
+    for (; i + 4 <= w; i += 4) {
+        const int32_t v = tinyc_conv_load4(xr + i);
+        memcpy(dst + i, &v, 4);
+    }
+    for (; i < w; i++) dst[i] = xr[i];
+}
+
+/* One output plane from input plane xc and 3x3 weights wc, in bands of output rows: the band's padded
+ * input rows (nb of rb bytes; padding holds input_zp) are copied to scratch, then each output row is
+ * summed 2 columns per step (SMLAD on int16 pairs along the kernel row) into the int32 sums after them,
+ * which are requantized a buffer at a time. Every sum covers all 9 taps, so the zero-point term is
+ * the full weight sum (in q). */
+static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t *xc, const int8_t *wc,
+                                   const tinyc_conv_fastq *q, int8_t *yc, int8_t *rows, int32_t rb, int32_t nb)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
+    const int32_t sh = g->stride_h, sw = g->stride_w, rb2 = 2 * rb;
+    const int32_t w00 = tinyc_dw_pair(wc[0], wc[2]), w10 = tinyc_dw_pair(wc[3], wc[5]);
+    const int32_t w20 = tinyc_dw_pair(wc[6], wc[8]), w01 = tinyc_dw_pair(wc[1], wc[4]), w21 = wc[7];
+    int32_t *sums = (int32_t *)(void *)(rows + nb * rb);  /* cap sums + 1 spare */
+    const int32_t cap = out_w > TINYC_DW_SUMS ? out_w : TINYC_DW_SUMS, band = (nb - 3) / sh + 1;
+    int32_t filled = 0, oy0, oy, i;
+    for (oy0 = 0; oy0 < out_h; oy0 += band) {
+        const int32_t n_out = band < out_h - oy0 ? band : out_h - oy0, first = oy0 * sh - g->pad_top;
+        int8_t *dst = rows + g->pad_left;
+        for (i = 0; i < (n_out - 1) * sh + 3; i++, dst += rb) {
+            const int32_t row = first + i;
+            if (row >= 0 && row < in_h) {
+                tinyc_dw_copy_row(dst, xc + row * in_w, in_w);
+            } else if (band < out_h) {  /* one band: pad rows keep the caller's input_zp fill */
+                memset(dst, p->input_zp, (size_t)in_w);
+            }
+        }
+        for (oy = 0; oy < n_out; oy++) {
+            const int8_t *rp = rows + oy * sh * rb, *end = rp + sw * out_w;
+            int32_t *sp = sums + filled;
+            if (sw == 1) {
+                for (; rp < end; rp += 2, sp += 2) {
+                    int32_t a0 = 0, a1 = 0;
+                    TINYC_DW_ROW_S1(rp, w00, w01, __smlabb, __smlatb);
+                    TINYC_DW_ROW_S1(rp + rb, w10, w01, __smlabt, __smlatt);
+                    TINYC_DW_ROW_S1(rp + rb2, w20, w21, __smlabb, __smlatb);
+                    sp[0] = a0;
+                    sp[1] = a1;
+                }
+            } else {
+                for (; rp < end; rp += 4, sp += 2) {
+                    int32_t a0 = 0, a1 = 0;
+                    TINYC_DW_ROW_S2(rp, w00, w01, __smlabb, __smlatb);
+                    TINYC_DW_ROW_S2(rp + rb, w10, w01, __smlabt, __smlatt);
+                    TINYC_DW_ROW_S2(rp + rb2, w20, w21, __smlabb, __smlatb);
+                    sp[0] = a0;
+                    sp[1] = a1;
+                }
+            }
+            filled += out_w;
+            if (filled + out_w > cap || oy0 + oy == out_h - 1) {  /* requantize the buffered rows */
+                tinyc_conv_fastq_row_s8(q, sums, yc + (oy0 + oy + 1) * out_w - filled, filled, 1);
+                filled = 0;
+            }
+        }
+    }
+}
+#endif
+
+/* Depthwise 3x3, dilation 1, stride 1 or 2 (each axis), any pads, any multiplier: shapes and result as
+ * tinyc_depthwise_conv2d_s8. DSP: each output plane reads its input plane through NB padded rows of
+ * R bytes in scratch (R = max(pad_left + W, stride_w * even(OW) + 2) rounded up to 4; NB = 512 / R,
+ * at least 3, at most (OH - 1) * stride_h + 3), 2 output columns per step, and buffers int32 sums
+ * (S = max(OW, 32) + 2 of them) before requantizing. Portable: tinyc_depthwise_conv2d_s8.
+ * Scratch: NB * R + 4 * S bytes (both builds get it). */
+void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                            const int32_t *bias, int8_t *y, void *scratch)
+{
+#if TINYC_HAS_DSP
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t channels = g->input.c, mult = g->output.c / g->input.c;
+    const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
+    const int32_t rb = tinyc_dw_row_bytes(g), nb = tinyc_dw_band_rows(g, rb);
+    int8_t *rows = (int8_t *)scratch;
+    int32_t n, oc;
+    memset(rows, p->input_zp, (size_t)(nb * rb));
+    for (n = 0; n < g->input.n; n++) {
+        const int8_t *xn = x + (size_t)n * channels * in_plane;
+        int8_t *yn = y + (size_t)n * g->output.c * out_plane;
+        for (oc = 0; oc < g->output.c; oc++) {
+            const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, oc, p->input_zp * p->weight_sums[oc]);
+            tinyc_dw_3x3_plane_dsp(p, xn + (size_t)(oc / mult) * in_plane, w + (size_t)oc * 9, &q,
+                                   yn + (size_t)oc * out_plane, rows, rb, nb);
+        }
+    }
+#else
+    (void)scratch;
+    tinyc_depthwise_conv2d_s8(p, x, w, bias, y);
+#endif
+}
+
+#if TINYC_HAS_DSP
+/* Column scratch budget of tinyc_depthwise_cols_s8 (tinyc/ops/conv.py mirrors it). */
+#define TINYC_DW_COLS_BYTES 1024
+
+/* Words of one pixel's column: (K & ~3) / 2 int16 pairs, then K % 4 single taps (K = KH * KW). */
+static int32_t tinyc_dw_col_words(const tinyc_conv_geometry *g)
+{
+    const int32_t k = g->kernel_h * g->kernel_w;
+    return (k & ~3) / 2 + (k & 3);
+}
+
+/* Pixels per block: as many columns as the budget holds, at least 2, at most the plane (even). */
+static int32_t tinyc_dw_col_pixels(const tinyc_conv_geometry *g)
+{
+    const int32_t plane = g->output.h * g->output.w, fit = TINYC_DW_COLS_BYTES / (4 * tinyc_dw_col_words(g));
+    const int32_t n = fit < 2 ? 2 : (fit < plane ? fit : plane);
+    return (n + 1) & ~1;
+}
+
+/* The column of output pixel (oy, ox) from input plane xc: its taps in (ky, kx) order, input_zp for
+ * taps outside the input; per 4 taps the int16 pairs (t0, t2), (t1, t3), then the K % 4 last taps as
+ * int32. The taps are first gathered as bytes into the column's own words, then widened in place
+ * from the end (word g of the pairs reads bytes 4g..4g+3 < 8g, the bytes it overwrites). */
+static void tinyc_dw_column(const tinyc_conv2d_s8_params *p, const int8_t *xc, int32_t oy, int32_t ox,
+                            int32_t *col)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t k = g->kernel_h * g->kernel_w, k4 = k & ~3, kw = g->kernel_w, dw = g->dilation_w;
+    const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+    const int32_t inside_x = ix0 >= 0 && ix0 + (kw - 1) * dw < g->input.w;
+    const int8_t zp = (int8_t)p->input_zp;
+    int8_t *b = (int8_t *)(void *)col;
+    int32_t ky, kx, i;
+    for (ky = 0; ky < g->kernel_h; ky++, b += kw) {
+        const int32_t iy = iy0 + ky * g->dilation_h;
+        const int8_t *r = xc + iy * g->input.w + ix0;
+        if (iy < 0 || iy >= g->input.h) {
+            for (kx = 0; kx < kw; kx++) b[kx] = zp;
+        } else if (inside_x) {
+            for (kx = 0; kx < kw; kx++) b[kx] = r[kx * dw];
+        } else {
+            for (kx = 0; kx < kw; kx++) {
+                const int32_t ix = ix0 + kx * dw;
+                b[kx] = ix >= 0 && ix < g->input.w ? r[kx * dw] : zp;
+            }
+        }
+    }
+    b = (int8_t *)(void *)col;
+    for (i = k - 1; i >= k4; i--) col[k4 / 2 + (i - k4)] = b[i];  /* last taps first: 4 bytes out, 1 in */
+    for (i = k4 - 4; i >= 0; i -= 4) {
+        const int32_t q = tinyc_conv_load4(b + i);
+        col[i / 2] = __sxtb16(q);
+        col[i / 2 + 1] = tinyc_conv_sxtb16_odd(q);
+    }
+}
+
+/* 4 taps of the pixel pair (ca, cb): one weight word at wp, its int16 pairs against each column's two. */
+#define TINYC_DW_COL_STEP(wp)                                                      \
+    do {                                                                         \
+        const int32_t ww_ = tinyc_conv_load4(wp);                                \
+        const int32_t we_ = __sxtb16(ww_), wo_ = tinyc_conv_sxtb16_odd(ww_);     \
+        int32_t u_, v_;                                                          \
+        tinyc_conv_load_pair(&ca, &u_, &v_);                                     \
+        a0 = __smlad(u_, we_, a0);                                               \
+        a0 = __smlad(v_, wo_, a0);                                               \
+        tinyc_conv_load_pair(&cb, &u_, &v_);                                     \
+        a1 = __smlad(u_, we_, a1);                                               \
+        a1 = __smlad(v_, wo_, a1);                                               \
+    } while (0)
+
+/* Any depthwise geometry: per input channel, blocks of output pixels are gathered into int16-pair
+ * columns once, then every output channel of that input channel (the multiplier's) takes 2 pixels
+ * per step: per 4 taps one weight word, 2 SMLADs per pixel. */
+static void tinyc_dw_cols_dsp(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                              const int32_t *bias, int8_t *y, int32_t *cols)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t k = g->kernel_h * g->kernel_w, k4 = k & ~3, cw = tinyc_dw_col_words(g);
+    const int32_t np = tinyc_dw_col_pixels(g), mult = g->output.c / g->input.c;
+    const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
+    int32_t *sums = cols + np * cw;
+    int32_t n, c, m, px, j, i;
+    for (n = 0; n < g->input.n; n++) {
+        for (c = 0; c < g->input.c; c++) {
+            const int8_t *xc = x + ((size_t)n * g->input.c + c) * in_plane;
+            for (px = 0; px < out_plane; px += np) {
+                const int32_t cnt = out_plane - px < np ? out_plane - px : np;
+                for (j = 0; j < cnt; j++) {
+                    tinyc_dw_column(p, xc, (px + j) / g->output.w, (px + j) % g->output.w, cols + j * cw);
+                }
+                for (m = 0; m < mult; m++) {
+                    const int32_t oc = c * mult + m;
+                    const int8_t *wc = w + (size_t)oc * k;
+                    const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, oc, p->input_zp * p->weight_sums[oc]);
+                    for (j = 0; j < cnt; j += 2) {  /* an odd count's last pair reads a stale column */
+                        const int32_t *ca = cols + j * cw, *cb = ca + cw;
+                        int32_t a0 = 0, a1 = 0;
+                        for (i = 0; i + 8 <= k4; i += 8) {
+                            TINYC_DW_COL_STEP(wc + i);
+                            TINYC_DW_COL_STEP(wc + i + 4);
+                        }
+                        if (i < k4) {
+                            TINYC_DW_COL_STEP(wc + i);
+                            i += 4;
+                        }
+                        for (; i < k; i++) {  /* K % 4 single taps */
+                            a0 += *ca++ * wc[i];
+                            a1 += *cb++ * wc[i];
+                        }
+                        sums[j] = a0;
+                        sums[j + 1] = a1;
+                    }
+                    tinyc_conv_fastq_row_s8(&q, sums, y + ((size_t)n * g->output.c + oc) * out_plane + px, cnt, 1);
+                }
+            }
+        }
+    }
+}
+#endif
+
+/* Any depthwise geometry, int8: shapes and result as tinyc_depthwise_conv2d_s8. DSP: blocks of P output
+ * pixels gathered into columns of C words (C = (K & ~3) / 2 + K % 4, K = KH * KW; P = 1024 / (4 * C),
+ * at least 2, at most OH * OW, rounded up to even), shared by the multiplier's output channels, and P
+ * int32 sums. Portable: tinyc_depthwise_conv2d_s8. Scratch: 4 * P * (C + 1) bytes (both builds). */
+void tinyc_depthwise_cols_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                             const int32_t *bias, int8_t *y, void *scratch)
+{
+#if TINYC_HAS_DSP
+    tinyc_dw_cols_dsp(p, x, w, bias, y, (int32_t *)scratch);
+#else
+    (void)scratch;
+    tinyc_depthwise_conv2d_s8(p, x, w, bias, y);
+#endif
+}
+
 /* As tinyc_depthwise_conv2d_s8 in float32; bias float (Co) or NULL. Scratch: 0. */
 void tinyc_depthwise_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
                                 const float *bias, float *y)

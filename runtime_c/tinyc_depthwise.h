@@ -7,6 +7,12 @@
 /* groups == input channels; output channel c * mult + m (mult = Co / Ci) reads input channel c. */
 void tinyc_depthwise_conv2d_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                                const int32_t *bias, int8_t *y);
+/* 3x3, dilation 1, strides 1 or 2: the same result through padded rows; scratch 4 * R bytes (tinyc_depthwise.c). */
+void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                            const int32_t *bias, int8_t *y, void *scratch);
+/* Any geometry through gathered int16-pair columns; scratch 4 * P * (C + 1) bytes (tinyc_depthwise.c). */
+void tinyc_depthwise_cols_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                             const int32_t *bias, int8_t *y, void *scratch);
 void tinyc_depthwise_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
                                 const float *bias, float *y);
 

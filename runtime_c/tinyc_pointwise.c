@@ -21,59 +21,113 @@
 /* Input channels the stack buffer of tinyc_conv_1x1_buffered_s8 holds: 8 bytes each, 1 KiB of stack. */
 #define TINYC_CONV_1X1_BUF_CI 128
 
-/* Pixels [0, px_end) (a multiple of 4) of every output channel, Ci <= TINYC_CONV_1X1_BUF_CI.
- * Per 4 pixels the (x[ci][p], x[ci+2][p]) int16 pairs are built once into a stack buffer, then each
- * output channel reads them with one SMLAD per pair: the pairing work is shared by all Co. */
+/* The int16 pairs of 4 pixels (n_px <= 4 of them real, zeros after) of input channels [0, cin4): per 4
+ * channels ci, 8 words [4 pixels of (x[ci], x[ci+2])], [4 pixels of (x[ci+1], x[ci+3])], then `gap`
+ * words left for the caller. */
+static void tinyc_pw_pairs(const int8_t *xp, int32_t plane, int32_t n_px, int32_t cin4, int32_t *bp, int32_t gap)
+{
+    int32_t ci;
+    for (ci = 0; ci < cin4; ci += 4) {
+        int32_t q0, q1, q2, q3, e, f;
+        if (n_px == 4) {
+            q0 = tinyc_conv_load4(xp);
+            q1 = tinyc_conv_load4(xp + plane);
+            q2 = tinyc_conv_load4(xp + 2 * plane);
+            q3 = tinyc_conv_load4(xp + 3 * plane);
+        } else {  /* the last pixels only: zeros beyond them, no read past the planes */
+            int8_t b[4][4] = {{0}};
+            int32_t k, i;
+            for (k = 0; k < 4; k++) {
+                for (i = 0; i < n_px; i++) b[k][i] = xp[k * plane + i];
+            }
+            memcpy(&q0, b[0], 4);
+            memcpy(&q1, b[1], 4);
+            memcpy(&q2, b[2], 4);
+            memcpy(&q3, b[3], 4);
+        }
+        e = __sxtb16(q0);
+        f = __sxtb16(q2);
+        bp[0] = tinyc_conv_pack_lo(e, f);
+        bp[2] = tinyc_conv_pack_hi(e, f);
+        e = tinyc_conv_sxtb16_odd(q0);
+        f = tinyc_conv_sxtb16_odd(q2);
+        bp[1] = tinyc_conv_pack_lo(e, f);
+        bp[3] = tinyc_conv_pack_hi(e, f);
+        e = __sxtb16(q1);
+        f = __sxtb16(q3);
+        bp[4] = tinyc_conv_pack_lo(e, f);
+        bp[6] = tinyc_conv_pack_hi(e, f);
+        e = tinyc_conv_sxtb16_odd(q1);
+        f = tinyc_conv_sxtb16_odd(q3);
+        bp[5] = tinyc_conv_pack_lo(e, f);
+        bp[7] = tinyc_conv_pack_hi(e, f);
+        bp += 8 + gap;
+        xp += 4 * plane;
+    }
+}
+
+/* Four pixels' sums: 4 input channels per step from the pairs at *pp (advanced) against w's (ci, ci+2)
+ * and (ci+1, ci+3) int16 pairs we, wo. */
+#define TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3)                                  \
+    do {                                                                         \
+        int32_t u_, v_;                                                          \
+        tinyc_conv_load_pair(&(pp), &u_, &v_);                                   \
+        a0 = __smlad(u_, we, a0);                                                \
+        a1 = __smlad(v_, we, a1);                                                \
+        tinyc_conv_load_pair(&(pp), &u_, &v_);                                   \
+        a2 = __smlad(u_, we, a2);                                                \
+        a3 = __smlad(v_, we, a3);                                                \
+        tinyc_conv_load_pair(&(pp), &u_, &v_);                                   \
+        a0 = __smlad(u_, wo, a0);                                                \
+        a1 = __smlad(v_, wo, a1);                                                \
+        tinyc_conv_load_pair(&(pp), &u_, &v_);                                   \
+        a2 = __smlad(u_, wo, a2);                                                \
+        a3 = __smlad(v_, wo, a3);                                                \
+    } while (0)
+
+/* Every output, Ci <= buf_ci (pairs: 2 * buf_ci words), in blocks of 8 pixels (Ci <= half of it) or 4 (the last
+ * block partly zeros). Per block the (x[ci][p], x[ci+2][p]) int16 pairs are built once into a stack
+ * buffer (the pairing work is shared by all Co), then each output channel reads them with one LDRD per
+ * two SMLADs and requantizes its raw sums through tinyc_conv_fastq. */
 static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
-                                    const int32_t *bias, int8_t *yn, int32_t px_end)
+                                    const int32_t *bias, int8_t *yn, int32_t *pairs, int32_t buf_ci)
 {
     const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
     const int32_t plane = p->geom.input.h * p->geom.input.w, cin4 = cin & ~3;
-    const int32_t input_zp = p->input_zp;
-    int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
-    int32_t px, ci, co, i;
+    const int32_t blk = 2 * cin <= buf_ci ? 8 : 4;
+    int32_t px, ci, co;
 
-    for (px = 0; px < px_end; px += 4) {
-        int32_t *bp = pairs;
-        const int8_t *xp = xn + px;
-        for (ci = 0; ci < cin4; ci += 4) {  /* [4 pixels of (ci, ci+2)], [4 pixels of (ci+1, ci+3)] */
-            const int32_t q0 = tinyc_conv_load4(xp), q1 = tinyc_conv_load4(xp + plane);
-            const int32_t q2 = tinyc_conv_load4(xp + 2 * plane), q3 = tinyc_conv_load4(xp + 3 * plane);
-            int32_t e = __sxtb16(q0), f = __sxtb16(q2);
-            bp[0] = tinyc_conv_pack_lo(e, f);
-            bp[2] = tinyc_conv_pack_hi(e, f);
-            e = tinyc_conv_sxtb16_odd(q0);
-            f = tinyc_conv_sxtb16_odd(q2);
-            bp[1] = tinyc_conv_pack_lo(e, f);
-            bp[3] = tinyc_conv_pack_hi(e, f);
-            e = __sxtb16(q1);
-            f = __sxtb16(q3);
-            bp[4] = tinyc_conv_pack_lo(e, f);
-            bp[6] = tinyc_conv_pack_hi(e, f);
-            e = tinyc_conv_sxtb16_odd(q1);
-            f = tinyc_conv_sxtb16_odd(q3);
-            bp[5] = tinyc_conv_pack_lo(e, f);
-            bp[7] = tinyc_conv_pack_hi(e, f);
-            bp += 8;
-            xp += 4 * plane;
+    for (px = 0; px < plane; px += blk) {
+        const int32_t n_px = plane - px < blk ? plane - px : blk;
+        if (blk == 8) {  /* per 4 channels: 8 words of pixels 0..3, 8 of pixels 4..7 */
+            tinyc_pw_pairs(xn + px, plane, n_px < 4 ? n_px : 4, cin4, pairs, 8);
+            tinyc_pw_pairs(xn + px + 4, plane, n_px < 4 ? 0 : n_px - 4, cin4, pairs + 8, 8);
+        } else {
+            tinyc_pw_pairs(xn + px, plane, n_px, cin4, pairs, 0);
         }
         for (co = 0; co < cout; co++) {
             const int8_t *wc = w + (size_t)co * cin;
             const int32_t *pp = pairs;
-            int32_t acc[4] = {0, 0, 0, 0};
-            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-            for (ci = 0; ci < cin4; ci += 4) {
-                const int32_t ww = tinyc_conv_load4(wc + ci);
-                const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
-                a0 = __smlad(pp[0], we, a0);
-                a1 = __smlad(pp[1], we, a1);
-                a2 = __smlad(pp[2], we, a2);
-                a3 = __smlad(pp[3], we, a3);
-                a0 = __smlad(pp[4], wo, a0);
-                a1 = __smlad(pp[5], wo, a1);
-                a2 = __smlad(pp[6], wo, a2);
-                a3 = __smlad(pp[7], wo, a3);
-                pp += 8;
+            int32_t acc[8];
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
+            if (blk == 8) {
+                int32_t a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+                for (ci = 0; ci < cin4; ci += 4) {
+                    const int32_t ww = tinyc_conv_load4(wc + ci);
+                    const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
+                    TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
+                    TINYC_PW_QUAD(pp, we, wo, a4, a5, a6, a7);
+                }
+                acc[4] = a4;
+                acc[5] = a5;
+                acc[6] = a6;
+                acc[7] = a7;
+            } else {
+                for (ci = 0; ci < cin4; ci += 4) {
+                    const int32_t ww = tinyc_conv_load4(wc + ci);
+                    const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
+                    TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
+                }
             }
             acc[0] = a0;
             acc[1] = a1;
@@ -82,13 +136,11 @@ static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const in
             for (; ci < cin; ci++) {  /* Ci % 4 */
                 const int8_t *xr = xn + (size_t)ci * plane + px;
                 const int32_t wv = wc[ci];
-                for (i = 0; i < 4; i++) acc[i] += xr[i] * wv;
+                for (i = 0; i < n_px; i++) acc[i] += xr[i] * wv;
             }
             {
-                const tinyc_conv_channel chan = tinyc_conv_channel_of_s8(p, bias, co);
-                const int32_t zsum = input_zp * p->weight_sums[co];
-                int8_t *yr = yn + (size_t)co * plane + px;
-                for (i = 0; i < 4; i++) yr[i] = tinyc_conv_finish_s8(p, &chan, acc[i] - zsum);
+                const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
+                tinyc_conv_fastq_row_s8(&q, acc, yn + (size_t)co * plane + px, n_px, 1);
             }
         }
     }
@@ -98,8 +150,10 @@ static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const in
 /* 1x1, stride 1, no pad, groups 1: y[co][p] = sum_ci w[co][ci] * x[ci][p] - input_zp * weight_sums[co].
  * x NCHW int8, w (Co, Ci) int8 in [-127, 127], weight_sums int32 (Co) = sum_ci w[co][ci], bias int32 (Co)
  * or NULL. Both sums stay in int32 for Ci < 66000 and their difference is ref_int8's exact sum.
- * DSP: 2 output channels x 4 pixels x 4 input channels per step, SMLAD on (x[ci][p], x[ci+2][p]) pairs
- * against (w[ci], w[ci+2]); remainders (Co % 2, pixels % 4, Ci % 4) run the portable loop. Scratch: 0. */
+ * DSP, Ci <= 128: tinyc_conv_1x1_buffered_s8 (pairs in a 1 KiB stack buffer, 1 output channel x 8 or 4
+ * pixels per step, every output). Ci > 128: 2 output channels x 4 pixels x 4 input channels per step,
+ * SMLAD on (x[ci][p], x[ci+2][p]) pairs against (w[ci], w[ci+2]); remainders (Co % 2, pixels % 4,
+ * Ci % 4) run the portable loop. Scratch: 0. */
 void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                          const int32_t *bias, int8_t *y)
 {
@@ -117,8 +171,10 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
         co_fast = cout & ~1;
         px_fast = plane & ~3;
         if (cin <= TINYC_CONV_1X1_BUF_CI) {
-            tinyc_conv_1x1_buffered_s8(p, xn, w, bias, yn, px_fast);
-            co_fast = cout;  /* every channel's first px_fast pixels are done */
+            int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
+            tinyc_conv_1x1_buffered_s8(p, xn, w, bias, yn, pairs, TINYC_CONV_1X1_BUF_CI);
+            co_fast = cout;  /* every output is done */
+            px_fast = plane;
         }
         for (co = 0; co < co_fast && cin > TINYC_CONV_1X1_BUF_CI; co += 2) {
             const int8_t *w0 = w + (size_t)co * cin, *w1 = w0 + cin;
@@ -177,4 +233,22 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
             }
         }
     }
+}
+
+/* As tinyc_conv2d_1x1_s8 for Ci > 128: the DSP build keeps its 4-pixel pair buffer in scratch instead of
+ * the stack. Portable: tinyc_conv2d_1x1_s8. Scratch: 8 * Ci bytes. */
+void tinyc_conv2d_1x1_wide_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                              const int32_t *bias, int8_t *y, void *scratch)
+{
+#if TINYC_HAS_DSP
+    const int32_t cin = p->geom.input.c, plane = p->geom.input.h * p->geom.input.w;
+    int32_t n;
+    for (n = 0; n < p->geom.input.n; n++) {
+        tinyc_conv_1x1_buffered_s8(p, x + (size_t)n * cin * plane, w, bias,
+                                   y + (size_t)n * p->geom.output.c * plane, (int32_t *)scratch, cin);
+    }
+#else
+    (void)scratch;
+    tinyc_conv2d_1x1_s8(p, x, w, bias, y);
+#endif
 }

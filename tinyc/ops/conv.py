@@ -97,6 +97,32 @@ def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
     return kp, np.concatenate(out).view("<i4").astype(np.int32)
 
 
+def _depthwise_3x3(geom: dict) -> bool:
+    """tinyc_depthwise_3x3_s8 handles it: 3x3, dilation 1, strides 1 or 2."""
+    return (geom["kernel_h"], geom["kernel_w"], geom["dilation_h"], geom["dilation_w"]) == (3, 3, 1, 1) \
+        and geom["stride_h"] in (1, 2) and geom["stride_w"] in (1, 2)
+
+
+def _depthwise_3x3_scratch(geom: dict) -> int:
+    """Bytes of tinyc_depthwise_3x3_s8's scratch: NB padded rows of R bytes, then max(OW, 32) + 2 int32
+    sums (tinyc_dw_row_bytes, tinyc_dw_band_rows, TINYC_DW_ROWS_BYTES = 512 and TINYC_DW_SUMS = 32 in C)."""
+    out_w = geom["output"]["w"]
+    row = max(geom["pad_left"] + geom["input"]["w"], geom["stride_w"] * ((out_w + 1) & ~1) + 2)
+    row = (row + 3) & ~3
+    rows = min(max(512 // row, 3), (geom["output"]["h"] - 1) * geom["stride_h"] + 3)
+    return rows * row + 4 * (max(out_w, 32) + 2)
+
+
+def _depthwise_cols_scratch(geom: dict) -> int:
+    """Bytes of tinyc_depthwise_cols_s8's scratch: P columns of C words and P int32 sums
+    (tinyc_dw_col_words, tinyc_dw_col_pixels and TINYC_DW_COLS_BYTES = 1024 in C)."""
+    k = geom["kernel_h"] * geom["kernel_w"]
+    words = (k & ~3) // 2 + (k & 3)
+    pixels = min(max(1024 // (4 * words), 2), geom["output"]["h"] * geom["output"]["w"])
+    pixels = (pixels + 1) & ~1
+    return 4 * pixels * (words + 1)
+
+
 @register
 class Conv2d(Op):
     """y = conv(x, w, groups) + b, then the fused clamp; x NCHW or NCL, w (Co, Ci/g, KH, KW)."""
@@ -136,8 +162,9 @@ class Conv2d(Op):
         x, w, b = node.inputs
         y = node.outputs[0]
         geom = _geometry(node, g.tensors[x].shape, g.tensors[w].shape)
-        # one input channel (a first layer) is a group-1 conv for the general kernel, not a depthwise one
-        depthwise = geom["groups"] == geom["input"]["c"] > 1
+        # one input channel counts as depthwise (a multiplier-Co one): tinyc_depthwise_cols_s8 runs kws_dscnn's
+        # first layer as fast as the im2col kernel and keeps tinyc_conv out of its firmware (3 KB of code)
+        depthwise = geom["groups"] == geom["input"]["c"]
         op, family = ("depthwise_conv2d", "tinyc_depthwise") if depthwise else ("conv2d", "tinyc_conv")
         if common.out_dtype(node, g) == "float32":
             params = {"geom": geom, "clamp": common.act_clamp_f32(node)}
@@ -158,8 +185,16 @@ class Conv2d(Op):
             == (1, 1, 1, 1, 1) and tuple(node.attrs["pads"]) == (0, 0, 0, 0)
         if pointwise:  # its own kernel: the DSP loop assumes x[ci] and y[co] planes of the same size
             op, family = "conv2d_1x1", "tinyc_pointwise"
-        if depthwise or pointwise:
+            if 128 < geom["input"]["c"] <= 512:  # the DSP pair buffer (4 pixels) in scratch, not on the stack
+                return KernelCall("tinyc_conv2d_1x1_wide_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
+                                  scratch_bytes=8 * geom["input"]["c"])
             return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
+        if depthwise and _depthwise_3x3(geom):  # padded rows in scratch, 2 output columns per step
+            return KernelCall("tinyc_depthwise_3x3_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
+                              scratch_bytes=_depthwise_3x3_scratch(geom))
+        if depthwise:  # any other geometry: gathered columns shared by the multiplier's channels
+            return KernelCall("tinyc_depthwise_cols_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
+                              scratch_bytes=_depthwise_cols_scratch(geom))
         params["k_padded"], params["weights"] = im2col_weights(wq, geom["groups"])
         if params["k_padded"] <= SMALLK:  # columns on the stack: no arena scratch at a small layer's peak
             return KernelCall("tinyc_conv2d_smallk_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y])
