@@ -255,6 +255,20 @@ void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, co
 #endif
 }
 
+/* tinyc_depthwise_3x3_s8 with its scratch on the stack, for layers whose scratch is at most
+ * TINYC_DW_STACK_BYTES (tinyc/ops/conv.py picks it): a small layer's scratch would otherwise add to the
+ * arena at its peak (kws_dscnn's). The stack allowance covers it like pointwise's 1 KiB pair buffer. */
+void tinyc_depthwise_3x3_small_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                                  const int32_t *bias, int8_t *y)
+{
+#if TINYC_HAS_DSP
+    int32_t buf[TINYC_DW_STACK_BYTES / 4];
+    tinyc_depthwise_3x3_s8(p, x, w, bias, y, buf);
+#else
+    tinyc_depthwise_conv2d_s8(p, x, w, bias, y);
+#endif
+}
+
 #if TINYC_HAS_DSP
 /* Column scratch budget of tinyc_depthwise_cols_s8 (tinyc/ops/conv.py mirrors it). */
 #define TINYC_DW_COLS_BYTES 1024

@@ -15,6 +15,7 @@ from tests.conftest import need_tool
 from tests.helpers import quantize_graph, run_c_host, run_ref
 from tests.host.test_sparse_kernels import bundle
 from tinyc import ops, quant
+from tinyc.ops import conv as conv_op
 from tinyc.ir import Graph
 from tinyc.resources import runtime_dir
 from tinyc.toolchain.host import SANITIZE, WARNINGS, compiler
@@ -42,6 +43,8 @@ DEPTHWISE = [
     ((1, 3, 20, 61), 1, (1, 1), (1, 1, 1, 1), None),
     ((1, 2, 9, 130), 1, (1, 1), (1, 1, 1, 1), (0.0, None)),
     ((1, 3, 15, 101), 1, (2, 2), (0, 0, 1, 1), None),
+    # scratch over TINYC_DW_STACK_BYTES: the arena variant
+    ((1, 2, 5, 300), 1, (1, 1), (1, 1, 1, 1), None),
 ]
 # pointwise (x shape, Co): Ci 8 (VWW's first 1x1), 1 to 9, 64 (8-pixel blocks), 67 (4-pixel blocks) and
 # 130 (tinyc_conv2d_1x1_wide_s8: the pair buffer in scratch); pixel counts of every % 4 and % 8.
@@ -102,16 +105,23 @@ def _compiler():
 
 def test_layers_pick_the_padded_row_column_or_pointwise_kernel_and_its_scratch():
     q, _ = fast_bundle()
+    kernels = set()
     for node in q.nodes:
         call = ops.get("conv2d").kernel(node, q)
         if node.name.startswith("dw"):
-            assert call.kernel == "tinyc_depthwise_3x3_s8" and call.scratch_bytes > 0, node.name
+            need = conv_op._depthwise_3x3_scratch(call.params["geom"])
+            kernels.add(call.kernel)
+            if need <= conv_op.DW_STACK_BYTES:  # small: the stack variant, no arena bytes
+                assert call.kernel == "tinyc_depthwise_3x3_small_s8" and call.scratch_bytes == 0, node.name
+            else:
+                assert call.kernel == "tinyc_depthwise_3x3_s8" and call.scratch_bytes == need, node.name
         elif node.name.startswith("cl"):
             assert call.kernel == "tinyc_depthwise_cols_s8" and call.scratch_bytes > 0, node.name
         else:  # Ci > 128: the DSP pair buffer in scratch
             wide = q.tensors[node.inputs[0]].shape[1] > 128
             assert call.kernel == ("tinyc_conv2d_1x1_wide_s8" if wide else "tinyc_conv2d_1x1_s8"), node.name
             assert call.scratch_bytes == (8 * q.tensors[node.inputs[0]].shape[1] if wide else 0), node.name
+    assert kernels == {"tinyc_depthwise_3x3_small_s8", "tinyc_depthwise_3x3_s8"}
 
 
 def test_depthwise_and_pointwise_cases_equal_ref_int8():

@@ -97,6 +97,9 @@ def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
     return kp, np.concatenate(out).view("<i4").astype(np.int32)
 
 
+DW_STACK_BYTES = 1024  # runtime_c/tinyc_depthwise.h TINYC_DW_STACK_BYTES
+
+
 def _depthwise_3x3(geom: dict) -> bool:
     """tinyc_depthwise_3x3_s8 handles it: 3x3, dilation 1, strides 1 or 2."""
     return (geom["kernel_h"], geom["kernel_w"], geom["dilation_h"], geom["dilation_w"]) == (3, 3, 1, 1) \
@@ -190,8 +193,12 @@ class Conv2d(Op):
                                   scratch_bytes=8 * geom["input"]["c"])
             return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
         if depthwise and _depthwise_3x3(geom):  # padded rows in scratch, 2 output columns per step
+            scratch = _depthwise_3x3_scratch(geom)
+            if scratch <= DW_STACK_BYTES:  # on the stack: no arena bytes at a small layer's peak
+                return KernelCall("tinyc_depthwise_3x3_small_s8", family, "tinyc_conv2d_s8_params", params,
+                                  [x, w, b, y])
             return KernelCall("tinyc_depthwise_3x3_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
-                              scratch_bytes=_depthwise_3x3_scratch(geom))
+                              scratch_bytes=scratch)
         if depthwise:  # any other geometry: gathered columns shared by the multiplier's channels
             return KernelCall("tinyc_depthwise_cols_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
                               scratch_bytes=_depthwise_cols_scratch(geom))
