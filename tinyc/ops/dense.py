@@ -39,6 +39,29 @@ def dense_block_layout(w: np.ndarray, block: int = DENSE_BLOCK) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([parts.reshape(-1), w[full:].reshape(-1)]).astype(w.dtype))
 
 
+NM_TABLE_MIN_OUT = 8  # output features from which the 1:4 pair table (~5 instructions per input) pays
+
+
+def nm_table_pays(m: int, k: int) -> bool:
+    """True when a 1:4 dense layer (M, K) runs tinyc_dense_nm_table_s8: K >= 16 (one unit of 4 groups) and
+    enough outputs to amortise the table built once per x row."""
+    return k >= 16 and m >= NM_TABLE_MIN_OUT
+
+
+def nm_table_scratch(k: int) -> int:
+    """Bytes of tinyc_dense_nm_table_s8's pair table: 512 per started block of 4 units (16 groups of 4)."""
+    return 512 * (-(-(k // 16) // 4))
+
+
+def nm_table_values(values: np.ndarray, m: int, k: int) -> np.ndarray:
+    """1:4 values (M rows of K / 4) as tinyc_dense_nm_table_s8 reads them: in each row every unit of 4
+    groups as v0 v2 v1 v3 (SXTB16 pairs); a row's last (K / 4) % 4 values as they are."""
+    rows = values.reshape(m, k // 4).copy()
+    full = (k // 4) - (k // 4) % 4
+    rows[:, :full] = rows[:, :full].reshape(m, -1, 4)[:, :, [0, 2, 1, 3]].reshape(m, full)
+    return rows.reshape(-1)
+
+
 def _rows(x_shape: tuple[int, ...]) -> int:
     return int(np.prod(x_shape[:-1], dtype=np.int64))
 
@@ -97,8 +120,12 @@ class Dense(Op):
             folded = folded_bias(g.tensors[w].data, g.tensors[b].data if b else None, p["input_zp"])
             if folded is not None:  # as the dense kernel: the bias is inside bias_folded, not emitted
                 params["bias_folded"] = folded
-            return KernelCall(f"tinyc_dense_{kind}_s8", "tinyc_sparse", f"tinyc_dense_{kind}_s8_params", params,
-                              [x, None if folded is not None else b, y])
+            args = [x, None if folded is not None else b, y]
+            if fmt == "1:4" and nm_table_pays(m, k):
+                params["weights"]["values"] = nm_table_values(params["weights"]["values"], m, k)
+                return KernelCall("tinyc_dense_nm_table_s8", "tinyc_sparse", "tinyc_dense_nm_s8_params", params, args,
+                                  scratch_bytes=nm_table_scratch(k))
+            return KernelCall(f"tinyc_dense_{kind}_s8", "tinyc_sparse", f"tinyc_dense_{kind}_s8_params", params, args)
         wq = g.tensors[w].data
         params["weights"] = dense_block_layout(wq)  # same bytes, reordered; the plain weight is not emitted
         folded = folded_bias(wq, g.tensors[b].data if b else None, p["input_zp"])
