@@ -76,8 +76,8 @@ typedef struct {
  * row's sum of values) plus the bias, saturated. With TINYC_HAS_DSP 4 entries per step (SXTB16 + SMLAxy). */
 void tinyc_dense_csr_s8(const tinyc_dense_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 void tinyc_dense_nm_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
-/* 1:4 weights with values reordered by the compiler, through a table of input pairs in scratch
- * (512 * ceil((K / 16) / 4) bytes, K / 16 rounded down); tinyc_sparse.c describes the order and the table. */
+/* 1:4 or 2:4 weights reordered by the compiler, through a table of input pairs in scratch (1:4: 512 *
+ * ceil((K / 16) / 4) bytes, K / 16 rounded down; 2:4: 256 * (K / 32)); tinyc_sparse.c describes both. */
 void tinyc_dense_nm_table_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
                              void *scratch);
 

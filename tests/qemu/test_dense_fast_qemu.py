@@ -62,7 +62,7 @@ def test_odd_sparse_conv_layers_on_board_equal_the_reference(board):
     run_on(*int8_bundle(conv_cases() + clipped_bias_conv_cases(), samples=2, seed=2), board)
 
 
-@pytest.mark.parametrize("n", [1])
+@pytest.mark.parametrize("n", [1, 2])
 @pytest.mark.parametrize("board", BOARDS)
 def test_table_layers_on_board_equal_the_reference(board, n):
     """1:4 and 2:4 layers through tinyc_dense_nm_table_s8 (remainder groups, rows 1..7, clipped bias)."""
