@@ -354,6 +354,15 @@ static void tinyc_nm24_table_build(const int8_t *x, int32_t blocks, int32_t *t)
  * e = its low nibbles * 4 + lane (0x03020100), o = its high nibbles * 4 + half + lane, so byte k of e / o is
  * the table index of pair / group 2 k / 2 k + 1 in the block's `step` bytes of table. 11 registers.
  * 1:4: a block is 16 groups (8 pairs), 128 words; 2:4: 8 groups, 64 words. */
+/* With optimisation the odd indices take their own constant (12 registers); at -O0 (a frame pointer, fewer
+ * free registers) one more ORR per block. */
+#if defined(__OPTIMIZE__)
+#define TINYC_NM_TABLE_ODD "orr %[o], %[c2], %[o], lsr #2\n\t"
+#define TINYC_NM_TABLE_C2(half) [c2] "r"(0x03020100u | (half))
+#else
+#define TINYC_NM_TABLE_ODD "orr %[o], %[c], %[o], lsr #2\n\t" "orr %[o], %[o], %[c2]\n\t"
+#define TINYC_NM_TABLE_C2(half) [c2] "i"(half)
+#endif
 #define TINYC_NM_TABLE_BLOCKS(name, half, step)                                                                   \
 static inline int32_t name(int32_t acc, int32_t blocks, const int32_t **t, const int8_t **v, const uint8_t **pos) \
 {                                                                                                                 \
@@ -366,8 +375,7 @@ static inline int32_t name(int32_t acc, int32_t blocks, const int32_t **t, const
             "and %[o], %[e], #0xf0f0f0f0\n\t"                                                                     \
             "and %[e], %[e], #0x0f0f0f0f\n\t"                                                                     \
             "orr %[e], %[c], %[e], lsl #2\n\t"                                                                    \
-            "orr %[o], %[c], %[o], lsr #2\n\t"                                                                    \
-            "orr %[o], %[o], #" half "\n\t"                                                                       \
+            TINYC_NM_TABLE_ODD                                                                                    \
             "ldr %[vw], [%[v]], #4\n\t"                                                                           \
             "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                     \
             "sxtb16 %[vw], %[vw]\n\t"                                                                             \
@@ -409,15 +417,16 @@ static inline int32_t name(int32_t acc, int32_t blocks, const int32_t **t, const
             "bne 1b\n\t"                                                                                          \
             : [acc] "+r"(acc), [n] "+r"(blocks), [t] "+r"(tp), [v] "+r"(vp), [pos] "+r"(pp), [e] "=&r"(e),        \
               [o] "=&r"(o), [vw] "=&r"(vw), [vs] "=&r"(vs), [tw] "=&r"(tw)                                        \
-            : [c] "r"(0x03020100u)                                                                                \
+            : [c] "r"(0x03020100u), TINYC_NM_TABLE_C2(half)                                                \
             : "cc", "memory");                                                                                    \
     *t = tp;                                                                                                      \
     *v = vp;                                                                                                      \
     *pos = pp;                                                                                                    \
     return acc;                                                                                                   \
 }
-TINYC_NM_TABLE_BLOCKS(tinyc_nm14_blocks, "0x40404040", "512")
-TINYC_NM_TABLE_BLOCKS(tinyc_nm24_blocks, "0x20202020", "256")
+
+TINYC_NM_TABLE_BLOCKS(tinyc_nm14_blocks, 0x40404040u, "512")
+TINYC_NM_TABLE_BLOCKS(tinyc_nm24_blocks, 0x20202020u, "256")
 
 /* acc[i] = the whole blocks of rows i < n (the asm above, row after row); moves *v and *pos on. */
 #if defined(__GNUC__)
