@@ -274,6 +274,325 @@ static int32_t tinyc_nm_dot(const tinyc_nm_layout *l, const int8_t *v, const uin
     return acc;
 }
 
+/* ---- 1:4 and 2:4 through a table of input pairs ----
+ * tinyc_dense_nm_table_s8 takes what tinyc_dense_nm_s8 takes, for 1:4 or 2:4 weights reordered by the
+ * compiler (tinyc/ops/dense.py nm_table_values, nm24_table_positions): in each row every 4 values v0 v1 v2 v3
+ * are stored v0 v2 v1 v3, so SXTB16 of the word gives (v0, v1) and SXTB16 ror 8 gives (v2, v3); a row's last
+ * count % 4 values keep their order. Then two kept weights cost one table word and one SMLAD:
+ * 1:4: groups g, g + 1 (8 inputs) with positions a, b (nibble n = a + 4 b of the position byte) take the
+ *   word (x[4 g + a], x[4 g + 4 + b]). Block B of 16 groups (64 inputs) holds 128 words: word 64 h + 4 n + k
+ *   for the unit (position byte) k and its pair h.
+ * 2:4: group g's positions (p0, p1) are re-encoded as a slot s (TINYC_NM24_P0/P1, same nibble) and take the
+ *   word (x[4 g + p0], x[4 g + p1]). Block B of 8 groups (32 inputs) holds 64 words: 32 h + 4 s + k for group
+ *   2 k + h.
+ * So the 8 nibbles of a 32-bit position word index a block's words from two masks of it (tinyc_nm14_blocks,
+ * tinyc_nm24_blocks). The DSP build writes the table of each x row into scratch, 8 bytes per input: 1:4
+ * 512 * ceil((K / 16) / 4) bytes (units of a last partial block included), 2:4 256 * (K / 32) bytes (the groups
+ * after the whole blocks read x); the portable build gets the same scratch and reads x directly. */
+
+#if TINYC_HAS_DSP
+/* t[4 (a + 4 b)] = (x[a], x[4 + b]) as int16 lanes, for a, b in 0..3. */
+static void tinyc_nm_table_pair(const int8_t *x, int32_t *t)
+{
+    const int32_t lo = tinyc_conv_load4(x), hi = tinyc_conv_load4(x + 4);
+    const int32_t l02 = __sxtb16(lo), l13 = tinyc_conv_sxtb16_odd(lo);
+    const int32_t h46 = __sxtb16(hi), h57 = tinyc_conv_sxtb16_odd(hi);
+    const int32_t l20 = (int32_t)((uint32_t)l02 >> 16 | (uint32_t)l02 << 16);  /* (x2, x0): a ROR */
+    const int32_t l31 = (int32_t)((uint32_t)l13 >> 16 | (uint32_t)l13 << 16);
+    t[0] = tinyc_conv_pack_lo(l02, h46);
+    t[4] = tinyc_conv_pack_lo(l13, h46);
+    t[8] = tinyc_conv_pack_lo(l20, h46);
+    t[12] = tinyc_conv_pack_lo(l31, h46);
+    t[16] = tinyc_conv_pack_lo(l02, h57);
+    t[20] = tinyc_conv_pack_lo(l13, h57);
+    t[24] = tinyc_conv_pack_lo(l20, h57);
+    t[28] = tinyc_conv_pack_lo(l31, h57);
+    t[32] = tinyc_conv_pack_hi(l20, h46);
+    t[36] = tinyc_conv_pack_hi(l31, h46);
+    t[40] = tinyc_conv_pack_hi(l02, h46);
+    t[44] = tinyc_conv_pack_hi(l13, h46);
+    t[48] = tinyc_conv_pack_hi(l20, h57);
+    t[52] = tinyc_conv_pack_hi(l31, h57);
+    t[56] = tinyc_conv_pack_hi(l02, h57);
+    t[60] = tinyc_conv_pack_hi(l13, h57);
+}
+
+static void tinyc_nm_table_build(const int8_t *x, int32_t units, int32_t *t)
+{
+    int32_t u;
+    for (u = 0; u < units; u++, x += 16) {
+        int32_t *tb = t + 128 * (u >> 2) + (u & 3);
+        tinyc_nm_table_pair(x, tb);
+        tinyc_nm_table_pair(x + 8, tb + 64);
+    }
+}
+
+/* 2:4: the compiler re-encodes a group's positions (p0, p1) as a slot s: (0, 0), (0, 1), (0, 2), (0, 3),
+ * (1, 2), (1, 3), (2, 3) for s = 0..6 (p0 = TINYC_NM24_P0(s), p1 = TINYC_NM24_P1(s)). t[4 s] = (x[p0], x[p1]). */
+static void tinyc_nm24_table_group(const int8_t *x, int32_t *t)
+{
+    const int32_t w = tinyc_conv_load4(x), l02 = __sxtb16(w), l13 = tinyc_conv_sxtb16_odd(w);
+    t[0] = tinyc_conv_pack_lo(l02, l02);
+    t[4] = tinyc_conv_pack_lo(l02, l13);
+    t[8] = l02;
+    t[12] = (int32_t)(((uint32_t)l02 & 0xffffu) | ((uint32_t)l13 & 0xffff0000u));
+    t[16] = (int32_t)(((uint32_t)l13 & 0xffffu) | ((uint32_t)l02 & 0xffff0000u));
+    t[20] = l13;
+    t[24] = tinyc_conv_pack_hi(l02, l13);
+}
+
+/* Block b (8 groups, 32 inputs) at t + 64 b: group 2 k + h's slots from word 32 h + k. */
+static void tinyc_nm24_table_build(const int8_t *x, int32_t blocks, int32_t *t)
+{
+    int32_t j;
+    for (j = 0; j < 8 * blocks; j++, x += 4) {
+        tinyc_nm24_table_group(x, t + 64 * (j >> 3) + 32 * (j & 1) + ((j >> 1) & 3));
+    }
+}
+
+/* acc plus `blocks` blocks (4 position bytes, 16 values each); moves *t, *v, *pos past them. Position word w:
+ * e = its low nibbles * 4 + lane (0x03020100), o = its high nibbles * 4 + half + lane, so byte k of e / o is
+ * the table index of pair / group 2 k / 2 k + 1 in the block's `step` bytes of table. 11 registers.
+ * 1:4: a block is 16 groups (8 pairs), 128 words; 2:4: 8 groups, 64 words. */
+/* With optimisation the odd indices take their own constant (12 registers); at -O0 (a frame pointer, fewer
+ * free registers) one more ORR per block. */
+#if defined(__OPTIMIZE__)
+#define TINYC_NM_TABLE_ODD "orr %[o], %[c2], %[o], lsr #2\n\t"
+#define TINYC_NM_TABLE_C2(half) [c2] "r"(0x03020100u | (half))
+#else
+#define TINYC_NM_TABLE_ODD "orr %[o], %[c], %[o], lsr #2\n\t" "orr %[o], %[o], %[c2]\n\t"
+#define TINYC_NM_TABLE_C2(half) [c2] "i"(half)
+#endif
+#define TINYC_NM_TABLE_BLOCKS(name, half, step)                                                                   \
+static inline int32_t name(int32_t acc, int32_t blocks, const int32_t **t, const int8_t **v, const uint8_t **pos) \
+{                                                                                                                 \
+    const int32_t *tp = *t;                                                                                       \
+    const int8_t *vp = *v;                                                                                        \
+    const uint8_t *pp = *pos;                                                                                     \
+    uint32_t e, o, vw, vs, tw;                                                                                    \
+    __asm__("1:\n\t"                                                                                              \
+            "ldr %[e], [%[pos]], #4\n\t"                                                                          \
+            "and %[o], %[e], #0xf0f0f0f0\n\t"                                                                     \
+            "and %[e], %[e], #0x0f0f0f0f\n\t"                                                                     \
+            "orr %[e], %[c], %[e], lsl #2\n\t"                                                                    \
+            TINYC_NM_TABLE_ODD                                                                                    \
+            "ldr %[vw], [%[v]], #4\n\t"                                                                           \
+            "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                     \
+            "sxtb16 %[vw], %[vw]\n\t"                                                                             \
+            "uxtb %[tw], %[e]\n\t"                                                                                \
+            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
+            "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                              \
+            "uxtb %[tw], %[o]\n\t"                                                                                \
+            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
+            "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                              \
+            "ldr %[vw], [%[v]], #4\n\t"                                                                           \
+            "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                     \
+            "sxtb16 %[vw], %[vw]\n\t"                                                                             \
+            "uxtb %[tw], %[e], ror #8\n\t"                                                                        \
+            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
+            "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                              \
+            "uxtb %[tw], %[o], ror #8\n\t"                                                                        \
+            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
+            "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                              \
+            "ldr %[vw], [%[v]], #4\n\t"                                                                           \
+            "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                     \
+            "sxtb16 %[vw], %[vw]\n\t"                                                                             \
+            "uxtb %[tw], %[e], ror #16\n\t"                                                                       \
+            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
+            "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                              \
+            "uxtb %[tw], %[o], ror #16\n\t"                                                                       \
+            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
+            "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                              \
+            "ldr %[vw], [%[v]], #4\n\t"                                                                           \
+            "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                     \
+            "sxtb16 %[vw], %[vw]\n\t"                                                                             \
+            "lsr %[tw], %[e], #24\n\t"                                                                            \
+            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
+            "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                              \
+            "lsr %[tw], %[o], #24\n\t"                                                                            \
+            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
+            "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                              \
+            "add %[t], %[t], #" step "\n\t"                                                                       \
+            "subs %[n], %[n], #1\n\t"                                                                             \
+            "bne 1b\n\t"                                                                                          \
+            : [acc] "+r"(acc), [n] "+r"(blocks), [t] "+r"(tp), [v] "+r"(vp), [pos] "+r"(pp), [e] "=&r"(e),        \
+              [o] "=&r"(o), [vw] "=&r"(vw), [vs] "=&r"(vs), [tw] "=&r"(tw)                                        \
+            : [c] "r"(0x03020100u), TINYC_NM_TABLE_C2(half)                                                \
+            : "cc", "memory");                                                                                    \
+    *t = tp;                                                                                                      \
+    *v = vp;                                                                                                      \
+    *pos = pp;                                                                                                    \
+    return acc;                                                                                                   \
+}
+
+TINYC_NM_TABLE_BLOCKS(tinyc_nm14_blocks, 0x40404040u, "512")
+TINYC_NM_TABLE_BLOCKS(tinyc_nm24_blocks, 0x20202020u, "256")
+
+/* acc[i] = the whole blocks of rows i < n (the asm above, row after row); moves *v and *pos on. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_nm_table_rows(int32_t *acc, int32_t n, int32_t keep, int32_t blocks, const int32_t *table,
+                                const int8_t **v, const uint8_t **pos)
+{
+    const int8_t *vp = *v;
+    const uint8_t *pp = *pos;
+    int32_t i;
+    if (keep == 1) {
+        for (i = 0; i < n; i++) {
+            const int32_t *tp = table;
+            acc[i] = tinyc_nm14_blocks(0, blocks, &tp, &vp, &pp);
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            const int32_t *tp = table;
+            acc[i] = tinyc_nm24_blocks(0, blocks, &tp, &vp, &pp);
+        }
+    }
+    *v = vp;
+    *pos = pp;
+}
+#endif
+
+#define TINYC_NM24_P0(s) ((0x2110000u >> (4u * (s))) & 3u)
+#define TINYC_NM24_P1(s) ((0x3323210u >> (4u * (s))) & 3u)
+
+/* acc + sum x[col] * value over `groups` groups of a reordered 1:4 row, from a byte boundary of its positions
+ * (the DSP build: after the row's whole blocks, fewer than 16 groups; t: their table block). */
+static int32_t tinyc_nm14_rest(int32_t acc, const int8_t *v, const uint8_t *pos, int32_t groups, const int32_t *t,
+                               const int8_t *x)
+{
+    int32_t left = groups, i;
+    uint32_t b;
+#if TINYC_HAS_DSP
+    for (i = 0; left >= 4; left -= 4, v += 4, x += 16, i++) {
+        const int32_t vw = tinyc_conv_load4(v);
+        b = *pos++;
+        acc = __smlad(t[4 * (b & 15u) + (uint32_t)i], __sxtb16(vw), acc);
+        acc = __smlad(t[64 + 4 * (b >> 4) + (uint32_t)i], tinyc_conv_sxtb16_odd(vw), acc);
+    }
+#else
+    (void)t;
+    for (; left >= 4; left -= 4, v += 4, x += 16) {
+        b = *pos++;
+        acc += x[b & 3u] * v[0] + x[4 + ((b >> 2) & 3u)] * v[2] + x[8 + ((b >> 4) & 3u)] * v[1] +
+               x[12 + (b >> 6)] * v[3];
+    }
+#endif
+    if (left > 0) {  /* the last groups % 4, in order */
+        b = *pos;
+        for (i = 0; i < left; i++) {
+            acc += x[4 * i + (int32_t)((b >> (2 * i)) & 3u)] * v[i];
+        }
+    }
+    return acc;
+}
+
+/* The same for a reordered 2:4 row (slots, values of groups 2 u, 2 u + 1 as a0 b0 a1 b1 -> a0 a1 b0 b1; a
+ * last odd group's two in order), straight from x. */
+static int32_t tinyc_nm24_rest(int32_t acc, const int8_t *v, const uint8_t *pos, int32_t groups, const int8_t *x)
+{
+    uint32_t s0, s1;
+    for (; groups >= 2; groups -= 2, v += 4, x += 8) {
+        s0 = *pos & 15u;
+        s1 = (uint32_t)*pos++ >> 4;
+        acc += x[TINYC_NM24_P0(s0)] * v[0] + x[TINYC_NM24_P1(s0)] * v[2] + x[4 + TINYC_NM24_P0(s1)] * v[1] +
+               x[4 + TINYC_NM24_P1(s1)] * v[3];
+    }
+    if (groups > 0) {
+        s0 = *pos & 15u;
+        acc += x[TINYC_NM24_P0(s0)] * v[0] + x[TINYC_NM24_P1(s0)] * v[1];
+    }
+    return acc;
+}
+
+/* tinyc_sparse_finish with a folded bias: a = sum + bias_folded[m] is exact (the compiler checked), and an
+ * output whose shift is in [-23, -2] (or multiplier 0) takes tinyc_conv_fastq's one-SMLAL form, the same
+ * bits as tinyc_requantize_s8; other shifts, or no folded bias, take tinyc_sparse_finish's. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_nm_table_finish(const tinyc_sparse_tail *t, const int32_t *acc, int32_t n, int32_t m, int8_t *y)
+{
+    const int32_t *mult = t->requant.multiplier + m, *shift = t->requant.shift + m, *folded = t->bias_folded + m;
+    const uint32_t zp = (uint32_t)t->output_zp;
+    const int32_t lo = t->clamp.min, hi = t->clamp.max;
+    int32_t i;
+    if (t->bias_folded == NULL) {
+        tinyc_sparse_finish(t, acc, n, m, y);
+        return;
+    }
+    y += m;
+    for (i = 0; i < n; i++) {
+        const int32_t a = acc[i] + folded[i];
+        const uint32_t right = mult[i] == 0 ? 2u : (uint32_t)-shift[i];
+        int32_t v;
+        if (right - 2u <= 21u) {
+            v = tinyc_conv_fastq_value(a, mult[i], (int32_t)((1u << (right - 2u)) + zp * (1u << (right - 1u))),
+                                       (int32_t)right - 1);
+        } else {
+            v = tinyc_requantize(a, mult[i], shift[i]) + (int32_t)zp;
+        }
+        y[i] = (int8_t)tinyc_clamp_i32(v, lo, hi);
+    }
+}
+
+void tinyc_dense_nm_table_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
+                             void *scratch)
+{
+    const int32_t k_len = p->in_features, m_len = p->out_features, groups = k_len / 4, keep = p->weights.n;
+#if TINYC_HAS_DSP
+    const int32_t per_block = keep == 1 ? 16 : 8;  /* groups per asm block */
+    const int32_t blocks = groups / per_block, rest = groups % per_block;
+#else
+    const int32_t blocks = 0, rest = groups;
+#endif
+    const int32_t done = groups - rest, rest_bytes = (rest * keep + 3) / 4;  /* groups in blocks, the rest's bytes */
+    const tinyc_sparse_tail t = {p->bias_folded, bias, p->input_zp, p->output_zp, p->requant, p->clamp};
+    int32_t *table = (int32_t *)scratch;
+    int32_t acc[TINYC_SPARSE_ROWS];
+    int32_t r, m0, i;
+
+    for (r = 0; r < p->rows; r++) {
+        const int8_t *xr = x + (size_t)r * k_len, *v = p->weights.values;
+        const uint8_t *pos = p->weights.positions;
+#if TINYC_HAS_DSP
+        if (keep == 1) {
+            tinyc_nm_table_build(xr, groups / 4, table);
+        } else {
+            tinyc_nm24_table_build(xr, blocks, table);
+        }
+#endif
+        for (m0 = 0; m0 < m_len; m0 += TINYC_SPARSE_ROWS) {
+            const int32_t n = tinyc_min_i32(TINYC_SPARSE_ROWS, m_len - m0);
+#if TINYC_HAS_DSP
+            if (rest == 0 && p->bias_folded != NULL) {  /* the usual case: whole blocks, nothing else */
+                tinyc_nm_table_rows(acc, n, keep, blocks, table, &v, &pos);
+                tinyc_nm_table_finish(&t, acc, n, m0, y + (size_t)r * m_len);
+                continue;
+            }
+#endif
+            for (i = 0; i < n; i++) {
+                const int8_t *v0 = v;
+                acc[i] = 0;
+#if TINYC_HAS_DSP
+                if (blocks > 0) {  /* moves v and pos on */
+                    tinyc_nm_table_rows(acc + i, 1, keep, blocks, table, &v, &pos);
+                }
+#endif
+                if (rest > 0) {
+                    acc[i] = keep == 1 ? tinyc_nm14_rest(acc[i], v, pos, rest, table + 128 * blocks, xr + 4 * done)
+                                       : tinyc_nm24_rest(acc[i], v, pos, rest, xr + 4 * done);
+                    v += rest * keep;
+                    pos += rest_bytes;
+                }
+                acc[i] -= tinyc_sparse_zp_term(&t, v0, groups * keep);
+            }
+            tinyc_nm_table_finish(&t, acc, n, m0, y + (size_t)r * m_len);
+        }
+    }
+}
+
 /* Scratch: 0. */
 void tinyc_dense_nm_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y)
 {

@@ -2,7 +2,7 @@
  * The encodings are tinyc/sparse.py's, over the weight matrix [rows = output channels,
  * reduction]: a dense layer's W (M, K) as is, a conv's W (Co, Ci/groups, KH, KW) flattened so
  * that column = (ci * KH + ky) * KW + kx. Results equal the dense kernels (tinyc_dense_s8,
- * tinyc_conv2d_s8) bit for bit: a missing weight is a zero weight. No scratch. */
+ * tinyc_conv2d_s8) bit for bit: a missing weight is a zero weight. Scratch: only tinyc_dense_nm_table_s8. */
 #ifndef TINYC_SPARSE_H
 #define TINYC_SPARSE_H
 
@@ -76,6 +76,10 @@ typedef struct {
  * row's sum of values) plus the bias, saturated. With TINYC_HAS_DSP 4 entries per step (SXTB16 + SMLAxy). */
 void tinyc_dense_csr_s8(const tinyc_dense_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 void tinyc_dense_nm_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
+/* 1:4 or 2:4 weights reordered by the compiler, through a table of input pairs in scratch (1:4: 512 *
+ * ceil((K / 16) / 4) bytes, K / 16 rounded down; 2:4: 256 * (K / 32)); tinyc_sparse.c describes both. */
+void tinyc_dense_nm_table_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
+                             void *scratch);
 
 /* x NCHW int8 (1-D: N, C, 1, L), bias int32 (Co) or NULL, y NCHW int8. Exact for
  * Ci/groups * KH * KW < 66000; KH * KW <= 65536. Scratch: 0. Stack: about 980 B (80 decoded entries

@@ -13,7 +13,7 @@ from tests.helpers import quantize_graph, run_c_host, run_ref
 from tests.host.test_sparse_kernels import bundle
 from tinyc import ops
 from tinyc.ir import Graph
-from tinyc.ops.dense import DENSE_BLOCK, dense_block_layout
+from tinyc.ops.dense import DENSE_BLOCK, dense_block_layout, nm24_table_positions, nm_table_values
 from tinyc.passes.prune import keep_n_of_m
 
 pytestmark = pytest.mark.host
@@ -182,3 +182,81 @@ def test_sparse_clipped_bias_equals_ref_int8():
     call = ops.get("dense").kernel(q.nodes[0], q)
     assert "bias_folded" not in call.params and call.args[1] == q.nodes[0].inputs[2]
     assert_equal_outputs(run_c_host(q, calib, sanitize=True), run_ref(q, calib))
+
+
+# 1:4 (and 2:4) layers through tinyc_dense_nm_table_s8's pair table: K = 4 * groups with groups covering whole
+# blocks of 16, units of 4 and 1-3 last groups (K not a multiple of 8 among them), x rows 1..7, M around the
+# 16-output finish chunks; a tiny relu6-like clamp gives shifts above -2 (the finish's slow branch).
+TABLE_SHAPES = [((1, 16), 8, True, None), ((2, 20), 9, True, (0.0, None)), ((3, 36), 17, False, None),
+                ((4, 44), 8, True, (0.0, 6.0)), ((5, 64), 16, True, None), ((6, 68), 33, True, None),
+                ((7, 100), 10, False, None), ((1, 132), 12, True, None), ((2, 260), 19, True, (0.0, None)),
+                ((1, 2, 84), 8, True, None), ((1, 256), 8, True, (0.0, 0.002)), ((3, 24), 11, True, None)]
+
+
+def table_bundle(n: int, samples: int = 3, seed: int = 4) -> tuple[Graph, dict[str, np.ndarray]]:
+    """TABLE_SHAPES stored n:4 (pruned after quantization), every input range, plus a clipped-bias layer
+    (no bias_folded: the zero-point term and the saturating finish)."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i, (xs, m, has_bias, act) in enumerate(TABLE_SHAPES):
+        w = rng.normal(0, 0.5, (m, xs[-1])).astype(np.float32)
+        b = rng.normal(0, 0.5, m).astype(np.float32) if has_bias else None
+        cases.append((f"t{i}", "dense", xs, w, b, {"act": act, "range": RANGES[i % 3]}, "dense"))
+    w = rng.normal(0, 0.5, (9, 68)).astype(np.float32)
+    w[2] = 1e-9
+    b = rng.normal(0, 0.5, 9).astype(np.float32)
+    b[2] = 50.0
+    cases.append(("tclip", "dense", (2, 68), w, b, {"act": None, "range": (0.0, 1.0)}, "dense"))
+    g = bundle(cases)
+    calib = calib_of(g, cases, samples)
+    q = quantize_graph(g, calib).copy()
+    for node in q.nodes:
+        t = q.tensors[node.inputs[1]]
+        t.data = keep_n_of_m(t.data, n, 4)
+        t.format = f"{n}:4"
+    return q, calib
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_table_layers_take_the_table_kernel(n):
+    q, _ = table_bundle(n)
+    calls = [ops.get("dense").kernel(node, q) for node in q.nodes]
+    for c, node in zip(calls, q.nodes):  # 2:4 needs K >= 32 (one block of 8 groups), else tinyc_dense_nm_s8
+        table = q.tensors[node.inputs[1]].shape[1] >= 16 * n
+        assert (c.kernel == "tinyc_dense_nm_table_s8" and c.scratch_bytes > 0) == table
+    assert sum("bias_folded" not in c.params for c in calls) == 1  # the clipped-bias layer
+    shifts = np.concatenate([np.atleast_1d(c.params["requant"]["shift"]) for c in calls])
+    assert shifts.max() > -2 and shifts.min() < -2  # both branches of the finish
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_table_layers_equal_ref_int8(n):
+    q, calib = table_bundle(n, samples=4)
+    assert_equal_outputs(run_c_host(q, calib, sanitize=True), run_ref(q, calib))
+
+
+def test_table_values_order():
+    vals = np.arange(2 * 11, dtype=np.int8)
+    got = nm_table_values(vals, 2, 11).reshape(2, 11)
+    assert list(got[0]) == [0, 2, 1, 3, 4, 6, 5, 7, 8, 9, 10] and list(got[1]) == [11, 13, 12, 14, 15, 17, 16, 18,
+                                                                                 19, 20, 21]
+
+
+def test_nm24_slots_keep_the_matrix():
+    """2:4 positions as slots (TINYC_NM24_P0/P1): decoding the slots gives the same matrix; a pair stored
+    high-low (not what encode_nm writes) is swapped with its values."""
+    from tinyc.sparse import decode_nm, encode_nm, kernel_weights
+
+    w = keep_n_of_m(np.random.default_rng(5).integers(-127, 128, (3, 36)).astype(np.int8), 2, 4)
+    got = nm24_table_positions(kernel_weights(w, "2:4"), 3, 36)
+    p0, p1 = [0, 0, 0, 0, 1, 1, 2], [0, 1, 2, 3, 2, 3, 3]
+    slots = np.stack([got["positions"] & 15, got["positions"] >> 4], axis=1).reshape(3, -1)[:, :9]
+    plain = (np.array(p0)[slots] | np.array(p1)[slots] << 2).reshape(3, 9)
+    packed = (np.pad(plain, ((0, 0), (0, 1)))[:, 0::2] | np.pad(plain, ((0, 0), (0, 1)))[:, 1::2] << 4)
+    assert np.array_equal(decode_nm({"values": got["values"], "positions": packed.astype(np.uint8).reshape(-1)},
+                                    3, 36, 2, 4), w)
+    enc = encode_nm(w, 2, 4)
+    swapped = dict(kernel_weights(w, "2:4"), values=enc["values"].reshape(-1, 2)[:, ::-1].reshape(-1),
+                   positions=((enc["positions"] & 0x33) << 2 | (enc["positions"] >> 2) & 0x33).astype(np.uint8))
+    again = nm24_table_positions(swapped, 3, 36)
+    assert np.array_equal(again["positions"], got["positions"]) and np.array_equal(again["values"], got["values"])

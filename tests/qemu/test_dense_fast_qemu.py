@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import need_tool
-from tests.host.test_dense_fast import clipped_bias_graph, extreme_graph, int8_dense_bundle, sparse_bundle
+from tests.host.test_dense_fast import clipped_bias_graph, extreme_graph, int8_dense_bundle, sparse_bundle, table_bundle
 from tinyc import interpreter, pipeline, runners
 from tinyc.board import load_board
 from tinyc.ir import Graph
@@ -60,3 +60,10 @@ def test_odd_sparse_conv_layers_on_board_equal_the_reference(board):
     from tests.host.test_sparse_kernels import int8_bundle
 
     run_on(*int8_bundle(conv_cases() + clipped_bias_conv_cases(), samples=2, seed=2), board)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize("board", BOARDS)
+def test_table_layers_on_board_equal_the_reference(board, n):
+    """1:4 and 2:4 layers through tinyc_dense_nm_table_s8 (remainder groups, rows 1..7, clipped bias)."""
+    run_on(*table_bundle(n, samples=2), board)

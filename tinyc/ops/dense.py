@@ -39,6 +39,53 @@ def dense_block_layout(w: np.ndarray, block: int = DENSE_BLOCK) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([parts.reshape(-1), w[full:].reshape(-1)]).astype(w.dtype))
 
 
+NM_TABLE_MIN_OUT = 8  # output features from which the pair table (~5 instructions per input) pays
+NM24_SLOTS = {(0, 0): 0, (0, 1): 1, (0, 2): 2, (0, 3): 3, (1, 2): 4, (1, 3): 5, (2, 3): 6}  # TINYC_NM24_P0/P1
+
+
+def nm_table_pays(fmt: str, m: int, k: int) -> bool:
+    """True when an N:M dense layer (M, K) runs tinyc_dense_nm_table_s8: 1:4 with K >= 16 (one unit of 4 groups)
+    or 2:4 with K >= 32 (one block of 8 groups), and enough outputs to amortise the table built per x row."""
+    return m >= NM_TABLE_MIN_OUT and ((fmt == "1:4" and k >= 16) or (fmt == "2:4" and k >= 32))
+
+
+def nm_table_scratch(fmt: str, k: int) -> int:
+    """Bytes of tinyc_dense_nm_table_s8's pair table: 1:4, 512 per started block of 4 units (16 groups of 4);
+    2:4, 256 per whole block of 8 groups."""
+    return 512 * (-(-(k // 16) // 4)) if fmt == "1:4" else 256 * (k // 32)
+
+
+def nm_table_values(values: np.ndarray, m: int, count: int) -> np.ndarray:
+    """N:M values (M rows of `count`) as tinyc_dense_nm_table_s8 reads them: in each row every 4 values (one
+    position byte of 1:4, two groups of 2:4) as v0 v2 v1 v3 (SXTB16 pairs); a row's last count % 4 as they are."""
+    rows = values.reshape(m, count).copy()
+    full = count - count % 4
+    rows[:, :full] = rows[:, :full].reshape(m, -1, 4)[:, :, [0, 2, 1, 3]].reshape(m, full)
+    return rows.reshape(-1)
+
+
+def nm24_table_positions(weights: dict, m: int, k: int) -> dict:
+    """2:4 weights with each group's positions (p0, p1) as a slot of NM24_SLOTS (same bytes: one nibble per
+    group); a pair stored high-low is swapped, values too (the same sum)."""
+    groups = k // 4
+    packed = weights["positions"].reshape(m, -1)
+    nib = np.stack([packed & 15, packed >> 4], axis=2).reshape(m, -1)[:, :groups].astype(np.int64)
+    p0, p1 = nib & 3, nib >> 2
+    values = weights["values"].reshape(m, groups, 2).copy()
+    swap = p0 > p1
+    values[swap] = values[swap][:, ::-1]
+    p0, p1 = np.minimum(p0, p1), np.maximum(p0, p1)
+    lut = np.full(16, -1, np.int64)
+    for (a, b), slot in NM24_SLOTS.items():
+        lut[a + 4 * b] = slot
+    slots = lut[p0 + 4 * p1]
+    assert np.all(slots >= 0), "2:4 group with two equal nonzero positions"
+    padded = np.zeros((m, packed.shape[1] * 2), np.int64)
+    padded[:, :groups] = slots
+    positions = (padded[:, 0::2] | padded[:, 1::2] << 4).astype(np.uint8).reshape(-1)
+    return dict(weights, values=values.reshape(-1), positions=positions)
+
+
 def _rows(x_shape: tuple[int, ...]) -> int:
     return int(np.prod(x_shape[:-1], dtype=np.int64))
 
@@ -97,8 +144,13 @@ class Dense(Op):
             folded = folded_bias(g.tensors[w].data, g.tensors[b].data if b else None, p["input_zp"])
             if folded is not None:  # as the dense kernel: the bias is inside bias_folded, not emitted
                 params["bias_folded"] = folded
-            return KernelCall(f"tinyc_dense_{kind}_s8", "tinyc_sparse", f"tinyc_dense_{kind}_s8_params", params,
-                              [x, None if folded is not None else b, y])
+            args = [x, None if folded is not None else b, y]
+            if nm_table_pays(fmt, m, k):
+                wts = params["weights"] if fmt == "1:4" else nm24_table_positions(params["weights"], m, k)
+                params["weights"] = dict(wts, values=nm_table_values(wts["values"], m, wts["n"] * (k // 4)))
+                return KernelCall("tinyc_dense_nm_table_s8", "tinyc_sparse", "tinyc_dense_nm_s8_params", params, args,
+                                  scratch_bytes=nm_table_scratch(fmt, k))
+            return KernelCall(f"tinyc_dense_{kind}_s8", "tinyc_sparse", f"tinyc_dense_{kind}_s8_params", params, args)
         wq = g.tensors[w].data
         params["weights"] = dense_block_layout(wq)  # same bytes, reordered; the plain weight is not emitted
         folded = folded_bias(wq, g.tensors[b].data if b else None, p["input_zp"])
