@@ -39,6 +39,35 @@
     } while (0)
 #endif
 
+#if TINYC_HAS_DSP
+/* One CSR entry in asm: its column (LOAD of STEP bytes, post-indexed), the 4 slots' words at cw + 8 * column
+ * (LDRD), its value (LDRSB) times each slot: 9 instructions, 11 registers with the loop's. */
+#define TINYC_SPC_ASM_ENTRY(LOAD, STEP)                 \
+    LOAD " %[t], [%[ci]], #" STEP "\n\t"                \
+    "add %[t], %[cw], %[t], lsl #3\n\t"                 \
+    "ldrd %[e], %[o], [%[t]]\n\t"                       \
+    "ldrsb %[t], [%[v]], #1\n\t"                        \
+    "smlabb %[s0], %[e], %[t], %[s0]\n\t"               \
+    "smlatb %[s1], %[e], %[t], %[s1]\n\t"               \
+    "smlabb %[s2], %[o], %[t], %[s2]\n\t"               \
+    "smlatb %[s3], %[o], %[t], %[s3]\n\t"
+#endif
+
+#if TINYC_HAS_DSP
+/* One N:M entry (m = 4) in asm: the positions byte (reloaded: no register to keep it), its field by EXTRACT,
+ * the slots' words at cw + 8 * position + OFF (the group's first column, in bytes), its value: 10 instructions. */
+#define TINYC_SPC_ASM_NM(EXTRACT, OFF)                  \
+    "ldrb %[t], [%[pos]]\n\t"                           \
+    EXTRACT "\n\t"                                      \
+    "add %[t], %[cw], %[t], lsl #3\n\t"                 \
+    "ldrd %[e], %[o], [%[t], #" OFF "]\n\t"             \
+    "ldrsb %[t], [%[v]], #1\n\t"                        \
+    "smlabb %[s0], %[e], %[t], %[s0]\n\t"               \
+    "smlatb %[s1], %[e], %[t], %[s1]\n\t"               \
+    "smlabb %[s2], %[o], %[t], %[s2]\n\t"               \
+    "smlatb %[s3], %[o], %[t], %[s3]\n\t"
+#endif
+
 /* One entry: weight w at reduction index k, plain C. */
 #define TINYC_SPC_MAC1(K, W)                          \
     do {                                              \
@@ -58,23 +87,35 @@ static void tinyc_spc_csr_dot(const tinyc_sparse_row *row, const int16_t *col, i
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0;
 #if TINYC_HAS_DSP
     const int32_t *cw = (const int32_t *)(const void *)col;
-    if (row->cols_u8 != NULL) {
-        const uint8_t *ci = row->cols_u8, *const ci_end = ci + (count & ~1);
-        for (; ci != ci_end; ci += 2, v += 2) {
-            const int32_t *p0 = cw + 2 * ci[0], *p1 = cw + 2 * ci[1];
-            TINYC_SPC_MAC_B(p0, v[0]);
-            TINYC_SPC_MAC_B(p1, v[1]);
-        }
-    } else {
-        const uint16_t *ci = row->cols_u16, *const ci_end = ci + (count & ~1);
-        for (; ci != ci_end; ci += 2, v += 2) {
-            const int32_t *p0 = cw + 2 * ci[0], *p1 = cw + 2 * ci[1];
-            TINYC_SPC_MAC_B(p0, v[0]);
-            TINYC_SPC_MAC_B(p1, v[1]);
+    if (count & 1) {  /* the odd entry first: the asm loop takes two a step */
+        const int32_t k = row->cols_u8 != NULL ? (int32_t)row->cols_u8[0] : (int32_t)row->cols_u16[0];
+        TINYC_SPC_MAC_B(cw + 2 * k, v[0]);
+        j = 1;
+    }
+    if (count - j >= 2) {
+        const int8_t *vp = v + j;
+        int32_t t, e, o;
+        if (row->cols_u8 != NULL) {
+            const uint8_t *ci = row->cols_u8 + j, *const end = row->cols_u8 + count;
+            __asm__("1:\n\t" TINYC_SPC_ASM_ENTRY("ldrb", "1") TINYC_SPC_ASM_ENTRY("ldrb", "1")
+                    "cmp %[ci], %[end]\n\t"
+                    "bne 1b"
+                    : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [ci] "+r"(ci), [v] "+r"(vp),
+                      [t] "=&r"(t), [e] "=&r"(e), [o] "=&r"(o)
+                    : [cw] "r"(cw), [end] "r"(end)
+                    : "cc", "memory");
+        } else {
+            const uint16_t *ci = row->cols_u16 + j, *const end = row->cols_u16 + count;
+            __asm__("1:\n\t" TINYC_SPC_ASM_ENTRY("ldrh", "2") TINYC_SPC_ASM_ENTRY("ldrh", "2")
+                    "cmp %[ci], %[end]\n\t"
+                    "bne 1b"
+                    : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [ci] "+r"(ci), [v] "+r"(vp),
+                      [t] "=&r"(t), [e] "=&r"(e), [o] "=&r"(o)
+                    : [cw] "r"(cw), [end] "r"(end)
+                    : "cc", "memory");
         }
     }
-    j = count & ~1;
-    v = row->values;
+    j = count;
 #endif
     for (; j < count; j++) {
         TINYC_SPC_MAC1(row->cols_u8 != NULL ? (int32_t)row->cols_u8[j] : (int32_t)row->cols_u16[j], v[j]);
@@ -90,21 +131,39 @@ static void tinyc_spc_csr_dot(const tinyc_sparse_row *row, const int16_t *col, i
 static void tinyc_spc_nm_dot(const tinyc_sparse_row *row, const int16_t *col, int32_t s[4])
 {
     const int8_t *v = row->values;
-    const uint8_t *pos = row->positions;  /* the DSP steps move it on; the tail restarts from bit j * bits */
+    const uint8_t *pos = row->positions;  /* the DSP steps move it on; the tail reads from bit j * bits */
     const int32_t count = row->count, n = row->n, m = row->m, bits = row->bits, mask = (1 << bits) - 1;
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0, grp_k, left;
 #if TINYC_HAS_DSP
     const int32_t *cw = (const int32_t *)(const void *)col;
-    if (m == 4 && n == 1) {
-        for (; j + 4 <= count; j += 4, cw += 32) {
-            const int32_t b = *pos++;
-            TINYC_SPC_MAC4(v + j, 2 * (b & 3), 8 + 2 * ((b >> 2) & 3), 16 + 2 * ((b >> 4) & 3), 24 + 2 * (b >> 6));
+    if (m == 4 && (n == 1 || n == 2) && count >= 4) {
+        const uint8_t *const end = pos + count / 4;  /* whole bytes: 4 entries of whole groups */
+        const int8_t *vp = v;
+        int32_t t, e, o;
+        if (n == 1) {
+            __asm__("1:\n\t" TINYC_SPC_ASM_NM("and %[t], %[t], #3", "0") TINYC_SPC_ASM_NM("ubfx %[t], %[t], #2, #2", "32")
+                    TINYC_SPC_ASM_NM("ubfx %[t], %[t], #4, #2", "64") TINYC_SPC_ASM_NM("lsr %[t], %[t], #6", "96")
+                    "adds %[pos], %[pos], #1\n\t"
+                    "add %[cw], %[cw], #128\n\t"
+                    "cmp %[pos], %[end]\n\t"
+                    "bne 1b"
+                    : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [pos] "+r"(pos), [v] "+r"(vp),
+                      [cw] "+r"(cw), [t] "=&r"(t), [e] "=&r"(e), [o] "=&r"(o)
+                    : [end] "r"(end)
+                    : "cc", "memory");
+        } else {
+            __asm__("1:\n\t" TINYC_SPC_ASM_NM("and %[t], %[t], #3", "0") TINYC_SPC_ASM_NM("ubfx %[t], %[t], #2, #2", "0")
+                    TINYC_SPC_ASM_NM("ubfx %[t], %[t], #4, #2", "32") TINYC_SPC_ASM_NM("lsr %[t], %[t], #6", "32")
+                    "adds %[pos], %[pos], #1\n\t"
+                    "add %[cw], %[cw], #64\n\t"
+                    "cmp %[pos], %[end]\n\t"
+                    "bne 1b"
+                    : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [pos] "+r"(pos), [v] "+r"(vp),
+                      [cw] "+r"(cw), [t] "=&r"(t), [e] "=&r"(e), [o] "=&r"(o)
+                    : [end] "r"(end)
+                    : "cc", "memory");
         }
-    } else if (m == 4 && n == 2) {
-        for (; j + 4 <= count; j += 4, cw += 16) {
-            const int32_t b = *pos++;
-            TINYC_SPC_MAC4(v + j, 2 * (b & 3), 2 * ((b >> 2) & 3), 8 + 2 * ((b >> 4) & 3), 8 + 2 * (b >> 6));
-        }
+        j = count / 4 * 4;
     }
 #endif
     grp_k = j / n * m;  /* the first column of entry j's group, and the entries left in it */
@@ -128,9 +187,8 @@ static void tinyc_spc_nm_dot(const tinyc_sparse_row *row, const int16_t *col, in
  * the columns (4 slots per k) and zpw[oc] = input_zp * (row oc's weight sum). */
 typedef struct {
     const tinyc_sparse_conv *c;
-    tinyc_conv2d_s8_params q;
     int16_t *col;
-    const int32_t *zpw, *bias;
+    const tinyc_conv_fastq *q;  /* per output channel */
     int32_t cout_g, reduction, out_plane;
 } tinyc_spc;
 
@@ -141,7 +199,7 @@ static void tinyc_spc_channels(const tinyc_spc *t, int32_t oc0, int8_t *yg, cons
     const tinyc_sparse_conv *c = t->c;
     int32_t oc, j, s[4], sums[4];
     for (oc = oc0; oc < oc0 + t->cout_g; oc++, yg += t->out_plane) {
-        const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(&t->q, t->bias, oc, t->zpw[oc]);
+        const tinyc_conv_fastq *q = t->q + oc;
         if (c->csr != NULL) {
             const tinyc_sparse_row row = tinyc_csr_row(c->csr, oc);
             tinyc_spc_csr_dot(&row, t->col, s);
@@ -154,10 +212,10 @@ static void tinyc_spc_channels(const tinyc_spc *t, int32_t oc0, int8_t *yg, cons
         sums[2] = s[1];
         sums[3] = s[3];
         if (npix == 4 && pix[3] == pix[0] + 3) {
-            tinyc_conv_fastq_row_s8(&q, sums, yg + pix[0], 4, 1);
+            tinyc_conv_fastq_row_s8(q, sums, yg + pix[0], 4, 1);
         } else {
             for (j = 0; j < npix; j++) {
-                yg[pix[j]] = tinyc_conv_fastq_s8(&q, sums[j]);
+                yg[pix[j]] = tinyc_conv_fastq_s8(q, sums[j]);
             }
         }
     }
@@ -232,6 +290,38 @@ static void tinyc_spc_quad_edge_cols(const tinyc_conv_cols *cc, int32_t iy0, int
                 }
                 continue;
             }
+#if TINYC_HAS_DSP
+            if (kw == 3 && jlo <= 1 && jhi >= 5) {  /* at most v0 and v5 outside x: words of x[1 .. 4], no reads outside */
+                const int32_t r = iy * in_w + ix0;
+                int32_t *d = (int32_t *)(void *)col, a0, a1, a2, a3;
+                if (jlo == 0) {
+                    const int32_t u = tinyc_conv_load4(xc + r);
+                    a0 = __sxtb16(u);
+                    a1 = tinyc_conv_sxtb16_odd(u);
+                    if (jhi == 6) {
+                        const int32_t w = tinyc_conv_load4(xc + r + 2);
+                        a2 = __sxtb16(w);
+                        a3 = tinyc_conv_sxtb16_odd(w);
+                    } else {
+                        a2 = tinyc_conv_sxtb16_odd(tinyc_conv_load4(xc + r + 1));
+                        a3 = tinyc_conv_pack_lo(a1 >> 16, zp);
+                    }
+                } else {
+                    const int32_t u = tinyc_conv_load4(xc + r + 1);
+                    a1 = __sxtb16(u);
+                    a2 = tinyc_conv_sxtb16_odd(u);
+                    a0 = tinyc_conv_pack_lo(zp, a2);
+                    a3 = jhi == 6 ? tinyc_conv_sxtb16_odd(tinyc_conv_load4(xc + r + 2)) : tinyc_conv_pack_lo(a1 >> 16, zp);
+                }
+                d[0] = a0;
+                d[1] = a1;
+                d[2] = a1;
+                d[3] = a2;
+                d[4] = a2;
+                d[5] = a3;
+                continue;
+            }
+#endif
             if (kw == 3) {  /* unrolled: v0 .. v5 in registers */
                 const int32_t r = iy * in_w + ix0;
                 const int32_t v0 = jlo <= 0 && jhi > 0 ? xc[r] : zp, v1 = jlo <= 1 && jhi > 1 ? xc[r + 1] : zp;
@@ -301,7 +391,9 @@ static void tinyc_spc_list(const tinyc_spc *t, const tinyc_conv_cols *cc, int32_
 
 /* The column kernels: per group, with stride_w 1 and dilation_w 1 each output row in runs of 4 pixels whose
  * columns fill at once; else the pixels in lists of 4, filled one by one when the list is full. Scratch: 8 * K bytes of
- * columns (4 pixels of K int16), then Co int32. */
+ * columns (4 pixels of K int16), then Co tinyc_conv_fastq (40 bytes each: tinyc/ops/conv.py counts on it). */
+typedef char tinyc_spc_fastq_is_40_bytes[sizeof(tinyc_conv_fastq) == 40 ? 1 : -1];
+
 static void tinyc_spc_run(const tinyc_sparse_conv *c, const int8_t *x, const int32_t *bias, int8_t *y, void *scratch)
 {
     const tinyc_conv_geometry *g = c->g;
@@ -310,7 +402,8 @@ static void tinyc_spc_run(const tinyc_sparse_conv *c, const int8_t *x, const int
     const int quads = g->stride_w == 1 && g->dilation_w == 1 && g->kernel_w + 3 <= TINYC_SPC_QUAD_W;
     tinyc_conv_cols cc;
     tinyc_spc t;
-    int32_t *zpw;
+    tinyc_conv2d_s8_params dp;  /* the output constants, for tinyc_conv_fastq_of_s8 */
+    tinyc_conv_fastq *q;
     int32_t n, grp, oy, ox, i, oy_lo, oy_hi, ox_lo, ox_hi, pix[4];
 
     cc.in_h = g->input.h;
@@ -327,17 +420,16 @@ static void tinyc_spc_run(const tinyc_sparse_conv *c, const int8_t *x, const int
     cc.plane_step = cc.in_plane - cc.kh * cc.row_step;
     cc.zp = (int16_t)c->input_zp;
     t.c = c;
-    memset(&t.q, 0, sizeof t.q);
-    t.q.output_zp = c->output_zp;
-    t.q.requant = c->requant;
-    t.q.clamp = c->clamp;
+    memset(&dp, 0, sizeof dp);
+    dp.output_zp = c->output_zp;
+    dp.requant = c->requant;
+    dp.clamp = c->clamp;
     t.col = (int16_t *)scratch;
-    t.bias = bias;
     t.cout_g = cout_g;
     t.reduction = cc.k;
     t.out_plane = out_plane;
-    zpw = (int32_t *)(void *)(t.col + 4 * cc.k);
-    t.zpw = zpw;
+    q = (tinyc_conv_fastq *)(void *)(t.col + 4 * cc.k);
+    t.q = q;
     for (i = 0; i < 4 * cc.k; i++) {  /* the slots of a short last list's missing pixels stay finite */
         t.col[i] = 0;
     }
@@ -347,7 +439,7 @@ static void tinyc_spc_run(const tinyc_sparse_conv *c, const int8_t *x, const int
         for (j = 0; j < row.count; j++) {
             wsum += row.values[j];
         }
-        zpw[i] = c->input_zp * wsum;
+        q[i] = tinyc_conv_fastq_of_s8(&dp, bias, i, c->input_zp * wsum);
     }
     tinyc_sparse_inner(g->output.h, cc.in_h, cc.kh, g->stride_h, g->pad_top, cc.dh, &oy_lo, &oy_hi);
     tinyc_sparse_inner(out_w, cc.in_w, cc.kw, g->stride_w, g->pad_left, cc.dw, &ox_lo, &ox_hi);

@@ -33,8 +33,8 @@ typedef struct {
  * taps outside x holding input_zp) as int16 scratch, col[4 k + s] = pixel (s & 1) * 2 + (s >> 1) at k,
  * so one LDRD gives a k's 4 values; each stored weight of each output channel of the group then adds
  * w * col to 4 sums (SMLABB/SMLATB/SMLABT/SMLATT on the DSP path, the weight lane of an SXTB16 pair),
- * minus input_zp * (the row's weight sum), plus the bias with saturation. Scratch: 8 * K bytes of
- * columns and 4 * Co bytes of those zero-point terms (4-byte aligned), tinyc_sparse_conv_scratch().
+ * minus input_zp * (the row's weight sum), plus the bias with saturation. Scratch (4-byte aligned): 8 * K
+ * bytes of columns and 40 * Co bytes of output constants (tinyc_conv_fastq, with that zero-point term).
  *
  * tinyc_conv2d_csr_s8 / _nm_s8: direct taps, for groups of few output channels (depthwise), where
  * columns cost more than they save. Scratch: 0. Stack: about 980 B (80 decoded entries sorted by

@@ -41,7 +41,10 @@ typedef struct {
     int32_t n, m, bits;
 } tinyc_sparse_row;
 
-static tinyc_sparse_row tinyc_csr_row(const tinyc_csr_s8 *w, int32_t r)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline tinyc_sparse_row tinyc_csr_row(const tinyc_csr_s8 *w, int32_t r)
 {
     tinyc_sparse_row row = {0, 0, 0, 0, 0, 1, 1, 0};
     const int32_t start = tinyc_csr_ptr(w, r);
@@ -52,7 +55,10 @@ static tinyc_sparse_row tinyc_csr_row(const tinyc_csr_s8 *w, int32_t r)
     return row;
 }
 
-static tinyc_sparse_row tinyc_nm_row(const tinyc_nm_s8 *w, int32_t r, int32_t reduction)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline tinyc_sparse_row tinyc_nm_row(const tinyc_nm_s8 *w, int32_t r, int32_t reduction)
 {
     tinyc_sparse_row row = {0, 0, 0, 0, 0, 1, 1, 0};
     row.n = w->n;
@@ -151,21 +157,29 @@ static void tinyc_conv_dot4(const tinyc_tap *taps, int32_t count, const int8_t *
          * SMLAxB multiplies), one unaligned LDR the 4 inputs. The window origin is an address, not a C
          * pointer: on a border row it may lie before x, only origin + offset is inside. */
         const uintptr_t xb = (uintptr_t)xg + (uintptr_t)(intptr_t)origin;
-        while (taps != end) {
-            int32_t off, w, xv, xe;
-            __asm__("ldrd %[off], %[w], [%[tp]], #8\n\t"
-                    "ldr %[xv], [%[xb], %[off]]\n\t"
-                    "sxtb16 %[xe], %[xv]\n\t"
-                    "sxtb16 %[xv], %[xv], ror #8\n\t"
-                    "smlabb %[a0], %[xe], %[w], %[a0]\n\t"
-                    "smlabb %[a1], %[xv], %[w], %[a1]\n\t"
-                    "smlatb %[a2], %[xe], %[w], %[a2]\n\t"
-                    "smlatb %[a3], %[xv], %[w], %[a3]"
-                    : [tp] "+r"(taps), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
-                      [off] "=&r"(off), [w] "=&r"(w), [xv] "=&r"(xv), [xe] "=&r"(xe)
-                    : [xb] "r"(xb)
-                    : "memory");
+        int32_t off, w, xv, xe;
+#define TINYC_SPARSE_TAP4                                 \
+    "ldrd %[off], %[w], [%[tp]], #8\n\t"                  \
+    "ldr %[xv], [%[xb], %[off]]\n\t"                      \
+    "sxtb16 %[xe], %[xv]\n\t"                             \
+    "sxtb16 %[xv], %[xv], ror #8\n\t"                     \
+    "smlabb %[a0], %[xe], %[w], %[a0]\n\t"                \
+    "smlabb %[a1], %[xv], %[w], %[a1]\n\t"                \
+    "smlatb %[a2], %[xe], %[w], %[a2]\n\t"                \
+    "smlatb %[a3], %[xv], %[w], %[a3]\n\t"
+#define TINYC_SPARSE_TAP4_OPS                                                                          \
+    : [tp] "+r"(taps), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [off] "=&r"(off), \
+      [w] "=&r"(w), [xv] "=&r"(xv), [xe] "=&r"(xe)                                                     \
+    : [xb] "r"(xb)                                                                                     \
+    : "memory"
+        if ((end - taps) & 1) {
+            __asm__(TINYC_SPARSE_TAP4 TINYC_SPARSE_TAP4_OPS);
         }
+        while (taps != end) {  /* two taps a step */
+            __asm__(TINYC_SPARSE_TAP4 TINYC_SPARSE_TAP4 TINYC_SPARSE_TAP4_OPS);
+        }
+#undef TINYC_SPARSE_TAP4_OPS
+#undef TINYC_SPARSE_TAP4
     }
 #endif
     for (; taps != end; taps++) {
