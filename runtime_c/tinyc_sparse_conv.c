@@ -266,6 +266,53 @@ static void tinyc_spc_quad_cols(const tinyc_conv_cols *cc, const int8_t *xw, int
     }
 }
 
+#if TINYC_HAS_DSP
+/* One kernel row (KW = 3) of 4 windows whose v0 (left) and / or v5 (right) lie outside x, xr = the row's v1:
+ * the words from x[1 .. 4] (and x[0 .. 3] or x[2 .. 5] when inside), input_zp packed in; no reads outside. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_spc_edge3_row(const int8_t *xr, int left, int right, int32_t zp, int32_t *d)
+{
+    const int32_t u = tinyc_conv_load4(xr);
+    const int32_t a1 = __sxtb16(u), a2 = tinyc_conv_sxtb16_odd(u);
+    d[0] = left ? tinyc_conv_pack_lo(zp, a2) : __sxtb16(tinyc_conv_load4(xr - 1));
+    d[1] = a1;
+    d[2] = a1;
+    d[3] = a2;
+    d[4] = a2;
+    d[5] = right ? tinyc_conv_pack_lo(a1 >> 16, zp) : tinyc_conv_sxtb16_odd(tinyc_conv_load4(xr + 1));
+}
+
+/* tinyc_spc_quad_edge_cols for KW = 3 with at most v0 and v5 outside x (jlo <= 1, jhi >= 5). */
+static void tinyc_spc_quad_edge3(const tinyc_conv_cols *cc, int32_t iy0, int32_t ix0, int left, int right, int16_t *col)
+{
+    const int32_t kh = cc->kh, in_w = cc->in_w, in_h = cc->in_h, dh = cc->dh, zp = cc->zp;
+    const int32_t zz = (int32_t)(((uint32_t)(uint16_t)zp << 16) | (uint16_t)zp);
+    int32_t ic, ky, kx;
+    int32_t *d = (int32_t *)(void *)col;
+    for (ic = 0; ic < cc->cin_g; ic++) {
+        const int8_t *xc = cc->xg + ic * cc->in_plane;
+        for (ky = 0; ky < kh; ky++, d += 6) {
+            const int32_t iy = iy0 + ky * dh;
+            if (iy < 0 || iy >= in_h) {
+                for (kx = 0; kx < 6; kx++) {
+                    d[kx] = zz;
+                }
+            } else if (left && right) {
+                tinyc_spc_edge3_row(xc + iy * in_w + ix0 + 1, 1, 1, zp, d);
+            } else if (left) {
+                tinyc_spc_edge3_row(xc + iy * in_w + ix0 + 1, 1, 0, zp, d);
+            } else if (right) {
+                tinyc_spc_edge3_row(xc + iy * in_w + ix0 + 1, 0, 1, zp, d);
+            } else {
+                tinyc_spc_edge3_row(xc + iy * in_w + ix0 + 1, 0, 0, zp, d);
+            }
+        }
+    }
+}
+#endif
+
 /* Columns of the 4 windows at (iy0, ix0 .. ix0 + 3) (stride 1, dilation_w 1), any of them reaching outside x:
  * taps outside hold input_zp. Per kernel row, v[j] = x[iy][ix0 + j] or input_zp for j < KW + 3 (at most
  * TINYC_SPC_QUAD_W), then tap kx's slots are v[kx], v[kx + 2], v[kx + 1], v[kx + 3]. */
@@ -277,6 +324,12 @@ static void tinyc_spc_quad_edge_cols(const tinyc_conv_cols *cc, int32_t iy0, int
     const int16_t zp = cc->zp;
     int16_t v[TINYC_SPC_QUAD_W];
     int32_t ic, ky, kx, j;
+#if TINYC_HAS_DSP
+    if (kw == 3 && jlo <= 1 && jhi >= 5) {
+        tinyc_spc_quad_edge3(cc, iy0, ix0, jlo == 1, jhi == 5, col);
+        return;
+    }
+#endif
     for (j = 0; j < kw + 3; j++) {
         v[j] = zp;
     }
@@ -290,38 +343,6 @@ static void tinyc_spc_quad_edge_cols(const tinyc_conv_cols *cc, int32_t iy0, int
                 }
                 continue;
             }
-#if TINYC_HAS_DSP
-            if (kw == 3 && jlo <= 1 && jhi >= 5) {  /* at most v0 and v5 outside x: words of x[1 .. 4], no reads outside */
-                const int32_t r = iy * in_w + ix0;
-                int32_t *d = (int32_t *)(void *)col, a0, a1, a2, a3;
-                if (jlo == 0) {
-                    const int32_t u = tinyc_conv_load4(xc + r);
-                    a0 = __sxtb16(u);
-                    a1 = tinyc_conv_sxtb16_odd(u);
-                    if (jhi == 6) {
-                        const int32_t w = tinyc_conv_load4(xc + r + 2);
-                        a2 = __sxtb16(w);
-                        a3 = tinyc_conv_sxtb16_odd(w);
-                    } else {
-                        a2 = tinyc_conv_sxtb16_odd(tinyc_conv_load4(xc + r + 1));
-                        a3 = tinyc_conv_pack_lo(a1 >> 16, zp);
-                    }
-                } else {
-                    const int32_t u = tinyc_conv_load4(xc + r + 1);
-                    a1 = __sxtb16(u);
-                    a2 = tinyc_conv_sxtb16_odd(u);
-                    a0 = tinyc_conv_pack_lo(zp, a2);
-                    a3 = jhi == 6 ? tinyc_conv_sxtb16_odd(tinyc_conv_load4(xc + r + 2)) : tinyc_conv_pack_lo(a1 >> 16, zp);
-                }
-                d[0] = a0;
-                d[1] = a1;
-                d[2] = a1;
-                d[3] = a2;
-                d[4] = a2;
-                d[5] = a3;
-                continue;
-            }
-#endif
             if (kw == 3) {  /* unrolled: v0 .. v5 in registers */
                 const int32_t r = iy * in_w + ix0;
                 const int32_t v0 = jlo <= 0 && jhi > 0 ? xc[r] : zp, v1 = jlo <= 1 && jhi > 1 ? xc[r + 1] : zp;
