@@ -68,6 +68,19 @@
     "smlatb %[s3], %[o], %[t], %[s3]\n\t"
 #endif
 
+#if TINYC_HAS_DSP
+/* As TINYC_SPC_ASM_NM with the positions byte in a register (b). */
+#define TINYC_SPC_ASM_NMB(EXTRACT, OFF)                 \
+    EXTRACT "\n\t"                                      \
+    "add %[t], %[cw], %[t], lsl #3\n\t"                 \
+    "ldrd %[e], %[o], [%[t], #" OFF "]\n\t"             \
+    "ldrsb %[t], [%[v]], #1\n\t"                        \
+    "smlabb %[s0], %[e], %[t], %[s0]\n\t"               \
+    "smlatb %[s1], %[e], %[t], %[s1]\n\t"               \
+    "smlabb %[s2], %[o], %[t], %[s2]\n\t"               \
+    "smlatb %[s3], %[o], %[t], %[s3]\n\t"
+#endif
+
 /* One entry: weight w at reduction index k, plain C. */
 #define TINYC_SPC_MAC1(K, W)                          \
     do {                                              \
@@ -79,7 +92,7 @@
         s3 += p_[3] * w_;                             \
     } while (0)
 
-/* Raw sums s[slot] = sum w * col[4 k + slot] over a CSR row's entries. DSP: 4 entries a step. */
+/* Raw sums of pixel j, s[j] = sum w * col[4 k + (j & 1) * 2 + (j >> 1)], over a CSR row's entries. */
 static void tinyc_spc_csr_dot(const tinyc_sparse_row *row, const int16_t *col, int32_t s[4])
 {
     const int8_t *v = row->values;
@@ -120,9 +133,9 @@ static void tinyc_spc_csr_dot(const tinyc_sparse_row *row, const int16_t *col, i
     for (; j < count; j++) {
         TINYC_SPC_MAC1(row->cols_u8 != NULL ? (int32_t)row->cols_u8[j] : (int32_t)row->cols_u16[j], v[j]);
     }
-    s[0] = s0;
-    s[1] = s1;
-    s[2] = s2;
+    s[0] = s0;  /* pixel order: slot (j & 1) * 2 + (j >> 1) holds pixel j */
+    s[1] = s2;
+    s[2] = s1;
     s[3] = s3;
 }
 
@@ -133,13 +146,42 @@ static void tinyc_spc_nm_dot(const tinyc_sparse_row *row, const int16_t *col, in
     const int8_t *v = row->values;
     const uint8_t *pos = row->positions;  /* the DSP steps move it on; the tail reads from bit j * bits */
     const int32_t count = row->count, n = row->n, m = row->m, bits = row->bits, mask = (1 << bits) - 1;
-    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0, grp_k, left;
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0, grp_k = 0, left = 0;
 #if TINYC_HAS_DSP
     const int32_t *cw = (const int32_t *)(const void *)col;
     if (m == 4 && (n == 1 || n == 2) && count >= 4) {
         const uint8_t *const end = pos + count / 4;  /* whole bytes: 4 entries of whole groups */
         const int8_t *vp = v;
         int32_t t, e, o;
+#if defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+        /* optimised builds: the positions byte stays in a register (12 registers, 9 instructions an entry) */
+        int32_t b;
+        if (n == 1) {
+            __asm__("1:\n\t"
+                    "ldrb %[b], [%[pos]], #1\n\t"
+                    TINYC_SPC_ASM_NMB("and %[t], %[b], #3", "0") TINYC_SPC_ASM_NMB("ubfx %[t], %[b], #2, #2", "32")
+                    TINYC_SPC_ASM_NMB("ubfx %[t], %[b], #4, #2", "64") TINYC_SPC_ASM_NMB("lsr %[t], %[b], #6", "96")
+                    "add %[cw], %[cw], #128\n\t"
+                    "cmp %[pos], %[end]\n\t"
+                    "bne 1b"
+                    : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [pos] "+r"(pos), [v] "+r"(vp),
+                      [cw] "+r"(cw), [t] "=&r"(t), [e] "=&r"(e), [o] "=&r"(o), [b] "=&r"(b)
+                    : [end] "r"(end)
+                    : "cc", "memory");
+        } else {
+            __asm__("1:\n\t"
+                    "ldrb %[b], [%[pos]], #1\n\t"
+                    TINYC_SPC_ASM_NMB("and %[t], %[b], #3", "0") TINYC_SPC_ASM_NMB("ubfx %[t], %[b], #2, #2", "0")
+                    TINYC_SPC_ASM_NMB("ubfx %[t], %[b], #4, #2", "32") TINYC_SPC_ASM_NMB("lsr %[t], %[b], #6", "32")
+                    "add %[cw], %[cw], #64\n\t"
+                    "cmp %[pos], %[end]\n\t"
+                    "bne 1b"
+                    : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [pos] "+r"(pos), [v] "+r"(vp),
+                      [cw] "+r"(cw), [t] "=&r"(t), [e] "=&r"(e), [o] "=&r"(o), [b] "=&r"(b)
+                    : [end] "r"(end)
+                    : "cc", "memory");
+        }
+#else
         if (n == 1) {
             __asm__("1:\n\t" TINYC_SPC_ASM_NM("and %[t], %[t], #3", "0") TINYC_SPC_ASM_NM("ubfx %[t], %[t], #2, #2", "32")
                     TINYC_SPC_ASM_NM("ubfx %[t], %[t], #4, #2", "64") TINYC_SPC_ASM_NM("lsr %[t], %[t], #6", "96")
@@ -163,11 +205,14 @@ static void tinyc_spc_nm_dot(const tinyc_sparse_row *row, const int16_t *col, in
                     : [end] "r"(end)
                     : "cc", "memory");
         }
+#endif
         j = count / 4 * 4;
     }
 #endif
-    grp_k = j / n * m;  /* the first column of entry j's group, and the entries left in it */
-    left = n - j % n;
+    if (j < count) {
+        grp_k = j / n * m;  /* the first column of entry j's group, and the entries left in it */
+        left = n - j % n;
+    }
     for (; j < count; j++) {
         const int32_t bit = j * bits;
         TINYC_SPC_MAC1(grp_k + ((row->positions[bit >> 3] >> (bit & 7)) & mask), v[j]);
@@ -177,9 +222,9 @@ static void tinyc_spc_nm_dot(const tinyc_sparse_row *row, const int16_t *col, in
             grp_k += m;
         }
     }
-    s[0] = s0;
-    s[1] = s1;
-    s[2] = s2;
+    s[0] = s0;  /* pixel order: slot (j & 1) * 2 + (j >> 1) holds pixel j */
+    s[1] = s2;
+    s[2] = s1;
     s[3] = s3;
 }
 
@@ -189,6 +234,8 @@ typedef struct {
     const tinyc_sparse_conv *c;
     int16_t *col;
     const tinyc_conv_fastq *q;  /* per output channel */
+    tinyc_sparse_row nm_row;    /* N:M: row 0 (every row has its count and bytes) */
+    int32_t nm_row_bytes;
     int32_t cout_g, reduction, out_plane;
 } tinyc_spc;
 
@@ -197,25 +244,24 @@ typedef struct {
 static void tinyc_spc_channels(const tinyc_spc *t, int32_t oc0, int8_t *yg, const int32_t *pix, int32_t npix)
 {
     const tinyc_sparse_conv *c = t->c;
-    int32_t oc, j, s[4], sums[4];
+    const int contiguous = npix == 4 && pix[3] == pix[0] + 3;
+    tinyc_sparse_row row = t->nm_row;  /* N:M: the layout of every row, row 0's arrays */
+    int32_t oc, j, s[4];
     for (oc = oc0; oc < oc0 + t->cout_g; oc++, yg += t->out_plane) {
         const tinyc_conv_fastq *q = t->q + oc;
         if (c->csr != NULL) {
-            const tinyc_sparse_row row = tinyc_csr_row(c->csr, oc);
-            tinyc_spc_csr_dot(&row, t->col, s);
+            const tinyc_sparse_row r = tinyc_csr_row(c->csr, oc);
+            tinyc_spc_csr_dot(&r, t->col, s);
         } else {
-            const tinyc_sparse_row row = tinyc_nm_row(c->nm, oc, t->reduction);
+            row.values = t->nm_row.values + oc * row.count;
+            row.positions = t->nm_row.positions + oc * t->nm_row_bytes;
             tinyc_spc_nm_dot(&row, t->col, s);
         }
-        sums[0] = s[0];
-        sums[1] = s[2];
-        sums[2] = s[1];
-        sums[3] = s[3];
-        if (npix == 4 && pix[3] == pix[0] + 3) {
-            tinyc_conv_fastq_row_s8(q, sums, yg + pix[0], 4, 1);
+        if (contiguous) {
+            tinyc_conv_fastq_row_s8(q, s, yg + pix[0], 4, 1);
         } else {
             for (j = 0; j < npix; j++) {
-                yg[pix[j]] = tinyc_conv_fastq_s8(q, sums[j]);
+                yg[pix[j]] = tinyc_conv_fastq_s8(q, s[j]);
             }
         }
     }
@@ -451,6 +497,12 @@ static void tinyc_spc_run(const tinyc_sparse_conv *c, const int8_t *x, const int
     t.out_plane = out_plane;
     q = (tinyc_conv_fastq *)(void *)(t.col + 4 * cc.k);
     t.q = q;
+    memset(&t.nm_row, 0, sizeof t.nm_row);
+    t.nm_row_bytes = 0;
+    if (c->nm != NULL) {
+        t.nm_row = tinyc_nm_row(c->nm, 0, cc.k);
+        t.nm_row_bytes = (t.nm_row.count * t.nm_row.bits + 7) / 8;
+    }
     for (i = 0; i < 4 * cc.k; i++) {  /* the slots of a short last list's missing pixels stay finite */
         t.col[i] = 0;
     }
