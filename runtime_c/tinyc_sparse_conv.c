@@ -100,6 +100,13 @@ static void tinyc_spc_csr_dot(const tinyc_sparse_row *row, const int16_t *col, i
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0;
 #if TINYC_HAS_DSP
     const int32_t *cw = (const int32_t *)(const void *)col;
+#if !defined(__OPTIMIZE__)  /* -O0: gcc has no 11 registers for the asm below */
+    if (row->cols_u8 != NULL) {
+        for (; j < count; j++) {
+            TINYC_SPC_MAC_B(cw + 2 * row->cols_u8[j], v[j]);
+        }
+    }
+#else
     if (count & 1) {  /* the odd entry first: the asm loop takes two a step */
         const int32_t k = row->cols_u8 != NULL ? (int32_t)row->cols_u8[0] : (int32_t)row->cols_u16[0];
         TINYC_SPC_MAC_B(cw + 2 * k, v[0]);
@@ -130,6 +137,7 @@ static void tinyc_spc_csr_dot(const tinyc_sparse_row *row, const int16_t *col, i
     }
     j = count;
 #endif
+#endif
     for (; j < count; j++) {
         TINYC_SPC_MAC1(row->cols_u8 != NULL ? (int32_t)row->cols_u8[j] : (int32_t)row->cols_u16[j], v[j]);
     }
@@ -149,6 +157,7 @@ static void tinyc_spc_nm_dot(const tinyc_sparse_row *row, const int16_t *col, in
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0, grp_k = 0, left = 0;
 #if TINYC_HAS_DSP
     const int32_t *cw = (const int32_t *)(const void *)col;
+#if defined(__OPTIMIZE__)  /* -O0: gcc has no 11 registers for these asm loops; the C loop below does it */
     if (m == 4 && (n == 1 || n == 2) && count >= 4) {
         const uint8_t *const end = pos + count / 4;  /* whole bytes: 4 entries of whole groups */
         const int8_t *vp = v;
@@ -208,6 +217,9 @@ static void tinyc_spc_nm_dot(const tinyc_sparse_row *row, const int16_t *col, in
 #endif
         j = count / 4 * 4;
     }
+#else
+    (void)cw;
+#endif
 #endif
     if (j < count) {
         grp_k = j / n * m;  /* the first column of entry j's group, and the entries left in it */
