@@ -155,6 +155,7 @@ static void tinyc_spc_nm_dot(const tinyc_sparse_row *row, const int16_t *col, in
     const uint8_t *pos = row->positions;  /* the DSP steps move it on; the tail reads from bit j * bits */
     const int32_t count = row->count, n = row->n, m = row->m, bits = row->bits, mask = (1 << bits) - 1;
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0, grp_k = 0, left = 0;
+    (void)pos;  /* unused without the asm steps */
 #if TINYC_HAS_DSP
     const int32_t *cw = (const int32_t *)(const void *)col;
 #if defined(__OPTIMIZE__)  /* -O0: gcc has no 11 registers for these asm loops; the C loop below does it */
@@ -228,7 +229,6 @@ static void tinyc_spc_nm_dot(const tinyc_sparse_row *row, const int16_t *col, in
     for (; j < count; j++) {
         const int32_t bit = j * bits;
         TINYC_SPC_MAC1(grp_k + ((row->positions[bit >> 3] >> (bit & 7)) & mask), v[j]);
-        (void)pos;
         if (--left == 0) {
             left = n;
             grp_k += m;

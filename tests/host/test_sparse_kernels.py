@@ -1,4 +1,4 @@
-"""CSR and N:M kernels (runtime_c/tinyc_sparse.c) on the host: int8 outputs equal ref_int8 bit for
+"""CSR and N:M kernels (runtime_c/tinyc_sparse.c, tinyc_sparse_conv.c) on the host: int8 outputs equal ref_int8 bit for
 bit on seeded random shapes and sparsities; built with -fsanitize=address,undefined, so a tap read
 outside the input or an encoding read past its end fails the test too.
 
