@@ -3,7 +3,7 @@
     .venv/bin/python bench/sparse.py [--board mps2-an386] [--out bench/results_sparse.json]
 
 Layers: dense 256x256, dense 640x128 (in x out) and a 3x3 conv 16x16x16 -> 16 (pad 1), int8.
-The dense rows run the existing portable kernels (tinyc_dense_s8, tinyc_conv2d_s8); CSR rows
+The dense rows run the dense kernels (tinyc_dense_s8, tinyc_conv2d_s8); CSR rows
 prune by magnitude to each sparsity, N:M rows prune 1:4 and 2:4. Counts are QEMU -icount
 instruction counts (deterministic), not cycles. Kronecker rows (dense layers: W ~ A (x) B,
 plain and doped) come through EXTRA_VARIANTS; other formats plug in the same way.
@@ -142,7 +142,8 @@ def main() -> int:
     rows = run(args.board)
     note = (f"Instructions per inference of one int8 layer under QEMU {args.board} with -icount shift=0 (instruction "
             "counts, not cycles), arm-none-eabi-gcc -O2, the kernels' DSP paths where they have one "
-            "(dense, CSR and N:M dense layers; the sparse conv kernels are portable C). dense = tinyc_dense_s8 / "
+            "(dense, conv, CSR and N:M kernels; the sparse conv: tinyc_conv2d_csr_cols_s8 / _nm_cols_s8, 4-pixel "
+            "columns). dense = tinyc_dense_s8 / "
             "tinyc_conv2d_s8 on the unpruned weights; csr and N:M rows are magnitude-pruned to the sparsity shown. "
             "weight bytes = the layer's flash for weights, encoding indices, bias and requantization arrays.")
     args.out.write_text(json.dumps({"note": note, "results": rows}, indent=2) + "\n")

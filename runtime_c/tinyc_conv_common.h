@@ -1,5 +1,5 @@
 /* tinyc_conv_common.h: what the convolution families share (tinyc_conv, tinyc_depthwise,
- * tinyc_pointwise, tinyc_sparse): the geometry and params structs, the per-channel output tail,
+ * tinyc_pointwise, tinyc_sparse_conv): the geometry and params structs, the per-channel output tail,
  * the valid-tap range, and the DSP lane helpers. Layout: activations NCHW (a 1-D signal is
  * N, C, 1, L), weights (Co, Ci/groups, KH, KW), bias (Co) or NULL. */
 #ifndef TINYC_CONV_COMMON_H

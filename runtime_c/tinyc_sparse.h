@@ -1,8 +1,8 @@
-/* tinyc_sparse.h: dense (fully connected) and conv2d layers with compressed int8 weights, CSR or N:M.
- * The encodings are tinyc/sparse.py's, over the weight matrix [rows = output channels,
- * reduction]: a dense layer's W (M, K) as is, a conv's W (Co, Ci/groups, KH, KW) flattened so
- * that column = (ci * KH + ky) * KW + kx. Results equal the dense kernels (tinyc_dense_s8,
- * tinyc_conv2d_s8) bit for bit: a missing weight is a zero weight. Scratch: only tinyc_dense_nm_table_s8. */
+/* tinyc_sparse.h: dense (fully connected) layers with compressed int8 weights, CSR or N:M, and the
+ * encodings, tinyc/sparse.py's, over the weight matrix [rows = output channels, reduction]: a dense
+ * layer's W (M, K) as is, a conv's W (Co, Ci/groups, KH, KW) flattened so that column =
+ * (ci * KH + ky) * KW + kx (the conv kernels: tinyc_sparse_conv.h). Results equal the dense kernel
+ * (tinyc_dense_s8) bit for bit: a missing weight is a zero weight. Scratch: only tinyc_dense_nm_table_s8. */
 #ifndef TINYC_SPARSE_H
 #define TINYC_SPARSE_H
 
@@ -51,26 +51,6 @@ typedef struct {
     const int32_t *bias_folded;  /* (M) or NULL: as tinyc_dense_s8_params.bias_folded (the bias argument is then NULL) */
 } tinyc_dense_nm_s8_params;
 
-/* Conv, as tinyc_conv2d_s8_params plus the weights; groups (depthwise included), strides,
- * dilations and asymmetric pads as tinyc_conv2d_s8: taps outside the input add real zero. */
-typedef struct {
-    tinyc_conv_geometry geom;
-    int32_t input_zp;
-    int32_t output_zp;
-    tinyc_requant_pc requant;  /* one per output channel */
-    tinyc_clamp clamp;
-    tinyc_csr_s8 weights;
-} tinyc_conv2d_csr_s8_params;
-
-typedef struct {
-    tinyc_conv_geometry geom;
-    int32_t input_zp;
-    int32_t output_zp;
-    tinyc_requant_pc requant;
-    tinyc_clamp clamp;
-    tinyc_nm_s8 weights;
-} tinyc_conv2d_nm_s8_params;
-
 /* x (rows, K) int8, bias int32 (M) or NULL, y (rows, M) int8. Exact for K < 66000. Scratch: 0.
  * The zero point leaves the inner loop: sum x * v plus bias_folded[m] when set, else minus input_zp * (the
  * row's sum of values) plus the bias, saturated. With TINYC_HAS_DSP 4 entries per step (SXTB16 + SMLAxy). */
@@ -80,13 +60,5 @@ void tinyc_dense_nm_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const
  * ceil((K / 16) / 4) bytes, K / 16 rounded down; 2:4: 256 * (K / 32)); tinyc_sparse.c describes both. */
 void tinyc_dense_nm_table_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
                              void *scratch);
-
-/* x NCHW int8 (1-D: N, C, 1, L), bias int32 (Co) or NULL, y NCHW int8. Exact for
- * Ci/groups * KH * KW < 66000; KH * KW <= 65536. Scratch: 0. Stack: about 980 B (80 decoded entries
- * sorted by kernel position, 50 bucket starts, 16 accumulators), so each column is decoded once per channel
- * or per 16 pixels and a border pixel reads only its valid kernel rows and columns. With TINYC_HAS_DSP and
- * stride 1, 4 interior pixels per tap from one word (SXTB16 + SMLABB/SMLATB). */
-void tinyc_conv2d_csr_s8(const tinyc_conv2d_csr_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
-void tinyc_conv2d_nm_s8(const tinyc_conv2d_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 
 #endif /* TINYC_SPARSE_H */

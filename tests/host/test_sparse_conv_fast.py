@@ -1,6 +1,6 @@
-"""Sparse conv kernels (tinyc_conv2d_csr_s8 / _nm_s8) with taps bucketed by kernel position and the DSP
-interior path (stride 1): bit-exact with ref_int8 on odd shapes (channels 1, 3, 5, 7, odd widths and
-heights, pads wider than the kernel, stride 2, a kernel above TINYC_SPARSE_KPOS positions that keeps the
+"""Sparse conv kernels (runtime_c/tinyc_sparse_conv.c: the column kernels for groups of >= 2 output channels,
+else the direct taps bucketed by kernel position): bit-exact with ref_int8 on odd shapes (channels 1, 3, 5, 7,
+odd widths and heights, pads wider than the kernel, stride 2, a kernel above TINYC_SPARSE_KPOS positions that keeps the
 per-tap border check, rows longer than one decoded chunk). The same cases run under QEMU in
 tests/qemu/test_dense_fast_qemu.py (DSP on mps2-an386, portable on mps2-an385)."""
 

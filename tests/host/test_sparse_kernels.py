@@ -1,4 +1,4 @@
-"""CSR and N:M kernels (runtime_c/tinyc_sparse.c) on the host: int8 outputs equal ref_int8 bit for
+"""CSR and N:M kernels (runtime_c/tinyc_sparse.c, tinyc_sparse_conv.c) on the host: int8 outputs equal ref_int8 bit for
 bit on seeded random shapes and sparsities; built with -fsanitize=address,undefined, so a tap read
 outside the input or an encoding read past its end fails the test too.
 
@@ -148,7 +148,9 @@ def test_sparse_kernels_equal_the_reference(shapes, variants):
     q, calib = int8_bundle(cases)
     for node, case in zip(q.nodes, cases):  # every layer really runs a sparse kernel
         kind = "csr" if case[6].startswith("csr") else "nm"
-        assert ops.get(case[1]).kernel(node, q).kernel in (f"tinyc_{case[1]}_{kind}_s8", "tinyc_dense_nm_table_s8")
+        kernel = ops.get(case[1]).kernel(node, q).kernel
+        assert kernel in (f"tinyc_{case[1]}_{kind}_s8", f"tinyc_{case[1]}_{kind}_cols_s8",
+                          "tinyc_dense_nm_table_s8")
     assert_outputs_equal(run_c_host(q, calib, sanitize=True), run_ref(q, calib), q, cases)
 
 

@@ -63,6 +63,7 @@ def _conv_f64(x: np.ndarray, w: np.ndarray, node: Node) -> np.ndarray:
     return y.reshape(n, co, oh, ow)
 
 
+SPARSE_COLUMNS_MIN_COUT = 2  # output channels per group from which the sparse conv fills columns
 SMALLK = 144  # runtime_c/tinyc_conv.h TINYC_CONV_SMALLK: the stack columns of tinyc_conv2d_smallk_s8 (576 bytes)
 
 
@@ -98,6 +99,12 @@ def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
 
 
 DW_STACK_BYTES = 1024  # runtime_c/tinyc_depthwise.h TINYC_DW_STACK_BYTES
+
+
+def _sparse_columns(geom: dict) -> bool:
+    """The sparse conv fills columns of 4 pixels (tinyc_conv2d_*_cols_s8, scratch 8 K + 40 Co bytes) when a
+    group has enough output channels to share them; else (depthwise) it reads the taps straight."""
+    return geom["output"]["c"] // geom["groups"] >= SPARSE_COLUMNS_MIN_COUT
 
 
 def _depthwise_3x3(geom: dict) -> bool:
@@ -180,8 +187,12 @@ class Conv2d(Op):
         if fmt != "dense":  # the encoding goes in params; the dense weight is neither passed nor emitted
             kind = "csr" if fmt == "csr" else "nm"
             params["weights"] = kernel_weights(g.tensors[w].data, fmt)
-            return KernelCall(f"tinyc_conv2d_{kind}_s8", "tinyc_sparse", f"tinyc_conv2d_{kind}_s8_params", params,
-                              [x, b, y])
+            ptype = f"tinyc_conv2d_{kind}_s8_params"
+            if _sparse_columns(geom):
+                k = g.tensors[w].data[0].size
+                return KernelCall(f"tinyc_conv2d_{kind}_cols_s8", "tinyc_sparse_conv", ptype, params, [x, b, y],
+                                  scratch_bytes=8 * k + 40 * geom["output"]["c"])
+            return KernelCall(f"tinyc_conv2d_{kind}_s8", "tinyc_sparse_conv", ptype, params, [x, b, y])
         wq = g.tensors[w].data
         params["weight_sums"] = wq.reshape(wq.shape[0], -1).astype(np.int32).sum(axis=1, dtype=np.int32)
         pointwise = (geom["kernel_h"], geom["kernel_w"], geom["stride_h"], geom["stride_w"], geom["groups"]) \
