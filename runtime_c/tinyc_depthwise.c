@@ -404,6 +404,19 @@ void tinyc_depthwise_cols_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, c
 #endif
 }
 
+/* tinyc_depthwise_cols_s8 with its scratch (at most TINYC_DW_STACK_BYTES + 256) on the stack, picked by
+ * tinyc/ops/conv.py for small layers, as tinyc_depthwise_3x3_small_s8. */
+void tinyc_depthwise_cols_small_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                                   const int32_t *bias, int8_t *y)
+{
+#if TINYC_HAS_DSP
+    int32_t buf[(TINYC_DW_STACK_BYTES + 256) / 4];
+    tinyc_depthwise_cols_s8(p, x, w, bias, y, buf);
+#else
+    tinyc_depthwise_conv2d_s8(p, x, w, bias, y);
+#endif
+}
+
 /* As tinyc_depthwise_conv2d_s8 in float32; bias float (Co) or NULL. Scratch: 0. */
 void tinyc_depthwise_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
                                 const float *bias, float *y)

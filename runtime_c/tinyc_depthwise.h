@@ -17,6 +17,9 @@ void tinyc_depthwise_3x3_small_s8(const tinyc_conv2d_s8_params *p, const int8_t 
 /* Any geometry through gathered int16-pair columns; scratch 4 * P * (C + 1) bytes (tinyc_depthwise.c). */
 void tinyc_depthwise_cols_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                              const int32_t *bias, int8_t *y, void *scratch);
+/* The same with its scratch (at most TINYC_DW_STACK_BYTES + 256) on the stack: no arena scratch. */
+void tinyc_depthwise_cols_small_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                                   const int32_t *bias, int8_t *y);
 void tinyc_depthwise_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
                                 const float *bias, float *y);
 

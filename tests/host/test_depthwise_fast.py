@@ -60,6 +60,7 @@ COLS = [
     ((1, 3, 6, 5), 1, (3, 3), (1, 1), (2, 2, 2, 2), (2, 2)),
     ((1, 5, 4, 3), 3, (3, 1), (3, 1), (1, 0, 1, 0), (1, 1)),
     ((1, 4, 11), 1, (1, 5), (1, 1), (0, 2, 0, 2), (1, 1)),
+    ((1, 3, 40, 33), 1, (1, 1), (2, 2), (0, 0, 0, 0), (1, 1)),  # 2 KiB of scratch: the arena variant
 ]
 RANGES = [(-1.0, 1.0), (0.0, 1.0), (-1.0, 0.0)]  # input_zp near 0, -128 and 127
 
@@ -116,12 +117,17 @@ def test_layers_pick_the_padded_row_column_or_pointwise_kernel_and_its_scratch()
             else:
                 assert call.kernel == "tinyc_depthwise_3x3_s8" and call.scratch_bytes == need, node.name
         elif node.name.startswith("cl"):
-            assert call.kernel == "tinyc_depthwise_cols_s8" and call.scratch_bytes > 0, node.name
+            need = conv_op._depthwise_cols_scratch(call.params["geom"])
+            small = need <= conv_op.DW_STACK_BYTES + 256
+            assert call.kernel == ("tinyc_depthwise_cols_small_s8" if small else "tinyc_depthwise_cols_s8"), node.name
+            assert call.scratch_bytes == (0 if small else need), node.name
+            kernels.add(call.kernel)
         else:  # Ci > 128: the DSP pair buffer in scratch
             wide = q.tensors[node.inputs[0]].shape[1] > 128
             assert call.kernel == ("tinyc_conv2d_1x1_wide_s8" if wide else "tinyc_conv2d_1x1_s8"), node.name
             assert call.scratch_bytes == (8 * q.tensors[node.inputs[0]].shape[1] if wide else 0), node.name
-    assert kernels == {"tinyc_depthwise_3x3_small_s8", "tinyc_depthwise_3x3_s8"}
+    assert kernels == {"tinyc_depthwise_3x3_small_s8", "tinyc_depthwise_3x3_s8", "tinyc_depthwise_cols_small_s8",
+                       "tinyc_depthwise_cols_s8"}
 
 
 def test_depthwise_and_pointwise_cases_equal_ref_int8():

@@ -64,7 +64,7 @@ def _conv_f64(x: np.ndarray, w: np.ndarray, node: Node) -> np.ndarray:
 
 
 SPARSE_COLUMNS_MIN_COUT = 2  # output channels per group from which the sparse conv fills columns
-SMALLK = 144  # runtime_c/tinyc_conv.h TINYC_CONV_SMALLK: the stack columns of tinyc_conv2d_smallk_s8 (576 bytes)
+SMALLK = 256  # runtime_c/tinyc_conv.h TINYC_CONV_SMALLK: the stack columns of tinyc_conv2d_smallk_s8 (1 KiB)
 
 
 def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
@@ -211,8 +211,12 @@ class Conv2d(Op):
             return KernelCall("tinyc_depthwise_3x3_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
                               scratch_bytes=scratch)
         if depthwise:  # any other geometry: gathered columns shared by the multiplier's channels
+            scratch = _depthwise_cols_scratch(geom)
+            if scratch <= DW_STACK_BYTES + 256:  # on the stack, as above (mnist8_cnn first layer: 1,120 B)
+                return KernelCall("tinyc_depthwise_cols_small_s8", family, "tinyc_conv2d_s8_params", params,
+                                  [x, w, b, y])
             return KernelCall("tinyc_depthwise_cols_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
-                              scratch_bytes=_depthwise_cols_scratch(geom))
+                              scratch_bytes=scratch)
         params["k_padded"], params["weights"] = im2col_weights(wq, geom["groups"])
         if params["k_padded"] <= SMALLK:  # columns on the stack: no arena scratch at a small layer's peak
             return KernelCall("tinyc_conv2d_smallk_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y])
