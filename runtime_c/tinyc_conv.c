@@ -172,7 +172,7 @@ static void tinyc_conv_dot_1x2_s8(const int32_t *w, const int16_t *col, int32_t 
     for (q = half >> 1; q > 0; q--) {
         int32_t v = *w++;
         const int32_t t = __sxtb16(v);
-        v = tinyc_conv_sxtb16_odd(v);
+        v = tinyc_sxtb16_odd(v);
         s0 = __smlad(t, c[0], s0);
         s1 = __smlad(t, c[1], s1);
         s0 = __smlad(v, c[2], s0);

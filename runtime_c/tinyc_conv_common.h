@@ -197,22 +197,6 @@ static inline void tinyc_conv_taps(int32_t origin, int32_t size, int32_t kernel,
 }
 
 #if TINYC_HAS_DSP
-/* Four int8 lanes from any address (NCHW planes have odd sizes); one unaligned LDR on the M4. */
-static inline int32_t tinyc_conv_load4(const int8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-/* __sxtb16 of the word rotated by 8: lanes 1, 3 as int16 (gcc does not fold a C rotate into it). */
-static inline int32_t tinyc_conv_sxtb16_odd(int32_t v)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-    return r;
-}
-
 /* *u, *v = (*pp)[0], (*pp)[1], then *pp += 2: one LDRD with post-increment (word-aligned *pp). */
 static inline void tinyc_conv_load_pair(const int32_t **pp, int32_t *u, int32_t *v)
 {

@@ -23,23 +23,6 @@
 #endif
 
 #if TINYC_HAS_DSP
-/* 4 int8 at p as one word (memcpy: one unaligned ldr on M4, no aliasing cast). */
-static inline int32_t tinyc_dense_load4(const int8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-/* __sxtb16 of the word rotated by 8: the odd int8 lanes (1, 3) as int16. One instruction; gcc 12 does
- * not fold a C rotate into sxtb16's ror operand (it emits mov ror + sxtb16), hence the asm. */
-static inline int32_t tinyc_dense_sxtb16_odd(int32_t v)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-    return r;
-}
-
 /* One row of TINYC_DENSE_ASM_STEP: the next 4 weights of the row (post-incremented load) times x. */
 #define TINYC_DENSE_ASM_ROW(a)                   \
     "ldr %[ww], [%[w]], #4\n\t"                 \
@@ -53,15 +36,15 @@ static inline int32_t tinyc_dense_sxtb16_odd(int32_t v)
  * step in intrinsics (same sums, slower). */
 #define TINYC_DENSE_C_ROW(a)                                        \
     do {                                                            \
-        const int32_t ww_ = tinyc_dense_load4((const int8_t *)wb);  \
+        const int32_t ww_ = tinyc_load4((const int8_t *)wb);  \
         wb += 4;                                                    \
         a = __smlad(xe, __sxtb16(ww_), a);                          \
-        a = __smlad(xo, tinyc_dense_sxtb16_odd(ww_), a);            \
+        a = __smlad(xo, tinyc_sxtb16_odd(ww_), a);            \
     } while (0)
 #define TINYC_DENSE_ASM_STEP()                                                   \
     do {                                                                         \
-        const int32_t t_ = tinyc_dense_load4(x);                                 \
-        const int32_t xe = __sxtb16(t_), xo = tinyc_dense_sxtb16_odd(t_);        \
+        const int32_t t_ = tinyc_load4(x);                                 \
+        const int32_t xe = __sxtb16(t_), xo = tinyc_sxtb16_odd(t_);        \
         x += 4;                                                                  \
         TINYC_DENSE_C_ROW(a0); TINYC_DENSE_C_ROW(a1); TINYC_DENSE_C_ROW(a2);     \
         TINYC_DENSE_C_ROW(a3); TINYC_DENSE_C_ROW(a4); TINYC_DENSE_C_ROW(a5);     \
@@ -134,9 +117,9 @@ static int32_t tinyc_dense_dot1(const int8_t *x, const int8_t *wm, int32_t k_len
     int32_t acc = 0, k = 0;
 #if TINYC_HAS_DSP
     for (; k + 4 <= k_len; k += 4) {
-        const int32_t xw = tinyc_dense_load4(x + k), ww = tinyc_dense_load4(wm + k);
+        const int32_t xw = tinyc_load4(x + k), ww = tinyc_load4(wm + k);
         acc = __smlad(__sxtb16(xw), __sxtb16(ww), acc);
-        acc = __smlad(tinyc_dense_sxtb16_odd(xw), tinyc_dense_sxtb16_odd(ww), acc);
+        acc = __smlad(tinyc_sxtb16_odd(xw), tinyc_sxtb16_odd(ww), acc);
     }
 #endif
     for (; k < k_len; k++) {

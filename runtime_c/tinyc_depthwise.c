@@ -128,8 +128,8 @@ static int32_t tinyc_dw_band_rows(const tinyc_conv_geometry *g, int32_t rb)
  * (b0, b2) . (w0, w2) + b1 * w1 and (b1, b3) . (w0, w2) + b2 * w1; MLA_* pick w1's half of w1v. */
 #define TINYC_DW_ROW_S1(rp, w02, w1v, MLA_B1, MLA_B2)                                         \
     do {                                                                                  \
-        const int32_t q_ = tinyc_conv_load4(rp);                                          \
-        const int32_t e_ = __sxtb16(q_), o_ = tinyc_conv_sxtb16_odd(q_);                  \
+        const int32_t q_ = tinyc_load4(rp);                                          \
+        const int32_t e_ = __sxtb16(q_), o_ = tinyc_sxtb16_odd(q_);                  \
         a0 = __smlad(e_, w02, a0);                                                        \
         a0 = MLA_B1(o_, w1v, a0);                                                         \
         a1 = __smlad(o_, w02, a1);                                                        \
@@ -139,8 +139,8 @@ static int32_t tinyc_dw_band_rows(const tinyc_conv_geometry *g, int32_t rb)
  * (b2, b4) . (w0, w2) + b3 * w1. */
 #define TINYC_DW_ROW_S2(rp, w02, w1v, MLA_B1, MLA_B3)                                         \
     do {                                                                                  \
-        const int32_t q_ = tinyc_conv_load4(rp), r_ = tinyc_conv_load4((rp) + 2);          \
-        const int32_t o_ = tinyc_conv_sxtb16_odd(q_);                                     \
+        const int32_t q_ = tinyc_load4(rp), r_ = tinyc_load4((rp) + 2);          \
+        const int32_t o_ = tinyc_sxtb16_odd(q_);                                     \
         a0 = __smlad(__sxtb16(q_), w02, a0);                                              \
         a0 = MLA_B1(o_, w1v, a0);                                                         \
         a1 = __smlad(__sxtb16(r_), w02, a1);                                              \
@@ -158,7 +158,7 @@ static void tinyc_dw_copy_row(int8_t *dst, const int8_t *xr, int32_t w)
 {
     int32_t i = 0;
     for (; i + 4 <= w; i += 4) {
-        const int32_t v = tinyc_conv_load4(xr + i);
+        const int32_t v = tinyc_load4(xr + i);
         memcpy(dst + i, &v, 4);
     }
     for (; i < w; i++) dst[i] = xr[i];
@@ -319,17 +319,17 @@ static void tinyc_dw_column(const tinyc_conv2d_s8_params *p, const int8_t *xc, i
     b = (int8_t *)(void *)col;
     for (i = k - 1; i >= k4; i--) col[k4 / 2 + (i - k4)] = b[i];  /* last taps first: 4 bytes out, 1 in */
     for (i = k4 - 4; i >= 0; i -= 4) {
-        const int32_t q = tinyc_conv_load4(b + i);
+        const int32_t q = tinyc_load4(b + i);
         col[i / 2] = __sxtb16(q);
-        col[i / 2 + 1] = tinyc_conv_sxtb16_odd(q);
+        col[i / 2 + 1] = tinyc_sxtb16_odd(q);
     }
 }
 
 /* 4 taps of the pixel pair (ca, cb): one weight word at wp, its int16 pairs against each column's two. */
 #define TINYC_DW_COL_STEP(wp)                                                      \
     do {                                                                         \
-        const int32_t ww_ = tinyc_conv_load4(wp);                                \
-        const int32_t we_ = __sxtb16(ww_), wo_ = tinyc_conv_sxtb16_odd(ww_);     \
+        const int32_t ww_ = tinyc_load4(wp);                                \
+        const int32_t we_ = __sxtb16(ww_), wo_ = tinyc_sxtb16_odd(ww_);     \
         int32_t u_, v_;                                                          \
         tinyc_conv_load_pair(&ca, &u_, &v_);                                     \
         a0 = __smlad(u_, we_, a0);                                               \

@@ -30,10 +30,10 @@ static void tinyc_pw_pairs(const int8_t *xp, int32_t plane, int32_t n_px, int32_
     for (ci = 0; ci < cin4; ci += 4) {
         int32_t q0, q1, q2, q3, e, f;
         if (n_px == 4) {
-            q0 = tinyc_conv_load4(xp);
-            q1 = tinyc_conv_load4(xp + plane);
-            q2 = tinyc_conv_load4(xp + 2 * plane);
-            q3 = tinyc_conv_load4(xp + 3 * plane);
+            q0 = tinyc_load4(xp);
+            q1 = tinyc_load4(xp + plane);
+            q2 = tinyc_load4(xp + 2 * plane);
+            q3 = tinyc_load4(xp + 3 * plane);
         } else {  /* the last pixels only: zeros beyond them, no read past the planes */
             int8_t b[4][4] = {{0}};
             int32_t k, i;
@@ -49,16 +49,16 @@ static void tinyc_pw_pairs(const int8_t *xp, int32_t plane, int32_t n_px, int32_
         f = __sxtb16(q2);
         bp[0] = tinyc_conv_pack_lo(e, f);
         bp[2] = tinyc_conv_pack_hi(e, f);
-        e = tinyc_conv_sxtb16_odd(q0);
-        f = tinyc_conv_sxtb16_odd(q2);
+        e = tinyc_sxtb16_odd(q0);
+        f = tinyc_sxtb16_odd(q2);
         bp[1] = tinyc_conv_pack_lo(e, f);
         bp[3] = tinyc_conv_pack_hi(e, f);
         e = __sxtb16(q1);
         f = __sxtb16(q3);
         bp[4] = tinyc_conv_pack_lo(e, f);
         bp[6] = tinyc_conv_pack_hi(e, f);
-        e = tinyc_conv_sxtb16_odd(q1);
-        f = tinyc_conv_sxtb16_odd(q3);
+        e = tinyc_sxtb16_odd(q1);
+        f = tinyc_sxtb16_odd(q3);
         bp[5] = tinyc_conv_pack_lo(e, f);
         bp[7] = tinyc_conv_pack_hi(e, f);
         bp += 8 + gap;
@@ -113,8 +113,8 @@ static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const in
             if (blk == 8) {
                 int32_t a4 = 0, a5 = 0, a6 = 0, a7 = 0;
                 for (ci = 0; ci < cin4; ci += 4) {
-                    const int32_t ww = tinyc_conv_load4(wc + ci);
-                    const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
+                    const int32_t ww = tinyc_load4(wc + ci);
+                    const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
                     TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
                     TINYC_PW_QUAD(pp, we, wo, a4, a5, a6, a7);
                 }
@@ -124,8 +124,8 @@ static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const in
                 acc[7] = a7;
             } else {
                 for (ci = 0; ci < cin4; ci += 4) {
-                    const int32_t ww = tinyc_conv_load4(wc + ci);
-                    const int32_t we = __sxtb16(ww), wo = tinyc_conv_sxtb16_odd(ww);
+                    const int32_t ww = tinyc_load4(wc + ci);
+                    const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
                     TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
                 }
             }
@@ -183,17 +183,17 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
                 const int8_t *xp = xn + px;
                 int8_t *y0 = yn + (size_t)co * plane + px;
                 for (ci = 0; ci + 3 < cin; ci += 4) {
-                    const int32_t q0 = tinyc_conv_load4(xp), q2 = tinyc_conv_load4(xp + plane2);
-                    const int32_t w0w = tinyc_conv_load4(w0 + ci), w1w = tinyc_conv_load4(w1 + ci);
+                    const int32_t q0 = tinyc_load4(xp), q2 = tinyc_load4(xp + plane2);
+                    const int32_t w0w = tinyc_load4(w0 + ci), w1w = tinyc_load4(w1 + ci);
                     int32_t wa = __sxtb16(w0w), wb = __sxtb16(w1w);
-                    TINYC_CONV_1X1_STEP(__sxtb16(q0), __sxtb16(q2), tinyc_conv_sxtb16_odd(q0),
-                                        tinyc_conv_sxtb16_odd(q2));
+                    TINYC_CONV_1X1_STEP(__sxtb16(q0), __sxtb16(q2), tinyc_sxtb16_odd(q0),
+                                        tinyc_sxtb16_odd(q2));
                     {
-                        const int32_t q1 = tinyc_conv_load4(xp + plane), q3 = tinyc_conv_load4(xp + plane3);
-                        wa = tinyc_conv_sxtb16_odd(w0w);
-                        wb = tinyc_conv_sxtb16_odd(w1w);
-                        TINYC_CONV_1X1_STEP(__sxtb16(q1), __sxtb16(q3), tinyc_conv_sxtb16_odd(q1),
-                                            tinyc_conv_sxtb16_odd(q3));
+                        const int32_t q1 = tinyc_load4(xp + plane), q3 = tinyc_load4(xp + plane3);
+                        wa = tinyc_sxtb16_odd(w0w);
+                        wb = tinyc_sxtb16_odd(w1w);
+                        TINYC_CONV_1X1_STEP(__sxtb16(q1), __sxtb16(q3), tinyc_sxtb16_odd(q1),
+                                            tinyc_sxtb16_odd(q3));
                     }
                     xp += plane4;
                 }

@@ -24,7 +24,7 @@ static int32_t tinyc_nm_bits(int32_t m)
  * (v0, v2) and (v1, v3), then one 16x16 multiply-accumulate per entry. */
 static inline int32_t tinyc_sparse_mac4(int32_t acc, int32_t vw, int32_t x0, int32_t x1, int32_t x2, int32_t x3)
 {
-    const int32_t ve = __sxtb16(vw), vo = tinyc_conv_sxtb16_odd(vw);
+    const int32_t ve = __sxtb16(vw), vo = tinyc_sxtb16_odd(vw);
     acc = __smlabb(x0, ve, acc);
     acc = __smlabb(x1, vo, acc);
     acc = __smlabt(x2, ve, acc);
@@ -38,8 +38,8 @@ static int32_t tinyc_csr_dot_u8(const int8_t *v, const uint8_t *c, int32_t count
     int32_t acc = 0;
 #if TINYC_HAS_DSP
     for (; count >= 4; count -= 4, v += 4, c += 4) {
-        const uint32_t cw = (uint32_t)tinyc_conv_load4((const int8_t *)c);
-        acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[cw & 0xffu], x[(cw >> 8) & 0xffu], x[(cw >> 16) & 0xffu],
+        const uint32_t cw = (uint32_t)tinyc_load4((const int8_t *)c);
+        acc = tinyc_sparse_mac4(acc, tinyc_load4(v), x[cw & 0xffu], x[(cw >> 8) & 0xffu], x[(cw >> 16) & 0xffu],
                                 x[cw >> 24]);
     }
 #else
@@ -58,7 +58,7 @@ static int32_t tinyc_csr_dot_u16(const int8_t *v, const uint16_t *c, int32_t cou
     int32_t acc = 0;
 #if TINYC_HAS_DSP
     for (; count >= 4; count -= 4, v += 4, c += 4) {
-        acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[c[0]], x[c[1]], x[c[2]], x[c[3]]);
+        acc = tinyc_sparse_mac4(acc, tinyc_load4(v), x[c[0]], x[c[1]], x[c[2]], x[c[3]]);
     }
 #else
     for (; count >= 4; count -= 4, v += 4, c += 4) {
@@ -214,9 +214,9 @@ static int32_t tinyc_nm_dot(const tinyc_nm_layout *l, const int8_t *v, const uin
         for (; left >= 8; left -= 8, v += 8, x += 32, pos += 2) {
             const uint32_t b = pos[0] | (uint32_t)pos[1] << 8;
 #if TINYC_HAS_DSP
-            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[b & 3u], x[4 + ((b >> 2) & 3u)],
+            acc = tinyc_sparse_mac4(acc, tinyc_load4(v), x[b & 3u], x[4 + ((b >> 2) & 3u)],
                                     x[8 + ((b >> 4) & 3u)], x[12 + ((b >> 6) & 3u)]);
-            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v + 4), x[16 + ((b >> 8) & 3u)], x[20 + ((b >> 10) & 3u)],
+            acc = tinyc_sparse_mac4(acc, tinyc_load4(v + 4), x[16 + ((b >> 8) & 3u)], x[20 + ((b >> 10) & 3u)],
                                     x[24 + ((b >> 12) & 3u)], x[28 + (b >> 14)]);
 #else
             acc += x[b & 3u] * v[0] + x[4 + ((b >> 2) & 3u)] * v[1] + x[8 + ((b >> 4) & 3u)] * v[2] +
@@ -229,9 +229,9 @@ static int32_t tinyc_nm_dot(const tinyc_nm_layout *l, const int8_t *v, const uin
         for (; left >= 8; left -= 8, v += 8, x += 16, pos += 2) {
             const uint32_t b = pos[0] | (uint32_t)pos[1] << 8;
 #if TINYC_HAS_DSP
-            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[b & 3u], x[(b >> 2) & 3u], x[4 + ((b >> 4) & 3u)],
+            acc = tinyc_sparse_mac4(acc, tinyc_load4(v), x[b & 3u], x[(b >> 2) & 3u], x[4 + ((b >> 4) & 3u)],
                                     x[4 + ((b >> 6) & 3u)]);
-            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v + 4), x[8 + ((b >> 8) & 3u)], x[8 + ((b >> 10) & 3u)],
+            acc = tinyc_sparse_mac4(acc, tinyc_load4(v + 4), x[8 + ((b >> 8) & 3u)], x[8 + ((b >> 10) & 3u)],
                                     x[12 + ((b >> 12) & 3u)], x[12 + (b >> 14)]);
 #else
             acc += x[b & 3u] * v[0] + x[(b >> 2) & 3u] * v[1] + x[4 + ((b >> 4) & 3u)] * v[2] +
@@ -245,7 +245,7 @@ static int32_t tinyc_nm_dot(const tinyc_nm_layout *l, const int8_t *v, const uin
         for (; left >= 4; left -= 4, v += 4, x += step) {
             const uint32_t b = *pos++;
 #if TINYC_HAS_DSP
-            acc = tinyc_sparse_mac4(acc, tinyc_conv_load4(v), x[b & 3u], x[o1 + ((b >> 2) & 3u)],
+            acc = tinyc_sparse_mac4(acc, tinyc_load4(v), x[b & 3u], x[o1 + ((b >> 2) & 3u)],
                                     x[o2 + ((b >> 4) & 3u)], x[o3 + (b >> 6)]);
 #else
             acc += x[b & 3u] * v[0] + x[o1 + ((b >> 2) & 3u)] * v[1] + x[o2 + ((b >> 4) & 3u)] * v[2] +
@@ -294,9 +294,9 @@ static int32_t tinyc_nm_dot(const tinyc_nm_layout *l, const int8_t *v, const uin
 /* t[4 (a + 4 b)] = (x[a], x[4 + b]) as int16 lanes, for a, b in 0..3. */
 static void tinyc_nm_table_pair(const int8_t *x, int32_t *t)
 {
-    const int32_t lo = tinyc_conv_load4(x), hi = tinyc_conv_load4(x + 4);
-    const int32_t l02 = __sxtb16(lo), l13 = tinyc_conv_sxtb16_odd(lo);
-    const int32_t h46 = __sxtb16(hi), h57 = tinyc_conv_sxtb16_odd(hi);
+    const int32_t lo = tinyc_load4(x), hi = tinyc_load4(x + 4);
+    const int32_t l02 = __sxtb16(lo), l13 = tinyc_sxtb16_odd(lo);
+    const int32_t h46 = __sxtb16(hi), h57 = tinyc_sxtb16_odd(hi);
     const int32_t l20 = (int32_t)((uint32_t)l02 >> 16 | (uint32_t)l02 << 16);  /* (x2, x0): a ROR */
     const int32_t l31 = (int32_t)((uint32_t)l13 >> 16 | (uint32_t)l13 << 16);
     t[0] = tinyc_conv_pack_lo(l02, h46);
@@ -331,7 +331,7 @@ static void tinyc_nm_table_build(const int8_t *x, int32_t units, int32_t *t)
  * (1, 2), (1, 3), (2, 3) for s = 0..6 (p0 = TINYC_NM24_P0(s), p1 = TINYC_NM24_P1(s)). t[4 s] = (x[p0], x[p1]). */
 static void tinyc_nm24_table_group(const int8_t *x, int32_t *t)
 {
-    const int32_t w = tinyc_conv_load4(x), l02 = __sxtb16(w), l13 = tinyc_conv_sxtb16_odd(w);
+    const int32_t w = tinyc_load4(x), l02 = __sxtb16(w), l13 = tinyc_sxtb16_odd(w);
     t[0] = tinyc_conv_pack_lo(l02, l02);
     t[4] = tinyc_conv_pack_lo(l02, l13);
     t[8] = l02;
@@ -466,10 +466,10 @@ static int32_t tinyc_nm14_rest(int32_t acc, const int8_t *v, const uint8_t *pos,
     uint32_t b;
 #if TINYC_HAS_DSP
     for (i = 0; left >= 4; left -= 4, v += 4, x += 16, i++) {
-        const int32_t vw = tinyc_conv_load4(v);
+        const int32_t vw = tinyc_load4(v);
         b = *pos++;
         acc = __smlad(t[4 * (b & 15u) + (uint32_t)i], __sxtb16(vw), acc);
-        acc = __smlad(t[64 + 4 * (b >> 4) + (uint32_t)i], tinyc_conv_sxtb16_odd(vw), acc);
+        acc = __smlad(t[64 + 4 * (b >> 4) + (uint32_t)i], tinyc_sxtb16_odd(vw), acc);
     }
 #else
     (void)t;

@@ -31,7 +31,7 @@
  * word pointer cw + Ai (the Ai use the names a0..a3). */
 #define TINYC_SPC_MAC4(V, A0, A1, A2, A3)                                                        \
     do {                                                                                         \
-        const int32_t wv_ = tinyc_conv_load4(V), we_ = __sxtb16(wv_), wo_ = tinyc_conv_sxtb16_odd(wv_); \
+        const int32_t wv_ = tinyc_load4(V), we_ = __sxtb16(wv_), wo_ = tinyc_sxtb16_odd(wv_); \
         TINYC_SPC_MAC_B(cw + (A0), we_);                                                         \
         TINYC_SPC_MAC_B(cw + (A1), wo_);                                                         \
         TINYC_SPC_MAC_T(cw + (A2), we_);                                                         \
@@ -292,20 +292,20 @@ static void tinyc_spc_quad_cols(const tinyc_conv_cols *cc, const int8_t *xw, int
 #if TINYC_HAS_DSP
             int32_t *d = (int32_t *)(void *)col;
             if (kw == 3) {
-                const int32_t u = tinyc_conv_load4(xw), v = tinyc_conv_load4(xw + 2);
-                const int32_t a0 = __sxtb16(u), a1 = tinyc_conv_sxtb16_odd(u), a2 = __sxtb16(v);
+                const int32_t u = tinyc_load4(xw), v = tinyc_load4(xw + 2);
+                const int32_t a0 = __sxtb16(u), a1 = tinyc_sxtb16_odd(u), a2 = __sxtb16(v);
                 d[0] = a0;
                 d[1] = a1;
                 d[2] = a1;
                 d[3] = a2;
                 d[4] = a2;
-                d[5] = tinyc_conv_sxtb16_odd(v);
+                d[5] = tinyc_sxtb16_odd(v);
             } else {
-                int32_t prev = __sxtb16(tinyc_conv_load4(xw));
+                int32_t prev = __sxtb16(tinyc_load4(xw));
                 for (kx = 0; kx < kw; kx++) {
                     const int32_t j = kx + 1;
-                    const int32_t next = (j & 1) || j == kw ? tinyc_conv_sxtb16_odd(tinyc_conv_load4(xw + (j - 1)))
-                                                            : __sxtb16(tinyc_conv_load4(xw + j));
+                    const int32_t next = (j & 1) || j == kw ? tinyc_sxtb16_odd(tinyc_load4(xw + (j - 1)))
+                                                            : __sxtb16(tinyc_load4(xw + j));
                     d[2 * kx] = prev;
                     d[2 * kx + 1] = next;
                     prev = next;
@@ -332,14 +332,14 @@ __attribute__((always_inline))
 #endif
 static inline void tinyc_spc_edge3_row(const int8_t *xr, int left, int right, int32_t zp, int32_t *d)
 {
-    const int32_t u = tinyc_conv_load4(xr);
-    const int32_t a1 = __sxtb16(u), a2 = tinyc_conv_sxtb16_odd(u);
-    d[0] = left ? tinyc_conv_pack_lo(zp, a2) : __sxtb16(tinyc_conv_load4(xr - 1));
+    const int32_t u = tinyc_load4(xr);
+    const int32_t a1 = __sxtb16(u), a2 = tinyc_sxtb16_odd(u);
+    d[0] = left ? tinyc_conv_pack_lo(zp, a2) : __sxtb16(tinyc_load4(xr - 1));
     d[1] = a1;
     d[2] = a1;
     d[3] = a2;
     d[4] = a2;
-    d[5] = right ? tinyc_conv_pack_lo(a1 >> 16, zp) : tinyc_conv_sxtb16_odd(tinyc_conv_load4(xr + 1));
+    d[5] = right ? tinyc_conv_pack_lo(a1 >> 16, zp) : tinyc_sxtb16_odd(tinyc_load4(xr + 1));
 }
 
 /* tinyc_spc_quad_edge_cols for KW = 3 with at most v0 and v5 outside x (jlo <= 1, jhi >= 5). */

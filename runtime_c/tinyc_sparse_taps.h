@@ -210,7 +210,7 @@ static void tinyc_conv_dot2(const tinyc_tap *taps, int32_t count, const int8_t *
             memcpy(&xh, xg + (origin + taps->offset), 2);
             xv = xh;
             a0 = __smlabb(__sxtb16(xv), taps->w, a0);
-            a1 = __smlabb(tinyc_conv_sxtb16_odd(xv), taps->w, a1);
+            a1 = __smlabb(tinyc_sxtb16_odd(xv), taps->w, a1);
         }
     }
 #endif
