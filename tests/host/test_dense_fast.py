@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import need_tool
 from tests.helpers import quantize_graph, run_c_host, run_ref
+from tests.host.test_conv_fast import calib_of
 from tests.host.test_sparse_kernels import bundle
 from tinyc import ops
 from tinyc.ir import Graph
@@ -39,12 +40,6 @@ def dense_cases(seed: int = 0) -> list[tuple]:
             b = rng.normal(0, 0.5, m).astype(np.float32) if has_bias else None
             cases.append((f"d{len(cases)}", "dense", xs, w, b, {"act": act, "range": (lo, hi)}, "dense"))
     return cases
-
-
-def calib_of(g: Graph, cases: list[tuple], samples: int, seed: int = 1) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {x: rng.uniform(*case[5]["range"], (samples, *g.tensors[x].shape)).astype(np.float32)
-            for x, case in zip(g.inputs, cases)}
 
 
 def int8_dense_bundle(samples: int = 3) -> tuple[Graph, dict[str, np.ndarray]]:

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import need_tool
 from tests.helpers import quantize_graph, run_c_host, run_ref
+from tests.host.test_conv_fast import calib_of
 from tests.host.test_sparse_kernels import bundle
 from tinyc import ops, quant
 from tinyc.ops import conv as conv_op
@@ -93,9 +94,7 @@ def fast_bundle(samples: int = 3) -> tuple[Graph, dict[str, np.ndarray]]:
     """Every case as one int8 graph, calibrated per case on its input range."""
     cs = cases()
     g = bundle(cs)
-    rng = np.random.default_rng(1)
-    calib = {x: rng.uniform(*c[5]["range"], (samples, *g.tensors[x].shape)).astype(np.float32)
-             for x, c in zip(g.inputs, cs)}
+    calib = calib_of(g, cs, samples)
     return quantize_graph(g, calib), calib
 
 

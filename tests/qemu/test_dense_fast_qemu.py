@@ -4,15 +4,11 @@ and near-limit sum of tests/host/test_dense_fast.py and test_sparse_conv_fast.py
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from tests.conftest import need_tool
+from tests.qemu.test_conv_fast_qemu import run_on
 from tests.host.test_dense_fast import clipped_bias_graph, extreme_graph, int8_dense_bundle, sparse_bundle, table_bundle
-from tinyc import interpreter, pipeline, runners
-from tinyc.board import load_board
-from tinyc.ir import Graph
-from tinyc.passes.plan import plan_memory
 
 BOARDS = ("mps2-an386", "mps2-an385")
 
@@ -21,17 +17,6 @@ BOARDS = ("mps2-an386", "mps2-an385")
 def _tools():
     need_tool("arm-none-eabi-gcc")
     need_tool("qemu-system-arm")
-
-
-def run_on(g: Graph, calib: dict[str, np.ndarray], board: str) -> None:
-    planned, plan = plan_memory(g)
-    c = pipeline.Compiled(g.name, g, planned, plan, [], load_board(board))
-    feeds = runners.feeds_for(c.graph, calib)
-    got, measured = runners.run_board(c, feeds)
-    want = interpreter.run_samples(c.graph, feeds)
-    for name in c.graph.outputs:
-        assert np.array_equal(got[name], want[name]), f"{board} {name}: {np.sum(got[name] != want[name])} differ"
-    assert measured["instructions"] > 0
 
 
 @pytest.mark.parametrize("board", BOARDS)
