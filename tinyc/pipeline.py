@@ -192,7 +192,7 @@ def write(compiled: Compiled, out_dir: str | Path) -> dict:
             (tmp / "sensitivity.json").write_text(json.dumps(
                 {"metric": sens.metric, "ratios": list(sens.ratios), "loss": sens.loss, "weights": sens.weights,
                  "baseline": sens.baseline, "chosen": sens.chosen}, indent=2) + "\n")
-            sensitivity.plot(sens, tmp / "sensitivity.png")
+            (tmp / "sensitivity.svg").write_text(sensitivity.plot_svg(sens))
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp.rename(out_dir)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import numpy as np
 import pytest
 
@@ -71,6 +73,20 @@ def test_target_ratio_prunes_the_least_sensitive_layers_first():
 def test_ratios_under_a_maximum_loss():
     assert sensitivity.ratios_under(_sensitivity(), 1.0) == {"a": 0.0, "b": 0.9}
     assert sensitivity.ratios_under(_sensitivity(), 10.0) == {"a": 0.5, "b": 0.9}
+
+
+def test_sensitivity_plot_is_svg_with_one_line_per_layer_inside_the_frame():
+    root = ElementTree.fromstring(sensitivity.plot_svg(_sensitivity()))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    frame = root.find("s:rect", ns).attrib
+    x0, y0 = float(frame["x"]), float(frame["y"])
+    x1, y1 = x0 + float(frame["width"]), y0 + float(frame["height"])
+    lines = root.findall("s:g/s:polyline", ns)
+    assert [g.find("s:title", ns).text for g in root.findall("s:g", ns)] == ["a", "b"]
+    for line in lines:
+        points = [tuple(map(float, p.split(","))) for p in line.attrib["points"].split()]
+        assert len(points) == 2 and all(x0 <= x <= x1 and y0 <= y <= y1 for x, y in points)
+    assert sensitivity.plot_svg(_sensitivity()) == sensitivity.plot_svg(_sensitivity())  # byte-identical
 
 
 def test_sensitivity_of_a_real_model_covers_every_layer_and_starts_at_zero():

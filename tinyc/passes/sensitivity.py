@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinyc import interpreter
+from tinyc import interpreter, svg
 from tinyc.ir import Graph
 from tinyc.passes.prune import prune_unstructured
 
@@ -106,22 +106,7 @@ def ratios_for_target(s: Sensitivity, target: float) -> dict[str, float]:
     return chosen
 
 
-def plot(s: Sensitivity, path) -> None:
-    """The sweep as a PNG line plot, one line per layer."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
-    for name, losses in s.loss.items():
-        label = name if len(name) <= 32 else name[:29] + "..."
-        ax.plot([r * 100 for r in s.ratios], losses, marker="o", label=label)
-    ax.set_xlabel("weights pruned in the layer (%)")
-    ax.set_ylabel(s.metric)
-    ax.set_title("Sensitivity: each layer pruned alone")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})  # no version stamp: identical inputs, identical file
-    plt.close(fig)
+def plot_svg(s: Sensitivity) -> str:
+    """The sweep as an SVG line plot, one line per layer."""
+    return svg.line_plot(s.loss, [r * 100 for r in s.ratios], title="Sensitivity: each layer pruned alone",
+                         xlabel="weights pruned in the layer (%)", ylabel=s.metric)
