@@ -17,9 +17,7 @@ from tinyc.ir import Graph
 def accuracy(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray) -> float:
     """Percent of samples whose first output's argmax is the label; samples are float32 in model
     units with a leading sample axis (quantized with g's input parameters for an int8 graph)."""
-    from tinyc.runners import feeds_for  # here, not at the top: runners imports pipeline, which imports us
-
-    feeds = feeds_for(g, samples)
+    feeds = interpreter.feeds_for(g, samples)
     count = len(labels)
     assert all(len(v) == count for v in feeds.values()), f"{count} labels for {[len(v) for v in feeds.values()]}"
     out = g.outputs[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyc import ops
+from tinyc import ops, quant
 from tinyc.ir import NP_DTYPE, Graph
 
 
@@ -37,3 +37,13 @@ def run_samples(g: Graph, samples: dict[str, np.ndarray]) -> dict[str, np.ndarra
     count = len(next(iter(samples.values())))
     results = [run(g, {k: v[i] for k, v in samples.items()}) for i in range(count)]
     return {name: np.stack([r[name] for r in results]) for name in g.outputs}
+
+
+def feeds_for(g: Graph, samples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Float samples in the model's own units -> what the generated code takes (int8 or float32)."""
+    feeds = {}
+    for name in g.inputs:
+        t = g.tensors[name]
+        x = samples[name]
+        feeds[name] = quant.quantize_array(x, t.q) if t.dtype == "int8" else x.astype(NP_DTYPE[t.dtype])
+    return feeds

@@ -11,23 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyc import interpreter, quant
+from tinyc import interpreter
+from tinyc.interpreter import feeds_for  # noqa: F401 - runners.feeds_for is what callers know
 from tinyc.errors import BadInput
 from tinyc.ir import NP_DTYPE, Graph
 from tinyc.pipeline import Compiled, write
 from tinyc.toolchain import arm, elf, host, qemu
 
 TARGETS = ("ref", "host")
-
-
-def feeds_for(g: Graph, samples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Float samples in the model's own units -> what the generated code takes (int8 or float32)."""
-    feeds = {}
-    for name in g.inputs:
-        t = g.tensors[name]
-        x = samples[name]
-        feeds[name] = quant.quantize_array(x, t.q) if t.dtype == "int8" else x.astype(NP_DTYPE[t.dtype])
-    return feeds
 
 
 def run_host(compiled: Compiled, feeds: dict[str, np.ndarray], sanitize: bool = False) -> dict[str, np.ndarray]:

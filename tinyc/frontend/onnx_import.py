@@ -1,6 +1,7 @@
 """ONNX -> IR: load and check the file, infer shapes, fold constants, lower each node.
 
-The lowering of each ONNX op lives in tinyc/frontend/lowering.py; nothing past this module sees ONNX.
+The lowering of each ONNX op lives in tinyc/frontend/onnx_ops/ (one module per family);
+nothing past this module sees ONNX.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from tinyc.errors import BadInput, TinycError, UnsupportedOp
 from tinyc.ir import Graph, Node, QParams, Tensor, verify
 
 # ONNX ops whose result is always computed at compile time when every input is constant.
-FOLDABLE = {"Shape", "Gather", "Cast", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose",
+FOLDABLE = {"Constant", "Shape", "Gather", "Cast", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose",
             "Slice", "Mul", "Add", "Sub", "Div", "ConstantOfShape", "Range", "Identity", "DequantizeLinear",
             "ReduceProd", "Equal", "Where", "Expand", "Tile", "Neg", "Sqrt", "Pow", "QuantizeLinear"}
 
@@ -118,7 +119,7 @@ class Importer:
 
     # --- driving the import --------------------------------------------------------------------
     def run(self) -> Graph:
-        from tinyc.frontend.lowering import LOWERINGS
+        from tinyc.frontend.onnx_ops import LOWERINGS
 
         g = self.model.graph
         for init in g.initializer:
@@ -184,7 +185,7 @@ class Importer:
         if node.op_type not in FOLDABLE or any(i and self.const(i) is None for i in node.input):
             return False
         if node.op_type in ("DequantizeLinear", "QuantizeLinear"):
-            from tinyc.frontend.lowering import fold_qdq
+            from tinyc.frontend.onnx_ops.quantization import fold_qdq
             fold_qdq(self, node)
             return True
         feeds = {i: self.const(i) for i in node.input if i}

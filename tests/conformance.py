@@ -1,0 +1,137 @@
+"""The onnx package's own node test cases (onnx.backend.test.case.node), made into what tinyc
+compiles: float32 activations stay graph inputs, everything else becomes an initializer (on a
+microcontroller, shapes, axes, indices, pads, scales and weights are compile-time constants).
+
+Shared by tests/host/test_conformance.py and scripts/operators_table.py (docs/operators.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+# The op set of the coverage issue; each must pass at least one case.
+OPS = tuple("""Abs Add AveragePool BatchNormalization Ceil Celu Clip Concat Conv ConvTranspose Cos CumSum
+DepthToSpace Div Dropout Elu Erf Exp Expand Flatten Floor GRU Gather Gelu Gemm GlobalAveragePool GlobalMaxPool
+GroupNormalization HardSigmoid HardSwish Identity InstanceNormalization LRN LSTM LayerNormalization LeakyRelu Log
+LogSoftmax LpNormalization MatMul Max MaxPool Mean MeanVarianceNormalization Min Mish Mul Neg PRelu Pad Pow
+RMSNormalization RNN Reciprocal ReduceL2 ReduceMax ReduceMean ReduceMin ReduceSum ReduceSumSquare Relu Reshape
+Resize Round Selu Shrink Sigmoid Sign Sin Slice Softmax Softplus Softsign SpaceToDepth Split Sqrt Squeeze Sub Sum
+Swish Tanh ThresholdedRelu Tile Transpose Unsqueeze Upsample Where""".split())
+
+# Ops whose inputs after the first may be activations too (the rest become initializers).
+MULTI_ACTIVATION = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mean", "Sum", "MatMul", "Concat", "Where"}
+
+# |got - expected| <= TOLERANCE * max(1, max |expected|)
+TOLERANCE = 1e-4
+
+
+@dataclass
+class Case:
+    name: str
+    op: str
+    model: onnx.ModelProto  # activations as graph inputs, the rest as initializers
+    inputs: list[dict[str, np.ndarray]]  # one feed per data set
+    expected: list[list[np.ndarray]]  # graph outputs per data set
+    skip: str = ""  # why the case is outside the float32 conformance set, "" when inside
+
+
+def _is_3d_spatial(case) -> bool:
+    node = case.model.graph.node[0]
+    if node.op_type not in ("Conv", "ConvTranspose", "AveragePool", "MaxPool", "GlobalAveragePool",
+                            "GlobalMaxPool", "LpPool"):
+        return False
+    return np.asarray(case.data_sets[0][0][0]).ndim == 5
+
+
+def _convert(tc) -> Case:
+    node = tc.model.graph.node[0]
+    datasets = [([np.asarray(a) for a in ins], [np.asarray(a) for a in outs]) for ins, outs in tc.data_sets]
+    first_in, first_out = datasets[0]
+    dtypes = {a.dtype for a in first_in if a.dtype.kind == "f"} | {a.dtype for a in first_out if a.dtype.kind == "f"}
+    skip = ""
+    if dtypes - {np.dtype(np.float32)}:
+        skip = "data in " + ", ".join(sorted(str(d) for d in dtypes - {np.dtype(np.float32)})) + ", not float32"
+    elif first_in and first_in[0].dtype != np.float32:
+        skip = f"first input is {first_in[0].dtype}, not a float32 activation"
+    elif _is_3d_spatial(tc):
+        skip = "3-D convolution or pooling"
+    model = onnx.ModelProto()
+    model.CopyFrom(tc.model)
+    g = model.graph
+    names = [vi.name for vi in g.input]
+    keep = [i == 0 or (a.dtype == np.float32 and node.op_type in MULTI_ACTIVATION)
+            for i, a in enumerate(first_in)]
+    for name, a, k in zip(names, first_in, keep):
+        if not k:
+            g.initializer.append(numpy_helper.from_array(a, name))
+    kept = [vi for vi, k in zip(g.input, keep) if k]
+    del g.input[:]
+    g.input.extend(kept)
+    for ins, _ in datasets[1:]:  # a constant must not change between data sets
+        if any(not k and not np.array_equal(a, b) for a, b, k in zip(first_in, ins, keep)):
+            skip = skip or "a constant input differs between data sets"
+    inputs = [{n: a for n, a, k in zip(names, ins, keep) if k} for ins, _ in datasets]
+    return Case(tc.name, node.op_type, model, inputs, [outs for _, outs in datasets], skip)
+
+
+@functools.cache
+def all_cases() -> dict[str, Case]:
+    """Every single-node case of the op set, by name, from the installed onnx package."""
+    from onnx.backend.test.case.node import collect_testcases
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the generators overflow casts on purpose
+        collected = collect_testcases(None)
+    cases = {}
+    for tc in collected:
+        if tc.kind == "node" and len(tc.model.graph.node) == 1 and tc.model.graph.node[0].op_type in OPS:
+            cases[tc.name] = _convert(tc)
+    return cases
+
+
+def max_error(got: np.ndarray, expected: np.ndarray) -> float:
+    """The largest |got - expected| over max(1, max |expected|); inf on a shape or NaN mismatch."""
+    if got.shape != expected.shape:
+        return float("inf")
+    got, expected = got.astype(np.float64), expected.astype(np.float64)
+    if not np.array_equal(np.isnan(got), np.isnan(expected)):
+        return float("inf")
+    finite = ~np.isnan(expected)
+    if not np.array_equal(got[~finite | ~np.isfinite(expected)], expected[~finite | ~np.isfinite(expected)],
+                          equal_nan=True):
+        return float("inf")
+    mask = np.isfinite(expected)
+    if not mask.any():
+        return 0.0
+    scale = max(1.0, float(np.max(np.abs(expected[mask]))))
+    return float(np.max(np.abs(got[mask] - expected[mask]))) / scale
+
+
+def run_case(case: Case, target: str = "host") -> float:
+    """Compile the case float32, run every data set on `target`; the largest relative error.
+    A TinycError (unsupported op or attribute) propagates."""
+    from tinyc import pipeline, runners
+
+    with tempfile.TemporaryDirectory(prefix="tinyc-conf-") as tmp:
+        path = Path(tmp) / f"{case.name}.onnx"
+        onnx.save(case.model, path)
+        compiled = pipeline.build(path, pipeline.Options(dtype="float32", name="model"))
+        g = compiled.graph
+        worst = 0.0
+        for feeds, expected in zip(case.inputs, case.expected):
+            samples = {n: np.asarray(feeds[n], np.float32)[None] for n in g.inputs}
+            if target == "ref":
+                got = runners.run(compiled, samples, "ref")
+            else:
+                got = runners.run_host(compiled, samples, sanitize=True)
+            for out, exp in zip(g.outputs, expected):
+                worst = max(worst, max_error(np.asarray(got[out][0]), exp))
+    return worst

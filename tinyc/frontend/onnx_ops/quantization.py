@@ -1,0 +1,69 @@
+"""QuantizeLinear and DequantizeLinear: QDQ models keep their own parameters.
+
+Each lowering is named after its ONNX op: `b` is the Importer (tinyc/frontend/onnx_import.py), `n` the
+ONNX node, positional arguments the node's input names ("" when absent), attributes keyword
+arguments with ONNX's defaults. What tinyc does not implement raises UnsupportedOp through b.fail.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyc.ir import QParams
+
+
+def _qparams(b, scale, zero_point, axis) -> QParams:
+    s = np.asarray(b.const(scale), np.float64).reshape(-1)
+    zp = b.const(zero_point) if zero_point else None
+    if zp is not None and zp.dtype == np.uint8:
+        zp = zp.astype(np.int32) - 128  # uint8 -> int8 keeps the scale, shifts the zero point
+    elif zp is not None and zp.dtype != np.int8:
+        raise b.fail(f"zero point of type {zp.dtype} unsupported; only int8 and uint8")
+    z = np.zeros_like(s, np.int32) if zp is None else np.asarray(zp, np.int32).reshape(-1)
+    return QParams(s, z, axis if s.size > 1 else None)
+
+
+def fold_qdq(b, n) -> None:
+    """QuantizeLinear or DequantizeLinear of a constant, computed here; a dequantized int8
+    weight keeps the file's parameters so that int8 compilation reproduces its values exactly."""
+    attrs = {a.name: a.i for a in n.attribute}
+    x = b.const(n.input[0])
+    q = _qparams(b, n.input[1], n.input[2] if len(n.input) > 2 else "", attrs.get("axis", 1))
+    shape = [1] * x.ndim
+    if q.axis is not None:
+        shape[q.axis % x.ndim] = -1
+    scale, zp = q.scale.reshape(shape), q.zero_point.reshape(shape)
+    if n.op_type == "QuantizeLinear":
+        v = np.clip(np.round(x / scale) + zp, -128, 127)  # ONNX rounds half to even
+        b.consts[n.output[0]] = v.astype(np.int8)
+        b.q[n.output[0]] = q
+        return
+    eight_bit = x.dtype in (np.int8, np.uint8)
+    if x.dtype == np.uint8:
+        x = x.astype(np.int32) - 128  # _qparams shifted the zero point the same way
+    b.consts[n.output[0]] = ((x.astype(np.float64) - zp) * scale).astype(np.float32)
+    if eight_bit:  # a weight; an int32 bias is requantized from the input and weight scales anyway
+        b.q[n.output[0]] = QParams(q.scale, q.zero_point, None if q.axis is None else q.axis % x.ndim)
+
+
+def QuantizeLinear(b, n, X, scale, zero_point="", *, axis=1, saturate=1, block_size=0, output_dtype=0):
+    if b.const(scale) is None or (zero_point and b.const(zero_point) is None):
+        raise b.fail("scale and zero point must be constant")
+    q = _qparams(b, scale, zero_point, axis)
+    if q.scale.size != 1:
+        raise b.fail("per-channel activation quantization unsupported")
+    x = b.resolve(X)
+    b.q[x] = q
+    if x in b.tensors:
+        b.tensors[x].q = q
+    b.alias[n.output[0]] = x
+
+
+def DequantizeLinear(b, n, X, scale, zero_point="", *, axis=1, block_size=0):
+    x = b.resolve(X)
+    if x not in b.tensors:
+        raise b.fail(f"input {X!r} is neither constant nor produced by QuantizeLinear")
+    b.alias[n.output[0]] = x
+
+
+LOWERINGS = {"QuantizeLinear": QuantizeLinear, "DequantizeLinear": DequantizeLinear}
