@@ -243,7 +243,10 @@ void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
         for (i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
         break;
     case TINYC_UNARY_CLIP:
-        for (i = 0; i < n; ++i) y[i] = x[i] < p->min ? p->min : (x[i] > p->max ? p->max : x[i]);
+        for (i = 0; i < n; ++i) { /* max applied last: min > max gives max everywhere (ONNX) */
+            const float v = x[i] < p->min ? p->min : x[i];
+            y[i] = v > p->max ? p->max : v;
+        }
         break;
     case TINYC_UNARY_LEAKY_RELU:
         for (i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : p->alpha * x[i];

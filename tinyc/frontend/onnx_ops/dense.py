@@ -50,7 +50,27 @@ def MatMul(b, n, A, B):
             raise b.fail(f"constant right operand of rank {w.ndim}; only rank 2")
         _dense(b, n, A, w.T, None, n.output[0], B, True)
     else:
+        _matmul(b, n, A, B)
+
+
+def _matmul(b, n, A, B):
+    """Two activations: a 1-D operand is promoted to a matrix (numpy's rule) and the added axis removed after."""
+    a_shape, b_shape = b.shape(A), b.shape(B)
+    if len(a_shape) >= 2 and len(b_shape) >= 2:
         b.emit("matmul", [A, B], [n.output[0]], {"act": None})
+        return
+    out_shape = np.matmul(np.empty(a_shape, np.float32), np.empty(b_shape, np.float32)).shape
+    if len(a_shape) == 1:
+        A2 = b.fresh(A + "_row")
+        b.emit("reshape", [A], [A2], {"shape": (1, a_shape[0])}, name=b.fresh(n.output[0] + "_a2d"))
+        A = A2
+    if len(b_shape) == 1:
+        B2 = b.fresh(B + "_col")
+        b.emit("reshape", [B], [B2], {"shape": (b_shape[0], 1)}, name=b.fresh(n.output[0] + "_b2d"))
+        B = B2
+    mid = b.fresh(n.output[0] + "_2d")
+    b.emit("matmul", [A, B], [mid], {"act": None})
+    b.emit("reshape", [mid], [n.output[0]], {"shape": tuple(out_shape)})
 
 
 LOWERINGS = {"Gemm": Gemm, "MatMul": MatMul}

@@ -26,7 +26,7 @@ def Reshape(b, n, X, shape, *, allowzero=0):
 
 def Flatten(b, n, X, *, axis=1):
     shape = b.shape(X)
-    axis = axis % (len(shape) + 1) if axis < 0 else axis
+    axis = axis + len(shape) if axis < 0 else axis
     _view(b, n, X, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
 
 
@@ -53,9 +53,12 @@ def Identity(b, n, X):
         b.alias[n.output[0]] = b.resolve(X)
 
 
-def Dropout(b, n, X, ratio="", training_mode="", *, seed=None):
-    if len(n.output) > 1 and n.output[1]:
-        raise b.fail("the mask output is unsupported")
+def Dropout(b, n, X, ratio="", training_mode="", *, seed=None, is_test=1):
+    training = b.const(training_mode) if training_mode else np.array(not is_test)  # is_test: opset < 7
+    if training is None or bool(np.asarray(training).reshape(-1)[0]):
+        raise b.fail("training mode (random masks) unsupported; export the model in eval mode")
+    if len(n.output) > 1 and n.output[1]:  # inference keeps every element: the mask is all true
+        b.consts[n.output[1]] = np.ones(b.shape(X), bool)
     Identity(b, n, X)
 
 
