@@ -122,6 +122,19 @@ def _fmt(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
+def layer_label(index: int, name: str, width: int = 32) -> str:
+    """A short readable label: the layer's index and the distinctive tail of its ONNX name.
+
+    Exporters write long paths (TensorFlow fuses several into one name with ';'): the last path,
+    less its final component (the framework op, e.g. Conv2D or BiasAdd), names the layer
+    (`functional_1/depthwise_conv2d_1/BiasAdd` -> `depthwise_conv2d_1`,
+    `/features/features.0/Conv` -> `features.0`)."""
+    parts = [c for c in name.split(";")[-1].split("/") if c]
+    tail = parts[-2] if len(parts) >= 2 else (parts[0] if parts else name)
+    label = f"{index} {tail}"
+    return _short(label, width)
+
+
 def _short(name: str, width: int = 40) -> str:
     return name if len(name) <= width else name[: width - 3] + "..."
 
@@ -209,8 +222,8 @@ def format_table(report: dict, board: Board | None = None) -> str:
     if report["measured"] is not None:
         header += _measured_lines(report, board)
     text_keys = ("name", "op", "format")
-    cells = [[_short(str(layer[key])) if key in text_keys else _fmt(layer[key]) for _, key, _ in COLUMNS]
-             for layer in report["layers"]]
+    cells = [[layer_label(i, layer["name"]) if key == "name" else _short(str(layer[key])) if key in text_keys
+              else _fmt(layer[key]) for _, key, _ in COLUMNS] for i, layer in enumerate(report["layers"])]
     totals = ["total", "", "", _fmt(report["macs"]), _fmt(flash["weights"]), "", ""]
     titles = [title for title, _, _ in COLUMNS]
     widths = [max(len(row[i]) for row in [titles, totals, *cells]) for i in range(len(COLUMNS))]

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import graph_of, quantize_graph, random_samples
-from tinyc import fit, ops
+from tests.models import MODELS, model_path
+from tinyc import fit, ops, pipeline, report
 from tinyc.board import load_board
 from tinyc.ir import Graph, Node, Tensor
 from tinyc.ops import KernelCall, Op
@@ -200,9 +201,30 @@ def test_table_lists_header_layers_and_totals(fake_op):
     assert "arena 60 B (lower bound 60 B), total 60 B" in text
     assert "weights 76 B, code - B, total - B" in text
     assert "fits       flash unknown, RAM unknown" in text
-    rows = [line.split() for line in lines if line.startswith(("a_very", "n1", "n2", "total"))]
-    assert rows == [["a_very_long_node_name_that_goes_on_an...", fake_op, "csr", "6", "47", "24", "0"],
-                    ["n1", "reshape", "-", "0", "0", "24", "0"],
-                    ["n2", fake_op, "dense", "6", "53", "24", rows[2][-1]],
+    rows = [line.split() for line in lines if line.startswith(("0 ", "1 ", "2 ", "total"))]
+    assert rows == [["0", "a_very_long_node_name_that_...", fake_op, "csr", "6", "47", "24", "0"],
+                    ["1", "n1", "reshape", "-", "0", "0", "24", "0"],
+                    ["2", "n2", fake_op, "dense", "6", "53", "24", rows[2][-1]],
                     ["total", "12", "76"]]
     assert format_table(report_of(g)) == text
+
+
+def test_layer_labels_are_the_index_and_the_distinctive_tail_of_the_name():
+    kws = ("functional_1/activation_3/Relu;functional_1/depthwise_conv2d_1/BiasAdd;"
+           "functional_1/depthwise_conv2d_1/depthwise")
+    assert report.layer_label(4, kws) == "4 depthwise_conv2d_1"
+    assert report.layer_label(0, "/features/features.0/features.0.0/Conv") == "0 features.0.0"
+    assert report.layer_label(7, "fc1") == "7 fc1"
+    assert len(report.layer_label(1, "a/" + "x" * 80 + "/Conv")) <= 32
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_table_labels_of_the_shared_models_are_unique_and_short(name):
+    compiled = pipeline.build(model_path(name), pipeline.Options(dtype="float32"))
+    doc = pipeline.report_of(compiled)
+    assert [layer["name"] for layer in doc["layers"]] == [n.name for n in compiled.graph.nodes]  # full names kept
+    table = report.format_table(doc).splitlines()
+    start = next(i for i, line in enumerate(table) if line.startswith("layer")) + 2
+    labels = [line.split("  ")[0].strip() for line in table[start:start + len(doc["layers"])]]
+    assert len(set(labels)) == len(labels) == len(doc["layers"])
+    assert all(len(label) <= 32 and ";" not in label for label in labels)
