@@ -129,14 +129,16 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
         "dtype": C_TYPE[g.tensors[g.inputs[0]].dtype], "board": board,
     }
     outputs = [("model.h.j2", f"{name}.h"), ("model.c.j2", f"{name}.c"), ("weights.c.j2", f"{name}_weights.c"),
-               ("main_host.c.j2", "main_host.c"), ("Makefile.j2", "Makefile")]
+               ("main_host.c.j2", "main_host.c"), ("Makefile.j2", "Makefile"), ("CMakeLists.txt.j2", "CMakeLists.txt"),
+               ("library.json.j2", "library.json")]
     if board is not None:
         from tinyc.board import gcc_flags
         from tinyc.fit import STACK_BYTES
 
         ctx.update(cpu_flags=" ".join(gcc_flags(board)), stack_size=STACK_BYTES, shell_quote=shlex.quote,
                    fw_cflags=" ".join(arm.WARNINGS + arm.COMMON), fw_ldflags=" ".join(arm.LINK))
-        outputs += [("main_board.c.j2", "main_board.c"), ("linker.ld.j2", f"{name}.ld")]
+        outputs += [("main_board.c.j2", "main_board.c"), ("linker.ld.j2", f"{name}.ld"),
+                    ("arm-none-eabi.cmake.j2", "arm-none-eabi.cmake")]
         (out_dir / "port").mkdir(exist_ok=True)
         for src in sorted((runtime_dir() / "port").glob("*.[ch]")):
             shutil.copyfile(src, out_dir / "port" / src.name)
