@@ -13,11 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyc import io, pipeline, report, runners
-from tinyc.accuracy import load_labelled
+from tinyc import api, io, pipeline, report, runners
 from tinyc.board import known_boards, load_board, summary
-from tinyc.budget import parse_bytes
-from tinyc.compress import Compression
 from tinyc.errors import BadInput, TinycError
 
 VERIFY_SAMPLES = 32
@@ -76,22 +73,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _build(args, board: str | None = None) -> pipeline.Compiled:
-    compression = Compression(prune=args.prune, sparsity=args.sparsity, prune_channels=args.prune_channels,
-                              kronecker=args.kronecker, doped=args.doped, max_drop=args.max_drop)
-    opts = pipeline.Options(dtype=args.dtype, name=args.name, seed=args.seed, board=board or args.board,
-                            compression=compression)
-    if args.flash_budget is not None:
-        opts.flash_budget = parse_bytes(args.flash_budget, "--flash-budget")
-    if args.ram_budget is not None:
-        opts.ram_budget = parse_bytes(args.ram_budget, "--ram-budget")
-    if args.calib or args.eval:
-        float_graph = pipeline.frontend(args.model)
-        if args.calib:
-            opts.calib = io.load_samples(args.calib, float_graph).arrays
-            opts.calib_labels = io.load_labels(args.calib, len(next(iter(opts.calib.values()))))
-        if args.eval:
-            opts.labelled = load_labelled(args.eval, float_graph)
-    compiled = pipeline.build(args.model, opts)
+    compiled = api.build(args.model, dtype=args.dtype, calib=args.calib, board=board or args.board, name=args.name,
+                         seed=args.seed, prune=args.prune, sparsity=args.sparsity, prune_channels=args.prune_channels,
+                         kronecker=args.kronecker, doped=args.doped, max_drop=args.max_drop,
+                         flash_budget=args.flash_budget, ram_budget=args.ram_budget, eval=args.eval)
     for w in compiled.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return compiled

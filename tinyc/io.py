@@ -57,17 +57,26 @@ def load_samples(path: str | Path, g: Graph) -> Samples:
                 if key is None:
                     raise BadInput(f"{path}: no array for model input {name!r} (keys: {', '.join(sorted(keys))})")
                 raw[name] = data[key]
+    return samples_from_arrays(raw, g, str(path))
+
+
+def samples_from_arrays(raw: dict[str, np.ndarray], g: Graph, where: str = "samples") -> Samples:
+    """Arrays already in memory, {input name: array}, checked and laid out as load_samples does."""
+    missing = [name for name in g.inputs if name not in raw]
+    if missing:
+        raise BadInput(f"{where}: no array for model input {missing[0]!r} (given: {', '.join(sorted(raw))})")
     arrays, flags = {}, set()
-    for name, x in raw.items():
+    for name in g.inputs:
+        x = np.asarray(raw[name])
         if x.dtype.kind not in "fiu":
-            raise BadInput(f"{path}: input {name!r} has non-numeric type {x.dtype}")
+            raise BadInput(f"{where}: input {name!r} has non-numeric type {x.dtype}")
         if x.ndim == 0:
-            raise BadInput(f"{path}: input {name!r} is a scalar")
+            raise BadInput(f"{where}: input {name!r} is a scalar")
         arrays[name], flag = _fit(name, x.astype(np.float32), g.tensors[name].shape)
         flags.add(flag)
     counts = {len(a) for a in arrays.values()}
     if len(counts) != 1 or 0 in counts:
-        raise BadInput(f"{path}: inputs hold different or zero sample counts {sorted(counts)}")
+        raise BadInput(f"{where}: inputs hold different or zero sample counts {sorted(counts)}")
     return Samples(arrays, flags == {True})
 
 
