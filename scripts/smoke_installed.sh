@@ -56,7 +56,8 @@ mlp="$ex/digits_mlp.onnx" mlp_calib="$ex/digits_calib_mlp.npz" mlp_test="$ex/dig
 
 ok boards boards
 ok compile_default compile "$cnn" -o default
-exists default/digits_cnn.c default/digits_cnn.h default/digits_cnn_weights.c default/Makefile default/report.json
+exists default/digits_cnn.c default/digits_cnn.h default/digits_cnn_weights.c default/Makefile default/report.json \
+    default/report.html default/CMakeLists.txt default/library.json
 ok compile_float32 compile "$cnn" -o float32 --dtype float32 --name digits_f32
 exists float32/digits_f32.c
 ok compile_board compile "$ex/kws_dscnn.onnx" -o kws --board nucleo-l4r5zi --calib "$ex/kws_dscnn_samples.npz"
@@ -76,7 +77,7 @@ ok run_ref run "$cnn" --target ref --input "$cnn_calib" --calib "$cnn_calib" --o
 ok run_host run "$cnn" --target host --input "$cnn_calib" --calib "$cnn_calib" --output host.npy
 ok run_qemu run "$cnn" --target mps2-an386 --input "$cnn_calib" --calib "$cnn_calib" --output qemu.npz \
     --report measured.json
-exists ref.npy host.npy qemu.npz measured.json
+exists ref.npy host.npy qemu.npz measured.json measured.html
 ok verify verify "$mlp" --board mps2-an385 --calib "$mlp_calib"
 ok verify_float32 verify "$mlp" --dtype float32
 

@@ -117,8 +117,9 @@ def cmd_run(args) -> int:
     if measured:
         doc = report.measured(doc, measured, measured["instructions"])
         print(report.format_table(doc, compiled.board))
-    if args.report:
+    if args.report:  # R.json, and R.html beside it: the page with planned against measured
         Path(args.report).write_text(json.dumps(doc, indent=2) + "\n")
+        Path(args.report).with_suffix(".html").write_text(pipeline.html_page(compiled, doc))
     for name, y in results.items():
         flat = y.reshape(len(y), -1)
         print(f"{name}: {len(y)} sample(s) of {list(y.shape[1:])} {y.dtype}; argmax per sample: "

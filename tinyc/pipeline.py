@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyc import accuracy, budget, compress as compression, fit, ir, report
+from tinyc import accuracy, budget, compress as compression, fit, ir, report, report_html
 from tinyc.board import Board, load_board
 from tinyc.codegen.c_literals import c_ident
 from tinyc.codegen.emit import emit
@@ -173,6 +173,12 @@ def report_of(compiled: Compiled, code: int | None = None) -> dict:
     return doc
 
 
+def html_page(compiled: Compiled, doc: dict, sensitivity_svg: str | None = None) -> str:
+    """report.html for a compiled model and its report dict (with `measured` once a board has run)."""
+    plan = compiled.plan
+    return report_html.render(doc, plan.buffers, plan.offsets, compiled.board, sensitivity_svg)
+
+
 def write(compiled: Compiled, out_dir: str | Path) -> dict:
     """Emit the folder and report.json; the folder appears only once complete."""
     out_dir = Path(out_dir)
@@ -186,13 +192,16 @@ def write(compiled: Compiled, out_dir: str | Path) -> dict:
     try:
         emit(compiled.graph, compiled.plan, tmp, compiled.name, compiled.board)
         (tmp / "report.json").write_text(json.dumps(doc, indent=2) + "\n")
+        sens_svg = None
         if compiled.sensitivity is not None:  # the sweep behind the per-layer ratios
             sens = compiled.sensitivity
+            sens_svg = sensitivity.plot_svg(sens)
             (tmp / "sensitivity.md").write_text(sens.table())
             (tmp / "sensitivity.json").write_text(json.dumps(
                 {"metric": sens.metric, "ratios": list(sens.ratios), "loss": sens.loss, "weights": sens.weights,
                  "baseline": sens.baseline, "chosen": sens.chosen}, indent=2) + "\n")
-            (tmp / "sensitivity.svg").write_text(sensitivity.plot_svg(sens))
+            (tmp / "sensitivity.svg").write_text(sens_svg)
+        (tmp / "report.html").write_text(html_page(compiled, doc, sens_svg))
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp.rename(out_dir)
