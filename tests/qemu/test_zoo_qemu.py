@@ -10,7 +10,8 @@ import pytest
 
 from tests.conformance import TOLERANCE
 from tests.conftest import need_tool
-from tests.zoo_models import COMPILING, feeds_of, path_of, reference, worst_error
+from tests.host.test_zoo import COMPILING
+from tests.zoo_models import feeds_of, path_of, reference, worst_error
 from tinyc import pipeline, runners
 
 BOARD = "mps2-an386"
