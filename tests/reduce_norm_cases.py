@@ -19,6 +19,7 @@ SPECS = [
     ("sum_axes_input", "ReduceSum", 13, (5, 7), {}, [np.array([0])], 1),
     ("sum_no_keepdims", "ReduceSum", 13, (3, 5, 7), {"keepdims": 0}, [np.array([0, 2])], 1),
     ("sum_all", "ReduceSum", 13, (7, 3), {}, [], 1),
+    ("mean_all_to_scalar", "ReduceMean", 18, (3, 5), {"keepdims": 0}, [], 1),
     ("sum_noop", "ReduceSum", 13, (3, 5), {"noop_with_empty_axes": 1}, [], 1),
     ("sum_opset11", "ReduceSum", 11, (2, 3, 5, 7), {"axes": [1, 3]}, [], 1),
     ("sum_long_row", "ReduceSum", 13, (3, 4099), {}, [np.array([-1])], 1),
