@@ -27,6 +27,29 @@ void tinyc_softmax_f32(const tinyc_softmax_f32_params *p, const float *x, float 
     }
 }
 
+void tinyc_log_softmax_f32(const tinyc_softmax_f32_params *p, const float *x, float *y)
+{
+    const int32_t n = p->axis_size, step = p->inner;
+    int32_t o, i, k;
+    for (o = 0; o < p->outer; ++o) {
+        for (i = 0; i < p->inner; ++i) {
+            const float *xr = x + o * n * step + i;
+            float *yr = y + o * n * step + i;
+            float max = xr[0], sum = 0.0f, log_sum;
+            for (k = 1; k < n; ++k) {
+                max = xr[k * step] > max ? xr[k * step] : max;
+            }
+            for (k = 0; k < n; ++k) {
+                sum += expf(xr[k * step] - max);
+            }
+            log_sum = logf(sum);
+            for (k = 0; k < n; ++k) { /* (x - max) first: exact for large x, where max + log_sum is not */
+                yr[k * step] = (xr[k * step] - max) - log_sum;
+            }
+        }
+    }
+}
+
 void tinyc_softmax_s8(const tinyc_softmax_s8_params *p, const int8_t *x, int8_t *y)
 {
     const int32_t n = p->axis_size, step = p->inner;

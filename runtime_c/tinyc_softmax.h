@@ -1,5 +1,6 @@
-/* tinyc_softmax.h: softmax along one axis of a tensor viewed as [outer, axis_size, inner].
- * No scratch. y may alias x: element i is written only after it is read for the last time. */
+/* tinyc_softmax.h: softmax (and float32 log softmax) along one axis of a tensor viewed as
+ * [outer, axis_size, inner]. No scratch. y may alias x: element i is written only after it is
+ * read for the last time. */
 #ifndef TINYC_SOFTMAX_H
 #define TINYC_SOFTMAX_H
 
@@ -19,6 +20,8 @@ typedef struct {
 } tinyc_softmax_s8_params;
 
 void tinyc_softmax_f32(const tinyc_softmax_f32_params *p, const float *x, float *y);
+/* float32 log softmax: y = (x - max) - logf(sum of expf(x - max)), same params as softmax. */
+void tinyc_log_softmax_f32(const tinyc_softmax_f32_params *p, const float *x, float *y);
 void tinyc_softmax_s8(const tinyc_softmax_s8_params *p, const int8_t *x, int8_t *y);
 
 #endif /* TINYC_SOFTMAX_H */

@@ -35,12 +35,31 @@ def load(path: str | Path) -> onnx.ModelProto:
     if not model.graph.node and not model.graph.output:
         raise BadInput(f"{path}: not an ONNX model (no graph)")
     try:
-        onnx.checker.check_model(model)
+        _check(model)
+        _spell_out_defaults(model)
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise BadInput(f"{path}: invalid ONNX model: {first}") from None
     return model
+
+
+def _check(model: onnx.ModelProto) -> None:
+    """onnx's model checker, except that GroupNormalization-18 passes: onnx deprecated it (its scale and
+    bias are per group, which exporters misread) but onnxruntime runs it, and so does tinyc."""
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as e:
+        if "registered for GroupNormalization is deprecated" not in str(e):
+            raise
+
+
+def _spell_out_defaults(model: onnx.ModelProto) -> None:
+    """Write out attribute defaults that onnx's strict shape inference trips over when absent: a
+    MeanVarianceNormalization without `axes` (its function body reads the attribute) is an error there."""
+    for node in model.graph.node:
+        if node.op_type == "MeanVarianceNormalization" and not any(a.name == "axes" for a in node.attribute):
+            node.attribute.append(helper.make_attribute("axes", [0, 2, 3]))
 
 
 class Importer:
@@ -130,6 +149,10 @@ class Importer:
             if shape is None:
                 dims = [d.dim_param or "?" if not d.HasField("dim_value") or d.dim_value <= 0 else str(d.dim_value)
                         for d in vi.type.tensor_type.shape.dim]
+                if any(d.HasField("dim_value") and d.dim_value == 0 for d in vi.type.tensor_type.shape.dim):
+                    raise BadInput(f"input {vi.name!r} has a zero-size dimension "
+                                   f"[{', '.join(str(d.dim_value) for d in vi.type.tensor_type.shape.dim)}]: "
+                                   "tinyc does not support empty tensors")
                 raise BadInput(f"input {vi.name!r} has unknown dimensions [{', '.join(dims)}]: "
                                "export the model with a fixed input shape")
             if vi.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:

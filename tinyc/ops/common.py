@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyc import quant
+from tinyc.errors import UnsupportedOp
 from tinyc.ir import Graph, Node, QParams
 
 FLT_MAX = 3.4028234663852886e38
@@ -116,3 +117,46 @@ def shape4(shape: tuple[int, ...]) -> dict:
 def as4(x: np.ndarray) -> np.ndarray:
     """View an NCL array as NC1L so 1-D and 2-D share one code path."""
     return x[:, :, None, :] if x.ndim == 3 else x
+
+
+LOOPS_MAX_RANK = 8  # TINYC_LOOPS_MAX_RANK in runtime_c/tinyc_loops.h
+
+
+def contiguous_strides(shape: tuple[int, ...]) -> list[int]:
+    """Row-major element strides of a dense array of `shape`."""
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.insert(0, step)
+        step *= d
+    return strides
+
+
+def split_loops(where: str, shape: tuple[int, ...], axes: tuple[int, ...],
+                w_shape: tuple[int, ...] | None = None) -> tuple[dict, dict]:
+    """The tinyc_loops structs (kept, reduced) of an array of `shape` reduced over `axes`.
+
+    w_shape (same rank, 1 where broadcast) gives the weight strides (scale, bias); none: all 0.
+    Size-1 dims are dropped and neighbours that step like one dim are merged.
+    """
+    xs = contiguous_strides(shape)
+    ws = [0] * len(shape)
+    if w_shape is not None:
+        ws = [0 if w == 1 else s for w, s in zip(w_shape, contiguous_strides(w_shape))]
+    nests: dict[bool, list[list[int]]] = {False: [], True: []}  # [dim, x stride, w stride], outermost first
+    for k, d in enumerate(shape):
+        if d == 1:
+            continue
+        loops = nests[k in axes]
+        if loops and loops[-1][1] == xs[k] * d and loops[-1][2] == ws[k] * d:
+            loops[-1] = [loops[-1][0] * d, xs[k], ws[k]]
+        else:
+            loops.append([d, xs[k], ws[k]])
+    structs = []
+    for loops in (nests[False], nests[True]):
+        if len(loops) > LOOPS_MAX_RANK:
+            raise UnsupportedOp(f"{where}: axes {list(axes)} of {list(shape)} need {len(loops)} loops; "
+                                f"at most {LOOPS_MAX_RANK}")
+        table = np.array(loops or [[1, 0, 0]], np.int32)
+        structs.append({"rank": len(loops), "dims": table[:, 0].copy(), "x_strides": table[:, 1].copy(),
+                        "w_strides": table[:, 2].copy()})
+    return structs[0], structs[1]

@@ -1,4 +1,5 @@
-"""Softmax along one axis (ONNX opset 13). int8 is integer only, with an exp table built here.
+"""Softmax along one axis (ONNX opset 13), and float32 log softmax. int8 softmax is integer only, with an
+exp table built here.
 
 C: runtime_c/tinyc_softmax.c.
 """
@@ -70,3 +71,25 @@ class Softmax(Op):
             params["exp_table"] = node.attrs["int8"]["exp_table"]
             return KernelCall("tinyc_softmax_s8", "tinyc_softmax", "tinyc_softmax_s8_params", params, args)
         return KernelCall("tinyc_softmax_f32", "tinyc_softmax", "tinyc_softmax_f32_params", params, args)
+
+
+@register
+class LogSoftmax(Op):
+    """y = (x - max) - log(sum(exp(x - max))) along attrs["axis"] (non-negative). float32 only."""
+
+    name = "log_softmax"
+
+    def infer_shape(self, node, in_shapes):
+        assert 0 <= node.attrs["axis"] < len(in_shapes[0]), f"node {node.name!r}: axis of {in_shapes[0]}"
+        return [tuple(in_shapes[0])]
+
+    def ref_float(self, node, xs):
+        x = np.asarray(xs[0], np.float64)
+        d = x - x.max(axis=node.attrs["axis"], keepdims=True)
+        return [(d - np.log(np.exp(d).sum(axis=node.attrs["axis"], keepdims=True))).astype(np.float32)]
+
+    def kernel(self, node, g):
+        outer, axis_size, inner = _loops(g.tensors[node.inputs[0]].shape, node.attrs["axis"])
+        return KernelCall("tinyc_log_softmax_f32", "tinyc_softmax", "tinyc_softmax_f32_params",
+                          {"outer": outer, "axis_size": axis_size, "inner": inner},
+                          [node.inputs[0], node.outputs[0]])

@@ -1,8 +1,9 @@
 """The ONNX lowerings, one module per family; LOWERINGS maps each ONNX op type to its function."""
 
 from tinyc.frontend.onnx_ops import dense, elementwise, normalization, quantization, recurrent, spatial, tensor
+from tinyc.frontend.onnx_ops import reduce
 
-FAMILIES = (spatial, dense, elementwise, normalization, tensor, quantization, recurrent)
+FAMILIES = (spatial, dense, elementwise, normalization, tensor, quantization, recurrent, reduce)
 
 LOWERINGS = {}
 for _family in FAMILIES:

@@ -1,4 +1,4 @@
-"""Elementwise lowerings: binary arithmetic, functions of one input, Clip, PRelu, Softmax.
+"""Elementwise lowerings: binary arithmetic, functions of one input, Clip, PRelu, Softmax, LogSoftmax.
 
 Each lowering is named after its ONNX op: `b` is the Importer (tinyc/frontend/onnx_import.py), `n` the
 ONNX node, positional arguments the node's input names ("" when absent), attributes keyword
@@ -42,21 +42,32 @@ def PRelu(b, n, X, slope):
     b.emit("prelu", [X, slope], [n.output[0]])
 
 
-def Softmax(b, n, X, *, axis=None):
+def _along_axis(b, n, X, op, axis):
+    """Softmax or LogSoftmax: opset < 13 normalises over all axes from `axis` on (default 1), as a 2-D
+    op between two views; opset >= 13 over `axis` alone (default -1)."""
     shape = b.shape(X)
     rank = len(shape)
     if axis is None:
         axis = -1 if b.opset >= 13 else 1
+    if not -rank <= axis < rank:
+        raise b.fail(f"axis {axis} out of range for rank {rank}")
     axis = axis % rank
     if b.opset >= 13 or axis == rank - 1:
-        b.emit("softmax", [X], [n.output[0]], {"axis": axis})
+        b.emit(op, [X], [n.output[0]], {"axis": axis})
         return
-    # opset < 13 normalises over all axes from `axis` on: a 2-D softmax between two views
     flat = (int(np.prod(shape[:axis])), int(np.prod(shape[axis:])))
-    t1, t2 = b.fresh(n.output[0] + "_2d"), b.fresh(n.output[0] + "_softmax")
+    t1, t2 = b.fresh(n.output[0] + "_2d"), b.fresh(n.output[0] + "_" + op)
     b.emit("reshape", [X], [t1], {"shape": flat})
-    b.emit("softmax", [t1], [t2], {"axis": 1})
+    b.emit(op, [t1], [t2], {"axis": 1})
     b.emit("reshape", [t2], [n.output[0]], {"shape": shape})
+
+
+def Softmax(b, n, X, *, axis=None):
+    _along_axis(b, n, X, "softmax", axis)
+
+
+def LogSoftmax(b, n, X, *, axis=None):
+    _along_axis(b, n, X, "log_softmax", axis)
 
 
 LOWERINGS = {
@@ -64,4 +75,5 @@ LOWERINGS = {
     "Relu": _unary("relu"), "Sigmoid": _unary("sigmoid"), "Tanh": _unary("tanh"),
     "LeakyRelu": _unary("leaky_relu", alpha=0.01), "HardSigmoid": _unary("hard_sigmoid", alpha=0.2, beta=0.5),
     "HardSwish": _unary("hard_swish"), "Clip": Clip, "PRelu": PRelu, "Softmax": Softmax,
+    "LogSoftmax": LogSoftmax,
 }

@@ -1,0 +1,96 @@
+/* tinyc_norm.c: see tinyc_norm.h. Portable C99. */
+#include <math.h>
+
+#include "tinyc_norm.h"
+
+/* (m, inv) of the group starting at x. */
+static void group_stats(const tinyc_normalize_f32_params *p, const float *x, float *m_out, float *inv_out)
+{
+    int32_t idx[TINYC_LOOPS_MAX_RANK] = {0};
+    int32_t off = 0, unused = 0, r;
+    float m = 0.0f, s = 0.0f, inv;
+    if (p->kind == TINYC_NORM_MOMENTS) {
+        for (r = 0; r < p->count; ++r) {
+            m += x[off];
+            tinyc_loops_step(&p->reduced, idx, &off, &unused);
+        }
+        m /= (float)p->count;
+    }
+    for (r = 0; r < p->count; ++r) { /* a second pass: the variance of x - m, not E[x^2] - m^2 */
+        const float d = x[off] - m;
+        s += p->kind == TINYC_NORM_L1 ? fabsf(d) : d * d;
+        tinyc_loops_step(&p->reduced, idx, &off, &unused);
+    }
+    switch (p->kind) {
+    case TINYC_NORM_MOMENTS:
+        inv = 1.0f / (sqrtf(s / (float)p->count + p->epsilon) + p->epsilon_after);
+        break;
+    case TINYC_NORM_RMS:
+        inv = 1.0f / sqrtf(s / (float)p->count + p->epsilon);
+        break;
+    case TINYC_NORM_L1:
+        inv = s > 0.0f ? 1.0f / s : 0.0f;
+        break;
+    default:
+        inv = s > 0.0f ? 1.0f / sqrtf(s) : 0.0f;
+        break;
+    }
+    *m_out = m;
+    *inv_out = inv;
+}
+
+void tinyc_normalize_f32(const tinyc_normalize_f32_params *p, const float *x, const float *scale,
+                         const float *bias, float *y, float *mean, float *inv_std)
+{
+    int32_t kept_idx[TINYC_LOOPS_MAX_RANK] = {0};
+    int32_t x_off = 0, w_off = 0, groups = 1, o, r, k;
+    for (k = 0; k < p->kept.rank; ++k) {
+        groups *= p->kept.dims[k];
+    }
+    for (o = 0; o < groups; ++o) {
+        int32_t idx[TINYC_LOOPS_MAX_RANK] = {0};
+        int32_t off = 0, w = 0;
+        float m, inv;
+        group_stats(p, x + x_off, &m, &inv);
+        for (r = 0; r < p->count; ++r) {
+            float v = (x[x_off + off] - m) * inv;
+            if (scale) {
+                v *= scale[w_off + w];
+            }
+            if (bias) {
+                v += bias[w_off + w];
+            }
+            y[x_off + off] = v;
+            tinyc_loops_step(&p->reduced, idx, &off, &w);
+        }
+        if (mean) {
+            mean[o] = m;
+        }
+        if (inv_std) {
+            inv_std[o] = inv;
+        }
+        tinyc_loops_step(&p->kept, kept_idx, &x_off, &w_off);
+    }
+}
+
+void tinyc_lrn_f32(const tinyc_lrn_f32_params *p, const float *x, float *y)
+{
+    const int32_t step = p->inner;
+    int32_t b, c, i, j;
+    for (b = 0; b < p->n; ++b) {
+        const float *xb = x + b * p->c * step;
+        float *yb = y + b * p->c * step;
+        for (c = 0; c < p->c; ++c) {
+            const int32_t lo = c - p->before < 0 ? 0 : c - p->before;
+            const int32_t hi = c + p->after > p->c - 1 ? p->c - 1 : c + p->after;
+            for (i = 0; i < step; ++i) {
+                float sum = 0.0f;
+                for (j = lo; j <= hi; ++j) {
+                    const float v = xb[j * step + i];
+                    sum += v * v;
+                }
+                yb[c * step + i] = xb[c * step + i] / powf(p->bias + p->alpha_over_size * sum, p->beta);
+            }
+        }
+    }
+}

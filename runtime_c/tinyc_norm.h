@@ -1,0 +1,43 @@
+/* tinyc_norm.h: normalizations. One kernel normalizes x over any set of axes (layer, group,
+ * instance, RMS, mean-variance, Lp normalization), and LRN normalizes across channels.
+ * float32, no scratch. Sums accumulate in float, in x's row-major order, as
+ * tinyc/ops/normalization.py. */
+#ifndef TINYC_NORM_H
+#define TINYC_NORM_H
+
+#include "tinyc_loops.h"
+
+/* How the statistics of one group of `count` elements give (m, inv); y = (x - m) * inv. */
+#define TINYC_NORM_MOMENTS 0 /* m = mean, inv = 1 / (sqrtf(variance + epsilon) + epsilon_after) */
+#define TINYC_NORM_RMS 1     /* m = 0, inv = 1 / sqrtf(mean of x * x + epsilon) */
+#define TINYC_NORM_L1 2      /* m = 0, inv = 1 / sum of |x|, 0 when that is 0 */
+#define TINYC_NORM_L2 3      /* m = 0, inv = 1 / sqrtf(sum of x * x), 0 when that is 0 */
+
+/* For each group o over the kept loops: statistics over the reduced loops, then
+ * y = (x - m) * inv * scale + bias at every element of the group, with scale and bias
+ * (NULL: 1 and 0) indexed through the loops' w_strides. y has x's layout and may alias x
+ * (a group's elements are written after they are read for the last time). mean and inv_std
+ * (NULL when unused) get m and inv of group o at [o]. */
+typedef struct {
+    int32_t kind; /* TINYC_NORM_* */
+    int32_t count; /* elements per group (product of the reduced dims), >= 1 */
+    float epsilon, epsilon_after;
+    tinyc_loops kept;
+    tinyc_loops reduced;
+} tinyc_normalize_f32_params;
+
+void tinyc_normalize_f32(const tinyc_normalize_f32_params *p, const float *x, const float *scale,
+                         const float *bias, float *y, float *mean, float *inv_std);
+
+/* Local response normalization across channels of x viewed as [n, c, inner]:
+ * y = x / powf(bias + alpha_over_size * sum of x^2 over channels [c - before, c + after], beta),
+ * the window cut at the channel ends. y must not alias x. */
+typedef struct {
+    int32_t n, c, inner;
+    int32_t before, after; /* floor((size - 1) / 2), ceil((size - 1) / 2) */
+    float alpha_over_size, beta, bias;
+} tinyc_lrn_f32_params;
+
+void tinyc_lrn_f32(const tinyc_lrn_f32_params *p, const float *x, float *y);
+
+#endif /* TINYC_NORM_H */

@@ -1,0 +1,36 @@
+/* tinyc_reduce.h: reductions over any set of axes (sum, mean, max, min, L2 norm, sum of
+ * squares) and the cumulative sum along one axis. float32, no scratch.
+ * Sums accumulate in float, in x's row-major order, as tinyc/ops/reduce.py. */
+#ifndef TINYC_REDUCE_H
+#define TINYC_REDUCE_H
+
+#include "tinyc_loops.h"
+
+#define TINYC_REDUCE_SUM 0
+#define TINYC_REDUCE_MEAN 1        /* sum / count */
+#define TINYC_REDUCE_MAX 2         /* a NaN anywhere gives NaN, as numpy */
+#define TINYC_REDUCE_MIN 3
+#define TINYC_REDUCE_L2 4          /* sqrtf(sum of x * x) */
+#define TINYC_REDUCE_SUM_SQUARE 5  /* sum of x * x */
+
+/* y[o] = reduce over the reduced loops of x, for o over the kept loops (y is dense in kept
+ * order). w_strides are unused (all 0). y must not alias x. */
+typedef struct {
+    int32_t kind;        /* TINYC_REDUCE_* */
+    int32_t count;       /* elements per reduction (product of the reduced dims), >= 1 */
+    tinyc_loops kept;    /* over y */
+    tinyc_loops reduced; /* over one reduction */
+} tinyc_reduce_f32_params;
+
+void tinyc_reduce_f32(const tinyc_reduce_f32_params *p, const float *x, float *y);
+
+/* Cumulative sum along one axis of x viewed as [outer, axis_size, inner]; exclusive leaves out
+ * the element itself (the first output is 0), reverse runs from the end. y may alias x. */
+typedef struct {
+    int32_t outer, axis_size, inner;
+    int32_t exclusive, reverse;
+} tinyc_cumsum_f32_params;
+
+void tinyc_cumsum_f32(const tinyc_cumsum_f32_params *p, const float *x, float *y);
+
+#endif /* TINYC_REDUCE_H */
