@@ -135,5 +135,6 @@ def GlobalMaxPool(b, n, X):
     _pool(b, n, "maxpool", X, b.shape(X)[2:], None, None, "NOTSET", 0, None, {})
 
 
-LOWERINGS = {"Conv": Conv, "ConvTranspose": ConvTranspose, "MaxPool": MaxPool, "AveragePool": AveragePool, "GlobalAveragePool": GlobalAveragePool,
+LOWERINGS = {"Conv": Conv, "ConvTranspose": ConvTranspose,
+             "MaxPool": MaxPool, "AveragePool": AveragePool, "GlobalAveragePool": GlobalAveragePool,
              "GlobalMaxPool": GlobalMaxPool}
