@@ -24,7 +24,8 @@ def _acts(b, op: str, dirs: int, names, alphas, betas) -> tuple:
     alphas, betas = list(alphas or []), list(betas or [])
     acts = []
     for name in names:
-        key = canonical.get(str(name).lower())
+        name = name.decode() if isinstance(name, bytes) else str(name)
+        key = canonical.get(name.lower())
         if key is None:
             raise b.fail(f"activation {name!r} unsupported; one of {', '.join(ACTIVATIONS)}")
         _, alpha, beta = ACTIVATIONS[key]
