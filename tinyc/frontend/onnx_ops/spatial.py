@@ -102,13 +102,14 @@ def ConvTranspose(b, n, X, W, B="", *, auto_pad="NOTSET", dilations=None, group=
 
 
 def _pool(b, n, op, X, kernel_shape, strides, pads, auto_pad, ceil_mode, dilations, extra):
-    if dilations and any(d != 1 for d in dilations):
-        raise b.fail(f"dilations={list(dilations)} unsupported; only 1")
     rank = len(b.shape(X))
-    strides, pads, _ = _spatial(b, n, rank, kernel_shape, strides or [1] * (rank - 2), pads, None, auto_pad)
+    strides, pads, dilations = _spatial(b, n, rank, kernel_shape, strides or [1] * (rank - 2), pads, dilations,
+                                        auto_pad)
     kernel = tuple(kernel_shape)
     if rank == 3:  # a 1-D pool keeps one-element kernel and strides, pads (left, right)
-        strides, pads = strides[1:], (pads[1], pads[3])
+        strides, pads, dilations = strides[1:], (pads[1], pads[3]), dilations[1:]
+    if any(d != 1 for d in dilations):
+        extra = dict(extra, dilations=tuple(dilations))
     b.emit(op, [X], [n.output[0]], {"kernel": kernel, "strides": strides, "pads": pads,
                                     "ceil_mode": bool(ceil_mode), **extra})
 
@@ -116,7 +117,7 @@ def _pool(b, n, op, X, kernel_shape, strides, pads, auto_pad, ceil_mode, dilatio
 def MaxPool(b, n, X, *, auto_pad="NOTSET", ceil_mode=0, dilations=None, kernel_shape=None, pads=None,
             storage_order=0, strides=None):
     if len(n.output) > 1 and n.output[1]:
-        raise b.fail("the Indices output is unsupported")
+        raise b.fail("the Indices output (int64) is unsupported; graph outputs are float32 or int8")
     _pool(b, n, "maxpool", X, kernel_shape, strides, pads, auto_pad, ceil_mode, dilations, {})
 
 
