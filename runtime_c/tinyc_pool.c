@@ -30,18 +30,56 @@ static span col_span(const tinyc_pool_params *p, int32_t ow)
     return span_at(ow, p->stride_w, p->pad_left, p->kernel_w, p->input.w, p->pad_right, p->count_include_pad);
 }
 
+/* float32 windows may be dilated: the taps lo, lo + step, ... below hi that fall inside the input, and the
+ * divisor (count): those taps, or with include_pad the taps before size + pad_end (a ceil_mode overhang
+ * never counts). With dilation 1 the same as span_at. */
+typedef struct {
+    int32_t lo, hi, step, count;
+} fspan;
+
+static fspan fspan_at(int32_t o, int32_t stride, int32_t pad, int32_t kernel, int32_t dilation, int32_t size,
+                      int32_t pad_end, int32_t include_pad)
+{
+    const int32_t start = o * stride - pad;
+    const int32_t skip = start < 0 ? (-start + dilation - 1) / dilation : 0; /* taps before the input */
+    const int32_t last = start + (kernel - 1) * dilation;
+    const int32_t end = tinyc_min_i32(last, size - 1);                     /* last position inside */
+    fspan s;
+    s.step = dilation;
+    s.lo = start + skip * dilation;
+    s.hi = end + 1;
+    s.count = s.lo <= end ? (end - s.lo) / dilation + 1 : 0;
+    if (include_pad) {
+        const int32_t limit = tinyc_min_i32(last, size + pad_end - 1);
+        s.count = limit >= start ? (limit - start) / dilation + 1 : 0;
+    }
+    return s;
+}
+
+static fspan frow_span(const tinyc_pool_params *p, int32_t oh)
+{
+    return fspan_at(oh, p->stride_h, p->pad_top, p->kernel_h, p->dilation_h, p->input.h, p->pad_bottom,
+                    p->count_include_pad);
+}
+
+static fspan fcol_span(const tinyc_pool_params *p, int32_t ow)
+{
+    return fspan_at(ow, p->stride_w, p->pad_left, p->kernel_w, p->dilation_w, p->input.w, p->pad_right,
+                    p->count_include_pad);
+}
+
 void tinyc_maxpool_f32(const tinyc_pool_params *p, const float *x, float *y)
 {
     const int32_t planes = p->input.n * p->input.c, plane = p->input.h * p->input.w;
     int32_t c, oh, ow, h, w;
     for (c = 0; c < planes; ++c, x += plane) {
         for (oh = 0; oh < p->output_h; ++oh) {
-            const span rows = row_span(p, oh);
+            const fspan rows = frow_span(p, oh);
             for (ow = 0; ow < p->output_w; ++ow) {
-                const span cols = col_span(p, ow);
+                const fspan cols = fcol_span(p, ow);
                 float max = x[rows.lo * p->input.w + cols.lo];
-                for (h = rows.lo; h < rows.hi; ++h) {
-                    for (w = cols.lo; w < cols.hi; ++w) {
+                for (h = rows.lo; h < rows.hi; h += rows.step) {
+                    for (w = cols.lo; w < cols.hi; w += cols.step) {
                         max = x[h * p->input.w + w] > max ? x[h * p->input.w + w] : max;
                     }
                 }
@@ -79,12 +117,12 @@ void tinyc_avgpool_f32(const tinyc_pool_params *p, const float *x, float *y)
     int32_t c, oh, ow, h, w;
     for (c = 0; c < planes; ++c, x += plane) {
         for (oh = 0; oh < p->output_h; ++oh) {
-            const span rows = row_span(p, oh);
+            const fspan rows = frow_span(p, oh);
             for (ow = 0; ow < p->output_w; ++ow) {
-                const span cols = col_span(p, ow);
+                const fspan cols = fcol_span(p, ow);
                 float sum = 0.0f;
-                for (h = rows.lo; h < rows.hi; ++h) {
-                    for (w = cols.lo; w < cols.hi; ++w) {
+                for (h = rows.lo; h < rows.hi; h += rows.step) {
+                    for (w = cols.lo; w < cols.hi; w += cols.step) {
                         sum += x[h * p->input.w + w];
                     }
                 }

@@ -18,6 +18,7 @@ typedef struct {
     int32_t pad_top, pad_left, pad_bottom, pad_right;
     int32_t count_include_pad; /* 0 or 1, average pooling only */
     int32_t input_zp;          /* tinyc_avgpool_s8 only */
+    int32_t dilation_h, dilation_w; /* _f32 only (the _s8 kernels take 1): taps at start + k * dilation */
 } tinyc_pool_params;
 
 void tinyc_maxpool_f32(const tinyc_pool_params *p, const float *x, float *y);

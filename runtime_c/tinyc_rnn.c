@@ -32,48 +32,159 @@ static float tinyc_rnn_gate_f32(const float *w, const float *r, const float *b, 
     return acc + tinyc_rnn_dot_f32(w + row * in, xt, in) + tinyc_rnn_dot_f32(r + row * hid, h, hid);
 }
 
-void tinyc_lstm_f32(const tinyc_lstm_f32_params *p, const float *x, const float *w, const float *r,
-                    const float *b, const float *initial_h, const float *initial_c,
+static float tinyc_rnn_act_f32(const tinyc_rnn_f32_params *p, int32_t k, float v)
+{
+    const float a = p->act_alpha[k], b = p->act_beta[k];
+    switch (p->act[k]) {
+    case TINYC_RNN_ACT_SIGMOID: return tinyc_rnn_sigmoid_f32(v);
+    case TINYC_RNN_ACT_TANH: return tanhf(v);
+    case TINYC_RNN_ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case TINYC_RNN_ACT_AFFINE: return a * v + b;
+    case TINYC_RNN_ACT_LEAKY_RELU: return v >= 0.0f ? v : a * v;
+    case TINYC_RNN_ACT_THRESHOLDED_RELU: return v > a ? v : 0.0f;
+    case TINYC_RNN_ACT_SCALED_TANH: return a * tanhf(b * v);
+    case TINYC_RNN_ACT_HARD_SIGMOID: {
+        const float s = a * v + b;
+        return s < 0.0f ? 0.0f : (s > 1.0f ? 1.0f : s);
+    }
+    case TINYC_RNN_ACT_ELU: return v >= 0.0f ? v : a * expm1f(v);
+    case TINYC_RNN_ACT_SOFTSIGN: return v / (1.0f + fabsf(v));
+    default: return v > 0.0f ? v + log1pf(expf(-v)) : log1pf(expf(v)); /* softplus */
+    }
+}
+
+/* Gate pre-activation clipped, then activation function k. */
+static float tinyc_rnn_gate_act_f32(const tinyc_rnn_f32_params *p, int32_t k, float v)
+{
+    v = v < -p->clip ? -p->clip : (v > p->clip ? p->clip : v);
+    return tinyc_rnn_act_f32(p, k, v);
+}
+
+/* Where one (direction, batch) sequence lives: its weights, bias, state offset and time order. */
+typedef struct {
+    const float *w, *r, *b;
+    int32_t state;    /* offset of [d, n, 0] in [D, B, H] */
+    int32_t act;      /* first activation of the direction */
+    int32_t backward; /* 1: t runs T-1 .. 0 */
+} tinyc_rnn_seq;
+
+static tinyc_rnn_seq tinyc_rnn_seq_of(const tinyc_rnn_f32_params *p, const float *w, const float *r,
+                                      const float *b, int32_t gates, int32_t funcs, int32_t d, int32_t n)
+{
+    const int32_t in = p->dims.input_size, hid = p->dims.hidden_size, gh = gates * hid;
+    tinyc_rnn_seq s;
+    s.w = w + d * gh * in;
+    s.r = r + d * gh * hid;
+    s.b = b ? b + d * 2 * gh : NULL;
+    s.state = (d * p->batch + n) * hid;
+    s.act = d * funcs;
+    s.backward = d == 1 || p->reverse;
+    return s;
+}
+
+/* x of step `step` of a sequence, and the y row it writes. */
+static int32_t tinyc_rnn_time(const tinyc_rnn_f32_params *p, const tinyc_rnn_seq *s, int32_t step)
+{
+    return s->backward ? p->dims.seq_len - 1 - step : step;
+}
+
+static float *tinyc_rnn_y_row(const tinyc_rnn_f32_params *p, float *y, int32_t t, int32_t d, int32_t n)
+{
+    return y ? y + ((t * p->directions + d) * p->batch + n) * p->dims.hidden_size : NULL;
+}
+
+void tinyc_rnn_f32(const tinyc_rnn_f32_params *p, const float *x, const float *w, const float *r,
+                   const float *b, const float *initial_h, float *y, float *y_h, void *scratch)
+{
+    const int32_t steps = p->dims.seq_len, in = p->dims.input_size, hid = p->dims.hidden_size;
+    float *h = (float *)scratch;
+    float *h_next = h + hid;
+    int32_t d, n, step, j;
+    for (d = 0; d < p->directions; d++) {
+        for (n = 0; n < p->batch; n++) {
+            const tinyc_rnn_seq s = tinyc_rnn_seq_of(p, w, r, b, 1, 1, d, n);
+            for (j = 0; j < hid; j++) {
+                h[j] = initial_h ? initial_h[s.state + j] : 0.0f;
+            }
+            for (step = 0; step < steps; step++) {
+                const int32_t t = tinyc_rnn_time(p, &s, step);
+                const float *xt = x + (t * p->batch + n) * in;
+                float *yt = tinyc_rnn_y_row(p, y, t, d, n);
+                float *swap;
+                for (j = 0; j < hid; j++) {
+                    h_next[j] = tinyc_rnn_gate_act_f32(p, s.act, tinyc_rnn_gate_f32(s.w, s.r, s.b, hid, j, xt, h, in, hid));
+                }
+                swap = h;
+                h = h_next;
+                h_next = swap;
+                for (j = 0; yt && j < hid; j++) {
+                    yt[j] = h[j];
+                }
+            }
+            for (j = 0; y_h && j < hid; j++) {
+                y_h[s.state + j] = h[j];
+            }
+        }
+    }
+}
+
+void tinyc_lstm_f32(const tinyc_rnn_f32_params *p, const float *x, const float *w, const float *r,
+                    const float *b, const float *initial_h, const float *initial_c, const float *peepholes,
                     float *y, float *y_h, float *y_c, void *scratch)
 {
     const int32_t steps = p->dims.seq_len, in = p->dims.input_size, hid = p->dims.hidden_size;
     float *c = (float *)scratch;
     float *h = c + hid;
     float *h_next = h + hid;
-    int32_t t, j, k;
-    for (j = 0; j < hid; j++) {
-        h[j] = initial_h ? initial_h[j] : 0.0f;
-        c[j] = initial_c ? initial_c[j] : 0.0f;
-    }
-    for (t = 0; t < steps; t++) {
-        const float *xt = x + t * in;
-        float *swap;
-        for (j = 0; j < hid; j++) {
-            float gate[4], i, o, f, g;
-            for (k = 0; k < 4; k++) {
-                gate[k] = tinyc_rnn_gate_f32(w, r, b, 4 * hid, k * hid + j, xt, h, in, hid);
+    int32_t d, n, step, j, k;
+    for (d = 0; d < p->directions; d++) {
+        const float *pd = peepholes ? peepholes + d * 3 * hid : NULL; /* Pi, Po, Pf */
+        for (n = 0; n < p->batch; n++) {
+            const tinyc_rnn_seq s = tinyc_rnn_seq_of(p, w, r, b, 4, 3, d, n);
+            for (j = 0; j < hid; j++) {
+                h[j] = initial_h ? initial_h[s.state + j] : 0.0f;
+                c[j] = initial_c ? initial_c[s.state + j] : 0.0f;
             }
-            i = tinyc_rnn_sigmoid_f32(gate[0]);
-            o = tinyc_rnn_sigmoid_f32(gate[1]);
-            f = tinyc_rnn_sigmoid_f32(gate[2]);
-            g = tanhf(gate[3]);
-            c[j] = f * c[j] + i * g;
-            h_next[j] = o * tanhf(c[j]);
+            for (step = 0; step < steps; step++) {
+                const int32_t t = tinyc_rnn_time(p, &s, step);
+                const float *xt = x + (t * p->batch + n) * in;
+                float *yt = tinyc_rnn_y_row(p, y, t, d, n);
+                float *swap;
+                for (j = 0; j < hid; j++) {
+                    float gate[4], i, o, f, g;
+                    for (k = 0; k < 4; k++) {
+                        gate[k] = tinyc_rnn_gate_f32(s.w, s.r, s.b, 4 * hid, k * hid + j, xt, h, in, hid);
+                    }
+                    if (pd) { /* i and f see c(t-1), o sees c(t) */
+                        gate[0] += pd[j] * c[j];
+                        gate[2] += pd[2 * hid + j] * c[j];
+                    }
+                    i = tinyc_rnn_gate_act_f32(p, s.act, gate[0]);
+                    f = p->input_forget ? 1.0f - i : tinyc_rnn_gate_act_f32(p, s.act, gate[2]);
+                    g = tinyc_rnn_gate_act_f32(p, s.act + 1, gate[3]);
+                    c[j] = f * c[j] + i * g;
+                    if (pd) {
+                        gate[1] += pd[hid + j] * c[j];
+                    }
+                    o = tinyc_rnn_gate_act_f32(p, s.act, gate[1]);
+                    h_next[j] = o * tinyc_rnn_act_f32(p, s.act + 2, c[j]);
+                }
+                swap = h; /* h_next becomes h: the old h was needed by every unit of this step */
+                h = h_next;
+                h_next = swap;
+                for (j = 0; yt && j < hid; j++) {
+                    yt[j] = h[j];
+                }
+            }
+            for (j = 0; j < hid; j++) {
+                if (y_h) y_h[s.state + j] = h[j];
+                if (y_c) y_c[s.state + j] = c[j];
+            }
         }
-        swap = h; /* h_next becomes h: the old h was needed by every unit of this step */
-        h = h_next;
-        h_next = swap;
-        for (j = 0; y && j < hid; j++) {
-            y[t * hid + j] = h[j];
-        }
-    }
-    for (j = 0; j < hid; j++) {
-        if (y_h) y_h[j] = h[j];
-        if (y_c) y_c[j] = c[j];
     }
 }
 
-void tinyc_gru_f32(const tinyc_gru_f32_params *p, const float *x, const float *w, const float *r,
+void tinyc_gru_f32(const tinyc_rnn_f32_params *p, const float *x, const float *w, const float *r,
                    const float *b, const float *initial_h, float *y, float *y_h, void *scratch)
 {
     const int32_t steps = p->dims.seq_len, in = p->dims.input_size, hid = p->dims.hidden_size;
@@ -81,35 +192,43 @@ void tinyc_gru_f32(const tinyc_gru_f32_params *p, const float *x, const float *w
     float *z = (float *)scratch;
     float *tmp = z + hid; /* r * h (linear_before_reset = 0) or n (= 1) */
     float *h = tmp + hid;
-    int32_t t, j;
-    for (j = 0; j < hid; j++) {
-        h[j] = initial_h ? initial_h[j] : 0.0f;
-    }
-    for (t = 0; t < steps; t++) {
-        const float *xt = x + t * in;
-        /* Pass 1 reads all of the old h; pass 2 updates h[j] from z[j], tmp and h[j] only. */
-        for (j = 0; j < hid; j++) {
-            const int32_t hrow = 2 * hid + j;
-            float reset = tinyc_rnn_sigmoid_f32(tinyc_rnn_gate_f32(w, r, b, gh, hid + j, xt, h, in, hid));
-            z[j] = tinyc_rnn_sigmoid_f32(tinyc_rnn_gate_f32(w, r, b, gh, j, xt, h, in, hid));
-            if (p->linear_before_reset) {
-                float rh = tinyc_rnn_dot_f32(r + hrow * hid, h, hid) + (b ? b[gh + hrow] : 0.0f);
-                tmp[j] = (b ? b[hrow] : 0.0f) + tinyc_rnn_dot_f32(w + hrow * in, xt, in) + reset * rh;
-            } else {
-                tmp[j] = reset * h[j];
+    int32_t d, n, step, j;
+    for (d = 0; d < p->directions; d++) {
+        for (n = 0; n < p->batch; n++) {
+            const tinyc_rnn_seq s = tinyc_rnn_seq_of(p, w, r, b, 3, 2, d, n);
+            for (j = 0; j < hid; j++) {
+                h[j] = initial_h ? initial_h[s.state + j] : 0.0f;
+            }
+            for (step = 0; step < steps; step++) {
+                const int32_t t = tinyc_rnn_time(p, &s, step);
+                const float *xt = x + (t * p->batch + n) * in;
+                float *yt = tinyc_rnn_y_row(p, y, t, d, n);
+                /* Pass 1 reads all of the old h; pass 2 updates h[j] from z[j], tmp and h[j] only. */
+                for (j = 0; j < hid; j++) {
+                    const int32_t hrow = 2 * hid + j;
+                    float reset = tinyc_rnn_gate_act_f32(p, s.act, tinyc_rnn_gate_f32(s.w, s.r, s.b, gh, hid + j, xt, h, in, hid));
+                    z[j] = tinyc_rnn_gate_act_f32(p, s.act, tinyc_rnn_gate_f32(s.w, s.r, s.b, gh, j, xt, h, in, hid));
+                    if (p->linear_before_reset) {
+                        float rh = tinyc_rnn_dot_f32(s.r + hrow * hid, h, hid) + (s.b ? s.b[gh + hrow] : 0.0f);
+                        tmp[j] = (s.b ? s.b[hrow] : 0.0f) + tinyc_rnn_dot_f32(s.w + hrow * in, xt, in) + reset * rh;
+                    } else {
+                        tmp[j] = reset * h[j];
+                    }
+                }
+                for (j = 0; j < hid; j++) {
+                    const int32_t hrow = 2 * hid + j;
+                    float nv = p->linear_before_reset ? tmp[j]
+                                                      : tinyc_rnn_gate_f32(s.w, s.r, s.b, gh, hrow, xt, tmp, in, hid);
+                    h[j] = (1.0f - z[j]) * tinyc_rnn_gate_act_f32(p, s.act + 1, nv) + z[j] * h[j];
+                }
+                for (j = 0; yt && j < hid; j++) {
+                    yt[j] = h[j];
+                }
+            }
+            for (j = 0; y_h && j < hid; j++) {
+                y_h[s.state + j] = h[j];
             }
         }
-        for (j = 0; j < hid; j++) {
-            const int32_t hrow = 2 * hid + j;
-            float n = p->linear_before_reset ? tmp[j] : tinyc_rnn_gate_f32(w, r, b, gh, hrow, xt, tmp, in, hid);
-            h[j] = (1.0f - z[j]) * tanhf(n) + z[j] * h[j];
-        }
-        for (j = 0; y && j < hid; j++) {
-            y[t * hid + j] = h[j];
-        }
-    }
-    for (j = 0; y_h && j < hid; j++) {
-        y_h[j] = h[j];
     }
 }
 

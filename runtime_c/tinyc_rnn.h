@@ -1,9 +1,12 @@
-/* tinyc_rnn.h: LSTM and GRU with ONNX semantics (forward direction, batch 1, default
- * activations, no clip, no peepholes), float32 and int8. The int8 scheme (Q3.12 gates, Q0.15
- * hidden state, table sigmoid/tanh) is docs/rnn_int8.md; it mirrors tinyc/ops/rnn.py bit for bit.
+/* tinyc_rnn.h: RNN, LSTM and GRU with ONNX semantics. float32: any direction (forward, reverse,
+ * bidirectional), batch, clip, activation functions, LSTM peepholes and input_forget. int8 (LSTM, GRU):
+ * forward direction, batch 1, default activations, no clip, no peepholes; its scheme (Q3.12 gates,
+ * Q0.15 hidden state, table sigmoid/tanh) is docs/rnn_int8.md and mirrors tinyc/ops/rnn.py bit for bit.
  *
- * Layouts (ONNX): x [T, 1, I]; w [G*H, I]; r [G*H, H] (row-major, gate-major rows: LSTM i, o, f, c
- * with G = 4; GRU z, r, h with G = 3); y [T, H]; y_h, y_c, initial_h, initial_c [H].
+ * Layouts (ONNX, layout 0), D directions, B batch: x [T, B, I]; w [D, G*H, I]; r [D, G*H, H] (row-major,
+ * gate-major rows: RNN one gate, G = 1; LSTM i, o, f, c with G = 4; GRU z, r, h with G = 3);
+ * b [D, 2*G*H] (Wb then Rb); initial_h, initial_c [D, B, H]; peepholes [D, 3*H] (i, o, f);
+ * y [T, D, B, H]; y_h, y_c [D, B, H] (int8: D = B = 1).
  * Optional inputs and outputs may be NULL (an absent initial state is zero). */
 #ifndef TINYC_RNN_H
 #define TINYC_RNN_H
@@ -25,14 +28,26 @@ typedef struct {
     int32_t shift;
 } tinyc_rnn_state_q;
 
-typedef struct {
-    tinyc_rnn_dims dims;
-} tinyc_lstm_f32_params;
+/* ONNX activation functions (act[k], with act_alpha[k] and act_beta[k] where the function takes them). */
+enum {
+    TINYC_RNN_ACT_SIGMOID = 0, TINYC_RNN_ACT_TANH = 1, TINYC_RNN_ACT_RELU = 2, TINYC_RNN_ACT_AFFINE = 3,
+    TINYC_RNN_ACT_LEAKY_RELU = 4, TINYC_RNN_ACT_THRESHOLDED_RELU = 5, TINYC_RNN_ACT_SCALED_TANH = 6,
+    TINYC_RNN_ACT_HARD_SIGMOID = 7, TINYC_RNN_ACT_ELU = 8, TINYC_RNN_ACT_SOFTSIGN = 9, TINYC_RNN_ACT_SOFTPLUS = 10
+};
 
+/* float32, shared by the three cells. A direction runs backwards when it is direction 1 of two, or reverse. */
 typedef struct {
     tinyc_rnn_dims dims;
-    int32_t linear_before_reset; /* 0 or 1, as the ONNX attribute */
-} tinyc_gru_f32_params;
+    int32_t batch;               /* B */
+    int32_t directions;          /* D: 1 or 2 (bidirectional) */
+    int32_t reverse;             /* D = 1: 1 runs t = T-1 .. 0 */
+    int32_t linear_before_reset; /* GRU: 0 or 1, as the ONNX attribute */
+    int32_t input_forget;        /* LSTM: 1 couples f = 1 - i */
+    float clip;                  /* gate pre-activations are clipped to [-clip, clip] (FLT_MAX: none) */
+    const int32_t *act;          /* D * F functions (RNN f; GRU f, g; LSTM f, g, h), direction 0 first */
+    const float *act_alpha;
+    const float *act_beta;
+} tinyc_rnn_f32_params;
 
 typedef struct {
     tinyc_rnn_dims dims;
@@ -57,13 +72,17 @@ typedef struct {
     const int16_t *tanh_table;
 } tinyc_gru_s8_params;
 
-/* b [2*4H] = Wb then Rb, or NULL. Scratch: 3*H floats (12 H bytes): c, h, h_next. */
-void tinyc_lstm_f32(const tinyc_lstm_f32_params *p, const float *x, const float *w, const float *r,
-                    const float *b, const float *initial_h, const float *initial_c,
+/* Scratch: 2*H floats (8 H bytes): h, h_next. */
+void tinyc_rnn_f32(const tinyc_rnn_f32_params *p, const float *x, const float *w, const float *r,
+                   const float *b, const float *initial_h, float *y, float *y_h, void *scratch);
+
+/* Scratch: 3*H floats (12 H bytes): c, h, h_next. */
+void tinyc_lstm_f32(const tinyc_rnn_f32_params *p, const float *x, const float *w, const float *r,
+                    const float *b, const float *initial_h, const float *initial_c, const float *peepholes,
                     float *y, float *y_h, float *y_c, void *scratch);
 
-/* b [2*3H] = Wb then Rb, or NULL. Scratch: 3*H floats (12 H bytes): z, r*h or n, h. */
-void tinyc_gru_f32(const tinyc_gru_f32_params *p, const float *x, const float *w, const float *r,
+/* Scratch: 3*H floats (12 H bytes): z, r*h or n, h. */
+void tinyc_gru_f32(const tinyc_rnn_f32_params *p, const float *x, const float *w, const float *r,
                    const float *b, const float *initial_h, float *y, float *y_h, void *scratch);
 
 /* w, r int8 symmetric per row; bias [4H] int32 Q3.12 (Wb + Rb). y, y_h int8 at scale 1/128,

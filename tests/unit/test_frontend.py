@@ -90,8 +90,8 @@ def test_every_unsupported_node_is_listed_in_one_error(tmp_path):
 
 def test_unknown_attribute_names_node_and_attribute(tmp_path):
     model = one_node_model("LSTM", [("x", (3, 1, 2)), ("W", w(1, 8, 2)), ("R", w(1, 8, 2))],
-                           {"hidden_size": 2, "direction": "bidirectional"}, n_outputs=2)
-    with pytest.raises(UnsupportedOp, match=r"node 'node' \(LSTM\): only direction='forward'"):
+                           {"hidden_size": 2, "direction": "sideways"}, n_outputs=2)
+    with pytest.raises(UnsupportedOp, match=r"node 'node' \(LSTM\): direction='sideways' unsupported"):
         pipeline.frontend(_save(model, tmp_path))
 
 

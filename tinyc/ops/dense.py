@@ -163,26 +163,44 @@ class Dense(Op):
 
 
 def _matmul_shape(node: Node, a: tuple[int, ...], b: tuple[int, ...]) -> dict:
-    """The tinyc_matmul_shape struct: two outer (batch) dims of the output and each
-    operand's matrix stride along them (elements; 0 where numpy broadcasting repeats it)."""
-    assert 2 <= len(a) <= 4 and 2 <= len(b) <= 4 and a[-1] == b[-2], \
-        f"node {node.name!r} (matmul): {a} @ {b}; ranks 2-4 with matching K"
-    outer = np.broadcast_shapes(a[:-2], b[:-2])
-    outer2 = (1,) * (2 - len(outer)) + tuple(outer)
+    """The tinyc_matmul_shape struct: two outer (batch) loops of the output and each operand's matrix
+    stride along them (elements; 0 where numpy broadcasting repeats it). Any number of batch dims
+    whose strides merge into two loops (as broadcast_loops in binary.py)."""
+    where = f"node {node.name!r} (matmul): {tuple(a)} @ {tuple(b)}"
+    if len(a) < 2 or len(b) < 2 or a[-1] != b[-2]:
+        raise UnsupportedOp(f"{where}; needs ranks >= 2 with matching K")
+    try:
+        outer = tuple(np.broadcast_shapes(a[:-2], b[:-2]))
+    except ValueError:
+        raise UnsupportedOp(f"{where}; batch dims do not broadcast") from None
 
     def strides(s: tuple[int, ...]) -> list[int]:
-        lead = (1,) * (2 - len(s[:-2])) + tuple(s[:-2])
-        mat = s[-2] * s[-1]
-        return [0 if lead[0] == 1 else lead[1] * mat, 0 if lead[1] == 1 else mat]
+        lead = (1,) * (len(outer) - len(s[:-2])) + tuple(s[:-2])
+        step, out = s[-2] * s[-1], [0] * len(outer)
+        for k in reversed(range(len(outer))):
+            out[k] = 0 if lead[k] == 1 else step
+            step *= lead[k]
+        return out
 
     sa, sb = strides(a), strides(b)
-    return {"outer0": outer2[0], "outer1": outer2[1], "a_stride0": sa[0], "a_stride1": sa[1],
-            "b_stride0": sb[0], "b_stride1": sb[1], "m": a[-2], "k": a[-1], "n": b[-1]}
+    loops: list[list[int]] = []  # [size, a_stride, b_stride], outermost first
+    for k, size in enumerate(outer):
+        if size == 1:
+            continue
+        if loops and loops[-1][1] == sa[k] * size and loops[-1][2] == sb[k] * size:
+            loops[-1] = [loops[-1][0] * size, sa[k], sb[k]]
+        else:
+            loops.append([size, sa[k], sb[k]])
+    if len(loops) > 2:
+        raise UnsupportedOp(f"{where}; the batch broadcast needs {len(loops)} loops, at most 2")
+    loops = [[1, 0, 0]] * (2 - len(loops)) + loops
+    return {"outer0": loops[0][0], "outer1": loops[1][0], "a_stride0": loops[0][1], "a_stride1": loops[1][1],
+            "b_stride0": loops[0][2], "b_stride1": loops[1][2], "m": a[-2], "k": a[-1], "n": b[-1]}
 
 
 @register
 class MatMul(Op):
-    """y = a @ b with numpy broadcasting of the leading dims; a (..., M, K), b (..., K, N), ranks 2-4."""
+    """y = a @ b with numpy broadcasting of the leading dims; a (..., M, K), b (..., K, N), ranks >= 2."""
 
     name = "matmul"
 

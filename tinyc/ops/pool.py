@@ -28,10 +28,12 @@ class Window:
     pr: int
     oh: int  # output size
     ow: int
+    dh: int = 1  # dilations (float32 only): taps at start + k * d
+    dw: int = 1
 
 
-def _out_len(size: int, k: int, s: int, pb: int, pe: int, ceil_mode: bool) -> int:
-    out = spatial_out(size, k, s, pb, pe, ceil_mode=ceil_mode)
+def _out_len(size: int, k: int, s: int, pb: int, pe: int, ceil_mode: bool, d: int = 1) -> int:
+    out = spatial_out(size, k, s, pb, pe, d, ceil_mode=ceil_mode)
     if ceil_mode and (out - 1) * s >= size + pb:  # onnxruntime: no window starting in the end pad
         out -= 1
     return out
@@ -42,39 +44,47 @@ def window(node, in_shape: tuple) -> Window:
     a = node.attrs
     kernel, strides, pads = tuple(a["kernel"]), tuple(a.get("strides") or (1,) * len(a["kernel"])), a.get("pads")
     pads = tuple(pads) if pads else (0,) * (2 * len(kernel))
+    dilations = tuple(a.get("dilations") or (1,) * len(kernel))
     if len(kernel) == 1:
         kernel, strides, pads = (1, *kernel), (1, *strides), (0, pads[0], 0, pads[1])
+        dilations = (1, *dilations)
     flat = len(in_shape) == 3 and kernel[0] == 1 and pads[0] == pads[2] == 0  # NCL as h = 1
     if len(kernel) != 2 or not (len(in_shape) == 4 or flat):
         raise UnsupportedOp(f"node {node.name!r} ({node.op}): input {in_shape} with kernel {kernel}, "
                             f"pads {pads}; only NCHW, or NCL with a 1-high kernel")
-    (kh, kw), (sh, sw), (pt, pl, pb, pr) = kernel, strides, pads
-    if max(pt, pb) >= kh or max(pl, pr) >= kw:
+    (kh, kw), (sh, sw), (pt, pl, pb, pr), (dh, dw) = kernel, strides, pads, dilations
+    if max(pt, pb) > (kh - 1) * dh or max(pl, pr) > (kw - 1) * dw:
         raise UnsupportedOp(f"node {node.name!r} ({node.op}): pads {pads} not below kernel {kernel}")
     _, _, h, w = shape4(in_shape).values()
     ceil = bool(a.get("ceil_mode", False))
-    return Window(kh, kw, sh, sw, pt, pl, pb, pr,
-                  _out_len(h, kh, sh, pt, pb, ceil), _out_len(w, kw, sw, pl, pr, ceil))
+    win = Window(kh, kw, sh, sw, pt, pl, pb, pr,
+                 _out_len(h, kh, sh, pt, pb, ceil, dh), _out_len(w, kw, sw, pl, pr, ceil, dw), dh, dw)
+    if (dh, dw) != (1, 1) and tap_count(win, h, w, False).min() == 0:
+        raise UnsupportedOp(f"node {node.name!r} ({node.op}): dilations {dilations} leave a window with no "
+                            "input tap")
+    return win
 
 
 def taps(x4: np.ndarray, win: Window, fill) -> list[np.ndarray]:
     """The kh * kw strided views, one per kernel tap, of x4 on a canvas padded with `fill`."""
     n, c, h, w = x4.shape
-    span_h, span_w = (win.oh - 1) * win.sh + win.kh, (win.ow - 1) * win.sw + win.kw
+    reach_h, reach_w = (win.oh - 1) * win.sh + 1, (win.ow - 1) * win.sw + 1  # window starts
+    span_h, span_w = reach_h + (win.kh - 1) * win.dh, reach_w + (win.kw - 1) * win.dw
     canvas = np.full((n, c, max(span_h, win.pt + h), max(span_w, win.pl + w)), fill, x4.dtype)
     canvas[:, :, win.pt:win.pt + h, win.pl:win.pl + w] = x4
-    return [canvas[:, :, i:i + span_h - win.kh + 1:win.sh, j:j + span_w - win.kw + 1:win.sw]
+    return [canvas[:, :, i * win.dh:i * win.dh + reach_h:win.sh, j * win.dw:j * win.dw + reach_w:win.sw]
             for i in range(win.kh) for j in range(win.kw)]
 
 
 def tap_count(win: Window, h: int, w: int, include_pad: bool) -> np.ndarray:
     """Divisor per output position (oh, ow): valid taps, or taps inside input + explicit pads."""
-    def along(out, k, s, pad, pad_end, size):
-        start = np.arange(out) * s - pad
+    def along(out, k, s, pad, pad_end, size, d):
+        pos = (np.arange(out) * s - pad)[:, None] + d * np.arange(k)[None, :]  # every tap of every window
         if include_pad:  # as onnxruntime: the explicit pads count, a ceil_mode overhang does not
-            return np.minimum(start + k, size + pad_end) - start
-        return np.minimum(start + k, size) - np.maximum(start, 0)
-    return np.outer(along(win.oh, win.kh, win.sh, win.pt, win.pb, h), along(win.ow, win.kw, win.sw, win.pl, win.pr, w))
+            return np.sum(pos < size + pad_end, axis=1)
+        return np.sum((pos >= 0) & (pos < size), axis=1)
+    return np.outer(along(win.oh, win.kh, win.sh, win.pt, win.pb, h, win.dh),
+                    along(win.ow, win.kw, win.sw, win.pl, win.pr, w, win.dw))
 
 
 class _Pool(Op):
@@ -86,6 +96,9 @@ class _Pool(Op):
         return [g.tensors[node.inputs[0]].q]
 
     def quantize(self, node, g):
+        if any(d != 1 for d in node.attrs.get("dilations") or ()):
+            raise UnsupportedOp(f"node {node.name!r} ({self.name}): dilations {list(node.attrs['dilations'])} "
+                                "in int8; only 1 (float32 takes any)")
         zp = int(g.tensors[node.inputs[0]].q.zero_point[0])
         return Node(node.name, node.op, list(node.inputs), list(node.outputs),
                           {**node.attrs, "int8": {"input_zp": zp}})
@@ -98,7 +111,8 @@ class _Pool(Op):
                   "kernel_h": win.kh, "kernel_w": win.kw, "stride_h": win.sh, "stride_w": win.sw,
                   "pad_top": win.pt, "pad_left": win.pl, "pad_bottom": win.pb, "pad_right": win.pr,
                   "count_include_pad": int(bool(node.attrs.get("count_include_pad", False))),
-                  "input_zp": node.attrs["int8"]["input_zp"] if dtype == "s8" else 0}
+                  "input_zp": node.attrs["int8"]["input_zp"] if dtype == "s8" else 0,
+                  "dilation_h": win.dh, "dilation_w": win.dw}
         return KernelCall(f"tinyc_{self.name}_{dtype}", "tinyc_pool", "tinyc_pool_params", params,
                           [node.inputs[0], node.outputs[0]])
 

@@ -1,7 +1,8 @@
-"""Recurrent ops lstm and gru: ONNX semantics, forward direction, batch 1, default activations.
+"""Recurrent ops rnn, lstm and gru: ONNX semantics (layout 0; the frontend transposes layout 1).
 
-Inputs [X, W, R, B|"", "", initial_h|"", initial_c|"" (lstm)], outputs [Y|"", Y_h|"", Y_c|"" (lstm)].
-The int8 scheme (Q3.12 gates, Q0.15 state, table activations) is documented in docs/rnn_int8.md.
+Inputs [X, W, R, B|"", "", initial_h|"", initial_c|"" (lstm), P|"" (lstm)], outputs [Y|"", Y_h|"", Y_c|"" (lstm)].
+float32: any direction, batch, clip, activations, peepholes, input_forget. int8 (lstm, gru): forward, batch 1,
+default activations only; its scheme (Q3.12 gates, Q0.15 state, table activations) is docs/rnn_int8.md.
 """
 
 from __future__ import annotations
@@ -68,56 +69,114 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
         return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
 
 
-class _Rnn(Op):
-    """What LSTM and GRU share: shapes, MACs, weight quantization, kernel calls."""
+# ONNX RNN activation functions: C code (TINYC_RNN_ACT_* in runtime_c/tinyc_rnn.h) and default (alpha, beta).
+ACTIVATIONS = {"Sigmoid": (0, 0.0, 0.0), "Tanh": (1, 0.0, 0.0), "Relu": (2, 0.0, 0.0), "Affine": (3, 1.0, 0.0),
+               "LeakyRelu": (4, 0.01, 0.0), "ThresholdedRelu": (5, 1.0, 0.0), "ScaledTanh": (6, 1.0, 1.0),
+               "HardSigmoid": (7, 0.2, 0.5), "Elu": (8, 1.0, 0.0), "Softsign": (9, 0.0, 0.0),
+               "Softplus": (10, 0.0, 0.0)}
+USES_ALPHA = {"Affine", "LeakyRelu", "ThresholdedRelu", "ScaledTanh", "HardSigmoid", "Elu"}
+USES_BETA = {"Affine", "ScaledTanh", "HardSigmoid"}
+DEFAULT_ACTS = {"rnn": ("Tanh",), "gru": ("Sigmoid", "Tanh"), "lstm": ("Sigmoid", "Tanh", "Tanh")}
 
-    gates = 0  # G: 4 (iofc) or 3 (zrh)
+
+def activate(act: tuple, x: np.ndarray) -> np.ndarray:
+    """One ONNX activation act = (name, alpha, beta) of float32 x, in float32."""
+    name, a, b = act
+    x = np.asarray(x, np.float32)
+    a, b = np.float32(a), np.float32(b)
+    with np.errstate(over="ignore"):
+        y = {"Sigmoid": lambda: _sigmoid(x), "Tanh": lambda: np.tanh(x), "Relu": lambda: np.maximum(x, 0),
+             "Affine": lambda: a * x + b, "LeakyRelu": lambda: np.where(x >= 0, x, a * x),
+             "ThresholdedRelu": lambda: np.where(x > a, x, 0), "ScaledTanh": lambda: a * np.tanh(b * x),
+             "HardSigmoid": lambda: np.clip(a * x + b, 0, 1), "Elu": lambda: np.where(x >= 0, x, a * np.expm1(x)),
+             "Softsign": lambda: x / (1 + np.abs(x)), "Softplus": lambda: np.logaddexp(0, x)}[name]()
+    return np.asarray(y, np.float32)
+
+
+def node_acts(node: Node, op: str) -> list[tuple]:
+    """attrs["acts"]: (name, alpha, beta) per function, all of direction 0 then of direction 1."""
+    dirs = 2 if node.attrs.get("direction", "forward") == "bidirectional" else 1
+    return list(node.attrs.get("acts") or [(a, *ACTIVATIONS[a][1:]) for a in DEFAULT_ACTS[op]] * dirs)
+
+
+class _Rnn(Op):
+    """What RNN, LSTM and GRU share: shapes, MACs, the float loop over directions, weight quantization, kernels."""
+
+    gates = 0  # G: 1 (rnn), 4 (iofc) or 3 (zrh)
     n_states = 1  # h, plus c for LSTM
     scratch_f32 = scratch_s8 = 0  # kernel scratch bytes per hidden unit
 
     def infer_shape(self, node, in_shapes):
-        t, _, _ = in_shapes[0]
+        t, batch, _ = in_shapes[0]
+        dirs = in_shapes[1][0]
         h = node.attrs["hidden_size"]
-        return [(t, 1, 1, h), (1, 1, h), (1, 1, h)][: len(node.outputs)]
+        return [(t, dirs, batch, h), (dirs, batch, h), (dirs, batch, h)][: len(node.outputs)]
 
     def macs(self, node, in_shapes, out_shapes):
-        t, _, i = in_shapes[0]
+        t, batch, i = in_shapes[0]
         h = node.attrs["hidden_size"]
-        return t * self.gates * h * (i + h)
+        return in_shapes[1][0] * batch * t * self.gates * h * (i + h)
 
     def output_qparams(self, node, g, calibrated):
         # h is in [-1, 1]: Y and Y_h get the fixed scale 1/128; Y_c keeps its calibrated range.
         return [OUTPUT_Q, OUTPUT_Q, *calibrated[2:]][: len(calibrated)]
 
     def _unpack(self, node: Node, xs: list) -> tuple:
-        """(x [T, I], w [GH, I], r [GH, H], b [2GH] or None, h0 [H] or None, c0 [H] or None)."""
+        """int8: (x [T, I], w [GH, I], r [GH, H], b [2GH] or None, h0 [H] or None, c0 [H] or None)."""
         xs = list(xs) + [None] * (7 - len(xs))
         x, w, r, b, _, h0, c0 = xs[:7]
         t, _, i = x.shape
         return x.reshape(t, i), w.reshape(w.shape[-2:]), r.reshape(r.shape[-2:]), b, h0, c0
 
     def ref_float(self, node, xs):
-        x, w, r, b, h0, c0 = self._unpack(node, xs)
-        gh = w.shape[0]
-        b = np.zeros(2 * gh, np.float32) if b is None else b.reshape(2 * gh).astype(np.float32)
-        xw = x.astype(np.float32) @ w.T.astype(np.float32) + b[:gh]
+        x, w, r, b, _, h0, c0, peep = (list(xs) + [None] * 8)[:8]
+        steps, batch, _ = x.shape
+        dirs, gh = w.shape[0], w.shape[1]
         hidden = node.attrs["hidden_size"]
-        h = np.zeros(hidden, np.float32) if h0 is None else h0.reshape(hidden).astype(np.float32)
-        c = np.zeros(hidden, np.float32) if c0 is None else c0.reshape(hidden).astype(np.float32)
-        ys = []
-        for t in range(x.shape[0]):
-            h, c = self._step_float(node, xw[t], r.astype(np.float32), b[gh:], h, c)
-            ys.append(h)
-        y = np.stack(ys).reshape(x.shape[0], 1, 1, hidden)
-        return self._outputs(node, y, h, c)
+        acts = node_acts(node, self.name)
+        per_dir = len(acts) // dirs
+        y = np.zeros((steps, dirs, batch, hidden), np.float32)
+        y_h, y_c = np.zeros((dirs, batch, hidden), np.float32), np.zeros((dirs, batch, hidden), np.float32)
+        for d in range(dirs):
+            bd = np.zeros(2 * gh, np.float32) if b is None else b[d].astype(np.float32)
+            h = np.zeros((batch, hidden), np.float32) if h0 is None else h0[d].astype(np.float32)
+            c = np.zeros((batch, hidden), np.float32) if c0 is None else c0[d].astype(np.float32)
+            xw = x.astype(np.float32) @ w[d].T.astype(np.float32) + bd[:gh]  # [T, B, GH]
+            backwards = d == 1 or node.attrs.get("direction", "forward") == "reverse"
+            cell = {"acts": acts[d * per_dir:(d + 1) * per_dir], "clip": node.attrs.get("clip"),
+                    "peep": None if peep is None else peep[d].astype(np.float32)}
+            for t in (reversed(range(steps)) if backwards else range(steps)):
+                h, c = self._step_float(node, xw[t], r[d].astype(np.float32), bd[gh:], h, c, cell)
+                y[t, d] = h
+            y_h[d], y_c[d] = h, c
+        return [y, y_h, y_c][: len(node.outputs)]
 
     def _outputs(self, node, y, h, c):
         hidden = h.shape[0]
         return [y, h.reshape(1, 1, hidden), c.reshape(1, 1, hidden)][: len(node.outputs)]
 
+    @staticmethod
+    def _clip(v: np.ndarray, clip) -> np.ndarray:
+        return v if clip is None else np.clip(v, -clip, clip).astype(np.float32)
+
+    def _float_only(self, node, g) -> str:
+        """Why node has no int8 form ("" when it has one)."""
+        x_shape = g.tensors[node.inputs[0]].shape
+        if node.attrs.get("direction", "forward") != "forward" or x_shape[1] != 1:
+            return "only direction='forward' and batch 1"
+        if node.attrs.get("clip") is not None or node.attrs.get("input_forget") \
+                or node_acts(node, self.name) != node_acts(Node("", "", [], [], {}), self.name):
+            return "no clip, input_forget or activations other than the defaults"
+        if len(node.inputs) > 7 and node.inputs[7]:
+            return "no peepholes"
+        return ""
+
     def quantize(self, node, g):
         if len(node.inputs) > 4 and node.inputs[4]:
             raise UnsupportedOp(f"node {node.name!r} ({self.name}): sequence_lens unsupported")
+        why = self._float_only(node, g)
+        if why:
+            raise UnsupportedOp(f"node {node.name!r} ({self.name}): int8 supports {why}")
         hidden = node.attrs["hidden_size"]
         x = node.inputs[0]
         s_x, z_x = common.scale_zp(g, x)
@@ -192,9 +251,11 @@ class _Rnn(Op):
         outputs = list(node.outputs) + [""] * (1 + self.n_states - len(node.outputs))
         args = inputs[:4] + inputs[5:5 + self.n_states] + outputs  # absent ones become NULL
         if g.tensors[node.first_output].dtype == "float32":  # Y may be absent
-            params = {"dims": dims, **self._extra_params(node)}
-            return KernelCall(f"tinyc_{self.name}_f32", "tinyc_rnn", f"tinyc_{self.name}_f32_params",
-                              params, args, self.scratch_f32 * hidden)
+            inputs = list(node.inputs) + [""] * (8 - len(node.inputs))
+            if self.name == "lstm":  # the peepholes follow the initial states
+                args = inputs[:4] + inputs[5:8] + outputs
+            return KernelCall(f"tinyc_{self.name}_f32", "tinyc_rnn", "tinyc_rnn_f32_params",
+                              self._float_params(node, g, dims), args, self.scratch_f32 * hidden)
         p = node.attrs["int8"]
         params = {"dims": dims, **self._extra_params(node), "input_zp": p["input_zp"],
                   "input_requant": {"multiplier": p["input_multiplier"], "shift": p["input_shift"]},
@@ -206,6 +267,20 @@ class _Rnn(Op):
         return KernelCall(f"tinyc_{self.name}_s8", "tinyc_rnn", f"tinyc_{self.name}_s8_params",
                           params, args, self.scratch_s8 * hidden)
 
+    def _float_params(self, node, g, dims: dict) -> dict:
+        """The tinyc_rnn_f32_params struct."""
+        acts = node_acts(node, self.name)
+        clip = node.attrs.get("clip")
+        direction = node.attrs.get("direction", "forward")
+        return {"dims": dims, "batch": g.tensors[node.inputs[0]].shape[1],
+                "directions": 2 if direction == "bidirectional" else 1, "reverse": int(direction == "reverse"),
+                "linear_before_reset": int(node.attrs.get("linear_before_reset", 0)),
+                "input_forget": int(node.attrs.get("input_forget", 0)),
+                "clip": common.FLT_MAX if clip is None else float(clip),
+                "act": np.array([ACTIVATIONS[a[0]][0] for a in acts], np.int32),
+                "act_alpha": np.array([a[1] for a in acts], np.float32),
+                "act_beta": np.array([a[2] for a in acts], np.float32)}
+
     # Per-op parts.
     def _bias_real(self, b: np.ndarray, hidden: int) -> np.ndarray:
         raise NotImplementedError
@@ -213,7 +288,8 @@ class _Rnn(Op):
     def _extra_params(self, node) -> dict:
         return {}
 
-    def _step_float(self, node, xw, r, rb, h, c):
+    def _step_float(self, node, xw, r, rb, h, c, cell):
+        """One time step of a batch: xw [B, GH] = x W^T + Wb, r [GH, H], rb [GH], h and c [B, H]."""
         raise NotImplementedError
 
     def _step_int8(self, node, gx, r, bias, h, c):
@@ -234,12 +310,20 @@ class Lstm(_Rnn):
         gh = 4 * hidden
         return b[:gh] + b[gh:]  # Wb + Rb, one Q3.12 bias per gate row
 
-    def _step_float(self, node, xw, r, rb, h, c):
-        hidden = h.shape[0]
-        g = xw + r @ h + rb
-        i, o, f = (_sigmoid(g[k * hidden:(k + 1) * hidden]) for k in range(3))
-        c = f * c + i * np.tanh(g[3 * hidden:])
-        return o * np.tanh(c), c
+    def _step_float(self, node, xw, r, rb, h, c, cell):
+        hid = h.shape[1]
+        (f_act, g_act, h_act), clip, peep = cell["acts"], cell["clip"], cell["peep"]
+        g = xw + h @ r.T + rb
+        gi, go, gf, gc = (g[:, k * hid:(k + 1) * hid] for k in range(4))
+        if peep is not None:  # P = [Pi, Po, Pf]: i and f see c(t-1), o sees c(t)
+            gi, gf = gi + peep[:hid] * c, gf + peep[2 * hid:] * c
+        i = activate(f_act, self._clip(gi, clip))
+        f = 1 - i if node.attrs.get("input_forget") else activate(f_act, self._clip(gf, clip))
+        c = (f * c + i * activate(g_act, self._clip(gc, clip))).astype(np.float32)
+        if peep is not None:
+            go = go + peep[hid:2 * hid] * c
+        o = activate(f_act, self._clip(go, clip))
+        return (o * activate(h_act, c)).astype(np.float32), c
 
     def _step_int8(self, node, gx, r, bias, h, c):
         hidden = h.shape[0]
@@ -270,16 +354,17 @@ class Gru(_Rnn):
     def _extra_params(self, node):
         return {"linear_before_reset": int(node.attrs.get("linear_before_reset", 0))}
 
-    def _step_float(self, node, xw, r, rb, h, c):
-        hidden = h.shape[0]
-        zr = _sigmoid(xw[:2 * hidden] + r[:2 * hidden] @ h + rb[:2 * hidden])
-        z, reset = zr[:hidden], zr[hidden:]
-        r_h, rb_h = r[2 * hidden:], rb[2 * hidden:]
+    def _step_float(self, node, xw, r, rb, h, c, cell):
+        hid = h.shape[1]
+        (f_act, g_act), clip = cell["acts"], cell["clip"]
+        zr = activate(f_act, self._clip(xw[:, :2 * hid] + h @ r[:2 * hid].T + rb[:2 * hid], clip))
+        z, reset = zr[:, :hid], zr[:, hid:]
+        r_h, rb_h = r[2 * hid:], rb[2 * hid:]
         if self._extra_params(node)["linear_before_reset"]:
-            n = xw[2 * hidden:] + reset * (r_h @ h + rb_h)
+            n = xw[:, 2 * hid:] + reset * (h @ r_h.T + rb_h)
         else:
-            n = xw[2 * hidden:] + r_h @ (reset * h) + rb_h
-        return (1 - z) * np.tanh(n) + z * h, c
+            n = xw[:, 2 * hid:] + (reset * h) @ r_h.T + rb_h
+        return ((1 - z) * activate(g_act, self._clip(n, clip)) + z * h).astype(np.float32), c
 
     def _step_int8(self, node, gx, r, bias, h, c):
         hidden = h.shape[0]
@@ -295,3 +380,18 @@ class Gru(_Rnn):
             n = _sat16(n_x + self._hidden_requant(node, r[rows] @ _mul_q15(reset, h), rows) + bias[3 * hidden:])
         h_tilde = act_q15(TANH_TABLE, n)
         return ((32768 - z) * h_tilde + z * h + HALF) >> STATE_FRAC, c
+
+
+@register
+class Rnn(_Rnn):
+    """ONNX RNN (vanilla): h' = f(x W^T + h R^T + Wb + Rb). float32 only."""
+
+    name = "rnn"
+    gates = 1
+    scratch_f32 = 8  # h, h_next
+
+    def quantize(self, node, g):
+        return Op.quantize(self, node, g)  # no int8 form
+
+    def _step_float(self, node, xw, r, rb, h, c, cell):
+        return activate(cell["acts"][0], self._clip(xw + h @ r.T + rb, cell["clip"])), c

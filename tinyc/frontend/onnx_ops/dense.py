@@ -25,49 +25,78 @@ def _dense(b, n, X, w_out_in: np.ndarray, bias: np.ndarray | None, out: str, sou
     b.emit("dense", [X, W, B], [out], {"act": None})
 
 
-def Gemm(b, n, A, B, C="", *, alpha=1.0, beta=1.0, transA=0, transB=0):
+def Gemm(b, n, A, B, C="", *, alpha=1.0, beta=1.0, broadcast=0, transA=0, transB=0):
+    """Y = alpha A' B' + beta C: a dense node (B constant), A' by a transpose node; a bias C of one value per
+    output folds into the dense bias, any other constant C that broadcasts to [M, N] is an add after it.
+    (broadcast, opset < 7: C's broadcasting was opt-in; either way the shapes ONNX accepts give the same Y.)"""
     w, c = b.const(B), b.const(C)
     if w is None or (C and c is None):
         raise b.fail("only constant B and C are supported")
+    a_shape = b.shape(A)
     if transA:
-        raise b.fail("transA=1 unsupported")
+        At = b.fresh(A + "_t")
+        b.emit("transpose", [A], [At], {"perm": (1, 0)}, name=b.fresh(n.output[0] + "_transA"))
+        A, a_shape = At, a_shape[::-1]
     w = (w if transB else w.T) * np.float32(alpha)  # (out, in)
-    bias = None
+    m, out = a_shape[0], w.shape[0]
+    bias, add = None, None
     if c is not None:
         c = np.asarray(c, np.float32) * np.float32(beta)
-        if c.size not in (1, w.shape[0]):
-            raise b.fail(f"bias of shape {list(c.shape)} unsupported; only one value per output")
-        bias = np.broadcast_to(c.reshape(-1), (w.shape[0],)).copy()
-    _dense(b, n, A, w, bias, n.output[0], B, not transB)
+        try:
+            full = np.broadcast_to(c, (m, out))
+        except ValueError:
+            raise b.fail(f"C of shape {list(c.shape)} does not broadcast to [{m}, {out}]") from None
+        if c.ndim < 2 or c.shape[0] == 1:
+            bias = np.ascontiguousarray(full[0])
+        else:
+            add = np.ascontiguousarray(full)
+    if add is None:
+        _dense(b, n, A, w, bias, n.output[0], B, not transB)
+        return
+    mid = b.fresh(n.output[0] + "_ab")
+    _dense(b, n, A, w, None, mid, B, not transB)
+    Cm = b.fresh(n.output[0] + "_c")
+    b.consts[Cm] = add
+    b.emit("add", [mid, Cm], [n.output[0]], {"act": None}, name=b.fresh(n.output[0] + "_bias"))
 
 
 def MatMul(b, n, A, B):
     w = b.const(B)
-    if b.const(A) is not None:
-        raise b.fail("a constant left operand is unsupported")
-    if w is not None:
-        if w.ndim != 2:
-            raise b.fail(f"constant right operand of rank {w.ndim}; only rank 2")
-        _dense(b, n, A, w.T, None, n.output[0], B, True)
+    if w is not None and w.ndim <= 2 and b.const(A) is None:
+        out_shape = np.matmul(np.zeros(b.shape(A), np.float32), np.zeros(w.shape, np.float32)).shape
+        if w.ndim == 2 and len(b.shape(A)) >= 2:
+            _dense(b, n, A, w.T, None, n.output[0], B, True)
+            return
+        # a 1-D operand: x (..., K) @ w (K,) is a dense node of one output, x (K,) @ w (K, N) one row
+        mid = b.fresh(n.output[0] + "_2d")
+        _dense(b, n, A, w.reshape(1, -1) if w.ndim == 1 else w.T, None, mid, B, True)
+        b.emit("reshape", [mid], [n.output[0]], {"shape": tuple(out_shape)})
+        return
+    _matmul(b, n, A, B)  # float32 may have a constant operand; int8 rejects it in the matmul op
+
+
+def _matrix(b, n, name: str, shape: tuple, suffix: str) -> str:
+    """name reshaped to `shape`: a constant directly, an activation by a reshape node."""
+    new = b.fresh(name + suffix)
+    c = b.const(name)
+    if c is not None:
+        b.consts[new] = np.ascontiguousarray(c.reshape(shape))
     else:
-        _matmul(b, n, A, B)
+        b.emit("reshape", [name], [new], {"shape": shape}, name=b.fresh(n.output[0] + suffix))
+    return new
 
 
 def _matmul(b, n, A, B):
-    """Two activations: a 1-D operand is promoted to a matrix (numpy's rule) and the added axis removed after."""
-    a_shape, b_shape = b.shape(A), b.shape(B)
+    """Two operands: a 1-D operand is promoted to a matrix (numpy's rule) and the added axis removed after."""
+    a_shape, b_shape = tuple(b.shape(A)), tuple(b.shape(B))
     if len(a_shape) >= 2 and len(b_shape) >= 2:
         b.emit("matmul", [A, B], [n.output[0]], {"act": None})
         return
-    out_shape = np.matmul(np.empty(a_shape, np.float32), np.empty(b_shape, np.float32)).shape
+    out_shape = np.matmul(np.zeros(a_shape, np.float32), np.zeros(b_shape, np.float32)).shape
     if len(a_shape) == 1:
-        A2 = b.fresh(A + "_row")
-        b.emit("reshape", [A], [A2], {"shape": (1, a_shape[0])}, name=b.fresh(n.output[0] + "_a2d"))
-        A = A2
+        A = _matrix(b, n, A, (1, a_shape[0]), "_row")
     if len(b_shape) == 1:
-        B2 = b.fresh(B + "_col")
-        b.emit("reshape", [B], [B2], {"shape": (b_shape[0], 1)}, name=b.fresh(n.output[0] + "_b2d"))
-        B = B2
+        B = _matrix(b, n, B, (b_shape[0], 1), "_col")
     mid = b.fresh(n.output[0] + "_2d")
     b.emit("matmul", [A, B], [mid], {"act": None})
     b.emit("reshape", [mid], [n.output[0]], {"shape": tuple(out_shape)})

@@ -13,9 +13,14 @@ import numpy as np
 from tinyc.errors import BadInput
 
 
-def BatchNormalization(b, n, X, scale, B, mean, var, *, epsilon=1e-5, momentum=0.9, training_mode=0):
-    if training_mode:
-        raise b.fail("training_mode=1 unsupported")
+def BatchNormalization(b, n, X, scale, B, mean, var, *, epsilon=1e-5, momentum=0.9, training_mode=0,
+                       is_test=None, spatial=1, consumed_inputs=None):
+    """Inference with the running statistics. Opset < 7 (PyTorch's old exports): is_test=0 is training only
+    where the node asks for the updated statistics; spatial=0 (statistics per element) is rejected."""
+    if training_mode or (is_test == 0 and len([o for o in n.output if o]) > 1):
+        raise b.fail("training mode (batch statistics) unsupported; only inference with the running mean/var")
+    if not spatial:
+        raise b.fail("spatial=0 (per-element statistics) unsupported; only spatial=1")
     params = [b.const(t) for t in (scale, B, mean, var)]
     if any(p is None for p in params):
         raise b.fail("scale, bias, mean and variance must be constant")

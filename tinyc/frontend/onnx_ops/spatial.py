@@ -54,14 +54,62 @@ def Conv(b, n, X, W, B="", *, auto_pad="NOTSET", dilations=None, group=1, kernel
            {"strides": strides, "pads": pads, "dilations": dilations, "group": int(group), "act": None})
 
 
+def ConvTranspose(b, n, X, W, B="", *, auto_pad="NOTSET", dilations=None, group=1, kernel_shape=None,
+                  output_padding=None, output_shape=None, pads=None, strides=None):
+    """Resolved as the onnx reference does: explicit (or zero) pads, with output_shape only the output size;
+    SAME_UPPER/SAME_LOWER split the total padding that makes output_shape (default input * stride)."""
+    w = b.const(W)
+    if w is None:
+        raise b.fail("weights must be constant")
+    if B and b.const(B) is None:
+        raise b.fail("bias must be constant")
+    x_shape = b.shape(X)
+    sp = len(x_shape) - 2
+    if sp not in (1, 2):
+        raise b.fail(f"{sp}-D input; only 1-D and 2-D are supported")
+    if x_shape[1] != w.shape[0] or x_shape[1] % int(group):
+        raise b.fail(f"input {list(x_shape)} and weight {list(w.shape)} with group {group} do not match")
+    kernel = list(w.shape[2:])
+    if kernel_shape is not None and list(kernel_shape) != kernel:
+        raise b.fail(f"kernel_shape={list(kernel_shape)} differs from the weight's {kernel}")
+    strides = list(strides or [1] * sp)
+    dilations = list(dilations or [1] * sp)
+    output_padding = list(output_padding or [0] * sp)
+    sizes = list(x_shape[2:])
+    full = [s * (i - 1) + op + (k - 1) * d + 1 for i, k, s, d, op in zip(sizes, kernel, strides, dilations,
+                                                                         output_padding)]
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER") and pads is None:
+        out = list(output_shape[-sp:]) if output_shape is not None else [i * s for i, s in zip(sizes, strides)]
+        total = [f - o for f, o in zip(full, out)]
+        begin = [t // 2 if auto_pad == "SAME_UPPER" else t - t // 2 for t in total]
+    elif auto_pad in ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"):
+        pads = list(pads or [0] * (2 * sp)) if auto_pad != "VALID" else [0] * (2 * sp)
+        begin = pads[:sp]
+        out = list(output_shape[-sp:]) if output_shape is not None else \
+            [f - pb - pe for f, pb, pe in zip(full, pads[:sp], pads[sp:])]
+    else:
+        raise b.fail(f"auto_pad={auto_pad!r} unsupported")
+    if any(o <= 0 for o in out):
+        raise b.fail(f"empty output {out}")
+    if sp == 1:
+        strides, dilations, begin, out = [1] + strides, [1] + dilations, [0] + begin, [1] + out
+        name = b.fresh(W + "_2d")
+        b.consts[name] = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
+        W = name
+    b.emit("conv_transpose2d", [X, W, B], [n.output[0]],
+           {"strides": tuple(strides), "dilations": tuple(dilations), "pads_begin": tuple(begin),
+            "output_size": tuple(out), "group": int(group), "act": None})
+
+
 def _pool(b, n, op, X, kernel_shape, strides, pads, auto_pad, ceil_mode, dilations, extra):
-    if dilations and any(d != 1 for d in dilations):
-        raise b.fail(f"dilations={list(dilations)} unsupported; only 1")
     rank = len(b.shape(X))
-    strides, pads, _ = _spatial(b, n, rank, kernel_shape, strides or [1] * (rank - 2), pads, None, auto_pad)
+    strides, pads, dilations = _spatial(b, n, rank, kernel_shape, strides or [1] * (rank - 2), pads, dilations,
+                                        auto_pad)
     kernel = tuple(kernel_shape)
     if rank == 3:  # a 1-D pool keeps one-element kernel and strides, pads (left, right)
-        strides, pads = strides[1:], (pads[1], pads[3])
+        strides, pads, dilations = strides[1:], (pads[1], pads[3]), dilations[1:]
+    if any(d != 1 for d in dilations):
+        extra = dict(extra, dilations=tuple(dilations))
     b.emit(op, [X], [n.output[0]], {"kernel": kernel, "strides": strides, "pads": pads,
                                     "ceil_mode": bool(ceil_mode), **extra})
 
@@ -69,7 +117,7 @@ def _pool(b, n, op, X, kernel_shape, strides, pads, auto_pad, ceil_mode, dilatio
 def MaxPool(b, n, X, *, auto_pad="NOTSET", ceil_mode=0, dilations=None, kernel_shape=None, pads=None,
             storage_order=0, strides=None):
     if len(n.output) > 1 and n.output[1]:
-        raise b.fail("the Indices output is unsupported")
+        raise b.fail("the Indices output (int64) is unsupported; graph outputs are float32 or int8")
     _pool(b, n, "maxpool", X, kernel_shape, strides, pads, auto_pad, ceil_mode, dilations, {})
 
 
@@ -88,5 +136,6 @@ def GlobalMaxPool(b, n, X):
     _pool(b, n, "maxpool", X, b.shape(X)[2:], None, None, "NOTSET", 0, None, {})
 
 
-LOWERINGS = {"Conv": Conv, "MaxPool": MaxPool, "AveragePool": AveragePool, "GlobalAveragePool": GlobalAveragePool,
+LOWERINGS = {"Conv": Conv, "ConvTranspose": ConvTranspose,
+             "MaxPool": MaxPool, "AveragePool": AveragePool, "GlobalAveragePool": GlobalAveragePool,
              "GlobalMaxPool": GlobalMaxPool}

@@ -1,0 +1,77 @@
+"""conv_transpose2d: grouped 2-D (and 1-D) transposed convolution, float32 only.
+
+Semantics only; the ONNX ConvTranspose lowering (auto_pad, output_shape, output_padding) resolves
+everything to the begin pads and the output size. C: runtime_c/tinyc_conv_transpose.c.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyc.ops import KernelCall, Op, common, register
+
+
+def _geometry(node, x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> dict:
+    """The tinyc_conv_geometry struct (weights (Ci, Co/g, KH, KW)); output pixel o takes input i at tap k
+    when o = i * stride + k * dilation - pad_begin."""
+    a = node.attrs
+    group = int(a["group"])
+    ci, co_g, kh, kw = w_shape
+    x4 = common.shape4(x_shape)
+    assert x4["c"] == ci and ci % group == 0, \
+        f"node {node.name!r} (conv_transpose2d): input {x_shape}, weight {w_shape}, group {group}"
+    oh, ow = a["output_size"]
+    return {"input": x4, "output": {"n": x4["n"], "c": co_g * group, "h": oh, "w": ow},
+            "kernel_h": kh, "kernel_w": kw, "stride_h": a["strides"][0], "stride_w": a["strides"][1],
+            "pad_top": a["pads_begin"][0], "pad_left": a["pads_begin"][1],
+            "dilation_h": a["dilations"][0], "dilation_w": a["dilations"][1], "groups": group}
+
+
+@register
+class ConvTranspose2d(Op):
+    """y = conv_transpose(x, w, groups) + b, then the fused clamp; x NCHW or NCL, w (Ci, Co/g, KH, KW)."""
+
+    name = "conv_transpose2d"
+
+    def infer_shape(self, node, in_shapes):
+        geom = _geometry(node, in_shapes[0], in_shapes[1])
+        o = geom["output"]
+        return [(o["n"], o["c"], o["w"]) if len(in_shapes[0]) == 3 else (o["n"], o["c"], o["h"], o["w"])]
+
+    def macs(self, node, in_shapes, out_shapes):
+        _, co_g, kh, kw = in_shapes[1]
+        return int(np.prod(in_shapes[0])) * co_g * kh * kw
+
+    def ref_float(self, node, xs):
+        x, w, b = xs
+        geom = _geometry(node, x.shape, w.shape)
+        x4 = common.as4(x).astype(np.float64)
+        n, ci, h, wd = x4.shape
+        _, co_g, kh, kw = w.shape
+        g = geom["groups"]
+        sh, sw, dh, dw = geom["stride_h"], geom["stride_w"], geom["dilation_h"], geom["dilation_w"]
+        pt, pl = geom["pad_top"], geom["pad_left"]
+        oh, ow = geom["output"]["h"], geom["output"]["w"]
+        # Scatter onto a canvas whose row r is output row r - off_h (begin pads may be negative).
+        off_h, off_w = max(0, -pt), max(0, -pl)
+        canvas = np.zeros((n, g, co_g, off_h + max((h - 1) * sh + (kh - 1) * dh + 1, pt + oh),
+                           off_w + max((wd - 1) * sw + (kw - 1) * dw + 1, pl + ow)))
+        xg = x4.reshape(n, g, ci // g, h, wd)
+        wg = w.astype(np.float64).reshape(g, ci // g, co_g, kh, kw)
+        for i in range(kh):
+            for j in range(kw):
+                contrib = np.einsum("ngchw,gcd->ngdhw", xg, wg[:, :, :, i, j])
+                r0, c0 = off_h + i * dh, off_w + j * dw
+                canvas[:, :, :, r0:r0 + (h - 1) * sh + 1:sh, c0:c0 + (wd - 1) * sw + 1:sw] += contrib
+        y = canvas[:, :, :, off_h + pt:off_h + pt + oh, off_w + pl:off_w + pl + ow].reshape(n, g * co_g, oh, ow)
+        if b is not None:
+            y = y + b.astype(np.float64)[None, :, None, None]
+        y = y[:, :, 0, :] if x.ndim == 3 else y
+        return [common.apply_act_float(node, np.ascontiguousarray(y))]
+
+    def kernel(self, node, g):
+        x, w, b = node.inputs
+        geom = _geometry(node, g.tensors[x].shape, g.tensors[w].shape)
+        params = {"geom": geom, "clamp": common.act_clamp_f32(node)}
+        return KernelCall("tinyc_conv_transpose2d_f32", "tinyc_conv_transpose", "tinyc_conv_transpose2d_f32_params",
+                          params, [x, w, b, node.outputs[0]])
