@@ -32,6 +32,7 @@ FAMILY_BYTES = {
     "tinyc_rnn": {"int8": 4372, "float32": 1832},
     "tinyc_softmax": {"int8": 296, "float32": 328},
     "tinyc_tensor": {"int8": 936, "float32": 912},
+    "tinyc_resize": {"int8": 296, "float32": 520},
     "tinyc_kronecker": {"int8": 2492, "float32": 1060},
     "tinyc_sparse": {"int8": 5280, "float32": 1652},  # CSR and N:M dense kernels, for layers stored sparse
     "tinyc_sparse_conv": {"int8": 10604, "float32": 9600},  # CSR and N:M conv kernels (helpers count as both)
@@ -43,7 +44,7 @@ OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "de
              "prelu": "tinyc_elementwise", "maxpool": "tinyc_pool", "avgpool": "tinyc_pool", "lstm": "tinyc_rnn",
              "gru": "tinyc_rnn", "softmax": "tinyc_softmax", "concat": "tinyc_tensor", "pad": "tinyc_tensor",
              "transpose": "tinyc_tensor", "strided_copy": "tinyc_tensor",
-             "gather": "tinyc_tensor", "dense_kp": "tinyc_kronecker"}
+             "gather": "tinyc_tensor", "resize": "tinyc_resize", "dense_kp": "tinyc_kronecker"}
 # Measured on the shared models (kws_dscnn, vww_mobilenetv1: 70-115 B a layer on cortex-m0plus):
 PER_LAYER_BYTES = 128  # one call in the schedule and its const params struct (arrays are weights)
 STARTUP_BYTES = 1024  # vector table, reset handler, memcpy and memset

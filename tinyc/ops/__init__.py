@@ -89,4 +89,4 @@ def get(op: str) -> Op:
 
 
 # One line per op module; each registers its ops on import.
-from tinyc.ops import conv, dense, binary, unary, softmax, pool, tensor_ops, rnn, kronecker  # noqa: E402,F401
+from tinyc.ops import conv, dense, binary, unary, softmax, pool, tensor_ops, rnn, kronecker, resize  # noqa: E402,F401

@@ -1,8 +1,9 @@
 """The ONNX lowerings, one module per family; LOWERINGS maps each ONNX op type to its function."""
 
-from tinyc.frontend.onnx_ops import dense, elementwise, normalization, quantization, recurrent, spatial, tensor
+from tinyc.frontend.onnx_ops import (dense, elementwise, normalization, quantization, recurrent, resize, spatial,
+                                     tensor)
 
-FAMILIES = (spatial, dense, elementwise, normalization, tensor, quantization, recurrent)
+FAMILIES = (spatial, dense, elementwise, normalization, tensor, resize, quantization, recurrent)
 
 LOWERINGS = {}
 for _family in FAMILIES:
