@@ -121,7 +121,7 @@ void tinyc_pad_s8(const tinyc_pad_s8_params *p, const int8_t *x, int8_t *y)
 }
 
 /* Odometer over all but the innermost dim: the x offset where the next output row starts. */
-static int32_t transpose_next_row(const tinyc_transpose_params *p, int32_t *index, int32_t src)
+static int32_t strided_next_row(const tinyc_strided_copy_params *p, int32_t *index, int32_t src)
 {
     int32_t k;
     for (k = p->rank - 2; k >= 0; --k) {
@@ -135,34 +135,68 @@ static int32_t transpose_next_row(const tinyc_transpose_params *p, int32_t *inde
     return src;
 }
 
-void tinyc_transpose_f32(const tinyc_transpose_f32_params *p, const float *x, float *y)
+static int32_t strided_rows(const tinyc_strided_copy_params *p)
 {
-    const int32_t n = p->dims[p->rank - 1], step = p->input_strides[p->rank - 1];
-    int32_t index[TINYC_TRANSPOSE_MAX_RANK] = {0};
-    int32_t rows = 1, r, i, k, src = 0;
+    int32_t rows = 1, k;
     for (k = 0; k < p->rank - 1; ++k) {
         rows *= p->dims[k];
     }
+    return rows;
+}
+
+void tinyc_strided_copy_f32(const tinyc_strided_copy_params *p, const float *x, float *y)
+{
+    const int32_t n = p->dims[p->rank - 1], step = p->input_strides[p->rank - 1], rows = strided_rows(p);
+    int32_t index[TINYC_STRIDED_MAX_RANK] = {0};
+    int32_t r, i, src = p->offset;
     for (r = 0; r < rows; ++r) {
-        for (i = 0; i < n; ++i) {
-            *y++ = x[src + i * step];
+        if (step == 1) {
+            memcpy(y, x + src, (size_t)n * sizeof(float));
+            y += n;
+        } else {
+            for (i = 0; i < n; ++i) {
+                *y++ = x[src + i * step];
+            }
         }
-        src = transpose_next_row(p, index, src);
+        src = strided_next_row(p, index, src);
     }
 }
 
-void tinyc_transpose_s8(const tinyc_transpose_s8_params *p, const int8_t *x, int8_t *y)
+void tinyc_strided_copy_s8(const tinyc_strided_copy_params *p, const int8_t *x, int8_t *y)
 {
-    const int32_t n = p->dims[p->rank - 1], step = p->input_strides[p->rank - 1];
-    int32_t index[TINYC_TRANSPOSE_MAX_RANK] = {0};
-    int32_t rows = 1, r, i, k, src = 0;
-    for (k = 0; k < p->rank - 1; ++k) {
-        rows *= p->dims[k];
-    }
+    const int32_t n = p->dims[p->rank - 1], step = p->input_strides[p->rank - 1], rows = strided_rows(p);
+    int32_t index[TINYC_STRIDED_MAX_RANK] = {0};
+    int32_t r, i, src = p->offset;
     for (r = 0; r < rows; ++r) {
-        for (i = 0; i < n; ++i) {
-            *y++ = x[src + i * step];
+        if (step == 1) {
+            memcpy(y, x + src, (size_t)n);
+            y += n;
+        } else {
+            for (i = 0; i < n; ++i) {
+                *y++ = x[src + i * step];
+            }
         }
-        src = transpose_next_row(p, index, src);
+        src = strided_next_row(p, index, src);
+    }
+}
+
+void tinyc_gather_f32(const tinyc_gather_params *p, const float *x, float *y)
+{
+    const size_t bytes = (size_t)p->inner * sizeof(float);
+    int32_t o, j;
+    for (o = 0; o < p->outer; ++o, x += p->input_rows * p->inner) {
+        for (j = 0; j < p->count; ++j, y += p->inner) {
+            memcpy(y, x + p->indices[j] * p->inner, bytes);
+        }
+    }
+}
+
+void tinyc_gather_s8(const tinyc_gather_params *p, const int8_t *x, int8_t *y)
+{
+    int32_t o, j;
+    for (o = 0; o < p->outer; ++o, x += p->input_rows * p->inner) {
+        for (j = 0; j < p->count; ++j, y += p->inner) {
+            memcpy(y, x + p->indices[j] * p->inner, (size_t)p->inner);
+        }
     }
 }

@@ -1,4 +1,4 @@
-/* tinyc_tensor.h: data movement: concat, pad, transpose. No scratch; y must not alias an input.
+/* tinyc_tensor.h: data movement: concat, pad, strided copy, gather. No scratch; y must not alias an input.
  * int8 output keeps the input's q (pad, transpose) or has its own (concat, via tables). */
 #ifndef TINYC_TENSOR_H
 #define TINYC_TENSOR_H
@@ -45,20 +45,32 @@ typedef struct {
 void tinyc_pad_f32(const tinyc_pad_f32_params *p, const float *x, float *y);
 void tinyc_pad_s8(const tinyc_pad_s8_params *p, const int8_t *x, int8_t *y);
 
-/* Transpose: y is dense over dims[0..rank) (rank <= 6, merged by the compiler); stepping
- * dim k of y steps input_strides[k] elements of x. */
-#define TINYC_TRANSPOSE_MAX_RANK 6
+/* Strided copy (transpose, slice, split, expand, tile, regular gather): y is dense over
+ * dims[0..rank) (rank <= 8, merged by the compiler); y's first element is x[offset], and
+ * stepping dim k of y steps input_strides[k] elements of x (0 repeats, negative walks back). */
+#define TINYC_STRIDED_MAX_RANK 8
 
 typedef struct {
     int32_t rank;
+    int32_t offset;
     const int32_t *dims;          /* [rank] */
     const int32_t *input_strides; /* [rank] */
-} tinyc_transpose_params;
+} tinyc_strided_copy_params;
 
-typedef tinyc_transpose_params tinyc_transpose_f32_params;
-typedef tinyc_transpose_params tinyc_transpose_s8_params;
+void tinyc_strided_copy_f32(const tinyc_strided_copy_params *p, const float *x, float *y);
+void tinyc_strided_copy_s8(const tinyc_strided_copy_params *p, const int8_t *x, int8_t *y);
 
-void tinyc_transpose_f32(const tinyc_transpose_f32_params *p, const float *x, float *y);
-void tinyc_transpose_s8(const tinyc_transpose_s8_params *p, const int8_t *x, int8_t *y);
+/* Gather along one axis: x is (outer, input_rows, inner), y is (outer, count, inner) with
+ * y[o, j, :] = x[o, indices[j], :]; indices in [0, input_rows). */
+typedef struct {
+    int32_t outer;
+    int32_t input_rows;
+    int32_t count;
+    int32_t inner;
+    const int32_t *indices; /* [count] */
+} tinyc_gather_params;
+
+void tinyc_gather_f32(const tinyc_gather_params *p, const float *x, float *y);
+void tinyc_gather_s8(const tinyc_gather_params *p, const int8_t *x, int8_t *y);
 
 #endif /* TINYC_TENSOR_H */

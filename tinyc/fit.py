@@ -33,7 +33,8 @@ FAMILY_BYTES = {
     "tinyc_softmax": {"int8": 296, "float32": 692},
     "tinyc_reduce": {"int8": 0, "float32": 820},
     "tinyc_norm": {"int8": 0, "float32": 1428},
-    "tinyc_tensor": {"int8": 816, "float32": 768},
+    "tinyc_tensor": {"int8": 936, "float32": 912},
+    "tinyc_resize": {"int8": 296, "float32": 520},
     "tinyc_kronecker": {"int8": 2492, "float32": 1060},
     "tinyc_sparse": {"int8": 5280, "float32": 1652},  # CSR and N:M dense kernels, for layers stored sparse
     "tinyc_sparse_conv": {"int8": 10604, "float32": 9600},  # CSR and N:M conv kernels (helpers count as both)
@@ -45,7 +46,8 @@ OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "de
              "sub": "tinyc_elementwise", "mul": "tinyc_elementwise", "unary": "tinyc_elementwise",
              "prelu": "tinyc_elementwise", "maxpool": "tinyc_pool", "avgpool": "tinyc_pool", "lstm": "tinyc_rnn",
              "gru": "tinyc_rnn", "rnn": "tinyc_rnn", "softmax": "tinyc_softmax", "concat": "tinyc_tensor",
-             "pad": "tinyc_tensor", "transpose": "tinyc_tensor", "dense_kp": "tinyc_kronecker",
+             "pad": "tinyc_tensor", "transpose": "tinyc_tensor", "strided_copy": "tinyc_tensor",
+             "gather": "tinyc_tensor", "resize": "tinyc_resize", "dense_kp": "tinyc_kronecker",
              "log_softmax": "tinyc_softmax", "reduce": "tinyc_reduce", "cumsum": "tinyc_reduce",
              "normalize": "tinyc_norm", "lrn": "tinyc_norm", "conv_transpose2d": "tinyc_conv_transpose"}
 # Measured on the shared models (kws_dscnn, vww_mobilenetv1: 70-115 B a layer on cortex-m0plus):

@@ -127,6 +127,18 @@ def test_pad_kernels_match_reference(shape, pads, value):
 
 @pytest.mark.parametrize("shape,perm", [((1, 3, 5, 7), [0, 2, 3, 1]), ((1, 25, 10), [1, 0, 2]),
                                         ((2, 3, 4, 5, 6), [4, 2, 0, 3, 1]), ((3, 5), [1, 0]),
-                                        ((1, 3, 5, 7), [0, 1, 2, 3])])
+                                        ((1, 3, 5, 7), [0, 1, 2, 3]), ((7,), [0]),
+                                        ((2, 3, 2, 3, 2, 3), [5, 3, 1, 4, 2, 0])])
 def test_transpose_kernels_match_reference(shape, perm):
     check_c_matches_reference("transpose", [("x", shape)], {"perm": perm})
+
+
+@pytest.mark.parametrize("attrs", [{"shape": (2, 3, 2), "strides": (12, -4, 2), "offset": 8},
+                                   {"shape": (3, 4, 2), "strides": (0, 6, -1), "offset": 1},
+                                   {"shape": (), "strides": (), "offset": 17}])
+def test_strided_copy_kernels_match_reference(attrs):
+    check_c_matches_reference("strided_copy", [("x", (2, 3, 4))], attrs)
+
+
+def test_gather_kernels_match_reference():
+    check_c_matches_reference("gather", [("x", (2, 5, 3))], {"axis": 1, "indices": (4, 0, 0, 2)})

@@ -146,6 +146,10 @@ class Importer:
         inputs = [i for i in g.input if i.name not in self.consts]
         for vi in inputs:
             shape = _static_shape(vi)
+            if not vi.type.HasField("tensor_type"):
+                raise BadInput(f"input {vi.name!r} has type {vi.type.WhichOneof('value')}; only tensors are supported")
+            if any(d.HasField("dim_value") and d.dim_value == 0 for d in vi.type.tensor_type.shape.dim):
+                raise BadInput(f"input {vi.name!r} has a zero dimension: empty tensors are unsupported")
             if shape is None:
                 dims = [d.dim_param or "?" if not d.HasField("dim_value") or d.dim_value <= 0 else str(d.dim_value)
                         for d in vi.type.tensor_type.shape.dim]

@@ -92,3 +92,4 @@ def get(op: str) -> Op:
 from tinyc.ops import conv, dense, binary, unary, softmax, pool, tensor_ops, rnn, kronecker  # noqa: E402,F401
 from tinyc.ops import reduce, normalization  # noqa: E402,F401
 from tinyc.ops import conv_transpose  # noqa: E402,F401
+from tinyc.ops import resize  # noqa: E402,F401

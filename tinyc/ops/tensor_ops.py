@@ -1,4 +1,6 @@
-"""Data movement ops: reshape (a view), and concat, pad, transpose."""
+"""Data movement ops: reshape (a view), and concat, pad, transpose, strided copy (slice, split, expand,
+tile, regular gather) and gather. int8 forms move bytes: output q = input q (concat rescales).
+"""
 
 from __future__ import annotations
 
@@ -158,32 +160,110 @@ class Pad(Op):
         return KernelCall(kernel, "tinyc_tensor", ptype, params, [node.inputs[0], node.outputs[0]])
 
 
-TRANSPOSE_RANK = 6  # most dims the C transpose walks, after merging
+STRIDED_RANK = 8  # most dims the C strided copy walks, after merging
 
 
-def transpose_loops(node: Node, shape: tuple) -> dict:
-    """Output sizes and the input element stride of each, size-1 dims dropped and runs merged."""
-    perm = node.attrs["perm"]
-    in_strides = [int(np.prod(shape[k + 1:])) for k in range(len(shape))]
-    loops: list[list[int]] = []  # [size, input stride], output order, outermost first
-    for p in perm:
-        size, stride = shape[p], in_strides[p]
+def strided_loops(name: str, shape: tuple, strides: tuple, offset: int = 0) -> dict:
+    """tinyc_strided_copy params: y is dense over `shape`; stepping dim k of y steps strides[k]
+    elements of x (0 repeats, negative walks back), starting at x[offset]. Size-1 dims are
+    dropped and dims contiguous in x too are merged into one loop."""
+    loops: list[list[int]] = []  # [size, input stride], outermost first
+    for size, stride in zip(shape, strides):
         if size == 1:
             continue
-        if loops and loops[-1][1] == stride * size:  # contiguous in the input too: one loop
+        if loops and loops[-1][1] == stride * size:
             loops[-1] = [loops[-1][0] * size, stride]
         else:
             loops.append([size, stride])
     loops = loops or [[1, 1]]
-    if len(loops) > TRANSPOSE_RANK:
-        raise UnsupportedOp(f"node {node.name!r} (transpose): perm {perm} on {shape} needs {len(loops)} "
-                            f"loops; at most {TRANSPOSE_RANK}")
+    if len(loops) > STRIDED_RANK:
+        raise UnsupportedOp(f"node {name!r}: a copy over {list(shape)} needs {len(loops)} loops; "
+                            f"at most {STRIDED_RANK}")
     table = np.array(loops, np.int32)
-    return {"rank": len(loops), "dims": table[:, 0].copy(), "input_strides": table[:, 1].copy()}
+    return {"rank": len(loops), "offset": int(offset), "dims": table[:, 0].copy(),
+            "input_strides": table[:, 1].copy()}
+
+
+def _copy_kernel(node: Node, g: Graph, loops: dict) -> KernelCall:
+    dtype = "s8" if g.tensors[node.outputs[0]].dtype == "int8" else "f32"
+    return KernelCall(f"tinyc_strided_copy_{dtype}", "tinyc_tensor", "tinyc_strided_copy_params", loops,
+                      [node.inputs[0], node.outputs[0]])
+
+
+class _MovesBytes(Op):
+    """An op whose int8 form copies input bytes: y keeps x's q, nothing to prepare."""
+
+    def output_qparams(self, node, g, calibrated):
+        return [g.tensors[node.inputs[0]].q]
+
+    def quantize(self, node, g):
+        return node
+
+    def ref_int8(self, node, xs):
+        return self.ref_float(node, xs)
 
 
 @register
-class Transpose(Op):
+class StridedCopy(_MovesBytes):
+    """y[i_0, .., i_k] = x.flat[attrs["offset"] + sum_k i_k * attrs["strides"][k]], y of attrs["shape"]:
+    Slice (offset = start, stride = step), Expand (stride 0), Tile, Split, Gather of a regular index set."""
+
+    name = "strided_copy"
+
+    def infer_shape(self, node, in_shapes):
+        shape, strides, offset = node.attrs["shape"], node.attrs["strides"], node.attrs["offset"]
+        lo = offset + sum(min(0, (n - 1) * s) for n, s in zip(shape, strides))
+        hi = offset + sum(max(0, (n - 1) * s) for n, s in zip(shape, strides))
+        assert len(shape) == len(strides) and 0 <= lo <= hi < int(np.prod(in_shapes[0])), \
+            f"strided copy {shape} {strides} +{offset} out of {in_shapes[0]}"
+        return [tuple(shape)]
+
+    def ref_float(self, node, xs):
+        shape, strides = node.attrs["shape"], node.attrs["strides"]
+        index = np.full(shape, node.attrs["offset"], np.int64)
+        for k, (n, s) in enumerate(zip(shape, strides)):
+            index += (np.arange(n) * s).reshape([n if j == k else 1 for j in range(len(shape))])
+        return [np.asarray(xs[0].reshape(-1)[index], xs[0].dtype)]
+
+    def kernel(self, node, g):
+        a = node.attrs
+        return _copy_kernel(node, g, strided_loops(node.name, a["shape"], a["strides"], a["offset"]))
+
+
+@register
+class Gather(_MovesBytes):
+    """y = x[..., indices, ...] along attrs["axis"]; attrs["indices"]: non-negative, flat (the lowering
+    reshapes y to the ONNX index shape with a view)."""
+
+    name = "gather"
+
+    def infer_shape(self, node, in_shapes):
+        s, axis, idx = in_shapes[0], node.attrs["axis"], node.attrs["indices"]
+        assert all(0 <= i < s[axis] for i in idx), f"gather indices {idx} out of {s}[{axis}]"
+        return [(*s[:axis], len(idx), *s[axis + 1:])]
+
+    def ref_float(self, node, xs):
+        return [np.take(xs[0], np.array(node.attrs["indices"], np.int64), axis=node.attrs["axis"])]
+
+    def kernel(self, node, g):
+        s, axis = g.tensors[node.inputs[0]].shape, node.attrs["axis"]
+        inner = int(np.prod(s[axis + 1:]))
+        params = {"outer": int(np.prod(s[:axis])), "input_rows": s[axis], "count": len(node.attrs["indices"]),
+                  "inner": inner, "indices": np.array(node.attrs["indices"], np.int32)}
+        dtype = "s8" if g.tensors[node.outputs[0]].dtype == "int8" else "f32"
+        return KernelCall(f"tinyc_gather_{dtype}", "tinyc_tensor", "tinyc_gather_params", params,
+                          [node.inputs[0], node.outputs[0]])
+
+
+def transpose_loops(node: Node, shape: tuple) -> dict:
+    """The strided copy of a transpose: y's dims with the input stride of each, merged."""
+    in_strides = [int(np.prod(shape[k + 1:])) for k in range(len(shape))]
+    perm = node.attrs["perm"]
+    return strided_loops(node.name, tuple(shape[p] for p in perm), tuple(in_strides[p] for p in perm))
+
+
+@register
+class Transpose(_MovesBytes):
     """y = x with its axes permuted by attrs["perm"]; int8 keeps the input's q."""
 
     name = "transpose"
@@ -195,18 +275,7 @@ class Transpose(Op):
         return [tuple(in_shapes[0][p] for p in perm)]
 
     def ref_float(self, node, xs):
-        return [np.ascontiguousarray(np.transpose(np.asarray(xs[0], np.float32), node.attrs["perm"]))]
-
-    def output_qparams(self, node, g, calibrated):
-        return [g.tensors[node.inputs[0]].q]
-
-    def quantize(self, node, g):
-        return node
-
-    def ref_int8(self, node, xs):
         return [np.ascontiguousarray(np.transpose(xs[0], node.attrs["perm"]))]
 
     def kernel(self, node, g):
-        kernel, ptype = _kernel_names("transpose", g, node)
-        params = transpose_loops(node, g.tensors[node.inputs[0]].shape)
-        return KernelCall(kernel, "tinyc_tensor", ptype, params, [node.inputs[0], node.outputs[0]])
+        return _copy_kernel(node, g, transpose_loops(node, g.tensors[node.inputs[0]].shape))

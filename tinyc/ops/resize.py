@@ -1,0 +1,238 @@
+"""Resize: per-axis tap tables, computed at compile time with ONNX Resize's rules (nearest, linear,
+cubic, antialias, every coordinate transformation mode); the C kernel only gathers and blends.
+
+An output element is the sum, over one tap per resized axis, of x at the taps' source indices
+times the product of their weights (ONNX resizes axis by axis: the same sum, regrouped).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyc import quant
+from tinyc.errors import UnsupportedOp
+from tinyc.ir import Node
+from tinyc.ops import KernelCall, Op, register
+
+RESIZE_RANK = 6  # most dims the C kernel walks, after merging axes that are plain copies
+
+COORDINATE_MODES = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
+                    "tf_crop_and_resize")
+NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
+
+
+def _source_coordinates(out_size: int, in_size: int, scale: float, coord: str, roi: tuple[float, float]):
+    """Where each output index samples the input axis (float64), ONNX's coordinate_transformation_mode."""
+    y = np.arange(out_size, dtype=np.float64)
+    out_f = scale * in_size  # the unrounded output length
+    if coord == "align_corners":
+        return np.zeros(out_size) if out_f == 1 else y * (in_size - 1) / (out_f - 1)
+    if coord == "asymmetric":
+        return y / scale
+    if coord == "tf_crop_and_resize":
+        lo, hi = roi
+        x = np.full(out_size, (hi - lo) * (in_size - 1) / 2) if out_f == 1 \
+            else y * (hi - lo) * (in_size - 1) / (out_f - 1)
+        return x + lo * (in_size - 1)
+    if coord == "pytorch_half_pixel":
+        return np.full(out_size, -0.5) if out_f == 1 else (y + 0.5) / scale - 0.5
+    if coord == "half_pixel":
+        return (y + 0.5) / scale - 0.5
+    if coord == "half_pixel_symmetric":
+        offset = in_size / 2 * (1 - out_size / out_f)
+        return offset + (y + 0.5) / scale - 0.5
+    raise AssertionError(coord)
+
+
+def _nearest(ratio: float, rule: str) -> list[float]:
+    if ratio == 1.0:  # on a sample: the right-hand tap of the pair is that sample
+        return [0.0, 1.0]
+    prefer_right = {"round_prefer_floor": ratio > 0.5, "round_prefer_ceil": ratio >= 0.5,
+                    "floor": False, "ceil": True}[rule]
+    return [0.0, 1.0] if prefer_right else [1.0, 0.0]
+
+
+def _cubic(ratio: float, a: float) -> list[float]:
+    """Keys' cubic convolution weights of the samples at distances 1 + ratio, ratio, 1 - ratio, 2 - ratio."""
+    def near(t):  # |t| <= 1
+        return ((a + 2) * t - (a + 3)) * t * t + 1
+
+    def far(t):  # 1 < |t| < 2
+        return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a
+
+    return [far(1 + ratio), near(ratio), near(1 - ratio), far(2 - ratio)]
+
+
+def _linear_antialias(ratio: float, scale: float) -> np.ndarray:
+    scale = min(scale, 1.0)
+    start = int(np.floor(-1 / scale) + 1)
+    args = (np.arange(start, start + 2 - 2 * start) - ratio) * scale
+    c = np.clip(1 - np.abs(args), 0, 1)
+    return c / c.sum()
+
+
+def _cubic_antialias(ratio: float, scale: float, a: float) -> np.ndarray:
+    scale = min(scale, 1.0)
+    start = int(np.floor(-2 / scale) + 1)
+    x = np.abs(scale * (np.arange(start, 2 - start) - ratio))
+    c = np.where(x <= 1, (a + 2) * x ** 3 - (a + 3) * x ** 2 + 1,
+                 np.where(x < 2, a * x ** 3 - 5 * a * x ** 2 + 8 * a * x - 4 * a, 0.0))
+    return c / c.sum()
+
+
+def axis_taps(in_size: int, out_size: int, scale: float, *, mode: str, coord: str,
+              nearest_mode: str = "round_prefer_floor", cubic_a: float = -0.75, exclude_outside: bool = False,
+              antialias: bool = False, roi: tuple[float, float] = (0.0, 1.0)):
+    """(index, weight, outside) of one axis: output index i reads input indices index[i, :] with
+    weights weight[i, :] (float64), or is the extrapolation value where outside[i] (tf_crop_and_resize).
+    Taps of weight 0 are dropped, so nearest has one tap and linear on a sample point one."""
+    x = _source_coordinates(out_size, in_size, scale, coord, roi)
+    outside = (x < 0) | (x > in_size - 1) if coord == "tf_crop_and_resize" else np.zeros(out_size, bool)
+    x_floor = np.floor(x)
+    ratios = np.where(x == x_floor, 1.0, x - x_floor)  # in (0, 1]: the left neighbour is preferred
+    if mode == "nearest":
+        coeffs = np.array([_nearest(r, nearest_mode) for r in ratios])
+    elif mode == "linear":
+        coeffs = np.array([_linear_antialias(r, scale) if antialias else [1 - r, r] for r in ratios])
+    else:
+        coeffs = np.array([_cubic_antialias(r, scale, cubic_a) if antialias else _cubic(r, cubic_a)
+                           for r in ratios])
+    n = coeffs.shape[1]
+    # The n samples nearest x (ties to the smaller index), as ONNX's reference picks them
+    pad = -(-n // 2)
+    p = np.floor(x + pad)
+    frac = x + pad - p
+    if n % 2 == 0:
+        start = p + np.where(frac == 0, -(n // 2), -(n // 2) + 1)
+    else:
+        start = p + np.where(frac <= 0.5, -((n - 1) // 2), -((n - 1) // 2) + 1)
+    index = start.astype(np.int64)[:, None] + np.arange(n) - pad
+    if exclude_outside:
+        coeffs = np.where((index < 0) | (index >= in_size), 0.0, coeffs)
+        total = coeffs.sum(axis=1, keepdims=True)
+        coeffs = coeffs / np.where(total == 0, 1.0, total)
+    index = np.clip(index, 0, in_size - 1)  # edge padding
+    return (*_compact(index, coeffs), outside)
+
+
+def _compact(index: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge taps on the same input index and drop zero weights; rows padded with weight 0."""
+    rows = []
+    for idx, w in zip(index, weight):
+        merged: dict[int, float] = {}
+        for i, v in zip(idx.tolist(), w.tolist()):
+            merged[i] = merged.get(i, 0.0) + v
+        rows.append([(i, v) for i, v in merged.items() if v != 0.0] or [(int(idx[0]), 0.0)])
+    taps = max(len(r) for r in rows)
+    rows = [r + [(r[0][0], 0.0)] * (taps - len(r)) for r in rows]
+    return np.array([[i for i, _ in r] for r in rows], np.int32), np.array([[v for _, v in r] for r in rows])
+
+
+def is_copy(index: np.ndarray, weight: np.ndarray, outside: np.ndarray, in_size: int) -> bool:
+    """Whether an axis's table is the identity (no resize along it)."""
+    return (index.shape == (in_size, 1) and np.array_equal(index[:, 0], np.arange(in_size))
+            and np.all(weight == 1.0) and not outside.any())
+
+
+@register
+class Resize(Op):
+    """y = x resampled with attrs["axes"]: one (index, weight, outside) per input axis, None for a copy
+    axis; attrs["shape"] is y's shape, attrs["extrapolation_value"] fills outside points.
+    int8 only when every axis has one tap of weight 1 (nearest): bytes move, y keeps x's q."""
+
+    name = "resize"
+
+    def infer_shape(self, node, in_shapes):
+        shape = tuple(node.attrs["shape"])
+        for k, (axis, d_in, d_out) in enumerate(zip(node.attrs["axes"], in_shapes[0], shape)):
+            assert (axis is None and d_in == d_out) or (axis is not None and axis[0].shape[0] == d_out), \
+                f"resize axis {k}: {d_in} -> {d_out}"
+        return [shape]
+
+    def ref_float(self, node, xs):
+        y = xs[0].astype(np.float64)
+        for k, axis in enumerate(node.attrs["axes"]):
+            if axis is not None:
+                index, weight, _ = axis
+                shape = [1] * k + list(weight.shape) + [1] * (y.ndim - k - 1)
+                y = (np.take(y, index, axis=k) * weight.reshape(shape)).sum(axis=k + 1)
+        return [np.where(self._outside(node), node.attrs["extrapolation_value"], y).astype(np.float32)]
+
+    @staticmethod
+    def _outside(node: Node) -> np.ndarray:
+        mask = np.zeros(node.attrs["shape"], bool)
+        for k, axis in enumerate(node.attrs["axes"]):
+            if axis is not None:
+                mask |= axis[2].reshape([-1 if j == k else 1 for j in range(mask.ndim)])
+        return mask
+
+    @staticmethod
+    def _is_nearest(node: Node) -> bool:
+        return all(a is None or (a[1].shape[1] == 1 and np.all(a[1] == 1.0)) for a in node.attrs["axes"])
+
+    def output_qparams(self, node, g, calibrated):
+        return [g.tensors[node.inputs[0]].q] if self._is_nearest(node) else calibrated
+
+    def quantize(self, node, g):
+        if not self._is_nearest(node):
+            raise UnsupportedOp(f"node {node.name!r} (resize): int8 only for nearest (one tap per axis); "
+                                "linear and cubic are float32 for now")  # TODO(#11): int8 linear
+        value = quant.quantize_array(np.array([node.attrs["extrapolation_value"]]), g.tensors[node.inputs[0]].q)
+        return Node(node.name, node.op, list(node.inputs), list(node.outputs),
+                    {**node.attrs, "int8": {"value": int(value[0])}})
+
+    def ref_int8(self, node, xs):
+        y = xs[0]
+        for k, axis in enumerate(node.attrs["axes"]):
+            if axis is not None:
+                y = np.take(y, axis[0][:, 0], axis=k)
+        return [np.where(self._outside(node), np.int8(node.attrs["int8"]["value"]), y).astype(np.int8)]
+
+    def kernel(self, node, g):
+        in_shape = g.tensors[node.inputs[0]].shape
+        s8 = g.tensors[node.outputs[0]].dtype == "int8"
+        params = resize_loops(node, in_shape, with_weights=not s8)
+        params["value"] = node.attrs["int8"]["value"] if s8 else float(node.attrs["extrapolation_value"])
+        kernel = "tinyc_resize_s8" if s8 else "tinyc_resize_f32"
+        return KernelCall(kernel, "tinyc_resize", kernel + "_params", params, [node.inputs[0], node.outputs[0]])
+
+
+def resize_loops(node: Node, in_shape: tuple, with_weights: bool) -> dict:
+    """tinyc_resize params: copy axes (size-1 ones dropped, neighbours merged) and table axes with
+    their taps; a table holds input element offsets (index x stride), -1 at tap 0 where outside."""
+    strides = [int(np.prod(in_shape[k + 1:])) for k in range(len(in_shape))]
+    dims, taps, copy_strides, starts, offsets, weights = [], [], [], [], [], []
+    used = 0
+    for k, axis in enumerate(node.attrs["axes"]):
+        if axis is None:
+            if in_shape[k] == 1:
+                continue
+            if dims and taps[-1] == 0 and copy_strides[-1] == strides[k] * in_shape[k]:
+                dims[-1], copy_strides[-1] = dims[-1] * in_shape[k], strides[k]
+                continue
+            dims.append(in_shape[k])
+            taps.append(0)
+            copy_strides.append(strides[k])
+            starts.append(0)
+            continue
+        index, weight, outside = axis
+        table = index.astype(np.int64) * strides[k]
+        table[outside, 0] = -1
+        dims.append(index.shape[0])
+        taps.append(index.shape[1])
+        copy_strides.append(0)
+        starts.append(used)
+        used += index.size
+        offsets.append(table.reshape(-1))
+        weights.append(weight.reshape(-1))
+    if not dims:
+        dims, taps, copy_strides, starts = [1], [0], [1], [0]
+    if len(dims) > RESIZE_RANK:
+        raise UnsupportedOp(f"node {node.name!r} (resize): {len(dims)} loops after merging copy axes; "
+                            f"at most {RESIZE_RANK}")
+    i32 = lambda v: np.array(v, np.int32)  # noqa: E731
+    params = {"rank": len(dims), "dims": i32(dims), "taps": i32(taps), "strides": i32(copy_strides),
+              "table_start": i32(starts), "offsets": i32(np.concatenate(offsets) if offsets else [0])}
+    if with_weights:
+        params["weights"] = np.concatenate(weights).astype(np.float32) if weights else np.ones(1, np.float32)
+    return params
