@@ -15,13 +15,23 @@ def _binary(kind: str):
 
 def _unary(fn: str, **attrs):
     def lower(b, op):
-        b.result("unary", [b.input(op.inputs[0])], op.outputs[0], {"fn": fn, **attrs})
+        b.result("unary", [b.input(op.inputs[0])], op.outputs[0], {"fn": fn, "rule": "tflm", **attrs})
     lower.__name__ = fn.upper()
     return lower
 
 
 def LEAKY_RELU(b, op):
-    b.result("unary", [b.input(op.inputs[0])], op.outputs[0], {"fn": "leaky_relu", "alpha": op.options.Alpha()})
+    b.result("unary", [b.input(op.inputs[0])], op.outputs[0],
+             {"fn": "leaky_relu", "alpha": op.options.Alpha(), "rule": "tflm"})
+
+
+def _clamp(lo: float, hi: float):
+    def lower(b, op):
+        # TFLM clamps the input's integers and ignores the output's parameters: so does tinyc.
+        x = b.input(op.inputs[0])
+        out = b.output(op.outputs[0])
+        b.emit("unary", [x], [out], {"fn": "clip", "min": lo, "max": hi}, {}, {out: b.tensors[x].q})
+    return lower
 
 
 def SOFTMAX(b, op):
@@ -32,7 +42,7 @@ def SOFTMAX(b, op):
 
 
 LOWERINGS = {"ADD": _binary("add"), "SUB": _binary("sub"), "MUL": _binary("mul"),
-             "RELU": _unary("relu"), "RELU6": _unary("clip", min=0.0, max=6.0),
-             "RELU_N1_TO_1": _unary("clip", min=-1.0, max=1.0), "LOGISTIC": _unary("sigmoid"),
+             "RELU": _unary("relu"), "RELU6": _clamp(0.0, 6.0),
+             "RELU_N1_TO_1": _clamp(-1.0, 1.0), "LOGISTIC": _unary("sigmoid"),
              "TANH": _unary("tanh"), "HARD_SWISH": _unary("hard_swish"), "LEAKY_RELU": LEAKY_RELU,
              "SOFTMAX": SOFTMAX}
