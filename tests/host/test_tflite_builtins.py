@@ -11,6 +11,7 @@ from tests.conftest import need_tool
 from tests.tflite_builder import Op, Tensor, model
 from tests.tflm import random_inputs, run_tflm
 from tinyc import interpreter, pipeline, runners
+from tinyc.errors import UnsupportedOp
 
 SAMPLES = 8
 RNG = np.random.default_rng(2024)
@@ -105,6 +106,23 @@ def _unary(code, out_q, options=None, fields=None):
     return case
 
 
+def concatenation(dtype):
+    return [act((1, 3, 4, 2), dtype), act((1, 3, 4, 5), dtype), act((1, 3, 4, 7), dtype)], \
+        [Op("CONCATENATION", [0, 1], [2], "ConcatenationOptions", {"Axis": 3})]
+
+
+def pad(dtype):
+    widths = np.array([[0, 0], [1, 2], [0, 1], [2, 0]], np.int32)
+    return [act((1, 3, 4, 2), dtype), Tensor((4, 2), "int32", data=widths), act((1, 6, 5, 4), dtype)], \
+        [Op("PAD", [0, 1], [2])]
+
+
+def transpose(dtype):
+    perm = np.array([0, 2, 1, 3], np.int32)
+    return [act((1, 3, 4, 2), dtype), Tensor((4,), "int32", data=perm), act((1, 4, 3, 2), dtype)], \
+        [Op("TRANSPOSE", [0, 1], [2])]
+
+
 CASES = {
     "CONV_2D": conv, "CONV_2D_valid_dilated": conv_valid_dilated, "DEPTHWISE_CONV_2D": depthwise,
     "FULLY_CONNECTED": fully_connected, "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
@@ -116,6 +134,7 @@ CASES = {
     "RELU": _unary("RELU", (0.05, -128)), "RELU6": _unary("RELU6", (0.03, -128)),
     "LEAKY_RELU": _unary("LEAKY_RELU", (0.04, 10), "LeakyReluOptions", {"Alpha": 0.2}),
     "HARD_SWISH": _unary("HARD_SWISH", (0.03, -20)),
+    "CONCATENATION": concatenation, "PAD": pad, "TRANSPOSE": transpose,
 }
 
 
@@ -151,3 +170,21 @@ def test_builtin_equals_tflm(case, dtype, tmp_path):
     on_host = runners.run_host(c, feeds, sanitize=True)
     for o, w in zip(c.graph.outputs, want):
         _same(on_host[o].reshape(w.shape), w, dtype)
+
+
+def test_unsupported_builtins_are_listed_on_one_line(tmp_path):
+    t = [act((1, 4), "float32"), act((1, 4), "float32"), act((1, 4), "float32"), act((1, 4), "float32")]
+    data = model(t, [Op("FLOOR", [0], [1]), Op("RELU", [1], [2]), Op("SQRT", [2], [3])], [0], [3])
+    path = tmp_path / "m.tflite"
+    path.write_bytes(data)
+    with pytest.raises(UnsupportedOp) as e:
+        pipeline.build(path, pipeline.Options(dtype="float32"))
+    assert str(e.value) == "2 unsupported TFLite operator(s): 0 (FLOOR), 2 (SQRT)"
+
+
+def test_a_file_that_is_not_tflite_is_one_line_bad_input(tmp_path):
+    from tinyc.errors import BadInput
+    path = tmp_path / "m.tflite"
+    path.write_bytes(b"not a flatbuffer at all")
+    with pytest.raises(BadInput, match="not a TensorFlow Lite model"):
+        pipeline.build(path, pipeline.Options())
