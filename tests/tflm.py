@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-TFLITE_DIR = Path(__file__).resolve().parents[2] / "shared" / "models" / "tflite_int8"
-if not TFLITE_DIR.is_dir():  # a worktree sits one level deeper than the main checkout
-    TFLITE_DIR = Path("/work/shared/models/tflite_int8")
+from tests.models import MODELS_DIR
+
+TFLITE_DIR = MODELS_DIR / "tflite_int8"  # ../shared/models beside the checkout, or TINYC_MODELS
 MLPERF = {"ad": "ad01_int8.tflite", "kws": "kws_ref_model_int8.tflite", "resnet": "pretrainedResnet_quant.tflite",
           "vww": "vww_96_int8.tflite"}
 
