@@ -19,9 +19,19 @@ typedef struct {
     const uint32_t *exp_table; /* 256 entries, E[0] = 2^20 */
 } tinyc_softmax_s8_params;
 
+/* int8 by TensorFlow Lite Micro's reference rule (reference/softmax.h), bit for bit; output q fixed
+ * at 1/256, -128. exp_table[d] = exp(-d * beta * s_in) in Q0.31 as gemmlowp computes it (0 below
+ * TFLM's diff_min); per row the Q12.19 sum of exps, its reciprocal by gemmlowp's Newton-Raphson, then
+ * y = RoundingDivideByPOT(SRDHM(reciprocal, E[d]), bits) - 128. axis_size < 4096 (the sum fits). */
+typedef struct {
+    int32_t outer, axis_size, inner;
+    const int32_t *exp_table; /* 256 entries, E[0] = INT32_MAX */
+} tinyc_softmax_tflm_s8_params;
+
 void tinyc_softmax_f32(const tinyc_softmax_f32_params *p, const float *x, float *y);
 /* float32 log softmax: y = (x - max) - logf(sum of expf(x - max)), same params as softmax. */
 void tinyc_log_softmax_f32(const tinyc_softmax_f32_params *p, const float *x, float *y);
 void tinyc_softmax_s8(const tinyc_softmax_s8_params *p, const int8_t *x, int8_t *y);
+void tinyc_softmax_tflm_s8(const tinyc_softmax_tflm_s8_params *p, const int8_t *x, int8_t *y);
 
 #endif /* TINYC_SOFTMAX_H */

@@ -91,9 +91,10 @@ def build(model: str | Path, opts: Options) -> Compiled:
     compression.validate(c, g)
     warnings = []
     calib = opts.calib
-    if calib is None:
+    if calib is None and any(t.q is None for t in g.tensors.values() if not t.is_const):
         warnings.append(f"no --calib data: calibrating on {CALIB_SAMPLES} seeded random inputs; "
                         "pass real samples for real accuracy")
+    if calib is None:
         calib = random_inputs(g, CALIB_SAMPLES, opts.seed)
     sens = None
     if c.needs_sensitivity or opts.flash_budget:

@@ -236,6 +236,9 @@ def _static_shape(vi: onnx.ValueInfoProto) -> tuple[int, ...] | None:
 
 
 def import_model(path: str | Path, name: str | None = None) -> Graph:
-    """The float32 IR graph of an ONNX file."""
+    """The float32 IR graph of an ONNX file (a .tflite file goes to the TFLite frontend)."""
+    if Path(path).suffix.lower() == ".tflite":
+        from tinyc.frontend import tflite_import
+        return tflite_import.import_model(path, name)
     model = load(path)
     return Importer(model, name or Path(path).stem).run()

@@ -76,6 +76,10 @@ class Unary(Op):
         qi, qo = g.tensors[node.inputs[0]].q, g.tensors[node.outputs[0]].q
         x = quant.dequantize_array(np.arange(-128, 128), qi).astype(np.float64)
         table = quant.quantize_array(apply_fn(node, x), qo)  # round half away, saturate
+        if node.attrs.get("rule") == "tflm":  # a .tflite model: TFLM's integer algorithm where it differs
+            from tinyc.ops import tflm_unary
+            exact = tflm_unary.table(node.attrs["fn"], node.attrs, qi, qo)
+            table = table if exact is None else exact
         return Node(node.name, node.op, list(node.inputs), list(node.outputs),
                     {**node.attrs, "int8": {"table": table}})
 

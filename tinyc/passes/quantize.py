@@ -28,7 +28,8 @@ def calibrate(g: Graph, samples: dict[str, np.ndarray]) -> dict[str, tuple[float
 
 def quantize(g: Graph, samples: dict[str, np.ndarray]) -> Graph:
     """The int8 graph of float graph g, calibrated on `samples` (float32, leading sample axis)."""
-    ranges = calibrate(g, samples)
+    # A model whose every activation carries its own parameters (an int8 .tflite) needs no calibration.
+    ranges = calibrate(g, samples) if any(t.q is None for t in g.tensors.values() if not t.is_const) else {}
     h = g.copy()
 
     def calibrated(name: str) -> QParams | None:

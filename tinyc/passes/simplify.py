@@ -85,6 +85,9 @@ def fuse_activation(g: Graph) -> Graph:
         user = _sole_consumer(g, node)
         if user is None or user.op != "unary" or user.attrs["fn"] not in ("relu", "clip"):
             continue
+        q, user_q = g.tensors[node.outputs[0]].q, g.tensors[user.outputs[0]].q
+        if q is not None and (user_q is None or not _same_q(q, user_q)):
+            continue  # a pre-quantized model requantizes between the two: fusing would change its integers
         if user.attrs["fn"] == "relu":
             node.attrs["act"] = (0.0, None)
         else:
@@ -93,6 +96,10 @@ def fuse_activation(g: Graph) -> Graph:
         node.outputs = list(user.outputs)
         g.nodes.remove(user)
     return g
+
+
+def _same_q(a, b) -> bool:
+    return np.array_equal(a.scale, b.scale) and np.array_equal(a.zero_point, b.zero_point) and a.axis == b.axis
 
 
 def drop_dead_tensors(g: Graph) -> Graph:

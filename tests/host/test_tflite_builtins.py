@@ -1,0 +1,190 @@
+"""One small random .tflite model per builtin (tests/tflite_builder.py), compiled by tinyc and compared with
+TensorFlow Lite Micro's interpreter: int8 bit for bit on the reference interpreter and the host C
+(ASan/UBSan); float32 within 1e-4 x max(1, max|expected|)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import need_tool
+from tests.tflite_builder import Op, Tensor, model
+from tests.tflm import random_inputs, run_tflm
+from tinyc import interpreter, pipeline, runners
+from tinyc.errors import UnsupportedOp
+
+SAMPLES = 8
+RNG = np.random.default_rng(2024)
+
+
+def _weights(shape, axis, dtype="int8"):
+    """Random per-channel int8 weights (scales along axis) or float32 weights."""
+    if dtype == "float32":
+        return Tensor(shape, "float32", data=RNG.standard_normal(shape).astype(np.float32) * 0.3)
+    scales = list(RNG.uniform(0.002, 0.02, shape[axis]))
+    return Tensor(shape, "int8", scales, 0, axis, RNG.integers(-127, 128, shape, dtype=np.int8))
+
+
+def _bias(n, s_in, w: Tensor):
+    if w.dtype == "float32":
+        return Tensor((n,), "float32", data=RNG.standard_normal(n).astype(np.float32))
+    scales = [s_in * s for s in w.scale]
+    return Tensor((n,), "int32", scales, 0, 0, RNG.integers(-3000, 3000, n, dtype=np.int32))
+
+
+def act(shape, dtype, scale=0.05, zp=3):
+    return Tensor(shape, dtype, scale if dtype == "int8" else None, zp)
+
+
+def conv(dtype):
+    x, w = act((1, 9, 9, 3), dtype), _weights((4, 3, 3, 3), 0, dtype)
+    return [x, w, _bias(4, 0.05, w), act((1, 5, 5, 4), dtype, 0.08, -5)], \
+        [Op("CONV_2D", [0, 1, 2], [3], "Conv2DOptions", {"Padding": 0, "StrideH": 2, "StrideW": 2,
+                                                           "FusedActivationFunction": 1})]
+
+
+def conv_valid_dilated(dtype):
+    x, w = act((1, 9, 8, 2), dtype), _weights((3, 2, 3, 2), 0, dtype)
+    return [x, w, _bias(3, 0.05, w), act((1, 7, 6, 3), dtype, 0.05, 1)], \
+        [Op("CONV_2D", [0, 1, 2], [3], "Conv2DOptions", {"Padding": 1, "StrideH": 1, "StrideW": 1,
+                                                           "DilationHFactor": 2, "DilationWFactor": 1})]
+
+
+def depthwise(dtype):
+    x, w = act((1, 8, 8, 3), dtype), _weights((1, 3, 3, 6), 3, dtype)
+    return [x, w, _bias(6, 0.05, w), act((1, 8, 8, 6), dtype, 0.03, 0)], \
+        [Op("DEPTHWISE_CONV_2D", [0, 1, 2], [3], "DepthwiseConv2DOptions",
+            {"Padding": 0, "StrideH": 1, "StrideW": 1, "DepthMultiplier": 2, "FusedActivationFunction": 3})]
+
+
+def fully_connected(dtype):
+    x, w = act((1, 2, 2, 4), dtype), _weights((5, 16), 0, dtype)
+    if dtype == "int8":  # TFLM's int8 fully connected: per-tensor weights
+        w = Tensor(w.shape, "int8", 0.01, 0, 0, w.data)
+        bias = Tensor((5,), "int32", 0.05 * 0.01, 0, 0, RNG.integers(-3000, 3000, 5, dtype=np.int32))
+    else:
+        bias = _bias(5, 0.05, w)
+    return [x, w, bias, act((1, 5), dtype, 0.1, 2)], \
+        [Op("FULLY_CONNECTED", [0, 1, 2], [3], "FullyConnectedOptions", {})]
+
+
+def _pool(code):
+    def case(dtype):
+        return [act((1, 7, 7, 3), dtype), act((1, 4, 4, 3), dtype)], \
+            [Op(code, [0], [1], "Pool2DOptions", {"Padding": 0, "StrideH": 2, "StrideW": 2, "FilterHeight": 3,
+                                                  "FilterWidth": 3})]
+    return case
+
+
+def _binary(code, options, out_scale, broadcast=False):
+    def case(dtype):
+        b_shape = (1, 1, 1, 3) if broadcast else (1, 4, 5, 3)
+        tensors = [act((1, 4, 5, 3), dtype, 0.05, 3), act(b_shape, dtype, 0.03, -7),
+                   act((1, 4, 5, 3), dtype, out_scale, 1)]
+        return tensors, [Op(code, [0, 1], [2], options, {"FusedActivationFunction": 0})]
+    return case
+
+
+def reshape(dtype):
+    return [act((1, 4, 4, 3), dtype), Tensor((2,), "int32", data=np.array([1, 48], np.int32)), act((1, 48), dtype)], \
+        [Op("RESHAPE", [0, 1], [2])]
+
+
+def softmax(dtype, shape=(1, 10)):
+    return [act(shape, dtype, 0.1, 2), act(shape, dtype, 1 / 256, -128)], \
+        [Op("SOFTMAX", [0], [1], "SoftmaxOptions", {"Beta": 1.0})]
+
+
+def softmax_4d(dtype):
+    return softmax(dtype, (1, 2, 3, 5))
+
+
+def _unary(code, out_q, options=None, fields=None):
+    def case(dtype):
+        return [act((1, 4, 4, 3), dtype, 0.05, 3), act((1, 4, 4, 3), dtype, *out_q)], \
+            [Op(code, [0], [1], options, fields or {})]
+    return case
+
+
+def concatenation(dtype):
+    return [act((1, 3, 4, 2), dtype), act((1, 3, 4, 5), dtype), act((1, 3, 4, 7), dtype)], \
+        [Op("CONCATENATION", [0, 1], [2], "ConcatenationOptions", {"Axis": 3})]
+
+
+def pad(dtype):
+    widths = np.array([[0, 0], [1, 2], [0, 1], [2, 0]], np.int32)
+    return [act((1, 3, 4, 2), dtype), Tensor((4, 2), "int32", data=widths), act((1, 6, 5, 4), dtype)], \
+        [Op("PAD", [0, 1], [2])]
+
+
+def transpose(dtype):
+    perm = np.array([0, 2, 1, 3], np.int32)
+    return [act((1, 3, 4, 2), dtype), Tensor((4,), "int32", data=perm), act((1, 4, 3, 2), dtype)], \
+        [Op("TRANSPOSE", [0, 1], [2])]
+
+
+CASES = {
+    "CONV_2D": conv, "CONV_2D_valid_dilated": conv_valid_dilated, "DEPTHWISE_CONV_2D": depthwise,
+    "FULLY_CONNECTED": fully_connected, "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
+    "MAX_POOL_2D": _pool("MAX_POOL_2D"),
+    "ADD": _binary("ADD", "AddOptions", 0.08), "ADD_broadcast": _binary("ADD", "AddOptions", 0.08, True),
+    "SUB": _binary("SUB", "SubOptions", 0.08), "MUL": _binary("MUL", "MulOptions", 0.01),
+    "RESHAPE": reshape, "SOFTMAX": softmax, "SOFTMAX_4d": softmax_4d,
+    "LOGISTIC": _unary("LOGISTIC", (1 / 256, -128)), "TANH": _unary("TANH", (1 / 128, 0)),
+    "RELU": _unary("RELU", (0.05, -128)), "RELU6": _unary("RELU6", (0.03, -128)),
+    "LEAKY_RELU": _unary("LEAKY_RELU", (0.04, 10), "LeakyReluOptions", {"Alpha": 0.2}),
+    "HARD_SWISH": _unary("HARD_SWISH", (0.03, -20)),
+    "CONCATENATION": concatenation, "PAD": pad, "TRANSPOSE": transpose,
+}
+
+
+def compile_case(case: str, dtype: str, tmp_path):
+    tensors, ops = CASES[case](dtype)
+    produced = {o for op in ops for o in op.outputs}
+    inputs = [k for k, t in enumerate(tensors) if t.data is None and k not in produced]
+    outputs = [k for k in produced if not any(k in op.inputs for op in ops)]
+    data = model(tensors, ops, inputs, outputs)
+    path = tmp_path / f"{case}.tflite"
+    path.write_bytes(data)
+    c = pipeline.build(path, pipeline.Options(dtype=dtype))
+    xs = random_inputs([tensors[k].shape for k in inputs], [np.dtype(tensors[k].dtype) for k in inputs], SAMPLES, 7)
+    return c, dict(zip(c.graph.inputs, xs)), run_tflm(data, xs, len(outputs))
+
+
+def _same(got, want, dtype):
+    if dtype == "int8":
+        diff = np.abs(got.astype(int) - want)
+        assert np.array_equal(got, want), f"{np.sum(diff > 0)} of {want.size} differ, by up to {diff.max()}"
+    else:
+        assert np.abs(got - want).max() <= 1e-4 * max(1.0, float(np.abs(want).max()))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("case", CASES)
+def test_builtin_equals_tflm(case, dtype, tmp_path):
+    c, feeds, want = compile_case(case, dtype, tmp_path)
+    got = interpreter.run_samples(c.graph, feeds)
+    for o, w in zip(c.graph.outputs, want):
+        _same(got[o].reshape(w.shape), w, dtype)
+    need_tool("cc")
+    on_host = runners.run_host(c, feeds, sanitize=True)
+    for o, w in zip(c.graph.outputs, want):
+        _same(on_host[o].reshape(w.shape), w, dtype)
+
+
+def test_unsupported_builtins_are_listed_on_one_line(tmp_path):
+    t = [act((1, 4), "float32"), act((1, 4), "float32"), act((1, 4), "float32"), act((1, 4), "float32")]
+    data = model(t, [Op("FLOOR", [0], [1]), Op("RELU", [1], [2]), Op("SQRT", [2], [3])], [0], [3])
+    path = tmp_path / "m.tflite"
+    path.write_bytes(data)
+    with pytest.raises(UnsupportedOp) as e:
+        pipeline.build(path, pipeline.Options(dtype="float32"))
+    assert str(e.value) == "2 unsupported TFLite operator(s): 0 (FLOOR), 2 (SQRT)"
+
+
+def test_a_file_that_is_not_tflite_is_one_line_bad_input(tmp_path):
+    from tinyc.errors import BadInput
+    path = tmp_path / "m.tflite"
+    path.write_bytes(b"not a flatbuffer at all")
+    with pytest.raises(BadInput, match="not a TensorFlow Lite model"):
+        pipeline.build(path, pipeline.Options())
