@@ -4,8 +4,6 @@
 
 #include "tinyc_elementwise.h"
 
-enum binary_op { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, OP_MAX, OP_MIN, OP_PRELU };
-
 /* The fast loops stay out of line: inlined into the row walk they would spill their constants. */
 #if defined(__GNUC__)
 #define TINYC_ELEM_NOINLINE __attribute__((noinline))
@@ -53,74 +51,61 @@ static float min_f32(float u, float v)
     return (u != u || u < v) ? u : v;
 }
 
-static float binary_value(float u, float v, enum binary_op op)
-{
-    switch (op) {
-    case OP_ADD: return u + v;
-    case OP_SUB: return u - v;
-    case OP_MUL: return u * v;
-    case OP_DIV: return u / v;
-    case OP_POW: return powf(u, v);
-    case OP_MAX: return max_f32(u, v);
-    case OP_MIN: return min_f32(u, v);
-    default: return u >= 0.0f ? u : u * v; /* OP_PRELU: u = x, v = slope */
-    }
-}
-
-/* op is a constant at each call site below: the switch folds away after inlining. */
-static void binary_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y,
-                       enum binary_op op)
-{
-    const int32_t *d = p->out_dims, n = d[3], sa = p->a_strides[3], sb = p->b_strides[3];
-    const int32_t rows = d[0] * d[1] * d[2];
-    int32_t r, i, oa, ob;
-    for (r = 0; r < rows; ++r) {
-        row_start(d, p->a_strides, p->b_strides, r, &oa, &ob);
-        for (i = 0; i < n; ++i) {
-            const float z = binary_value(a[oa + i * sa], b[ob + i * sb], op);
-            *y++ = clamp_f32(z, p->clamp.min, p->clamp.max);
-        }
-    }
-}
+/* The float binary loop over the 4-loop geometry, z = EXPR of u (from a) and v (from b). A macro, so
+ * that each kernel holds only its own arithmetic: a model that adds links no powf. */
+#define TINYC_BINARY_F32(p, a, b, y, EXPR)                                                 \
+    do {                                                                                   \
+        const int32_t *d_ = (p)->out_dims, n_ = d_[3];                                     \
+        const int32_t sa_ = (p)->a_strides[3], sb_ = (p)->b_strides[3];                    \
+        const int32_t rows_ = d_[0] * d_[1] * d_[2];                                       \
+        int32_t r_, i_, oa_, ob_;                                                          \
+        for (r_ = 0; r_ < rows_; ++r_) {                                                   \
+            row_start(d_, (p)->a_strides, (p)->b_strides, r_, &oa_, &ob_);                 \
+            for (i_ = 0; i_ < n_; ++i_) {                                                  \
+                const float u = (a)[oa_ + i_ * sa_], v = (b)[ob_ + i_ * sb_];              \
+                *(y)++ = clamp_f32((EXPR), (p)->clamp.min, (p)->clamp.max);                \
+            }                                                                              \
+        }                                                                                  \
+    } while (0)
 
 void tinyc_add_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
 {
-    binary_f32(p, a, b, y, OP_ADD);
+    TINYC_BINARY_F32(p, a, b, y, u + v);
 }
 
 void tinyc_sub_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
 {
-    binary_f32(p, a, b, y, OP_SUB);
+    TINYC_BINARY_F32(p, a, b, y, u - v);
 }
 
 void tinyc_mul_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
 {
-    binary_f32(p, a, b, y, OP_MUL);
+    TINYC_BINARY_F32(p, a, b, y, u * v);
 }
 
 void tinyc_div_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
 {
-    binary_f32(p, a, b, y, OP_DIV);
+    TINYC_BINARY_F32(p, a, b, y, u / v);
 }
 
 void tinyc_pow_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
 {
-    binary_f32(p, a, b, y, OP_POW);
+    TINYC_BINARY_F32(p, a, b, y, powf(u, v));
 }
 
 void tinyc_max_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
 {
-    binary_f32(p, a, b, y, OP_MAX);
+    TINYC_BINARY_F32(p, a, b, y, max_f32(u, v));
 }
 
 void tinyc_min_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
 {
-    binary_f32(p, a, b, y, OP_MIN);
+    TINYC_BINARY_F32(p, a, b, y, min_f32(u, v));
 }
 
 void tinyc_prelu_f32(const tinyc_binary_f32_params *p, const float *x, const float *slope, float *y)
 {
-    binary_f32(p, x, slope, y, OP_PRELU);
+    TINYC_BINARY_F32(p, x, slope, y, u >= 0.0f ? u : u * v); /* u = x, v = slope */
 }
 
 void tinyc_where_f32(const tinyc_where_f32_params *p, const int8_t *cond, const float *a, const float *b, float *y)
@@ -326,7 +311,8 @@ static float sigmoid(float x)
     return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
 }
 
-/* One switch per call, a plain loop per function. */
+/* One switch per call, a plain loop per function. The functions that need more of libm than expf and
+ * tanhf are in tinyc_unary_math_f32, so a model with only relu or clip does not link sinf, erff, ... */
 void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
 {
     const int32_t n = p->size;
@@ -359,6 +345,35 @@ void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
     case TINYC_UNARY_NEG:
         for (i = 0; i < n; ++i) y[i] = -x[i];
         break;
+    case TINYC_UNARY_SIGN: /* 0 stays 0 and NaN stays NaN, as numpy's sign */
+        for (i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? 1.0f : (x[i] < 0.0f ? -1.0f : x[i]);
+        break;
+    case TINYC_UNARY_RECIPROCAL:
+        for (i = 0; i < n; ++i) y[i] = 1.0f / x[i];
+        break;
+    case TINYC_UNARY_SOFTSIGN:
+        for (i = 0; i < n; ++i) y[i] = x[i] / (1.0f + fabsf(x[i]));
+        break;
+    case TINYC_UNARY_THRESHOLDED_RELU:
+        for (i = 0; i < n; ++i) y[i] = x[i] > p->alpha ? x[i] : 0.0f;
+        break;
+    case TINYC_UNARY_SHRINK:
+        for (i = 0; i < n; ++i) {
+            const float v = x[i];
+            y[i] = v < -p->alpha ? v + p->beta : (v > p->alpha ? v - p->beta : 0.0f);
+        }
+        break;
+    default:
+        TINYC_ASSERT(0);
+        break;
+    }
+}
+
+void tinyc_unary_math_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
+{
+    const int32_t n = p->size;
+    int32_t i;
+    switch (p->fn) {
     case TINYC_UNARY_CEIL:
         for (i = 0; i < n; ++i) y[i] = ceilf(x[i]);
         break;
@@ -368,9 +383,6 @@ void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
     case TINYC_UNARY_ROUND:
         for (i = 0; i < n; ++i) y[i] = rintf(x[i]);
         break;
-    case TINYC_UNARY_SIGN: /* 0 stays 0 and NaN stays NaN, as numpy's sign */
-        for (i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? 1.0f : (x[i] < 0.0f ? -1.0f : x[i]);
-        break;
     case TINYC_UNARY_EXP:
         for (i = 0; i < n; ++i) y[i] = expf(x[i]);
         break;
@@ -379,9 +391,6 @@ void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
         break;
     case TINYC_UNARY_SQRT:
         for (i = 0; i < n; ++i) y[i] = sqrtf(x[i]);
-        break;
-    case TINYC_UNARY_RECIPROCAL:
-        for (i = 0; i < n; ++i) y[i] = 1.0f / x[i];
         break;
     case TINYC_UNARY_SIN:
         for (i = 0; i < n; ++i) y[i] = sinf(x[i]);
@@ -404,9 +413,6 @@ void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
     case TINYC_UNARY_SOFTPLUS:
         for (i = 0; i < n; ++i) y[i] = softplus(x[i]);
         break;
-    case TINYC_UNARY_SOFTSIGN:
-        for (i = 0; i < n; ++i) y[i] = x[i] / (1.0f + fabsf(x[i]));
-        break;
     case TINYC_UNARY_MISH:
         for (i = 0; i < n; ++i) y[i] = x[i] * tanhf(softplus(x[i]));
         break;
@@ -423,15 +429,6 @@ void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
         for (i = 0; i < n; ++i) {
             const float neg = p->alpha * expm1f(x[i] / p->alpha);
             y[i] = (x[i] > 0.0f ? x[i] : 0.0f) + (neg < 0.0f ? neg : 0.0f);
-        }
-        break;
-    case TINYC_UNARY_THRESHOLDED_RELU:
-        for (i = 0; i < n; ++i) y[i] = x[i] > p->alpha ? x[i] : 0.0f;
-        break;
-    case TINYC_UNARY_SHRINK:
-        for (i = 0; i < n; ++i) {
-            const float v = x[i];
-            y[i] = v < -p->alpha ? v + p->beta : (v > p->alpha ? v - p->beta : 0.0f);
         }
         break;
     default:

@@ -118,7 +118,10 @@ typedef struct {
     float min, max;
 } tinyc_unary_f32_params;
 
+/* tinyc_unary_f32 computes relu .. hard_swish, abs, neg, sign, reciprocal, softsign, thresholded_relu and
+ * shrink; tinyc_unary_math_f32 the others (they need more of libm). Same params, same enum. */
 void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y);
+void tinyc_unary_math_f32(const tinyc_unary_f32_params *p, const float *x, float *y);
 
 /* int8 prelu (TFLite): v = x - input_zp; v >= 0 requantized by s_in/s_out, else by
  * slope[c] * s_in/s_out per channel (a negative slope gives a negative multiplier). */

@@ -58,7 +58,8 @@ def test_binary_fused_activation_kernels_match_reference(op, act):
 
 UNARY = [{"fn": "relu"}, {"fn": "clip", "min": -0.5, "max": 1.5}, {"fn": "clip", "min": 0.0, "max": None},
          {"fn": "leaky_relu"}, {"fn": "leaky_relu", "alpha": 0.3}, {"fn": "sigmoid"}, {"fn": "tanh"},
-         {"fn": "hard_sigmoid"}, {"fn": "hard_swish"}]
+         {"fn": "hard_sigmoid"}, {"fn": "hard_swish"}, {"fn": "gelu"}, {"fn": "softplus"},
+         {"fn": "shrink", "lambd": 1.0, "bias": 0.2}, {"fn": "selu"}]
 
 
 @pytest.mark.parametrize("attrs", UNARY, ids=[f"{a['fn']}{i}" for i, a in enumerate(UNARY)])

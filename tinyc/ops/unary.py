@@ -22,6 +22,8 @@ FUNCTIONS = ("relu", "clip", "leaky_relu", "sigmoid", "tanh", "hard_sigmoid", "h
              "abs", "neg", "ceil", "floor", "round", "sign", "exp", "log", "sqrt", "reciprocal", "sin", "cos",
              "erf", "gelu", "gelu_tanh", "softplus", "softsign", "mish", "swish", "elu", "selu", "celu",
              "thresholded_relu", "shrink")
+# Computed by tinyc_unary_f32; the rest by tinyc_unary_math_f32, which links more of libm.
+PLAIN_C = FUNCTIONS[:7] + ("abs", "neg", "sign", "reciprocal", "softsign", "thresholded_relu", "shrink")
 # ONNX attributes (and defaults) of each function, in the order of the C params alpha, beta
 # (clip has min, max instead).
 DEFAULTS = {"leaky_relu": {"alpha": 0.01}, "hard_sigmoid": {"alpha": 0.2, "beta": 0.5},
@@ -151,7 +153,8 @@ class Unary(Op):
         params = {"size": size, "fn": FUNCTIONS.index(node.attrs["fn"]),
                   "alpha": _slot(node, 0, 0.0), "beta": _slot(node, 1, 0.0),
                   "min": _clip_bound(node, "min", -FLT_MAX), "max": _clip_bound(node, "max", FLT_MAX)}
-        return KernelCall("tinyc_unary_f32", "tinyc_elementwise", "tinyc_unary_f32_params", params, args)
+        kernel = "tinyc_unary_f32" if node.attrs["fn"] in PLAIN_C else "tinyc_unary_math_f32"
+        return KernelCall(kernel, "tinyc_elementwise", "tinyc_unary_f32_params", params, args)
 
 
 def _same_bytes(node: Node, g: Graph) -> tuple[int, ...]:
@@ -232,10 +235,10 @@ class PRelu(Op):
         return [quant.saturate(y).reshape(xs[0].shape)]
 
     def kernel(self, node, g):
-        x, slope = (g.tensors[n] for n in node.inputs[:2])
         if out_dtype(node, g) == "int8":
             return KernelCall("tinyc_prelu_s8", "tinyc_elementwise", "tinyc_prelu_s8_params",
                               dict(node.attrs["int8"]), [node.inputs[0], node.outputs[0]])
+        x, slope = (g.tensors[n] for n in node.inputs)
         params = {**broadcast_loops(x.shape, slope.shape, x.shape), "clamp": act_clamp_f32(node)}
         return KernelCall("tinyc_prelu_f32", "tinyc_elementwise", "tinyc_binary_f32_params", params,
                           [node.inputs[0], node.inputs[1], node.outputs[0]])
