@@ -131,3 +131,8 @@ def test_pad_kernels_match_reference(shape, pads, value):
                                         ((1, 3, 5, 7), [0, 1, 2, 3])])
 def test_transpose_kernels_match_reference(shape, perm):
     check_c_matches_reference("transpose", [("x", shape)], {"perm": perm})
+
+
+def test_div_by_constant_kernels_match_reference():
+    """float32 tinyc_div_f32; int8 becomes tinyc_mul_s8 by the reciprocal."""
+    check_c_matches_reference("div", [("a", (1, 3, 5, 7)), ("b", rand((3, 1, 7), 5, 0.5, 2))], {"act": None})

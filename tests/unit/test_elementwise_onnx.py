@@ -10,7 +10,7 @@ from onnx import helper
 from tests.elementwise_models import (BROADCASTS, assert_close, binary_model, model_of,
                                       onnxruntime_outputs, prelu_model, tinyc_outputs, unary_model,
                                       variadic_model, where_model)
-from tests.helpers import graph_of, quantize_graph
+from tests.helpers import graph_of, quantize_graph, run_ref
 from tinyc import ops
 from tinyc.errors import UnsupportedOp
 
@@ -88,6 +88,17 @@ def test_where_with_computed_condition_is_unsupported_in_one_line():
     with pytest.raises(UnsupportedOp) as e:
         tinyc_outputs(model, {"x": np.zeros(3, np.float32), "z": np.ones(3, np.float32)}, "ref")
     assert "\n" not in str(e.value)
+
+
+def test_div_by_a_constant_is_an_int8_mul_by_its_reciprocal():
+    g = graph_of("div", [("a", (1, 3, 5)), ("b", np.array([2.0, -0.5, 1.4142135], np.float32).reshape(3, 1))],
+                 {"act": None})
+    samples = {"a": np.random.default_rng(8).uniform(-3, 3, (6, 1, 3, 5)).astype(np.float32)}
+    h = quantize_graph(g, samples)
+    assert [n.op for n in h.nodes] == ["mul"]
+    q = h.tensors["y0"].q
+    got = (run_ref(h, samples)["y0"].astype(np.float64) - q.zero_point[0]) * q.scale[0]
+    assert np.max(np.abs(got - run_ref(g, samples)["y0"])) <= 2.5 * q.scale[0]
 
 
 @pytest.mark.parametrize("op", ["div", "pow", "max", "min"])

@@ -11,7 +11,7 @@ import numpy as np
 from tinyc import quant
 from tinyc.errors import UnsupportedOp
 from tinyc.ir import Graph, Node
-from tinyc.ops import KernelCall, Op, register
+from tinyc.ops import REGISTRY, KernelCall, Op, register
 from tinyc.ops.common import act_clamp_f32, act_clamp_s8, apply_act_float, out_dtype, scale_zp
 
 ADD_LEFT_SHIFT = 20  # TFLite's left_shift for int8 add/sub: headroom before the input rescale
@@ -194,6 +194,16 @@ class Div(_FloatBinary):
     def ref_float(self, node, xs):
         with np.errstate(all="ignore"):
             return super().ref_float(node, xs)
+
+    def quantize(self, node, g):
+        """int8 only for a finite nonzero constant divisor (GELU's x / sqrt 2): x * (1 / c), the int8 mul."""
+        c = g.tensors[node.inputs[1]]
+        if not c.is_const or c.dtype != "float32" or not np.all(np.isfinite(c.data)) or not np.all(c.data):
+            return Op.quantize(self, node, g)
+        inv = (1.0 / c.data.astype(np.float64)).astype(np.float32)
+        name = g.add_const(node.inputs[1] + "_reciprocal", inv.reshape(inv.shape or (1,)), "float32")
+        return REGISTRY["mul"].quantize(Node(node.name, "mul", [node.inputs[0], name], list(node.outputs),
+                                             dict(node.attrs)), g)
 
 
 @register
