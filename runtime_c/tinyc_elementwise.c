@@ -1,9 +1,8 @@
 /* tinyc_elementwise.c: see tinyc_elementwise.h. Portable C99; no scratch, no float in _s8. */
+#include <float.h>
 #include <math.h>
 
 #include "tinyc_elementwise.h"
-
-enum binary_op { OP_ADD, OP_SUB, OP_MUL };
 
 /* The fast loops stay out of line: inlined into the row walk they would spill their constants. */
 #if defined(__GNUC__)
@@ -28,35 +27,101 @@ static void row_start(const int32_t *d, const int32_t *sa, const int32_t *sb, in
     *ob = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
 }
 
-static void binary_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y,
-                       enum binary_op op)
+/* Clamp to [lo, hi], max applied last (min > max gives max, as ONNX Clip). A bound of +-FLT_MAX
+ * stands for none, so +-inf passes through as in numpy (inf + 1 stays inf, not FLT_MAX). */
+static float clamp_f32(float v, float lo, float hi)
 {
-    const int32_t *d = p->out_dims, n = d[3], sa = p->a_strides[3], sb = p->b_strides[3];
-    const int32_t rows = d[0] * d[1] * d[2];
-    int32_t r, i, oa, ob;
-    for (r = 0; r < rows; ++r) {
-        row_start(d, p->a_strides, p->b_strides, r, &oa, &ob);
-        for (i = 0; i < n; ++i) {
-            const float u = a[oa + i * sa], v = b[ob + i * sb];
-            const float z = op == OP_ADD ? u + v : (op == OP_SUB ? u - v : u * v);
-            *y++ = tinyc_clamp_f32_value(z, p->clamp);
-        }
+    if (v < lo && lo > -FLT_MAX) {
+        v = lo;
     }
+    if (v > hi && hi < FLT_MAX) {
+        v = hi;
+    }
+    return v;
 }
+
+/* max and min as numpy's maximum and minimum: NaN when either input is NaN. */
+static float max_f32(float u, float v)
+{
+    return (u != u || u > v) ? u : v;
+}
+
+static float min_f32(float u, float v)
+{
+    return (u != u || u < v) ? u : v;
+}
+
+/* The float binary loop over the 4-loop geometry, z = EXPR of u (from a) and v (from b). A macro, so
+ * that each kernel holds only its own arithmetic: a model that adds links no powf. */
+#define TINYC_BINARY_F32(p, a, b, y, EXPR)                                                 \
+    do {                                                                                   \
+        const int32_t *d_ = (p)->out_dims, n_ = d_[3];                                     \
+        const int32_t sa_ = (p)->a_strides[3], sb_ = (p)->b_strides[3];                    \
+        const int32_t rows_ = d_[0] * d_[1] * d_[2];                                       \
+        int32_t r_, i_, oa_, ob_;                                                          \
+        for (r_ = 0; r_ < rows_; ++r_) {                                                   \
+            row_start(d_, (p)->a_strides, (p)->b_strides, r_, &oa_, &ob_);                 \
+            for (i_ = 0; i_ < n_; ++i_) {                                                  \
+                const float u = (a)[oa_ + i_ * sa_], v = (b)[ob_ + i_ * sb_];              \
+                *(y)++ = clamp_f32((EXPR), (p)->clamp.min, (p)->clamp.max);                \
+            }                                                                              \
+        }                                                                                  \
+    } while (0)
 
 void tinyc_add_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
 {
-    binary_f32(p, a, b, y, OP_ADD);
+    TINYC_BINARY_F32(p, a, b, y, u + v);
 }
 
 void tinyc_sub_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
 {
-    binary_f32(p, a, b, y, OP_SUB);
+    TINYC_BINARY_F32(p, a, b, y, u - v);
 }
 
 void tinyc_mul_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
 {
-    binary_f32(p, a, b, y, OP_MUL);
+    TINYC_BINARY_F32(p, a, b, y, u * v);
+}
+
+void tinyc_div_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
+{
+    TINYC_BINARY_F32(p, a, b, y, u / v);
+}
+
+void tinyc_pow_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
+{
+    TINYC_BINARY_F32(p, a, b, y, powf(u, v));
+}
+
+void tinyc_max_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
+{
+    TINYC_BINARY_F32(p, a, b, y, max_f32(u, v));
+}
+
+void tinyc_min_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y)
+{
+    TINYC_BINARY_F32(p, a, b, y, min_f32(u, v));
+}
+
+void tinyc_prelu_f32(const tinyc_binary_f32_params *p, const float *x, const float *slope, float *y)
+{
+    TINYC_BINARY_F32(p, x, slope, y, u >= 0.0f ? u : u * v); /* u = x, v = slope */
+}
+
+void tinyc_where_f32(const tinyc_where_f32_params *p, const int8_t *cond, const float *a, const float *b, float *y)
+{
+    const int32_t *d = p->out_dims, n = d[3];
+    const int32_t sc = p->c_strides[3], sa = p->a_strides[3], sb = p->b_strides[3];
+    const int32_t rows = d[0] * d[1] * d[2];
+    int32_t r, i, oa, ob, oc, unused;
+    for (r = 0; r < rows; ++r) {
+        row_start(d, p->a_strides, p->b_strides, r, &oa, &ob);
+        row_start(d, p->c_strides, p->c_strides, r, &oc, &unused);
+        for (i = 0; i < n; ++i) {
+            const float u = a[oa + i * sa], v = b[ob + i * sb]; /* both read before y[i] is written */
+            *y++ = cond[oc + i * sc] ? u : v;
+        }
+    }
 }
 
 /* floor((x * m + 2^31) / 2^32): SMMULR on a DSP core. With x = 2 * acc this equals the first
@@ -233,7 +298,21 @@ static float clamp01(float v)
     return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
 }
 
-/* One switch per call, a plain loop per function. */
+/* log(1 + exp(x)) without overflow: x + log1p(exp(-x)) above 0. */
+static float softplus(float x)
+{
+    return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));
+}
+
+/* exp(-|x|) <= 1: no overflow for either sign. */
+static float sigmoid(float x)
+{
+    const float e = expf(-fabsf(x));
+    return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
+
+/* One switch per call, a plain loop per function. The functions that need more of libm than expf and
+ * tanhf are in tinyc_unary_math_f32, so a model with only relu or clip does not link sinf, erff, ... */
 void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
 {
     const int32_t n = p->size;
@@ -243,10 +322,7 @@ void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
         for (i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
         break;
     case TINYC_UNARY_CLIP:
-        for (i = 0; i < n; ++i) { /* max applied last: min > max gives max everywhere (ONNX) */
-            const float v = x[i] < p->min ? p->min : x[i];
-            y[i] = v > p->max ? p->max : v;
-        }
+        for (i = 0; i < n; ++i) y[i] = clamp_f32(x[i], p->min, p->max);
         break;
     case TINYC_UNARY_LEAKY_RELU:
         for (i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : p->alpha * x[i];
@@ -263,22 +339,101 @@ void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
     case TINYC_UNARY_HARD_SWISH:
         for (i = 0; i < n; ++i) y[i] = x[i] * clamp01(p->alpha * x[i] + p->beta);
         break;
+    case TINYC_UNARY_ABS:
+        for (i = 0; i < n; ++i) y[i] = fabsf(x[i]);
+        break;
+    case TINYC_UNARY_NEG:
+        for (i = 0; i < n; ++i) y[i] = -x[i];
+        break;
+    case TINYC_UNARY_SIGN: /* 0 stays 0 and NaN stays NaN, as numpy's sign */
+        for (i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? 1.0f : (x[i] < 0.0f ? -1.0f : x[i]);
+        break;
+    case TINYC_UNARY_RECIPROCAL:
+        for (i = 0; i < n; ++i) y[i] = 1.0f / x[i];
+        break;
+    case TINYC_UNARY_SOFTSIGN:
+        for (i = 0; i < n; ++i) y[i] = x[i] / (1.0f + fabsf(x[i]));
+        break;
+    case TINYC_UNARY_THRESHOLDED_RELU:
+        for (i = 0; i < n; ++i) y[i] = x[i] > p->alpha ? x[i] : 0.0f;
+        break;
+    case TINYC_UNARY_SHRINK:
+        for (i = 0; i < n; ++i) {
+            const float v = x[i];
+            y[i] = v < -p->alpha ? v + p->beta : (v > p->alpha ? v - p->beta : 0.0f);
+        }
+        break;
     default:
         TINYC_ASSERT(0);
         break;
     }
 }
 
-void tinyc_prelu_f32(const tinyc_prelu_f32_params *p, const float *x, const float *slope, float *y)
+void tinyc_unary_math_f32(const tinyc_unary_f32_params *p, const float *x, float *y)
 {
-    int32_t o, c, i;
-    for (o = 0; o < p->outer; ++o) {
-        for (c = 0; c < p->channels; ++c) {
-            const float s = slope[c];
-            for (i = 0; i < p->inner; ++i, ++x, ++y) {
-                *y = *x >= 0.0f ? *x : s * *x;
-            }
+    const int32_t n = p->size;
+    int32_t i;
+    switch (p->fn) {
+    case TINYC_UNARY_CEIL:
+        for (i = 0; i < n; ++i) y[i] = ceilf(x[i]);
+        break;
+    case TINYC_UNARY_FLOOR:
+        for (i = 0; i < n; ++i) y[i] = floorf(x[i]);
+        break;
+    case TINYC_UNARY_ROUND:
+        for (i = 0; i < n; ++i) y[i] = rintf(x[i]);
+        break;
+    case TINYC_UNARY_EXP:
+        for (i = 0; i < n; ++i) y[i] = expf(x[i]);
+        break;
+    case TINYC_UNARY_LOG:
+        for (i = 0; i < n; ++i) y[i] = logf(x[i]);
+        break;
+    case TINYC_UNARY_SQRT:
+        for (i = 0; i < n; ++i) y[i] = sqrtf(x[i]);
+        break;
+    case TINYC_UNARY_SIN:
+        for (i = 0; i < n; ++i) y[i] = sinf(x[i]);
+        break;
+    case TINYC_UNARY_COS:
+        for (i = 0; i < n; ++i) y[i] = cosf(x[i]);
+        break;
+    case TINYC_UNARY_ERF:
+        for (i = 0; i < n; ++i) y[i] = erff(x[i]);
+        break;
+    case TINYC_UNARY_GELU:
+        for (i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.707106781f));
+        break;
+    case TINYC_UNARY_GELU_TANH:
+        for (i = 0; i < n; ++i) {
+            const float v = x[i];
+            y[i] = 0.5f * v * (1.0f + tanhf(0.797884561f * (v + 0.044715f * v * v * v)));
         }
+        break;
+    case TINYC_UNARY_SOFTPLUS:
+        for (i = 0; i < n; ++i) y[i] = softplus(x[i]);
+        break;
+    case TINYC_UNARY_MISH:
+        for (i = 0; i < n; ++i) y[i] = x[i] * tanhf(softplus(x[i]));
+        break;
+    case TINYC_UNARY_SWISH:
+        for (i = 0; i < n; ++i) y[i] = x[i] * sigmoid(p->alpha * x[i]);
+        break;
+    case TINYC_UNARY_ELU:
+        for (i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : p->alpha * expm1f(x[i]);
+        break;
+    case TINYC_UNARY_SELU:
+        for (i = 0; i < n; ++i) y[i] = p->beta * (x[i] > 0.0f ? x[i] : p->alpha * expm1f(x[i]));
+        break;
+    case TINYC_UNARY_CELU:
+        for (i = 0; i < n; ++i) {
+            const float neg = p->alpha * expm1f(x[i] / p->alpha);
+            y[i] = (x[i] > 0.0f ? x[i] : 0.0f) + (neg < 0.0f ? neg : 0.0f);
+        }
+        break;
+    default:
+        TINYC_ASSERT(0);
+        break;
     }
 }
 

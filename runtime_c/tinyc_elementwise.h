@@ -1,4 +1,4 @@
-/* tinyc_elementwise.h: add, sub, mul with broadcasting; unary functions; prelu.
+/* tinyc_elementwise.h: add, sub, mul, div, pow, max, min, where with broadcasting; unary functions; prelu.
  * int8 follows TensorFlow Lite's reference add/sub/mul/prelu; int8 unary functions are
  * 256-entry tables built by the compiler (tinyc/ops/unary.py). No kernel needs scratch.
  * Every kernel reads element i before writing element i, so y may alias an input of y's shape. */
@@ -47,6 +47,22 @@ typedef struct {
 void tinyc_add_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
 void tinyc_sub_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
 void tinyc_mul_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
+/* float32 only: y = a / b, powf(a, b), max(a, b), min(a, b) (NaN if either input is NaN, as numpy). */
+void tinyc_div_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
+void tinyc_pow_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
+void tinyc_max_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
+void tinyc_min_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
+
+/* y = cond ? a : b, cond an int8 0/1 array; the same 4-loop geometry with a third stride set. */
+typedef struct {
+    const int32_t *out_dims;
+    const int32_t *c_strides;
+    const int32_t *a_strides;
+    const int32_t *b_strides;
+} tinyc_where_f32_params;
+
+void tinyc_where_f32(const tinyc_where_f32_params *p, const int8_t *cond, const float *a, const float *b, float *y);
+
 void tinyc_add_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 void tinyc_sub_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 void tinyc_mul_s8(const tinyc_mul_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
@@ -59,7 +75,8 @@ typedef struct {
 
 void tinyc_lut_s8(const tinyc_lut_s8_params *p, const int8_t *x, int8_t *y);
 
-/* float function of one input, same order as tinyc/ops/unary.py FUNCTIONS. */
+/* float function of one input, same order as tinyc/ops/unary.py FUNCTIONS (alpha and beta are
+ * the function's ONNX attributes in the order given there; NaN and inf follow C's libm). */
 enum tinyc_unary_fn {
     TINYC_UNARY_RELU,
     TINYC_UNARY_CLIP,         /* min <= y <= max */
@@ -67,7 +84,31 @@ enum tinyc_unary_fn {
     TINYC_UNARY_SIGMOID,
     TINYC_UNARY_TANH,
     TINYC_UNARY_HARD_SIGMOID, /* clamp(alpha * x + beta, 0, 1) */
-    TINYC_UNARY_HARD_SWISH    /* x * clamp(alpha * x + beta, 0, 1) */
+    TINYC_UNARY_HARD_SWISH,   /* x * clamp(alpha * x + beta, 0, 1) */
+    TINYC_UNARY_ABS,
+    TINYC_UNARY_NEG,
+    TINYC_UNARY_CEIL,
+    TINYC_UNARY_FLOOR,
+    TINYC_UNARY_ROUND,        /* half to even (rintf in the default rounding mode) */
+    TINYC_UNARY_SIGN,
+    TINYC_UNARY_EXP,
+    TINYC_UNARY_LOG,
+    TINYC_UNARY_SQRT,
+    TINYC_UNARY_RECIPROCAL,
+    TINYC_UNARY_SIN,
+    TINYC_UNARY_COS,
+    TINYC_UNARY_ERF,
+    TINYC_UNARY_GELU,         /* x/2 (1 + erf(x / sqrt 2)) */
+    TINYC_UNARY_GELU_TANH,    /* x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+    TINYC_UNARY_SOFTPLUS,     /* log(1 + exp(x)) */
+    TINYC_UNARY_SOFTSIGN,     /* x / (1 + |x|) */
+    TINYC_UNARY_MISH,         /* x tanh(softplus(x)) */
+    TINYC_UNARY_SWISH,        /* x sigmoid(alpha x) */
+    TINYC_UNARY_ELU,          /* alpha (exp(x) - 1) below 0 */
+    TINYC_UNARY_SELU,         /* beta (= gamma) * (x > 0 ? x : alpha (exp(x) - 1)) */
+    TINYC_UNARY_CELU,         /* max(0, x) + min(0, alpha (exp(x / alpha) - 1)) */
+    TINYC_UNARY_THRESHOLDED_RELU, /* x > alpha ? x : 0 */
+    TINYC_UNARY_SHRINK        /* x < -alpha ? x + beta : (x > alpha ? x - beta : 0); alpha = lambd, beta = bias */
 };
 
 typedef struct {
@@ -77,12 +118,10 @@ typedef struct {
     float min, max;
 } tinyc_unary_f32_params;
 
+/* tinyc_unary_f32 computes relu .. hard_swish, abs, neg, sign, reciprocal, softsign, thresholded_relu and
+ * shrink; tinyc_unary_math_f32 the others (they need more of libm). Same params, same enum. */
 void tinyc_unary_f32(const tinyc_unary_f32_params *p, const float *x, float *y);
-
-/* prelu over x viewed as [outer, channels, inner]: the slope varies along channels only. */
-typedef struct {
-    int32_t outer, channels, inner;
-} tinyc_prelu_f32_params;
+void tinyc_unary_math_f32(const tinyc_unary_f32_params *p, const float *x, float *y);
 
 /* int8 prelu (TFLite): v = x - input_zp; v >= 0 requantized by s_in/s_out, else by
  * slope[c] * s_in/s_out per channel (a negative slope gives a negative multiplier). */
@@ -95,7 +134,8 @@ typedef struct {
     int32_t output_zp;
 } tinyc_prelu_s8_params;
 
-void tinyc_prelu_f32(const tinyc_prelu_f32_params *p, const float *x, const float *slope, float *y);
+/* float prelu: y = x >= 0 ? x : slope * x, slope broadcast to x in the binary geometry (a = x, b = slope). */
+void tinyc_prelu_f32(const tinyc_binary_f32_params *p, const float *x, const float *slope, float *y);
 void tinyc_prelu_s8(const tinyc_prelu_s8_params *p, const int8_t *x, int8_t *y);
 
 #endif /* TINYC_ELEMENTWISE_H */

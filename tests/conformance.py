@@ -67,7 +67,9 @@ def _convert(tc) -> Case:
     skip = ""
     if dtypes - {np.dtype(np.float32)}:
         skip = "data in " + ", ".join(sorted(str(d) for d in dtypes - {np.dtype(np.float32)})) + ", not float32"
-    elif first_in and first_in[0].dtype != np.float32:
+    elif node.op_type == "Where" and first_in[1].dtype != np.float32:
+        skip = f"x is {first_in[1].dtype}, not float32"
+    elif first_in and first_in[0].dtype != np.float32 and node.op_type != "Where":
         skip = f"first input is {first_in[0].dtype}, not a float32 activation"
     elif _is_3d_spatial(tc):
         skip = "3-D convolution or pooling"
@@ -78,7 +80,8 @@ def _convert(tc) -> Case:
         if vi.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE:
             vi.type.tensor_type.elem_type = onnx.TensorProto.FLOAT
     names = [vi.name for vi in g.input]
-    keep = [i == 0 or (a.dtype == np.float32 and node.op_type in MULTI_ACTIVATION)
+    # Where's bool condition is a constant too: x and y stay activations.
+    keep = [(i == 0 and node.op_type != "Where") or (a.dtype == np.float32 and node.op_type in MULTI_ACTIVATION)
             for i, a in enumerate(first_in)]
     for name, a, k in zip(names, first_in, keep):
         if not k:

@@ -27,7 +27,7 @@ FAMILY_BYTES = {
     "tinyc_depthwise": {"int8": 7216, "float32": 2828},
     "tinyc_pointwise": {"int8": 3752, "float32": 256},
     "tinyc_dense": {"int8": 2068, "float32": 1784},
-    "tinyc_elementwise": {"int8": 3448, "float32": 1040},
+    "tinyc_elementwise": {"int8": 3448, "float32": 5056},  # float32: 8 binary kernels, 2 unary switches
     "tinyc_pool": {"int8": 1028, "float32": 840},
     "tinyc_rnn": {"int8": 4372, "float32": 4000},
     "tinyc_softmax": {"int8": 296, "float32": 692},
@@ -44,6 +44,8 @@ FAMILY_BYTES = {
 OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "dense": "tinyc_dense",
              "matmul": "tinyc_dense", "add": "tinyc_elementwise",
              "sub": "tinyc_elementwise", "mul": "tinyc_elementwise", "unary": "tinyc_elementwise",
+             "div": "tinyc_elementwise", "pow": "tinyc_elementwise", "max": "tinyc_elementwise",
+             "min": "tinyc_elementwise", "where": "tinyc_elementwise",
              "prelu": "tinyc_elementwise", "maxpool": "tinyc_pool", "avgpool": "tinyc_pool", "lstm": "tinyc_rnn",
              "gru": "tinyc_rnn", "rnn": "tinyc_rnn", "softmax": "tinyc_softmax", "concat": "tinyc_tensor",
              "pad": "tinyc_tensor", "transpose": "tinyc_tensor", "strided_copy": "tinyc_tensor",
@@ -55,7 +57,7 @@ PER_LAYER_BYTES = 128  # one call in the schedule and its const params struct (a
 STARTUP_BYTES = 1024  # vector table, reset handler, memcpy and memset
 SOFT_FLOAT_BYTES = 4096  # float32 without an FPU: libgcc's single-precision routines (3,984 B on M0+)
 LIBM_BYTES = 3072  # float32 softmax, sigmoid/tanh and RNNs call newlib's expf/tanhf (2.5-3.1 KiB)
-LIBM_OPS = {"softmax", "unary", "lstm", "gru", "rnn", "log_softmax", "reduce", "normalize", "lrn"}  # expf, logf, ...
+LIBM_OPS = {"softmax", "unary", "lstm", "gru", "rnn", "pow", "log_softmax", "reduce", "normalize", "lrn"}  # expf, ...
 NAME_WIDTH = 40  # layer names in messages are cut to this (TensorFlow exports make very long ones)
 
 

@@ -130,4 +130,4 @@ def act_bounds(q: QParams, lo: float | None, hi: float | None) -> tuple[int, int
         qmin = max(qmin, int(quantize_array(np.array([lo]), q)[0]))
     if hi is not None:
         qmax = min(qmax, int(quantize_array(np.array([hi]), q)[0]))
-    return qmin, qmax
+    return min(qmin, qmax), qmax  # lo > hi: hi everywhere, as ONNX Clip

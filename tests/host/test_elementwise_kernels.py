@@ -58,7 +58,8 @@ def test_binary_fused_activation_kernels_match_reference(op, act):
 
 UNARY = [{"fn": "relu"}, {"fn": "clip", "min": -0.5, "max": 1.5}, {"fn": "clip", "min": 0.0, "max": None},
          {"fn": "leaky_relu"}, {"fn": "leaky_relu", "alpha": 0.3}, {"fn": "sigmoid"}, {"fn": "tanh"},
-         {"fn": "hard_sigmoid"}, {"fn": "hard_swish"}]
+         {"fn": "hard_sigmoid"}, {"fn": "hard_swish"}, {"fn": "gelu"}, {"fn": "softplus"},
+         {"fn": "shrink", "lambd": 1.0, "bias": 0.2}, {"fn": "selu"}]
 
 
 @pytest.mark.parametrize("attrs", UNARY, ids=[f"{a['fn']}{i}" for i, a in enumerate(UNARY)])
@@ -142,3 +143,8 @@ def test_strided_copy_kernels_match_reference(attrs):
 
 def test_gather_kernels_match_reference():
     check_c_matches_reference("gather", [("x", (2, 5, 3))], {"axis": 1, "indices": (4, 0, 0, 2)})
+
+
+def test_div_by_constant_kernels_match_reference():
+    """float32 tinyc_div_f32; int8 becomes tinyc_mul_s8 by the reciprocal."""
+    check_c_matches_reference("div", [("a", (1, 3, 5, 7)), ("b", rand((3, 1, 7), 5, 0.5, 2))], {"act": None})

@@ -1,4 +1,5 @@
-"""Elementwise binary ops with numpy broadcasting: add, sub, mul (with a fused activation).
+"""Elementwise ops of two or three inputs with numpy broadcasting: add, sub, mul (with a fused
+activation), div, pow, max, min (float32 only), where (a constant condition).
 
 int8 follows TensorFlow Lite's reference add/sub/mul; the C side is runtime_c/tinyc_elementwise.c.
 """
@@ -10,7 +11,7 @@ import numpy as np
 from tinyc import quant
 from tinyc.errors import UnsupportedOp
 from tinyc.ir import Graph, Node
-from tinyc.ops import KernelCall, Op, register
+from tinyc.ops import REGISTRY, KernelCall, Op, register
 from tinyc.ops.common import act_clamp_f32, act_clamp_s8, apply_act_float, out_dtype, scale_zp
 
 ADD_LEFT_SHIFT = 20  # TFLite's left_shift for int8 add/sub: headroom before the input rescale
@@ -22,29 +23,36 @@ def broadcast_loops(a_shape: tuple, b_shape: tuple, out_shape: tuple, rank: int 
     Size-1 output dims are dropped and neighbours that both inputs walk the same way are
     merged (as PyTorch's TensorIterator coalesces), so same-shape tensors become one flat loop.
     """
+    dims, (sa, sb) = broadcast_strides([a_shape, b_shape], out_shape, rank, where)
+    return {"out_dims": dims, "a_strides": sa, "b_strides": sb}
+
+
+def broadcast_strides(shapes: list, out_shape: tuple, rank: int = 4, where: str = "") -> tuple:
+    """broadcast_loops for any number of inputs: (out_dims, [strides of each input]), int32 arrays."""
     r = len(out_shape)
-    dims, strides = list(out_shape), []
-    for shape in (a_shape, b_shape):
+    strides = []
+    for shape in shapes:
         shape = (1,) * (r - len(shape)) + tuple(shape)
         step, s = 1, [0] * r
         for k in reversed(range(r)):
             s[k] = 0 if shape[k] == 1 else step
             step *= shape[k]
         strides.append(s)
-    keep = [k for k in range(r) if dims[k] != 1]
-    loops: list[list[int]] = []  # [size, a_stride, b_stride], outermost first
-    for k in keep:
-        size, sa, sb = dims[k], strides[0][k], strides[1][k]
-        if loops and loops[-1][1] == sa * size and loops[-1][2] == sb * size:
-            loops[-1] = [loops[-1][0] * size, sa, sb]
+    loops: list[list[int]] = []  # [size, stride of each input], outermost first
+    for k in range(r):
+        size, st = out_shape[k], [s[k] for s in strides]
+        if size == 1:
+            continue
+        if loops and all(loops[-1][1 + i] == st[i] * size for i in range(len(st))):
+            loops[-1] = [loops[-1][0] * size, *st]
         else:
-            loops.append([size, sa, sb])
+            loops.append([size, *st])
     if len(loops) > rank:
-        raise UnsupportedOp(f"{where or 'broadcast'}: shapes {a_shape} and {b_shape} need {len(loops)} "
-                            f"loops; at most {rank}")
-    loops = [[1, 0, 0]] * (rank - len(loops)) + loops
-    table = np.array(loops, np.int32).reshape(rank, 3)
-    return {"out_dims": table[:, 0].copy(), "a_strides": table[:, 1].copy(), "b_strides": table[:, 2].copy()}
+        shown = " and ".join(str(tuple(s)) for s in shapes)
+        raise UnsupportedOp(f"{where or 'broadcast'}: shapes {shown} need {len(loops)} loops; at most {rank}")
+    loops = [[1] + [0] * len(shapes)] * (rank - len(loops)) + loops
+    table = np.array(loops, np.int32).reshape(rank, 1 + len(shapes))
+    return table[:, 0].copy(), [table[:, 1 + i].copy() for i in range(len(shapes))]
 
 
 def _quantize_const_input(g: Graph, name: str) -> str:
@@ -168,3 +176,96 @@ class Mul(_Binary):
         y = quant.requantize(acc, p["output_multiplier"], p["output_shift"]) + p["output_zp"]
         return [quant.saturate(y, p["clamp_min"], p["clamp_max"])]
 
+
+
+class _FloatBinary(_Binary):
+    """A binary op with a float32 kernel only (int8: issue 11)."""
+
+    quantize = Op.quantize
+
+
+@register
+class Div(_FloatBinary):
+    """y = a / b (IEEE: x / 0 is +-inf, 0 / 0 NaN), numpy broadcasting of ranks up to 4."""
+
+    name = "div"
+    np_fn = staticmethod(np.divide)
+
+    def ref_float(self, node, xs):
+        with np.errstate(all="ignore"):
+            return super().ref_float(node, xs)
+
+    def quantize(self, node, g):
+        """int8 only for a finite nonzero constant divisor (GELU's x / sqrt 2): x * (1 / c), the int8 mul."""
+        c = g.tensors[node.inputs[1]]
+        if not c.is_const or c.dtype != "float32" or not np.all(np.isfinite(c.data)) or not np.all(c.data):
+            return Op.quantize(self, node, g)
+        inv = (1.0 / c.data.astype(np.float64)).astype(np.float32)
+        name = g.add_const(node.inputs[1] + "_reciprocal", inv.reshape(inv.shape or (1,)), "float32")
+        return REGISTRY["mul"].quantize(Node(node.name, "mul", [node.inputs[0], name], list(node.outputs),
+                                             dict(node.attrs)), g)
+
+
+@register
+class Pow(_FloatBinary):
+    """y = a ** b in float32 (C powf; a negative base with a non-integer exponent gives NaN)."""
+
+    name = "pow"
+    np_fn = staticmethod(np.power)
+
+    def ref_float(self, node, xs):
+        with np.errstate(all="ignore"):
+            return super().ref_float(node, xs)
+
+
+@register
+class Max(_FloatBinary):
+    """y = max(a, b), NaN if either is NaN (numpy's maximum)."""
+
+    name = "max"
+    np_fn = staticmethod(np.maximum)
+
+
+@register
+class Min(_FloatBinary):
+    """y = min(a, b), NaN if either is NaN (numpy's minimum)."""
+
+    name = "min"
+    np_fn = staticmethod(np.minimum)
+
+
+@register
+class Where(Op):
+    """y = x where cond else y; inputs [cond, x, y], cond a constant int8 0/1 tensor; all three
+    broadcast together (numpy rules, ranks up to 4 loops)."""
+
+    name = "where"
+
+    def infer_shape(self, node, in_shapes):
+        where = f"node {node.name!r} (where)"
+        try:
+            out = tuple(np.broadcast_shapes(*in_shapes))
+        except ValueError:
+            raise UnsupportedOp(f"{where}: shapes {' and '.join(str(tuple(s)) for s in in_shapes)} "
+                                "do not broadcast") from None
+        broadcast_strides(in_shapes, out, where=where)  # fails early past 4 loops
+        return [out]
+
+    def ref_float(self, node, xs):
+        c, a, b = np.asarray(xs[0]), np.asarray(xs[1], np.float32), np.asarray(xs[2], np.float32)
+        return [np.where(c != 0, a, b).astype(np.float32)]
+
+    def in_place_inputs(self, node, g):
+        # As _Binary: x or y of the output's shape is read at the output's index before it is written.
+        y = g.tensors[node.outputs[0]]
+        ts = [g.tensors[n] for n in node.inputs]
+        if not all(t.is_const or t.shape == y.shape for t in ts):
+            return ()
+        return tuple(k for k, t in enumerate(ts) if not t.is_const and t.shape == y.shape and t.dtype == y.dtype)
+
+    def kernel(self, node, g):
+        shapes = [g.tensors[n].shape for n in node.inputs]
+        dims, (sc, sa, sb) = broadcast_strides(shapes, g.tensors[node.outputs[0]].shape)
+        params = {"out_dims": dims, "c_strides": sc, "a_strides": sa, "b_strides": sb}
+        return KernelCall("tinyc_where_f32", "tinyc_elementwise", "tinyc_where_f32_params", params,
+                          [*node.inputs, node.outputs[0]])

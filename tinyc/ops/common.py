@@ -86,8 +86,10 @@ def act_clamp_s8(node: Node, q: QParams) -> dict:
 
 
 def act_clamp_f32(node: Node) -> dict:
+    """tinyc_clamp_f32 for attrs["act"]; min > max clamps to max everywhere (ONNX Clip), as [max, max]."""
     lo, hi = node.attrs.get("act") or (None, None)
-    return {"min": -FLT_MAX if lo is None else float(lo), "max": FLT_MAX if hi is None else float(hi)}
+    lo, hi = -FLT_MAX if lo is None else float(lo), FLT_MAX if hi is None else float(hi)
+    return {"min": min(lo, hi), "max": hi}
 
 
 def apply_act_float(node: Node, y: np.ndarray) -> np.ndarray:
