@@ -15,15 +15,17 @@ from tinyc.errors import BadInput
 
 def BatchNormalization(b, n, X, scale, B, mean, var, *, epsilon=1e-5, momentum=0.9, training_mode=0,
                        is_test=None, spatial=1, consumed_inputs=None):
-    """Inference with the running statistics. Opset < 7 (PyTorch's old exports): is_test=0 is training only
-    where the node asks for the updated statistics; spatial=0 (statistics per element) is rejected."""
-    if training_mode or (is_test == 0 and len([o for o in n.output if o]) > 1):
-        raise b.fail("training mode (batch statistics) unsupported; only inference with the running mean/var")
+    """Inference with the running statistics, or training mode with the batch's (and the updated running
+    statistics when asked). Opset < 7 (PyTorch's old exports): is_test=0 is training only where the node
+    asks for the updated statistics; spatial=0 (statistics per element) is rejected."""
     if not spatial:
         raise b.fail("spatial=0 (per-element statistics) unsupported; only spatial=1")
     params = [b.const(t) for t in (scale, B, mean, var)]
     if any(p is None for p in params):
         raise b.fail("scale, bias, mean and variance must be constant")
+    if training_mode or (is_test == 0 and len([o for o in n.output if o]) > 1):
+        _batch_norm_training(b, n, X, scale, B, params[2:], epsilon, momentum)
+        return
     s, bias, m, v = (np.asarray(p, np.float64) for p in params)
     k = s / np.sqrt(v + epsilon)
     shape = (-1,) + (1,) * (len(b.shape(X)) - 2)
@@ -33,6 +35,36 @@ def BatchNormalization(b, n, X, scale, B, mean, var, *, epsilon=1e-5, momentum=0
     mid = b.fresh(n.output[0] + "_bn_mul")
     b.emit("mul", [X, mul_c], [mid], {"act": None})  # simplify folds these into a preceding conv
     b.emit("add", [mid, add_c], [n.output[0]], {"act": None})
+
+
+def _batch_norm_training(b, n, X, scale, B, running, epsilon, momentum):
+    """Y normalised with the batch's mean and (population) variance per channel; the optional outputs are
+    running * momentum + batch * (1 - momentum), as onnx's reference computes them."""
+    shape = b.shape(X)
+    axes = (0, *range(2, len(shape)))
+    w_shape = (1, shape[1]) + (1,) * (len(shape) - 2)
+    outputs = list(n.output) + [""] * (3 - len(n.output))
+    batch_mean = b.fresh(n.output[0] + "_batch_mean") if any(outputs[1:]) else ""
+    _normalize(b, n, X, _weights(b, n, X, [scale, B], w_shape), [outputs[0], batch_mean, ""], "moments", axes,
+               epsilon)
+    if not any(outputs[1:]):
+        return
+    channels = (shape[1],)
+    diff, square, batch_var = (b.fresh(n.output[0] + s) for s in ("_bn_diff", "_bn_square", "_batch_var"))
+    b.emit("sub", [X, batch_mean], [diff], {"act": None})
+    b.emit("mul", [diff, diff], [square], {"act": None})
+    b.emit("reduce", [square], [batch_var], {"kind": "mean", "axes": axes, "keepdims": False})
+    flat_mean = b.fresh(n.output[0] + "_batch_mean_c")
+    b.emit("reshape", [batch_mean], [flat_mean], {"shape": channels})
+    for out, batch, old in zip(outputs[1:], (flat_mean, batch_var), running):
+        if not out:
+            continue
+        keep, old_part = b.fresh(out + "_new"), b.fresh(out + "_old")
+        factor = b.fresh(out + "_factor")
+        b.consts[factor] = np.full(channels, 1.0 - momentum, np.float32)
+        b.consts[old_part] = (np.asarray(old, np.float64).reshape(channels) * momentum).astype(np.float32)
+        b.emit("mul", [batch, factor], [keep], {"act": None})
+        b.emit("add", [keep, old_part], [out], {"act": None})
 
 
 def _axis(b, axis: int, rank: int) -> int:
