@@ -58,7 +58,10 @@ def Identity(b, n, X):
 
 def Dropout(b, n, X, ratio="", training_mode="", *, seed=None, is_test=1):
     training = b.const(training_mode) if training_mode else np.array(not is_test)  # is_test: opset < 7
-    drop = b.const(ratio) if ratio else np.array(0.5)
+    if not isinstance(ratio, str):  # opset < 12: an attribute
+        drop = np.array(ratio)
+    else:
+        drop = b.const(ratio) if ratio else np.array(0.5)
     if training is None or drop is None:
         raise b.fail("training_mode and ratio must be constant")
     if bool(np.asarray(training).reshape(-1)[0]) and float(np.asarray(drop).reshape(-1)[0]) != 0.0:
