@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from tinyc.errors import BadInput
 from tinyc.ir import QParams
 
 INT8_MIN, INT8_MAX = -128, 127
@@ -36,7 +37,9 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
         q, shift = q // 2, shift + 1
     if shift < -31:
         return 0, 0
-    assert shift <= 30, f"requantization multiplier {real} too large"
+    if shift > 30:  # scales a user's weights can produce (a weight of 1e30, say): no int8 form
+        raise BadInput(f"int8 requantization multiplier {real:.3g} is too large (at most 2**30): a weight or "
+                       "activation of extreme magnitude")
     return q, shift
 
 
@@ -89,6 +92,8 @@ def saturate(x: np.ndarray, lo: int = INT8_MIN, hi: int = INT8_MAX, dtype=np.int
 
 def choose_qparams(lo: float, hi: float) -> QParams:
     """Asymmetric int8 parameters covering [lo, hi] widened to include 0 (TFLite's rule)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise BadInput(f"int8 needs a finite range, not [{lo}, {hi}]")
     lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
     if hi - lo < 1e-12:
         hi = lo + 1e-6

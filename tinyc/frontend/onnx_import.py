@@ -14,10 +14,15 @@ from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from tinyc import ops
-from tinyc.errors import BadInput, TinycError, UnsupportedOp
+from tinyc.errors import BadInput, DoesNotFit, TinycError, UnsupportedOp
 from tinyc.ir import Graph, Node, QParams, Tensor, verify
 
 # ONNX ops whose result is always computed at compile time when every input is constant.
+# An activation larger than this is no microcontroller model (and would exhaust the host's memory
+# during calibration): it is refused at import.
+MAX_ACTIVATION_BYTES = 1 << 28
+# What a lowering or an op's shape check raises on a model it cannot make sense of.
+SHAPE_ERRORS = (AssertionError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError)
 FOLDABLE = {"Constant", "Shape", "Gather", "Cast", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose",
             "Slice", "Mul", "Add", "Sub", "Div", "ConstantOfShape", "Range", "Identity", "DequantizeLinear",
             "ReduceProd", "Equal", "Where", "Expand", "Tile", "Neg", "Sqrt", "Pow", "QuantizeLinear"}
@@ -83,9 +88,16 @@ class Importer:
         """The IR tensor for an input name: constants get a float32 IR tensor on first use."""
         name = self.resolve(name)
         if name not in self.tensors:
+            if name not in self.consts:
+                raise self.fail(f"input {name!r} is neither a graph input, an initializer nor an earlier "
+                                "node's output", BadInput)
             data = self.consts[name]
             if data.dtype.kind not in "fiu":
                 raise self.fail(f"constant {name!r} has unsupported type {data.dtype}")
+            if data.dtype.kind == "f" and not np.isfinite(data).all():
+                where = [int(i) for i in np.argwhere(~np.isfinite(data))[0]]
+                raise self.fail(f"constant {name!r} holds {data[tuple(where)]} at index {where}: weights must be "
+                                "finite", BadInput)
             self.tensors[name] = Tensor(name, tuple(data.shape), "float32", data.astype(np.float32), self.q.get(name))
         return name
 
@@ -94,10 +106,22 @@ class Importer:
         ins = [self.tensor(i) if i else "" for i in inputs]
         node = Node(self._unique(name or self.node.name or next(o for o in self.node.output if o)), op, ins,
                     list(outputs), dict(attrs or {}))
-        shapes = ops.get(op).infer_shape(node, [self.tensors[i].shape if i else None for i in ins])
+        in_shapes = [self.tensors[i].shape if i else None for i in ins]
+        try:
+            shapes = ops.get(op).infer_shape(node, in_shapes)
+        except SHAPE_ERRORS as e:  # an op's shape check: here it meets a user's model
+            raise self.fail(f"inputs of shapes {[list(s) if s else None for s in in_shapes]} do not fit: "
+                            f"{_first_line(e)}", BadInput) from None
         for out, shape in zip(outputs, shapes):
             if not out:
                 continue
+            if any(int(d) <= 0 for d in shape):
+                raise self.fail(f"output {out!r} would have shape {list(shape)}: every dimension must be "
+                                "positive", BadInput)
+            size = int(np.prod(shape, dtype=np.int64)) * 4
+            if size > MAX_ACTIVATION_BYTES:
+                raise self.fail(f"output {out!r} of shape {list(shape)} needs {size:,} bytes; tinyc's limit for "
+                                f"one activation is {MAX_ACTIVATION_BYTES:,}", DoesNotFit)
             known = self.onnx_shapes.get(out)
             if known is not None and np.prod(known) != np.prod(shape):
                 raise self.fail(f"output {out!r} has shape {list(shape)} here but ONNX infers {list(known)}", BadInput)
@@ -122,18 +146,22 @@ class Importer:
         from tinyc.frontend.onnx_ops import LOWERINGS
 
         g = self.model.graph
+        _check_names(g)
         for init in g.initializer:
-            self.consts[init.name] = numpy_helper.to_array(init)
+            try:
+                self.consts[init.name] = numpy_helper.to_array(init)
+            except Exception as e:  # truncated raw data, a bad data type: onnx raises several types
+                raise BadInput(f"initializer {init.name!r} cannot be read: {_first_line(e)}") from None
         inputs = [i for i in g.input if i.name not in self.consts]
         for vi in inputs:
             shape = _static_shape(vi)
             if shape is None:
-                dims = [d.dim_param or "?" if not d.HasField("dim_value") or d.dim_value <= 0 else str(d.dim_value)
-                        for d in vi.type.tensor_type.shape.dim]
-                raise BadInput(f"input {vi.name!r} has unknown dimensions [{', '.join(dims)}]: "
-                               "export the model with a fixed input shape")
-            if vi.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
-                raise BadInput(f"input {vi.name!r}: only float32 model inputs are supported")
+                raise BadInput(f"input {vi.name!r} has dimensions [{', '.join(_dims_text(vi))}]: every dimension "
+                               "must be a positive integer (export the model with a fixed input shape)")
+            elem = vi.type.tensor_type.elem_type
+            if elem != onnx.TensorProto.FLOAT:
+                kind = onnx.TensorProto.DataType.Name(elem) if elem in onnx.TensorProto.DataType.values() else elem
+                raise BadInput(f"input {vi.name!r} has type {kind}: only float32 model inputs are supported")
             self.tensors[vi.name] = Tensor(vi.name, shape, "float32")
         unsupported = [n for n in g.node if n.op_type not in LOWERINGS and n.op_type not in FOLDABLE
                        or n.domain not in ("", "ai.onnx")]
@@ -151,6 +179,9 @@ class Importer:
             args = list(node.input)
             try:
                 LOWERINGS[node.op_type](self, node, *args, **attrs)
+            except SHAPE_ERRORS as e:  # a lowering reading a model that does not make sense
+                raise self.fail(f"cannot be lowered with inputs {self._shapes_of(args)}: {_first_line(e)}",
+                                BadInput) from None
             except TypeError as e:  # the lowering's signature is the list of what is supported
                 if "unexpected keyword argument" in str(e):
                     attr = str(e).split("argument")[-1].strip(" '")
@@ -163,6 +194,10 @@ class Importer:
             name = self.resolve(o.name)
             if name in self.consts:
                 raise BadInput(f"output {o.name!r} is a constant: nothing to compute")
+            if o.name in {vi.name for vi in inputs}:
+                raise BadInput(f"output {o.name!r} is a graph input: nothing to compute")
+            if name not in self.tensors:
+                raise BadInput(f"output {o.name!r} is produced by no node")
             if name != o.name:  # an aliased graph output keeps its ONNX name through a view
                 self.node = onnx.helper.make_node("Identity", [name], [o.name], name=o.name)
                 self.emit("reshape", [name], [o.name], {"shape": self.shape(name)})
@@ -172,6 +207,15 @@ class Importer:
         graph = Graph(self.name, tensors, self.nodes, [vi.name for vi in inputs], outputs)
         verify(graph)
         return graph
+
+    def _shapes_of(self, names: list[str]) -> list:
+        shapes = []
+        for i in names:
+            try:
+                shapes.append(list(self.shape(i)) if i else None)
+            except KeyError:
+                shapes.append("?")
+        return shapes
 
     def _fold(self, node: onnx.NodeProto) -> bool:
         """Evaluate a node whose inputs are all constant (a Reshape of a weight, say)."""
@@ -193,10 +237,39 @@ class Importer:
             i, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for i, v in feeds.items()],
             [helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None) for o in node.output if o])
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
-        results = ReferenceEvaluator(model).run(None, feeds)
+        try:
+            results = ReferenceEvaluator(model).run(None, feeds)
+        except Exception as e:  # onnx's evaluator raises whatever numpy raises on a bad model
+            raise self.fail(f"cannot be evaluated at compile time: {_first_line(e)}", BadInput) from None
         for out, value in zip([o for o in node.output if o], results):
             self.consts[out] = np.asarray(value)
         return True
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    line = text.splitlines()[0] if text else ""
+    return f"{type(e).__name__}: {line[:300]}" if line else type(e).__name__
+
+
+def _dims_text(vi: onnx.ValueInfoProto) -> list[str]:
+    if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
+        return ["?"]
+    return [str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?")
+            for d in vi.type.tensor_type.shape.dim]
+
+
+def _check_names(g: onnx.GraphProto) -> None:
+    """Every tensor name is defined once: by a graph input, an initializer or one node output."""
+    seen: dict[str, str] = {}
+    inits = {i.name for i in g.initializer}
+    defs = [(i.name, "an initializer") for i in g.initializer]
+    defs += [(i.name, "a graph input") for i in g.input if i.name not in inits]
+    defs += [(o, f"node {n.name or n.output[0]!r} ({n.op_type})") for n in g.node for o in n.output if o]
+    for name, where in defs:
+        if name in seen:
+            raise BadInput(f"tensor name {name!r} is defined twice: by {seen[name]} and by {where}")
+        seen[name] = where
 
 
 def _static_shape(vi: onnx.ValueInfoProto) -> tuple[int, ...] | None:

@@ -99,6 +99,8 @@ class Dense(Op):
     def infer_shape(self, node, in_shapes):
         x, w = in_shapes[0], in_shapes[1]
         assert len(w) == 2 and x[-1] == w[1], f"node {node.name!r} (dense): x {x}, w {w}"
+        bias = in_shapes[2] if len(in_shapes) > 2 else None
+        assert bias in (None, (w[0],)), f"node {node.name!r} (dense): w {w}, bias {bias}"
         return [tuple(x[:-1]) + (w[0],)]
 
     def macs(self, node, in_shapes, out_shapes):
