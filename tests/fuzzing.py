@@ -17,6 +17,7 @@ from onnx import TensorProto, numpy_helper
 
 from tinyc import pipeline
 from tinyc.errors import TinycError
+from tinyc.ir import NP_DTYPE
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MODELS = ("kws_dscnn", "digits_cnn", "digits_mlp")
@@ -229,11 +230,18 @@ def mutant(seed: int) -> tuple[bytes, str]:
 
 
 @dataclass
+class Built:
+    folder: Path
+    inputs: list[tuple[tuple[int, ...], np.dtype]]  # shape and dtype of each input, in order
+    outputs: list[tuple[tuple[int, ...], np.dtype]]
+
+
+@dataclass
 class Outcome:
     seed: int
     what: str
     rejected: str | None = None  # the one-line error of the frontend
-    compiled: list[Path] = field(default_factory=list)  # folders written (int8, float32)
+    compiled: list[Built] = field(default_factory=list)  # folders written (int8, float32)
     errors: list[str] = field(default_factory=list)  # one-line errors of a dtype's build
     failure: str | None = None  # a traceback: a bug
 
@@ -255,7 +263,10 @@ def check(seed: int, workdir: Path) -> Outcome:
                 compiled = pipeline.build(path, pipeline.Options(dtype=dtype))
                 folder = Path(workdir) / f"m{seed}_{dtype}"
                 pipeline.write(compiled, folder)
-                out.compiled.append(folder)
+                g = compiled.graph
+                specs = [[(g.tensors[n].shape, np.dtype(NP_DTYPE[g.tensors[n].dtype])) for n in names]
+                         for names in (g.inputs, g.outputs)]
+                out.compiled.append(Built(folder, *specs))
             except TinycError as e:
                 out.errors.append(f"{dtype}: {_one_line(e)}")
     except Exception:

@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 
+from tinyc.errors import BadInput
+
 C_TYPE_OF = {
     np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t",
     np.dtype(np.int16): "int16_t", np.dtype(np.uint16): "uint16_t",
@@ -28,9 +30,12 @@ def c_int(value: int) -> str:
 
 
 def c_float(value: float) -> str:
-    """%.9g keeps every float32 bit; always a valid float literal."""
+    """%.9g keeps every float32 bit; always a valid float literal (infinity: math.h's HUGE_VALF)."""
     value = float(np.float32(value))
-    assert np.isfinite(value), f"non-finite float {value} cannot be emitted"
+    if np.isinf(value):  # a clamp bound of -inf, say
+        return "HUGE_VALF" if value > 0 else "(-HUGE_VALF)"
+    if np.isnan(value):
+        raise BadInput("NaN cannot be a constant of the generated C")
     text = "%.9g" % value
     if not any(ch in text for ch in ".e"):
         text += ".0"

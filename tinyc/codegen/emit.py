@@ -14,6 +14,7 @@ import jinja2
 import numpy as np
 
 from tinyc import ops
+from tinyc.errors import BadInput
 from tinyc.codegen.c_literals import Namer, c_comment, c_float, c_int, c_type, c_values
 from tinyc.ir import C_TYPE, Graph
 from tinyc.resources import runtime_dir, templates_dir
@@ -108,8 +109,11 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
         args = [pointer(a, a in node.outputs) if a else "0" for a in call.args]
         if call.scratch_bytes:
             args.append(f"(void *)(arena.bytes + {plan.offsets[node.name + '#scratch']})")
-        calls.append(CCall(comment, call.kernel, call.params_type, ident,
-                           _initializer(call.params, ident, param_arrays), args))
+        try:
+            init = _initializer(call.params, ident, param_arrays)
+        except BadInput as e:  # a NaN attribute, say
+            raise BadInput(f"node {node.name!r} ({node.op}): {e}") from None
+        calls.append(CCall(comment, call.kernel, call.params_type, ident, init, args))
 
     def io(names: list[str]) -> list[dict]:
         result = []

@@ -39,12 +39,18 @@ def load(path: str | Path) -> onnx.ModelProto:
         raise BadInput(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
     if not model.graph.node and not model.graph.output:
         raise BadInput(f"{path}: not an ONNX model (no graph)")
+    newest = onnx.defs.onnx_opset_version()
+    for o in model.opset_import:
+        if o.domain in ("", "ai.onnx") and o.version > newest:
+            raise BadInput(f"{path}: opset {o.version} is newer than the installed onnx package knows ({newest}): "
+                           f"upgrade onnx or export the model at opset {newest} or lower")
+    _check_names(model.graph)
+    _check_inputs(model.graph)
     try:
         onnx.checker.check_model(model)
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise BadInput(f"{path}: invalid ONNX model: {first}") from None
+        raise BadInput(f"{path}: invalid ONNX model: {_first_line(e, with_type=False)}") from None
     return model
 
 
@@ -152,17 +158,14 @@ class Importer:
                 self.consts[init.name] = numpy_helper.to_array(init)
             except Exception as e:  # truncated raw data, a bad data type: onnx raises several types
                 raise BadInput(f"initializer {init.name!r} cannot be read: {_first_line(e)}") from None
+            data = self.consts[init.name]
+            if data.dtype.kind == "f" and np.isnan(data).any():
+                where = [int(i) for i in np.argwhere(np.isnan(data))[0]]
+                raise BadInput(f"initializer {init.name!r} holds nan at index {where}: weights must be finite")
         inputs = [i for i in g.input if i.name not in self.consts]
+        _check_inputs(g)
         for vi in inputs:
-            shape = _static_shape(vi)
-            if shape is None:
-                raise BadInput(f"input {vi.name!r} has dimensions [{', '.join(_dims_text(vi))}]: every dimension "
-                               "must be a positive integer (export the model with a fixed input shape)")
-            elem = vi.type.tensor_type.elem_type
-            if elem != onnx.TensorProto.FLOAT:
-                kind = onnx.TensorProto.DataType.Name(elem) if elem in onnx.TensorProto.DataType.values() else elem
-                raise BadInput(f"input {vi.name!r} has type {kind}: only float32 model inputs are supported")
-            self.tensors[vi.name] = Tensor(vi.name, shape, "float32")
+            self.tensors[vi.name] = Tensor(vi.name, _static_shape(vi), "float32")
         unsupported = [n for n in g.node if n.op_type not in LOWERINGS and n.op_type not in FOLDABLE
                        or n.domain not in ("", "ai.onnx")]
         if unsupported:
@@ -176,6 +179,9 @@ class Importer:
                 raise self.fail("only supported when every input is constant")
             attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
             attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
+            for k, v in attrs.items():
+                if any(isinstance(x, float) and np.isnan(x) for x in (v if isinstance(v, list) else [v])):
+                    raise self.fail(f"attribute {k}={v} is not a number", BadInput)
             args = list(node.input)
             try:
                 LOWERINGS[node.op_type](self, node, *args, **attrs)
@@ -246,10 +252,13 @@ class Importer:
         return True
 
 
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    line = text.splitlines()[0] if text else ""
-    return f"{type(e).__name__}: {line[:300]}" if line else type(e).__name__
+def _first_line(e: BaseException, with_type: bool = True) -> str:
+    """The message of e on one line (the checker's run over several), at most 300 characters."""
+    text = " ".join(str(e).split())
+    text = text[:297] + "..." if len(text) > 300 else text
+    if not with_type:
+        return text or type(e).__name__
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 def _dims_text(vi: onnx.ValueInfoProto) -> list[str]:
@@ -257,6 +266,21 @@ def _dims_text(vi: onnx.ValueInfoProto) -> list[str]:
         return ["?"]
     return [str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?")
             for d in vi.type.tensor_type.shape.dim]
+
+
+def _check_inputs(g: onnx.GraphProto) -> None:
+    """Model inputs are float32 with fixed positive dimensions."""
+    inits = {i.name for i in g.initializer}
+    for vi in g.input:
+        if vi.name in inits:
+            continue
+        if _static_shape(vi) is None:
+            raise BadInput(f"input {vi.name!r} has dimensions [{', '.join(_dims_text(vi))}]: every dimension "
+                           "must be a positive integer (export the model with a fixed input shape)")
+        elem = vi.type.tensor_type.elem_type
+        if elem != onnx.TensorProto.FLOAT:
+            kind = onnx.TensorProto.DataType.Name(elem) if elem in onnx.TensorProto.DataType.values() else elem
+            raise BadInput(f"input {vi.name!r} has type {kind}: only float32 model inputs are supported")
 
 
 def _check_names(g: onnx.GraphProto) -> None:
