@@ -275,8 +275,10 @@ def _check_inputs(g: onnx.GraphProto) -> None:
         if vi.name in inits:
             continue
         if _static_shape(vi) is None:
-            raise BadInput(f"input {vi.name!r} has dimensions [{', '.join(_dims_text(vi))}]: every dimension "
-                           "must be a positive integer (export the model with a fixed input shape)")
+            dims = _dims_text(vi)
+            known = all(d.lstrip("-").isdigit() for d in dims)
+            raise BadInput(f"input {vi.name!r} has {'' if known else 'unknown '}dimensions [{', '.join(dims)}]: "
+                           "every dimension must be a positive integer (export the model with a fixed input shape)")
         elem = vi.type.tensor_type.elem_type
         if elem != onnx.TensorProto.FLOAT:
             kind = onnx.TensorProto.DataType.Name(elem) if elem in onnx.TensorProto.DataType.values() else elem
