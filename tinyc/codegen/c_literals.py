@@ -44,11 +44,49 @@ def c_float(value: float) -> str:
 
 def c_values(array: np.ndarray, per_line: int = 16) -> str:
     """The comma-separated initializer body of an array, `per_line` values a line."""
+    return "".join(c_value_chunks(array, per_line))
+
+
+# Values formatted per chunk: big enough to be fast, small enough that a 200 MB model never
+# holds its weights as one string.
+CHUNK = 1 << 16
+_INTEGRAL = re.compile(r"(?<![\w.+-])(-?\d+)f")  # "%.9g" wrote 2 for 2.0: C needs 2.0f
+
+
+def c_value_chunks(array: np.ndarray, per_line: int = 16):
+    """c_values in pieces (a generator of strings), each CHUNK values at most, for streaming to a file.
+
+    Formatting is vectorised: one %-format over a chunk gives the same text as c_float / c_int per value.
+    """
     flat = np.ravel(array)
-    fmt = c_float if flat.dtype == np.float32 else c_int
-    items = [fmt(v) for v in flat.tolist()] or ["0"]
-    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
-    return ",\n    ".join(lines)
+    if not flat.size:
+        yield "0"
+        return
+    step = CHUNK - CHUNK % per_line
+    for start in range(0, flat.size, step):
+        part = flat[start:start + step]
+        if start:
+            yield ",\n    "
+        yield _format_chunk(part, per_line)
+
+
+def _format_chunk(part: np.ndarray, per_line: int) -> str:
+    n = part.size
+    if part.dtype == np.float32:
+        if not np.isfinite(part).all():  # HUGE_VALF or an error: the rare slow path
+            items = [c_float(v) for v in part.tolist()]
+            return ",\n    ".join(", ".join(items[i:i + per_line]) for i in range(0, n, per_line))
+        fmt = "%.9gf"
+    else:
+        if part.size and (int(part.min()) <= -(2**31) or int(part.max()) >= 2**31):
+            items = [c_int(v) for v in part.tolist()]
+            return ",\n    ".join(", ".join(items[i:i + per_line]) for i in range(0, n, per_line))
+        fmt = "%d"
+    line = ", ".join([fmt] * per_line)
+    full, rest = divmod(n, per_line)
+    pattern = ",\n    ".join([line] * full + ([", ".join([fmt] * rest)] if rest else []))
+    text = pattern % tuple(part.tolist())
+    return _INTEGRAL.sub(r"\1.0f", text) if fmt == "%.9gf" else text
 
 
 def c_comment(text: str) -> str:
