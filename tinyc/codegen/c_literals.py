@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -50,7 +51,6 @@ def c_values(array: np.ndarray, per_line: int = 16) -> str:
 # Values formatted per chunk: big enough to be fast, small enough that a 200 MB model never
 # holds its weights as one string.
 CHUNK = 1 << 16
-_INTEGRAL = re.compile(r"(?<![\w.+-])(-?\d+)f")  # "%.9g" wrote 2 for 2.0: C needs 2.0f
 
 
 def c_value_chunks(array: np.ndarray, per_line: int = 16):
@@ -74,19 +74,27 @@ def _format_chunk(part: np.ndarray, per_line: int) -> str:
     n = part.size
     if part.dtype == np.float32:
         if not np.isfinite(part).all():  # HUGE_VALF or an error: the rare slow path
-            items = [c_float(v) for v in part.tolist()]
-            return ",\n    ".join(", ".join(items[i:i + per_line]) for i in range(0, n, per_line))
-        fmt = "%.9gf"
+            return _lines([c_float(v) for v in part.tolist()], per_line)
+        # "%.9g" writes 2.0 as "2" where C needs "2.0": "%.1f" gives the same digits plus ".0"
+        integral = (part == np.trunc(part)) & (np.abs(part) < 1e9)
+        if integral.any():
+            pattern = _lines(np.where(integral, "%.1ff", "%.9gf").tolist(), per_line)
+        else:
+            pattern = _pattern("%.9gf", n, per_line)
     else:
-        if part.size and (int(part.min()) <= -(2**31) or int(part.max()) >= 2**31):
-            items = [c_int(v) for v in part.tolist()]
-            return ",\n    ".join(", ".join(items[i:i + per_line]) for i in range(0, n, per_line))
-        fmt = "%d"
-    line = ", ".join([fmt] * per_line)
-    full, rest = divmod(n, per_line)
-    pattern = ",\n    ".join([line] * full + ([", ".join([fmt] * rest)] if rest else []))
-    text = pattern % tuple(part.tolist())
-    return _INTEGRAL.sub(r"\1.0f", text) if fmt == "%.9gf" else text
+        if int(part.min()) <= -(2**31) or int(part.max()) >= 2**31:
+            return _lines([c_int(v) for v in part.tolist()], per_line)
+        pattern = _pattern("%d", n, per_line)
+    return pattern % tuple(part.tolist())
+
+
+def _lines(items: list[str], per_line: int) -> str:
+    return ",\n    ".join(", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line))
+
+
+@functools.lru_cache(maxsize=16)
+def _pattern(fmt: str, n: int, per_line: int) -> str:
+    return _lines([fmt] * n, per_line)
 
 
 def c_comment(text: str) -> str:
