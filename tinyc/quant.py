@@ -113,14 +113,23 @@ def dequantize_array(x: np.ndarray, q: QParams) -> np.ndarray:
 
 
 def quantize_weights_per_channel(w: np.ndarray, axis: int = 0) -> tuple[np.ndarray, QParams]:
-    """Symmetric int8 weights in [-127, 127], one scale per slice along `axis` (zero point 0)."""
-    moved = np.moveaxis(np.asarray(w, np.float64), axis, 0).reshape(w.shape[axis], -1)
-    amax = np.abs(moved).max(axis=1) if moved.size else np.zeros(w.shape[axis])
-    scale = np.where(amax > 0, amax / 127.0, 1.0)
-    shape = [1] * w.ndim
-    shape[axis] = -1
-    q = saturate(round_half_away(w / scale.reshape(shape)), -127, 127)
-    return q, QParams(scale, np.zeros_like(scale, np.int32), axis)
+    """Symmetric int8 weights in [-127, 127], one scale per slice along `axis` (zero point 0).
+
+    Computed in float64 a block of slices at a time, so a large layer never has float64 copies of itself.
+    """
+    moved = np.moveaxis(np.asarray(w), axis, 0)
+    channels = moved.shape[0]
+    per_channel = int(np.prod(moved.shape[1:], dtype=np.int64))
+    rows = max(1, (1 << 18) // max(per_channel, 1))
+    q = np.empty(moved.shape, np.int8)
+    scale = np.ones(channels, np.float64)
+    for start in range(0, channels, rows):
+        block = moved[start:start + rows].astype(np.float64)
+        amax = np.abs(block).reshape(len(block), -1).max(axis=1) if block.size else np.zeros(len(block))
+        s = np.where(amax > 0, amax / 127.0, 1.0)
+        scale[start:start + rows] = s
+        q[start:start + rows] = saturate(round_half_away(block / s.reshape(-1, *[1] * (block.ndim - 1))), -127, 127)
+    return np.ascontiguousarray(np.moveaxis(q, 0, axis)), QParams(scale, np.zeros_like(scale, np.int32), axis)
 
 
 def quantize_bias(b: np.ndarray, scale: np.ndarray) -> np.ndarray:

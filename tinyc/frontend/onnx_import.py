@@ -28,8 +28,18 @@ FOLDABLE = {"Constant", "Shape", "Gather", "Cast", "Concat", "Unsqueeze", "Squee
             "ReduceProd", "Equal", "Where", "Expand", "Tile", "Neg", "Sqrt", "Pow", "QuantizeLinear"}
 
 
-def load(path: str | Path) -> onnx.ModelProto:
-    """Read and check an ONNX file; every failure is a one-line BadInput."""
+# Initializers at least this large skip the checker and shape inference (both copy the whole model): they
+# become numpy arrays over the file's bytes at once, and the checked model holds them as typed inputs.
+HELD_BYTES = 1 << 16
+HELD_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.INT8, onnx.TensorProto.UINT8, onnx.TensorProto.INT32,
+              onnx.TensorProto.INT64, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
+
+
+def load(path: str | Path, held: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
+    """Read and check an ONNX file; every failure is a one-line BadInput.
+
+    held: when given, large initializers move out of the model into it as arrays (peak memory ~ 2x the file).
+    """
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"{path}: no such file")
@@ -46,6 +56,8 @@ def load(path: str | Path) -> onnx.ModelProto:
                            f"upgrade onnx or export the model at opset {newest} or lower")
     _check_names(model.graph)
     _check_inputs(model.graph)
+    if held is not None:
+        _hold_initializers(model.graph, held)
     try:
         onnx.checker.check_model(model)
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
@@ -57,8 +69,9 @@ def load(path: str | Path) -> onnx.ModelProto:
 class Importer:
     """Builds the IR graph while lowering nodes; lowerings call its small API."""
 
-    def __init__(self, model: onnx.ModelProto, name: str):
+    def __init__(self, model: onnx.ModelProto, name: str, held: dict[str, np.ndarray] | None = None):
         self.model = model
+        self.held = held or {}  # large initializers load() took out of the model
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
         self.name = name
         self.consts: dict[str, np.ndarray] = {}
@@ -104,7 +117,8 @@ class Importer:
                 where = [int(i) for i in np.argwhere(~np.isfinite(data))[0]]
                 raise self.fail(f"constant {name!r} holds {data[tuple(where)]} at index {where}: weights must be "
                                 "finite", BadInput)
-            self.tensors[name] = Tensor(name, tuple(data.shape), "float32", data.astype(np.float32), self.q.get(name))
+            self.tensors[name] = Tensor(name, tuple(data.shape), "float32", np.asarray(data, np.float32),
+                                        self.q.get(name))
         return name
 
     def emit(self, op: str, inputs: list[str], outputs: list[str], attrs: dict | None = None, name: str = "") -> None:
@@ -153,17 +167,18 @@ class Importer:
 
         g = self.model.graph
         _check_names(g)
+        self.consts.update(self.held)
         for init in g.initializer:
             try:
                 self.consts[init.name] = numpy_helper.to_array(init)
             except Exception as e:  # truncated raw data, a bad data type: onnx raises several types
                 raise BadInput(f"initializer {init.name!r} cannot be read: {_first_line(e)}") from None
-            data = self.consts[init.name]
+        for name, data in self.consts.items():
             if data.dtype.kind == "f" and np.isnan(data).any():
                 where = [int(i) for i in np.argwhere(np.isnan(data))[0]]
-                raise BadInput(f"initializer {init.name!r} holds nan at index {where}: weights must be finite")
+                raise BadInput(f"initializer {name!r} holds nan at index {where}: weights must be finite")
         inputs = [i for i in g.input if i.name not in self.consts]
-        _check_inputs(g)
+        _check_inputs(g, skip=self.consts)
         for vi in inputs:
             self.tensors[vi.name] = Tensor(vi.name, _static_shape(vi), "float32")
         unsupported = [n for n in g.node if n.op_type not in LOWERINGS and n.op_type not in FOLDABLE
@@ -171,30 +186,45 @@ class Importer:
         if unsupported:
             listed = ", ".join(f"{n.name or n.output[0]!r} ({n.op_type})" for n in unsupported)
             raise UnsupportedOp(f"{len(unsupported)} unsupported node(s): {listed}")
+        uses = {}  # how many nodes still read each name: a constant is freed after its last reader
+        for node in g.node:
+            for i in node.input:
+                uses[i] = uses.get(i, 0) + 1
         for node in g.node:
             self.node = node
-            if self._fold(node):
-                continue
-            if node.op_type not in LOWERINGS:
-                raise self.fail("only supported when every input is constant")
-            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
-            for k, v in attrs.items():
-                if any(isinstance(x, float) and np.isnan(x) for x in (v if isinstance(v, list) else [v])):
-                    raise self.fail(f"attribute {k}={v} is not a number", BadInput)
-            args = list(node.input)
-            try:
-                LOWERINGS[node.op_type](self, node, *args, **attrs)
-            except SHAPE_ERRORS as e:  # a lowering reading a model that does not make sense
-                raise self.fail(f"cannot be lowered with inputs {self._shapes_of(args)}: {_first_line(e)}",
-                                BadInput) from None
-            except TypeError as e:  # the lowering's signature is the list of what is supported
-                if "unexpected keyword argument" in str(e):
-                    attr = str(e).split("argument")[-1].strip(" '")
-                    raise self.fail(f"attribute {attr!r} is not supported") from None
-                if "positional argument" in str(e):
-                    raise self.fail(f"{len(args)} inputs is not a supported form of this op") from None
-                raise
+            if not self._fold(node):
+                self._lower(node, LOWERINGS)
+            for i in node.input:
+                uses[i] -= 1
+                if not uses[i] and i in self.consts and i not in self.tensors and i not in self.alias.values():
+                    del self.consts[i]
+        return self._finish(inputs)
+
+    def _lower(self, node: onnx.NodeProto, lowerings: dict) -> None:
+        """One ONNX node through its lowering; what goes wrong becomes one line naming the node."""
+        if node.op_type not in lowerings:
+            raise self.fail("only supported when every input is constant")
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
+        for k, v in attrs.items():
+            if any(isinstance(x, float) and np.isnan(x) for x in (v if isinstance(v, list) else [v])):
+                raise self.fail(f"attribute {k}={v} is not a number", BadInput)
+        args = list(node.input)
+        try:
+            lowerings[node.op_type](self, node, *args, **attrs)
+        except SHAPE_ERRORS as e:  # a lowering reading a model that does not make sense
+            raise self.fail(f"cannot be lowered with inputs {self._shapes_of(args)}: {_first_line(e)}",
+                            BadInput) from None
+        except TypeError as e:  # the lowering's signature is the list of what is supported
+            if "unexpected keyword argument" in str(e):
+                attr = str(e).split("argument")[-1].strip(" '")
+                raise self.fail(f"attribute {attr!r} is not supported") from None
+            if "positional argument" in str(e):
+                raise self.fail(f"{len(args)} inputs is not a supported form of this op") from None
+            raise
+
+    def _finish(self, inputs: list) -> Graph:
+        g = self.model.graph
         outputs = []
         for o in g.output:
             name = self.resolve(o.name)
@@ -268,11 +298,11 @@ def _dims_text(vi: onnx.ValueInfoProto) -> list[str]:
             for d in vi.type.tensor_type.shape.dim]
 
 
-def _check_inputs(g: onnx.GraphProto) -> None:
+def _check_inputs(g: onnx.GraphProto, skip=()) -> None:
     """Model inputs are float32 with fixed positive dimensions."""
     inits = {i.name for i in g.initializer}
     for vi in g.input:
-        if vi.name in inits:
+        if vi.name in inits or vi.name in skip:
             continue
         if _static_shape(vi) is None:
             dims = _dims_text(vi)
@@ -283,6 +313,32 @@ def _check_inputs(g: onnx.GraphProto) -> None:
         if elem != onnx.TensorProto.FLOAT:
             kind = onnx.TensorProto.DataType.Name(elem) if elem in onnx.TensorProto.DataType.values() else elem
             raise BadInput(f"input {vi.name!r} has type {kind}: only float32 model inputs are supported")
+
+
+def _hold_initializers(g: onnx.GraphProto, held: dict[str, np.ndarray]) -> None:
+    """Move each large raw initializer into `held` as a read-only array over its bytes (no copy), and
+    list it as a graph input of the same type and shape, so that checking the model copies no weights."""
+    keep = []
+    for init in g.initializer:
+        if init.data_type not in HELD_TYPES or len(init.raw_data) < HELD_BYTES \
+                or init.data_location == onnx.TensorProto.EXTERNAL:
+            keep.append(init)
+            continue
+        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(init.data_type)).newbyteorder("<")
+        shape = tuple(int(d) for d in init.dims)
+        raw = init.raw_data
+        if any(d < 0 for d in shape) or len(raw) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+            raise BadInput(f"initializer {init.name!r}: {len(raw):,} bytes of data for shape {list(shape)} of "
+                           f"{dtype.name} ({int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:,} bytes)")
+        held[init.name] = np.frombuffer(raw, dtype).reshape(shape)
+        g.input.append(helper.make_tensor_value_info(init.name, init.data_type, shape))
+        init.ClearField("raw_data")
+    if len(keep) != len(g.initializer):
+        kept = [onnx.TensorProto() for _ in keep]
+        for new, old in zip(kept, keep):
+            new.CopyFrom(old)
+        del g.initializer[:]
+        g.initializer.extend(kept)
 
 
 def _check_names(g: onnx.GraphProto) -> None:
@@ -309,5 +365,6 @@ def _static_shape(vi: onnx.ValueInfoProto) -> tuple[int, ...] | None:
 
 def import_model(path: str | Path, name: str | None = None) -> Graph:
     """The float32 IR graph of an ONNX file."""
-    model = load(path)
-    return Importer(model, name or Path(path).stem).run()
+    held: dict[str, np.ndarray] = {}
+    model = load(path, held)
+    return Importer(model, name or Path(path).stem, held).run()

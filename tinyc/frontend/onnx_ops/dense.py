@@ -31,7 +31,9 @@ def Gemm(b, n, A, B, C="", *, alpha=1.0, beta=1.0, transA=0, transB=0):
         raise b.fail("only constant B and C are supported")
     if transA:
         raise b.fail("transA=1 unsupported")
-    w = (w if transB else w.T) * np.float32(alpha)  # (out, in)
+    w = w if transB else w.T  # (out, in)
+    if alpha != 1:  # no copy of a large weight when there is nothing to scale
+        w = w * np.float32(alpha)
     bias = None
     if c is not None:
         c = np.asarray(c, np.float32) * np.float32(beta)
