@@ -170,3 +170,11 @@ def test_huge_activation_names_the_limit(capsys, tmp_path):
     m = _one_node("Relu", [1, 1 << 27], {})
     line = _compile(capsys, tmp_path, m, "--dtype", "float32")
     assert "limit" in line
+
+
+def test_name_that_is_not_utf8(capsys, tmp_path):
+    data = onnx.load(EXAMPLE).SerializeToString()
+    name = onnx.load(EXAMPLE).graph.node[0].name.encode()
+    assert name in data
+    line = _compile(capsys, tmp_path, data.replace(name, name[:-1] + b"\xff"))
+    assert "UTF-8" in line

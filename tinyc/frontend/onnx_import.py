@@ -54,6 +54,7 @@ def load(path: str | Path, held: dict[str, np.ndarray] | None = None) -> onnx.Mo
         if o.domain in ("", "ai.onnx") and o.version > newest:
             raise BadInput(f"{path}: opset {o.version} is newer than the installed onnx package knows ({newest}): "
                            f"upgrade onnx or export the model at opset {newest} or lower")
+    _check_text(model.graph)
     _check_names(model.graph)
     _check_inputs(model.graph)
     if held is not None:
@@ -205,7 +206,7 @@ class Importer:
         if node.op_type not in lowerings:
             raise self.fail("only supported when every input is constant")
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
+        attrs = {k: (v.decode(errors="replace") if isinstance(v, bytes) else v) for k, v in attrs.items()}
         for k, v in attrs.items():
             if any(isinstance(x, float) and np.isnan(x) for x in (v if isinstance(v, list) else [v])):
                 raise self.fail(f"attribute {k}={v} is not a number", BadInput)
@@ -339,6 +340,18 @@ def _hold_initializers(g: onnx.GraphProto, held: dict[str, np.ndarray]) -> None:
             new.CopyFrom(old)
         del g.initializer[:]
         g.initializer.extend(kept)
+
+
+def _check_text(g: onnx.GraphProto) -> None:
+    """Names are text: protobuf hands invalid UTF-8 over as bytes, which would reach the generated C."""
+    fields = [("node name", n.name) for n in g.node] + [("op type", n.op_type) for n in g.node]
+    fields += [("domain", n.domain) for n in g.node]
+    fields += [("tensor name", t) for n in g.node for t in list(n.input) + list(n.output)]
+    fields += [("tensor name", v.name) for v in list(g.input) + list(g.output) + list(g.value_info)]
+    fields += [("initializer name", i.name) for i in g.initializer]
+    for what, text in fields:
+        if not isinstance(text, str):
+            raise BadInput(f"{what} {text[:60]!r} is not valid UTF-8")
 
 
 def _check_names(g: onnx.GraphProto) -> None:
