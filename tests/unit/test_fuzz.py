@@ -12,7 +12,7 @@ import pytest
 
 from tests import fuzzing
 
-COUNT = 300
+COUNT = 500
 
 
 def test_mutants_are_rejected_cleanly_or_compile(tmp_path):
