@@ -89,6 +89,8 @@ def build(model: str | Path, opts: Options) -> Compiled:
     g = frontend(model)
     c = opts.compression
     compression.validate(c, g)
+    if board is not None and not c.any and opts.flash_budget is None:
+        _check_weights_fit(g, opts.dtype, board)  # before any quantization work
     warnings = []
     calib = opts.calib
     if calib is None and any(t.q is None for t in g.tensors.values() if not t.is_const):
@@ -109,6 +111,16 @@ def build(model: str | Path, opts: Options) -> Compiled:
     if opts.labelled is not None:
         accuracy = _accuracy(g, q, opts, calib, compressed=c.any or opts.flash_budget or opts.ram_budget)
     return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy)
+
+
+def _check_weights_fit(g: ir.Graph, dtype: str, board: Board) -> None:
+    """DoesNotFit when the weights alone, at their smallest (1 byte each in int8), exceed the board's flash."""
+    per_weight = 4 if dtype == "float32" else 1
+    need = sum(t.size for t in g.tensors.values() if t.is_const) * per_weight
+    if need > board.flash_limit:
+        raise DoesNotFit(f"the weights alone need {need:,} B ({dtype}, {per_weight} B a weight) but {board.name} "
+                         f"has {board.flash_limit:,} B of flash: compress (--prune, --kronecker, --flash-budget) or "
+                         "choose a larger board")
 
 
 def _flash_bytes(q: ir.Graph, plan: MemoryPlan, name: str, board: Board | None) -> int:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from tinyc.errors import BadInput
 from tinyc.ir import QParams
 
 INT8_MIN, INT8_MAX = -128, 127
@@ -36,7 +37,9 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
         q, shift = q // 2, shift + 1
     if shift < -31:
         return 0, 0
-    assert shift <= 30, f"requantization multiplier {real} too large"
+    if shift > 30:  # scales a user's weights can produce (a weight of 1e30, say): no int8 form
+        raise BadInput(f"int8 requantization multiplier {real:.3g} is too large (at most 2**30): a weight or "
+                       "activation of extreme magnitude")
     return q, shift
 
 
@@ -89,6 +92,8 @@ def saturate(x: np.ndarray, lo: int = INT8_MIN, hi: int = INT8_MAX, dtype=np.int
 
 def choose_qparams(lo: float, hi: float) -> QParams:
     """Asymmetric int8 parameters covering [lo, hi] widened to include 0 (TFLite's rule)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise BadInput(f"int8 needs a finite range, not [{lo}, {hi}]")
     lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
     if hi - lo < 1e-12:
         hi = lo + 1e-6
@@ -108,14 +113,23 @@ def dequantize_array(x: np.ndarray, q: QParams) -> np.ndarray:
 
 
 def quantize_weights_per_channel(w: np.ndarray, axis: int = 0) -> tuple[np.ndarray, QParams]:
-    """Symmetric int8 weights in [-127, 127], one scale per slice along `axis` (zero point 0)."""
-    moved = np.moveaxis(np.asarray(w, np.float64), axis, 0).reshape(w.shape[axis], -1)
-    amax = np.abs(moved).max(axis=1) if moved.size else np.zeros(w.shape[axis])
-    scale = np.where(amax > 0, amax / 127.0, 1.0)
-    shape = [1] * w.ndim
-    shape[axis] = -1
-    q = saturate(round_half_away(w / scale.reshape(shape)), -127, 127)
-    return q, QParams(scale, np.zeros_like(scale, np.int32), axis)
+    """Symmetric int8 weights in [-127, 127], one scale per slice along `axis` (zero point 0).
+
+    Computed in float64 a block of slices at a time, so a large layer never has float64 copies of itself.
+    """
+    moved = np.moveaxis(np.asarray(w), axis, 0)
+    channels = moved.shape[0]
+    per_channel = int(np.prod(moved.shape[1:], dtype=np.int64))
+    rows = max(1, (1 << 18) // max(per_channel, 1))
+    q = np.empty(moved.shape, np.int8)
+    scale = np.ones(channels, np.float64)
+    for start in range(0, channels, rows):
+        block = moved[start:start + rows].astype(np.float64)
+        amax = np.abs(block).reshape(len(block), -1).max(axis=1) if block.size else np.zeros(len(block))
+        s = np.where(amax > 0, amax / 127.0, 1.0)
+        scale[start:start + rows] = s
+        q[start:start + rows] = saturate(round_half_away(block / s.reshape(-1, *[1] * (block.ndim - 1))), -127, 127)
+    return np.ascontiguousarray(np.moveaxis(q, 0, axis)), QParams(scale, np.zeros_like(scale, np.int32), axis)
 
 
 def quantize_bias(b: np.ndarray, scale: np.ndarray) -> np.ndarray:

@@ -14,7 +14,8 @@ import jinja2
 import numpy as np
 
 from tinyc import ops
-from tinyc.codegen.c_literals import Namer, c_comment, c_float, c_int, c_type, c_values
+from tinyc.errors import BadInput
+from tinyc.codegen.c_literals import Namer, c_comment, c_float, c_int, c_type, c_value_chunks
 from tinyc.ir import C_TYPE, Graph
 from tinyc.resources import runtime_dir, templates_dir
 from tinyc.toolchain import arm
@@ -27,8 +28,11 @@ class CArray:
     ident: str
     ctype: str
     length: int
-    body: str
+    values: np.ndarray  # written out in chunks as the template streams: never one string
     comment: str = ""
+
+    def chunks(self):
+        return c_value_chunks(self.values)
 
 
 @dataclass
@@ -55,7 +59,7 @@ def _initializer(params: dict, prefix: str, arrays: list[CArray], indent: str = 
             text = "{\n" + _initializer(value, f"{prefix}_{key}", arrays, indent + "    ") + "\n" + indent + "}"
         elif isinstance(value, np.ndarray):
             ident = f"{prefix}_{key}"
-            arrays.append(CArray(ident, c_type(value), max(value.size, 1), c_values(value)))
+            arrays.append(CArray(ident, c_type(value), max(value.size, 1), value))
             text = ident
         elif isinstance(value, (bool, np.bool_)):
             text = "1" if value else "0"
@@ -89,8 +93,8 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
         t = g.tensors[tensor]
         if t.is_const:
             if tensor not in weights:
-                weights[tensor] = CArray(weight_name(tensor), C_TYPE[t.dtype], max(t.size, 1),
-                                         c_values(t.data), c_comment(tensor))
+                weights[tensor] = CArray(weight_name(tensor), C_TYPE[t.dtype], max(t.size, 1), t.data,
+                                         c_comment(tensor))
             return weights[tensor].ident
         qualifier = "" if writes else "const "
         return f"({qualifier}{C_TYPE[t.dtype]} *)(arena.bytes + {plan.offsets[tensor]})"
@@ -108,8 +112,11 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
         args = [pointer(a, a in node.outputs) if a else "0" for a in call.args]
         if call.scratch_bytes:
             args.append(f"(void *)(arena.bytes + {plan.offsets[node.name + '#scratch']})")
-        calls.append(CCall(comment, call.kernel, call.params_type, ident,
-                           _initializer(call.params, ident, param_arrays), args))
+        try:
+            init = _initializer(call.params, ident, param_arrays)
+        except BadInput as e:  # a NaN attribute, say
+            raise BadInput(f"node {node.name!r} ({node.op}): {e}") from None
+        calls.append(CCall(comment, call.kernel, call.params_type, ident, init, args))
 
     def io(names: list[str]) -> list[dict]:
         result = []
@@ -144,7 +151,8 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
             shutil.copyfile(src, out_dir / "port" / src.name)
     env = _env()
     for template, target in outputs:
-        (out_dir / target).write_text(env.get_template(template).render(ctx))
+        with open(out_dir / target, "w") as f:  # streamed: a weight array is written chunk by chunk
+            env.get_template(template).stream(ctx).dump(f)
     for fname in COMMON_FILES:
         shutil.copyfile(runtime_dir() / fname, out_dir / "tinyc" / fname)
     for fname in _with_includes([f + ext for f in families for ext in (".h", ".c")]):

@@ -14,17 +14,32 @@ from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from tinyc import ops
-from tinyc.errors import BadInput, TinycError, UnsupportedOp
+from tinyc.errors import BadInput, DoesNotFit, TinycError, UnsupportedOp
 from tinyc.ir import Graph, Node, QParams, Tensor, verify
 
 # ONNX ops whose result is always computed at compile time when every input is constant.
+# An activation larger than this is no microcontroller model (and would exhaust the host's memory
+# during calibration): it is refused at import.
+MAX_ACTIVATION_BYTES = 1 << 28
+# What a lowering or an op's shape check raises on a model it cannot make sense of.
+SHAPE_ERRORS = (AssertionError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError)
 FOLDABLE = {"Constant", "Shape", "Gather", "Cast", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose",
             "Slice", "Mul", "Add", "Sub", "Div", "ConstantOfShape", "Range", "Identity", "DequantizeLinear",
             "ReduceProd", "Equal", "Where", "Expand", "Tile", "Neg", "Sqrt", "Pow", "QuantizeLinear"}
 
 
-def load(path: str | Path) -> onnx.ModelProto:
-    """Read and check an ONNX file; every failure is a one-line BadInput."""
+# Initializers at least this large skip the checker and shape inference (both copy the whole model): they
+# become numpy arrays over the file's bytes at once, and the checked model holds them as typed inputs.
+HELD_BYTES = 1 << 16
+HELD_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.INT8, onnx.TensorProto.UINT8, onnx.TensorProto.INT32,
+              onnx.TensorProto.INT64, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
+
+
+def load(path: str | Path, held: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
+    """Read and check an ONNX file; every failure is a one-line BadInput.
+
+    held: when given, large initializers move out of the model into it as arrays (peak memory ~ 2x the file).
+    """
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"{path}: no such file")
@@ -34,13 +49,22 @@ def load(path: str | Path) -> onnx.ModelProto:
         raise BadInput(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
     if not model.graph.node and not model.graph.output:
         raise BadInput(f"{path}: not an ONNX model (no graph)")
+    newest = onnx.defs.onnx_opset_version()
+    for o in model.opset_import:
+        if o.domain in ("", "ai.onnx") and o.version > newest:
+            raise BadInput(f"{path}: opset {o.version} is newer than the installed onnx package knows ({newest}): "
+                           f"upgrade onnx or export the model at opset {newest} or lower")
+    _check_text(model.graph)
+    _check_names(model.graph)
+    _check_inputs(model.graph)
+    if held is not None:
+        _hold_initializers(model.graph, held)
     try:
         _check(model)
         _spell_out_defaults(model)
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise BadInput(f"{path}: invalid ONNX model: {first}") from None
+        raise BadInput(f"{path}: invalid ONNX model: {_first_line(e, with_type=False)}") from None
     return model
 
 
@@ -65,8 +89,9 @@ def _spell_out_defaults(model: onnx.ModelProto) -> None:
 class Importer:
     """Builds the IR graph while lowering nodes; lowerings call its small API."""
 
-    def __init__(self, model: onnx.ModelProto, name: str):
+    def __init__(self, model: onnx.ModelProto, name: str, held: dict[str, np.ndarray] | None = None):
         self.model = model
+        self.held = held or {}  # large initializers load() took out of the model
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
         self.name = name
         self.consts: dict[str, np.ndarray] = {}
@@ -102,10 +127,18 @@ class Importer:
         """The IR tensor for an input name: constants get a float32 IR tensor on first use."""
         name = self.resolve(name)
         if name not in self.tensors:
+            if name not in self.consts:
+                raise self.fail(f"input {name!r} is neither a graph input, an initializer nor an earlier "
+                                "node's output", BadInput)
             data = self.consts[name]
             if data.dtype.kind not in "fiu":
                 raise self.fail(f"constant {name!r} has unsupported type {data.dtype}")
-            self.tensors[name] = Tensor(name, tuple(data.shape), "float32", data.astype(np.float32), self.q.get(name))
+            if data.dtype.kind == "f" and not np.isfinite(data).all():
+                where = [int(i) for i in np.argwhere(~np.isfinite(data))[0]]
+                raise self.fail(f"constant {name!r} holds {data[tuple(where)]} at index {where}: weights must be "
+                                "finite", BadInput)
+            self.tensors[name] = Tensor(name, tuple(data.shape), "float32", np.asarray(data, np.float32),
+                                        self.q.get(name))
         return name
 
     def emit(self, op: str, inputs: list[str], outputs: list[str], attrs: dict | None = None, name: str = "") -> None:
@@ -113,10 +146,22 @@ class Importer:
         ins = [self.tensor(i) if i else "" for i in inputs]
         node = Node(self._unique(name or self.node.name or next(o for o in self.node.output if o)), op, ins,
                     list(outputs), dict(attrs or {}))
-        shapes = ops.get(op).infer_shape(node, [self.tensors[i].shape if i else None for i in ins])
+        in_shapes = [self.tensors[i].shape if i else None for i in ins]
+        try:
+            shapes = ops.get(op).infer_shape(node, in_shapes)
+        except SHAPE_ERRORS as e:  # an op's shape check: here it meets a user's model
+            raise self.fail(f"inputs of shapes {[list(s) if s else None for s in in_shapes]} do not fit: "
+                            f"{_first_line(e)}", BadInput) from None
         for out, shape in zip(outputs, shapes):
             if not out:
                 continue
+            if any(int(d) <= 0 for d in shape):
+                raise self.fail(f"output {out!r} would have shape {list(shape)}: every dimension must be "
+                                "positive", BadInput)
+            size = int(np.prod(shape, dtype=np.int64)) * 4
+            if size > MAX_ACTIVATION_BYTES:
+                raise self.fail(f"output {out!r} of shape {list(shape)} needs {size:,} bytes; tinyc's limit for "
+                                f"one activation is {MAX_ACTIVATION_BYTES:,}", DoesNotFit)
             known = self.onnx_shapes.get(out)
             if known is not None and np.prod(known) != np.prod(shape):
                 raise self.fail(f"output {out!r} has shape {list(shape)} here but ONNX infers {list(known)}", BadInput)
@@ -141,55 +186,74 @@ class Importer:
         from tinyc.frontend.onnx_ops import LOWERINGS
 
         g = self.model.graph
+        _check_names(g)
+        self.consts.update(self.held)
         for init in g.initializer:
-            self.consts[init.name] = numpy_helper.to_array(init)
+            try:
+                self.consts[init.name] = numpy_helper.to_array(init)
+            except Exception as e:  # truncated raw data, a bad data type: onnx raises several types
+                raise BadInput(f"initializer {init.name!r} cannot be read: {_first_line(e)}") from None
+        for name, data in self.consts.items():
+            if data.dtype.kind == "f" and np.isnan(data).any():
+                where = [int(i) for i in np.argwhere(np.isnan(data))[0]]
+                raise BadInput(f"initializer {name!r} holds nan at index {where}: weights must be finite")
         inputs = [i for i in g.input if i.name not in self.consts]
+        _check_inputs(g, skip=self.consts)
         for vi in inputs:
-            shape = _static_shape(vi)
-            if not vi.type.HasField("tensor_type"):
-                raise BadInput(f"input {vi.name!r} has type {vi.type.WhichOneof('value')}; only tensors are supported")
-            if any(d.HasField("dim_value") and d.dim_value == 0 for d in vi.type.tensor_type.shape.dim):
-                raise BadInput(f"input {vi.name!r} has a zero dimension: empty tensors are unsupported")
-            if shape is None:
-                dims = [d.dim_param or "?" if not d.HasField("dim_value") or d.dim_value <= 0 else str(d.dim_value)
-                        for d in vi.type.tensor_type.shape.dim]
-                if any(d.HasField("dim_value") and d.dim_value == 0 for d in vi.type.tensor_type.shape.dim):
-                    raise BadInput(f"input {vi.name!r} has a zero-size dimension "
-                                   f"[{', '.join(str(d.dim_value) for d in vi.type.tensor_type.shape.dim)}]: "
-                                   "tinyc does not support empty tensors")
-                raise BadInput(f"input {vi.name!r} has unknown dimensions [{', '.join(dims)}]: "
-                               "export the model with a fixed input shape")
-            if vi.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
-                raise BadInput(f"input {vi.name!r}: only float32 model inputs are supported")
-            self.tensors[vi.name] = Tensor(vi.name, shape, "float32")
+            self.tensors[vi.name] = Tensor(vi.name, _static_shape(vi), "float32")
         unsupported = [n for n in g.node if n.op_type not in LOWERINGS and n.op_type not in FOLDABLE
                        or n.domain not in ("", "ai.onnx")]
         if unsupported:
             listed = ", ".join(f"{n.name or n.output[0]!r} ({n.op_type})" for n in unsupported)
             raise UnsupportedOp(f"{len(unsupported)} unsupported node(s): {listed}")
+        uses = {}  # how many nodes still read each name: a constant is freed after its last reader
+        for node in g.node:
+            for i in node.input:
+                uses[i] = uses.get(i, 0) + 1
         for node in g.node:
             self.node = node
-            if self._fold(node):
-                continue
-            if node.op_type not in LOWERINGS:
-                raise self.fail("only supported when every input is constant")
-            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
-            args = list(node.input)
-            try:
-                LOWERINGS[node.op_type](self, node, *args, **attrs)
-            except TypeError as e:  # the lowering's signature is the list of what is supported
-                if "unexpected keyword argument" in str(e):
-                    attr = str(e).split("argument")[-1].strip(" '")
-                    raise self.fail(f"attribute {attr!r} is not supported") from None
-                if "positional argument" in str(e):
-                    raise self.fail(f"{len(args)} inputs is not a supported form of this op") from None
-                raise
+            if not self._fold(node):
+                self._lower(node, LOWERINGS)
+            for i in node.input:
+                uses[i] -= 1
+                if not uses[i] and i in self.consts and i not in self.tensors and i not in self.alias.values():
+                    del self.consts[i]
+        return self._finish(inputs)
+
+    def _lower(self, node: onnx.NodeProto, lowerings: dict) -> None:
+        """One ONNX node through its lowering; what goes wrong becomes one line naming the node."""
+        if node.op_type not in lowerings:
+            raise self.fail("only supported when every input is constant")
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        attrs = {k: (v.decode(errors="replace") if isinstance(v, bytes) else v) for k, v in attrs.items()}
+        for k, v in attrs.items():
+            if any(isinstance(x, float) and np.isnan(x) for x in (v if isinstance(v, list) else [v])):
+                raise self.fail(f"attribute {k}={v} is not a number", BadInput)
+        args = list(node.input)
+        try:
+            lowerings[node.op_type](self, node, *args, **attrs)
+        except SHAPE_ERRORS as e:  # a lowering reading a model that does not make sense
+            raise self.fail(f"cannot be lowered with inputs {self._shapes_of(args)}: {_first_line(e)}",
+                            BadInput) from None
+        except TypeError as e:  # the lowering's signature is the list of what is supported
+            if "unexpected keyword argument" in str(e):
+                attr = str(e).split("argument")[-1].strip(" '")
+                raise self.fail(f"attribute {attr!r} is not supported") from None
+            if "positional argument" in str(e):
+                raise self.fail(f"{len(args)} inputs is not a supported form of this op") from None
+            raise
+
+    def _finish(self, inputs: list) -> Graph:
+        g = self.model.graph
         outputs = []
         for o in g.output:
             name = self.resolve(o.name)
             if name in self.consts:
                 raise BadInput(f"output {o.name!r} is a constant: nothing to compute")
+            if o.name in {vi.name for vi in inputs}:
+                raise BadInput(f"output {o.name!r} is a graph input: nothing to compute")
+            if name not in self.tensors:
+                raise BadInput(f"output {o.name!r} is produced by no node")
             if name != o.name:  # an aliased graph output keeps its ONNX name through a view
                 self.node = onnx.helper.make_node("Identity", [name], [o.name], name=o.name)
                 self.emit("reshape", [name], [o.name], {"shape": self.shape(name)})
@@ -199,6 +263,15 @@ class Importer:
         graph = Graph(self.name, tensors, self.nodes, [vi.name for vi in inputs], outputs)
         verify(graph)
         return graph
+
+    def _shapes_of(self, names: list[str]) -> list:
+        shapes = []
+        for i in names:
+            try:
+                shapes.append(list(self.shape(i)) if i else None)
+            except KeyError:
+                shapes.append("?")
+        return shapes
 
     def _fold(self, node: onnx.NodeProto) -> bool:
         """Evaluate a node whose inputs are all constant (a Reshape of a weight, say)."""
@@ -220,10 +293,99 @@ class Importer:
             i, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for i, v in feeds.items()],
             [helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None) for o in node.output if o])
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
-        results = ReferenceEvaluator(model).run(None, feeds)
+        try:
+            results = ReferenceEvaluator(model).run(None, feeds)
+        except Exception as e:  # onnx's evaluator raises whatever numpy raises on a bad model
+            raise self.fail(f"cannot be evaluated at compile time: {_first_line(e)}", BadInput) from None
         for out, value in zip([o for o in node.output if o], results):
             self.consts[out] = np.asarray(value)
         return True
+
+
+def _first_line(e: BaseException, with_type: bool = True) -> str:
+    """The message of e on one line (the checker's run over several), at most 300 characters."""
+    text = " ".join(str(e).split())
+    text = text[:297] + "..." if len(text) > 300 else text
+    if not with_type:
+        return text or type(e).__name__
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def _dims_text(vi: onnx.ValueInfoProto) -> list[str]:
+    if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
+        return ["?"]
+    return [str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?")
+            for d in vi.type.tensor_type.shape.dim]
+
+
+def _check_inputs(g: onnx.GraphProto, skip=()) -> None:
+    """Model inputs are float32 with fixed positive dimensions."""
+    inits = {i.name for i in g.initializer}
+    for vi in g.input:
+        if vi.name in inits or vi.name in skip:
+            continue
+        if not vi.type.HasField("tensor_type"):
+            raise BadInput(f"input {vi.name!r} has type {vi.type.WhichOneof('value')}; only tensors are supported")
+        if _static_shape(vi) is None:
+            dims = _dims_text(vi)
+            known = all(d.lstrip("-").isdigit() for d in dims)
+            raise BadInput(f"input {vi.name!r} has {'' if known else 'unknown '}dimensions [{', '.join(dims)}]: "
+                           "every dimension must be a positive integer (export the model with a fixed input shape)")
+        elem = vi.type.tensor_type.elem_type
+        if elem != onnx.TensorProto.FLOAT:
+            kind = onnx.TensorProto.DataType.Name(elem) if elem in onnx.TensorProto.DataType.values() else elem
+            raise BadInput(f"input {vi.name!r} has type {kind}: only float32 model inputs are supported")
+
+
+def _hold_initializers(g: onnx.GraphProto, held: dict[str, np.ndarray]) -> None:
+    """Move each large raw initializer into `held` as a read-only array over its bytes (no copy), and
+    list it as a graph input of the same type and shape, so that checking the model copies no weights."""
+    keep = []
+    for init in g.initializer:
+        if init.data_type not in HELD_TYPES or len(init.raw_data) < HELD_BYTES \
+                or init.data_location == onnx.TensorProto.EXTERNAL:
+            keep.append(init)
+            continue
+        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(init.data_type)).newbyteorder("<")
+        shape = tuple(int(d) for d in init.dims)
+        raw = init.raw_data
+        if any(d < 0 for d in shape) or len(raw) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+            raise BadInput(f"initializer {init.name!r}: {len(raw):,} bytes of data for shape {list(shape)} of "
+                           f"{dtype.name} ({int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:,} bytes)")
+        held[init.name] = np.frombuffer(raw, dtype).reshape(shape)
+        g.input.append(helper.make_tensor_value_info(init.name, init.data_type, shape))
+        init.ClearField("raw_data")
+    if len(keep) != len(g.initializer):
+        kept = [onnx.TensorProto() for _ in keep]
+        for new, old in zip(kept, keep):
+            new.CopyFrom(old)
+        del g.initializer[:]
+        g.initializer.extend(kept)
+
+
+def _check_text(g: onnx.GraphProto) -> None:
+    """Names are text: protobuf hands invalid UTF-8 over as bytes, which would reach the generated C."""
+    fields = [("node name", n.name) for n in g.node] + [("op type", n.op_type) for n in g.node]
+    fields += [("domain", n.domain) for n in g.node]
+    fields += [("tensor name", t) for n in g.node for t in list(n.input) + list(n.output)]
+    fields += [("tensor name", v.name) for v in list(g.input) + list(g.output) + list(g.value_info)]
+    fields += [("initializer name", i.name) for i in g.initializer]
+    for what, text in fields:
+        if not isinstance(text, str):
+            raise BadInput(f"{what} {text[:60]!r} is not valid UTF-8")
+
+
+def _check_names(g: onnx.GraphProto) -> None:
+    """Every tensor name is defined once: by a graph input, an initializer or one node output."""
+    seen: dict[str, str] = {}
+    inits = {i.name for i in g.initializer}
+    defs = [(i.name, "an initializer") for i in g.initializer]
+    defs += [(i.name, "a graph input") for i in g.input if i.name not in inits]
+    defs += [(o, f"node {n.name or n.output[0]!r} ({n.op_type})") for n in g.node for o in n.output if o]
+    for name, where in defs:
+        if name in seen:
+            raise BadInput(f"tensor name {name!r} is defined twice: by {seen[name]} and by {where}")
+        seen[name] = where
 
 
 def _static_shape(vi: onnx.ValueInfoProto) -> tuple[int, ...] | None:
@@ -240,5 +402,6 @@ def import_model(path: str | Path, name: str | None = None) -> Graph:
     if Path(path).suffix.lower() == ".tflite":
         from tinyc.frontend import tflite_import
         return tflite_import.import_model(path, name)
-    model = load(path)
-    return Importer(model, name or Path(path).stem).run()
+    held: dict[str, np.ndarray] = {}
+    model = load(path, held)
+    return Importer(model, name or Path(path).stem, held).run()

@@ -140,6 +140,8 @@ class Conv2d(Op):
     name = "conv2d"
 
     def infer_shape(self, node, in_shapes):
+        bias = in_shapes[2] if len(in_shapes) > 2 else None
+        assert len(in_shapes[1]) == 4 and bias in (None, (in_shapes[1][0],)), f"weight {in_shapes[1]}, bias {bias}"
         return [_out_shape(_geometry(node, in_shapes[0], in_shapes[1]), len(in_shapes[0]))]
 
     def macs(self, node, in_shapes, out_shapes):

@@ -17,9 +17,10 @@ from tinyc.sparse import kernel_weights
 def folded_bias(w: np.ndarray, b: np.ndarray | None, input_zp: int) -> np.ndarray | None:
     """bias[m] - input_zp * sum_k w[m][k] (int32), the constant a dense kernel adds to sum_k x * w, or None when
     a sum could reach the int32 limits (|x| <= 128), where the reference saturates bias + sum (x - zp) * w."""
-    w64 = w.reshape(w.shape[0], -1).astype(np.int64)
-    folded = (b.astype(np.int64) if b is not None else 0) - int(input_zp) * w64.sum(axis=1)
-    bound = np.abs(folded) + 128 * np.abs(w64).sum(axis=1)
+    w2 = w.reshape(w.shape[0], -1)  # no int64 copy of a large weight: sums accumulate in int64
+    folded = (b.astype(np.int64) if b is not None else 0) - int(input_zp) * w2.sum(axis=1, dtype=np.int64)
+    bound = np.abs(folded) + 128 * np.abs(w2.astype(np.int16 if w2.dtype == np.int8 else np.int64)).sum(
+        axis=1, dtype=np.int64)
     return folded.astype(np.int32) if np.all(bound <= quant.INT32_MAX) else None
 
 
@@ -99,6 +100,8 @@ class Dense(Op):
     def infer_shape(self, node, in_shapes):
         x, w = in_shapes[0], in_shapes[1]
         assert len(w) == 2 and x[-1] == w[1], f"node {node.name!r} (dense): x {x}, w {w}"
+        bias = in_shapes[2] if len(in_shapes) > 2 else None
+        assert bias in (None, (w[0],)), f"node {node.name!r} (dense): w {w}, bias {bias}"
         return [tuple(x[:-1]) + (w[0],)]
 
     def macs(self, node, in_shapes, out_shapes):

@@ -173,6 +173,9 @@ def slope_axis(node: Node, x_shape: tuple, slope_shape: tuple) -> tuple[int, int
     (the int8 kernel's form)."""
     r = len(x_shape)
     s = (1,) * (r - len(slope_shape)) + tuple(slope_shape)
+    if len(s) != r or any(d not in (1, x) for d, x in zip(s, x_shape)):
+        raise UnsupportedOp(f"node {node.name!r} (prelu): slope {list(slope_shape)} does not broadcast to "
+                            f"{list(x_shape)}")
     varying = [k for k in range(r) if s[k] > 1]
     if len(varying) > 1:
         raise UnsupportedOp(f"node {node.name!r} (prelu): int8 slope {slope_shape} varies along several axes "

@@ -27,7 +27,9 @@ def _nm_candidate(w: np.ndarray, m: int) -> str | None:
 def best_format(w: np.ndarray, allow: tuple[str, ...] = ("dense", "csr", "nm")) -> str:
     """The format to store int8 weight matrix w [rows, reduction] in."""
     candidates = [c for c in (_nm_candidate(w, m) for m in NM_M) if c] if "nm" in allow else []
-    if "csr" in allow and w.shape[1] <= MAX_CSR_COLUMNS:
+    # CSR stores at least 2 bytes a nonzero: with half the weights nonzero it cannot beat dense (no need to encode)
+    beaten = "dense" in allow and 2 * np.count_nonzero(w) >= w.size
+    if "csr" in allow and w.shape[1] <= MAX_CSR_COLUMNS and not beaten:
         candidates.append("csr")
     dense = sparse.encoded_bytes(w, "dense")
     if not candidates:

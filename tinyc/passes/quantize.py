@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyc import interpreter, ops, quant
+from tinyc.errors import BadInput
 from tinyc.ir import Graph, QParams
 
 
@@ -23,6 +24,10 @@ def calibrate(g: Graph, samples: dict[str, np.ndarray]) -> dict[str, tuple[float
             lo, hi = float(np.min(v)), float(np.max(v))
             old = ranges.get(name, (lo, hi))
             ranges[name] = (min(old[0], lo), max(old[1], hi))
+    for name, (lo, hi) in ranges.items():
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise BadInput(f"tensor {name!r}: calibration gives values in [{lo}, {hi}]; int8 needs a finite range "
+                           "(the float model overflows or makes NaN on these inputs)")
     return ranges
 
 

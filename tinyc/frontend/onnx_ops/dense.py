@@ -37,7 +37,9 @@ def Gemm(b, n, A, B, C="", *, alpha=1.0, beta=1.0, broadcast=0, transA=0, transB
         At = b.fresh(A + "_t")
         b.emit("transpose", [A], [At], {"perm": (1, 0)}, name=b.fresh(n.output[0] + "_transA"))
         A, a_shape = At, a_shape[::-1]
-    w = (w if transB else w.T) * np.float32(alpha)  # (out, in)
+    w = w if transB else w.T  # (out, in)
+    if alpha != 1:  # no copy of a large weight when there is nothing to scale
+        w = w * np.float32(alpha)
     m, out = a_shape[0], w.shape[0]
     bias, add = None, None
     if c is not None:
