@@ -200,3 +200,10 @@ void tinyc_gather_s8(const tinyc_gather_params *p, const int8_t *x, int8_t *y)
         }
     }
 }
+
+void tinyc_copy(const tinyc_copy_params *p, const void *x, void *y)
+{
+    if (p->bytes > 0) {
+        memcpy(y, x, (size_t)p->bytes);
+    }
+}

@@ -73,4 +73,11 @@ typedef struct {
 void tinyc_gather_f32(const tinyc_gather_params *p, const float *x, float *y);
 void tinyc_gather_s8(const tinyc_gather_params *p, const int8_t *x, int8_t *y);
 
+/* A constant output: `bytes` bytes of x (in flash) copied to y. */
+typedef struct {
+    int32_t bytes;
+} tinyc_copy_params;
+
+void tinyc_copy(const tinyc_copy_params *p, const void *x, void *y);
+
 #endif /* TINYC_TENSOR_H */

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-DTYPES = ("float32", "int8", "int16", "int32")
-NP_DTYPE = {"float32": np.float32, "int8": np.int8, "int16": np.int16, "int32": np.int32}
-C_TYPE = {"float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t"}
-ITEMSIZE = {"float32": 4, "int8": 1, "int16": 2, "int32": 4}
+# bool (one byte, 0 or 1) and int64 hold graph outputs that are not arithmetic (a Dropout mask, indices)
+DTYPES = ("float32", "int8", "int16", "int32", "int64", "bool")
+NP_DTYPE = {"float32": np.float32, "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+            "bool": np.bool_}
+C_TYPE = {"float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t",
+          "bool": "uint8_t"}
+ITEMSIZE = {"float32": 4, "int8": 1, "int16": 2, "int32": 4, "int64": 8, "bool": 1}
 
 
 @dataclass

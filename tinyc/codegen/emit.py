@@ -134,6 +134,8 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
         "inputs": io(g.inputs), "outputs": io(g.outputs), "calls": calls, "families": families,
         "param_arrays": param_arrays, "weights": list(weights.values()),
         "dtype": C_TYPE[g.tensors[g.inputs[0]].dtype], "board": board,
+        "inputs_empty": all(g.tensors[i].size == 0 for i in g.inputs),
+        "mixed_outputs": any(g.tensors[o].dtype != g.tensors[g.inputs[0]].dtype for o in g.outputs),
     }
     outputs = [("model.h.j2", f"{name}.h"), ("model.c.j2", f"{name}.c"), ("weights.c.j2", f"{name}_weights.c"),
                ("main_host.c.j2", "main_host.c"), ("Makefile.j2", "Makefile"), ("CMakeLists.txt.j2", "CMakeLists.txt"),

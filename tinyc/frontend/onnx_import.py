@@ -15,7 +15,7 @@ from onnx.reference import ReferenceEvaluator
 
 from tinyc import ops
 from tinyc.errors import BadInput, DoesNotFit, TinycError, UnsupportedOp
-from tinyc.ir import Graph, Node, QParams, Tensor, verify
+from tinyc.ir import NP_DTYPE, Graph, Node, QParams, Tensor, verify
 
 # ONNX ops whose result is always computed at compile time when every input is constant.
 # An activation larger than this is no microcontroller model (and would exhaust the host's memory
@@ -155,9 +155,8 @@ class Importer:
         for out, shape in zip(outputs, shapes):
             if not out:
                 continue
-            if any(int(d) <= 0 for d in shape):
-                raise self.fail(f"output {out!r} would have shape {list(shape)}: every dimension must be "
-                                "positive", BadInput)
+            if any(int(d) < 0 for d in shape):
+                raise self.fail(f"output {out!r} would have shape {list(shape)}: a dimension is negative", BadInput)
             size = int(np.prod(shape, dtype=np.int64)) * 4
             if size > MAX_ACTIVATION_BYTES:
                 raise self.fail(f"output {out!r} of shape {list(shape)} needs {size:,} bytes; tinyc's limit for "
@@ -201,8 +200,11 @@ class Importer:
         _check_inputs(g, skip=self.consts)
         for vi in inputs:
             self.tensors[vi.name] = Tensor(vi.name, _static_shape(vi), "float32")
-        unsupported = [n for n in g.node if n.op_type not in LOWERINGS and n.op_type not in FOLDABLE
-                       or n.domain not in ("", "ai.onnx")]
+            if self.tensors[vi.name].size == 0:  # an empty input has no values: what it feeds is known
+                self.consts[vi.name] = np.zeros(self.tensors[vi.name].shape, np.float32)
+        folds = _constant_nodes(g, set(self.consts), set(self.tensors))
+        unsupported = [n for i, n in enumerate(g.node) if n.domain not in ("", "ai.onnx")
+                       or n.op_type not in LOWERINGS and n.op_type not in FOLDABLE and i not in folds]
         if unsupported:
             listed = ", ".join(f"{n.name or n.output[0]!r} ({n.op_type})" for n in unsupported)
             raise UnsupportedOp(f"{len(unsupported)} unsupported node(s): {listed}")
@@ -248,8 +250,10 @@ class Importer:
         outputs = []
         for o in g.output:
             name = self.resolve(o.name)
-            if name in self.consts:
-                raise BadInput(f"output {o.name!r} is a constant: nothing to compute")
+            if o.name not in {vi.name for vi in inputs} and name in self.consts:
+                self._constant_output(o.name, name)
+                outputs.append(o.name)
+                continue
             if o.name in {vi.name for vi in inputs}:
                 raise BadInput(f"output {o.name!r} is a graph input: nothing to compute")
             if name not in self.tensors:
@@ -263,6 +267,26 @@ class Importer:
         graph = Graph(self.name, tensors, self.nodes, [vi.name for vi in inputs], outputs)
         verify(graph)
         return graph
+
+    def _constant_output(self, output: str, name: str) -> None:
+        """A graph output known at compile time (a Dropout mask, a result of constants only): a node
+        copies it from flash, in its own type (bool and int64 included)."""
+        data = np.asarray(self.consts[name])
+        kind = data.dtype.kind
+        if kind == "b":
+            dtype = "bool"
+        elif kind in "iu":
+            dtype = "int64" if data.dtype.itemsize == 8 or kind == "u" and data.dtype.itemsize == 4 else "int32"
+        elif kind == "f":
+            dtype = "float32"
+        else:
+            raise BadInput(f"output {output!r} is a constant of type {data.dtype}: unsupported")
+        value = self.fresh(output + "_value")
+        self.tensors[value] = Tensor(value, tuple(data.shape), dtype, data.astype(NP_DTYPE[dtype]))
+        self.tensors.pop(output, None)
+        self.node = onnx.helper.make_node("Identity", [value], [output], name=output)
+        self.emit("constant", [value], [output])
+        self.tensors[output].dtype = dtype
 
     def _shapes_of(self, names: list[str]) -> list:
         shapes = []
@@ -282,7 +306,8 @@ class Importer:
         if node.op_type == "Shape" and node.input[0] and self.resolve(node.input[0]) in self.tensors:
             self.consts[node.output[0]] = np.array(self.shape(node.input[0]), np.int64)
             return True
-        if node.op_type not in FOLDABLE or any(i and self.const(i) is None for i in node.input):
+        if any(i and self.const(i) is None for i in node.input) or not any(node.input) and node.op_type != \
+                "ConstantOfShape":
             return False
         if node.op_type in ("DequantizeLinear", "QuantizeLinear"):
             from tinyc.frontend.onnx_ops.quantization import fold_qdq
@@ -300,6 +325,17 @@ class Importer:
         for out, value in zip([o for o in node.output if o], results):
             self.consts[out] = np.asarray(value)
         return True
+
+
+def _constant_nodes(g: onnx.GraphProto, consts: set[str], activations: set[str]) -> set[int]:
+    """Indices of the nodes whose inputs are all known at compile time (constants, or results of such
+    nodes): they are folded whatever their op, so an op tinyc has no kernel for may still appear there."""
+    known, folds = set(consts) - set(activations) | {""}, set()
+    for i, node in enumerate(g.node):
+        if node.op_type == "Constant" or node.input and all(x in known for x in node.input):
+            folds.add(i)
+            known.update(node.output)
+    return folds
 
 
 def _first_line(e: BaseException, with_type: bool = True) -> str:
@@ -392,7 +428,7 @@ def _static_shape(vi: onnx.ValueInfoProto) -> tuple[int, ...] | None:
     if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
         return None
     dims = vi.type.tensor_type.shape.dim
-    if any(not d.HasField("dim_value") or d.dim_value <= 0 for d in dims):
+    if any(not d.HasField("dim_value") or d.dim_value < 0 for d in dims):
         return None
     return tuple(int(d.dim_value) for d in dims)
 

@@ -279,3 +279,30 @@ class Transpose(_MovesBytes):
 
     def kernel(self, node, g):
         return _copy_kernel(node, g, transpose_loops(node, g.tensors[node.inputs[0]].shape))
+
+
+@register
+class Constant(Op):
+    """y = the constant input: a graph output known at compile time (a Dropout mask, a result computed from
+    constants) is copied from flash into its output buffer. Any dtype; int8 keeps the constant's q."""
+
+    name = "constant"
+
+    def infer_shape(self, node, in_shapes):
+        return [tuple(in_shapes[0])]
+
+    def ref_float(self, node, xs):
+        return [np.array(xs[0])]
+
+    def output_qparams(self, node, g, calibrated):
+        return [g.tensors[node.inputs[0]].q or calibrated[0]]
+
+    def quantize(self, node, g):
+        return node
+
+    def ref_int8(self, node, xs):
+        return [np.array(xs[0])]
+
+    def kernel(self, node, g):
+        return KernelCall("tinyc_copy", "tinyc_tensor", "tinyc_copy_params",
+                          {"bytes": g.tensors[node.outputs[0]].nbytes}, [node.inputs[0], node.outputs[0]])

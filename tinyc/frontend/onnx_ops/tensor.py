@@ -114,8 +114,9 @@ def _strides(shape) -> list[int]:
 def _copy(b, n, X, out: str, walk, strides, offset: int = 0) -> None:
     """Emit y = the strided copy of X over `walk`, viewed as out's ONNX shape when that differs."""
     walk = tuple(int(d) for d in walk)
-    if 0 in walk:
-        raise b.fail(f"output {out!r} would be empty (shape {list(walk)}); empty tensors unsupported")
+    if 0 in walk:  # an empty result has no values to compute: a constant
+        b.consts[out] = np.zeros(b.onnx_shapes.get(out) or walk, np.float32)
+        return
     attrs = {"shape": walk, "strides": tuple(int(s) for s in strides), "offset": int(offset)}
     b.emit("strided_copy", [X], [out], attrs)
 
