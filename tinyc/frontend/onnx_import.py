@@ -64,6 +64,11 @@ def load(path: str | Path, held: dict[str, np.ndarray] | None = None) -> onnx.Mo
         _spell_out_defaults(model)
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as e:
+        for vi in model.graph.input:  # an empty input is the likely cause: say so
+            shape = _static_shape(vi)
+            if shape is not None and 0 in shape:
+                raise BadInput(f"input {vi.name!r} has an empty shape {list(shape)} that the model's ops do not "
+                               f"accept: {_first_line(e, with_type=False)}") from None
         raise BadInput(f"{path}: invalid ONNX model: {_first_line(e, with_type=False)}") from None
     return model
 
