@@ -123,6 +123,14 @@ def transpose(dtype):
         [Op("TRANSPOSE", [0, 1], [2])]
 
 
+def _mean(in_shape, axes, out_shape, keep):
+    def case(dtype):
+        return [act(in_shape, dtype, 0.05, 3), Tensor((len(axes),), "int32", data=np.array(axes, np.int32)),
+                act(out_shape, dtype, 0.02, -4)], \
+            [Op("MEAN", [0, 1], [2], "ReducerOptions", {"KeepDims": keep})]
+    return case
+
+
 CASES = {
     "CONV_2D": conv, "CONV_2D_valid_dilated": conv_valid_dilated, "DEPTHWISE_CONV_2D": depthwise,
     "FULLY_CONNECTED": fully_connected, "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
@@ -135,6 +143,10 @@ CASES = {
     "LEAKY_RELU": _unary("LEAKY_RELU", (0.04, 10), "LeakyReluOptions", {"Alpha": 0.2}),
     "HARD_SWISH": _unary("HARD_SWISH", (0.03, -20)),
     "CONCATENATION": concatenation, "PAD": pad, "TRANSPOSE": transpose,
+    "MEAN": _mean((1, 5, 6, 3), [1, 2], (1, 1, 1, 3), True),
+    "MEAN_flat": _mean((1, 5, 6, 3), [1, 2], (1, 3), False),
+    "MEAN_h": _mean((1, 5, 6, 3), [1], (1, 6, 3), False),
+    "MEAN_c_2d": _mean((4, 7), [-1], (4, 1), True),
 }
 
 

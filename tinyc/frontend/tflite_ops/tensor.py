@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tinyc.frontend.tflite_import import TO_NCHW
+from tinyc.frontend.tflite_import import TO_NCHW, TO_NHWC, same_order
 from tinyc.frontend.tflite_ops.common import fused
 
 
@@ -50,3 +50,35 @@ def TRANSPOSE(b, op):
 
 
 LOWERINGS.update({"CONCATENATION": CONCATENATION, "PAD": PAD, "PADV2": PAD, "TRANSPOSE": TRANSPOSE})
+
+
+def to_file_layout(b, src: str, o: int) -> None:
+    """Write file tensor o from IR tensor src, which has o's elements in IR layout at rank 4 (NCHW)
+    but o itself may be of lower rank (dims dropped): go through the file's memory order."""
+    shape = b.tensors[src].shape
+    if len(shape) == 4 and len(b.shape(o)) != 4:
+        nhwc = tuple(shape[i] for i in TO_NHWC)
+        mid = b.fresh(src + "_nhwc")
+        op, attrs = ("reshape", {"shape": nhwc}) if same_order(nhwc) else ("transpose", {"perm": TO_NHWC})
+        b.emit(op, [src], [mid], attrs, None, {mid: b.tensors[src].q})
+        src = mid
+    b.from_native(src, o)
+
+
+def MEAN(b, op):
+    axes = b.value(op.inputs[1])
+    if axes is None:
+        raise b.fail("the axes must be constant")
+    rank = len(b.shape(op.inputs[0]))
+    ir_axes = sorted({_ir_axis(rank, int(a)) for a in axes.reshape(-1)})
+    x = b.input(op.inputs[0])
+    attrs = {"kind": "mean", "axes": ir_axes, "keepdims": True, "rule": "tflm"}
+    if len(b.shape(op.outputs[0])) == rank:
+        b.result("reduce", [x], op.outputs[0], attrs)
+        return
+    mid = b.fresh(x + "_mean")
+    b.emit("reduce", [x], [mid], attrs, None, {mid: b.activation_q(op.outputs[0])})
+    to_file_layout(b, mid, op.outputs[0])
+
+
+LOWERINGS.update({"MEAN": MEAN})
