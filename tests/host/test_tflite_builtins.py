@@ -131,6 +131,12 @@ def _mean(in_shape, axes, out_shape, keep):
     return case
 
 
+def quantize(dtype):
+    if dtype != "int8":
+        return None  # int8 -> int8 requantization; float -> int8 at the input: test_int8_model_with_float_io
+    return [act((1, 4, 5, 3), dtype, 0.05, 3), act((1, 4, 5, 3), dtype, 0.03, -9)], [Op("QUANTIZE", [0], [1])]
+
+
 CASES = {
     "CONV_2D": conv, "CONV_2D_valid_dilated": conv_valid_dilated, "DEPTHWISE_CONV_2D": depthwise,
     "FULLY_CONNECTED": fully_connected, "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
@@ -147,11 +153,15 @@ CASES = {
     "MEAN_flat": _mean((1, 5, 6, 3), [1, 2], (1, 3), False),
     "MEAN_h": _mean((1, 5, 6, 3), [1], (1, 6, 3), False),
     "MEAN_c_2d": _mean((4, 7), [-1], (4, 1), True),
+    "QUANTIZE": quantize,
 }
 
 
 def compile_case(case: str, dtype: str, tmp_path):
-    tensors, ops = CASES[case](dtype)
+    made = CASES[case](dtype)
+    if made is None:
+        pytest.skip(f"{case} has no {dtype} form")
+    tensors, ops = made
     produced = {o for op in ops for o in op.outputs}
     inputs = [k for k, t in enumerate(tensors) if t.data is None and k not in produced]
     outputs = [k for k in produced if not any(k in op.inputs for op in ops)]
@@ -182,6 +192,27 @@ def test_builtin_equals_tflm(case, dtype, tmp_path):
     on_host = runners.run_host(c, feeds, sanitize=True)
     for o, w in zip(c.graph.outputs, want):
         _same(on_host[o].reshape(w.shape), w, dtype)
+
+
+def test_int8_model_with_float_io(tmp_path):
+    """float input -> QUANTIZE -> int8 ops -> DEQUANTIZE -> float output: tinyc's code takes and gives the
+    int8 tensors; TFLM's float input quantized (TFLM's rule) goes in, and its float output is the
+    dequantized int8 output, bit for bit."""
+    t = [Tensor((1, 4, 4, 3), "float32"), act((1, 4, 4, 3), "int8", 0.04, -3), act((1, 4, 4, 3), "int8", 0.02, -128),
+         Tensor((1, 4, 4, 3), "float32")]
+    data = model(t, [Op("QUANTIZE", [0], [1]), Op("RELU", [1], [2]), Op("DEQUANTIZE", [2], [3])], [0], [3])
+    path = tmp_path / "io.tflite"
+    path.write_bytes(data)
+    c = pipeline.build(path, pipeline.Options(dtype="int8"))
+    x = random_inputs([(1, 4, 4, 3)], [np.float32], SAMPLES, 3)[0]
+    want = run_tflm(data, [x])[0]
+    (name,), (out,) = c.graph.inputs, c.graph.outputs
+    assert c.graph.tensors[name].dtype == "int8" and c.graph.tensors[out].dtype == "int8"
+    xq = np.clip(np.sign(x / np.float32(0.04)) * np.floor(np.abs(x / np.float32(0.04)) + 0.5) - 3, -128, 127)
+    feeds = {name: xq.astype(np.int8)}
+    for got in (interpreter.run_samples(c.graph, feeds)[out], runners.run_host(c, feeds, sanitize=True)[out]):
+        real = (np.float64(np.float32(0.02)) * (got.astype(np.int64) + 128)).astype(np.float32)
+        assert np.array_equal(real.reshape(want.shape), want)
 
 
 def test_unsupported_builtins_are_listed_on_one_line(tmp_path):
