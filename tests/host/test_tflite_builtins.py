@@ -137,6 +137,29 @@ def quantize(dtype):
     return [act((1, 4, 5, 3), dtype, 0.05, 3), act((1, 4, 5, 3), dtype, 0.03, -9)], [Op("QUANTIZE", [0], [1])]
 
 
+def _i32(values):
+    return Tensor((len(values),), "int32", data=np.array(values, np.int32))
+
+
+def _strided_slice(in_shape, begin, end, strides, out_shape, **masks):
+    def case(dtype):
+        return [act(in_shape, dtype), _i32(begin), _i32(end), _i32(strides), act(out_shape, dtype)], \
+            [Op("STRIDED_SLICE", [0, 1, 2, 3], [4], "StridedSliceOptions", masks)]
+    return case
+
+
+def split(dtype):
+    return [Tensor((1,), "int32", data=np.array([3], np.int32)), act((1, 3, 4, 6), dtype),
+            act((1, 3, 4, 2), dtype), act((1, 3, 4, 2), dtype), act((1, 3, 4, 2), dtype)], \
+        [Op("SPLIT", [0, 1], [2, 3, 4], "SplitOptions", {"NumSplits": 3})]
+
+
+def split_v(dtype):
+    return [act((2, 7, 3), dtype), _i32([2, -1, 1]), Tensor((1,), "int32", data=np.array([-2], np.int32)),
+            act((2, 2, 3), dtype), act((2, 4, 3), dtype), act((2, 1, 3), dtype)], \
+        [Op("SPLIT_V", [0, 1, 2], [3, 4, 5], "SplitVOptions", {"NumSplits": 3})]
+
+
 CASES = {
     "CONV_2D": conv, "CONV_2D_valid_dilated": conv_valid_dilated, "DEPTHWISE_CONV_2D": depthwise,
     "FULLY_CONNECTED": fully_connected, "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
@@ -154,6 +177,13 @@ CASES = {
     "MEAN_h": _mean((1, 5, 6, 3), [1], (1, 6, 3), False),
     "MEAN_c_2d": _mean((4, 7), [-1], (4, 1), True),
     "QUANTIZE": quantize,
+    "STRIDED_SLICE": _strided_slice((1, 6, 7, 4), [0, 1, -1, 0], [1, 6, 0, 3], [1, 2, -2, 1], (1, 3, 3, 3)),
+    "STRIDED_SLICE_masks": _strided_slice((1, 6, 7, 4), [0, 4, 2, 1], [1, 0, 5, 0], [1, -1, 1, 2], (1, 5, 3, 2),
+                                          BeginMask=1, EndMask=0b1010),
+    "STRIDED_SLICE_shrink": _strided_slice((1, 6, 7, 4), [0, 2, 0, 0], [1, 3, 7, 4], [1, 1, 3, 1], (1, 3, 4),
+                                           ShrinkAxisMask=0b10),
+    "STRIDED_SLICE_2d": _strided_slice((5, 9), [1, -2], [-1, 0], [1, -3], (3, 3)),
+    "SPLIT": split, "SPLIT_V": split_v,
 }
 
 
