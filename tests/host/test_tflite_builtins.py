@@ -245,6 +245,17 @@ def test_int8_model_with_float_io(tmp_path):
         assert np.array_equal(real.reshape(want.shape), want)
 
 
+def test_concatenation_of_different_scales_is_refused_as_tflm_does(tmp_path):
+    t = [act((1, 3, 4, 2), "int8", 0.05, 3), act((1, 3, 4, 5), "int8", 0.1, -2), act((1, 3, 4, 7), "int8", 0.05, 3)]
+    data = model(t, [Op("CONCATENATION", [0, 1], [2], "ConcatenationOptions", {"Axis": 3})], [0, 1], [2])
+    path = tmp_path / "concat.tflite"
+    path.write_bytes(data)
+    with pytest.raises(RuntimeError, match="allocate"):  # TFLM's Prepare refuses a rescaling concatenation
+        run_tflm(data, random_inputs([(1, 3, 4, 2), (1, 3, 4, 5)], [np.int8, np.int8], 1, 0))
+    with pytest.raises(UnsupportedOp, match=r"input 't1' has scale 0.1 and zero point -2, .*needs them equal"):
+        pipeline.build(path, pipeline.Options(dtype="int8"))
+
+
 def test_unsupported_builtins_are_listed_on_one_line(tmp_path):
     t = [act((1, 4), "float32"), act((1, 4), "float32"), act((1, 4), "float32"), act((1, 4), "float32")]
     data = model(t, [Op("FLOOR", [0], [1]), Op("RELU", [1], [2]), Op("SQRT", [2], [3])], [0], [3])

@@ -26,6 +26,14 @@ def CONCATENATION(b, op):
     rank = len(b.shape(op.outputs[0]))
     if fused(b, op.options) is not None:
         raise b.fail("a fused activation on concatenation is unsupported")
+    q_out = b.qparams(op.outputs[0])
+    for i in op.inputs:  # TFLM's int8 kernel copies bytes and refuses (Prepare) inputs that need rescaling
+        q = b.qparams(i)
+        if q_out is not None and q is not None and (float(q.scale[0]), int(q.zero_point[0])) != \
+                (float(q_out.scale[0]), int(q_out.zero_point[0])):
+            raise b.fail(f"input {b._fname(i)!r} has scale {float(q.scale[0]):g} and zero point "
+                         f"{int(q.zero_point[0])}, the output {float(q_out.scale[0]):g} and "
+                         f"{int(q_out.zero_point[0])}: TFLM's int8 concatenation needs them equal")
     b.result("concat", [b.input(i) for i in op.inputs], op.outputs[0], {"axis": _ir_axis(rank, op.options.Axis())})
 
 
