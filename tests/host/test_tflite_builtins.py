@@ -160,6 +160,13 @@ def split_v(dtype):
         [Op("SPLIT_V", [0, 1, 2], [3, 4, 5], "SplitVOptions", {"NumSplits": 3})]
 
 
+def _resize(code, options, out_hw, **flags):
+    def case(dtype):
+        return [act((1, 4, 5, 3), dtype), _i32(out_hw), act((1, *out_hw, 3), dtype)], \
+            [Op(code, [0, 1], [2], options, flags)]
+    return case
+
+
 CASES = {
     "CONV_2D": conv, "CONV_2D_valid_dilated": conv_valid_dilated, "DEPTHWISE_CONV_2D": depthwise,
     "FULLY_CONNECTED": fully_connected, "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
@@ -184,6 +191,15 @@ CASES = {
                                            ShrinkAxisMask=0b10),
     "STRIDED_SLICE_2d": _strided_slice((5, 9), [1, -2], [-1, 0], [1, -3], (3, 3)),
     "SPLIT": split, "SPLIT_V": split_v,
+    "RESIZE_NEAREST_NEIGHBOR": _resize("RESIZE_NEAREST_NEIGHBOR", "ResizeNearestNeighborOptions", [7, 9]),
+    "RESIZE_NEAREST_NEIGHBOR_align": _resize("RESIZE_NEAREST_NEIGHBOR", "ResizeNearestNeighborOptions", [7, 3],
+                                             AlignCorners=True),
+    "RESIZE_NEAREST_NEIGHBOR_half": _resize("RESIZE_NEAREST_NEIGHBOR", "ResizeNearestNeighborOptions", [3, 11],
+                                            HalfPixelCenters=True),
+    "RESIZE_BILINEAR": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [7, 9]),
+    "RESIZE_BILINEAR_align": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [7, 3], AlignCorners=True),
+    "RESIZE_BILINEAR_half": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [3, 11], HalfPixelCenters=True),
+    "RESIZE_BILINEAR_half_up": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [8, 10], HalfPixelCenters=True),
 }
 
 
