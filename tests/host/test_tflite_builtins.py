@@ -167,6 +167,19 @@ def _resize(code, options, out_hw, **flags):
     return case
 
 
+def _transpose_conv(padding, stride, out_hw, bias=True):
+    def case(dtype):
+        x, w = act((1, 4, 5, 3), dtype), _weights((4, 3, 3, 3), 0, dtype)
+        tensors = [_i32([1, *out_hw, 4]), w, x, act((1, *out_hw, 4), dtype, 0.1, -3)]
+        inputs = [0, 1, 2]
+        if bias:
+            tensors.append(_bias(4, 0.05, w))
+            inputs.append(4)
+        return tensors, [Op("TRANSPOSE_CONV", inputs, [3], "TransposeConvOptions",
+                            {"Padding": padding, "StrideH": stride, "StrideW": stride})]
+    return case
+
+
 CASES = {
     "CONV_2D": conv, "CONV_2D_valid_dilated": conv_valid_dilated, "DEPTHWISE_CONV_2D": depthwise,
     "FULLY_CONNECTED": fully_connected, "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
@@ -199,6 +212,9 @@ CASES = {
     "RESIZE_BILINEAR": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [7, 9]),
     "RESIZE_BILINEAR_align": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [7, 3], AlignCorners=True),
     "RESIZE_BILINEAR_half": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [3, 11], HalfPixelCenters=True),
+    "TRANSPOSE_CONV": _transpose_conv(0, 2, (8, 10)),
+    "TRANSPOSE_CONV_valid": _transpose_conv(1, 2, (9, 11), bias=False),
+    "TRANSPOSE_CONV_same_odd": _transpose_conv(0, 3, (12, 14)),
     "RESIZE_BILINEAR_half_up": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [8, 10], HalfPixelCenters=True),
 }
 

@@ -11,11 +11,12 @@ from tinyc.ir import QParams
 from tinyc.ops.resize import _compact, is_copy
 
 
-def _bias(b, op, channels: int, w_q: QParams | None, x: str) -> str:
-    """The bias as float32 real values; an int32 bias must come back exactly when re-quantized."""
-    if len(op.inputs) < 3 or op.inputs[2] < 0:
+def _bias(b, op, channels: int, w_q: QParams | None, x: str, index: int = 2) -> str:
+    """The bias (op.inputs[index]) as float32 real values; an int32 bias must come back exactly when
+    re-quantized."""
+    if len(op.inputs) <= index or op.inputs[index] < 0:
         return ""
-    raw = b.value(op.inputs[2])
+    raw = b.value(op.inputs[index])
     if raw is None:
         raise b.fail("bias must be constant")
     if raw.dtype == np.float32:
@@ -89,7 +90,25 @@ def MAX_POOL_2D(b, op):
     _pool(b, op, "maxpool")
 
 
-LOWERINGS = {"CONV_2D": CONV_2D, "DEPTHWISE_CONV_2D": DEPTHWISE_CONV_2D, "AVERAGE_POOL_2D": AVERAGE_POOL_2D,
+def TRANSPOSE_CONV(b, op):
+    o = op.options
+    shape = b.value(op.inputs[0])
+    if shape is None:
+        raise b.fail("the output shape must be constant")
+    w = b.real(op.inputs[1]).transpose(3, 0, 1, 2)  # OHWI -> (Ci, Co, KH, KW)
+    w_q = b.qparams(op.inputs[1], (3, 0, 1, 2))
+    out_hw, strides = tuple(int(v) for v in shape.reshape(-1)[1:3]), (o.StrideH(), o.StrideW())
+    top, left, _, _ = padding(b, o, out_hw, w.shape[2:], strides)  # TFLM: the forward conv's SAME pads
+    x = b.input(op.inputs[2])
+    W = b.const(w, "weight", w_q)
+    B = _bias(b, op, w.shape[1], w_q, x, index=3)
+    b.result("conv_transpose2d", [x, W, B], op.outputs[0],
+             {"strides": strides, "pads_begin": (top, left), "dilations": (1, 1), "group": 1, "output_size": out_hw,
+              "act": fused(b, o), "rule": "tflm"})
+
+
+LOWERINGS = {"TRANSPOSE_CONV": TRANSPOSE_CONV,
+             "CONV_2D": CONV_2D, "DEPTHWISE_CONV_2D": DEPTHWISE_CONV_2D, "AVERAGE_POOL_2D": AVERAGE_POOL_2D,
              "MAX_POOL_2D": MAX_POOL_2D}
 
 
