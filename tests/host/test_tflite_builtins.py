@@ -180,6 +180,13 @@ def _transpose_conv(padding, stride, out_hw, bias=True):
     return case
 
 
+def _batch_matmul(a_shape, b_shape, out_shape, **adj):
+    def case(dtype):
+        return [act(a_shape, dtype, 0.05, 3), act(b_shape, dtype, 0.04, -6), act(out_shape, dtype, 0.3, 2)], \
+            [Op("BATCH_MATMUL", [0, 1], [2], "BatchMatMulOptions", adj)]
+    return case
+
+
 CASES = {
     "CONV_2D": conv, "CONV_2D_valid_dilated": conv_valid_dilated, "DEPTHWISE_CONV_2D": depthwise,
     "FULLY_CONNECTED": fully_connected, "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
@@ -215,6 +222,8 @@ CASES = {
     "TRANSPOSE_CONV": _transpose_conv(0, 2, (8, 10)),
     "TRANSPOSE_CONV_valid": _transpose_conv(1, 2, (9, 11), bias=False),
     "TRANSPOSE_CONV_same_odd": _transpose_conv(0, 3, (12, 14)),
+    "BATCH_MATMUL": _batch_matmul((2, 3, 5), (2, 5, 4), (2, 3, 4)),
+    "BATCH_MATMUL_adj_broadcast": _batch_matmul((2, 3, 6, 5), (1, 3, 4, 6), (2, 3, 5, 4), AdjX=True, AdjY=True),
     "RESIZE_BILINEAR_half_up": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [8, 10], HalfPixelCenters=True),
 }
 
