@@ -187,6 +187,22 @@ def _batch_matmul(a_shape, b_shape, out_shape, **adj):
     return case
 
 
+def lstm(dtype, batch=1, time_major=False):
+    if dtype != "float32":
+        return None  # TFLM's integer LSTM: not implemented (test_int8_lstm_is_one_line_unsupported)
+    steps, n_in, hidden = 5, 3, 4
+    tensors = [Tensor((steps, batch, n_in) if time_major else (batch, steps, n_in), "float32")]
+    tensors += [_weights((hidden, n_in), 0, dtype) for _ in range(4)] + [_weights((hidden, hidden), 0, dtype)
+                                                                          for _ in range(4)]
+    tensors += [_bias(hidden, 0, tensors[1]) for _ in range(4)]
+    tensors += [Tensor((batch, hidden), "float32", variable=True) for _ in range(2)]
+    out = (steps, batch, hidden) if time_major else (batch, steps, hidden)
+    tensors.append(Tensor(out, "float32"))
+    ins = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, 9, 10, 11, 12, -1, -1, 13, 14, -1, -1, -1, -1]
+    return tensors, [Op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [15], "UnidirectionalSequenceLSTMOptions",
+                        {"FusedActivationFunction": 4, "TimeMajor": time_major})]
+
+
 CASES = {
     "CONV_2D": conv, "CONV_2D_valid_dilated": conv_valid_dilated, "DEPTHWISE_CONV_2D": depthwise,
     "FULLY_CONNECTED": fully_connected, "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
@@ -224,6 +240,9 @@ CASES = {
     "TRANSPOSE_CONV_same_odd": _transpose_conv(0, 3, (12, 14)),
     "BATCH_MATMUL": _batch_matmul((2, 3, 5), (2, 5, 4), (2, 3, 4)),
     "BATCH_MATMUL_adj_broadcast": _batch_matmul((2, 3, 6, 5), (1, 3, 4, 6), (2, 3, 5, 4), AdjX=True, AdjY=True),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM_batch3": lambda dtype: lstm(dtype, batch=3),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM_time_major": lambda dtype: lstm(dtype, batch=2, time_major=True),
     "RESIZE_BILINEAR_half_up": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [8, 10], HalfPixelCenters=True),
 }
 
@@ -234,7 +253,7 @@ def compile_case(case: str, dtype: str, tmp_path):
         pytest.skip(f"{case} has no {dtype} form")
     tensors, ops = made
     produced = {o for op in ops for o in op.outputs}
-    inputs = [k for k, t in enumerate(tensors) if t.data is None and k not in produced]
+    inputs = [k for k, t in enumerate(tensors) if t.data is None and not t.variable and k not in produced]
     outputs = [k for k in produced if not any(k in op.inputs for op in ops)]
     data = model(tensors, ops, inputs, outputs)
     path = tmp_path / f"{case}.tflite"
@@ -294,6 +313,19 @@ def test_concatenation_of_different_scales_is_refused_as_tflm_does(tmp_path):
     with pytest.raises(RuntimeError, match="allocate"):  # TFLM's Prepare refuses a rescaling concatenation
         run_tflm(data, random_inputs([(1, 3, 4, 2), (1, 3, 4, 5)], [np.int8, np.int8], 1, 0))
     with pytest.raises(UnsupportedOp, match=r"input 't1' has scale 0.1 and zero point -2, .*needs them equal"):
+        pipeline.build(path, pipeline.Options(dtype="int8"))
+
+
+def test_int8_lstm_is_one_line_unsupported(tmp_path):
+    t = [act((1, 5, 3), "int8")] + [_weights((4, 3), 0)] * 4 + [_weights((4, 4), 0)] * 4 + \
+        [Tensor((4,), "int32", 0.001, 0, 0, np.zeros(4, np.int32))] * 4 + \
+        [Tensor((1, 4), "int16", 1 / 32768, 0, variable=True), Tensor((1, 4), "int16", 1 / 2048, 0, variable=True),
+         act((1, 5, 4), "int8")]
+    ins = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, 9, 10, 11, 12, -1, -1, 13, 14, -1, -1, -1, -1]
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(model(t, [Op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [15], "UnidirectionalSequenceLSTMOptions",
+                                  {"FusedActivationFunction": 4})], [0], [15]))
+    with pytest.raises(UnsupportedOp, match=r"^operator 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): int8 LSTM .* only$"):
         pipeline.build(path, pipeline.Options(dtype="int8"))
 
 
