@@ -17,4 +17,16 @@ typedef struct {
 void tinyc_conv_transpose2d_f32(const tinyc_conv_transpose2d_f32_params *p, const float *x, const float *w,
                                 const float *bias, float *y);
 
+/* int8 (a .tflite model, TFLM's reference rule): acc = sum (x - input_zp) * w in int32, + bias (int32,
+ * saturating), requantized per output channel, + output_zp, clamped. w int8 (zero point 0). */
+typedef struct {
+    tinyc_conv_geometry geom;
+    int32_t input_zp, output_zp;
+    tinyc_requant_pc requant; /* one per output channel */
+    tinyc_clamp clamp;
+} tinyc_conv_transpose2d_s8_params;
+
+void tinyc_conv_transpose2d_s8(const tinyc_conv_transpose2d_s8_params *p, const int8_t *x, const int8_t *w,
+                               const int32_t *bias, int8_t *y);
+
 #endif /* TINYC_CONV_TRANSPOSE_H */

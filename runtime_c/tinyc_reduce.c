@@ -48,6 +48,26 @@ void tinyc_reduce_f32(const tinyc_reduce_f32_params *p, const float *x, float *y
     }
 }
 
+void tinyc_reduce_mean_s8(const tinyc_reduce_mean_s8_params *p, const int8_t *x, int8_t *y)
+{
+    int32_t idx[TINYC_LOOPS_MAX_RANK] = {0};
+    int32_t off = 0, unused = 0, o, outputs = 1, k;
+    for (k = 0; k < p->kept.rank; ++k) {
+        outputs *= p->kept.dims[k];
+    }
+    for (o = 0; o < outputs; ++o) {
+        int32_t ridx[TINYC_LOOPS_MAX_RANK] = {0};
+        int32_t roff = 0, r, sum = 0;
+        for (r = 0; r < p->count; ++r) {
+            sum += x[off + roff];
+            tinyc_loops_step(&p->reduced, ridx, &roff, &unused);
+        }
+        sum = tinyc_requantize(sum - p->input_zp * p->count, p->multiplier, p->shift) + p->output_zp;
+        y[o] = (int8_t)tinyc_clamp_i32(sum, -128, 127);
+        tinyc_loops_step(&p->kept, idx, &off, &unused);
+    }
+}
+
 void tinyc_cumsum_f32(const tinyc_cumsum_f32_params *p, const float *x, float *y)
 {
     const int32_t n = p->axis_size, step = p->inner;

@@ -24,6 +24,17 @@ typedef struct {
 
 void tinyc_reduce_f32(const tinyc_reduce_f32_params *p, const float *x, float *y);
 
+/* TFLM's int8 mean (a .tflite model): y[o] = clamp(requantize(sum - input_zp * count) + output_zp),
+ * the sum in int32 over the reduced loops; multiplier and shift include 1 / count (TFLM's
+ * QuantizedMeanOrSum). y must not alias x. */
+typedef struct {
+    int32_t input_zp, count, multiplier, shift, output_zp;
+    tinyc_loops kept;
+    tinyc_loops reduced;
+} tinyc_reduce_mean_s8_params;
+
+void tinyc_reduce_mean_s8(const tinyc_reduce_mean_s8_params *p, const int8_t *x, int8_t *y);
+
 /* Cumulative sum along one axis of x viewed as [outer, axis_size, inner]; exclusive leaves out
  * the element itself (the first output is 0), reverse runs from the end. y may alias x. */
 typedef struct {

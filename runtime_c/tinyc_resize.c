@@ -75,3 +75,41 @@ void tinyc_resize_s8(const tinyc_resize_s8_params *p, const int8_t *x, int8_t *y
         y[e] = outside ? (int8_t)p->value : x[src];
     }
 }
+
+void tinyc_resize_tflm_s8(const tinyc_resize_tflm_s8_params *p, const int8_t *x, int8_t *y)
+{
+    int32_t index[TINYC_RESIZE_MAX_RANK] = {0};
+    int32_t row[TINYC_RESIZE_MAX_RANK];
+    const int64_t half = (int64_t)1 << (p->shift - 1);
+    int32_t total = 1, e, k, c;
+    for (k = 0; k < p->rank; ++k) {
+        total *= p->dims[k];
+    }
+    for (e = 0; e < total; ++e, resize_next(p->rank, p->dims, index)) {
+        int32_t base = 0, combos = 1;
+        int64_t acc = 0;
+        for (k = 0; k < p->rank; ++k) {
+            if (p->taps[k] == 0) {
+                base += index[k] * p->strides[k];
+            } else {
+                row[k] = p->table_start[k] + index[k] * p->taps[k];
+                combos *= p->taps[k];
+            }
+        }
+        for (c = 0; c < combos; ++c) {
+            int32_t rest = c, src = base;
+            int64_t w = 1;
+            for (k = p->rank - 1; k >= 0; --k) {
+                if (p->taps[k] != 0) {
+                    const int32_t j = row[k] + rest % p->taps[k];
+                    rest /= p->taps[k];
+                    src += p->offsets[j];
+                    w *= p->weights[j];
+                }
+            }
+            acc += w * x[src];
+        }
+        acc = (acc + (acc > 0 ? half : -half)) / ((int64_t)1 << p->shift);
+        y[e] = (int8_t)(acc < -128 ? -128 : (acc > 127 ? 127 : acc));
+    }
+}

@@ -35,6 +35,22 @@ typedef struct {
     int32_t value; /* extrapolation value quantized with x's q */
 } tinyc_resize_s8_params;
 
+/* TFLM's int8 bilinear (a .tflite model): as tinyc_resize_f32 on the raw int8 values with integer
+ * weights (1/1024 units per table axis), the sum in int64 divided by 2^shift rounding half away
+ * from zero (TFLM's ResizeBilinearInteger). No extrapolation. */
+typedef struct {
+    int32_t rank;
+    const int32_t *dims;
+    const int32_t *taps;
+    const int32_t *strides;
+    const int32_t *table_start;
+    const int32_t *offsets;
+    int32_t value;            /* unused */
+    const int32_t *weights;   /* [like offsets] */
+    int32_t shift;            /* 10 x the number of table axes */
+} tinyc_resize_tflm_s8_params;
+
+void tinyc_resize_tflm_s8(const tinyc_resize_tflm_s8_params *p, const int8_t *x, int8_t *y);
 void tinyc_resize_f32(const tinyc_resize_f32_params *p, const float *x, float *y);
 void tinyc_resize_s8(const tinyc_resize_s8_params *p, const int8_t *x, int8_t *y);
 

@@ -29,6 +29,7 @@ class Tensor:
     zp: int | list = 0
     axis: int = 0
     data: np.ndarray | None = None
+    variable: bool = False  # a TFLite variable (an LSTM's state): no data, starts at zero
 
 
 @dataclass
@@ -82,6 +83,8 @@ def model(tensors: list[Tensor], ops: list[Op], inputs: list[int], outputs: list
             buffer_index += 1
         if quant is not None:
             tflite.TensorAddQuantization(b, quant)
+        if t.variable:
+            tflite.TensorAddIsVariable(b, True)
         t_offsets.append(tflite.TensorEnd(b))
     codes = sorted({op.code for op in ops})
     code_offsets = []

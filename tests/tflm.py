@@ -33,6 +33,7 @@ def run_tflm(model: str | Path | bytes, inputs: list[np.ndarray], outputs: int =
               else rt.Interpreter.from_file(str(model)))
     outs: list[list[np.ndarray]] = []
     for k in range(len(inputs[0])):
+        interp.reset()  # variable tensors (an LSTM's state) start each sample at zero
         for i, x in enumerate(inputs):
             interp.set_input(x[k], i)
         interp.invoke()

@@ -123,6 +123,86 @@ def transpose(dtype):
         [Op("TRANSPOSE", [0, 1], [2])]
 
 
+def _mean(in_shape, axes, out_shape, keep):
+    def case(dtype):
+        return [act(in_shape, dtype, 0.05, 3), Tensor((len(axes),), "int32", data=np.array(axes, np.int32)),
+                act(out_shape, dtype, 0.02, -4)], \
+            [Op("MEAN", [0, 1], [2], "ReducerOptions", {"KeepDims": keep})]
+    return case
+
+
+def quantize(dtype):
+    if dtype != "int8":
+        return None  # int8 -> int8 requantization; float -> int8 at the input: test_int8_model_with_float_io
+    return [act((1, 4, 5, 3), dtype, 0.05, 3), act((1, 4, 5, 3), dtype, 0.03, -9)], [Op("QUANTIZE", [0], [1])]
+
+
+def _i32(values):
+    return Tensor((len(values),), "int32", data=np.array(values, np.int32))
+
+
+def _strided_slice(in_shape, begin, end, strides, out_shape, **masks):
+    def case(dtype):
+        return [act(in_shape, dtype), _i32(begin), _i32(end), _i32(strides), act(out_shape, dtype)], \
+            [Op("STRIDED_SLICE", [0, 1, 2, 3], [4], "StridedSliceOptions", masks)]
+    return case
+
+
+def split(dtype):
+    return [Tensor((1,), "int32", data=np.array([3], np.int32)), act((1, 3, 4, 6), dtype),
+            act((1, 3, 4, 2), dtype), act((1, 3, 4, 2), dtype), act((1, 3, 4, 2), dtype)], \
+        [Op("SPLIT", [0, 1], [2, 3, 4], "SplitOptions", {"NumSplits": 3})]
+
+
+def split_v(dtype):
+    return [act((2, 7, 3), dtype), _i32([2, -1, 1]), Tensor((1,), "int32", data=np.array([-2], np.int32)),
+            act((2, 2, 3), dtype), act((2, 4, 3), dtype), act((2, 1, 3), dtype)], \
+        [Op("SPLIT_V", [0, 1, 2], [3, 4, 5], "SplitVOptions", {"NumSplits": 3})]
+
+
+def _resize(code, options, out_hw, **flags):
+    def case(dtype):
+        return [act((1, 4, 5, 3), dtype), _i32(out_hw), act((1, *out_hw, 3), dtype)], \
+            [Op(code, [0, 1], [2], options, flags)]
+    return case
+
+
+def _transpose_conv(padding, stride, out_hw, bias=True):
+    def case(dtype):
+        x, w = act((1, 4, 5, 3), dtype), _weights((4, 3, 3, 3), 0, dtype)
+        tensors = [_i32([1, *out_hw, 4]), w, x, act((1, *out_hw, 4), dtype, 0.1, -3)]
+        inputs = [0, 1, 2]
+        if bias:
+            tensors.append(_bias(4, 0.05, w))
+            inputs.append(4)
+        return tensors, [Op("TRANSPOSE_CONV", inputs, [3], "TransposeConvOptions",
+                            {"Padding": padding, "StrideH": stride, "StrideW": stride})]
+    return case
+
+
+def _batch_matmul(a_shape, b_shape, out_shape, **adj):
+    def case(dtype):
+        return [act(a_shape, dtype, 0.05, 3), act(b_shape, dtype, 0.04, -6), act(out_shape, dtype, 0.3, 2)], \
+            [Op("BATCH_MATMUL", [0, 1], [2], "BatchMatMulOptions", adj)]
+    return case
+
+
+def lstm(dtype, batch=1, time_major=False):
+    if dtype != "float32":
+        return None  # TFLM's integer LSTM: not implemented (test_int8_lstm_is_one_line_unsupported)
+    steps, n_in, hidden = 5, 3, 4
+    tensors = [Tensor((steps, batch, n_in) if time_major else (batch, steps, n_in), "float32")]
+    tensors += [_weights((hidden, n_in), 0, dtype) for _ in range(4)] + [_weights((hidden, hidden), 0, dtype)
+                                                                          for _ in range(4)]
+    tensors += [_bias(hidden, 0, tensors[1]) for _ in range(4)]
+    tensors += [Tensor((batch, hidden), "float32", variable=True) for _ in range(2)]
+    out = (steps, batch, hidden) if time_major else (batch, steps, hidden)
+    tensors.append(Tensor(out, "float32"))
+    ins = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, 9, 10, 11, 12, -1, -1, 13, 14, -1, -1, -1, -1]
+    return tensors, [Op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [15], "UnidirectionalSequenceLSTMOptions",
+                        {"FusedActivationFunction": 4, "TimeMajor": time_major})]
+
+
 CASES = {
     "CONV_2D": conv, "CONV_2D_valid_dilated": conv_valid_dilated, "DEPTHWISE_CONV_2D": depthwise,
     "FULLY_CONNECTED": fully_connected, "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
@@ -135,13 +215,45 @@ CASES = {
     "LEAKY_RELU": _unary("LEAKY_RELU", (0.04, 10), "LeakyReluOptions", {"Alpha": 0.2}),
     "HARD_SWISH": _unary("HARD_SWISH", (0.03, -20)),
     "CONCATENATION": concatenation, "PAD": pad, "TRANSPOSE": transpose,
+    "MEAN": _mean((1, 5, 6, 3), [1, 2], (1, 1, 1, 3), True),
+    "MEAN_flat": _mean((1, 5, 6, 3), [1, 2], (1, 3), False),
+    "MEAN_h": _mean((1, 5, 6, 3), [1], (1, 6, 3), False),
+    "MEAN_c_2d": _mean((4, 7), [-1], (4, 1), True),
+    "QUANTIZE": quantize,
+    "STRIDED_SLICE": _strided_slice((1, 6, 7, 4), [0, 1, -1, 0], [1, 6, 0, 3], [1, 2, -2, 1], (1, 3, 3, 3)),
+    "STRIDED_SLICE_masks": _strided_slice((1, 6, 7, 4), [0, 4, 2, 1], [1, 0, 5, 0], [1, -1, 1, 2], (1, 5, 3, 2),
+                                          BeginMask=1, EndMask=0b1010),
+    "STRIDED_SLICE_shrink": _strided_slice((1, 6, 7, 4), [0, 2, 0, 0], [1, 3, 7, 4], [1, 1, 3, 1], (1, 3, 4),
+                                           ShrinkAxisMask=0b10),
+    "STRIDED_SLICE_2d": _strided_slice((5, 9), [1, -2], [-1, 0], [1, -3], (3, 3)),
+    "SPLIT": split, "SPLIT_V": split_v,
+    "RESIZE_NEAREST_NEIGHBOR": _resize("RESIZE_NEAREST_NEIGHBOR", "ResizeNearestNeighborOptions", [7, 9]),
+    "RESIZE_NEAREST_NEIGHBOR_align": _resize("RESIZE_NEAREST_NEIGHBOR", "ResizeNearestNeighborOptions", [7, 3],
+                                             AlignCorners=True),
+    "RESIZE_NEAREST_NEIGHBOR_half": _resize("RESIZE_NEAREST_NEIGHBOR", "ResizeNearestNeighborOptions", [3, 11],
+                                            HalfPixelCenters=True),
+    "RESIZE_BILINEAR": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [7, 9]),
+    "RESIZE_BILINEAR_align": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [7, 3], AlignCorners=True),
+    "RESIZE_BILINEAR_half": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [3, 11], HalfPixelCenters=True),
+    "TRANSPOSE_CONV": _transpose_conv(0, 2, (8, 10)),
+    "TRANSPOSE_CONV_valid": _transpose_conv(1, 2, (9, 11), bias=False),
+    "TRANSPOSE_CONV_same_odd": _transpose_conv(0, 3, (12, 14)),
+    "BATCH_MATMUL": _batch_matmul((2, 3, 5), (2, 5, 4), (2, 3, 4)),
+    "BATCH_MATMUL_adj_broadcast": _batch_matmul((2, 3, 6, 5), (1, 3, 4, 6), (2, 3, 5, 4), AdjX=True, AdjY=True),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM_batch3": lambda dtype: lstm(dtype, batch=3),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM_time_major": lambda dtype: lstm(dtype, batch=2, time_major=True),
+    "RESIZE_BILINEAR_half_up": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [8, 10], HalfPixelCenters=True),
 }
 
 
 def compile_case(case: str, dtype: str, tmp_path):
-    tensors, ops = CASES[case](dtype)
+    made = CASES[case](dtype)
+    if made is None:
+        pytest.skip(f"{case} has no {dtype} form")
+    tensors, ops = made
     produced = {o for op in ops for o in op.outputs}
-    inputs = [k for k, t in enumerate(tensors) if t.data is None and k not in produced]
+    inputs = [k for k, t in enumerate(tensors) if t.data is None and not t.variable and k not in produced]
     outputs = [k for k in produced if not any(k in op.inputs for op in ops)]
     data = model(tensors, ops, inputs, outputs)
     path = tmp_path / f"{case}.tflite"
@@ -170,6 +282,51 @@ def test_builtin_equals_tflm(case, dtype, tmp_path):
     on_host = runners.run_host(c, feeds, sanitize=True)
     for o, w in zip(c.graph.outputs, want):
         _same(on_host[o].reshape(w.shape), w, dtype)
+
+
+def test_int8_model_with_float_io(tmp_path):
+    """float input -> QUANTIZE -> int8 ops -> DEQUANTIZE -> float output: tinyc's code takes and gives the
+    int8 tensors; TFLM's float input quantized (TFLM's rule) goes in, and its float output is the
+    dequantized int8 output, bit for bit."""
+    t = [Tensor((1, 4, 4, 3), "float32"), act((1, 4, 4, 3), "int8", 0.04, -3), act((1, 4, 4, 3), "int8", 0.02, -128),
+         Tensor((1, 4, 4, 3), "float32")]
+    data = model(t, [Op("QUANTIZE", [0], [1]), Op("RELU", [1], [2]), Op("DEQUANTIZE", [2], [3])], [0], [3])
+    path = tmp_path / "io.tflite"
+    path.write_bytes(data)
+    c = pipeline.build(path, pipeline.Options(dtype="int8"))
+    x = random_inputs([(1, 4, 4, 3)], [np.float32], SAMPLES, 3)[0]
+    want = run_tflm(data, [x])[0]
+    (name,), (out,) = c.graph.inputs, c.graph.outputs
+    assert c.graph.tensors[name].dtype == "int8" and c.graph.tensors[out].dtype == "int8"
+    xq = np.clip(np.sign(x / np.float32(0.04)) * np.floor(np.abs(x / np.float32(0.04)) + 0.5) - 3, -128, 127)
+    feeds = {name: xq.astype(np.int8)}
+    for got in (interpreter.run_samples(c.graph, feeds)[out], runners.run_host(c, feeds, sanitize=True)[out]):
+        real = (np.float64(np.float32(0.02)) * (got.astype(np.int64) + 128)).astype(np.float32)
+        assert np.array_equal(real.reshape(want.shape), want)
+
+
+def test_concatenation_of_different_scales_is_refused_as_tflm_does(tmp_path):
+    t = [act((1, 3, 4, 2), "int8", 0.05, 3), act((1, 3, 4, 5), "int8", 0.1, -2), act((1, 3, 4, 7), "int8", 0.05, 3)]
+    data = model(t, [Op("CONCATENATION", [0, 1], [2], "ConcatenationOptions", {"Axis": 3})], [0, 1], [2])
+    path = tmp_path / "concat.tflite"
+    path.write_bytes(data)
+    with pytest.raises(RuntimeError, match="allocate"):  # TFLM's Prepare refuses a rescaling concatenation
+        run_tflm(data, random_inputs([(1, 3, 4, 2), (1, 3, 4, 5)], [np.int8, np.int8], 1, 0))
+    with pytest.raises(UnsupportedOp, match=r"input 't1' has scale 0.1 and zero point -2, .*needs them equal"):
+        pipeline.build(path, pipeline.Options(dtype="int8"))
+
+
+def test_int8_lstm_is_one_line_unsupported(tmp_path):
+    t = [act((1, 5, 3), "int8")] + [_weights((4, 3), 0)] * 4 + [_weights((4, 4), 0)] * 4 + \
+        [Tensor((4,), "int32", 0.001, 0, 0, np.zeros(4, np.int32))] * 4 + \
+        [Tensor((1, 4), "int16", 1 / 32768, 0, variable=True), Tensor((1, 4), "int16", 1 / 2048, 0, variable=True),
+         act((1, 5, 4), "int8")]
+    ins = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, 9, 10, 11, 12, -1, -1, 13, 14, -1, -1, -1, -1]
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(model(t, [Op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [15], "UnidirectionalSequenceLSTMOptions",
+                                  {"FusedActivationFunction": 4})], [0], [15]))
+    with pytest.raises(UnsupportedOp, match=r"^operator 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): int8 LSTM .* only$"):
+        pipeline.build(path, pipeline.Options(dtype="int8"))
 
 
 def test_unsupported_builtins_are_listed_on_one_line(tmp_path):

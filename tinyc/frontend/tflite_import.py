@@ -242,6 +242,27 @@ class Importer:
                                    [int(v) for v in op.OutputsAsNumpy()], options))
         return result
 
+    def boundary(self, operators: list[Operator], inputs: list[int], outputs: list[int]) -> tuple:
+        """An int8 model with float32 inputs and outputs: QUANTIZE right after a float input and
+        DEQUANTIZE right before a float output are dropped, and the int8 tensors they connect become
+        the model's inputs and outputs (the generated code takes and gives int8, with their scales)."""
+        readers: dict[int, int] = {}
+        for op in operators:
+            for i in op.inputs:
+                readers[i] = readers.get(i, 0) + 1
+        dropped = set()
+        for op in operators:
+            i, o = (op.inputs or [-1])[0], op.outputs[0]
+            if (op.code == "QUANTIZE" and i in inputs and readers[i] == 1 and self.dtype(i) == np.float32
+                    and self.dtype(o) == np.int8):
+                inputs[inputs.index(i)] = o
+                dropped.add(op.index)
+            elif (op.code == "DEQUANTIZE" and o in outputs and self.dtype(o) == np.float32
+                  and self.dtype(i) == np.int8 and self.value(i) is None and i not in outputs):
+                outputs[outputs.index(o)] = i
+                dropped.add(op.index)
+        return [op for op in operators if op.index not in dropped], inputs, outputs
+
     def run(self) -> Graph:
         from tinyc.frontend.tflite_ops import LOWERINGS
 
@@ -251,6 +272,8 @@ class Importer:
             listed = ", ".join(f"{op.index} ({op.code})" for op in unsupported)
             raise UnsupportedOp(f"{len(unsupported)} unsupported TFLite operator(s): {listed}")
         inputs = [int(i) for i in self.sg.InputsAsNumpy()]
+        outputs = [int(v) for v in self.sg.OutputsAsNumpy()]
+        operators, inputs, outputs = self.boundary(operators, inputs, outputs)
         self.int8 = any(self.dtype(i) == np.int8 for i in inputs)
         graph_inputs = []
         for i in inputs:
@@ -277,8 +300,8 @@ class Importer:
         for op in operators:
             self.op = op
             LOWERINGS[op.code](self, op)
-        outputs = []
-        for o in (int(v) for v in self.sg.OutputsAsNumpy()):
+        ir_outputs = []
+        for o in outputs:
             if o not in self.names:
                 raise BadInput(f"output {self._fname(o)!r} is never written")
             self.op = Operator(-1, "OUTPUT", [o], [o], None)
@@ -289,10 +312,10 @@ class Importer:
                     else ("transpose", {"perm": TO_NHWC})
                 self.emit(op, [name], [out], attrs, {out: shape}, {out: self.tensors[name].q})
                 name = out
-            outputs.append(name)
+            ir_outputs.append(name)
         used = {i for n in self.nodes for i in n.inputs} | {o for n in self.nodes for o in n.outputs}
         tensors = {k: t for k, t in self.tensors.items() if k in used or k in graph_inputs}
-        graph = Graph(self.name, tensors, self.nodes, graph_inputs, outputs)
+        graph = Graph(self.name, tensors, self.nodes, graph_inputs, ir_outputs)
         verify(graph)
         return graph
 

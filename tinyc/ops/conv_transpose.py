@@ -1,4 +1,6 @@
-"""conv_transpose2d: grouped 2-D (and 1-D) transposed convolution, float32 only.
+"""conv_transpose2d: grouped 2-D (and 1-D) transposed convolution, float32; int8 for a .tflite model
+(attrs "rule": "tflm": TFLM's reference TransposeConv, sum (x - input_zp) * w in int32, + int32 bias,
+per-channel requantization, fused clamp).
 
 Semantics only; the ONNX ConvTranspose lowering (auto_pad, output_shape, output_padding) resolves
 everything to the begin pads and the output size. C: runtime_c/tinyc_conv_transpose.c.
@@ -8,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinyc import quant
+from tinyc.ir import Node
 from tinyc.ops import KernelCall, Op, common, register
 
 
@@ -44,6 +48,38 @@ class ConvTranspose2d(Op):
 
     def ref_float(self, node, xs):
         x, w, b = xs
+        y = self._scatter(node, x, w)
+        if b is not None:
+            y = y + b.astype(np.float64)[None, :, None, None]
+        y = y[:, :, 0, :] if x.ndim == 3 else y
+        return [common.apply_act_float(node, np.ascontiguousarray(y))]
+
+    def quantize(self, node, g):
+        if node.attrs.get("rule") != "tflm":
+            return super().quantize(node, g)
+        x, w, b = node.inputs
+        s_in, zp_in = common.scale_zp(g, x)
+        s_out, zp_out = common.scale_zp(g, node.outputs[0])
+        channels = g.tensors[w].shape[1] * node.attrs["group"]
+        w_q, wq = common.quantize_weight(g, w, axis=1)
+        s_w = np.broadcast_to(wq.scale, (channels,))
+        b_q = common.quantize_bias(g, b or None, s_in * s_w, channels)
+        requant = common.requant_params(s_in * s_w / s_out)
+        clamp = common.act_clamp_s8(node, g.tensors[node.outputs[0]].q)
+        int8 = {"input_zp": zp_in, "output_zp": zp_out, **requant, "act_min": clamp["min"], "act_max": clamp["max"]}
+        return Node(node.name, node.op, [x, w_q, b_q], list(node.outputs), dict(node.attrs, int8=int8))
+
+    def ref_int8(self, node, xs):
+        x, w, b = xs
+        p = node.attrs["int8"]
+        acc = np.rint(self._scatter(node, x.astype(np.int64) - p["input_zp"], w)).astype(np.int64)
+        acc = np.clip(acc + b.astype(np.int64)[None, :, None, None], quant.INT32_MIN, quant.INT32_MAX)
+        y = quant.requantize(acc, p["multiplier"][None, :, None, None], p["shift"][None, :, None, None])
+        y = np.clip(y + p["output_zp"], p["act_min"], p["act_max"])
+        return [(y[:, :, 0, :] if x.ndim == 3 else y).astype(np.int8)]
+
+    def _scatter(self, node, x, w) -> np.ndarray:
+        """The transposed convolution of x by w, float64, without bias; rank 4."""
         geom = _geometry(node, x.shape, w.shape)
         x4 = common.as4(x).astype(np.float64)
         n, ci, h, wd = x4.shape
@@ -63,15 +99,18 @@ class ConvTranspose2d(Op):
                 contrib = np.einsum("ngchw,gcd->ngdhw", xg, wg[:, :, :, i, j])
                 r0, c0 = off_h + i * dh, off_w + j * dw
                 canvas[:, :, :, r0:r0 + (h - 1) * sh + 1:sh, c0:c0 + (wd - 1) * sw + 1:sw] += contrib
-        y = canvas[:, :, :, off_h + pt:off_h + pt + oh, off_w + pl:off_w + pl + ow].reshape(n, g * co_g, oh, ow)
-        if b is not None:
-            y = y + b.astype(np.float64)[None, :, None, None]
-        y = y[:, :, 0, :] if x.ndim == 3 else y
-        return [common.apply_act_float(node, np.ascontiguousarray(y))]
+        return canvas[:, :, :, off_h + pt:off_h + pt + oh, off_w + pl:off_w + pl + ow].reshape(n, g * co_g, oh, ow)
 
     def kernel(self, node, g):
         x, w, b = node.inputs
         geom = _geometry(node, g.tensors[x].shape, g.tensors[w].shape)
+        if g.tensors[node.outputs[0]].dtype == "int8":
+            p = node.attrs["int8"]
+            params = {"geom": geom, "input_zp": p["input_zp"], "output_zp": p["output_zp"],
+                      "requant": {"multiplier": p["multiplier"], "shift": p["shift"]},
+                      "clamp": {"min": p["act_min"], "max": p["act_max"]}}
+            return KernelCall("tinyc_conv_transpose2d_s8", "tinyc_conv_transpose", "tinyc_conv_transpose2d_s8_params",
+                              params, [x, w, b, node.outputs[0]])
         params = {"geom": geom, "clamp": common.act_clamp_f32(node)}
         return KernelCall("tinyc_conv_transpose2d_f32", "tinyc_conv_transpose", "tinyc_conv_transpose2d_f32_params",
                           params, [x, w, b, node.outputs[0]])

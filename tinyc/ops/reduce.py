@@ -1,5 +1,6 @@
 """Reductions over a set of axes (sum, mean, max, min, L2 norm, sum of squares) and the
-cumulative sum along one axis. float32 only (no int8 form yet).
+cumulative sum along one axis. float32; int8 only for the mean of a .tflite model (attrs "rule": "tflm":
+TFLM's integer mean, tensorflow/lite/kernels/internal/reference/reduce.h QuantizedMeanOrSum).
 
 The reference sums in float64 and rounds once; the C (runtime_c/tinyc_reduce.c) sums in float in
 x's row-major order: the two differ by float32 rounding only.
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinyc import quant
+from tinyc.ir import Node
 from tinyc.ops import KernelCall, Op, register
-from tinyc.ops.common import split_loops
+from tinyc.ops.common import scale_zp, split_loops
 
 REDUCE_KINDS = {"sum": 0, "mean": 1, "max": 2, "min": 3, "l2": 4, "sum_square": 5}  # TINYC_REDUCE_*
 
@@ -45,9 +48,33 @@ class Reduce(Op):
         y = _reduce(node.attrs["kind"], xs[0], tuple(node.attrs["axes"]))
         return [y.reshape(self.infer_shape(node, [xs[0].shape])[0]).astype(np.float32)]
 
+    def quantize(self, node, g):
+        if node.attrs.get("rule") != "tflm" or node.attrs["kind"] != "mean":
+            return super().quantize(node, g)
+        # TFLM: the multiplier of s_in / s_out absorbs 1 / count as (m << n) / count, shift - n.
+        s_in, zp_in = scale_zp(g, node.inputs[0])
+        s_out, zp_out = scale_zp(g, node.outputs[0])
+        shape = g.tensors[node.inputs[0]].shape
+        count = int(np.prod([shape[a] for a in node.attrs["axes"]]))
+        m, s = quant.quantize_multiplier(float(np.float32(s_in)) / float(np.float32(s_out)))
+        n = min(count.bit_length() - 1, 32, 31 + s)
+        int8 = {"input_zp": zp_in, "count": count, "multiplier": (m << n) // count, "shift": s - n,
+                "output_zp": zp_out}
+        return Node(node.name, node.op, list(node.inputs), list(node.outputs), {**node.attrs, "int8": int8})
+
+    def ref_int8(self, node, xs):
+        p = node.attrs["int8"]
+        total = np.sum(xs[0].astype(np.int64), axis=tuple(node.attrs["axes"]), keepdims=True)
+        y = quant.requantize(total - p["input_zp"] * p["count"], p["multiplier"], p["shift"]) + p["output_zp"]
+        return [quant.saturate(y).reshape(self.infer_shape(node, [xs[0].shape])[0])]
+
     def kernel(self, node, g):
         shape, axes = g.tensors[node.inputs[0]].shape, tuple(node.attrs["axes"])
         kept, reduced = split_loops(f"node {node.name!r} (reduce)", shape, axes)
+        if g.tensors[node.outputs[0]].dtype == "int8":
+            params = {**node.attrs["int8"], "kept": kept, "reduced": reduced}
+            return KernelCall("tinyc_reduce_mean_s8", "tinyc_reduce", "tinyc_reduce_mean_s8_params", params,
+                              [node.inputs[0], node.outputs[0]])
         params = {"kind": REDUCE_KINDS[node.attrs["kind"]], "count": int(np.prod([shape[a] for a in axes])),
                   "kept": kept, "reduced": reduced}
         return KernelCall("tinyc_reduce_f32", "tinyc_reduce", "tinyc_reduce_f32_params", params,

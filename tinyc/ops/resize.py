@@ -138,7 +138,8 @@ def is_copy(index: np.ndarray, weight: np.ndarray, outside: np.ndarray, in_size:
 class Resize(Op):
     """y = x resampled with attrs["axes"]: one (index, weight, outside) per input axis, None for a copy
     axis; attrs["shape"] is y's shape, attrs["extrapolation_value"] fills outside points.
-    int8 only when every axis has one tap of weight 1 (nearest): bytes move, y keeps x's q."""
+    int8 when every axis has one tap of weight 1 (nearest): bytes move, y keeps x's q; and, for a .tflite
+    model (attrs "rule": "tflm"), TFLM's integer bilinear blend of the raw int8 values, y keeping x's q."""
 
     name = "resize"
 
@@ -171,9 +172,18 @@ class Resize(Op):
         return all(a is None or (a[1].shape[1] == 1 and np.all(a[1] == 1.0)) for a in node.attrs["axes"])
 
     def output_qparams(self, node, g, calibrated):
-        return [g.tensors[node.inputs[0]].q] if self._is_nearest(node) else calibrated
+        tflm = node.attrs.get("rule") == "tflm"  # TFLM's bilinear blends raw int8 values: y keeps x's q
+        return [g.tensors[node.inputs[0]].q] if self._is_nearest(node) or tflm else calibrated
 
     def quantize(self, node, g):
+        if node.attrs.get("rule") == "tflm" and not self._is_nearest(node):
+            # TFLM's ResizeBilinearInteger: weights in 1/1024, the blend of raw int8 values rounded
+            # half away from zero (tinyc/frontend/tflite_ops/spatial.py builds the taps).
+            tables = [a for a in node.attrs["axes"] if a is not None]
+            weights = [np.rint(a[1] * 1024).astype(np.int64) for a in tables]
+            assert all(np.array_equal(w, a[1] * 1024) for w, a in zip(weights, tables)), "weights not k/1024"
+            return Node(node.name, node.op, list(node.inputs), list(node.outputs),
+                        {**node.attrs, "int8": {"value": 0, "weights": weights, "shift": 10 * len(tables)}})
         if not self._is_nearest(node):
             raise UnsupportedOp(f"node {node.name!r} (resize): int8 only for nearest (one tap per axis); "
                                 "linear and cubic are float32 for now")  # TODO(#11): int8 linear
@@ -182,6 +192,17 @@ class Resize(Op):
                     {**node.attrs, "int8": {"value": int(value[0])}})
 
     def ref_int8(self, node, xs):
+        if "weights" in node.attrs["int8"]:  # TFLM's integer bilinear
+            y, weights = xs[0].astype(np.int64), iter(node.attrs["int8"]["weights"])
+            for k, axis in enumerate(node.attrs["axes"]):
+                if axis is not None:
+                    w = next(weights)
+                    shape = [1] * k + list(w.shape) + [1] * (y.ndim - k - 1)
+                    y = (np.take(y, axis[0], axis=k) * w.reshape(shape)).sum(axis=k + 1)
+            half = np.int64(1) << (node.attrs["int8"]["shift"] - 1)
+            y = np.where(y > 0, y + half, y - half)
+            y = np.sign(y) * (np.abs(y) >> node.attrs["int8"]["shift"])  # C division truncates
+            return [quant.saturate(y)]
         y = xs[0]
         for k, axis in enumerate(node.attrs["axes"]):
             if axis is not None:
@@ -191,6 +212,12 @@ class Resize(Op):
     def kernel(self, node, g):
         in_shape = g.tensors[node.inputs[0]].shape
         s8 = g.tensors[node.outputs[0]].dtype == "int8"
+        if s8 and "weights" in node.attrs["int8"]:
+            params = resize_loops(node, in_shape, with_weights=False)
+            params["weights"] = np.concatenate([w.reshape(-1) for w in node.attrs["int8"]["weights"]]).astype(np.int32)
+            params["shift"] = node.attrs["int8"]["shift"]
+            return KernelCall("tinyc_resize_tflm_s8", "tinyc_resize", "tinyc_resize_tflm_s8_params", params,
+                              [node.inputs[0], node.outputs[0]])
         params = resize_loops(node, in_shape, with_weights=not s8)
         params["value"] = node.attrs["int8"]["value"] if s8 else float(node.attrs["extrapolation_value"])
         kernel = "tinyc_resize_s8" if s8 else "tinyc_resize_f32"

@@ -1,7 +1,7 @@
 """TensorFlow Lite Micro's int8 rule for unary functions whose TFLM kernel is not the rounded float
 function: its integer algorithm, run here on all 256 inputs to fill the "unary" op's table (attrs
 "rule": "tflm"; tinyc/ops/unary.py). Exact by construction; the C is the ordinary table lookup.
-From tensorflow/lite/kernels/internal/reference/{leaky_relu.h, hard_swish.h} and the micro Prepare code.
+From tensorflow/lite/kernels/internal/reference/{leaky_relu.h, hard_swish.h, requantize.h} and the micro Prepare code.
 """
 
 from __future__ import annotations
@@ -65,6 +65,12 @@ def _hard_swish(x: np.ndarray, qi: QParams, qo: QParams) -> np.ndarray:
     return quant.saturate(np.array(out))
 
 
+def _requantize(x: np.ndarray, qi: QParams, qo: QParams) -> np.ndarray:
+    """TFLM's QUANTIZE of int8 to int8 (reference Requantize)."""
+    m, s = quant.quantize_multiplier(float(qi.scale[0]) / float(qo.scale[0]))
+    return quant.saturate(quant.requantize(x.astype(np.int64) - int(qi.zero_point[0]), m, s) + int(qo.zero_point[0]))
+
+
 def table(fn: str, attrs: dict, qi: QParams, qo: QParams) -> np.ndarray | None:
     """TFLM's int8 outputs for inputs -128..127, or None where the rounded float function is TFLM's."""
     x = np.arange(-128, 128)
@@ -72,4 +78,6 @@ def table(fn: str, attrs: dict, qi: QParams, qo: QParams) -> np.ndarray | None:
         return _leaky_relu(x, qi, qo, attrs.get("alpha", 0.01))
     if fn == "hard_swish":
         return _hard_swish(x, qi, qo)
+    if fn == "clip" and attrs.get("min") is None and attrs.get("max") is None:  # the identity: QUANTIZE
+        return _requantize(x, qi, qo)
     return None

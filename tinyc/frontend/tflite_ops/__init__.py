@@ -1,8 +1,8 @@
 """The TFLite lowerings, one module per family; LOWERINGS maps each builtin name to its function."""
 
-from tinyc.frontend.tflite_ops import dense, elementwise, spatial, tensor
+from tinyc.frontend.tflite_ops import dense, elementwise, quantization, recurrent, spatial, tensor
 
-FAMILIES = (spatial, dense, elementwise, tensor)
+FAMILIES = (spatial, dense, elementwise, tensor, quantization, recurrent)
 
 LOWERINGS = {}
 for _family in FAMILIES:

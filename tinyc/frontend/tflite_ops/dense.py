@@ -35,3 +35,27 @@ def FULLY_CONNECTED(b, op):
 
 
 LOWERINGS = {"FULLY_CONNECTED": FULLY_CONNECTED}
+
+
+def BATCH_MATMUL(b, op):
+    o = op.options
+    adj = (bool(o.AdjX()), bool(o.AdjY())) if o is not None else (False, False)
+    operands = []
+    for i, transposed in zip(op.inputs[:2], adj):
+        x = b.native(i)
+        if transposed:  # adj_x / adj_y: the operand's last two axes swapped
+            rank = len(b.tensors[x].shape)
+            t = b.fresh(x + "_adj")
+            b.emit("transpose", [x], [t], {"perm": (*range(rank - 2), rank - 1, rank - 2)}, None, {t: b.tensors[x].q})
+            x = t
+        operands.append(x)
+    # TFLM's int8 rule is tinyc's matmul: sum (a - a_zp)(b - b_zp) in int32, one multiplier, + output_zp.
+    if len(b.shape(op.outputs[0])) != 4:
+        b.result("matmul", operands, op.outputs[0])
+        return
+    mid = b.fresh(operands[0] + "_mm")
+    b.emit("matmul", operands, [mid], {}, None, {mid: b.activation_q(op.outputs[0])})
+    b.from_native(mid, op.outputs[0])
+
+
+LOWERINGS.update({"BATCH_MATMUL": BATCH_MATMUL})

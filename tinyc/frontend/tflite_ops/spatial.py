@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinyc import quant
+from tinyc.errors import BadInput
 from tinyc.frontend.tflite_ops.common import fused, padding
 from tinyc.ir import QParams
+from tinyc.ops.resize import _compact, is_copy
 
 
-def _bias(b, op, channels: int, w_q: QParams | None, x: str) -> str:
-    """The bias as float32 real values; an int32 bias must come back exactly when re-quantized."""
-    if len(op.inputs) < 3 or op.inputs[2] < 0:
+def _bias(b, op, channels: int, w_q: QParams | None, x: str, index: int = 2) -> str:
+    """The bias (op.inputs[index]) as float32 real values; an int32 bias must come back exactly when
+    re-quantized."""
+    if len(op.inputs) <= index or op.inputs[index] < 0:
         return ""
-    raw = b.value(op.inputs[2])
+    raw = b.value(op.inputs[index])
     if raw is None:
         raise b.fail("bias must be constant")
     if raw.dtype == np.float32:
@@ -86,5 +90,95 @@ def MAX_POOL_2D(b, op):
     _pool(b, op, "maxpool")
 
 
-LOWERINGS = {"CONV_2D": CONV_2D, "DEPTHWISE_CONV_2D": DEPTHWISE_CONV_2D, "AVERAGE_POOL_2D": AVERAGE_POOL_2D,
+def TRANSPOSE_CONV(b, op):
+    o = op.options
+    shape = b.value(op.inputs[0])
+    if shape is None:
+        raise b.fail("the output shape must be constant")
+    w = b.real(op.inputs[1]).transpose(3, 0, 1, 2)  # OHWI -> (Ci, Co, KH, KW)
+    w_q = b.qparams(op.inputs[1], (3, 0, 1, 2))
+    out_hw, strides = tuple(int(v) for v in shape.reshape(-1)[1:3]), (o.StrideH(), o.StrideW())
+    top, left, _, _ = padding(b, o, out_hw, w.shape[2:], strides)  # TFLM: the forward conv's SAME pads
+    x = b.input(op.inputs[2])
+    W = b.const(w, "weight", w_q)
+    B = _bias(b, op, w.shape[1], w_q, x, index=3)
+    b.result("conv_transpose2d", [x, W, B], op.outputs[0],
+             {"strides": strides, "pads_begin": (top, left), "dilations": (1, 1), "group": 1, "output_size": out_hw,
+              "act": fused(b, o), "rule": "tflm"})
+
+
+LOWERINGS = {"TRANSPOSE_CONV": TRANSPOSE_CONV,
+             "CONV_2D": CONV_2D, "DEPTHWISE_CONV_2D": DEPTHWISE_CONV_2D, "AVERAGE_POOL_2D": AVERAGE_POOL_2D,
              "MAX_POOL_2D": MAX_POOL_2D}
+
+
+def _tdiv(a: int, b: int) -> int:
+    """C's integer division (truncates toward zero)."""
+    return -((-a) // b) if a < 0 else a // b
+
+
+def _nearest_taps(n_in: int, n_out: int, align: bool, half: bool) -> tuple:
+    """TFLM's GetNearestNeighbor (float32 arithmetic) as one tap per output index."""
+    f32 = np.float32
+    scale = f32(n_in - 1) / f32(n_out - 1) if align and n_out > 1 else f32(n_in) / f32(n_out)
+    at = (np.arange(n_out, dtype=f32) + f32(0.5 if half else 0.0)) * scale
+    index = np.minimum(quant.round_half_away(at) if align else np.floor(at), n_in - 1).astype(np.int64)
+    if half:
+        index = np.maximum(index, 0)
+    return index[:, None].astype(np.int32), np.ones((n_out, 1)), np.zeros(n_out, bool)
+
+
+def _bilinear_taps(n_in: int, n_out: int, align: bool, half: bool, integer: bool) -> tuple:
+    """TFLM's bilinear source pairs and weights: its ResizeBilinearInteger (weights k / 1024) for int8,
+    its float ResizeBilinear (float32 weights) otherwise."""
+    rows, weights = [], []
+    if integer:
+        s10 = ((1 << 10) * n_in + n_out // 2) // n_out
+        if align and n_out > 1:
+            s10 = ((1 << 10) * (n_in - 1) + (n_out - 1) // 2) // (n_out - 1)
+        for v in range(n_out):
+            at = v * s10 + s10 // 2 - (1 << 9) if half else v * s10
+            lo, hi = max(_tdiv(at, 1024), 0), min(_tdiv(at + 1023, 1024), n_in - 1)
+            rows.append([lo, hi])
+            weights.append([(1024 - (at - 1024 * lo)) / 1024, (at - 1024 * lo) / 1024])
+    else:
+        f32 = np.float32
+        scale = f32(n_in - 1) / f32(n_out - 1) if align and n_out > 1 else f32(n_in) / f32(n_out)
+        for v in range(n_out):
+            at = (f32(v) + f32(0.5)) * scale - f32(0.5) if half else f32(v) * scale
+            lo, hi = max(int(np.floor(at)), 0), min(int(np.ceil(at)), n_in - 1)
+            rows.append([lo, hi])
+            weights.append([float(f32(1) - (at - f32(lo))), float(at - f32(lo))])
+    index, weight = _compact(np.array(rows), np.array(weights, np.float64))
+    return index, weight, np.zeros(n_out, bool)
+
+
+def _resize(b, op, bilinear: bool):
+    o = op.options
+    align, half = (bool(o.AlignCorners()), bool(o.HalfPixelCenters())) if o is not None else (False, False)
+    if align and half:
+        raise b.fail("align_corners and half_pixel_centers together", BadInput)
+    n, h, w, c = b.shape(op.inputs[0])
+    size = b.value(op.inputs[1])
+    if size is None:
+        raise b.fail("the output size must be constant")
+    out_h, out_w = (int(v) for v in size.reshape(-1))
+    if bilinear:
+        taps = [_bilinear_taps(n_in, n_out, align, half, b.int8) for n_in, n_out in ((h, out_h), (w, out_w))]
+    else:
+        taps = [_nearest_taps(n_in, n_out, align, half) for n_in, n_out in ((h, out_h), (w, out_w))]
+    tables = [None if is_copy(*t, n_in) else t for t, n_in in zip(taps, (h, w))]
+    b.result("resize", [b.input(op.inputs[0])], op.outputs[0],
+             {"shape": (n, c, out_h, out_w), "axes": (None, None, *tables), "mode": "linear" if bilinear else "nearest",
+              "extrapolation_value": 0.0, "rule": "tflm"})
+
+
+def RESIZE_NEAREST_NEIGHBOR(b, op):
+    _resize(b, op, False)
+
+
+def RESIZE_BILINEAR(b, op):
+    _resize(b, op, True)
+
+
+LOWERINGS.update({"RESIZE_NEAREST_NEIGHBOR": RESIZE_NEAREST_NEIGHBOR, "RESIZE_BILINEAR": RESIZE_BILINEAR})
