@@ -29,17 +29,7 @@ CANNOT_PASS = {
     "test_MaxPool3d": _3D, "test_MaxPool3d_stride": _3D, "test_MaxPool3d_stride_padding": _3D,
     "test_Embedding": "an int64 index graph input; model inputs are float32 only",
     "test_Embedding_sparse": "an int64 index graph input; model inputs are float32 only",
-    # ops another helper of issue 10 lowers (elementwise, tensor, softmax families)
-    "test_ELU": "Elu not lowered yet", "test_SELU": "Selu not lowered yet", "test_Softplus": "Softplus not lowered yet",
-    "test_GLU": "Split not lowered yet", "test_GLU_dim": "Split not lowered yet",
-    "test_LogSoftmax": "LogSoftmax not lowered yet", "test_log_softmax_dim3": "LogSoftmax not lowered yet",
-    "test_log_softmax_lastdim": "LogSoftmax not lowered yet",
-    "test_ReflectionPad2d": "Pad mode 'reflect' unsupported", "test_ReplicationPad2d": "Pad mode 'edge' unsupported",
-    "test_Softmin": "Neg of an activation unsupported",
 }
-# opset-6 PRelu with a [C] slope (unidirectional broadcast from axis 1): the elementwise helper's PRelu work;
-# today it crashes in the frontend instead of a TinycError, so these are expected failures, not CANNOT_PASS
-PRELU_BROADCAST = {"test_PReLU_1d_multiparam", "test_PReLU_2d_multiparam", "test_PReLU_3d_multiparam"}
 
 
 def _in_scope() -> list[str]:
@@ -72,19 +62,12 @@ def _run(name: str) -> float:
 
 def test_cases_are_found():
     assert len(CASES) > 40, f"pytorch-converted cases not found under {DATA}"
-    assert set(CANNOT_PASS) | PRELU_BROADCAST <= set(CASES)
+    assert set(CANNOT_PASS) <= set(CASES)
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_pytorch_converted_case(name):
     need_tool("cc")
-    if name in PRELU_BROADCAST:
-        try:
-            error = _run(name)
-        except Exception:  # noqa: BLE001 - today a ValueError in the frontend; passes once PRelu broadcasts
-            pytest.xfail("PRelu slope broadcasting (opset 6) is the elementwise helper's work")
-        assert error <= TOLERANCE
-        return
     if name in CANNOT_PASS:
         with pytest.raises(TinycError) as e:
             _run(name)

@@ -12,47 +12,8 @@ from tests.zoo_models import FILES, MAX_BYTES, feeds_of, path_of, reference, wor
 from tinyc import pipeline, runners
 from tinyc.errors import TinycError
 
-# Files that do not compile yet, each with the error it gives today (ops being added under issue 10).
-ZOO_TODO = {
-    # 2 unsupported node(s): '/decoder/decoder.0/ConvTranspose' (ConvTranspose), ... (ConvTranspose)
-    "autoencoder_classic13.onnx",
-    "autoencoder_classic17.onnx",
-    # 2 unsupported node(s): 'node_convolution' (ConvTranspose), 'node_convolution_1' (ConvTranspose)
-    "autoencoder_dynamo18.onnx",
-    # node '/lstm/LSTM' (LSTM): only direction='forward' is supported
-    "bilstm_classic13.onnx",
-    "bilstm_classic17.onnx",
-    # node 'node_lstm__2' (LSTM): only direction='forward' is supported
-    "bilstm_dynamo18.onnx",
-    # node '/Gather' (Gather): only supported when every input is constant (out[:, -1] of the GRU output)
-    "gru_classic13.onnx",
-    "gru_classic17.onnx",
-    # node 'node_select' (Gather): only supported when every input is constant
-    "gru_dynamo18.onnx",
-    # 15 unsupported node(s): 11 ReduceMean (LayerNorm decomposed, mean over tokens), 2 Erf (GELU),
-    # 1 Mod (shape arithmetic of nn.MultiheadAttention, constant inputs), 1 Split (q, k, v of an activation)
-    "kwt_classic13.onnx",
-    # 10 unsupported node(s): 5 LayerNormalization, 2 Erf, 1 Mod, 1 Split, 1 ReduceMean
-    "kwt_classic17.onnx",
-    # 8 unsupported node(s): 5 LayerNormalization, 2 Erf, 1 ReduceMean ('node_mean_1')
-    "kwt_dynamo18.onnx",
-    # 1 unsupported node(s): 'node_mean' (ReduceMean) (adaptive average pool)
-    "mobilenetv2_dynamo18.onnx",
-    # 3 unsupported node(s): 'node_mean' (ReduceMean), 'node_mean_1' (ReduceMean), 'node_mean_2' (ReduceMean)
-    "mobilenetv3_dynamo18.onnx",
-    # 1 unsupported node(s): 'node_mean' (ReduceMean)
-    "resnet_dynamo18.onnx",
-    # node '/Gather' (Gather): only supported when every input is constant (x[:, :, -1])
-    "tcn_classic13.onnx",
-    "tcn_classic17.onnx",
-    # node 'node_select' (Gather): only supported when every input is constant
-    "tcn_dynamo18.onnx",
-    # 2 unsupported node(s): '/Resize' (Resize), '/Resize_1' (Resize)
-    "unet_classic13.onnx",
-    "unet_classic17.onnx",
-    # 2 unsupported node(s): 'node_upsample_nearest2d' (Resize), 'node_upsample_bilinear2d' (Resize)
-    "unet_dynamo18.onnx",
-}
+# Files that do not compile yet, each with the error it gives today: none since the coverage work landed.
+ZOO_TODO: set[str] = set()
 COMPILING = [f for f in FILES if f not in ZOO_TODO]
 
 

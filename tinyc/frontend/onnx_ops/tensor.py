@@ -82,8 +82,8 @@ def Concat(b, n, *inputs, axis):
 
 
 def Pad(b, n, X, pads_in="", value_in="", axes_in="", *, mode="constant", pads=None, value=0.0):
-    if mode != "constant":
-        raise b.fail(f"mode={mode!r} unsupported; only 'constant'")
+    if mode not in ("constant", "reflect", "edge", "wrap"):
+        raise b.fail(f"mode={mode!r} unsupported; allowed 'constant', 'reflect', 'edge', 'wrap'")
     if pads_in:
         pads = b.const(pads_in)
         if pads is None:
@@ -101,9 +101,48 @@ def Pad(b, n, X, pads_in="", value_in="", axes_in="", *, mode="constant", pads=N
         for i, a in enumerate(axes):
             full[a], full[rank + a] = pads[i], pads[len(axes) + i]
         pads = full
-    if any(p < 0 for p in pads):
-        raise b.fail("negative pads (cropping) unsupported")
+    if mode != "constant" or any(p < 0 for p in pads):
+        _pad_by_gathers(b, n, X, pads, mode)
+        return
     b.emit("pad", [X], [n.output[0]], {"pads": tuple(pads), "value": float(value)})
+
+
+def _pad_source(size: int, begin: int, end: int, mode: str) -> np.ndarray:
+    """For each output index of one padded axis, the input index it copies (numpy.pad's rules)."""
+    j = np.arange(-begin, size + end)
+    if mode == "constant":  # cropping only: every index is inside
+        return j
+    if mode == "edge":
+        return np.clip(j, 0, size - 1)
+    if mode == "wrap":
+        return j % size
+    if size == 1:  # reflect
+        return np.zeros_like(j)
+    period = 2 * (size - 1)
+    j = np.abs(j) % period
+    return np.where(j >= size, period - j, j)
+
+
+def _pad_by_gathers(b, n, X, pads: list[int], mode: str) -> None:
+    """reflect, edge and wrap padding, and cropping (negative pads), as one gather per padded axis."""
+    shape = list(b.shape(X))
+    rank = len(shape)
+    axes = [a for a in range(rank) if pads[a] or pads[rank + a]]
+    if mode == "constant" and any(p > 0 for p in pads):
+        raise b.fail("constant padding that also crops (positive and negative pads) unsupported")
+    if mode != "constant" and any(p < 0 for p in pads):  # onnx's own reference leaves this undefined
+        raise b.fail(f"negative pads (cropping) with mode={mode!r} unsupported")
+    for k, a in enumerate(axes):
+        begin, end = pads[a], pads[rank + a]
+        if shape[a] + begin + end <= 0:
+            raise b.fail(f"pads {pads} leave nothing of axis {a} (size {shape[a]})", BadInput)
+        source = _pad_source(shape[a], begin, end, mode)
+        out = n.output[0] if k == len(axes) - 1 else b.fresh(f"{n.output[0]}_pad{a}")
+        b.emit("gather", [X], [out], {"axis": a, "indices": tuple(int(i) for i in source)},
+               name=b.fresh(f"{n.output[0]}_pad_axis{a}"))
+        shape[a], X = len(source), out
+    if not axes:
+        Identity(b, n, X)
 
 
 def _strides(shape) -> list[int]:
