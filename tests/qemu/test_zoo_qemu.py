@@ -1,6 +1,7 @@
 """Zoo models (tests/zoo/) as float32 firmware for mps2-an386 (Cortex-M4F) under QEMU: within the
-tolerance of onnxruntime, as on the host. The default run takes a few models that compile now;
-TINYC_ZOO_FULL=1 runs every zoo file that compiles (slower, see tests/zoo/README.md)."""
+tolerance of onnxruntime, as on the host. The default run takes one model of each kind (convolutional,
+transformer, U-Net, recurrent, transposed convolution, temporal convolution, Keras); TINYC_ZOO_FULL=1 runs every
+zoo file (slower, see tests/zoo/README.md)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import pytest
 
 from tests.conformance import TOLERANCE
 from tests.conftest import need_tool
-from tests.host.test_zoo import COMPILING
-from tests.zoo_models import feeds_of, path_of, reference, worst_error
+from tests.zoo_models import FILES, feeds_of, path_of, reference, worst_error
 from tinyc import pipeline, runners
 
 BOARD = "mps2-an386"
-DEFAULT = ["mobilenetv3_classic17.onnx", "resnet_classic13nofold.onnx", "keras_cnn_tf2onnx.onnx"]
-MODELS = COMPILING if os.environ.get("TINYC_ZOO_FULL") == "1" else [m for m in DEFAULT if m in COMPILING]
+DEFAULT = ["mobilenetv3_classic17.onnx", "resnet_classic13nofold.onnx", "keras_cnn_tf2onnx.onnx",
+           "kwt_dynamo18.onnx", "unet_classic17.onnx", "bilstm_classic13.onnx", "autoencoder_dynamo18.onnx",
+           "tcn_classic17.onnx"]
+MODELS = FILES if os.environ.get("TINYC_ZOO_FULL") == "1" else DEFAULT
 
 
 @pytest.fixture(autouse=True)
