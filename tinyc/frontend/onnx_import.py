@@ -154,7 +154,7 @@ class Importer:
         in_shapes = [self.tensors[i].shape if i else None for i in ins]
         in_dtypes = [self.tensors[i].dtype if i else None for i in ins]
         if not ops.get(op).accepts(node, in_dtypes):
-            i = next(i for i in ins if i and self.tensors[i].dtype != "float32")
+            i = next(i for i in ins if i and self.tensors[i].dtype in ("int64", "bool"))
             raise self.fail(f"input {i!r} holds {self.tensors[i].dtype} values (indices from ArgMax, ArgMin or "
                             "TopK): tinyc computes them only as graph outputs, not as inputs of other nodes")
         dtypes = ops.get(op).output_dtypes(node, in_dtypes)

@@ -49,8 +49,9 @@ class Op:
         return ["float32"] * len(node.outputs)
 
     def accepts(self, node: Node, in_dtypes: list[str | None]) -> bool:
-        """Whether the op takes these input dtypes: float32 only unless it says otherwise."""
-        return all(d in (None, "float32") for d in in_dtypes)
+        """Whether the op takes these input dtypes: none of int64 and bool (results that are not
+        arithmetic: indices, masks) unless it says otherwise."""
+        return not {"int64", "bool"} & set(in_dtypes)
 
     def macs(self, node: Node, in_shapes: list, out_shapes: list) -> int:
         """Multiply-accumulates per inference (0 for ops without)."""

@@ -68,7 +68,8 @@ class ArgMax(Op):
 @register
 class TopK(Op):
     """values, indices = the attrs["k"] largest (attrs["largest"] false: smallest) x along attrs["axis"]
-    (non-negative), sorted best first, ties by lower index, a NaN ahead of any number; indices int64, values in x's dtype and q."""
+    (non-negative), sorted best first, ties by lower index, a NaN ahead of any number; indices int64,
+    values in x's dtype and q."""
 
     name = "topk"
 
