@@ -26,6 +26,9 @@ RMSNormalization RNN Reciprocal ReduceL2 ReduceMax ReduceMean ReduceMin ReduceSu
 Resize Round Selu Shrink Sigmoid Sign Sin Slice Softmax Softplus Softsign SpaceToDepth Split Sqrt Squeeze Sub Sum
 Swish Tanh ThresholdedRelu Tile Transpose Unsqueeze Upsample Where""".split())
 
+# Ops beyond the issue's set whose cases run too: index results (int64 graph outputs).
+EXTRA_OPS = ("ArgMax", "ArgMin", "TopK")
+
 # Ops whose inputs after the first may be activations too (the rest become initializers).
 MULTI_ACTIVATION = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mean", "Sum", "MatMul", "Concat", "Where"}
 
@@ -106,7 +109,7 @@ def all_cases() -> dict[str, Case]:
         collected = collect_testcases(None)
     cases = {}
     for tc in collected:
-        if tc.kind == "node" and len(tc.model.graph.node) == 1 and tc.model.graph.node[0].op_type in OPS:
+        if tc.kind == "node" and len(tc.model.graph.node) == 1 and tc.model.graph.node[0].op_type in OPS + EXTRA_OPS:
             cases[tc.name] = _convert(tc)
     return cases
 

@@ -16,6 +16,10 @@ def w(*shape, scale=0.5):
     return (RNG.standard_normal(shape) * scale).astype(np.float32)
 
 
+# outputs that hold int64 indices, by (op, output position)
+INDEX_OUTPUTS = {("ArgMax", 0): TensorProto.INT64, ("ArgMin", 0): TensorProto.INT64, ("TopK", 1): TensorProto.INT64}
+
+
 def one_node_model(op: str, inputs: list[tuple[str, tuple | np.ndarray]], attrs: dict | None = None,
                    opset: int = 13, n_outputs: int = 1, extra_nodes: list | None = None,
                    node_name: str = "node", output_names: list[str] | None = None) -> onnx.ModelProto:
@@ -32,7 +36,8 @@ def one_node_model(op: str, inputs: list[tuple[str, tuple | np.ndarray]], attrs:
     outs = output_names or [f"y{i}" for i in range(n_outputs)]
     node = helper.make_node(op, names, outs, name=node_name, **(attrs or {}))
     graph = helper.make_graph([node] + (extra_nodes or []), "case", graph_inputs,
-                              [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outs if o],
+                              [helper.make_tensor_value_info(o, INDEX_OUTPUTS.get((op, k), TensorProto.FLOAT), None)
+                               for k, o in enumerate(outs) if o],
                               inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 8
@@ -122,6 +127,10 @@ CASES = {
     "tile": ("Tile", [("x", (1, 2, 3)), ("r", i64(2, 1, 3))], {}, 13, 1),
     "depth_to_space_crd": ("DepthToSpace", [("x", (1, 8, 2, 3))], {"blocksize": 2, "mode": "CRD"}, 13, 1),
     "space_to_depth": ("SpaceToDepth", [("x", (1, 2, 4, 6))], {"blocksize": 2}, 13, 1),
+    "argmax_axis1_keepdims": ("ArgMax", [("x", (1, 6, 5))], {"axis": 1}, 13, 1),
+    "argmin_last_index": ("ArgMin", [("x", (2, 5, 3))], {"axis": -1, "keepdims": 0, "select_last_index": 1}, 13, 1),
+    "topk_input_k": ("TopK", [("x", (1, 4, 7)), ("k", i64(3))], {"axis": -1}, 11, 2),
+    "topk_smallest_axis1": ("TopK", [("x", (2, 6, 3)), ("k", i64(4))], {"axis": 1, "largest": 0}, 11, 2),
     "resize_nearest_scales": ("Resize", [("x", (1, 2, 3, 5)), ("", None),
                                          ("sc", np.array([1, 1, 2, 1.5], np.float32))],
                               {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",

@@ -39,6 +39,7 @@ FAMILY_BYTES = {
     "tinyc_sparse": {"int8": 5280, "float32": 1652},  # CSR and N:M dense kernels, for layers stored sparse
     "tinyc_sparse_conv": {"int8": 10604, "float32": 9600},  # CSR and N:M conv kernels (helpers count as both)
     "tinyc_conv_transpose": {"int8": 1112, "float32": 680},  # int8: the TFLM rule
+    "tinyc_arg": {"int8": 772, "float32": 1032},  # argmax/argmin and top-k
 }
 # conv2d counts all three conv families: which one a layer calls depends on its shape, not in the report.
 OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "dense": "tinyc_dense",
@@ -52,7 +53,8 @@ OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "de
              "gather": "tinyc_tensor", "constant": "tinyc_tensor", "resize": "tinyc_resize",
              "dense_kp": "tinyc_kronecker",
              "log_softmax": "tinyc_softmax", "reduce": "tinyc_reduce", "cumsum": "tinyc_reduce",
-             "normalize": "tinyc_norm", "lrn": "tinyc_norm", "conv_transpose2d": "tinyc_conv_transpose"}
+             "normalize": "tinyc_norm", "lrn": "tinyc_norm", "conv_transpose2d": "tinyc_conv_transpose",
+             "argmax": "tinyc_arg", "topk": "tinyc_arg"}
 # Measured on the shared models (kws_dscnn, vww_mobilenetv1: 70-115 B a layer on cortex-m0plus):
 PER_LAYER_BYTES = 128  # one call in the schedule and its const params struct (arrays are weights)
 STARTUP_BYTES = 1024  # vector table, reset handler, memcpy and memset

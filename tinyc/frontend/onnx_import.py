@@ -152,12 +152,18 @@ class Importer:
         node = Node(self._unique(name or self.node.name or next(o for o in self.node.output if o)), op, ins,
                     list(outputs), dict(attrs or {}))
         in_shapes = [self.tensors[i].shape if i else None for i in ins]
+        in_dtypes = [self.tensors[i].dtype if i else None for i in ins]
+        if not ops.get(op).accepts(node, in_dtypes):
+            i = next(i for i in ins if i and self.tensors[i].dtype in ("int64", "bool"))
+            raise self.fail(f"input {i!r} holds {self.tensors[i].dtype} values (indices from ArgMax, ArgMin or "
+                            "TopK): tinyc computes them only as graph outputs, not as inputs of other nodes")
+        dtypes = ops.get(op).output_dtypes(node, in_dtypes)
         try:
             shapes = ops.get(op).infer_shape(node, in_shapes)
         except SHAPE_ERRORS as e:  # an op's shape check: here it meets a user's model
             raise self.fail(f"inputs of shapes {[list(s) if s else None for s in in_shapes]} do not fit: "
                             f"{_first_line(e)}", BadInput) from None
-        for out, shape in zip(outputs, shapes):
+        for out, shape, dtype in zip(outputs, shapes, dtypes):
             if not out:
                 continue
             if any(int(d) < 0 for d in shape):
@@ -169,7 +175,7 @@ class Importer:
             known = self.onnx_shapes.get(out)
             if known is not None and np.prod(known) != np.prod(shape):
                 raise self.fail(f"output {out!r} has shape {list(shape)} here but ONNX infers {list(known)}", BadInput)
-            self.tensors[out] = Tensor(out, tuple(shape), "float32", None, self.q.get(out))
+            self.tensors[out] = Tensor(out, tuple(shape), dtype, None, self.q.get(out))
         self.nodes.append(node)
 
     def _unique(self, name: str) -> str:

@@ -43,6 +43,16 @@ class Op:
         """Output shapes from input shapes (None for an absent optional input)."""
         raise NotImplementedError
 
+    def output_dtypes(self, node: Node, in_dtypes: list[str | None]) -> list[str]:
+        """IR dtypes of the outputs of a float graph: float32, unless the op makes indices (int64)
+        or passes its input's bytes on (a view)."""
+        return ["float32"] * len(node.outputs)
+
+    def accepts(self, node: Node, in_dtypes: list[str | None]) -> bool:
+        """Whether the op takes these input dtypes: none of int64 and bool (results that are not
+        arithmetic: indices, masks) unless it says otherwise."""
+        return not {"int64", "bool"} & set(in_dtypes)
+
     def macs(self, node: Node, in_shapes: list, out_shapes: list) -> int:
         """Multiply-accumulates per inference (0 for ops without)."""
         return 0
@@ -93,3 +103,4 @@ from tinyc.ops import conv, dense, binary, unary, softmax, pool, tensor_ops, rnn
 from tinyc.ops import reduce, normalization  # noqa: E402,F401
 from tinyc.ops import conv_transpose  # noqa: E402,F401
 from tinyc.ops import resize  # noqa: E402,F401
+from tinyc.ops import arg  # noqa: E402,F401

@@ -27,6 +27,12 @@ class Reshape(Op):
     def ref_float(self, node, xs):
         return [xs[0].reshape(node.attrs["shape"])]
 
+    def output_dtypes(self, node, in_dtypes):
+        return [in_dtypes[0]]  # a view of int64 indices is int64
+
+    def accepts(self, node, in_dtypes):
+        return True
+
     def output_qparams(self, node: Node, g: Graph, calibrated: list[QParams]) -> list[QParams]:
         return [g.tensors[node.inputs[0]].q]
 
@@ -290,6 +296,12 @@ class Constant(Op):
 
     def infer_shape(self, node, in_shapes):
         return [tuple(in_shapes[0])]
+
+    def output_dtypes(self, node, in_dtypes):
+        return [in_dtypes[0]]
+
+    def accepts(self, node, in_dtypes):
+        return True
 
     def ref_float(self, node, xs):
         return [np.array(xs[0])]

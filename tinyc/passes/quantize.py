@@ -48,7 +48,7 @@ def quantize(g: Graph, samples: dict[str, np.ndarray]) -> Graph:
     for node in h.nodes:
         qs = ops.get(node.op).output_qparams(node, h, [calibrated(o) for o in node.outputs])
         for name, q in zip(node.outputs, qs):
-            if name:
+            if name and h.tensors[name].dtype == "float32":  # indices (int64) and masks (bool) stay
                 h.tensors[name].q, h.tensors[name].dtype = q, "int8"
     h.nodes = [ops.get(node.op).quantize(node, h) for node in h.nodes]
     return drop_unused_constants(h)
