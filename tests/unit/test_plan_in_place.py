@@ -93,6 +93,15 @@ def test_graph_inputs_and_outputs_are_never_overwritten(fake_op):  # noqa: F811
     assert all(b.in_place_of == () for b in buffers_of(g))
 
 
+def test_a_view_of_a_graph_input_is_never_overwritten():
+    # GroupNormalization reshapes the input, then normalizes the view: that write must not land on x
+    tensors = [Tensor("x", (1, 8)), Tensor("v", (2, 4)), Tensor("y", (2, 4))]
+    nodes = [Node("view", "reshape", ["x"], ["v"], {"shape": (2, 4)}),
+             Node("relu", "unary", ["v"], ["y"], {"fn": "relu"})]
+    g = graph(nodes, tensors, ["x"], ["y"])
+    assert all(b.in_place_of == () for b in buffers_of(g))
+
+
 def branchy(op: str, order: list[str]) -> Graph:
     """x splits into two branches, each a 100 B tensor then a 4 B one, joined by an add."""
     tensors = [Tensor(n, (1, 25) if n.endswith("1") else (1, 1)) for n in ("x", "a1", "a2", "b1", "b2", "y")]

@@ -53,9 +53,9 @@ def buffers_of(g: Graph) -> list[planner.Buffer]:
     for step, node in enumerate(g.nodes):
         op = ops.get(node.op)
         acts = [i for i in node.inputs if i and not g.tensors[i].is_const]
-        if not op.is_view:
+        if not op.is_view:  # never over the caller's input or output, nor over a view of them
             in_place[node.outputs[0]] = tuple(node.inputs[k] for k in op.in_place_inputs(node, g)
-                                              if node.inputs[k] not in g.inputs and node.inputs[k] not in g.outputs)
+                                              if not _is_io(node.inputs[k], alias, g))
         for name in acts:
             last[name] = step
         for name in node.outputs:
@@ -76,6 +76,16 @@ def buffers_of(g: Graph) -> list[planner.Buffer]:
         for name, start in first.items()
     ]
     return tensors + scratch
+
+
+def _is_io(name: str, alias: dict[str, str], g: Graph) -> bool:
+    """Whether `name`, or the tensor it is a view of, is a graph input or output."""
+    while True:
+        if name in g.inputs or name in g.outputs:
+            return True
+        if name not in alias:
+            return False
+        name = alias[name]
 
 
 def _growth(node: Node, g: Graph, readers: dict[str, int]) -> int:
