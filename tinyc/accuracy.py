@@ -12,9 +12,10 @@ import numpy as np
 from tinyc import interpreter, io
 from tinyc.errors import BadInput
 from tinyc.ir import Graph
+from tinyc.progress import Progress, silent
 
 
-def accuracy(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray) -> float:
+def accuracy(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray, progress: Progress = silent) -> float:
     """Percent of samples whose first output's argmax is the label; samples are float32 in model
     units with a leading sample axis (quantized with g's input parameters for an int8 graph)."""
     feeds = interpreter.feeds_for(g, samples)
@@ -22,7 +23,9 @@ def accuracy(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray) -> fl
     assert all(len(v) == count for v in feeds.values()), f"{count} labels for {[len(v) for v in feeds.values()]}"
     out = g.outputs[0]
     # argmax of int8 outputs is that of the real values: dequantizing is increasing (scale > 0)
-    predicted = [int(np.argmax(interpreter.run(g, {k: v[i] for k, v in feeds.items()})[out])) for i in range(count)]
+    dtype = "int8" if g.is_int8 else "float32"
+    predicted = [int(np.argmax(interpreter.run(g, {k: v[i] for k, v in feeds.items()})[out]))
+                 for i in progress(range(count), f"accuracy ({dtype})", count)]
     return float(np.mean(np.array(predicted) == labels) * 100.0) if count else 0.0
 
 

@@ -20,6 +20,7 @@ from tinyc.budget import parse_bytes
 from tinyc.compress import Compression
 from tinyc.errors import BadInput
 from tinyc.ir import Graph
+from tinyc.progress import Progress, silent
 
 Samples = str | Path | np.ndarray | dict[str, np.ndarray]
 
@@ -39,11 +40,13 @@ def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = Non
           name: str | None = None, seed: int = 0, prune: float | None = None, sparsity: str | None = None,
           prune_channels: float | None = None, kronecker: str | None = None, doped: bool | None = None,
           max_drop: float | None = None, flash_budget: int | str | None = None,
-          ram_budget: int | str | None = None, eval: str | Path | None = None) -> pipeline.Compiled:  # noqa: A002
-    """Every pass of the compiler on an ONNX file; nothing is written."""
-    opts = pipeline.Options(dtype=dtype, name=name, seed=seed, board=board, compression=Compression(
-        prune=prune, sparsity=sparsity, prune_channels=prune_channels, kronecker=kronecker, doped=doped,
-        max_drop=max_drop))
+          ram_budget: int | str | None = None, eval: str | Path | None = None,  # noqa: A002
+          progress: Progress = silent) -> pipeline.Compiled:
+    """Every pass of the compiler on an ONNX file; nothing is written. progress: tinyc.progress.terminal
+    shows a bar for long work (sensitivity sweeps, budget searches, accuracy)."""
+    opts = pipeline.Options(dtype=dtype, name=name, seed=seed, board=board, progress=progress,
+                            compression=Compression(prune=prune, sparsity=sparsity, prune_channels=prune_channels,
+                                                    kronecker=kronecker, doped=doped, max_drop=max_drop))
     if flash_budget is not None:
         opts.flash_budget = parse_bytes(str(flash_budget), "--flash-budget")
     if ram_budget is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyc import api, io, pipeline, report, runners
+from tinyc import api, io, pipeline, progress, report, runners
 from tinyc.board import known_boards, load_board, summary
 from tinyc.errors import BadInput, TinycError
 
@@ -76,7 +76,8 @@ def _build(args, board: str | None = None) -> pipeline.Compiled:
     compiled = api.build(args.model, dtype=args.dtype, calib=args.calib, board=board or args.board, name=args.name,
                          seed=args.seed, prune=args.prune, sparsity=args.sparsity, prune_channels=args.prune_channels,
                          kronecker=args.kronecker, doped=args.doped, max_drop=args.max_drop,
-                         flash_budget=args.flash_budget, ram_budget=args.ram_budget, eval=args.eval)
+                         flash_budget=args.flash_budget, ram_budget=args.ram_budget, eval=args.eval,
+                         progress=progress.for_stream())
     for w in compiled.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return compiled

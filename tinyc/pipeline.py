@@ -26,6 +26,7 @@ from tinyc.passes.plan import MemoryPlan, plan_memory
 from tinyc.passes import sensitivity
 from tinyc.passes.quantize import quantize
 from tinyc.passes.sensitivity import Sensitivity
+from tinyc.progress import Progress, silent
 from tinyc.passes.simplify import fold_affine, fuse_activation
 
 CALIB_SAMPLES = 16
@@ -43,6 +44,7 @@ class Options:
     ram_budget: int | None = None  # bytes of RAM for the arena and the stack
     labelled: tuple[dict[str, np.ndarray], np.ndarray] | None = None  # --eval: inputs and labels
     calib_labels: np.ndarray | None = None  # labels in the --calib file: sensitivity by accuracy
+    progress: Progress = silent  # how long work shows its progress (the CLI: a bar on a terminal)
 
 
 @dataclass
@@ -100,7 +102,8 @@ def build(model: str | Path, opts: Options) -> Compiled:
         calib = random_inputs(g, CALIB_SAMPLES, opts.seed)
     sens = None
     if c.needs_sensitivity or opts.flash_budget:
-        sens = sensitivity.analyse(g, *compression.sensitivity_samples(calib, opts.calib_labels))
+        sens = sensitivity.analyse(g, *compression.sensitivity_samples(calib, opts.calib_labels),
+                                   progress=opts.progress)
     small, notes = compression.compress(g, c, sens, calib=calib)  # pruning and Kronecker, as asked
     q, plan = lower(small, opts.dtype, calib)
     if opts.flash_budget is not None:
@@ -133,7 +136,7 @@ def _fit_flash(g, c, sens, opts, calib, name, board, current):
     if _flash_bytes(current[1], current[2], name, board) <= opts.flash_budget:
         return current
     smallest = None
-    for target in budget.FLASH_TARGETS:
+    for target in opts.progress(budget.FLASH_TARGETS, "flash budget search"):
         if c.prune and target <= c.prune:
             continue
         small, _ = compression.compress(g, c, sens, prune=target, calib=calib)
@@ -153,7 +156,7 @@ def _fit_ram(g, c, sens, opts, calib, current):
     if need <= opts.ram_budget:
         return current
     smallest = need
-    for ratio in budget.RAM_CHANNEL_RATIOS:
+    for ratio in opts.progress(budget.RAM_CHANNEL_RATIOS, "RAM budget search"):
         if c.prune_channels and ratio <= c.prune_channels:
             continue
         small, _ = compression.compress(g, replace(c, prune_channels=ratio), sens, calib=calib)
@@ -169,12 +172,12 @@ def _fit_ram(g, c, sens, opts, calib, current):
 def _accuracy(g, q, opts, calib, compressed) -> dict:
     """Top-1 accuracy (%) of the float model, the plain int8 model and what is compiled."""
     samples, labels = opts.labelled
-    result = {"float": accuracy.accuracy(g, samples, labels), "int8": None, "compressed": None}
+    result = {"float": accuracy.accuracy(g, samples, labels, opts.progress), "int8": None, "compressed": None}
     if opts.dtype == "int8":
         plain = q if not compressed else lower(g, "int8", calib)[0]
-        result["int8"] = accuracy.accuracy(plain, samples, labels)
+        result["int8"] = accuracy.accuracy(plain, samples, labels, opts.progress)
     if compressed:
-        result["compressed"] = accuracy.accuracy(q, samples, labels)
+        result["compressed"] = accuracy.accuracy(q, samples, labels, opts.progress)
     return result
 
 

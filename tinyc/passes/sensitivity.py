@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinyc import interpreter, svg
+from tinyc.progress import Progress, silent
 from tinyc.ir import Graph
 from tinyc.passes.prune import prune_unstructured
 
@@ -62,11 +63,13 @@ def _scorer(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray | None)
 
 
 def analyse(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray | None = None,
-            ratios: tuple[float, ...] = RATIOS) -> Sensitivity:
+            ratios: tuple[float, ...] = RATIOS, progress: Progress = silent) -> Sensitivity:
     """Prune each layer alone at each ratio and measure the loss."""
     loss_of, baseline, metric = _scorer(g, samples, labels)
     layers = prunable_layers(g)
-    loss = {name: [loss_of(prune_unstructured(g, {name: r})) for r in ratios] for name in layers}
+    steps = progress([(name, r) for name in layers for r in ratios], "sensitivity sweep")
+    losses = [loss_of(prune_unstructured(g, {name: r})) for name, r in steps]
+    loss = {name: losses[k * len(ratios):(k + 1) * len(ratios)] for k, name in enumerate(layers)}
     return Sensitivity(metric, tuple(ratios), loss, layers, baseline)
 
 
