@@ -72,6 +72,14 @@ ok compile_max_drop compile "$cnn" -o maxdrop --calib "$cnn_calib" --max-drop 1 
 ok compile_flash_budget compile "$cnn" -o flash --calib "$cnn_calib" --flash-budget 12K
 ok compile_ram_budget compile "$cnn" -o ram --calib "$cnn_calib" --ram-budget 40K --board stm32f103c8
 ok compile_eval compile "$mlp" -o eval --calib "$mlp_calib" --eval "$mlp_test"
+ok compile_zoo compile "$repo/tests/zoo/kwt_dynamo18.onnx" -o kwt --dtype float32  # a PyTorch transformer export
+tflite="$repo/../shared/models/tflite_int8/ad01_int8.tflite"  # beside the checkout, as in CI
+if [ -f "$tflite" ]; then
+    ok compile_tflite compile "$tflite" -o ad_tflite --board nucleo-l4r5zi
+    ok verify_tflite verify "$tflite" --board mps2-an386
+else
+    echo "skip  compile_tflite: $tflite not found"
+fi
 ok report report default
 ok run_ref run "$cnn" --target ref --input "$cnn_calib" --calib "$cnn_calib" --output ref.npy
 ok run_host run "$cnn" --target host --input "$cnn_calib" --calib "$cnn_calib" --output host.npy

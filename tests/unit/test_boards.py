@@ -224,3 +224,4 @@ def test_arm_gcc_accepts_the_flags_and_defines_what_the_board_says(tmp_path, nam
         assert "#define __ARM_FP 14" in macros  # half, single and double precision
     if b.core == "cortex-m55":
         assert "#define __ARM_FEATURE_MVE 3" in macros  # Helium, integer and float, kept with this -mfpu
+
