@@ -263,8 +263,8 @@ CASES = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
     "UNIDIRECTIONAL_SEQUENCE_LSTM_batch3": lambda dtype: lstm(dtype, batch=3),
     "UNIDIRECTIONAL_SEQUENCE_LSTM_time_major": lambda dtype: lstm(dtype, batch=2, time_major=True),
-    "UNIDIRECTIONAL_SEQUENCE_LSTM_int8_sigmoid_clip":
-        lambda dtype: lstm_int8(batch=2, act=6, cell_clip=0.5) if dtype == "int8" else None,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM_int8_clip":
+        lambda dtype: lstm_int8(batch=2, cell_clip=0.5) if dtype == "int8" else None,
     "UNIDIRECTIONAL_SEQUENCE_LSTM_int8_long":
         lambda dtype: lstm_int8(steps=20, n_in=16, hidden=12) if dtype == "int8" else None,
     "RESIZE_BILINEAR_half_up": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [8, 10], HalfPixelCenters=True),
@@ -343,7 +343,7 @@ def test_concatenation_of_different_scales_is_refused_as_tflm_does(tmp_path):
 def test_int8_lstm_per_channel_is_one_line_unsupported(tmp_path):
     t = [act((1, 5, 3), "int8")] + [_weights((4, 3), 0)] * 4 + [_weights((4, 4), 0)] * 4 + \
         [Tensor((4,), "int32", 0.001, 0, 0, np.zeros(4, np.int32))] * 4 + \
-        [Tensor((1, 4), "int16", 1 / 32768, 0, variable=True), Tensor((1, 4), "int16", 1 / 2048, 0, variable=True),
+        [Tensor((1, 4), "int8", 1 / 128, 0, variable=True), Tensor((1, 4), "int16", 1 / 2048, 0, variable=True),
          act((1, 5, 4), "int8")]
     ins = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, 9, 10, 11, 12, -1, -1, 13, 14, -1, -1, -1, -1]
     path = tmp_path / "lstm.tflite"

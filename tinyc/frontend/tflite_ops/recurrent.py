@@ -44,8 +44,8 @@ def UNIDIRECTIONAL_SEQUENCE_LSTM(b, op):
     if (o.CellClip() and not int8) or o.ProjClip():
         raise b.fail("cell_clip (float32) and proj_clip unsupported")
     act = o.FusedActivationFunction()
-    if int8 and act not in (4, 6):
-        raise b.fail(f"int8 activation {ACT_NAMES.get(act, act)} unsupported; TANH or SIGMOID (as TFLM)")
+    if int8 and act != 4:
+        raise b.fail(f"int8 activation {ACT_NAMES.get(act, act)} unsupported; TANH only (TFLM's integer LSTM)")
     if act not in CELL_ACTS:
         raise b.fail(f"activation {ACT_NAMES.get(act, act)} unsupported; TANH, RELU or SIGMOID")
     for k in (18, 19):
