@@ -408,3 +408,128 @@ void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int8_t *w
         y_h[j] = tinyc_rnn_out_s8(h[j]);
     }
 }
+
+/* ---- TFLM's integer LSTM -------------------------------------------------------------------------- */
+
+/* sigmoid(k/24) in 0.16, k = 0..255: TFLite's sigmoid_table_uint16 (tensorflow/lite/kernels/internal/common.h). */
+static const uint16_t tinyc_tflm_sigmoid_table[256] = {
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794, 41432, 42064, 42688,
+    43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409,
+    51865, 52311, 52745, 53169, 53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
+    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370, 60565, 60753, 60935, 61110,
+    61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186,
+    63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
+    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786, 64816, 64845, 64873, 64900,
+    64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079, 65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208,
+    65221, 65234, 65246, 65258, 65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
+    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433, 65438, 65442, 65445, 65449,
+    65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474, 65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491,
+    65493, 65495, 65497, 65498, 65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
+    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524,
+    65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530,
+    65530, 65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
+    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535};
+
+/* reference_integer_ops::Logistic(0, 0, ...): Q3.12 -> Q0.15. */
+static int16_t tinyc_tflm_sigmoid(int16_t x)
+{
+    int32_t v = (int32_t)x * 3;
+    uint32_t a = (uint32_t)(v < 0 ? -v : v);
+    uint32_t uh = a >> 9;
+    uint32_t res;
+    if (uh >= 255u) {
+        res = 0x7FFFu << 10;
+    } else {
+        uint32_t ua = tinyc_tflm_sigmoid_table[uh], ub = tinyc_tflm_sigmoid_table[uh + 1];
+        res = (ua << 9) + (a & 0x1FFu) * (ub - ua);
+    }
+    res = v >= 0 ? res + (1u << 9) : (1u << 25) - res + (1u << 9) - 1u;
+    return (int16_t)(res >> 10);
+}
+
+/* reference_integer_ops::Tanh(multiplier, left_shift, ...): int16 -> Q0.15. */
+static int16_t tinyc_tflm_tanh(int16_t x, int32_t multiplier, int32_t left_shift)
+{
+    int32_t rnd, v, res;
+    uint32_t a, uh;
+    if (multiplier == 0) {
+        multiplier = 3 << left_shift;
+        left_shift = 0;
+    }
+    rnd = left_shift > 0 ? 1 << (left_shift - 1) : 0;
+    v = ((int32_t)x * multiplier + rnd) >> left_shift;
+    a = (uint32_t)(v < 0 ? -v : v);
+    uh = a >> 8;
+    if (uh >= 255u) {
+        res = (int32_t)(0xFFFFu << 8);
+    } else {
+        uint32_t ua = tinyc_tflm_sigmoid_table[uh], ub = tinyc_tflm_sigmoid_table[uh + 1];
+        res = (int32_t)((ua << 8) + (a & 0xFFu) * (ub - ua));
+    }
+    res = v >= 0 ? res - (1 << 23) + (1 << 7) : -res + (1 << 23) + (1 << 7) - 1;
+    return (int16_t)(res >> 8);
+}
+
+static int16_t tinyc_tflm_sat16(int32_t v)
+{
+    return (int16_t)tinyc_clamp_i32(v, -32768, 32767);
+}
+
+void tinyc_lstm_tflm_s8(const tinyc_lstm_tflm_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
+                        const int32_t *bias, int8_t *y, void *scratch)
+{
+    const int32_t steps = p->dims.seq_len, n_in = p->dims.input_size, hid = p->dims.hidden_size;
+    const int32_t batch = p->batch;
+    int16_t *c = (int16_t *)scratch;
+    int16_t *gates = c + hid; /* 4*H: i, o, f, g */
+    int8_t *h = (int8_t *)(gates + 4 * hid);
+    int32_t b, t, j, k, row;
+    for (b = 0; b < batch; b++) {
+        for (j = 0; j < hid; j++) {
+            c[j] = 0;
+            h[j] = (int8_t)p->hidden_zp;
+        }
+        for (t = 0; t < steps; t++) {
+            const int8_t *xt = x + ((size_t)t * batch + b) * n_in;
+            int8_t *yt = y + ((size_t)t * batch + b) * hid;
+            for (row = 0; row < 4 * hid; row++) {
+                const int32_t gate = row / hid;
+                const int8_t *wr = w + (size_t)row * n_in;
+                const int8_t *rr = r + (size_t)row * hid;
+                int32_t acc_x = bias[row], acc_h = 0, fx, fh;
+                for (k = 0; k < n_in; k++) {
+                    acc_x += (int32_t)wr[k] * ((int32_t)xt[k] - p->input_zp);
+                }
+                for (k = 0; k < hid; k++) {
+                    acc_h += (int32_t)rr[k] * ((int32_t)h[k] - p->hidden_zp);
+                }
+                fx = tinyc_tflm_sat16(tinyc_requantize(acc_x, p->input_multiplier[gate], p->input_shift[gate]));
+                fh = tinyc_tflm_sat16(tinyc_requantize(acc_h, p->hidden_multiplier[gate], p->hidden_shift[gate]));
+                gates[row] = tinyc_tflm_sat16(fx + fh);
+            }
+            for (j = 0; j < hid; j++) {
+                const int32_t gi = tinyc_tflm_sigmoid(gates[j]);
+                const int32_t go = tinyc_tflm_sigmoid(gates[hid + j]);
+                const int32_t gf = tinyc_tflm_sigmoid(gates[2 * hid + j]);
+                const int32_t gg = p->cell_gate_sigmoid ? tinyc_tflm_sigmoid(gates[3 * hid + j])
+                                                        : tinyc_tflm_tanh(gates[3 * hid + j], 0, 0);
+                int32_t cj = tinyc_tflm_sat16(tinyc_requantize(gf * c[j], p->forget_cell_multiplier,
+                                                               p->forget_cell_shift));
+                int32_t ig = tinyc_tflm_sat16(tinyc_requantize(gi * gg, p->input_cell_multiplier,
+                                                               p->input_cell_shift));
+                int32_t th;
+                cj = tinyc_tflm_sat16(cj + ig);
+                if (p->cell_clip > 0) {
+                    cj = tinyc_clamp_i32(cj, -p->cell_clip, p->cell_clip);
+                }
+                c[j] = (int16_t)cj;
+                th = tinyc_tflm_tanh((int16_t)cj, p->cell_tanh_multiplier, p->cell_tanh_shift);
+                yt[j] = (int8_t)tinyc_clamp_i32(tinyc_requantize(th * go, p->output_multiplier, p->output_shift)
+                                                + p->hidden_zp, -128, 127);
+            }
+            for (j = 0; j < hid; j++) {
+                h[j] = yt[j];
+            }
+        }
+    }
+}

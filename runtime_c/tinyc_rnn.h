@@ -98,4 +98,34 @@ void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int8_t 
 void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
                   const int32_t *bias, const int8_t *initial_h, int8_t *y, int8_t *y_h, void *scratch);
 
+/* TFLM's integer LSTM (an int8 .tflite's UNIDIRECTIONAL_SEQUENCE_LSTM; tensorflow/lite/micro/kernels/lstm_eval.cc),
+ * bit for bit: int8 x and h, int16 gates and cell state, int32 accumulators. Per-gate arrays are [4]
+ * in the order i, o, f, c. Real multiplier = multiplier * 2^(shift - 31). Every batch row starts from
+ * h = hidden_zp, c = 0. Mirrors tflm_lstm_ref in tinyc/ops/rnn.py. */
+typedef struct {
+    tinyc_rnn_dims dims;
+    int32_t batch;                     /* B */
+    int32_t input_zp;                  /* zero point of x */
+    int32_t hidden_zp;                 /* zero point of h (and y) */
+    const int32_t *input_multiplier;   /* per gate: sum w (x - input_zp) + bias -> Q3.12 */
+    const int32_t *input_shift;
+    const int32_t *hidden_multiplier;  /* per gate: sum r (h - hidden_zp) -> Q3.12 */
+    const int32_t *hidden_shift;
+    int32_t forget_cell_multiplier;    /* f (Q0.15) x c -> c */
+    int32_t forget_cell_shift;
+    int32_t input_cell_multiplier;     /* i x g (Q0.15 each) -> c */
+    int32_t input_cell_shift;
+    int32_t output_multiplier;         /* o x tanh(c) (Q0.15 each) -> h */
+    int32_t output_shift;
+    int32_t cell_tanh_multiplier;      /* TFLM's Tanh(input_multiplier, input_left_shift) of c */
+    int32_t cell_tanh_shift;
+    int32_t cell_gate_sigmoid;         /* 1: g = sigmoid (fused SIGMOID), 0: tanh */
+    int32_t cell_clip;                 /* c clipped to [-cell_clip, cell_clip] when > 0 */
+} tinyc_lstm_tflm_s8_params;
+
+/* x [T, B, I]; w [4H, I], r [4H, H] int8 (zero point 0); bias [4H] int32; y [T, B, H].
+ * Scratch: 11*H bytes, 2-byte aligned: c and gates i, o, f, g (H int16 each), h (H int8). */
+void tinyc_lstm_tflm_s8(const tinyc_lstm_tflm_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
+                        const int32_t *bias, int8_t *y, void *scratch);
+
 #endif /* TINYC_RNN_H */

@@ -187,9 +187,29 @@ def _batch_matmul(a_shape, b_shape, out_shape, **adj):
     return case
 
 
+def lstm_int8(batch=1, time_major=False, act=4, cell_clip=0.0, steps=6, n_in=5, hidden=7):
+    """TFLM's integer LSTM as the converter lays it out (lstm_test_data.cc): int8 x, h and y, per-tensor int8
+    weights, int32 biases at s_x * s_w, int16 cell state at a power-of-two scale."""
+    s_x, z_x, s_h, z_h = 0.05, 3, 1 / 128, -2
+    tensors = [Tensor((steps, batch, n_in) if time_major else (batch, steps, n_in), "int8", s_x, z_x)]
+    for shape in [(hidden, n_in)] * 4 + [(hidden, hidden)] * 4:
+        tensors.append(Tensor(shape, "int8", float(RNG.uniform(0.005, 0.03)), 0,
+                              data=RNG.integers(-127, 128, shape, dtype=np.int8)))
+    for k in range(1, 5):
+        tensors.append(Tensor((hidden,), "int32", s_x * tensors[k].scale, 0,
+                              data=RNG.integers(-4000, 4000, hidden, dtype=np.int32)))
+    tensors += [Tensor((batch, hidden), "int8", s_h, z_h, variable=True),
+                Tensor((batch, hidden), "int16", 2.0**-11, 0, variable=True)]
+    out = (steps, batch, hidden) if time_major else (batch, steps, hidden)
+    tensors.append(Tensor(out, "int8", s_h, z_h))
+    ins = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, 9, 10, 11, 12, -1, -1, 13, 14, -1, -1, -1, -1]
+    return tensors, [Op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [15], "UnidirectionalSequenceLSTMOptions",
+                        {"FusedActivationFunction": act, "TimeMajor": time_major, "CellClip": cell_clip})]
+
+
 def lstm(dtype, batch=1, time_major=False):
     if dtype != "float32":
-        return None  # TFLM's integer LSTM: not implemented (test_int8_lstm_is_one_line_unsupported)
+        return lstm_int8(batch, time_major)
     steps, n_in, hidden = 5, 3, 4
     tensors = [Tensor((steps, batch, n_in) if time_major else (batch, steps, n_in), "float32")]
     tensors += [_weights((hidden, n_in), 0, dtype) for _ in range(4)] + [_weights((hidden, hidden), 0, dtype)
@@ -243,6 +263,10 @@ CASES = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
     "UNIDIRECTIONAL_SEQUENCE_LSTM_batch3": lambda dtype: lstm(dtype, batch=3),
     "UNIDIRECTIONAL_SEQUENCE_LSTM_time_major": lambda dtype: lstm(dtype, batch=2, time_major=True),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM_int8_clip":
+        lambda dtype: lstm_int8(batch=2, cell_clip=0.5) if dtype == "int8" else None,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM_int8_long":
+        lambda dtype: lstm_int8(steps=20, n_in=16, hidden=12) if dtype == "int8" else None,
     "RESIZE_BILINEAR_half_up": _resize("RESIZE_BILINEAR", "ResizeBilinearOptions", [8, 10], HalfPixelCenters=True),
 }
 
@@ -316,16 +340,17 @@ def test_concatenation_of_different_scales_is_refused_as_tflm_does(tmp_path):
         pipeline.build(path, pipeline.Options(dtype="int8"))
 
 
-def test_int8_lstm_is_one_line_unsupported(tmp_path):
+def test_int8_lstm_per_channel_is_one_line_unsupported(tmp_path):
     t = [act((1, 5, 3), "int8")] + [_weights((4, 3), 0)] * 4 + [_weights((4, 4), 0)] * 4 + \
         [Tensor((4,), "int32", 0.001, 0, 0, np.zeros(4, np.int32))] * 4 + \
-        [Tensor((1, 4), "int16", 1 / 32768, 0, variable=True), Tensor((1, 4), "int16", 1 / 2048, 0, variable=True),
+        [Tensor((1, 4), "int8", 1 / 128, 0, variable=True), Tensor((1, 4), "int16", 1 / 2048, 0, variable=True),
          act((1, 5, 4), "int8")]
     ins = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, 9, 10, 11, 12, -1, -1, 13, 14, -1, -1, -1, -1]
     path = tmp_path / "lstm.tflite"
     path.write_bytes(model(t, [Op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [15], "UnidirectionalSequenceLSTMOptions",
                                   {"FusedActivationFunction": 4})], [0], [15]))
-    with pytest.raises(UnsupportedOp, match=r"^operator 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): int8 LSTM .* only$"):
+    with pytest.raises(UnsupportedOp, match=r"^operator 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): int8 LSTM: weight "
+                                            r"tensor 1 is quantized per channel; TFLM's LSTM takes per-tensor only$"):
         pipeline.build(path, pipeline.Options(dtype="int8"))
 
 
