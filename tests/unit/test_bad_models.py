@@ -178,3 +178,9 @@ def test_name_that_is_not_utf8(capsys, tmp_path):
     assert name in data
     line = _compile(capsys, tmp_path, data.replace(name, name[:-1] + b"\xff"))
     assert "UTF-8" in line
+
+
+def test_stride_beyond_32_bits_names_the_node(capsys, tmp_path):
+    m = _one_node("AveragePool", [1, 1, 8, 8], {}, {"kernel_shape": [2, 2], "strides": [1 << 40, 1]}, [1, 1, 1, 7])
+    line = _compile(capsys, tmp_path, m, "--dtype", "float32")
+    assert "'n0'" in line and "32-bit" in line

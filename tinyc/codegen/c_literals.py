@@ -24,7 +24,8 @@ def c_type(array: np.ndarray) -> str:
 
 def c_int(value: int) -> str:
     value = int(value)
-    assert -(2**31) <= value < 2**32, f"integer literal {value} out of 32-bit range"
+    if not -(2**31) <= value < 2**32:  # a huge stride or dilation from a user's model, say
+        raise BadInput(f"integer {value} is out of the 32-bit range of the generated C")
     if value == -(2**31):
         return "(-2147483647 - 1)"
     return str(value) + ("u" if value >= 2**31 else "")

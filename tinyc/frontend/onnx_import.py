@@ -22,7 +22,7 @@ from tinyc.ir import NP_DTYPE, Graph, Node, QParams, Tensor, verify
 # during calibration): it is refused at import.
 MAX_ACTIVATION_BYTES = 1 << 28
 # What a lowering or an op's shape check raises on a model it cannot make sense of.
-SHAPE_ERRORS = (AssertionError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError)
+SHAPE_ERRORS = (AssertionError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError, MemoryError)
 FOLDABLE = {"Constant", "Shape", "Gather", "Cast", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose",
             "Slice", "Mul", "Add", "Sub", "Div", "ConstantOfShape", "Range", "Identity", "DequantizeLinear",
             "ReduceProd", "Equal", "Where", "Expand", "Tile", "Neg", "Sqrt", "Pow", "QuantizeLinear"}
@@ -378,6 +378,10 @@ def _check_inputs(g: onnx.GraphProto, skip=()) -> None:
             known = all(d.lstrip("-").isdigit() for d in dims)
             raise BadInput(f"input {vi.name!r} has {'' if known else 'unknown '}dimensions [{', '.join(dims)}]: "
                            "every dimension must be a positive integer (export the model with a fixed input shape)")
+        size = int(np.prod(_static_shape(vi), dtype=np.float64)) * 4
+        if size > MAX_ACTIVATION_BYTES:
+            raise DoesNotFit(f"input {vi.name!r} of shape {list(_static_shape(vi))} needs {size:,} bytes; tinyc's "
+                             f"limit for one activation is {MAX_ACTIVATION_BYTES:,}")
         elem = vi.type.tensor_type.elem_type
         if elem != onnx.TensorProto.FLOAT:
             kind = onnx.TensorProto.DataType.Name(elem) if elem in onnx.TensorProto.DataType.values() else elem
