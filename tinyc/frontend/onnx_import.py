@@ -1,4 +1,4 @@
-"""ONNX -> IR: load and check the file, infer shapes, fold constants, lower each node.
+"""ONNX -> IR: fold constants, lower each node (the file is read and checked in onnx_file.py).
 
 The lowering of each ONNX op lives in tinyc/frontend/onnx_ops/ (one module per family);
 nothing past this module sees ONNX.
@@ -15,80 +15,15 @@ from onnx.reference import ReferenceEvaluator
 
 from tinyc import ops
 from tinyc.errors import BadInput, DoesNotFit, TinycError, UnsupportedOp
+from tinyc.frontend.onnx_file import MAX_ACTIVATION_BYTES, check_inputs, check_names, first_line, load, static_shape
 from tinyc.ir import NP_DTYPE, Graph, Node, QParams, Tensor, verify
 
-# ONNX ops whose result is always computed at compile time when every input is constant.
-# An activation larger than this is no microcontroller model (and would exhaust the host's memory
-# during calibration): it is refused at import.
-MAX_ACTIVATION_BYTES = 1 << 28
 # What a lowering or an op's shape check raises on a model it cannot make sense of.
 SHAPE_ERRORS = (AssertionError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError, MemoryError)
+# ONNX ops that pass the unsupported-op check without a lowering: they are folded when their inputs are constant
 FOLDABLE = {"Constant", "Shape", "Gather", "Cast", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose",
             "Slice", "Mul", "Add", "Sub", "Div", "ConstantOfShape", "Range", "Identity", "DequantizeLinear",
             "ReduceProd", "Equal", "Where", "Expand", "Tile", "Neg", "Sqrt", "Pow", "QuantizeLinear"}
-
-
-# Initializers at least this large skip the checker and shape inference (both copy the whole model): they
-# become numpy arrays over the file's bytes at once, and the checked model holds them as typed inputs.
-HELD_BYTES = 1 << 16
-HELD_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.INT8, onnx.TensorProto.UINT8, onnx.TensorProto.INT32,
-              onnx.TensorProto.INT64, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
-
-
-def load(path: str | Path, held: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
-    """Read and check an ONNX file; every failure is a one-line BadInput.
-
-    held: when given, large initializers move out of the model into it as arrays (peak memory ~ 2x the file).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise BadInput(f"{path}: no such file")
-    try:
-        model = onnx.load(str(path))
-    except Exception as e:  # protobuf raises several unrelated types on bad bytes
-        raise BadInput(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
-    if not model.graph.node and not model.graph.output:
-        raise BadInput(f"{path}: not an ONNX model (no graph)")
-    newest = onnx.defs.onnx_opset_version()
-    for o in model.opset_import:
-        if o.domain in ("", "ai.onnx") and o.version > newest:
-            raise BadInput(f"{path}: opset {o.version} is newer than the installed onnx package knows ({newest}): "
-                           f"upgrade onnx or export the model at opset {newest} or lower")
-    _check_text(model.graph)
-    _check_names(model.graph)
-    _check_inputs(model.graph)
-    if held is not None:
-        _hold_initializers(model.graph, held)
-    try:
-        _check(model)
-        _spell_out_defaults(model)
-        model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
-    except Exception as e:
-        for vi in model.graph.input:  # an empty input is the likely cause: say so
-            shape = _static_shape(vi)
-            if shape is not None and 0 in shape:
-                raise BadInput(f"input {vi.name!r} has an empty shape {list(shape)} that the model's ops do not "
-                               f"accept: {_first_line(e, with_type=False)}") from None
-        raise BadInput(f"{path}: invalid ONNX model: {_first_line(e, with_type=False)}") from None
-    return model
-
-
-def _check(model: onnx.ModelProto) -> None:
-    """onnx's model checker, except that GroupNormalization-18 passes: onnx deprecated it (its scale and
-    bias are per group, which exporters misread) but onnxruntime runs it, and so does tinyc."""
-    try:
-        onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as e:
-        if "registered for GroupNormalization is deprecated" not in str(e):
-            raise
-
-
-def _spell_out_defaults(model: onnx.ModelProto) -> None:
-    """Write out attribute defaults that onnx's strict shape inference trips over when absent: a
-    MeanVarianceNormalization without `axes` (its function body reads the attribute) is an error there."""
-    for node in model.graph.node:
-        if node.op_type == "MeanVarianceNormalization" and not any(a.name == "axes" for a in node.attribute):
-            node.attribute.append(helper.make_attribute("axes", [0, 2, 3]))
 
 
 class Importer:
@@ -104,7 +39,7 @@ class Importer:
         self.alias: dict[str, str] = {}  # Identity, Dropout, Q/DQ outputs -> the tensor they stand for
         self.tensors: dict[str, Tensor] = {}
         self.nodes: list[Node] = []
-        self.onnx_shapes = {vi.name: _static_shape(vi) for vi in
+        self.onnx_shapes = {vi.name: static_shape(vi) for vi in
                             list(model.graph.value_info) + list(model.graph.output) + list(model.graph.input)}
         self.node: onnx.NodeProto | None = None
         self.graph_outputs = {o.name for o in model.graph.output}
@@ -162,7 +97,7 @@ class Importer:
             shapes = ops.get(op).infer_shape(node, in_shapes)
         except SHAPE_ERRORS as e:  # an op's shape check: here it meets a user's model
             raise self.fail(f"inputs of shapes {[list(s) if s else None for s in in_shapes]} do not fit: "
-                            f"{_first_line(e)}", BadInput) from None
+                            f"{first_line(e)}", BadInput) from None
         for out, shape, dtype in zip(outputs, shapes, dtypes):
             if not out:
                 continue
@@ -196,21 +131,21 @@ class Importer:
         from tinyc.frontend.onnx_ops import LOWERINGS
 
         g = self.model.graph
-        _check_names(g)
+        check_names(g)
         self.consts.update(self.held)
         for init in g.initializer:
             try:
                 self.consts[init.name] = numpy_helper.to_array(init)
             except Exception as e:  # truncated raw data, a bad data type: onnx raises several types
-                raise BadInput(f"initializer {init.name!r} cannot be read: {_first_line(e)}") from None
+                raise BadInput(f"initializer {init.name!r} cannot be read: {first_line(e)}") from None
         for name, data in self.consts.items():
             if data.dtype.kind == "f" and np.isnan(data).any():
                 where = [int(i) for i in np.argwhere(np.isnan(data))[0]]
                 raise BadInput(f"initializer {name!r} holds nan at index {where}: weights must be finite")
         inputs = [i for i in g.input if i.name not in self.consts]
-        _check_inputs(g, skip=self.consts)
+        check_inputs(g, skip=self.consts)
         for vi in inputs:
-            self.tensors[vi.name] = Tensor(vi.name, _static_shape(vi), "float32")
+            self.tensors[vi.name] = Tensor(vi.name, static_shape(vi), "float32")
             if self.tensors[vi.name].size == 0:  # an empty input has no values: what it feeds is known
                 self.consts[vi.name] = np.zeros(self.tensors[vi.name].shape, np.float32)
         folds = _constant_nodes(g, set(self.consts), set(self.tensors))
@@ -246,7 +181,7 @@ class Importer:
         try:
             lowerings[node.op_type](self, node, *args, **attrs)
         except SHAPE_ERRORS as e:  # a lowering reading a model that does not make sense
-            raise self.fail(f"cannot be lowered with inputs {self._shapes_of(args)}: {_first_line(e)}",
+            raise self.fail(f"cannot be lowered with inputs {self._shapes_of(args)}: {first_line(e)}",
                             BadInput) from None
         except TypeError as e:  # the lowering's signature is the list of what is supported
             if "unexpected keyword argument" in str(e):
@@ -332,7 +267,7 @@ class Importer:
         try:
             results = ReferenceEvaluator(model).run(None, feeds)
         except Exception as e:  # onnx's evaluator raises whatever numpy raises on a bad model
-            raise self.fail(f"cannot be evaluated at compile time: {_first_line(e)}", BadInput) from None
+            raise self.fail(f"cannot be evaluated at compile time: {first_line(e)}", BadInput) from None
         for out, value in zip([o for o in node.output if o], results):
             self.consts[out] = np.asarray(value)
         return True
@@ -347,105 +282,6 @@ def _constant_nodes(g: onnx.GraphProto, consts: set[str], activations: set[str])
             folds.add(i)
             known.update(node.output)
     return folds
-
-
-def _first_line(e: BaseException, with_type: bool = True) -> str:
-    """The message of e on one line (the checker's run over several), at most 300 characters."""
-    text = " ".join(str(e).split())
-    text = text[:297] + "..." if len(text) > 300 else text
-    if not with_type:
-        return text or type(e).__name__
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
-
-
-def _dims_text(vi: onnx.ValueInfoProto) -> list[str]:
-    if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
-        return ["?"]
-    return [str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?")
-            for d in vi.type.tensor_type.shape.dim]
-
-
-def _check_inputs(g: onnx.GraphProto, skip=()) -> None:
-    """Model inputs are float32 with fixed positive dimensions."""
-    inits = {i.name for i in g.initializer}
-    for vi in g.input:
-        if vi.name in inits or vi.name in skip:
-            continue
-        if not vi.type.HasField("tensor_type"):
-            raise BadInput(f"input {vi.name!r} has type {vi.type.WhichOneof('value')}; only tensors are supported")
-        if _static_shape(vi) is None:
-            dims = _dims_text(vi)
-            known = all(d.lstrip("-").isdigit() for d in dims)
-            raise BadInput(f"input {vi.name!r} has {'' if known else 'unknown '}dimensions [{', '.join(dims)}]: "
-                           "every dimension must be a positive integer (export the model with a fixed input shape)")
-        size = int(np.prod(_static_shape(vi), dtype=np.float64)) * 4
-        if size > MAX_ACTIVATION_BYTES:
-            raise DoesNotFit(f"input {vi.name!r} of shape {list(_static_shape(vi))} needs {size:,} bytes; tinyc's "
-                             f"limit for one activation is {MAX_ACTIVATION_BYTES:,}")
-        elem = vi.type.tensor_type.elem_type
-        if elem != onnx.TensorProto.FLOAT:
-            kind = onnx.TensorProto.DataType.Name(elem) if elem in onnx.TensorProto.DataType.values() else elem
-            raise BadInput(f"input {vi.name!r} has type {kind}: only float32 model inputs are supported")
-
-
-def _hold_initializers(g: onnx.GraphProto, held: dict[str, np.ndarray]) -> None:
-    """Move each large raw initializer into `held` as a read-only array over its bytes (no copy), and
-    list it as a graph input of the same type and shape, so that checking the model copies no weights."""
-    keep = []
-    for init in g.initializer:
-        if init.data_type not in HELD_TYPES or len(init.raw_data) < HELD_BYTES \
-                or init.data_location == onnx.TensorProto.EXTERNAL:
-            keep.append(init)
-            continue
-        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(init.data_type)).newbyteorder("<")
-        shape = tuple(int(d) for d in init.dims)
-        raw = init.raw_data
-        if any(d < 0 for d in shape) or len(raw) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
-            raise BadInput(f"initializer {init.name!r}: {len(raw):,} bytes of data for shape {list(shape)} of "
-                           f"{dtype.name} ({int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:,} bytes)")
-        held[init.name] = np.frombuffer(raw, dtype).reshape(shape)
-        g.input.append(helper.make_tensor_value_info(init.name, init.data_type, shape))
-        init.ClearField("raw_data")
-    if len(keep) != len(g.initializer):
-        kept = [onnx.TensorProto() for _ in keep]
-        for new, old in zip(kept, keep):
-            new.CopyFrom(old)
-        del g.initializer[:]
-        g.initializer.extend(kept)
-
-
-def _check_text(g: onnx.GraphProto) -> None:
-    """Names are text: protobuf hands invalid UTF-8 over as bytes, which would reach the generated C."""
-    fields = [("node name", n.name) for n in g.node] + [("op type", n.op_type) for n in g.node]
-    fields += [("domain", n.domain) for n in g.node]
-    fields += [("tensor name", t) for n in g.node for t in list(n.input) + list(n.output)]
-    fields += [("tensor name", v.name) for v in list(g.input) + list(g.output) + list(g.value_info)]
-    fields += [("initializer name", i.name) for i in g.initializer]
-    for what, text in fields:
-        if not isinstance(text, str):
-            raise BadInput(f"{what} {text[:60]!r} is not valid UTF-8")
-
-
-def _check_names(g: onnx.GraphProto) -> None:
-    """Every tensor name is defined once: by a graph input, an initializer or one node output."""
-    seen: dict[str, str] = {}
-    inits = {i.name for i in g.initializer}
-    defs = [(i.name, "an initializer") for i in g.initializer]
-    defs += [(i.name, "a graph input") for i in g.input if i.name not in inits]
-    defs += [(o, f"node {n.name or n.output[0]!r} ({n.op_type})") for n in g.node for o in n.output if o]
-    for name, where in defs:
-        if name in seen:
-            raise BadInput(f"tensor name {name!r} is defined twice: by {seen[name]} and by {where}")
-        seen[name] = where
-
-
-def _static_shape(vi: onnx.ValueInfoProto) -> tuple[int, ...] | None:
-    if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
-        return None
-    dims = vi.type.tensor_type.shape.dim
-    if any(not d.HasField("dim_value") or d.dim_value < 0 for d in dims):
-        return None
-    return tuple(int(d.dim_value) for d in dims)
 
 
 def import_model(path: str | Path, name: str | None = None) -> Graph:
