@@ -21,7 +21,10 @@ def calibrate(g: Graph, samples: dict[str, np.ndarray]) -> dict[str, tuple[float
     for i in range(count):
         values = interpreter.run(watched, {k: v[i] for k, v in samples.items()})
         for name, v in values.items():
-            lo, hi = float(np.min(v)), float(np.max(v))
+            if v.size == 0 or v.dtype.kind not in "fiu":  # an empty tensor, a mask: nothing to range
+                lo, hi = 0.0, 0.0
+            else:
+                lo, hi = float(np.min(v)), float(np.max(v))
             old = ranges.get(name, (lo, hi))
             ranges[name] = (min(old[0], lo), max(old[1], hi))
     for name, (lo, hi) in ranges.items():
