@@ -50,6 +50,7 @@ def _unary(fn, **defaults):
         if unknown:
             raise b.fail(f"attribute {sorted(unknown)[0]!r} is not supported")
         b.emit("unary", [X], [n.output[0]], {"fn": fn, **defaults, **attrs})
+    lower.attributes = tuple(defaults)  # what docs/operators.md lists
     return lower
 
 
