@@ -72,6 +72,8 @@ ok compile_max_drop compile "$cnn" -o maxdrop --calib "$cnn_calib" --max-drop 1 
 ok compile_flash_budget compile "$cnn" -o flash --calib "$cnn_calib" --flash-budget 12K
 ok compile_ram_budget compile "$cnn" -o ram --calib "$cnn_calib" --ram-budget 40K --board stm32f103c8
 ok compile_eval compile "$mlp" -o eval --calib "$mlp_calib" --eval "$mlp_test"
+ok compile_arduino compile "$cnn" -o arduino --calib "$cnn_calib" --arduino
+exists arduino/library.properties arduino/src/digits_cnn.h arduino/examples/digits_cnn/digits_cnn.ino
 ok compile_zoo compile "$repo/tests/zoo/kwt_dynamo18.onnx" -o kwt --dtype float32  # a PyTorch transformer export
 tflite="$repo/../shared/models/tflite_int8/ad01_int8.tflite"  # beside the checkout, as in CI
 if [ -f "$tflite" ]; then

@@ -62,12 +62,14 @@ def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = Non
     return pipeline.build(model, opts)
 
 
-def compile(model: str | Path, out: str | Path | None = None, **options) -> dict:  # noqa: A001
-    """Compile `model`; write the C folder to `out` when given. Returns report.json as a dict."""
+def compile(model: str | Path, out: str | Path | None = None, *, arduino: bool = False,  # noqa: A001
+            **options) -> dict:
+    """Compile `model`; write the C folder to `out` when given (as an Arduino library with arduino=True).
+    Returns report.json as a dict."""
     compiled = build(model, **options)
     if out is None:
         return pipeline.report_of(compiled)
-    return pipeline.write(compiled, out)
+    return pipeline.write(compiled, out, arduino=arduino)
 
 
 def run(model: str | Path, inputs: Samples, *, target: str = "ref", **options) -> dict[str, np.ndarray]:

@@ -56,6 +56,8 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compile", help="generate the C folder and OUT/report.json")
     _model_options(c)
     c.add_argument("-o", "--output", dest="out", required=True, help="output folder")
+    c.add_argument("--arduino", action="store_true",
+                   help="lay the folder out as an Arduino library (src/, library.properties, an example sketch)")
     r = sub.add_parser("run", help="run inputs through the model on a target")
     _model_options(r)
     r.add_argument("--target", required=True,
@@ -85,9 +87,13 @@ def _build(args, board: str | None = None) -> pipeline.Compiled:
 
 def cmd_compile(args) -> int:
     compiled = _build(args)
-    doc = pipeline.write(compiled, args.out)
+    doc = pipeline.write(compiled, args.out, arduino=args.arduino)
     print(report.format_table(doc, compiled.board))
-    print(f"wrote {args.out}/ ({compiled.name}.h, {compiled.name}.c, {compiled.name}_weights.c, tinyc/, Makefile)")
+    if args.arduino:
+        print(f"wrote {args.out}/ as an Arduino library (src/{compiled.name}.h, library.properties, "
+              f"examples/{compiled.name}/{compiled.name}.ino)")
+    else:
+        print(f"wrote {args.out}/ ({compiled.name}.h, {compiled.name}.c, {compiled.name}_weights.c, tinyc/, Makefile)")
     return 0
 
 

@@ -16,7 +16,9 @@ import numpy as np
 
 from tinyc import accuracy, budget, compress as compression, fit, ir, report, report_html
 from tinyc.board import Board, load_board
+from tinyc.ir import C_TYPE
 from tinyc.codegen.c_literals import c_ident
+from tinyc.codegen.arduino import as_arduino_library
 from tinyc.codegen.emit import emit
 from tinyc.compress import Compression
 from tinyc.errors import BadInput, DoesNotFit
@@ -195,8 +197,9 @@ def html_page(compiled: Compiled, doc: dict, sensitivity_svg: str | None = None)
     return report_html.render(doc, plan.buffers, plan.offsets, compiled.board, sensitivity_svg)
 
 
-def write(compiled: Compiled, out_dir: str | Path) -> dict:
-    """Emit the folder and report.json; the folder appears only once complete."""
+def write(compiled: Compiled, out_dir: str | Path, arduino: bool = False) -> dict:
+    """Emit the folder and report.json; the folder appears only once complete. arduino: lay it out as an
+    Arduino library (src/, library.properties, an example sketch)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise BadInput(f"-o {out_dir}: exists and is not a folder")
@@ -218,6 +221,10 @@ def write(compiled: Compiled, out_dir: str | Path) -> dict:
                  "baseline": sens.baseline, "chosen": sens.chosen}, indent=2) + "\n")
             (tmp / "sensitivity.svg").write_text(sens_svg)
         (tmp / "report.html").write_text(html_page(compiled, doc, sens_svg))
+        if arduino:
+            g = compiled.graph
+            dtype = C_TYPE[g.tensors[g.inputs[0]].dtype]
+            as_arduino_library(tmp, compiled.name, dtype, C_TYPE[g.tensors[g.outputs[0]].dtype] == dtype)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp.rename(out_dir)

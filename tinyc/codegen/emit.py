@@ -45,7 +45,7 @@ class CCall:
     args: list[str] = field(default_factory=list)
 
 
-def _env() -> jinja2.Environment:
+def template_env() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                               trim_blocks=True, lstrip_blocks=True)
@@ -151,7 +151,7 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
         (out_dir / "port").mkdir(exist_ok=True)
         for src in sorted((runtime_dir() / "port").glob("*.[ch]")):
             shutil.copyfile(src, out_dir / "port" / src.name)
-    env = _env()
+    env = template_env()
     for template, target in outputs:
         with open(out_dir / target, "w") as f:  # streamed: a weight array is written chunk by chunk
             env.get_template(template).stream(ctx).dump(f)
