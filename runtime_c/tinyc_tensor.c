@@ -207,3 +207,35 @@ void tinyc_copy(const tinyc_copy_params *p, const void *x, void *y)
         memcpy(y, x, (size_t)p->bytes);
     }
 }
+
+/* The row an index selects: negative from the end, clamped into [0, rows). */
+static int32_t indexed_row(int64_t idx, int32_t rows)
+{
+    if (idx < 0) {
+        idx += rows;
+    }
+    return idx < 0 ? 0 : (idx >= rows ? rows - 1 : (int32_t)idx);
+}
+
+#define TINYC_GATHER_INDEXED(p, x, indices, y)                                                               \
+    do {                                                                                                     \
+        int32_t o, k;                                                                                        \
+        for (o = 0; o < (p)->outer; ++o) {                                                                   \
+            for (k = 0; k < (p)->count; ++k) {                                                               \
+                const int32_t row = indexed_row((indices)[k], (p)->input_rows);                              \
+                memcpy((y) + ((size_t)o * (size_t)(p)->count + (size_t)k) * (size_t)(p)->inner,              \
+                       (x) + ((size_t)o * (size_t)(p)->input_rows + (size_t)row) * (size_t)(p)->inner,       \
+                       (size_t)(p)->inner * sizeof(*(y)));                                                    \
+            }                                                                                                \
+        }                                                                                                    \
+    } while (0)
+
+void tinyc_gather_indexed_f32(const tinyc_gather_indexed_params *p, const float *x, const int64_t *indices, float *y)
+{
+    TINYC_GATHER_INDEXED(p, x, indices, y);
+}
+
+void tinyc_gather_indexed_s8(const tinyc_gather_indexed_params *p, const int8_t *x, const int64_t *indices, int8_t *y)
+{
+    TINYC_GATHER_INDEXED(p, x, indices, y);
+}

@@ -73,6 +73,16 @@ typedef struct {
 void tinyc_gather_f32(const tinyc_gather_params *p, const float *x, float *y);
 void tinyc_gather_s8(const tinyc_gather_params *p, const int8_t *x, int8_t *y);
 
+/* Gather with indices read at run time (int64, e.g. token ids): for each of `outer` blocks and each of
+ * `count` indices, `inner` elements of row idx of the `input_rows` rows; a negative idx counts from the
+ * end and an idx out of range is clamped into it, so no input makes the kernel read outside x. */
+typedef struct {
+    int32_t outer, input_rows, count, inner;
+} tinyc_gather_indexed_params;
+
+void tinyc_gather_indexed_f32(const tinyc_gather_indexed_params *p, const float *x, const int64_t *indices, float *y);
+void tinyc_gather_indexed_s8(const tinyc_gather_indexed_params *p, const int8_t *x, const int64_t *indices, int8_t *y);
+
 /* A constant output: `bytes` bytes of x (in flash) copied to y. */
 typedef struct {
     int32_t bytes;

@@ -50,8 +50,8 @@ OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "de
              "prelu": "tinyc_elementwise", "maxpool": "tinyc_pool", "avgpool": "tinyc_pool", "lstm": "tinyc_rnn",
              "gru": "tinyc_rnn", "rnn": "tinyc_rnn", "softmax": "tinyc_softmax", "concat": "tinyc_tensor",
              "pad": "tinyc_tensor", "transpose": "tinyc_tensor", "strided_copy": "tinyc_tensor",
-             "gather": "tinyc_tensor", "constant": "tinyc_tensor", "resize": "tinyc_resize",
-             "dense_kp": "tinyc_kronecker",
+             "gather": "tinyc_tensor", "gather_indexed": "tinyc_tensor", "constant": "tinyc_tensor",
+             "resize": "tinyc_resize", "dense_kp": "tinyc_kronecker",
              "log_softmax": "tinyc_softmax", "reduce": "tinyc_reduce", "cumsum": "tinyc_reduce",
              "normalize": "tinyc_norm", "lrn": "tinyc_norm", "conv_transpose2d": "tinyc_conv_transpose",
              "argmax": "tinyc_arg", "topk": "tinyc_arg"}

@@ -72,7 +72,8 @@ def samples_from_arrays(raw: dict[str, np.ndarray], g: Graph, where: str = "samp
             raise BadInput(f"{where}: input {name!r} has non-numeric type {x.dtype}")
         if x.ndim == 0:
             raise BadInput(f"{where}: input {name!r} is a scalar")
-        arrays[name], flag = _fit(name, x.astype(np.float32), g.tensors[name].shape)
+        kind = np.int64 if g.tensors[name].dtype == "int64" else np.float32  # indices stay integers
+        arrays[name], flag = _fit(name, x.astype(kind), g.tensors[name].shape)
         flags.add(flag)
     counts = {len(a) for a in arrays.values()}
     if len(counts) != 1 or 0 in counts:

@@ -72,7 +72,9 @@ def frontend(model: str | Path) -> ir.Graph:
 
 def random_inputs(g: ir.Graph, count: int, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return {n: rng.standard_normal((count, *g.tensors[n].shape)).astype(np.float32) for n in g.inputs}
+    # an int64 input holds indices: small ones (negative ones count from the end; kernels clamp the rest)
+    return {n: rng.integers(-2, 3, (count, *g.tensors[n].shape)) if g.tensors[n].dtype == "int64"
+            else rng.standard_normal((count, *g.tensors[n].shape)).astype(np.float32) for n in g.inputs}
 
 
 def lower(g: ir.Graph, dtype: str, calib: dict[str, np.ndarray]) -> tuple[ir.Graph, MemoryPlan]:

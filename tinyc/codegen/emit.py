@@ -135,6 +135,7 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
         "param_arrays": param_arrays, "weights": list(weights.values()),
         "dtype": C_TYPE[g.tensors[g.inputs[0]].dtype], "board": board,
         "inputs_empty": all(g.tensors[i].size == 0 for i in g.inputs),
+        "mixed_inputs": any(g.tensors[i].dtype != g.tensors[g.inputs[0]].dtype for i in g.inputs),
         "mixed_outputs": any(g.tensors[o].dtype != g.tensors[g.inputs[0]].dtype for o in g.outputs),
     }
     outputs = [("model.h.j2", f"{name}.h"), ("model.c.j2", f"{name}.c"), ("weights.c.j2", f"{name}_weights.c"),

@@ -52,7 +52,10 @@ def load(path: str | Path, held: dict[str, np.ndarray] | None = None) -> onnx.Mo
         _spell_out_defaults(model)
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as e:
-        for vi in model.graph.input:  # an empty input is the likely cause: say so
+        for vi in model.graph.input:  # an empty or integer input is the likely cause: say so
+            if vi.type.tensor_type.elem_type == onnx.TensorProto.INT64:
+                raise BadInput(f"input {vi.name!r} is int64, which tinyc takes only as Gather indices; the model "
+                               f"does not check: {first_line(e, with_type=False)}") from None
             shape = static_shape(vi)
             if shape is not None and 0 in shape:
                 raise BadInput(f"input {vi.name!r} has an empty shape {list(shape)} that the model's ops do not "
@@ -113,9 +116,10 @@ def check_inputs(g: onnx.GraphProto, skip=()) -> None:
             raise DoesNotFit(f"input {vi.name!r} of shape {list(static_shape(vi))} needs {size:,} bytes; tinyc's "
                              f"limit for one activation is {MAX_ACTIVATION_BYTES:,}")
         elem = vi.type.tensor_type.elem_type
-        if elem != onnx.TensorProto.FLOAT:
+        if elem not in (onnx.TensorProto.FLOAT, onnx.TensorProto.INT64):
             kind = onnx.TensorProto.DataType.Name(elem) if elem in onnx.TensorProto.DataType.values() else elem
-            raise BadInput(f"input {vi.name!r} has type {kind}: only float32 model inputs are supported")
+            raise BadInput(f"input {vi.name!r} has type {kind}: model inputs are float32 (or int64 indices that "
+                           "feed a Gather)")
 
 
 def _hold_initializers(g: onnx.GraphProto, held: dict[str, np.ndarray]) -> None:

@@ -89,9 +89,11 @@ class Importer:
         in_shapes = [self.tensors[i].shape if i else None for i in ins]
         in_dtypes = [self.tensors[i].dtype if i else None for i in ins]
         if not ops.get(op).accepts(node, in_dtypes):
-            i = next(i for i in ins if i and self.tensors[i].dtype in ("int64", "bool"))
-            raise self.fail(f"input {i!r} holds {self.tensors[i].dtype} values (indices from ArgMax, ArgMin or "
-                            "TopK): tinyc computes them only as graph outputs, not as inputs of other nodes")
+            odd = [i for i in ins if i and self.tensors[i].dtype in ("int64", "bool")]
+            if not odd:
+                raise self.fail(f"inputs of types {[d for d in in_dtypes if d]} unsupported")
+            raise self.fail(f"input {odd[0]!r} holds {self.tensors[odd[0]].dtype} values (indices): tinyc takes them "
+                            "only as a Gather's indices or as graph outputs")
         dtypes = ops.get(op).output_dtypes(node, in_dtypes)
         try:
             shapes = ops.get(op).infer_shape(node, in_shapes)
@@ -145,7 +147,8 @@ class Importer:
         inputs = [i for i in g.input if i.name not in self.consts]
         check_inputs(g, skip=self.consts)
         for vi in inputs:
-            self.tensors[vi.name] = Tensor(vi.name, static_shape(vi), "float32")
+            index = vi.type.tensor_type.elem_type == onnx.TensorProto.INT64  # token ids for a Gather (Embedding)
+            self.tensors[vi.name] = Tensor(vi.name, static_shape(vi), "int64" if index else "float32")
             if self.tensors[vi.name].size == 0:  # an empty input has no values: what it feeds is known
                 self.consts[vi.name] = np.zeros(self.tensors[vi.name].shape, np.float32)
         folds = _constant_nodes(g, set(self.consts), set(self.tensors))

@@ -318,3 +318,45 @@ class Constant(Op):
     def kernel(self, node, g):
         return KernelCall("tinyc_copy", "tinyc_tensor", "tinyc_copy_params",
                           {"bytes": g.tensors[node.outputs[0]].nbytes}, [node.inputs[0], node.outputs[0]])
+
+
+@register
+class GatherIndexed(Op):
+    """y = x[..., indices, ...] along attrs["axis"], indices an int64 tensor known at run time (token ids into
+    an embedding table); a negative index counts from the end, and an index out of range is clamped into it,
+    so no model input can make the kernel read outside x. float32; int8 when x is an activation (bytes move)."""
+
+    name = "gather_indexed"
+
+    def accepts(self, node, in_dtypes):
+        return in_dtypes[1] == "int64" and in_dtypes[0] in ("float32", "int8")
+
+    def infer_shape(self, node, in_shapes):
+        s, idx, axis = in_shapes[0], in_shapes[1], node.attrs["axis"]
+        return [(*s[:axis], *idx, *s[axis + 1:])]
+
+    def ref_float(self, node, xs):
+        x, axis = xs[0], node.attrs["axis"]
+        d = x.shape[axis]
+        idx = np.asarray(xs[1], np.int64)
+        return [np.take(x, np.clip(np.where(idx < 0, idx + d, idx), 0, d - 1), axis=axis)]
+
+    def output_qparams(self, node, g, calibrated):
+        return [g.tensors[node.inputs[0]].q or calibrated[0]]
+
+    def quantize(self, node, g):
+        if g.tensors[node.inputs[0]].is_const:
+            raise UnsupportedOp(f"node {node.name!r} (gather_indexed): an int8 embedding table is issue 11's work; "
+                                "compile with --dtype float32")
+        return node
+
+    def ref_int8(self, node, xs):
+        return self.ref_float(node, xs)
+
+    def kernel(self, node, g):
+        s, axis = g.tensors[node.inputs[0]].shape, node.attrs["axis"]
+        params = {"outer": int(np.prod(s[:axis])), "input_rows": s[axis],
+                  "count": g.tensors[node.inputs[1]].size, "inner": int(np.prod(s[axis + 1:]))}
+        dtype = "s8" if g.tensors[node.outputs[0]].dtype == "int8" else "f32"
+        return KernelCall(f"tinyc_gather_indexed_{dtype}", "tinyc_tensor", "tinyc_gather_indexed_params", params,
+                          [node.inputs[0], node.inputs[1], node.outputs[0]])

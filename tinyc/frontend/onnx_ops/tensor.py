@@ -221,6 +221,11 @@ def Split(b, n, X, split_in="", *, axis=0, split=None, num_outputs=None):
 def Gather(b, n, X, indices, *, axis=0):
     shape = b.shape(X)
     axis %= len(shape)
+    if b.const(indices) is None:  # indices known only at run time (token ids): a kernel that reads them
+        if b.tensors[b.resolve(indices)].dtype != "int64":
+            raise b.fail("the indices must be constant or an int64 model input")
+        b.emit("gather_indexed", [X, indices], [n.output[0]], {"axis": axis})
+        return
     idx = _const_input(b, indices, "the indices").astype(np.int64)
     d = shape[axis]
     if idx.size and (idx.min() < -d or idx.max() >= d):
