@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for tool in cc make cmake arm-none-eabi-gcc qemu-system-arm chromium; do
+for tool in cc g++ make cmake arm-none-eabi-gcc qemu-system-arm chromium; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
@@ -16,7 +16,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        gcc make cmake gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium python3-venv python3-pip >/dev/null
+        gcc g++ make cmake gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium python3-venv python3-pip >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
