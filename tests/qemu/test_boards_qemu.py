@@ -89,8 +89,8 @@ def test_counter_reads_a_known_instruction_loop_exactly(tmp_path):
     for board_name in ("mps2-an386", "mps3-an547"):
         board = load_board(board_name)
         ld = tmp_path / "fw.ld"
-        from tinyc.codegen.emit import _env
-        ld.write_text(_env().get_template("linker.ld.j2").render(name="fw", board=board, stack_size=1024))
+        from tinyc.codegen.emit import template_env
+        ld.write_text(template_env().get_template("linker.ld.j2").render(name="fw", board=board, stack_size=1024))
         port = runtime_dir() / "port"
         elf = tmp_path / "fw.elf"
         from tinyc.board import gcc_flags

@@ -13,7 +13,7 @@ from tests.host.test_elementwise_fast import RESCALE_CHECK, fast_bundle, in_plac
 from tests.host.test_pool_fast import pool_bundle
 from tests.qemu.test_conv_fast_qemu import BOARDS, run_on
 from tinyc.board import gcc_flags, load_board
-from tinyc.codegen.emit import _env
+from tinyc.codegen.emit import template_env
 from tinyc.resources import runtime_dir
 from tinyc.toolchain import qemu
 
@@ -47,7 +47,7 @@ int main(void)
 }
 """)
     ld = tmp_path / "fw.ld"
-    ld.write_text(_env().get_template("linker.ld.j2").render(name="fw", board=board, stack_size=1024))
+    ld.write_text(template_env().get_template("linker.ld.j2").render(name="fw", board=board, stack_size=1024))
     port, elf = runtime_dir() / "port", tmp_path / "fw.elf"
     subprocess.run(["arm-none-eabi-gcc", *gcc_flags(board), "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2",
                     "-I", str(port), "-I", str(runtime_dir()), str(tmp_path / "main.c"),
