@@ -78,7 +78,7 @@ def run(model: str | Path, inputs: Samples, *, target: str = "ref", **options) -
     compiled = build(model, **options)
     feeds = runners.feeds_for(compiled.graph, _arrays(inputs, compiled.float_graph))
     if compiled.board is not None and target == compiled.board.name:
-        return runners.run_board(compiled, feeds)[0]
+        return runners.run_board(compiled, feeds, progress=options.get("progress", silent))[0]
     return runners.run(compiled, feeds, target)
 
 
@@ -86,5 +86,5 @@ def measure(model: str | Path, inputs: Samples, *, board: str, **options) -> dic
     """report.json with `measured` filled: the firmware built for `board` and run under QEMU."""
     compiled = build(model, board=board, **options)
     feeds = runners.feeds_for(compiled.graph, _arrays(inputs, compiled.float_graph))
-    _, measured = runners.run_board(compiled, feeds)
+    _, measured = runners.run_board(compiled, feeds, progress=options.get("progress", silent))
     return report.measured(pipeline.report_of(compiled, code=measured["code"]), measured, measured["instructions"])

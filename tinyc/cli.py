@@ -115,7 +115,7 @@ def cmd_run(args) -> int:
     feeds = runners.feeds_for(compiled.graph, samples.arrays)
     measured = None
     if board:
-        results, measured = runners.run_board(compiled, feeds)
+        results, measured = runners.run_board(compiled, feeds, progress=progress.for_stream())
     else:
         results = runners.run(compiled, feeds, args.target)
     if args.output:
@@ -143,7 +143,7 @@ def cmd_verify(args) -> int:
     feeds = runners.feeds_for(compiled.graph, samples)
     results = {t: runners.run(compiled, feeds, t) for t in runners.TARGETS}
     if compiled.board is not None:
-        results[compiled.board.name], measured = runners.run_board(compiled, feeds)
+        results[compiled.board.name], measured = runners.run_board(compiled, feeds, progress=progress.for_stream())
         print(f"{compiled.board.name}: {measured['instructions']:,} instructions per inference "
               "(QEMU -icount: an instruction count, not cycles)")
     exact = compiled.graph.is_int8

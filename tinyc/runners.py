@@ -16,6 +16,7 @@ from tinyc.interpreter import feeds_for  # noqa: F401 - runners.feeds_for is wha
 from tinyc.errors import BadInput
 from tinyc.ir import NP_DTYPE, Graph
 from tinyc.pipeline import Compiled, write
+from tinyc.progress import Progress, silent
 from tinyc.toolchain import arm, elf, host, qemu
 
 TARGETS = ("ref", "host")
@@ -34,11 +35,12 @@ def _output_specs(g: Graph) -> list[tuple[tuple[int, ...], np.dtype]]:
     return [(g.tensors[n].shape, np.dtype(NP_DTYPE[g.tensors[n].dtype])) for n in g.outputs]
 
 
-def run_board(compiled: Compiled, feeds: dict[str, np.ndarray],
-              extra_cflags: list[str] | None = None) -> tuple[dict[str, np.ndarray], dict]:
+def run_board(compiled: Compiled, feeds: dict[str, np.ndarray], extra_cflags: list[str] | None = None,
+              progress: Progress = silent) -> tuple[dict[str, np.ndarray], dict]:
     """Build the firmware for compiled.board, run it under QEMU; return outputs and `measured`
     (ELF section sizes, RAM with the measured stack, median instructions per inference).
-    extra_cflags: more compiler flags, e.g. -DTINYC_PORTABLE for the portable kernel paths."""
+    extra_cflags: more compiler flags, e.g. -DTINYC_PORTABLE for the portable kernel paths;
+    progress: advanced once per inference as QEMU runs them."""
     from tinyc.board import gcc_flags
 
     board, g = compiled.board, compiled.graph
@@ -50,7 +52,8 @@ def run_board(compiled: Compiled, feeds: dict[str, np.ndarray],
         write(compiled, out)
         image = arm.build(out, compiled.name, gcc_flags(board), Path(tmp) / f"{compiled.name}.elf", extra_cflags)
         inputs = [feeds[n] for n in g.inputs]
-        done = qemu.run(image, board.qemu_machine, host.sample_stream(inputs))
+        done = qemu.run(image, board.qemu_machine, host.sample_stream(inputs), samples=len(inputs[0]) if inputs else 1,
+                        progress=progress)
         results = host.split_outputs(done.output, _output_specs(g), len(inputs[0]), image.name)
         sizes = elf.section_sizes(image)
         code = elf.code_bytes(image)
@@ -61,12 +64,13 @@ def run_board(compiled: Compiled, feeds: dict[str, np.ndarray],
     return dict(zip(g.outputs, results)), measured
 
 
-def run(compiled: Compiled, feeds: dict[str, np.ndarray], target: str) -> dict[str, np.ndarray]:
+def run(compiled: Compiled, feeds: dict[str, np.ndarray], target: str,
+        progress: Progress = silent) -> dict[str, np.ndarray]:
     """Outputs of `target`: ref, host, or the board the model was compiled for (QEMU)."""
     if target == "ref":
         return interpreter.run_samples(compiled.graph, feeds)
     if target == "host":
         return run_host(compiled, feeds)
     if compiled.board is not None and target == compiled.board.name:
-        return run_board(compiled, feeds)[0]
+        return run_board(compiled, feeds, progress=progress)[0]
     raise BadInput(f"--target {target!r}: choose ref, host or a board that QEMU emulates")

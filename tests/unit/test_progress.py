@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from tinyc import progress
 
@@ -51,3 +54,18 @@ def test_compile_with_pruning_shows_the_sweep_only_on_a_terminal(tmp_path):
            "--calib", str(EXAMPLES / "digits_calib_mlp.npz"), "--prune", "0.5"]
     assert "sensitivity sweep" in _stderr_of(cmd, tty=True)
     assert "sensitivity sweep" not in _stderr_of(cmd, tty=False)
+
+
+def test_run_on_a_board_shows_one_step_per_inference_only_on_a_terminal(tmp_path):
+    from tests.conftest import need_tool
+
+    need_tool("qemu-system-arm")
+    need_tool("arm-none-eabi-gcc")
+    cmd = [sys.executable, "-m", "tinyc.cli", "run", str(EXAMPLES / "digits_mlp.onnx"), "--target", "mps2-an386",
+           "--input", str(EXAMPLES / "digits_test_mlp.npz")]
+    shown = _stderr_of(cmd, tty=True)
+    assert "digits_mlp on mps2-an386" in shown
+    count = len(np.load(EXAMPLES / "digits_test_mlp.npz")["input"])
+    steps = [int(n) for n in re.findall(rf"(\d+)/{count} ", shown)]
+    assert steps and 0 < max(steps) <= count  # counted from QEMU's console as the inferences ran
+    assert "on mps2-an386" not in _stderr_of(cmd, tty=False)

@@ -9,10 +9,13 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tinyc.errors import BadInput
+from tinyc.progress import Progress, silent
 
 QEMU = "qemu-system-arm"
 NS_PER_SECOND = 1_000_000_000
@@ -37,27 +40,47 @@ def qemu() -> str:
     return path
 
 
-def run(elf: Path, machine: str, input_bytes: bytes, timeout: float = 600.0) -> Run:
-    """Boot elf on `machine` with input.bin in a scratch folder; fail on a non-zero exit."""
+def run(elf: Path, machine: str, input_bytes: bytes, timeout: float = 600.0,
+        samples: int | None = None, progress: Progress = silent) -> Run:
+    """Boot elf on `machine` with input.bin in a scratch folder; fail on a non-zero exit.
+    The console is read as QEMU writes it, so `progress` advances once per inference (of `samples`)."""
     if machine not in SYSTICK_HZ:
         raise BadInput(f"QEMU machine {machine!r} is not supported (supported: {', '.join(SYSTICK_HZ)})")
     with tempfile.TemporaryDirectory(prefix="tinyc-qemu-") as tmp:
         (Path(tmp) / "input.bin").write_bytes(input_bytes)
         cmd = [qemu(), "-M", machine, "-nographic", "-monitor", "none", "-serial", "none",
                "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf)]
-        try:
-            done = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise BadInput(f"{elf.name} on {machine} did not finish within {timeout:.0f} s") from None
-        if done.returncode != 0:
-            said = (done.stdout + done.stderr).strip().splitlines()
-            raise BadInput(f"{elf.name} on {machine} exited with status {done.returncode}: "
+        lines: list[str] = []
+        with subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              stdin=subprocess.DEVNULL) as proc:
+            expired = threading.Event()
+            timer = threading.Timer(timeout, lambda: (expired.set(), proc.kill()))
+            timer.start()
+            try:
+                for _ in progress(_inferences(proc, lines), f"{elf.stem} on {machine}", samples):
+                    pass
+                status = proc.wait()
+            finally:
+                timer.cancel()
+        if expired.is_set():
+            raise BadInput(f"{elf.name} on {machine} did not finish within {timeout:.0f} s")
+        console = "".join(lines)
+        if status != 0:
+            said = console.strip().splitlines()
+            raise BadInput(f"{elf.name} on {machine} exited with status {status}: "
                            f"{said[-1] if said else 'no output'}")
         written = Path(tmp) / "output.bin"
         output = written.read_bytes() if written.exists() else b""
-    ticks = [int(t) for t in re.findall(r"^tinyc: ticks (\d+)$", done.stdout, re.M)]
-    stack = re.search(r"^tinyc: stack (\d+)$", done.stdout, re.M)
+    ticks = [int(t) for t in re.findall(r"^tinyc: ticks (\d+)$", console, re.M)]
+    stack = re.search(r"^tinyc: stack (\d+)$", console, re.M)
     hz = SYSTICK_HZ[machine]  # mps3-an547: 31.25 instructions a tick
     instructions = [(t * NS_PER_SECOND + hz // 2) // hz for t in ticks]
-    return Run(output, instructions, int(stack.group(1)) if stack else 0, done.stdout)
+    return Run(output, instructions, int(stack.group(1)) if stack else 0, console)
+
+
+def _inferences(proc: subprocess.Popen, lines: list[str]) -> Iterator[str]:
+    """Every console line into `lines`; yields at each inference's "ticks" line."""
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("tinyc: ticks "):
+            yield line
