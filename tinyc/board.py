@@ -6,6 +6,7 @@ It reads and validates files; it never builds or runs anything.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,15 @@ ADDRESS_SPACE = 1 << 32
 # key -> (type, required); tables are checked key by key below.
 TOP_KEYS = {"name": (str, False), "description": (str, True), "core": (str, True), "fpu": (str, True),
             "dsp": (bool, True), "clock_hz": (int, True), "flash": (dict, True), "ram": (dict, True),
-            "qemu": (dict, False), "flash_tool": (dict, True), "rodata": (dict, False)}
+            "qemu": (dict, False), "flash_tool": (dict, True), "rodata": (dict, False), "console": (dict, False)}
+# How the firmware talks ([console] kind): each kind's driver is runtime_c/port/console_KIND.c, and
+# the keys it needs (integers, or pin names as strings) become TINYC_CONSOLE_KEY in port/tinyc_board.h.
+CONSOLE_KEYS = {
+    "cmsdk-uart": ("base", "baud", "clock_hz"),  # Arm's CMSDK APB UART (the MPS2/MPS3 FPGA images, QEMU)
+    "itm": (),  # ITM stimulus port 0, read as SWO by the debug probe
+    "semihosting": (),  # through the debugger; silent when none is attached (DHCSR.C_DEBUGEN clear)
+}
+PIN_KEYS = ("tx_pin", "rx_pin")  # strings: "PA2" (STM32), "P0.06" (nRF), "GP0" (RP2040)
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,9 @@ class Board:
     # and another memory can hold constants (mps3-an547: the 2 MiB SRAM beside the 512 KiB ITCM).
     rodata_origin: int | None = None
     rodata_size: int | None = None
+    # How the firmware talks: [console] kind (a CONSOLE_KEYS key) and the driver's settings.
+    console_kind: str = "semihosting"
+    console: tuple[tuple[str, int | str], ...] = ()
 
     @property
     def flash_limit(self) -> int:
@@ -150,10 +162,54 @@ def _board(doc: dict, path: Path) -> Board:
         raise bad("flash_tool.args", f"must be a list of strings, got {args!r}")
     if tool == "none" and args:
         raise bad("flash_tool.args", "given, but tool is \"none\"")
+    kind, console = _console(top["console"] or {"kind": "semihosting"}, bad, get, no_unknown)
     return Board(name=top["name"] or path.stem, description=top["description"], core=core, fpu=fpu, dsp=dsp,
                  clock_hz=top["clock_hz"], flash_origin=f0, flash_size=fs, ram_origin=r0, ram_size=rs,
                  qemu_machine=None if machine in (None, "none") else machine, flash_tool=tool,
-                 flash_args=tuple(args), path=path, rodata_origin=d0, rodata_size=ds)
+                 flash_args=tuple(args), path=path, rodata_origin=d0, rodata_size=ds,
+                 console_kind=kind, console=console)
+
+
+def _console(table: dict, bad, get, no_unknown) -> tuple[str, tuple[tuple[str, int | str], ...]]:
+    kind = get(table, "console.", "kind", str)
+    if kind not in CONSOLE_KEYS:
+        raise bad("console.kind", f"unknown console {kind!r} (choose: {', '.join(CONSOLE_KEYS)})")
+    keys = CONSOLE_KEYS[kind]
+    no_unknown(table, "console.", ("kind", *keys))
+    settings = []
+    for key in keys:
+        value = get(table, "console.", key, str if key in PIN_KEYS else int)
+        if key in PIN_KEYS and pin_number(value) is None:
+            raise bad(f"console.{key}", f"{value!r} is not a pin name (like \"PA2\", \"P0.06\" or \"GP0\")")
+        if key not in PIN_KEYS and value < 0:
+            raise bad(f"console.{key}", f"must be 0 or more, got {value}")
+        settings.append((key, value))
+    return kind, tuple(settings)
+
+
+def pin_number(name: str) -> tuple[int, int] | None:
+    """(port, pin) of a pin name: "PA2" -> (0, 2), "PG7" -> (6, 7), "P0.06" -> (0, 6), "P1.15" -> (1, 15),
+    "GP0" -> (0, 0); None if it is none of these forms."""
+    for pattern, port in ((r"P([A-K])(\d{1,2})", lambda m: ord(m.group(1)) - ord("A")),
+                          (r"P(\d)\.(\d{1,2})", lambda m: int(m.group(1))),
+                          (r"GP()(\d{1,2})", lambda m: 0)):
+        m = re.fullmatch(pattern, name)
+        if m:
+            return port(m), int(m.group(2))
+    return None
+
+
+def console_defines(board: Board) -> list[tuple[str, str]]:
+    """The C macros of port/tinyc_board.h: (name, value), pins split into _PORT and _PIN."""
+    defines = [(f"TINYC_CONSOLE_{board.console_kind.upper().replace('-', '_')}", "1")]
+    for key, value in board.console:
+        name = f"TINYC_CONSOLE_{key.upper()}"
+        if key in PIN_KEYS:
+            port, pin = pin_number(value)
+            defines += [(name.removesuffix("_PIN") + "_PORT", f"{port}u"), (name, f"{pin}u")]
+        else:
+            defines.append((name, f"{value:#x}u" if key == "base" or key.endswith("_base") else f"{value}u"))
+    return defines
 
 
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", dict: "a table", list: "a list"}
