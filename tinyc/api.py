@@ -41,9 +41,10 @@ def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = Non
           prune_channels: float | None = None, kronecker: str | None = None, doped: bool | None = None,
           max_drop: float | None = None, flash_budget: int | str | None = None,
           ram_budget: int | str | None = None, eval: str | Path | None = None,  # noqa: A002
-          progress: Progress = silent) -> pipeline.Compiled:
+          selftest: Samples | None = None, progress: Progress = silent) -> pipeline.Compiled:
     """Every pass of the compiler on an ONNX file; nothing is written. progress: tinyc.progress.terminal
-    shows a bar for long work (sensitivity sweeps, budget searches, accuracy)."""
+    shows a bar for long work (sensitivity sweeps, budget searches, accuracy). selftest: samples the
+    board firmware embeds and checks at start-up."""
     opts = pipeline.Options(dtype=dtype, name=name, seed=seed, board=board, progress=progress,
                             compression=Compression(prune=prune, sparsity=sparsity, prune_channels=prune_channels,
                                                     kronecker=kronecker, doped=doped, max_drop=max_drop))
@@ -51,8 +52,10 @@ def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = Non
         opts.flash_budget = parse_bytes(str(flash_budget), "--flash-budget")
     if ram_budget is not None:
         opts.ram_budget = parse_bytes(str(ram_budget), "--ram-budget")
-    if calib is not None or eval is not None:
+    if calib is not None or eval is not None or selftest is not None:
         float_graph = pipeline.frontend(model)
+        if selftest is not None:
+            opts.selftest = _arrays(selftest, float_graph)
         if calib is not None:
             opts.calib = _arrays(calib, float_graph)
             if isinstance(calib, (str, Path)):

@@ -16,10 +16,9 @@ import numpy as np
 from tinyc import api, io, pipeline, progress, report, runners
 from tinyc.board import known_boards, load_board, summary
 from tinyc.errors import BadInput, TinycError
+from tinyc.selftest import FLOAT_TOLERANCE
 
 VERIFY_SAMPLES = 32
-# float32 C sums in another order than the float64 reference, and libm differs between hosts
-FLOAT_TOLERANCE = 1e-4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,6 +55,9 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compile", help="generate the C folder and OUT/report.json")
     _model_options(c)
     c.add_argument("-o", "--output", dest="out", required=True, help="output folder")
+    c.add_argument("--selftest", metavar="IN.npz",
+                   help="with --board: embed these samples and the outputs they must give in the board firmware, "
+                        "which checks them at start-up and prints ok or MISMATCH per sample")
     c.add_argument("--arduino", action="store_true",
                    help="lay the folder out as an Arduino library (src/, library.properties, an example sketch)")
     r = sub.add_parser("run", help="run inputs through the model on a target")
@@ -68,6 +70,9 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="check ref, host (and --board under QEMU) agree bit for bit")
     _model_options(v)
     v.add_argument("--input", help="IN (default: 32 seeded random samples)")
+    v.add_argument("--port", metavar="DEVICE",
+                   help="with --board: verify on the board itself: send the samples to its firmware (this compile's "
+                        "`make firmware`, flashed) over this serial port (/dev/ttyACM0, COM3, socket://host:port)")
     rp = sub.add_parser("report", help="print OUT/report.json as a table")
     rp.add_argument("out", help="a folder made by `tinyc compile`")
     sub.add_parser("boards", help="list the boards and their limits")
@@ -79,7 +84,7 @@ def _build(args, board: str | None = None) -> pipeline.Compiled:
                          seed=args.seed, prune=args.prune, sparsity=args.sparsity, prune_channels=args.prune_channels,
                          kronecker=args.kronecker, doped=args.doped, max_drop=args.max_drop,
                          flash_budget=args.flash_budget, ram_budget=args.ram_budget, eval=args.eval,
-                         progress=progress.for_stream())
+                         selftest=getattr(args, "selftest", None), progress=progress.for_stream())
     for w in compiled.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return compiled
@@ -142,7 +147,11 @@ def cmd_verify(args) -> int:
         samples = pipeline.random_inputs(compiled.float_graph, VERIFY_SAMPLES, args.seed)
     feeds = runners.feeds_for(compiled.graph, samples)
     results = {t: runners.run(compiled, feeds, t) for t in runners.TARGETS}
-    if compiled.board is not None:
+    if args.port:
+        results[args.port], cycles = runners.run_port(compiled, feeds, args.port, progress=progress.for_stream())
+        print(f"{compiled.board.name} on {args.port}: {int(np.median(cycles)):,} cycles per inference "
+              "(median, as the firmware counted them)")
+    elif compiled.board is not None:
         results[compiled.board.name], measured = runners.run_board(compiled, feeds, progress=progress.for_stream())
         print(f"{compiled.board.name}: {measured['instructions']:,} instructions per inference "
               "(QEMU -icount: an instruction count, not cycles)")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyc import accuracy, budget, compress as compression, fit, ir, report, report_html
+from tinyc import accuracy, budget, compress as compression, fit, ir, report, report_html, selftest
 from tinyc.board import Board, load_board
 from tinyc.ir import C_TYPE
 from tinyc.codegen.c_literals import c_ident
@@ -30,6 +30,7 @@ from tinyc.passes.quantize import quantize
 from tinyc.passes.sensitivity import Sensitivity
 from tinyc.progress import Progress, silent
 from tinyc.passes.simplify import fold_affine, fuse_activation
+from tinyc.selftest import Selftest
 
 CALIB_SAMPLES = 16
 
@@ -47,6 +48,7 @@ class Options:
     labelled: tuple[dict[str, np.ndarray], np.ndarray] | None = None  # --eval: inputs and labels
     calib_labels: np.ndarray | None = None  # labels in the --calib file: sensitivity by accuracy
     progress: Progress = silent  # how long work shows its progress (the CLI: a bar on a terminal)
+    selftest: dict[str, np.ndarray] | None = None  # --selftest: float32 samples the board firmware embeds
 
 
 @dataclass
@@ -59,6 +61,7 @@ class Compiled:
     board: Board | None = None
     sensitivity: Sensitivity | None = None
     accuracy: dict | None = None  # {"float", "int8", "compressed"} in percent, with --eval
+    selftest: Selftest | None = None  # the samples and expected outputs the board firmware embeds
 
 
 def frontend(model: str | Path) -> ir.Graph:
@@ -117,7 +120,12 @@ def build(model: str | Path, opts: Options) -> Compiled:
     accuracy = None
     if opts.labelled is not None:
         accuracy = _accuracy(g, q, opts, calib, compressed=c.any or opts.flash_budget or opts.ram_budget)
-    return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy)
+    tests = None
+    if opts.selftest is not None:
+        if board is None:
+            raise BadInput("--selftest: give --board too: the samples go into that board's firmware")
+        tests = selftest.prepare(q, opts.selftest)
+    return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy, tests)
 
 
 def _check_weights_fit(g: ir.Graph, dtype: str, board: Board) -> None:
@@ -193,6 +201,17 @@ def report_of(compiled: Compiled, code: int | None = None) -> dict:
     return doc
 
 
+def _check_selftest_fits(compiled: Compiled, doc: dict) -> None:
+    tests, board = compiled.selftest, compiled.board
+    if tests is None:
+        return
+    planned = fit.plan(doc, board)
+    if planned.flash + tests.bytes > planned.flash_limit:
+        raise DoesNotFit(f"--selftest: {tests.count} sample(s) and their expected outputs take {tests.bytes:,} B, "
+                         f"and {board.name} has {planned.flash_limit - planned.flash:,} B of flash left beside the "
+                         "model: embed fewer samples")
+
+
 def html_page(compiled: Compiled, doc: dict, sensitivity_svg: str | None = None) -> str:
     """report.html for a compiled model and its report dict (with `measured` once a board has run)."""
     plan = compiled.plan
@@ -208,10 +227,11 @@ def write(compiled: Compiled, out_dir: str | Path, arduino: bool = False) -> dic
     doc = report_of(compiled)
     if compiled.board is not None:
         fit.check_fit(doc, compiled.board)  # DoesNotFit before anything is written
+        _check_selftest_fits(compiled, doc)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        emit(compiled.graph, compiled.plan, tmp, compiled.name, compiled.board)
+        emit(compiled.graph, compiled.plan, tmp, compiled.name, compiled.board, compiled.selftest)
         (tmp / "report.json").write_text(json.dumps(doc, indent=2) + "\n")
         sens_svg = None
         if compiled.sensitivity is not None:  # the sweep behind the per-layer ratios

@@ -17,7 +17,7 @@ from tinyc.errors import BadInput
 from tinyc.ir import NP_DTYPE, Graph
 from tinyc.pipeline import Compiled, write
 from tinyc.progress import Progress, silent
-from tinyc.toolchain import arm, elf, host, qemu
+from tinyc.toolchain import arm, elf, host, link, qemu
 
 TARGETS = ("ref", "host")
 
@@ -62,6 +62,28 @@ def run_board(compiled: Compiled, feeds: dict[str, np.ndarray], extra_cflags: li
                     instructions=int(np.median(done.instructions)) if done.instructions else None,
                     stack=done.stack_used, code=code)
     return dict(zip(g.outputs, results)), measured
+
+
+def run_port(compiled: Compiled, feeds: dict[str, np.ndarray], port: str,
+             progress: Progress = silent) -> tuple[dict[str, np.ndarray], list[int]]:
+    """Outputs of the board firmware of this compile (`make firmware`, flashed) over its serial port, and the
+    cycles of each inference as the firmware counted them."""
+    from tinyc.selftest import fingerprint
+
+    g = compiled.graph
+    if compiled.board is None:
+        raise BadInput("--port: give --board too: the board whose firmware listens on that port")
+    baud = dict(compiled.board.console).get("baud")
+    if baud is None:
+        raise BadInput(f"--port: {compiled.board.name}'s console is {compiled.board.console_kind}, which cannot "
+                       "receive: verify on target needs a UART console in the board file")
+    count = len(next(iter(feeds.values()))) if feeds else 1
+    payloads = [b"".join(np.ascontiguousarray(feeds[n][i]).tobytes() for n in g.inputs) for i in range(count)]
+    specs = _output_specs(g)
+    output_bytes = sum(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize for shape, dtype in specs)
+    with link.open_port(port, baud) as serial_port:
+        answers = link.exchange(serial_port, payloads, output_bytes, fingerprint(g), port, progress)
+    return dict(zip(g.outputs, link.split(answers, specs))), [a.cycles for a in answers]
 
 
 def run(compiled: Compiled, feeds: dict[str, np.ndarray], target: str,

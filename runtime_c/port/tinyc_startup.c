@@ -1,10 +1,11 @@
 /* tinyc_startup.c: the vector table and reset handler for a bare-metal Cortex-M firmware.
  * Enables the FPU when the build uses it, copies .data from flash, zeroes .bss, paints the
- * stack (so its high-water mark can be measured), calls main and exits through semihosting. */
+ * stack (so its high-water mark can be measured), calls main and stops (tinyc_stop: the QEMU harness
+ * exits through semihosting; a board's firmware halts). A fault prints its exception number. */
 #include <stdint.h>
 #include <string.h>
 
-#include "tinyc_semihost.h"
+#include "tinyc_console.h"
 
 #define STACK_PAINT 0x5AA55AA5u
 
@@ -18,8 +19,12 @@ void SysTick_Handler(void);
 
 void Default_Handler(void)
 {
-    tinyc_sh_print("tinyc: unexpected exception\n");
-    tinyc_sh_exit(3);
+    uint32_t exception;
+    __asm__ volatile("mrs %0, ipsr" : "=r"(exception));
+    tinyc_print("tinyc: fault: exception ");
+    tinyc_print_u64(exception & 0x1FFu);  /* 3 HardFault, 4 MemManage, 5 BusFault, 6 UsageFault */
+    tinyc_print("\n");
+    tinyc_stop(3);
 }
 
 typedef void (*tinyc_vector)(void);
@@ -56,7 +61,7 @@ __attribute__((noreturn)) void Reset_Handler(void)
     for (p = &__stack_limit; (uintptr_t)p < (uintptr_t)&p - 64u; p++) {
         *p = STACK_PAINT;
     }
-    tinyc_sh_exit(main());
+    tinyc_stop(main());
     for (;;) {
     }
 }

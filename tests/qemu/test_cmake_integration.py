@@ -71,7 +71,8 @@ def test_arm_cmake_firmware_runs_under_qemu_bit_exact(tmp_path):
     out = tmp_path / "digits_cnn"
     pipeline.write(compiled, out)
     _cmake_build(out, tmp_path / "fw", f"-DCMAKE_TOOLCHAIN_FILE={out / 'arm-none-eabi.cmake'}")
-    elf = tmp_path / "fw" / "digits_cnn_firmware.elf"
+    assert (tmp_path / "fw" / "digits_cnn_firmware.elf").is_file()  # the board firmware, beside the harness
+    elf = tmp_path / "fw" / "digits_cnn_harness.elf"
     run = qemu.run(elf, "mps2-an386", host.sample_stream([feeds[n] for n in compiled.graph.inputs]))
     got = _outputs(compiled, run.output, 8)
     assert all(np.array_equal(got[n], ref[n]) for n in ref)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tinyc.codegen.emit import template_env
 
-LEFT_OUT = ("main_host.c", "main_board.c", "Makefile", "CMakeLists.txt", "library.json", "arm-none-eabi.cmake")
+LEFT_OUT = ("main_host.c", "main_board.c", "main_firmware.c", "Makefile", "CMakeLists.txt", "library.json",
+            "arm-none-eabi.cmake")
 
 
 def as_arduino_library(folder: Path, name: str, dtype: str, first_output_typed: bool) -> None:

@@ -73,11 +73,13 @@ def _initializer(params: dict, prefix: str, arrays: list[CArray], indent: str = 
     return ",\n".join(parts)
 
 
-def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
+def emit(g: Graph, plan, out_dir: Path, name: str, board=None, selftest=None) -> list[str]:
     """Write the generated folder for planned graph g into out_dir; return the kernel families used.
 
     plan: offsets (tensor name or f"{node}#scratch" -> arena byte offset) and arena (bytes).
-    board: a tinyc.board.Board: adds the firmware (port/, main_board.c, NAME.ld, Makefile targets).
+    board: a tinyc.board.Board: adds the firmware (port/ with the board's console driver, main_firmware.c,
+    the QEMU test harness main_board.c, NAME.ld, Makefile targets).
+    selftest: a tinyc.selftest.Selftest whose samples and expected outputs main_firmware.c embeds.
     """
     out_dir = Path(out_dir)
     (out_dir / "tinyc").mkdir(parents=True, exist_ok=True)
@@ -142,16 +144,22 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
                ("main_host.c.j2", "main_host.c"), ("Makefile.j2", "Makefile"), ("CMakeLists.txt.j2", "CMakeLists.txt"),
                ("library.json.j2", "library.json")]
     if board is not None:
-        from tinyc.board import gcc_flags
+        from tinyc.board import console_defines, gcc_flags
         from tinyc.fit import STACK_BYTES
 
         ctx.update(cpu_flags=" ".join(gcc_flags(board)), stack_size=STACK_BYTES, shell_quote=shlex.quote,
                    fw_cflags=" ".join(arm.WARNINGS + arm.COMMON), fw_ldflags=" ".join(arm.LINK))
-        outputs += [("main_board.c.j2", "main_board.c"), ("linker.ld.j2", f"{name}.ld"),
+        port = port_files(board)
+        ctx.update(port_sources=[f"port/{f}" for f in port if f.endswith(".c")],
+                   harness_flags=" ".join(arm.HARNESS_FLAGS),
+                   console_baud=dict(board.console).get("baud", 115200),
+                   console_defines=console_defines(board), **_firmware_context(g, ctx, selftest))
+        outputs += [("main_board.c.j2", "main_board.c"), ("main_firmware.c.j2", "main_firmware.c"),
+                    ("tinyc_board.h.j2", "port/tinyc_board.h"), ("linker.ld.j2", f"{name}.ld"),
                     ("arm-none-eabi.cmake.j2", "arm-none-eabi.cmake")]
         (out_dir / "port").mkdir(exist_ok=True)
-        for src in sorted((runtime_dir() / "port").glob("*.[ch]")):
-            shutil.copyfile(src, out_dir / "port" / src.name)
+        for fname in port:
+            shutil.copyfile(runtime_dir() / "port" / fname, out_dir / "port" / fname)
     env = template_env()
     for template, target in outputs:
         with open(out_dir / target, "w") as f:  # streamed: a weight array is written chunk by chunk
@@ -161,6 +169,41 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
     for fname in _with_includes([f + ext for f in families for ext in (".h", ".c")]):
         shutil.copyfile(runtime_dir() / fname, out_dir / "tinyc" / fname)
     return families
+
+
+def port_files(board) -> list[str]:
+    """runtime_c/port files a board's firmware needs: all but the console drivers of other kinds."""
+    driver = f"console_{board.console_kind.replace('-', '_')}.c"
+    return [p.name for p in sorted((runtime_dir() / "port").glob("*.[ch]"))
+            if not p.name.startswith("console_") or p.name == driver]
+
+
+def _firmware_context(g: Graph, ctx: dict, selftest) -> dict:
+    """What main_firmware.c.j2 needs beyond the model: the fingerprint, the class output, the self-test."""
+    from tinyc.selftest import fingerprint, tolerance
+
+    first = g.tensors[g.outputs[0]]
+    found = {"fingerprint": fingerprint(g), "exact": g.is_int8, "selftest": None,
+             "class_output": ctx["outputs"][0] if first.dtype in ("int8", "float32") and first.size > 1 else None}
+    if selftest is None:
+        return found
+    arrays, inputs, expected = [], [], []
+    for i, n in enumerate(g.inputs):
+        arrays.append(CArray(f"selftest_input{i}", C_TYPE[g.tensors[n].dtype], max(selftest.feeds[n].size, 1),
+                             selftest.feeds[n], f"input {i} of each sample: {c_comment(n)}"))
+        inputs.append(arrays[-1].ident)
+    bases, tolerances, base = [], [], 0
+    for i, n in enumerate(g.outputs):
+        y = selftest.expected[n]
+        arrays.append(CArray(f"selftest_expected{i}", C_TYPE[g.tensors[n].dtype], max(y.size, 1), y,
+                             f"output {i} the reference gives for each sample: {c_comment(n)}"))
+        expected.append(arrays[-1].ident)
+        bases.append(base)
+        base += g.tensors[n].size
+        tolerances.append(c_float(np.float32(tolerance(y))) if g.tensors[n].dtype == "float32" else None)
+    found["selftest"] = {"count": selftest.count, "arrays": arrays, "inputs": inputs, "expected": expected,
+                         "bases": bases, "tolerances": tolerances}
+    return found
 
 
 def _with_includes(files: list[str]) -> list[str]:

@@ -22,18 +22,27 @@ def gcc() -> str:
     return path
 
 
-def firmware_sources(out_dir: Path) -> list[Path]:
-    """Everything a firmware links: the model, its kernels, the port and the board main."""
-    out_dir = Path(out_dir)
-    model = [p for p in sorted(out_dir.glob("*.c")) if p.name != "main_host.c"]
-    return model + sorted((out_dir / "tinyc").glob("*.c")) + sorted((out_dir / "port").glob("*.c"))
+# The two mains of a board folder: the QEMU test harness (samples in and outputs out through
+# semihosting files) and the firmware for the board itself (self-test, then `verify --port`).
+HARNESS_MAIN, FIRMWARE_MAIN = "main_board.c", "main_firmware.c"
+HARNESS_FLAGS = ["-DTINYC_SEMIHOSTING_ALWAYS"]  # the harness prints through semihosting, not the UART
 
 
-def build(out_dir: Path, name: str, cpu_flags: list[str], elf: Path, extra: list[str] | None = None) -> Path:
-    """Compile and link out_dir (emitted with a board) into elf, with a map file beside it."""
+def firmware_sources(out_dir: Path, main: str = HARNESS_MAIN) -> list[Path]:
+    """Everything a firmware links: the model, its kernels, the port and one main."""
     out_dir = Path(out_dir)
-    cmd = [gcc(), *cpu_flags, *WARNINGS, *COMMON, *(extra or []), "-I", str(out_dir), "-I", str(out_dir / "tinyc"),
-           *map(str, firmware_sources(out_dir)), *LINK, "-T", str(out_dir / f"{name}.ld"),
+    model = [p for p in sorted(out_dir.glob("*.c")) if not p.name.startswith("main_")]
+    return [*model, out_dir / main, *sorted((out_dir / "tinyc").glob("*.c")), *sorted((out_dir / "port").glob("*.c"))]
+
+
+def build(out_dir: Path, name: str, cpu_flags: list[str], elf: Path, extra: list[str] | None = None,
+          main: str = HARNESS_MAIN) -> Path:
+    """Compile and link out_dir (emitted with a board) into elf, with a map file beside it.
+    main: HARNESS_MAIN (the QEMU test harness) or FIRMWARE_MAIN."""
+    out_dir = Path(out_dir)
+    extra = [*(HARNESS_FLAGS if main == HARNESS_MAIN else []), *(extra or [])]
+    cmd = [gcc(), *cpu_flags, *WARNINGS, *COMMON, *extra, "-I", str(out_dir), "-I", str(out_dir / "tinyc"),
+           *map(str, firmware_sources(out_dir, main)), *LINK, "-T", str(out_dir / f"{name}.ld"),
            f"-Wl,-Map={elf.with_suffix('.map')}", "-o", str(elf), "-lm"]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:

@@ -25,7 +25,7 @@ def compiler() -> str:
 
 def sources(out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
-    model = [p for p in sorted(out_dir.glob("*.c")) if p.name != "main_board.c"]
+    model = [p for p in sorted(out_dir.glob("*.c")) if p.name not in ("main_board.c", "main_firmware.c")]
     return model + sorted((out_dir / "tinyc").glob("*.c"))
 
 

@@ -1,16 +1,20 @@
-"""Run a test firmware under QEMU: samples in through semihosting files, outputs and SysTick
-ticks back. With -icount shift=0 a guest instruction is one nanosecond, so the counts are exact
-and repeatable instruction counts (not cycles).
+"""Run firmware under QEMU. The test harness (`run`): samples in through semihosting files, outputs and
+SysTick ticks back; with -icount shift=0 a guest instruction is one nanosecond, so the counts are exact
+and repeatable instruction counts (not cycles). A board firmware (`console`, `serial_server`): its UART
+on QEMU's -serial, as on the board.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,3 +88,53 @@ def _inferences(proc: subprocess.Popen, lines: list[str]) -> Iterator[str]:
         lines.append(line)
         if line.startswith("tinyc: ticks "):
             yield line
+
+
+def console(elf: Path, machine: str, until: str = "tinyc: ready", timeout: float = 600.0,
+            semihosting: bool = False) -> str:
+    """What a board firmware prints on its UART (QEMU's -serial on stdout) up to the line starting
+    with `until`; then QEMU is stopped, since a board firmware never exits. semihosting: let the
+    firmware use semihosting (it must behave the same: it only uses it under a debugger)."""
+    cmd = [qemu(), "-M", machine, "-nographic", "-monitor", "none", "-serial", "stdio", "-icount", "shift=0",
+           *(["-semihosting-config", "enable=on,target=native"] if semihosting else []), "-kernel", str(elf)]
+    lines: list[str] = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                          text=True, errors="replace") as proc:
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                if line.startswith(until) or line.startswith("tinyc: fault"):
+                    break
+        finally:
+            timer.cancel()
+            proc.kill()
+    return "".join(lines)
+
+
+@contextmanager
+def serial_server(elf: Path, machine: str, timeout: float = 600.0) -> Iterator[str]:
+    """Run a board firmware with its UART on a local TCP port; yields the pyserial URL to it
+    (socket://127.0.0.1:PORT) for `tinyc verify --port`. QEMU stops when the block ends."""
+    with socket.socket() as probe:  # a free port (QEMU's own choice of port is not reported)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cmd = [qemu(), "-M", machine, "-nographic", "-monitor", "none", "-icount", "shift=0",
+           "-serial", f"tcp:127.0.0.1:{port},server=on,wait=off", "-kernel", str(elf)]
+    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL) as proc:
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            for _ in range(200):  # until QEMU listens
+                if proc.poll() is not None:
+                    raise BadInput(f"{QEMU} did not start: {proc.stderr.read().decode(errors='replace').strip()}")
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            yield f"socket://127.0.0.1:{port}"
+        finally:
+            timer.cancel()
+            proc.kill()
