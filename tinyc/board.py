@@ -39,6 +39,13 @@ CONSOLE_KEYS = {
     "cmsdk-uart": ("base", "baud", "clock_hz"),  # Arm's CMSDK APB UART (the MPS2/MPS3 FPGA images, QEMU)
     "itm": (),  # ITM stimulus port 0, read as SWO by the debug probe
     "semihosting": (),  # through the debugger; silent when none is attached (DHCSR.C_DEBUGEN clear)
+    # Real boards' UARTs, one kind per chip family (their RCC, GPIO and UART registers differ):
+    # af = the pins' alternate function; rcc_enable_reg/_bit = the UART's clock-enable register and bit.
+    "stm32f1-usart": ("base", "baud", "clock_hz", "tx_pin", "rx_pin", "rcc_enable_reg", "rcc_enable_bit"),
+    "stm32f4-usart": ("base", "baud", "clock_hz", "tx_pin", "rx_pin", "af", "rcc_enable_reg", "rcc_enable_bit"),
+    "stm32h7-usart": ("base", "baud", "clock_hz", "tx_pin", "rx_pin", "af", "rcc_enable_reg", "rcc_enable_bit"),
+    "stm32l4-lpuart": ("base", "baud", "clock_hz", "tx_pin", "rx_pin", "af"),  # LPUART1, VDDIO2 for port G
+    "nrf-uarte": ("base", "baud", "tx_pin", "rx_pin"),  # EasyDMA; baud from the BAUDRATE table
 }
 PIN_KEYS = ("tx_pin", "rx_pin")  # strings: "PA2" (STM32), "P0.06" (nRF), "GP0" (RP2040)
 
@@ -208,7 +215,7 @@ def console_defines(board: Board) -> list[tuple[str, str]]:
             port, pin = pin_number(value)
             defines += [(name.removesuffix("_PIN") + "_PORT", f"{port}u"), (name, f"{pin}u")]
         else:
-            defines.append((name, f"{value:#x}u" if key == "base" or key.endswith("_base") else f"{value}u"))
+            defines.append((name, f"{value:#x}u" if key == "base" or key.endswith(("_base", "_reg")) else f"{value}u"))
     return defines
 
 
