@@ -150,8 +150,8 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
         outputs += [("main_board.c.j2", "main_board.c"), ("linker.ld.j2", f"{name}.ld"),
                     ("arm-none-eabi.cmake.j2", "arm-none-eabi.cmake")]
         (out_dir / "port").mkdir(exist_ok=True)
-        for src in sorted((runtime_dir() / "port").glob("*.[ch]")):
-            shutil.copyfile(src, out_dir / "port" / src.name)
+        for fname in port_files(board):
+            shutil.copyfile(runtime_dir() / "port" / fname, out_dir / "port" / fname)
     env = template_env()
     for template, target in outputs:
         with open(out_dir / target, "w") as f:  # streamed: a weight array is written chunk by chunk
@@ -161,6 +161,12 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None) -> list[str]:
     for fname in _with_includes([f + ext for f in families for ext in (".h", ".c")]):
         shutil.copyfile(runtime_dir() / fname, out_dir / "tinyc" / fname)
     return families
+
+
+def port_files(board) -> list[str]:
+    """runtime_c/port files a board's firmware needs: the common ones, and boot2 for a chip that runs one."""
+    common = [p.name for p in sorted((runtime_dir() / "port").glob("tinyc_*.[ch]"))]
+    return common + ([board.boot2_source] if board.boot2 else [])
 
 
 def _with_includes(files: list[str]) -> list[str]:
