@@ -46,8 +46,13 @@ CONSOLE_KEYS = {
     "stm32h7-usart": ("base", "baud", "clock_hz", "tx_pin", "rx_pin", "af", "rcc_enable_reg", "rcc_enable_bit"),
     "stm32l4-lpuart": ("base", "baud", "clock_hz", "tx_pin", "rx_pin", "af"),  # LPUART1, VDDIO2 for port G
     "nrf-uarte": ("base", "baud", "tx_pin", "rx_pin"),  # EasyDMA; baud from the BAUDRATE table
+    "rp2040-uart": ("base", "tx_pin", "rx_pin", "baud", "clock_hz"),  # RP2040's PL011 UART0/1, clocked by the XOSC
 }
 PIN_KEYS = ("tx_pin", "rx_pin")  # strings: "PA2" (STM32), "P0.06" (nRF), "GP0" (RP2040)
+# [flash] boot2: the second-stage boot loader a chip's boot ROM runs from the first bytes of flash
+# before the firmware (runtime_c/port/boot2_KIND.S, placed by the linker script, its CRC patched
+# in after linking by tinyc.toolchain.rp2040).
+BOOT2 = ("rp2040-w25q",)  # RP2040 with a W25Q-family QSPI flash, plain 03h reads
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,12 @@ class Board:
     # How the firmware talks: [console] kind (a CONSOLE_KEYS key) and the driver's settings.
     console_kind: str = "semihosting"
     console: tuple[tuple[str, int | str], ...] = ()
+    boot2: str | None = None  # a BOOT2 kind, None when the chip boots straight from flash
+
+    @property
+    def boot2_source(self) -> str | None:
+        """The file in runtime_c/port of the board's boot2 stage; None when it needs none."""
+        return f"boot2_{self.boot2.replace('-', '_')}.S" if self.boot2 else None
 
     @property
     def flash_limit(self) -> int:
@@ -143,7 +154,7 @@ def _board(doc: dict, path: Path) -> Board:
         table = top[region]
         if table is None:  # [rodata] is optional
             continue
-        no_unknown(table, f"{region}.", ("origin", "size"))
+        no_unknown(table, f"{region}.", ("origin", "size", "boot2") if region == "flash" else ("origin", "size"))
         origin, size = (get(table, f"{region}.", key, int) for key in ("origin", "size"))
         if origin < 0:
             raise bad(f"{region}.origin", f"must be 0 or more, got {origin}")
@@ -152,6 +163,9 @@ def _board(doc: dict, path: Path) -> Board:
         if origin + size > ADDRESS_SPACE:
             raise bad(f"{region}.size", f"{origin:#x} + {size:#x} runs past the 4 GiB address space")
         regions[region] = (origin, size)
+    boot2 = get(top["flash"], "flash.", "boot2", str, required=False)
+    if boot2 is not None and boot2 not in BOOT2:
+        raise bad("flash.boot2", f"unknown boot2 {boot2!r} (choose: {', '.join(BOOT2)})")
     (f0, fs), (r0, rs) = regions["flash"], regions["ram"]
     d0, ds = regions.get("rodata", (None, None))
     if f0 < r0 + rs and r0 < f0 + fs:
@@ -174,7 +188,7 @@ def _board(doc: dict, path: Path) -> Board:
                  clock_hz=top["clock_hz"], flash_origin=f0, flash_size=fs, ram_origin=r0, ram_size=rs,
                  qemu_machine=None if machine in (None, "none") else machine, flash_tool=tool,
                  flash_args=tuple(args), path=path, rodata_origin=d0, rodata_size=ds,
-                 console_kind=kind, console=console)
+                 console_kind=kind, console=console, boot2=boot2)
 
 
 def _console(table: dict, bad, get, no_unknown) -> tuple[str, tuple[tuple[str, int | str], ...]]:

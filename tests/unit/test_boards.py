@@ -96,7 +96,8 @@ def test_shipped_board_file_has_the_same_keys_as_mps2_an386(name):
 
     reference = keys(tomllib.loads(known_boards()["mps2-an386"].read_text()))
     doc = tomllib.loads(known_boards()[name].read_text())
-    optional = {"flash_tool.args", "rodata.origin", "rodata.size"}  # [rodata]: a second constant region
+    optional = {"flash_tool.args", "rodata.origin", "rodata.size",  # [rodata]: a second constant region
+                "flash.boot2"}  # a boot ROM's second stage (the RP2040's)
 
     def common(found: set[str]) -> set[str]:  # [console]'s settings depend on its kind
         return {k for k in found - optional if not k.startswith("console.") or k == "console.kind"}
@@ -110,8 +111,9 @@ def test_mps3_an547_keeps_weights_in_its_second_region():
     assert board.flash_limit == board.flash_size + board.rodata_size
 
 
-def test_rpi_pico_description_warns_about_boot2():
-    assert "boot2" in load_board("rpi-pico").description
+def test_only_rpi_pico_has_a_boot2_stage():
+    assert {name: load_board(name).boot2 for name in EXPECTED if load_board(name).boot2} == {"rpi-pico": "rp2040-w25q"}
+    assert load_board("rpi-pico").boot2_source == "boot2_rp2040_w25q.S"
 
 
 def test_a_users_board_file_loads_by_path(tmp_path):
@@ -169,6 +171,8 @@ BAD = [
     (("clock_hz = 80_000_000", "clock_hz = 80_000_000\nclock_mhz = 80"), "clock_mhz", "unknown key"),
     (("size = 0x10000", "size = 0x10000\nlength = 4"), "ram.length", "unknown key"),
     (('machine = "none"', "machine = 1"), "qemu.machine", "must be a string"),
+    (("size = 0x40000", 'size = 0x40000\nboot2 = "stm32"'), "flash.boot2", "unknown boot2 'stm32'"),
+    (("size = 0x10000", 'size = 0x10000\nboot2 = "rp2040-w25q"'), "ram.boot2", "unknown key"),
     (('[qemu]\nmachine = "none"\n', "", "dsp = true", 'dsp = true\nqemu = "mps2-an386"'), "qemu",
      "must be a table"),
 ]

@@ -150,7 +150,7 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None, selftest=None) ->
         ctx.update(cpu_flags=" ".join(gcc_flags(board)), stack_size=STACK_BYTES, shell_quote=shlex.quote,
                    fw_cflags=" ".join(arm.WARNINGS + arm.COMMON), fw_ldflags=" ".join(arm.LINK))
         port = port_files(board)
-        ctx.update(port_sources=[f"port/{f}" for f in port if f.endswith(".c")],
+        ctx.update(port_sources=[f"port/{f}" for f in port if f.endswith((".c", ".S"))],
                    harness_flags=" ".join(arm.HARNESS_FLAGS),
                    console_baud=dict(board.console).get("baud", 115200),
                    console_defines=console_defines(board), **_firmware_context(g, ctx, selftest))
@@ -172,10 +172,12 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None, selftest=None) ->
 
 
 def port_files(board) -> list[str]:
-    """runtime_c/port files a board's firmware needs: all but the console drivers of other kinds."""
+    """runtime_c/port files a board's firmware needs: all but the console drivers of other kinds, and
+    boot2 for a chip whose boot ROM runs one."""
     driver = f"console_{board.console_kind.replace('-', '_')}.c"
-    return [p.name for p in sorted((runtime_dir() / "port").glob("*.[ch]"))
-            if not p.name.startswith("console_") or p.name == driver]
+    files = [p.name for p in sorted((runtime_dir() / "port").glob("*.[ch]"))
+             if not p.name.startswith("console_") or p.name == driver]
+    return files + ([board.boot2_source] if board.boot2 else [])
 
 
 def _firmware_context(g: Graph, ctx: dict, selftest) -> dict:

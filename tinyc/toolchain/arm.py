@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tinyc.errors import BadInput
+from tinyc.toolchain import rp2040
 
 GCC = "arm-none-eabi-gcc"
 WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
@@ -32,7 +33,8 @@ def firmware_sources(out_dir: Path, main: str = HARNESS_MAIN) -> list[Path]:
     """Everything a firmware links: the model, its kernels, the port and one main."""
     out_dir = Path(out_dir)
     model = [p for p in sorted(out_dir.glob("*.c")) if not p.name.startswith("main_")]
-    return [*model, out_dir / main, *sorted((out_dir / "tinyc").glob("*.c")), *sorted((out_dir / "port").glob("*.c"))]
+    port = sorted((out_dir / "port").glob("*.c")) + sorted((out_dir / "port").glob("*.S"))  # .S: boot2
+    return [*model, out_dir / main, *sorted((out_dir / "tinyc").glob("*.c")), *port]
 
 
 def build(out_dir: Path, name: str, cpu_flags: list[str], elf: Path, extra: list[str] | None = None,
@@ -48,4 +50,6 @@ def build(out_dir: Path, name: str, cpu_flags: list[str], elf: Path, extra: list
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if "error" in line] or done.stderr.splitlines() or [""]
         raise BadInput(f"firmware build for {out_dir} failed: {lines[0].strip()}")
+    if any(src.name.startswith("boot2_rp2040") for src in firmware_sources(out_dir)):
+        rp2040.finish(elf, elf.with_suffix(".uf2"))  # as the Makefile does: boot2's CRC, then NAME.uf2
     return elf
