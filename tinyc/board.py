@@ -50,9 +50,10 @@ CONSOLE_KEYS = {
 }
 PIN_KEYS = ("tx_pin", "rx_pin")  # strings: "PA2" (STM32), "P0.06" (nRF), "GP0" (RP2040)
 # [flash] boot2: the second-stage boot loader a chip's boot ROM runs from the first bytes of flash
-# before the firmware (runtime_c/port/boot2_KIND.S, placed by the linker script, its CRC patched
-# in after linking by tinyc.toolchain.rp2040).
-BOOT2 = ("rp2040-w25q",)  # RP2040 with a W25Q-family QSPI flash, plain 03h reads
+# before the firmware (runtime_c/port/boot2_KIND.c: bytes and CRC, from runtime_c/boot2/boot2_KIND.S by
+# scripts/make_boot2.py), placed by the linker script; the Makefile also writes a UF2 file.
+# kind -> the chip's UF2 family ID (Microsoft's UF2 specification, families.json), for its USB-drive boot loader
+BOOT2 = {"rp2040-w25q": 0xE48BFF56}  # RP2040 with a W25Q-family QSPI flash, plain 03h reads
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,14 @@ class Board:
     boot2: str | None = None  # a BOOT2 kind, None when the chip boots straight from flash
 
     @property
+    def uf2_family(self) -> int | None:
+        """The UF2 family ID of a board that boots from a USB drive (one with boot2); else None."""
+        return BOOT2[self.boot2] if self.boot2 else None
+
+    @property
     def boot2_source(self) -> str | None:
         """The file in runtime_c/port of the board's boot2 stage; None when it needs none."""
-        return f"boot2_{self.boot2.replace('-', '_')}.S" if self.boot2 else None
+        return f"boot2_{self.boot2.replace('-', '_')}.c" if self.boot2 else None
 
     @property
     def flash_limit(self) -> int:

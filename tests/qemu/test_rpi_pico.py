@@ -10,7 +10,6 @@ import re
 import shutil
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -38,7 +37,9 @@ def pico(tmp_path_factory) -> Path:
     need_tool("arm-none-eabi-gcc")
     out = tmp_path_factory.mktemp("pico")
     api.compile(MODEL, out / "out", board="rpi-pico")
-    arm.build(out / "out", "digits_mlp", gcc_flags(load_board("rpi-pico")), out / "fw.elf")
+    board = load_board("rpi-pico")
+    arm.build(out / "out", "digits_mlp", gcc_flags(board), out / "fw.elf", main=arm.FIRMWARE_MAIN,
+              uf2_family=board.uf2_family)
     return out
 
 
@@ -91,7 +92,7 @@ def test_vector_table_follows_boot2_with_a_stack_in_sram_and_a_thumb_reset_in_fl
     assert reset & 1 and XIP_BASE + 0x100 < reset < XIP_BASE + len(image)
 
 
-def test_uf2_holds_exactly_the_elf_load_image_with_boot2_patched(pico):
+def test_uf2_holds_exactly_the_elf_load_image(pico):
     image = flash_image(pico / "fw.uf2")
     dump = pico / "fw.bin"  # objcopy -O binary: the load image from the lowest address, LMAs
     subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", str(pico / "fw.elf"), str(dump)], check=True)
@@ -99,15 +100,16 @@ def test_uf2_holds_exactly_the_elf_load_image_with_boot2_patched(pico):
     assert image[:len(flat)] == flat and image[len(flat):] == bytes(len(image) - len(flat))
 
 
-def test_boot2_has_no_address_of_its_own_link_location(pico):
+def test_boot2_has_no_address_of_its_own_link_location(tmp_path):
     """It runs from SRAM at 0x20041f00 though linked at 0x10000000: a literal pointing into its own 256
     bytes would read the wrong place. Literals may only be peripherals, SRAM or the firmware's vectors."""
     need_tool("arm-none-eabi-objdump")
-    text = subprocess.run(["arm-none-eabi-objdump", "-d", "-j", ".boot2", str(pico / "fw.elf")],
+    obj = tmp_path / "boot2.o"  # its source, assembled as scripts/make_boot2.py does (the test above: same bytes)
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m0plus", "-mthumb", "-c",
+                    str(runtime_dir() / "boot2" / "boot2_rp2040_w25q.S"), "-o", str(obj)], check=True)
+    text = subprocess.run(["arm-none-eabi-objdump", "-d", "-j", ".boot2", str(obj)],
                           capture_output=True, text=True, check=True).stdout
     words = [int(w, 16) for w in re.findall(r"\.word\s+0x([0-9a-f]+)", text)]
-    crc = words.pop()  # the CRC, last
-    assert crc == crc32_rp2040_bootrom(flash_image(pico / "fw.uf2")[:252])
     assert words, text
     for w in words:
         assert (w >= 0x18000000 or SRAM_BASE <= w < SRAM_END or w == XIP_BASE + 0x100
@@ -119,14 +121,26 @@ def test_make_firmware_writes_the_elf_and_the_uf2(pico, tmp_path):
     need_tool("make")
     folder = tmp_path / "out"
     shutil.copytree(pico / "out", folder)
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    subprocess.run(["make", "-C", str(folder), "firmware", f"PYTHON={sys.executable}"], env=env, check=True,
-                   capture_output=True)
+    env = dict(os.environ, PATH="/usr/bin:/bin")  # no Python of tinyc needed: the folder holds its tools
+    subprocess.run(["make", "-C", str(folder), "firmware"], env=env, check=True, capture_output=True)
     image = flash_image(folder / "digits_mlp.uf2")
     assert struct.unpack("<I", image[252:256])[0] == crc32_rp2040_bootrom(image[:252])
-    with open(folder / "digits_mlp.elf", "rb") as f:  # the ELF that `make flash` programs is patched too
+    with open(folder / "digits_mlp.elf", "rb") as f:  # the ELF that `make flash` programs has it too
         elf = f.read()
     assert image[:256] in elf
+
+
+def test_shipped_boot2_is_its_assembly_source(tmp_path):
+    """runtime_c/port/boot2_*.c holds the bytes of runtime_c/boot2/boot2_*.S, assembled here again."""
+    source = runtime_dir() / "boot2" / "boot2_rp2040_w25q.S"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m0plus", "-mthumb", "-c", str(source), "-o",
+                    str(tmp_path / "b.o")], check=True)
+    subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", "-j", ".boot2", str(tmp_path / "b.o"),
+                    str(tmp_path / "b.bin")], check=True)
+    code = (tmp_path / "b.bin").read_bytes().ljust(252, b"\0")
+    shipped = (runtime_dir() / "port" / "boot2_rp2040_w25q.c").read_text()
+    values = bytes(int(v, 16) for v in re.findall(r"0x([0-9A-F]{2})\b", shipped.split("= {")[1]))
+    assert values == code + struct.pack("<I", crc32_rp2040_bootrom(code))
 
 
 def test_other_boards_get_no_boot2_and_no_uf2(tmp_path):

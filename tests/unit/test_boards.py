@@ -113,7 +113,8 @@ def test_mps3_an547_keeps_weights_in_its_second_region():
 
 def test_only_rpi_pico_has_a_boot2_stage():
     assert {name: load_board(name).boot2 for name in EXPECTED if load_board(name).boot2} == {"rpi-pico": "rp2040-w25q"}
-    assert load_board("rpi-pico").boot2_source == "boot2_rp2040_w25q.S"
+    assert load_board("rpi-pico").boot2_source == "boot2_rp2040_w25q.c"
+    assert load_board("rpi-pico").uf2_family == 0xE48BFF56 and load_board("nucleo-l4r5zi").uf2_family is None
 
 
 def test_a_users_board_file_loads_by_path(tmp_path):

@@ -1,12 +1,32 @@
-"""The UF2 writer (tinyc.toolchain.uf2) and the RP2040 boot2 CRC (tinyc.toolchain.rp2040), on
-hand-made images: blocks as Microsoft's UF2 specification lays them out, the CRC as the boot ROM
-computes it."""
+"""The UF2 host tool a Pico folder carries (runtime_c/tools/tinyc_uf2.c), on hand-made images: blocks as
+Microsoft's UF2 specification lays them out, parsed here independently."""
 
 import struct
+import subprocess
 
-from tinyc.toolchain import rp2040, uf2
+import pytest
+
+from tests.conftest import need_tool
+from tinyc.resources import runtime_dir
+from tinyc.toolchain import host
 
 FAMILY = 0xE48BFF56  # RP2040, from the UF2 specification's families.json
+
+
+@pytest.fixture(scope="module")
+def tool(tmp_path_factory):
+    need_tool("cc")
+    exe = tmp_path_factory.mktemp("uf2") / "tinyc_uf2"
+    subprocess.run([host.compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-o", str(exe),
+                    str(runtime_dir() / "tools" / "tinyc_uf2.c")], check=True)
+    return exe
+
+
+def uf2_of(tool, tmp_path, image: bytes, base: int) -> bytes:
+    (tmp_path / "in.bin").write_bytes(image)
+    subprocess.run([str(tool), str(tmp_path / "in.bin"), hex(base), hex(FAMILY), str(tmp_path / "out.uf2")],
+                   check=True)
+    return (tmp_path / "out.uf2").read_bytes()
 
 
 def blocks(data: bytes) -> list[tuple]:
@@ -21,9 +41,9 @@ def blocks(data: bytes) -> list[tuple]:
     return found
 
 
-def test_each_256_byte_page_is_one_block_with_the_magics_and_family():
-    image = [(0x10000000, bytes(range(256)) * 2), (0x10000200, b"\x01\x02\x03")]
-    found = blocks(uf2.uf2_blocks(image, FAMILY))
+def test_each_256_byte_page_is_one_block_with_the_magics_and_family(tool, tmp_path):
+    image = bytes(range(256)) * 2 + b"\x01\x02\x03"
+    found = blocks(uf2_of(tool, tmp_path, image, 0x10000000))
     assert [b[3] for b in found] == [0x10000000, 0x10000100, 0x10000200]
     for number, b in enumerate(found):
         assert b[:3] == (0x0A324655, 0x9E5D5157, 0x00002000)
@@ -31,16 +51,7 @@ def test_each_256_byte_page_is_one_block_with_the_magics_and_family():
     assert found[0][8] == bytes(range(256)) and found[2][8] == b"\x01\x02\x03" + bytes(253)
 
 
-def test_pieces_that_share_a_page_or_cross_one_land_at_their_addresses():
-    image = [(0x10000010, b"\xaa" * 300), (0x10000000, b"\xbb" * 4)]  # out of order; the first crosses a page
-    found = blocks(uf2.uf2_blocks(image, FAMILY))
-    assert [b[3] for b in found] == [0x10000000, 0x10000100]
-    assert found[0][8] == b"\xbb" * 4 + bytes(12) + b"\xaa" * 240
-    assert found[1][8] == b"\xaa" * 60 + bytes(196)
-
-
-def test_boot2_crc_is_crc32_mpeg2():
-    # CRC-32/MPEG-2 (poly 0x04C11DB7, init 0xFFFFFFFF, no reflection, no final XOR): its catalogue check
-    # value for "123456789" (Williams / reveng CRC catalogue)
-    assert rp2040.boot2_crc(b"123456789") == 0x0376E6E7
-    assert rp2040.boot2_crc(b"") == 0xFFFFFFFF
+def test_an_unreadable_image_is_a_one_line_error(tool, tmp_path):
+    done = subprocess.run([str(tool), str(tmp_path / "missing.bin"), "0x10000000", hex(FAMILY),
+                           str(tmp_path / "o.uf2")], capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "missing.bin" in done.stderr

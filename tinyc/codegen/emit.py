@@ -150,7 +150,7 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None, selftest=None) ->
         ctx.update(cpu_flags=" ".join(gcc_flags(board)), stack_size=STACK_BYTES, shell_quote=shlex.quote,
                    fw_cflags=" ".join(arm.WARNINGS + arm.COMMON), fw_ldflags=" ".join(arm.LINK))
         port = port_files(board)
-        ctx.update(port_sources=[f"port/{f}" for f in port if f.endswith((".c", ".S"))],
+        ctx.update(port_sources=[f"port/{f}" for f in port if f.endswith(".c")],
                    harness_flags=" ".join(arm.HARNESS_FLAGS),
                    console_baud=dict(board.console).get("baud", 115200),
                    console_defines=console_defines(board), **_firmware_context(g, ctx, selftest))
@@ -160,6 +160,9 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None, selftest=None) ->
         (out_dir / "port").mkdir(exist_ok=True)
         for fname in port:
             shutil.copyfile(runtime_dir() / "port" / fname, out_dir / "port" / fname)
+        if board.boot2:  # a chip that boots from a USB drive: the host tool that writes its UF2 file
+            (out_dir / "tools").mkdir(exist_ok=True)
+            shutil.copyfile(runtime_dir() / "tools" / arm.UF2_TOOL, out_dir / "tools" / arm.UF2_TOOL)
     env = template_env()
     for template, target in outputs:
         with open(out_dir / target, "w") as f:  # streamed: a weight array is written chunk by chunk
@@ -172,12 +175,11 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None, selftest=None) ->
 
 
 def port_files(board) -> list[str]:
-    """runtime_c/port files a board's firmware needs: all but the console drivers of other kinds, and
-    boot2 for a chip whose boot ROM runs one."""
-    driver = f"console_{board.console_kind.replace('-', '_')}.c"
-    files = [p.name for p in sorted((runtime_dir() / "port").glob("*.[ch]"))
-             if not p.name.startswith("console_") or p.name == driver]
-    return files + ([board.boot2_source] if board.boot2 else [])
+    """runtime_c/port files a board's firmware needs: the common ones, its console's driver, and boot2 for
+    a chip whose boot ROM runs one."""
+    chosen = {f"console_{board.console_kind.replace('-', '_')}.c", board.boot2_source}
+    return [p.name for p in sorted((runtime_dir() / "port").glob("*.[ch]"))
+            if not p.name.startswith(("console_", "boot2_")) or p.name in chosen]
 
 
 def _firmware_context(g: Graph, ctx: dict, selftest) -> dict:

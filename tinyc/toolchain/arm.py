@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from tinyc.errors import BadInput
-from tinyc.toolchain import rp2040
 
 GCC = "arm-none-eabi-gcc"
 WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
@@ -27,20 +27,21 @@ def gcc() -> str:
 # semihosting files) and the firmware for the board itself (self-test, then `verify --port`).
 HARNESS_MAIN, FIRMWARE_MAIN = "main_board.c", "main_firmware.c"
 HARNESS_FLAGS = ["-DTINYC_SEMIHOSTING_ALWAYS"]  # the harness prints through semihosting, not the UART
+UF2_TOOL = "tinyc_uf2.c"  # tools/ of a folder for a board with a USB-drive boot loader
 
 
 def firmware_sources(out_dir: Path, main: str = HARNESS_MAIN) -> list[Path]:
     """Everything a firmware links: the model, its kernels, the port and one main."""
     out_dir = Path(out_dir)
     model = [p for p in sorted(out_dir.glob("*.c")) if not p.name.startswith("main_")]
-    port = sorted((out_dir / "port").glob("*.c")) + sorted((out_dir / "port").glob("*.S"))  # .S: boot2
-    return [*model, out_dir / main, *sorted((out_dir / "tinyc").glob("*.c")), *port]
+    return [*model, out_dir / main, *sorted((out_dir / "tinyc").glob("*.c")), *sorted((out_dir / "port").glob("*.c"))]
 
 
 def build(out_dir: Path, name: str, cpu_flags: list[str], elf: Path, extra: list[str] | None = None,
-          main: str = HARNESS_MAIN) -> Path:
+          main: str = HARNESS_MAIN, uf2_family: int | None = None) -> Path:
     """Compile and link out_dir (emitted with a board) into elf, with a map file beside it.
-    main: HARNESS_MAIN (the QEMU test harness) or FIRMWARE_MAIN."""
+    main: HARNESS_MAIN (the QEMU test harness) or FIRMWARE_MAIN; uf2_family: also write the UF2 file
+    beside elf (Board.uf2_family, for a board with a USB-drive boot loader)."""
     out_dir = Path(out_dir)
     extra = [*(HARNESS_FLAGS if main == HARNESS_MAIN else []), *(extra or [])]
     cmd = [gcc(), *cpu_flags, *WARNINGS, *COMMON, *extra, "-I", str(out_dir), "-I", str(out_dir / "tinyc"),
@@ -50,6 +51,29 @@ def build(out_dir: Path, name: str, cpu_flags: list[str], elf: Path, extra: list
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if "error" in line] or done.stderr.splitlines() or [""]
         raise BadInput(f"firmware build for {out_dir} failed: {lines[0].strip()}")
-    if any(src.name.startswith("boot2_rp2040") for src in firmware_sources(out_dir)):
-        rp2040.finish(elf, elf.with_suffix(".uf2"))  # as the Makefile does: boot2's CRC, then NAME.uf2
+    if uf2_family is not None:
+        uf2(out_dir, elf, elf.with_suffix(".uf2"), uf2_family)
     return elf
+
+
+def uf2(out_dir: Path, elf: Path, target: Path, family: int) -> Path:
+    """The UF2 file of elf, as `make firmware` writes it: objcopy's flash image through tools/tinyc_uf2.c."""
+    from tinyc.toolchain import host
+
+    with tempfile.TemporaryDirectory(prefix="tinyc-uf2-") as tmp:
+        image, tool = Path(tmp) / "image.bin", Path(tmp) / "tinyc_uf2"
+        for cmd in (["arm-none-eabi-objcopy", "-O", "binary", str(elf), str(image)],
+                    [host.compiler(), "-std=c99", "-O2", "-o", str(tool), str(Path(out_dir) / "tools" / UF2_TOOL)],
+                    [str(tool), str(image), f"{_load_address(elf):#x}", f"{family:#x}", str(target)]):
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise BadInput(f"UF2 file for {elf.name}: {cmd[0]} failed: {done.stderr.strip()}")
+    return target
+
+
+def _load_address(elf: Path) -> int:
+    """Where objcopy's binary image starts: the lowest load address of the ELF's loaded segments."""
+    from elftools.elf.elffile import ELFFile
+
+    with open(elf, "rb") as f:
+        return min(s["p_paddr"] for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_LOAD" and s["p_filesz"])

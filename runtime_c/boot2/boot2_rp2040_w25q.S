@@ -6,7 +6,9 @@
  *
  * It runs from SRAM but is linked at 0x10000000: only PC-relative loads of constants and relative
  * branches, no stack, nothing that depends on where it sits. The linker script pads it to 252
- * bytes and reserves the CRC word, which tinyc.toolchain.rp2040 patches in after linking. */
+ * bytes and reserves the CRC word: scripts/make_boot2.py assembles it, adds the CRC and writes
+ * runtime_c/port/boot2_rp2040_w25q.c, the 256 bytes the firmware links (so a build needs no assembler
+ * step and no tool of tinyc). */
     .syntax unified
     .cpu cortex-m0plus
     .thumb
