@@ -91,6 +91,23 @@ exists ref.npy host.npy qemu.npz measured.json measured.html
 ok verify verify "$mlp" --board mps2-an385 --calib "$mlp_calib"
 ok verify_float32 verify "$mlp" --dtype float32
 
+# the board firmware (self-test, then verify --port) built by make alone, run under QEMU with its UART on a socket
+ok compile_selftest compile "$mlp" -o selftest --board mps2-an386 --calib "$mlp_calib" --selftest "$mlp_test"
+ok compile_pico compile "$mlp" -o pico --board rpi-pico --calib "$mlp_calib" --selftest "$mlp_test"
+if make -s -C selftest firmware >make.out 2>&1 && env PATH=/usr/bin:/bin make -s -C pico firmware >>make.out 2>&1; then
+    exists selftest/digits_mlp.elf pico/digits_mlp.elf pico/digits_mlp.uf2
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    qemu-system-arm -M mps2-an386 -nographic -monitor none -icount shift=0 \
+        -serial "tcp:127.0.0.1:$port,server=on,wait=off" -kernel selftest/digits_mlp.elf >qemu.out 2>&1 &
+    qemu=$!
+    sleep 1
+    ok verify_port verify "$mlp" --board mps2-an386 --calib "$mlp_calib" --port "socket://127.0.0.1:$port"
+    kill "$qemu"
+    grep -q "agree bit for bit on 32 sample" verify_port.out || { echo "FAIL  verify --port"; failures=$((failures + 1)); }
+else
+    echo "FAIL  make firmware"; tail -5 make.out; failures=$((failures + 1))
+fi
+
 fails missing_model compile "$work/nope.onnx" -o x
 fails bad_dtype compile "$cnn" -o x --dtype int4
 fails bad_board compile "$cnn" -o x --board no-such-board
@@ -98,6 +115,8 @@ fails bad_ratio compile "$cnn" -o x --prune 1.5
 fails bad_budget compile "$cnn" -o x --flash-budget lots
 fails bad_option compile "$cnn" -o x --no-such-option
 fails missing_report report "$work/nothing"
+fails selftest_without_board compile "$mlp" -o x --selftest "$mlp_test"
+fails port_nobody_listens verify "$mlp" --board mps2-an386 --calib "$mlp_calib" --port socket://127.0.0.1:9
 [ ! -e x ] || { echo "FAIL  a failed compile left its output folder"; failures=$((failures + 1)); }
 
 if [ "$failures" -ne 0 ]; then

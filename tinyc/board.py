@@ -31,7 +31,8 @@ FLASH_TOOLS = ("openocd", "pyocd", "none")
 ADDRESS_SPACE = 1 << 32
 # key -> (type, required); tables are checked key by key below.
 TOP_KEYS = {"name": (str, False), "description": (str, True), "core": (str, True), "fpu": (str, True),
-            "dsp": (bool, True), "clock_hz": (int, True), "flash": (dict, True), "ram": (dict, True),
+            "dsp": (bool, True), "clock_hz": (int, True), "boot_clock_hz": (int, False),
+            "flash": (dict, True), "ram": (dict, True),
             "qemu": (dict, False), "flash_tool": (dict, True), "rodata": (dict, False), "console": (dict, False)}
 # How the firmware talks ([console] kind): each kind's driver is runtime_c/port/console_KIND.c, and
 # the keys it needs (integers, or pin names as strings) become TINYC_CONSOLE_KEY in port/tinyc_board.h.
@@ -63,7 +64,7 @@ class Board:
     core: str  # gcc -mcpu
     fpu: str  # gcc -mfpu, or "none" (soft float)
     dsp: bool  # has the DSP extension (SMLAD ...)
-    clock_hz: int
+    clock_hz: int  # the core clock an application runs it at (the rated maximum)
     flash_origin: int  # bytes
     flash_size: int
     ram_origin: int
@@ -77,6 +78,8 @@ class Board:
     rodata_origin: int | None = None
     rodata_size: int | None = None
     # How the firmware talks: [console] kind (a CONSOLE_KEYS key) and the driver's settings.
+    # The core clock right after reset, which tinyc's own firmware keeps (it sets up no PLL); 0: clock_hz.
+    boot_clock_hz: int = 0
     console_kind: str = "semihosting"
     console: tuple[tuple[str, int | str], ...] = ()
     boot2: str | None = None  # a BOOT2 kind, None when the chip boots straight from flash
@@ -153,6 +156,8 @@ def _board(doc: dict, path: Path) -> Board:
     if DSP[core] is not None and dsp != DSP[core]:
         raise bad("dsp", f"{core} {'always has' if DSP[core] else 'has no'} DSP extension: "
                          f"set dsp = {str(DSP[core]).lower()}")
+    if top["boot_clock_hz"] is not None and top["boot_clock_hz"] <= 0:
+        raise bad("boot_clock_hz", f"must be more than 0, got {top['boot_clock_hz']}")
     if top["clock_hz"] <= 0:
         raise bad("clock_hz", f"must be more than 0, got {top['clock_hz']}")
     regions = {}
@@ -194,7 +199,7 @@ def _board(doc: dict, path: Path) -> Board:
                  clock_hz=top["clock_hz"], flash_origin=f0, flash_size=fs, ram_origin=r0, ram_size=rs,
                  qemu_machine=None if machine in (None, "none") else machine, flash_tool=tool,
                  flash_args=tuple(args), path=path, rodata_origin=d0, rodata_size=ds,
-                 console_kind=kind, console=console, boot2=boot2)
+                 console_kind=kind, console=console, boot_clock_hz=top["boot_clock_hz"] or top["clock_hz"], boot2=boot2)
 
 
 def _console(table: dict, bad, get, no_unknown) -> tuple[str, tuple[tuple[str, int | str], ...]]:

@@ -2,6 +2,9 @@
  * After reset clk_sys runs from the ring oscillator and clk_peri (the UART's clock) is off, so
  * init starts the crystal oscillator (XOSC) and clocks clk_peri from it: the baud rate divisor then
  * follows from TINYC_CONSOLE_CLOCK_HZ, the crystal's frequency (12 MHz on the Pico), at compile time.
+ * It also moves clk_ref, and with it clk_sys, onto the crystal: the ring oscillator's frequency varies
+ * from chip to chip, the crystal's does not, so the firmware's cycles convert to time
+ * (the board file's boot_clock_hz).
  * Registers: RP2040 Datasheet, the sections named at each block; the set,
  * clear and XOR aliases of every peripheral register are in 2.1.2 (atomic register access). */
 #include <stdint.h>
@@ -36,6 +39,10 @@
 
 /* CLOCKS (2.15, list of registers): CLK_PERI_CTRL, the UART's UARTCLK */
 #define CLOCKS_BASE 0x40008000u
+#define CLK_REF_CTRL (CLOCKS_BASE + 0x30u)
+#define CLK_REF_SELECTED (CLOCKS_BASE + 0x38u)
+#define CLK_REF_CTRL_SRC_XOSC 2u  /* SRC [1:0] = xosc_clksrc, a glitchless switch */
+#define CLK_REF_SELECTED_XOSC (1u << 2)  /* one-hot of SRC */
 #define CLK_PERI_CTRL (CLOCKS_BASE + 0x48u)
 #define CLK_PERI_CTRL_AUXSRC_XOSC (4u << 5)  /* AUXSRC [7:5] = xosc_clksrc; change only while disabled */
 #define CLK_PERI_CTRL_ENABLE (1u << 11)
@@ -99,6 +106,9 @@ void tinyc_console_init(void)
     REG(XOSC_STARTUP) = XOSC_STARTUP_DELAY;
     REG(XOSC_CTRL) = XOSC_CTRL_FREQ_RANGE_1_15MHZ | XOSC_CTRL_ENABLE;
     while ((REG(XOSC_STATUS) & XOSC_STATUS_STABLE) == 0u) {
+    }
+    REG(CLK_REF_CTRL) = CLK_REF_CTRL_SRC_XOSC;  /* clk_sys follows clk_ref since reset (CLK_SYS_CTRL.SRC 0) */
+    while ((REG(CLK_REF_SELECTED) & CLK_REF_SELECTED_XOSC) == 0u) {
     }
     REG(CLK_PERI_CTRL) = CLK_PERI_CTRL_AUXSRC_XOSC;  /* off since reset: pick the source first */
     REG(CLK_PERI_CTRL + ALIAS_SET) = CLK_PERI_CTRL_ENABLE;

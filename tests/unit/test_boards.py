@@ -97,7 +97,8 @@ def test_shipped_board_file_has_the_same_keys_as_mps2_an386(name):
     reference = keys(tomllib.loads(known_boards()["mps2-an386"].read_text()))
     doc = tomllib.loads(known_boards()[name].read_text())
     optional = {"flash_tool.args", "rodata.origin", "rodata.size",  # [rodata]: a second constant region
-                "flash.boot2"}  # a boot ROM's second stage (the RP2040's)
+                "flash.boot2",  # a boot ROM's second stage (the RP2040's)
+                "boot_clock_hz"}  # when the clock after reset is not clock_hz
 
     def common(found: set[str]) -> set[str]:  # [console]'s settings depend on its kind
         return {k for k in found - optional if not k.startswith("console.") or k == "console.kind"}
@@ -120,7 +121,8 @@ def test_only_rpi_pico_has_a_boot2_stage():
 def test_a_users_board_file_loads_by_path(tmp_path):
     b = load_board(str(write_board(tmp_path, GOOD)))
     assert b == Board("my-board", "a test board", "cortex-m4", "fpv4-sp-d16", True, 80_000_000, 0x08000000, 0x40000,
-                      0x20000000, 0x10000, None, "openocd", ("-f", "board/my.cfg"), tmp_path / "my.toml")
+                      0x20000000, 0x10000, None, "openocd", ("-f", "board/my.cfg"), tmp_path / "my.toml",
+                      boot_clock_hz=80_000_000)
 
 
 def test_name_defaults_to_the_file_stem_and_qemu_table_is_optional(tmp_path):

@@ -151,7 +151,7 @@ def emit(g: Graph, plan, out_dir: Path, name: str, board=None, selftest=None) ->
                    fw_cflags=" ".join(arm.WARNINGS + arm.COMMON), fw_ldflags=" ".join(arm.LINK))
         port = port_files(board)
         ctx.update(port_sources=[f"port/{f}" for f in port if f.endswith(".c")],
-                   harness_flags=" ".join(arm.HARNESS_FLAGS),
+                   harness_flags=" ".join(arm.HARNESS_FLAGS), mhz=lambda hz: f"{hz / 1e6:g}",
                    console_baud=dict(board.console).get("baud", 115200),
                    console_defines=console_defines(board), **_firmware_context(g, ctx, selftest))
         outputs += [("main_board.c.j2", "main_board.c"), ("main_firmware.c.j2", "main_firmware.c"),
