@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
 import struct
 import zlib
 from functools import lru_cache
@@ -170,3 +171,25 @@ def test_every_real_board_builds_the_selftest_firmware_for_kws(board, tmp_path):
     c = compiled("kws_dscnn", board)
     elf = firmware(c, tmp_path)
     assert elf.is_file()
+
+
+def test_uart_firmware_holds_no_semihosting_call(tmp_path):
+    """Reset on a board without a debugger, a `bkpt` would fault: the firmware of a UART board has none."""
+    need_tool("arm-none-eabi-objdump")
+    elf = firmware(compiled("ad_fc_autoencoder", "mps2-an386"), tmp_path)
+    text = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True, check=True).stdout
+    assert "tinyc_console_write" in text and not re.search(r"\tbkpt\b", text)
+
+
+def test_semihosting_console_stays_silent_without_a_debugger(tmp_path):
+    """A board whose console is semihosting: QEMU has semihosting on but sets no DHCSR.C_DEBUGEN, so the
+    firmware must neither print through it nor fault; it reaches its serve loop and waits."""
+    text = (known_boards()["mps2-an386"]).read_text()
+    board_file = tmp_path / "quiet.toml"
+    board_file.write_text(text.split("[console]")[0].replace('name = "mps2-an386"', 'name = "quiet"')
+                          + '[console]\nkind = "semihosting"\n')
+    g = pipeline.frontend(model_path("ad_fc_autoencoder"))
+    c = pipeline.build(model_path("ad_fc_autoencoder"), pipeline.Options(
+        calib=sample_inputs("ad_fc_autoencoder", g.inputs[0], g.tensors[g.inputs[0]].shape), board=str(board_file)))
+    elf = firmware(c, tmp_path)
+    assert qemu.console(elf, "mps2-an386", semihosting=True, timeout=5) == ""
