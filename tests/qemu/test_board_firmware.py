@@ -53,7 +53,8 @@ def compiled(name: str, board: str, dtype: str = "int8") -> pipeline.Compiled:
 def firmware(c: pipeline.Compiled, tmp_path) -> object:
     out = tmp_path / "out"
     pipeline.write(c, out)
-    return arm.build(out, c.name, gcc_flags(c.board), tmp_path / f"{c.name}.elf", main=arm.FIRMWARE_MAIN)
+    return arm.build(out, c.name, gcc_flags(c.board), tmp_path / f"{c.name}.elf", main=arm.FIRMWARE_MAIN,
+                     uf2_family=c.board.uf2_family)
 
 
 def _check_selftest(console: str, count: int) -> None:
@@ -168,9 +169,14 @@ def test_verify_names_a_firmware_of_another_model(tmp_path, capsys):
 
 @pytest.mark.parametrize("board", sorted(b for b in known_boards() if load_board(b).qemu_machine is None))
 def test_every_real_board_builds_the_selftest_firmware_for_kws(board, tmp_path):
+    from tests.qemu.test_rpi_pico import crc32_rp2040_bootrom, flash_image
+
     c = compiled("kws_dscnn", board)
     elf = firmware(c, tmp_path)
     assert elf.is_file()
+    if c.board.boot2:  # the Pico: its UF2 starts with a boot2 the boot ROM accepts
+        image = flash_image(elf.with_suffix(".uf2"))
+        assert struct.unpack("<I", image[252:256])[0] == crc32_rp2040_bootrom(image[:252])
 
 
 def test_uart_firmware_holds_no_semihosting_call(tmp_path):
