@@ -152,3 +152,44 @@ def run_case(case: Case, target: str = "host") -> float:
             for out, exp in zip(g.outputs, expected):
                 worst = max(worst, max_error(np.asarray(got[out][0]), exp))
     return worst
+
+
+def run_case_int8(case: Case) -> tuple[float, bool]:
+    """Compile the case in int8, calibrated on its own inputs; run every data set on the reference and the
+    host C (ASan/UBSan). Returns (the largest |output - expected| in output quantization steps, whether the
+    host equals the reference bit for bit). Index outputs (int64) count 0 steps when equal, inf when not.
+    A TinycError (no int8 form) propagates."""
+    from tinyc import pipeline, runners
+
+    with tempfile.TemporaryDirectory(prefix="tinyc-conf8-") as tmp:
+        path = Path(tmp) / f"{case.name}.onnx"
+        onnx.save(case.model, path)
+        float_graph = pipeline.frontend(path)
+        shapes = {tuple(np.shape(feeds[n])) for feeds in case.inputs for n in float_graph.inputs}
+        sets = case.inputs if len(shapes) <= len(float_graph.inputs) else case.inputs[:1]
+        calib = {n: np.stack([np.asarray(f[n], np.float32) for f in sets]) for n in float_graph.inputs}
+        compiled = pipeline.build(path, pipeline.Options(dtype="int8", name="model", calib=calib))
+        g = compiled.graph
+        worst, exact = 0.0, True
+        for feeds, expected in zip(case.inputs, case.expected):
+            samples = runners.feeds_for(g, {n: np.asarray(feeds[n], np.float32)[None] for n in g.inputs})
+            ref = runners.run(compiled, samples, "ref")
+            got = runners.run_host(compiled, samples, sanitize=True)
+            for out, exp in zip(g.outputs, expected):
+                exact = exact and np.array_equal(ref[out], got[out])
+                worst = max(worst, _steps(got[out][0], np.asarray(exp), g.tensors[out]))
+    return worst, exact
+
+
+def _steps(got: np.ndarray, expected: np.ndarray, tensor) -> float:
+    """|dequantized got - expected| in quantization steps of the output (exact match for non-int8 outputs)."""
+    if got.shape != expected.shape:
+        return float("inf")
+    if tensor.dtype != "int8":
+        return 0.0 if np.array_equal(got, expected) else float("inf")
+    scale, zero = float(tensor.q.scale[0]), int(tensor.q.zero_point[0])
+    finite = np.isfinite(expected)
+    if not finite.any():
+        return 0.0
+    deq = (got.astype(np.float64) - zero) * scale
+    return float(np.max(np.abs(deq[finite] - expected[finite].astype(np.float64)))) / scale
