@@ -8,7 +8,7 @@
 
 #define TINYC_INV_SQRT_NEWTON_STEPS 4
 
-/* 1/sqrt(d) ~= *r * 2^-(44 + *k) for d in [1, 2^62), *r in (2^29, 2^30], relative error below 3e-9.
+/* 1/sqrt(d) ~= *r * 2^-(44 + *k) for d in [1, 2^62), *r in [2^29, 2^30], relative error below 3e-9.
  * d = m * 4^k with m in [2^28, 2^30), then Newton steps r <- r (3 - M r^2) / 2 (M = m / 2^30, r in
  * Q29) from the chord of 1/sqrt on [1/4, 1]. Also gives m: sqrt(d) ~= m * r * 2^(k - 44). */
 static inline void tinyc_inv_sqrt(int64_t d, int64_t *r_out, int32_t *k_out, int64_t *m_out)

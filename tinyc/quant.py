@@ -151,7 +151,7 @@ INV_SQRT_NEWTON_STEPS = 4  # from the chord, the relative error falls 0.17, 5e-3
 
 
 def inv_sqrt(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """1/sqrt(d) ~= r * 2**-(44 + k) for int64 d in [1, 2**62), as int64 arrays (r, k), r in (2**29, 2**30].
+    """1/sqrt(d) ~= r * 2**-(44 + k) for int64 d in [1, 2**62), as int64 arrays (r, k), r in [2**29, 2**30].
 
     d = m * 4**k with m in [2**28, 2**30) (a flooring shift), then fixed-point Newton steps on
     r ~= 2**29 / sqrt(m / 2**30) (Q29) from the chord of 1/sqrt on [1/4, 1]; relative error below
