@@ -122,14 +122,15 @@ def test_int8_onnx_normalizations_match_onnxruntime(case, tmp_path):
 
 
 def test_int8_l1_normalization_is_unsupported():
-    g = graph_of("normalize", [("x", (2, 5)), ("", None), ("", None)], {"kind": "l1", "axes": (1,), "epsilon": 0.0, "epsilon_after": 0.0})
+    g = graph_of("normalize", [("x", (2, 5)), ("", None), ("", None)],
+                 {"kind": "l1", "axes": (1,), "epsilon": 0.0, "epsilon_after": 0.0})
     with pytest.raises(UnsupportedOp, match="L1 normalization has no int8 form"):
         quantize_graph(g, {"x": np.ones((1, 2, 5), np.float32)})
 
 
 def test_int8_normalize_with_mean_output_is_unsupported():
-    g = graph_of("normalize", [("x", (2, 5)), ("", None), ("", None)], {"kind": "moments", "axes": (1,), "epsilon": 1e-5,
-                                                  "epsilon_after": 0.0}, n_outputs=2)
+    g = graph_of("normalize", [("x", (2, 5)), ("", None), ("", None)],
+                 {"kind": "moments", "axes": (1,), "epsilon": 1e-5, "epsilon_after": 0.0}, n_outputs=2)
     with pytest.raises(UnsupportedOp, match="the mean and inv_std outputs have no int8 form"):
         quantize_graph(g, {"x": np.random.default_rng(0).normal(size=(2, 2, 5)).astype(np.float32)})
 
