@@ -55,6 +55,15 @@ def test_int8_normalize_is_within_half_a_step_of_float(kind, epsilon):
         assert np.max(_own_error(g, q, x)) <= NORMALIZE_STEPS, (shape, axes)
 
 
+def test_int8_normalize_keeps_a_large_epsilon_against_a_small_input_scale():
+    # epsilon count^2 / s_x^2 near 2^41: the variance's fraction bits give way to it, never a cap
+    g = graph_of("normalize", [("x", (2, 768)), ("", None), ("", None)],
+                 {"kind": "moments", "axes": (1,), "epsilon": 1.0, "epsilon_after": 0.0})
+    x = np.random.default_rng(2).normal(0.0, 0.05, (4, 2, 768)).astype(np.float32)
+    q = quantize_graph(g, {"x": x})
+    assert np.max(_own_error(g, q, x)) <= NORMALIZE_STEPS
+
+
 def test_int8_normalize_of_a_constant_group_is_the_bias():
     bias = np.array([[0.3, -0.2, 0.1]], np.float32)
     g = graph_of("normalize", [("x", (2, 3)), ("s", np.ones((1, 3), np.float32)), ("b", bias)],

@@ -85,10 +85,15 @@ class Normalize(Op):
                                 "in int8 unless negligible against the input scale")
         if count > MAX_COUNT:
             raise UnsupportedOp(f"{where}: int8 over {count} elements unsupported; at most {MAX_COUNT}")
-        # The variance sum W grows with count^2 (count for L2); 4^f W stays below 2^61.
+        # The variance sum W grows with count^2 (count for L2); 4^f W stays below 2^61, 4^f E below 2^60
+        # (E itself is capped there: then z < 2^-30 * 510 count, nothing of it left in int8).
         w_max = 255**2 * count * (1 if a["kind"] == "l2" else count)
-        f = max(0, (61 - w_max.bit_length()) // 2)
-        e = 0.0 if a["kind"] == "l2" else min(a["epsilon"] * count**2 / s_x**2 * 4.0**f, 2.0**60)
+        e = 0.0 if a["kind"] == "l2" else a["epsilon"] * count**2 / s_x**2
+        f = (61 - w_max.bit_length()) // 2
+        if e > 0:
+            f = min(f, int(np.floor((60 - np.log2(e)) / 2)))
+        f = max(f, 0)
+        e = min(e * 4.0**f, 2.0**60)
         eps_shift = max(0, int(np.ceil(np.log2(e))) - 30) if e >= 1 else 0
         eps_mantissa = int(quant.round_half_away(e / 2.0**eps_shift))
         w_shape = g.tensors[scale or bias].shape if scale or bias else (1,) * len(shape)
