@@ -1,6 +1,7 @@
 /* tinyc_norm.c: see tinyc_norm.h. Portable C99. */
 #include <math.h>
 
+#include "tinyc_inv_sqrt.h"
 #include "tinyc_norm.h"
 
 /* (m, inv) of the group starting at x. */
@@ -68,6 +69,44 @@ void tinyc_normalize_f32(const tinyc_normalize_f32_params *p, const float *x, co
         }
         if (inv_std) {
             inv_std[o] = inv;
+        }
+        tinyc_loops_step(&p->kept, kept_idx, &x_off, &w_off);
+    }
+}
+
+void tinyc_normalize_s8(const tinyc_normalize_s8_params *p, const int8_t *x, const int32_t *scale,
+                        const int32_t *bias, int8_t *y)
+{
+    int32_t kept_idx[TINYC_LOOPS_MAX_RANK] = {0};
+    int32_t x_off = 0, w_off = 0, groups = 1, o, r, k;
+    const int64_t n = p->count;
+    for (k = 0; k < p->kept.rank; ++k) {
+        groups *= p->kept.dims[k];
+    }
+    for (o = 0; o < groups; ++o) {
+        int32_t idx[TINYC_LOOPS_MAX_RANK] = {0};
+        int32_t off = 0, w = 0, s1 = 0, shift = 0;
+        int64_t s2 = 0, var, root = 0, unused_m;
+        for (r = 0; r < p->count; ++r) {
+            const int32_t d = x[x_off + off] - p->input_zp;
+            s1 += d;
+            s2 += d * d;
+            tinyc_loops_step(&p->reduced, idx, &off, &w);
+        }
+        var = p->kind == TINYC_NORM_MOMENTS ? n * s2 - (int64_t)s1 * s1 : (p->kind == TINYC_NORM_RMS ? n * s2 : s2);
+        if (var > 0) {
+            const int64_t big_d = (var << (2 * p->var_fraction_bits)) + ((int64_t)p->eps_mantissa << p->eps_shift);
+            tinyc_inv_sqrt(big_d, &root, &shift, &unused_m);
+            shift += 44 - p->var_fraction_bits - TINYC_NORM_Z_FRACTION_BITS;
+        }
+        for (r = 0; r < p->count; ++r) {
+            const int64_t d = x[x_off + off] - p->input_zp;
+            const int64_t u = p->kind == TINYC_NORM_MOMENTS ? n * d - s1 : (p->kind == TINYC_NORM_RMS ? n * d : d);
+            const int64_t z = var > 0 ? tinyc_rounding_shift_i64(u * root, shift) : 0;
+            const int64_t v = tinyc_rounding_shift_i64(z * scale[w_off + w] + bias[w_off + w], p->out_shift)
+                              + p->output_zp;
+            y[x_off + off] = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
+            tinyc_loops_step(&p->reduced, idx, &off, &w);
         }
         tinyc_loops_step(&p->kept, kept_idx, &x_off, &w_off);
     }

@@ -1,6 +1,7 @@
 /* tinyc_reduce.c: see tinyc_reduce.h. Portable C99. */
 #include <math.h>
 
+#include "tinyc_inv_sqrt.h"
 #include "tinyc_reduce.h"
 
 static float reduce_one(const tinyc_reduce_f32_params *p, const float *x)
@@ -48,7 +49,44 @@ void tinyc_reduce_f32(const tinyc_reduce_f32_params *p, const float *x, float *y
     }
 }
 
-void tinyc_reduce_mean_s8(const tinyc_reduce_mean_s8_params *p, const int8_t *x, int8_t *y)
+/* acc of one output (see tinyc_reduce.h), before the requantization. */
+static int32_t reduce_one_s8(const tinyc_reduce_s8_params *p, const int8_t *x)
+{
+    int32_t idx[TINYC_LOOPS_MAX_RANK] = {0};
+    int32_t off = 0, unused = 0, r, acc = x[0] - p->input_zp, k;
+    int64_t squares = 0, root, m;
+    if (p->kind != TINYC_REDUCE_MAX && p->kind != TINYC_REDUCE_MIN) {
+        acc = 0;
+    }
+    for (r = 0; r < p->count; ++r) {
+        const int32_t d = x[off] - p->input_zp;
+        switch (p->kind) {
+        case TINYC_REDUCE_MAX:
+            acc = tinyc_max_i32(acc, d);
+            break;
+        case TINYC_REDUCE_MIN:
+            acc = tinyc_min_i32(acc, d);
+            break;
+        case TINYC_REDUCE_SUM_SQUARE:
+            acc += d * d;
+            break;
+        case TINYC_REDUCE_L2:
+            squares += d * d;
+            break;
+        default:
+            acc += d;
+            break;
+        }
+        tinyc_loops_step(&p->reduced, idx, &off, &unused);
+    }
+    if (p->kind == TINYC_REDUCE_L2 && squares > 0) { /* sqrt(squares) = m r 2^(k - 44), in Q8 */
+        tinyc_inv_sqrt(squares, &root, &k, &m);
+        acc = (int32_t)tinyc_rounding_shift_i64(m * root, 44 - TINYC_REDUCE_L2_FRACTION_BITS - k);
+    }
+    return acc;
+}
+
+void tinyc_reduce_s8(const tinyc_reduce_s8_params *p, const int8_t *x, int8_t *y)
 {
     int32_t idx[TINYC_LOOPS_MAX_RANK] = {0};
     int32_t off = 0, unused = 0, o, outputs = 1, k;
@@ -56,14 +94,8 @@ void tinyc_reduce_mean_s8(const tinyc_reduce_mean_s8_params *p, const int8_t *x,
         outputs *= p->kept.dims[k];
     }
     for (o = 0; o < outputs; ++o) {
-        int32_t ridx[TINYC_LOOPS_MAX_RANK] = {0};
-        int32_t roff = 0, r, sum = 0;
-        for (r = 0; r < p->count; ++r) {
-            sum += x[off + roff];
-            tinyc_loops_step(&p->reduced, ridx, &roff, &unused);
-        }
-        sum = tinyc_requantize(sum - p->input_zp * p->count, p->multiplier, p->shift) + p->output_zp;
-        y[o] = (int8_t)tinyc_clamp_i32(sum, -128, 127);
+        const int32_t v = tinyc_requantize(reduce_one_s8(p, x + off), p->multiplier, p->shift) + p->output_zp;
+        y[o] = (int8_t)tinyc_clamp_i32(v, -128, 127);
         tinyc_loops_step(&p->kept, idx, &off, &unused);
     }
 }

@@ -1,6 +1,6 @@
 /* tinyc_reduce.h: reductions over any set of axes (sum, mean, max, min, L2 norm, sum of
- * squares) and the cumulative sum along one axis. float32, no scratch.
- * Sums accumulate in float, in x's row-major order, as tinyc/ops/reduce.py. */
+ * squares) and the cumulative sum along one axis. float32 and int8 (not the cumulative sum),
+ * no scratch. float sums accumulate in x's row-major order, as tinyc/ops/reduce.py. */
 #ifndef TINYC_REDUCE_H
 #define TINYC_REDUCE_H
 
@@ -24,16 +24,21 @@ typedef struct {
 
 void tinyc_reduce_f32(const tinyc_reduce_f32_params *p, const float *x, float *y);
 
-/* TFLM's int8 mean (a .tflite model): y[o] = clamp(requantize(sum - input_zp * count) + output_zp),
- * the sum in int32 over the reduced loops; multiplier and shift include 1 / count (TFLM's
- * QuantizedMeanOrSum). y must not alias x. */
+/* int8: y[o] = clamp(requantize(acc) + output_zp) with acc over the reduced loops of d = x - input_zp:
+ * SUM and MEAN the int32 sum of d (TFLite's QuantizedMeanOrSum: the mean's multiplier and shift
+ * include 1 / count), MAX and MIN the largest or smallest d, SUM_SQUARE the int32 sum of d * d, L2
+ * the square root of the int64 sum of d * d in Q8 (tinyc_inv_sqrt). count * 255 (SUM, MEAN),
+ * count * 255^2 (SUM_SQUARE) below 2^31, count <= 2^22 (L2). y must not alias x. */
+#define TINYC_REDUCE_L2_FRACTION_BITS 8
+
 typedef struct {
+    int32_t kind; /* TINYC_REDUCE_* */
     int32_t input_zp, count, multiplier, shift, output_zp;
     tinyc_loops kept;
     tinyc_loops reduced;
-} tinyc_reduce_mean_s8_params;
+} tinyc_reduce_s8_params;
 
-void tinyc_reduce_mean_s8(const tinyc_reduce_mean_s8_params *p, const int8_t *x, int8_t *y);
+void tinyc_reduce_s8(const tinyc_reduce_s8_params *p, const int8_t *x, int8_t *y);
 
 /* Cumulative sum along one axis of x viewed as [outer, axis_size, inner]; exclusive leaves out
  * the element itself (the first output is 0), reverse runs from the end. y may alias x. */

@@ -1,6 +1,8 @@
 """Normalizations: `normalize` (statistics over a set of axes, then y = (x - m) * inv * scale + bias;
 the frontend lowers layer, group, instance, RMS, mean-variance and Lp normalization onto it) and
-`lrn` (across channels). float32 only (no int8 form yet).
+`lrn` (across channels). int8 for `normalize` (not L1, not the mean and inv_std outputs): integer
+statistics, an integer inverse square root, scale and bias folded into one rounding shift; the scheme
+is docs/normalization_int8.md, the C tinyc_normalize_s8. lrn is float32 only.
 
 The reference computes in float64 with the C's formulas (runtime_c/tinyc_norm.c: two passes, the
 variance of x - mean) and rounds once.
@@ -10,10 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinyc import quant
+from tinyc.errors import UnsupportedOp
+from tinyc.ir import Node
 from tinyc.ops import KernelCall, Op, register
-from tinyc.ops.common import split_loops
+from tinyc.ops.common import scale_zp, split_loops
 
 NORM_KINDS = {"moments": 0, "rms": 1, "l1": 2, "l2": 3}  # TINYC_NORM_*
+Z_FRACTION_BITS = 16  # the normalized value z in Q16 (TINYC_NORM_Z_FRACTION_BITS)
+MAX_COUNT = 1 << 22  # int8: |z| < 2^11 and every product below 2^62
 
 
 def _stats(kind: str, x: np.ndarray, axes: tuple[int, ...], eps: float, eps_after: float):
@@ -63,12 +70,80 @@ class Normalize(Op):
         return [y.astype(np.float32), np.broadcast_to(m, stats_shape).astype(np.float32),
                 inv.astype(np.float32)]
 
+    def quantize(self, node, g):
+        a, where = node.attrs, f"node {node.name!r} (normalize {node.attrs['kind']})"
+        x, scale, bias = node.inputs
+        shape = g.tensors[x].shape
+        count = int(np.prod([shape[k] for k in a["axes"]]))
+        (s_x, zp_x), (s_y, zp_y) = scale_zp(g, x), scale_zp(g, node.outputs[0])
+        if a["kind"] == "l1":
+            raise UnsupportedOp(f"{where}: L1 normalization has no int8 form (a division by the sum)")
+        if any(node.outputs[1:]):
+            raise UnsupportedOp(f"{where}: the mean and inv_std outputs have no int8 form; only y")
+        if a["epsilon_after"] * np.sqrt(count) > 1e-3 * s_x:  # MeanVarianceNormalization's 1e-9 passes
+            raise UnsupportedOp(f"{where}: epsilon outside the square root ({a['epsilon_after']:g}) unsupported "
+                                "in int8 unless negligible against the input scale")
+        if count > MAX_COUNT:
+            raise UnsupportedOp(f"{where}: int8 over {count} elements unsupported; at most {MAX_COUNT}")
+        # The variance sum W grows with count^2 (count for L2); 4^f W stays below 2^61, 4^f E below 2^60
+        # (E itself is capped there: then z < 2^-30 * 510 count, nothing of it left in int8).
+        w_max = 255**2 * count * (1 if a["kind"] == "l2" else count)
+        e = 0.0 if a["kind"] == "l2" else a["epsilon"] * count**2 / s_x**2
+        f = (61 - w_max.bit_length()) // 2
+        if e > 0:
+            f = min(f, int(np.floor((60 - np.log2(e)) / 2)))
+        f = max(f, 0)
+        e = min(e * 4.0**f, 2.0**60)
+        eps_shift = max(0, int(np.ceil(np.log2(e))) - 30) if e >= 1 else 0
+        eps_mantissa = int(quant.round_half_away(e / 2.0**eps_shift))
+        w_shape = g.tensors[scale or bias].shape if scale or bias else (1,) * len(shape)
+        gamma = g.tensors[scale].data if scale else np.ones(w_shape)
+        beta = g.tensors[bias].data if bias else np.zeros(w_shape)
+        gamma, beta = (np.asarray(v, np.float64) / s_y for v in (gamma, beta))
+        # y - zp_y = (z gamma + beta) / s_y at 2^-out_shift: gamma and beta as int32 below 2^30
+        out_shift = min(30 - _log2_ceil(np.max(np.abs(beta))),
+                        30 + Z_FRACTION_BITS - _log2_ceil(np.max(np.abs(gamma))))
+        out_shift = max(out_shift, 1)
+        g_q = quant.round_half_away(gamma * 2.0**(out_shift - Z_FRACTION_BITS))
+        b_q = quant.round_half_away(beta * 2.0**out_shift)
+        clip = (quant.INT32_MIN, quant.INT32_MAX)
+        g_name = g.add_const((scale or node.name) + "_int8_gamma", np.clip(g_q, *clip).astype(np.int32), "int32")
+        b_name = g.add_const((bias or node.name) + "_int8_beta", np.clip(b_q, *clip).astype(np.int32), "int32")
+        int8 = {"kind": NORM_KINDS[a["kind"]], "count": count, "input_zp": zp_x, "output_zp": zp_y,
+                "var_fraction_bits": f, "eps_mantissa": eps_mantissa, "eps_shift": eps_shift, "out_shift": out_shift}
+        return Node(node.name, node.op, [x, g_name, b_name], list(node.outputs), {**a, "int8": int8})
+
+    def ref_int8(self, node, xs):
+        x, gamma, beta = xs
+        p, axes = node.attrs["int8"], tuple(node.attrs["axes"])
+        n, f = p["count"], p["var_fraction_bits"]
+        inner = list(range(x.ndim - len(axes), x.ndim))
+
+        def groups(v):  # [group, element], a group's elements in x's row-major order
+            return np.moveaxis(np.broadcast_to(v, x.shape), axes, inner).reshape(-1, n).astype(np.int64)
+
+        d = groups(x) - p["input_zp"]
+        s1, s2 = d.sum(1, keepdims=True), (d * d).sum(1, keepdims=True)
+        kind = {v: k for k, v in NORM_KINDS.items()}[p["kind"]]
+        u, w = {"moments": (n * d - s1, n * s2 - s1 * s1), "rms": (n * d, n * s2), "l2": (d, s2)}[kind]
+        big_d = (w << (2 * f)) + (p["eps_mantissa"] << p["eps_shift"])
+        r, k = quant.inv_sqrt(np.where(w > 0, big_d, 1))
+        shift = np.where(w > 0, 44 + k - f - Z_FRACTION_BITS, 0)
+        z = np.where(w > 0, quant.rounding_divide_by_pot(u * r, shift), 0)  # Q16; a constant group: 0
+        acc = z * groups(gamma) + groups(beta)
+        y = quant.saturate(quant.rounding_divide_by_pot(acc, p["out_shift"]) + p["output_zp"])
+        moved = tuple(s for k, s in enumerate(x.shape) if k not in axes) + tuple(x.shape[k] for k in axes)
+        return [np.moveaxis(y.reshape(moved), inner, axes)]
+
     def kernel(self, node, g):
         x, scale, bias = node.inputs
         w_shape = g.tensors[scale or bias].shape if scale or bias else None
         kept, reduced = split_loops(f"node {node.name!r} (normalize)", g.tensors[x].shape,
                                     tuple(node.attrs["axes"]), w_shape)
         a = node.attrs
+        if g.tensors[node.outputs[0]].dtype == "int8":
+            return KernelCall("tinyc_normalize_s8", "tinyc_norm", "tinyc_normalize_s8_params",
+                              {**a["int8"], "kept": kept, "reduced": reduced}, [x, scale, bias, node.outputs[0]])
         params = {"kind": NORM_KINDS[a["kind"]], "count": int(np.prod([g.tensors[x].shape[k] for k in a["axes"]])),
                   "epsilon": float(a["epsilon"]), "epsilon_after": float(a["epsilon_after"]),
                   "kept": kept, "reduced": reduced}
@@ -78,6 +153,11 @@ class Normalize(Op):
 
     def in_place_inputs(self, node, g):
         return (0,)  # a group's elements are written after their last read, other groups untouched
+
+
+def _log2_ceil(v: float) -> int:
+    """The least integer e >= 0 with v <= 2^e."""
+    return max(0, int(np.ceil(np.log2(v)))) if v > 0 else 0
 
 
 @register

@@ -1,6 +1,9 @@
 """Reductions over a set of axes (sum, mean, max, min, L2 norm, sum of squares) and the
-cumulative sum along one axis. float32; int8 only for the mean of a .tflite model (attrs "rule": "tflm":
-TFLM's integer mean, tensorflow/lite/kernels/internal/reference/reduce.h QuantizedMeanOrSum).
+cumulative sum along one axis. int8 (every reduction, not the cumulative sum): TFLite's integer
+mean and sum (tensorflow/lite/kernels/internal/reference/reduce.h QuantizedMeanOrSum: an int32 sum of
+x - zero point, one requantization with 1/count folded into the multiplier for the mean); max and min
+exact (y keeps x's parameters, as TFLite's REDUCE_MAX); the sum of squares in int32; L2 as the integer
+square root (quant.inv_sqrt) of the int64 sum of squares in Q8, then one requantization.
 
 The reference sums in float64 and rounds once; the C (runtime_c/tinyc_reduce.c) sums in float in
 x's row-major order: the two differ by float32 rounding only.
@@ -11,11 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 from tinyc import quant
+from tinyc.errors import UnsupportedOp
 from tinyc.ir import Node
 from tinyc.ops import KernelCall, Op, register
 from tinyc.ops.common import scale_zp, split_loops
 
 REDUCE_KINDS = {"sum": 0, "mean": 1, "max": 2, "min": 3, "l2": 4, "sum_square": 5}  # TINYC_REDUCE_*
+L2_FRACTION_BITS = 8  # int8 ReduceL2 takes the square root in Q8 (TINYC_REDUCE_L2_FRACTION_BITS)
 
 
 def _reduce(kind: str, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -48,24 +53,42 @@ class Reduce(Op):
         y = _reduce(node.attrs["kind"], xs[0], tuple(node.attrs["axes"]))
         return [y.reshape(self.infer_shape(node, [xs[0].shape])[0]).astype(np.float32)]
 
+    def output_qparams(self, node, g, calibrated):
+        if node.attrs["kind"] in ("max", "min"):  # TFLite's REDUCE_MAX/MIN keep x's parameters: exact
+            return [g.tensors[node.outputs[0]].q or g.tensors[node.inputs[0]].q]
+        return calibrated
+
     def quantize(self, node, g):
-        if node.attrs.get("rule") != "tflm" or node.attrs["kind"] != "mean":
-            return super().quantize(node, g)
-        # TFLM: the multiplier of s_in / s_out absorbs 1 / count as (m << n) / count, shift - n.
-        s_in, zp_in = scale_zp(g, node.inputs[0])
-        s_out, zp_out = scale_zp(g, node.outputs[0])
+        kind, where = node.attrs["kind"], f"node {node.name!r} (reduce {node.attrs['kind']})"
+        (s_in, zp_in), (s_out, zp_out) = scale_zp(g, node.inputs[0]), scale_zp(g, node.outputs[0])
+        s_in, s_out = float(np.float32(s_in)), float(np.float32(s_out))  # TFLite's float32 scales
         shape = g.tensors[node.inputs[0]].shape
         count = int(np.prod([shape[a] for a in node.attrs["axes"]]))
-        m, s = quant.quantize_multiplier(float(np.float32(s_in)) / float(np.float32(s_out)))
-        n = min(count.bit_length() - 1, 32, 31 + s)
-        int8 = {"input_zp": zp_in, "count": count, "multiplier": (m << n) // count, "shift": s - n,
+        limit = {"sum_square": 2**31 // 255**2, "l2": 1 << 22}.get(kind, 2**31 // 255)
+        if not 1 <= count <= limit:
+            raise UnsupportedOp(f"{where}: int8 over {count} elements unsupported; at most {limit} (an int32 sum)")
+        ratio = {"sum_square": s_in * s_in / s_out, "l2": s_in / s_out / 2**L2_FRACTION_BITS}.get(kind, s_in / s_out)
+        m, s = quant.quantize_multiplier(ratio)
+        if kind == "mean":  # TFLM: (m << n) / count, shift - n, as QuantizedMeanOrSum
+            n = min(count.bit_length() - 1, 32, 31 + s)
+            m, s = (m << n) // count, s - n
+        int8 = {"kind": REDUCE_KINDS[kind], "input_zp": zp_in, "count": count, "multiplier": m, "shift": s,
                 "output_zp": zp_out}
         return Node(node.name, node.op, list(node.inputs), list(node.outputs), {**node.attrs, "int8": int8})
 
     def ref_int8(self, node, xs):
-        p = node.attrs["int8"]
-        total = np.sum(xs[0].astype(np.int64), axis=tuple(node.attrs["axes"]), keepdims=True)
-        y = quant.requantize(total - p["input_zp"] * p["count"], p["multiplier"], p["shift"]) + p["output_zp"]
+        p, axes = node.attrs["int8"], tuple(node.attrs["axes"])
+        kind = {v: k for k, v in REDUCE_KINDS.items()}[p["kind"]]
+        d = xs[0].astype(np.int64) - p["input_zp"]
+        if kind in ("max", "min"):
+            acc = (np.max if kind == "max" else np.min)(d, axis=axes, keepdims=True)
+        elif kind in ("sum_square", "l2"):
+            acc = np.sum(d * d, axis=axes, keepdims=True)
+            if kind == "l2":
+                acc = _sqrt_q(acc)
+        else:
+            acc = np.sum(d, axis=axes, keepdims=True)
+        y = quant.requantize(acc, p["multiplier"], p["shift"]) + p["output_zp"]
         return [quant.saturate(y).reshape(self.infer_shape(node, [xs[0].shape])[0])]
 
     def kernel(self, node, g):
@@ -73,12 +96,19 @@ class Reduce(Op):
         kept, reduced = split_loops(f"node {node.name!r} (reduce)", shape, axes)
         if g.tensors[node.outputs[0]].dtype == "int8":
             params = {**node.attrs["int8"], "kept": kept, "reduced": reduced}
-            return KernelCall("tinyc_reduce_mean_s8", "tinyc_reduce", "tinyc_reduce_mean_s8_params", params,
+            return KernelCall("tinyc_reduce_s8", "tinyc_reduce", "tinyc_reduce_s8_params", params,
                               [node.inputs[0], node.outputs[0]])
         params = {"kind": REDUCE_KINDS[node.attrs["kind"]], "count": int(np.prod([shape[a] for a in axes])),
                   "kept": kept, "reduced": reduced}
         return KernelCall("tinyc_reduce_f32", "tinyc_reduce", "tinyc_reduce_f32_params", params,
                           [node.inputs[0], node.outputs[0]])
+
+
+def _sqrt_q(total: np.ndarray) -> np.ndarray:
+    """sqrt(total) in Q8 for int64 sums of squares (0 stays 0): m r 2^(k - 44) rounded, from quant.inv_sqrt."""
+    r, k = quant.inv_sqrt(np.maximum(total, 1))
+    m = np.where(k >= 0, total >> np.maximum(2 * k, 0), total << np.maximum(-2 * k, 0))
+    return np.where(total > 0, quant.rounding_divide_by_pot(m * r, 44 - L2_FRACTION_BITS - k), 0)
 
 
 @register
