@@ -46,6 +46,9 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     z.add_argument("--flash-budget", metavar="BYTES", help="compress until flash fits (K and M suffixes)")
     z.add_argument("--ram-budget", metavar="BYTES", help="prune channels until RAM fits (K and M suffixes)")
     z.add_argument("--eval", metavar="FILE.npz", help="labelled data: report float, int8 and compressed accuracy")
+    p.add_argument("--float-layers", metavar="auto|NAME,...",
+                   help="keep these layers in float32 inside the int8 model (names or report labels); auto: the "
+                        "fewest that bring int8 within --max-drop of float (needs --calib)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -84,7 +87,8 @@ def _build(args, board: str | None = None) -> pipeline.Compiled:
                          seed=args.seed, prune=args.prune, sparsity=args.sparsity, prune_channels=args.prune_channels,
                          kronecker=args.kronecker, doped=args.doped, max_drop=args.max_drop,
                          flash_budget=args.flash_budget, ram_budget=args.ram_budget, eval=args.eval,
-                         selftest=getattr(args, "selftest", None), progress=progress.for_stream())
+                         selftest=getattr(args, "selftest", None), float_layers=args.float_layers,
+                         progress=progress.for_stream())
     for w in compiled.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return compiled
