@@ -4,7 +4,9 @@
 channel is always 0 (zero weights, bias -1, then Relu), and every row of fc2's weights holds a weight of
 1000 on that channel: it never changes fc2's result, but per-channel int8 gives each row the scale
 1000/127, which rounds fc2's real weights (about 0.3) to 0. int8 destroys fc2; fc2 alone in float32
-fixes it. `with_log_softmax`: the same with LogSoftmax at the end, an op with no int8 form today.
+fixes it. log_softmax=True: the same with LogSoftmax at the end, an op with no int8 form today.
+`max_mlp`: fc1 -> Max(h, c) -> fc3: Max has no int8 form, and in float32 it is exact (no rounding), so
+the model's C equals the reference bit for bit: what is left to differ is only the boundary ops.
 """
 
 from __future__ import annotations
@@ -51,3 +53,17 @@ def outlier_mlp(seed: int = 0, log_softmax: bool = False) -> onnx.ModelProto:
 
 def samples(count: int, seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((count, 1, 16)).astype(np.float32)
+
+
+def max_mlp(seed: int = 0) -> onnx.ModelProto:
+    rng = np.random.default_rng(seed)
+    fc1 = _gemm("fc1", "x", (rng.standard_normal((24, 16)) * 0.4).astype(np.float32), np.zeros(24, np.float32), "h1")
+    fc3 = _gemm("fc3", "m", (rng.standard_normal((10, 24)) * 0.4).astype(np.float32), np.zeros(10, np.float32), "y")
+    floor = numpy_helper.from_array((rng.standard_normal(24) * 0.5).astype(np.float32), "floor")
+    nodes = [fc1[0], helper.make_node("Max", ["h1", "floor"], ["m"], name="/floor/Max"), fc3[0]]
+    graph = helper.make_graph(nodes, "max_mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+                              fc1[1] + fc3[1] + [floor])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model
