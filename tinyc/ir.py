@@ -103,7 +103,8 @@ class Graph:
 
     @property
     def is_int8(self) -> bool:
-        return any(self.tensors[i].dtype == "int8" for i in self.inputs)
+        """int8 arithmetic: an int8 input, or an int8 output (token ids in, a float32 embedding first)."""
+        return any(self.tensors[i].dtype == "int8" for i in (*self.inputs, *self.outputs))
 
     def node_dtype(self, node: Node) -> str:
         """What a node computes in: its first output's dtype (a boundary `dequantize` is float32);

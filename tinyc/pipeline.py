@@ -86,7 +86,7 @@ def lower(g: ir.Graph, dtype: str, calib: dict[str, np.ndarray], float_layers: l
           warnings: list[str] | None = None) -> tuple[ir.Graph, MemoryPlan]:
     """Float graph -> the graph the C runs, and its memory plan. float_layers stay float32 in int8."""
     if dtype == "int8":
-        g = quantize(g, calib, float_layers, warnings)  # int8 weights, calibrated activations, integer parameters
+        g = quantize(g, calib, float_layers, [] if warnings is None else warnings)  # int8, float32 where asked
         g = choose_formats(g)  # dense, CSR or N:M per layer, whichever stores smallest
         ir.verify(g)
     return plan_memory(g)  # one arena, offsets and lower bound

@@ -110,7 +110,7 @@ def choose(g: Graph, calib: dict[str, np.ndarray], max_drop: float,
     loss_of, baseline, metric = _scorer(g, samples, labels)
 
     def loss(floating: list[str]) -> float:
-        return loss_of(quantize(g, calib, floating, ranges=ranges))
+        return loss_of(quantize(g, calib, floating, [], ranges=ranges))
 
     automatic: list[str] = []
     everything = quantize(g, calib, (), automatic, ranges=ranges)  # what must be float anyway is not a choice

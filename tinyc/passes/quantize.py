@@ -44,8 +44,9 @@ def quantize(g: Graph, samples: dict[str, np.ndarray], float_layers: Iterable[st
     """The int8 graph of float graph g, calibrated on `samples` (float32, leading sample axis).
 
     Nodes named in float_layers stay float32 (mixed precision), with `quantize`/`dequantize` at their
-    int8 boundaries. A node whose op has no int8 form stays float32 too, and a line naming it is
-    appended to `warnings`. ranges: calibrate(g, samples) when already computed.
+    int8 boundaries. With a `warnings` list, a node whose op has no int8 form stays float32 too and a
+    line naming it is appended; without one, its UnsupportedOp propagates (an op's own tests want it).
+    ranges: calibrate(g, samples) when already computed.
     """
     # A model whose every activation carries its own parameters (an int8 .tflite) needs no calibration.
     if ranges is None:
@@ -55,9 +56,10 @@ def quantize(g: Graph, samples: dict[str, np.ndarray], float_layers: Iterable[st
         try:
             return drop_unused_constants(_quantize_mixed(g, ranges, floating))
         except _NoInt8Form as e:  # run it in float and start again: its boundaries move
+            if warnings is None:
+                raise e.__cause__ from None
             floating.add(e.node.name)
-            if warnings is not None:
-                warnings.append(f"node {e.node.name!r} ({e.node.op}): no int8 form; it runs in float32")
+            warnings.append(f"node {e.node.name!r} ({e.node.op}): no int8 form; it runs in float32")
 
 
 class _NoInt8Form(Exception):
@@ -96,8 +98,8 @@ def _quantize_mixed(g: Graph, ranges: dict[str, tuple[float, float]], floating: 
             continue
         try:
             nodes.append(ops.get(node.op).quantize(node, h))
-        except UnsupportedOp:
-            raise _NoInt8Form(node) from None
+        except UnsupportedOp as e:
+            raise _NoInt8Form(node) from e
     h.nodes = nodes
     return h
 
