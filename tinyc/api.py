@@ -41,11 +41,16 @@ def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = Non
           prune_channels: float | None = None, kronecker: str | None = None, doped: bool | None = None,
           max_drop: float | None = None, flash_budget: int | str | None = None,
           ram_budget: int | str | None = None, eval: str | Path | None = None,  # noqa: A002
-          selftest: Samples | None = None, progress: Progress = silent) -> pipeline.Compiled:
+          selftest: Samples | None = None, float_layers: str | list[str] | None = None,
+          progress: Progress = silent) -> pipeline.Compiled:
     """Every pass of the compiler on an ONNX file; nothing is written. progress: tinyc.progress.terminal
     shows a bar for long work (sensitivity sweeps, budget searches, accuracy). selftest: samples the
-    board firmware embeds and checks at start-up."""
+    board firmware embeds and checks at start-up. float_layers: layers kept in float32 inside the int8 model
+    (names, or "auto": the fewest that bring int8 within max_drop of float)."""
+    if float_layers is not None and not isinstance(float_layers, str):
+        float_layers = ",".join(float_layers)
     opts = pipeline.Options(dtype=dtype, name=name, seed=seed, board=board, progress=progress,
+                            float_layers=float_layers,
                             compression=Compression(prune=prune, sparsity=sparsity, prune_channels=prune_channels,
                                                     kronecker=kronecker, doped=doped, max_drop=max_drop))
     if flash_budget is not None:

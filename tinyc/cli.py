@@ -16,7 +16,7 @@ import numpy as np
 from tinyc import api, io, pipeline, progress, report, runners
 from tinyc.board import known_boards, load_board, summary
 from tinyc.errors import BadInput, TinycError
-from tinyc.selftest import FLOAT_TOLERANCE
+from tinyc.selftest import FLOAT_TOLERANCE, MIXED_STEPS
 
 VERIFY_SAMPLES = 32
 
@@ -46,6 +46,9 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     z.add_argument("--flash-budget", metavar="BYTES", help="compress until flash fits (K and M suffixes)")
     z.add_argument("--ram-budget", metavar="BYTES", help="prune channels until RAM fits (K and M suffixes)")
     z.add_argument("--eval", metavar="FILE.npz", help="labelled data: report float, int8 and compressed accuracy")
+    p.add_argument("--float-layers", metavar="auto|NAME,...",
+                   help="keep these layers in float32 inside the int8 model (names or report labels); auto: the "
+                        "fewest that bring int8 within --max-drop of float (needs --calib)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -84,7 +87,8 @@ def _build(args, board: str | None = None) -> pipeline.Compiled:
                          seed=args.seed, prune=args.prune, sparsity=args.sparsity, prune_channels=args.prune_channels,
                          kronecker=args.kronecker, doped=args.doped, max_drop=args.max_drop,
                          flash_budget=args.flash_budget, ram_budget=args.ram_budget, eval=args.eval,
-                         selftest=getattr(args, "selftest", None), progress=progress.for_stream())
+                         selftest=getattr(args, "selftest", None), float_layers=args.float_layers,
+                         progress=progress.for_stream())
     for w in compiled.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return compiled
@@ -155,23 +159,32 @@ def cmd_verify(args) -> int:
         results[compiled.board.name], measured = runners.run_board(compiled, feeds, progress=progress.for_stream())
         print(f"{compiled.board.name}: {measured['instructions']:,} instructions per inference "
               "(QEMU -icount: an instruction count, not cycles)")
-    exact = compiled.graph.is_int8
+    g = compiled.graph
+    mixed = g.is_mixed  # float32 layers inside int8: int8 outputs within MIXED_STEPS, not bit for bit
+    exact = g.is_int8 and not mixed
     ok = True
     for target, got_all in results.items():
-        for name in compiled.graph.outputs:
+        for name in g.outputs:
             ref, got = results["ref"][name], got_all[name]
-            bad = ref != got if exact else np.abs(ref - got) > FLOAT_TOLERANCE * max(1.0, float(np.abs(ref).max()))
+            steps = mixed and g.tensors[name].dtype == "int8"
+            diff = np.abs(ref.astype(np.float64) - got.astype(np.float64))
+            bad = (diff > MIXED_STEPS if steps else ref != got if exact or ref.dtype.kind in "iub"
+                   else diff > FLOAT_TOLERANCE * max(1.0, float(np.abs(ref).max())))
             if np.any(bad):
                 ok = False
                 where = tuple(np.argwhere(bad)[0])
                 print(f"MISMATCH {name} on {target}: sample {where[0]}, index {where[1:]}: "
                       f"ref {ref[where]}, {target} {got[where]}")
+            elif steps and target != "ref":
+                print(f"{target}: {name} within {int(diff.max()) if diff.size else 0} quantization step(s) of ref")
             elif not exact and target != "ref":
-                print(f"{target}: {name} within {float(np.abs(ref - got).max()):.3g} of ref")
+                print(f"{target}: {name} within {float(diff.max()) if diff.size else 0.0:.3g} of ref")
     count = len(next(iter(feeds.values())))
-    agree = "agree bit for bit" if exact else f"agree within {FLOAT_TOLERANCE:g} x max(1, max|output|)"
+    agree = ("agree bit for bit" if exact else f"agree within {MIXED_STEPS} quantization steps" if mixed
+             else f"agree within {FLOAT_TOLERANCE:g} x max(1, max|output|)")
+    kind = "int8 with float32 layers" if mixed else "int8" if exact else "float32"
     print(f"{'OK' if ok else 'FAILED'}: {' = '.join(results)} {agree if ok else 'differ'} on {count} sample(s) "
-          f"({'int8' if exact else 'float32'})")
+          f"({kind})")
     return 0 if ok else 1
 
 

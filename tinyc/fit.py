@@ -40,6 +40,7 @@ FAMILY_BYTES = {
     "tinyc_sparse_conv": {"int8": 10604, "float32": 9600},  # CSR and N:M conv kernels (helpers count as both)
     "tinyc_conv_transpose": {"int8": 1112, "float32": 680},  # int8: the TFLM rule
     "tinyc_arg": {"int8": 772, "float32": 1032},  # argmax/argmin and top-k
+    "tinyc_quantize": {"int8": 256, "float32": 0},  # the int8/float32 boundary of a mixed model
 }
 # conv2d counts all three conv families: which one a layer calls depends on its shape, not in the report.
 OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "dense": "tinyc_dense",
@@ -54,7 +55,8 @@ OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "de
              "resize": "tinyc_resize", "dense_kp": "tinyc_kronecker",
              "log_softmax": "tinyc_softmax", "reduce": "tinyc_reduce", "cumsum": "tinyc_reduce",
              "normalize": "tinyc_norm", "lrn": "tinyc_norm", "conv_transpose2d": "tinyc_conv_transpose",
-             "argmax": "tinyc_arg", "topk": "tinyc_arg"}
+             "argmax": "tinyc_arg", "topk": "tinyc_arg", "quantize": "tinyc_quantize",
+             "dequantize": "tinyc_quantize"}
 # Measured on the shared models (kws_dscnn, vww_mobilenetv1: 70-115 B a layer on cortex-m0plus):
 PER_LAYER_BYTES = 128  # one call in the schedule and its const params struct (arrays are weights)
 STARTUP_BYTES = 1024  # vector table, reset handler, memcpy and memset
@@ -75,18 +77,21 @@ def _as_tuple(families: str | tuple[str, ...]) -> tuple[str, ...]:
 def estimated_code_bytes(report: dict, board: Board) -> int:
     """Upper bound of the flash a firmware needs besides the weights, from the layers' ops:
     kernel families, schedule, startup, and float support on float32 models."""
-    dtype = report["dtype"]
-    kernel_ops = [layer["op"] for layer in report["layers"] if not _is_view(layer["op"])]
-    largest = max(sizes[dtype] for sizes in FAMILY_BYTES.values())
-    # an op this table does not know yet counts as the largest family, never as nothing
-    families = {f for op in kernel_ops for f in _as_tuple(OP_FAMILY.get(op, op))}
-    if any(layer.get("format", "dense") == "csr" or ":" in layer.get("format", "") for layer in report["layers"]):
-        families |= {"tinyc_sparse", "tinyc_sparse_conv"}  # the layer's op is not known here: both, an upper bound
-    code = sum(FAMILY_BYTES[f][dtype] if f in FAMILY_BYTES else largest for f in families)
-    code += STARTUP_BYTES + PER_LAYER_BYTES * len(kernel_ops)
-    if dtype == "float32":
+    kernels = [layer for layer in report["layers"] if not _is_view(layer["op"])]
+    # each layer's own dtype: a mixed-precision model has float32 layers inside an int8 one
+    by_dtype = {dt: [k["op"] for k in kernels if k.get("dtype", report["dtype"]) == dt] for dt in ("int8", "float32")}
+    code = STARTUP_BYTES + PER_LAYER_BYTES * len(kernels)
+    for dtype, kernel_ops in by_dtype.items():
+        largest = max(sizes[dtype] for sizes in FAMILY_BYTES.values())
+        # an op this table does not know yet counts as the largest family, never as nothing
+        families = {f for op in kernel_ops for f in _as_tuple(OP_FAMILY.get(op, op))}
+        if any(k.get("format", "dense") == "csr" or ":" in k.get("format", "") for k in kernels
+               if k["op"] in kernel_ops):
+            families |= {"tinyc_sparse", "tinyc_sparse_conv"}  # the layer's op is not known here: both, an upper bound
+        code += sum(FAMILY_BYTES[f][dtype] if f in FAMILY_BYTES else largest for f in families)
+    if by_dtype["float32"]:
         code += SOFT_FLOAT_BYTES if board.fpu == "none" else 0
-        code += LIBM_BYTES if LIBM_OPS & set(kernel_ops) else 0
+        code += LIBM_BYTES if LIBM_OPS & set(by_dtype["float32"]) else 0
     return code
 
 

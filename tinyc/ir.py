@@ -103,7 +103,19 @@ class Graph:
 
     @property
     def is_int8(self) -> bool:
-        return any(self.tensors[i].dtype == "int8" for i in self.inputs)
+        """int8 arithmetic: an int8 input, or an int8 output (token ids in, a float32 embedding first)."""
+        return any(self.tensors[i].dtype == "int8" for i in (*self.inputs, *self.outputs))
+
+    def node_dtype(self, node: Node) -> str:
+        """What a node computes in: its first output's dtype (a boundary `dequantize` is float32);
+        an op that makes indices (int64) counts as the graph's arithmetic."""
+        dtype = self.tensors[node.first_output].dtype
+        return dtype if dtype in ("int8", "float32") else ("int8" if self.is_int8 else "float32")
+
+    @property
+    def is_mixed(self) -> bool:
+        """An int8 model with float32 layers inside (--float-layers)."""
+        return self.is_int8 and any(self.node_dtype(n) == "float32" for n in self.nodes)
 
 
 def verify(g: Graph) -> None:

@@ -25,7 +25,7 @@ from tinyc.errors import BadInput, DoesNotFit
 from tinyc.frontend.onnx_import import import_model
 from tinyc.passes.formats import choose_formats
 from tinyc.passes.plan import MemoryPlan, plan_memory
-from tinyc.passes import sensitivity
+from tinyc.passes import mixed, sensitivity
 from tinyc.passes.quantize import quantize
 from tinyc.passes.sensitivity import Sensitivity
 from tinyc.progress import Progress, silent
@@ -49,6 +49,7 @@ class Options:
     calib_labels: np.ndarray | None = None  # labels in the --calib file: sensitivity by accuracy
     progress: Progress = silent  # how long work shows its progress (the CLI: a bar on a terminal)
     selftest: dict[str, np.ndarray] | None = None  # --selftest: float32 samples the board firmware embeds
+    float_layers: str | None = None  # --float-layers: "NAME,..." or "auto" (within compression.max_drop)
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Compiled:
     sensitivity: Sensitivity | None = None
     accuracy: dict | None = None  # {"float", "int8", "compressed"} in percent, with --eval
     selftest: Selftest | None = None  # the samples and expected outputs the board firmware embeds
+    mixed: mixed.MixedChoice | None = None  # what --float-layers auto measured and chose
 
 
 def frontend(model: str | Path) -> ir.Graph:
@@ -80,10 +82,11 @@ def random_inputs(g: ir.Graph, count: int, seed: int) -> dict[str, np.ndarray]:
             else rng.standard_normal((count, *g.tensors[n].shape)).astype(np.float32) for n in g.inputs}
 
 
-def lower(g: ir.Graph, dtype: str, calib: dict[str, np.ndarray]) -> tuple[ir.Graph, MemoryPlan]:
-    """Float graph -> the graph the C runs, and its memory plan."""
+def lower(g: ir.Graph, dtype: str, calib: dict[str, np.ndarray], float_layers: list[str] = (),
+          warnings: list[str] | None = None) -> tuple[ir.Graph, MemoryPlan]:
+    """Float graph -> the graph the C runs, and its memory plan. float_layers stay float32 in int8."""
     if dtype == "int8":
-        g = quantize(g, calib)  # int8 weights, calibrated activations, integer kernel parameters
+        g = quantize(g, calib, float_layers, [] if warnings is None else warnings)  # int8, float32 where asked
         g = choose_formats(g)  # dense, CSR or N:M per layer, whichever stores smallest
         ir.verify(g)
     return plan_memory(g)  # one arena, offsets and lower bound
@@ -97,6 +100,8 @@ def build(model: str | Path, opts: Options) -> Compiled:
     board = load_board(opts.board) if opts.board else None  # an unknown board fails before any work
     g = frontend(model)
     c = opts.compression
+    if opts.float_layers == "auto":  # --max-drop bounds the int8 loss, not the pruning
+        c = replace(c, max_drop=None)
     compression.validate(c, g)
     if board is not None and not c.any and opts.flash_budget is None:
         _check_weights_fit(g, opts.dtype, board)  # before any quantization work
@@ -112,11 +117,14 @@ def build(model: str | Path, opts: Options) -> Compiled:
         sens = sensitivity.analyse(g, *compression.sensitivity_samples(calib, opts.calib_labels),
                                    progress=opts.progress)
     small, notes = compression.compress(g, c, sens, calib=calib)  # pruning and Kronecker, as asked
-    q, plan = lower(small, opts.dtype, calib)
+    float_layers, choice = _float_layers(small, opts, calib)
+    q, plan = lower(small, opts.dtype, calib, float_layers, notes)
+    if choice is not None:
+        notes.append(choice.summary())
     if opts.flash_budget is not None:
-        small, q, plan = _fit_flash(g, c, sens, opts, calib, name, board, (small, q, plan))
+        small, q, plan = _fit_flash(g, c, sens, opts, calib, name, board, (small, q, plan), float_layers)
     if opts.ram_budget is not None:
-        small, q, plan = _fit_ram(g, c, sens, opts, calib, (small, q, plan))
+        small, q, plan = _fit_ram(g, c, sens, opts, calib, (small, q, plan), float_layers)
     accuracy = None
     if opts.labelled is not None:
         accuracy = _accuracy(g, q, opts, calib, compressed=c.any or opts.flash_budget or opts.ram_budget)
@@ -125,7 +133,24 @@ def build(model: str | Path, opts: Options) -> Compiled:
         if board is None:
             raise BadInput("--selftest: give --board too: the samples go into that board's firmware")
         tests = selftest.prepare(q, opts.selftest)
-    return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy, tests)
+    return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy, tests, choice)
+
+
+def _float_layers(g: ir.Graph, opts: Options, calib) -> tuple[list[str], mixed.MixedChoice | None]:
+    """The layers --float-layers keeps in float32 (names of g's nodes), and what `auto` measured."""
+    spec = opts.float_layers
+    if not spec:
+        return [], None
+    if opts.dtype != "int8":
+        raise BadInput("--float-layers keeps layers of an int8 model in float32: it needs --dtype int8")
+    if spec != "auto":
+        return mixed.resolve(g, spec), None
+    max_drop = opts.compression.max_drop
+    if opts.calib is None or max_drop is None:
+        raise BadInput("--float-layers auto needs --calib (real samples) and --max-drop LOSS (accuracy points "
+                       "with --eval, else % output error)")
+    choice = mixed.choose(g, calib, max_drop, opts.labelled, opts.progress)
+    return choice.chosen, choice
 
 
 def _check_weights_fit(g: ir.Graph, dtype: str, board: Board) -> None:
@@ -143,7 +168,7 @@ def _flash_bytes(q: ir.Graph, plan: MemoryPlan, name: str, board: Board | None) 
     return doc["flash"]["weights"] + (fit.estimated_code_bytes(doc, board) if board else 0)
 
 
-def _fit_flash(g, c, sens, opts, calib, name, board, current):
+def _fit_flash(g, c, sens, opts, calib, name, board, current, float_layers):
     """The least pruning, in sensitivity order, that brings planned flash within the budget."""
     if _flash_bytes(current[1], current[2], name, board) <= opts.flash_budget:
         return current
@@ -152,7 +177,7 @@ def _fit_flash(g, c, sens, opts, calib, name, board, current):
         if c.prune and target <= c.prune:
             continue
         small, _ = compression.compress(g, c, sens, prune=target, calib=calib)
-        q, plan = lower(small, opts.dtype, calib)
+        q, plan = lower(small, opts.dtype, calib, float_layers)
         size = _flash_bytes(q, plan, name, board)
         smallest = size if smallest is None else min(smallest, size)
         if size <= opts.flash_budget:
@@ -162,7 +187,7 @@ def _fit_flash(g, c, sens, opts, calib, name, board, current):
                      f"{smallest:,} B of {what}, with {budget.FLASH_TARGETS[-1]:.0%} of the weights pruned")
 
 
-def _fit_ram(g, c, sens, opts, calib, current):
+def _fit_ram(g, c, sens, opts, calib, current, float_layers):
     """The least channel pruning that brings the arena and stack within the RAM budget."""
     need = current[2].arena + fit.STACK_BYTES
     if need <= opts.ram_budget:
@@ -172,7 +197,7 @@ def _fit_ram(g, c, sens, opts, calib, current):
         if c.prune_channels and ratio <= c.prune_channels:
             continue
         small, _ = compression.compress(g, replace(c, prune_channels=ratio), sens, calib=calib)
-        q, plan = lower(small, opts.dtype, calib)
+        q, plan = lower(small, opts.dtype, calib, [f for f in float_layers if f in {n.name for n in small.nodes}])
         smallest = min(smallest, plan.arena + fit.STACK_BYTES)
         if plan.arena + fit.STACK_BYTES <= opts.ram_budget:
             return small, q, plan
@@ -186,8 +211,10 @@ def _accuracy(g, q, opts, calib, compressed) -> dict:
     samples, labels = opts.labelled
     result = {"float": accuracy.accuracy(g, samples, labels, opts.progress), "int8": None, "compressed": None}
     if opts.dtype == "int8":
-        plain = q if not compressed else lower(g, "int8", calib)[0]
+        plain = q if not (compressed or q.is_mixed) else lower(g, "int8", calib)[0]
         result["int8"] = accuracy.accuracy(plain, samples, labels, opts.progress)
+    if q.is_mixed and not compressed:  # with float32 layers: the all-int8 figure above, and this
+        result["mixed"] = accuracy.accuracy(q, samples, labels, opts.progress)
     if compressed:
         result["compressed"] = accuracy.accuracy(q, samples, labels, opts.progress)
     return result
@@ -198,6 +225,8 @@ def report_of(compiled: Compiled, code: int | None = None) -> dict:
     doc = report.build_report(compiled.graph, compiled.plan, compiled.name, board=compiled.board,
                               dtype="int8" if compiled.graph.is_int8 else "float32", code=code)
     doc["accuracy"] = compiled.accuracy
+    if compiled.mixed is not None:
+        doc["float_layers_auto"] = compiled.mixed.as_dict()
     return doc
 
 

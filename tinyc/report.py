@@ -58,6 +58,7 @@ def _layer(node: Node, g: Graph, mem: MemoryPlan) -> dict:
     return {
         "name": node.name,
         "op": node.op,
+        "dtype": g.node_dtype(node),
         "format": _format(node, g),
         "macs": _macs(node, g),
         "weights": sum(g.tensors[c].nbytes for c in consts) + _node_params_bytes(node, g),
@@ -221,15 +222,20 @@ def format_table(report: dict, board: Board | None = None) -> str:
         header.append("accuracy   " + ", ".join(f"{k} {v:.2f} %" for k, v in acc.items() if v is not None))
     if report["measured"] is not None:
         header += _measured_lines(report, board)
-    text_keys = ("name", "op", "format")
+    text_keys = ("name", "op", "dtype", "format")
+    # a mixed-precision model shows each layer's dtype (its float32 layers); others keep the plain table
+    mixed = any(layer.get("dtype", report["dtype"]) != report["dtype"] for layer in report["layers"])
+    columns = COLUMNS[:2] + [("dtype", "dtype", "<")] + COLUMNS[2:] if mixed else COLUMNS
     cells = [[layer_label(i, layer["name"]) if key == "name" else _short(str(layer[key])) if key in text_keys
-              else _fmt(layer[key]) for _, key, _ in COLUMNS] for i, layer in enumerate(report["layers"])]
+              else _fmt(layer[key]) for _, key, _ in columns] for i, layer in enumerate(report["layers"])]
     totals = ["total", "", "", _fmt(report["macs"]), _fmt(flash["weights"]), "", ""]
-    titles = [title for title, _, _ in COLUMNS]
-    widths = [max(len(row[i]) for row in [titles, totals, *cells]) for i in range(len(COLUMNS))]
+    if mixed:
+        totals.insert(2, "")
+    titles = [title for title, _, _ in columns]
+    widths = [max(len(row[i]) for row in [titles, totals, *cells]) for i in range(len(columns))]
 
     def line(row: list[str]) -> str:
-        return "  ".join(f"{c:{align}{w}}" for c, w, (_, _, align) in zip(row, widths, COLUMNS)).rstrip()
+        return "  ".join(f"{c:{align}{w}}" for c, w, (_, _, align) in zip(row, widths, columns)).rstrip()
 
     rule = "-" * len(line(["-" * w for w in widths]))
     return "\n".join([*header, "", line(titles), rule, *map(line, cells), rule, line(totals)]) + "\n"

@@ -15,7 +15,6 @@ from onnx import TensorProto, helper, numpy_helper
 
 from tests.conftest import need_tool
 from tinyc import interpreter, pipeline, runners
-from tinyc.errors import UnsupportedOp
 
 TABLE = np.random.default_rng(3).standard_normal((11, 6)).astype(np.float32)
 
@@ -53,9 +52,15 @@ def test_embedding_matches_onnxruntime_and_clamps_out_of_range_ids(tmp_path):
     assert np.array_equal(ref[0, 0, 1], np.maximum(TABLE[0], 0))  # -40 -> the first
 
 
-def test_an_int8_embedding_table_is_a_one_line_error(tmp_path):
-    with pytest.raises(UnsupportedOp, match="int8 embedding table"):
-        pipeline.build(_embedding(tmp_path), pipeline.Options(dtype="int8"))
+def test_an_embedding_in_an_int8_model_runs_in_float32_with_a_warning(tmp_path):
+    """Gather of an embedding table has no int8 form: it stays float32 (mixed precision), int8 after it."""
+    compiled = pipeline.build(_embedding(tmp_path), pipeline.Options(dtype="int8"))
+    assert "node 'e' (gather_indexed): no int8 form; it runs in float32" in compiled.warnings
+    assert [n.op for n in compiled.graph.nodes][:2] == ["gather_indexed", "quantize"]
+    assert compiled.graph.is_int8 and compiled.graph.tensors["y"].dtype == "int8"
+    ids = {"ids": np.random.default_rng(0).integers(-11, 11, (6, 1, 5)).astype(np.int64)}
+    ref = interpreter.run_samples(compiled.graph, ids)["y"]
+    assert np.array_equal(runners.run_host(compiled, ids, sanitize=True)["y"], ref)
 
 
 def test_cli_runs_integer_samples(tmp_path):

@@ -70,7 +70,8 @@ def test_report_has_exactly_the_contract_keys(fake_op):
     assert list(r["ram"]["savings"]) == ["in_place", "op_order"]
     assert list(r["flash"]) == ["weights", "code", "total"]
     assert list(r["fits"]) == ["flash", "ram"]
-    assert all(list(layer) == ["name", "op", "format", "macs", "weights", "output", "offset"] for layer in r["layers"])
+    assert all(list(layer) == ["name", "op", "dtype", "format", "macs", "weights", "output", "offset"]
+               for layer in r["layers"])
     assert json.loads(json.dumps(r)) == r  # plain JSON types only (no numpy ints)
 
 

@@ -184,10 +184,10 @@ def port_files(board) -> list[str]:
 
 def _firmware_context(g: Graph, ctx: dict, selftest) -> dict:
     """What main_firmware.c.j2 needs beyond the model: the fingerprint, the class output, the self-test."""
-    from tinyc.selftest import fingerprint, tolerance
+    from tinyc.selftest import MIXED_STEPS, fingerprint, tolerance
 
     first = g.tensors[g.outputs[0]]
-    found = {"fingerprint": fingerprint(g), "exact": g.is_int8, "selftest": None,
+    found = {"fingerprint": fingerprint(g), "exact": g.is_int8 and not g.is_mixed, "selftest": None,
              "class_output": ctx["outputs"][0] if first.dtype in ("int8", "float32") and first.size > 1 else None}
     if selftest is None:
         return found
@@ -204,7 +204,10 @@ def _firmware_context(g: Graph, ctx: dict, selftest) -> dict:
         expected.append(arrays[-1].ident)
         bases.append(base)
         base += g.tensors[n].size
-        tolerances.append(c_float(np.float32(tolerance(y))) if g.tensors[n].dtype == "float32" else None)
+        if g.tensors[n].dtype == "float32":
+            tolerances.append(c_float(np.float32(tolerance(y))))
+        else:  # int8 of a mixed-precision model: within MIXED_STEPS (tinyc/selftest.py)
+            tolerances.append(str(MIXED_STEPS) if g.is_mixed and g.tensors[n].dtype == "int8" else None)
     found["selftest"] = {"count": selftest.count, "arrays": arrays, "inputs": inputs, "expected": expected,
                          "bases": bases, "tolerances": tolerances}
     return found
