@@ -1,4 +1,4 @@
-"""int8 max, min, where, div, pow, log_softmax and softmax on any axis as host C (AddressSanitizer and
+"""int8 max, min, where, div, pow and softmax on any axis as host C (AddressSanitizer and
 UndefinedBehaviorSanitizer on): bit for bit the reference, on the cases' samples and the whole int8 range."""
 
 from __future__ import annotations

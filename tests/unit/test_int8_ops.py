@@ -1,4 +1,4 @@
-"""int8 forms of max, min, where, div, pow, log_softmax and softmax on any axis: the reference interpreter's
+"""int8 forms of max, min, where, div, pow and softmax on any axis: the reference interpreter's
 int8 output within the stated number of output quantization steps of onnxruntime (tests/int8_op_cases.py),
 and what stays float."""
 
