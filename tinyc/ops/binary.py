@@ -294,9 +294,9 @@ class Pow(_Binary):
         a, b = (g.tensors[n] for n in node.inputs)
         y = g.tensors[node.outputs[0]]
         const, var = (b, a) if b.is_const else (a, b)
-        if not const.is_const or const.dtype != "float32" or const.data.size != 1 or var.shape != y.shape:
+        if not const.is_const or const.data.dtype.kind not in "fiu" or const.data.size != 1 or var.shape != y.shape:
             raise UnsupportedOp(f"node {node.name!r} (pow): int8 needs one side a constant scalar; "
-                                "of two activations it stays float (--float-layers)")
+                                "otherwise it stays float (--float-layers)")
         x = quant.dequantize_array(np.arange(-128, 128), var.q).astype(np.float64)
         c = float(const.data.reshape(()))
         with np.errstate(all="ignore"):
