@@ -285,6 +285,76 @@ void tinyc_mul_s8(const tinyc_mul_s8_params *p, const int8_t *a, const int8_t *b
     }
 }
 
+/* Round half away from zero of num / den, den > 0, |num| < 2^28. */
+static int32_t div_round(int32_t num, int32_t den)
+{
+    const int32_t q = (2 * (num < 0 ? -num : num) + den) / (2 * den);
+    return num < 0 ? -q : q;
+}
+
+void tinyc_div_s8(const tinyc_mul_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y)
+{
+    const int32_t *d = p->out_dims, n = d[3], sa = p->a_strides[3], sb = p->b_strides[3];
+    const int32_t rows = d[0] * d[1] * d[2];
+    int32_t r, i, oa, ob;
+    for (r = 0; r < rows; ++r) {
+        row_start(d, p->a_strides, p->b_strides, r, &oa, &ob);
+        for (i = 0; i < n; ++i) {
+            int32_t num = (a[oa + i * sa] - p->a_zp) * (1 << 20), den = b[ob + i * sb] - p->b_zp;
+            if (den < 0) {
+                num = -num, den = -den;
+            }
+            if (den == 0) {
+                *y++ = (int8_t)tinyc_clamp_i32(num > 0 ? 127 : (num < 0 ? -128 : p->output_zp),
+                                               p->clamp.min, p->clamp.max);
+                continue;
+            }
+            *y++ = tinyc_requantize_s8(div_round(num, den), p->output_multiplier, p->output_shift,
+                                       p->output_zp, p->clamp);
+        }
+    }
+}
+
+static void select_s8(const tinyc_select_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y, int larger)
+{
+    const int32_t *d = p->out_dims, n = d[3], sa = p->a_strides[3], sb = p->b_strides[3];
+    const int32_t rows = d[0] * d[1] * d[2];
+    int32_t r, i, oa, ob;
+    for (r = 0; r < rows; ++r) {
+        row_start(d, p->a_strides, p->b_strides, r, &oa, &ob);
+        for (i = 0; i < n; ++i) {
+            const int8_t u = p->a_table[a[oa + i * sa] + 128], v = p->b_table[b[ob + i * sb] + 128];
+            *y++ = (u > v) == larger ? u : v;
+        }
+    }
+}
+
+void tinyc_max_s8(const tinyc_select_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y)
+{
+    select_s8(p, a, b, y, 1);
+}
+
+void tinyc_min_s8(const tinyc_select_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y)
+{
+    select_s8(p, a, b, y, 0);
+}
+
+void tinyc_where_s8(const tinyc_where_s8_params *p, const int8_t *cond, const int8_t *a, const int8_t *b, int8_t *y)
+{
+    const int32_t *d = p->out_dims, n = d[3];
+    const int32_t sc = p->c_strides[3], sa = p->a_strides[3], sb = p->b_strides[3];
+    const int32_t rows = d[0] * d[1] * d[2];
+    int32_t r, i, oa, ob, oc, unused;
+    for (r = 0; r < rows; ++r) {
+        row_start(d, p->a_strides, p->b_strides, r, &oa, &ob);
+        row_start(d, p->c_strides, p->c_strides, r, &oc, &unused);
+        for (i = 0; i < n; ++i) {
+            const int8_t u = p->a_table[a[oa + i * sa] + 128], v = p->b_table[b[ob + i * sb] + 128];
+            *y++ = cond[oc + i * sc] ? u : v;
+        }
+    }
+}
+
 void tinyc_lut_s8(const tinyc_lut_s8_params *p, const int8_t *x, int8_t *y)
 {
     int32_t i;

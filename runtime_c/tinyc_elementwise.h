@@ -47,7 +47,7 @@ typedef struct {
 void tinyc_add_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
 void tinyc_sub_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
 void tinyc_mul_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
-/* float32 only: y = a / b, powf(a, b), max(a, b), min(a, b) (NaN if either input is NaN, as numpy). */
+/* y = a / b, powf(a, b), max(a, b), min(a, b) (NaN if either input is NaN, as numpy). */
 void tinyc_div_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
 void tinyc_pow_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
 void tinyc_max_f32(const tinyc_binary_f32_params *p, const float *a, const float *b, float *y);
@@ -66,6 +66,36 @@ void tinyc_where_f32(const tinyc_where_f32_params *p, const int8_t *cond, const 
 void tinyc_add_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 void tinyc_sub_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 void tinyc_mul_s8(const tinyc_mul_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+
+/* int8 div of two activations: q = ((a - a_zp) << 20) / (b - b_zp) rounded half away from zero,
+ * y = requantize(q) + output_zp (real multiplier s_a / (s_b s_out) 2^-20). A zero divisor gives 127,
+ * -128 (+-inf saturated), or output_zp for 0 / 0 (NaN's stand-in 0.0). */
+void tinyc_div_s8(const tinyc_mul_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+
+/* int8 max and min: each input goes onto y's parameters by its table (256 entries, indexed by
+ * x + 128), then the larger (smaller) is taken: the quantized float max (min), exactly. */
+typedef struct {
+    const int32_t *out_dims;
+    const int32_t *a_strides;
+    const int32_t *b_strides;
+    const int8_t *a_table;
+    const int8_t *b_table;
+} tinyc_select_s8_params;
+
+void tinyc_max_s8(const tinyc_select_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void tinyc_min_s8(const tinyc_select_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+
+/* int8 where: y = cond ? a_table[a + 128] : b_table[b + 128]. */
+typedef struct {
+    const int32_t *out_dims;
+    const int32_t *c_strides;
+    const int32_t *a_strides;
+    const int32_t *b_strides;
+    const int8_t *a_table;
+    const int8_t *b_table;
+} tinyc_where_s8_params;
+
+void tinyc_where_s8(const tinyc_where_s8_params *p, const int8_t *cond, const int8_t *a, const int8_t *b, int8_t *y);
 
 /* int8 function of one input: y[i] = table[x[i] + 128], size elements, any layout. */
 typedef struct {

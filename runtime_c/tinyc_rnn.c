@@ -304,29 +304,61 @@ static int32_t tinyc_rnn_state_in(const tinyc_rnn_state_q *q, int8_t v)
     return tinyc_requantize((int32_t)v - q->zero_point, q->multiplier, q->shift);
 }
 
-void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
-                   const int32_t *bias, const int8_t *initial_h, const int8_t *initial_c,
-                   int8_t *y, int8_t *y_h, int8_t *y_c, void *scratch)
+/* One (direction, batch) sequence of an int8 cell: its weights, bias, requantizations and time order. */
+typedef struct {
+    const int8_t *w, *r;
+    const int32_t *bias;          /* 4H entries */
+    tinyc_requant_pc in_q, hid_q; /* the direction's G*H rows */
+    int32_t d, n;
+    int32_t backward; /* 1: t runs T-1 .. 0 */
+} tinyc_rnn_seq_s8;
+
+static tinyc_rnn_seq_s8 tinyc_rnn_seq_s8_of(const tinyc_rnn_dims *dims, int32_t reverse, int32_t gates,
+                                            const tinyc_requant_pc *in_q, const tinyc_requant_pc *hid_q,
+                                            const int8_t *w, const int8_t *r, const int32_t *bias,
+                                            int32_t d, int32_t n)
+{
+    const int32_t hid = dims->hidden_size, gh = gates * hid;
+    tinyc_rnn_seq_s8 s;
+    s.w = w + d * gh * dims->input_size;
+    s.r = r + d * gh * hid;
+    s.bias = bias + d * 4 * hid;
+    s.in_q.multiplier = in_q->multiplier + d * gh;
+    s.in_q.shift = in_q->shift + d * gh;
+    s.hid_q.multiplier = hid_q->multiplier + d * gh;
+    s.hid_q.shift = hid_q->shift + d * gh;
+    s.d = d;
+    s.n = n;
+    s.backward = d == 1 || reverse;
+    return s;
+}
+
+static void tinyc_lstm_seq_s8(const tinyc_lstm_s8_params *p, const tinyc_rnn_seq_s8 *s, const int8_t *x,
+                              const int8_t *initial_h, const int8_t *initial_c,
+                              int8_t *y, int8_t *y_h, int8_t *y_c, void *scratch)
 {
     const int32_t steps = p->dims.seq_len, in = p->dims.input_size, hid = p->dims.hidden_size;
+    const int32_t state = (s->d * p->batch + s->n) * hid; /* offset of [d, n, 0] in [D, B, H] */
+    const int8_t *w = s->w, *r = s->r;
+    const int32_t *bias = s->bias;
     int32_t *c = (int32_t *)scratch;
     int16_t *h = (int16_t *)(c + hid);
     int16_t *h_next = h + hid;
-    int32_t t, j, k;
+    int32_t step, j, k;
     for (j = 0; j < hid; j++) {
-        h[j] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[j])) : 0;
-        c[j] = initial_c ? tinyc_rnn_state_in(&p->initial_c, initial_c[j]) : 0;
+        h[j] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[state + j])) : 0;
+        c[j] = initial_c ? tinyc_rnn_state_in(&p->initial_c, initial_c[state + j]) : 0;
     }
-    for (t = 0; t < steps; t++) {
-        const int8_t *xt = x + t * in;
+    for (step = 0; step < steps; step++) {
+        const int32_t t = s->backward ? steps - 1 - step : step;
+        const int8_t *xt = x + (t * p->batch + s->n) * in;
         int16_t *swap;
         for (j = 0; j < hid; j++) {
             int16_t gate[4];
             int32_t i, o, f, g;
             int64_t cell;
             for (k = 0; k < 4; k++) {
-                gate[k] = tinyc_rnn_gate_s8(&p->input_requant, &p->hidden_requant, w, r, bias, k * hid + j,
-                                            xt, p->input_zp, h, in, hid);
+                gate[k] = tinyc_rnn_gate_s8(&s->in_q, &s->hid_q, w, r, bias, k * hid + j, xt, p->input_zp, h, in, hid);
             }
             i = tinyc_rnn_act(p->sigmoid_table, gate[0]);
             o = tinyc_rnn_act(p->sigmoid_table, gate[1]);
@@ -343,33 +375,51 @@ void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int8_t 
         h = h_next;
         h_next = swap;
         for (j = 0; y && j < hid; j++) {
-            y[t * hid + j] = tinyc_rnn_out_s8(h[j]);
+            y[((t * p->directions + s->d) * p->batch + s->n) * hid + j] = tinyc_rnn_out_s8(h[j]);
         }
     }
     for (j = 0; j < hid; j++) {
-        if (y_h) y_h[j] = tinyc_rnn_out_s8(h[j]);
+        if (y_h) y_h[state + j] = tinyc_rnn_out_s8(h[j]);
         if (y_c) {
             int32_t v = tinyc_requantize(c[j], p->cell_out.multiplier, p->cell_out.shift) + p->cell_out.zero_point;
-            y_c[j] = (int8_t)tinyc_clamp_i32(v, -128, 127);
+            y_c[state + j] = (int8_t)tinyc_clamp_i32(v, -128, 127);
         }
     }
 }
 
-void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
-                  const int32_t *bias, const int8_t *initial_h, int8_t *y, int8_t *y_h, void *scratch)
+void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
+                   const int32_t *bias, const int8_t *initial_h, const int8_t *initial_c,
+                   int8_t *y, int8_t *y_h, int8_t *y_c, void *scratch)
+{
+    int32_t d, n;
+    for (d = 0; d < p->directions; d++) {
+        for (n = 0; n < p->batch; n++) {
+            const tinyc_rnn_seq_s8 s = tinyc_rnn_seq_s8_of(&p->dims, p->reverse, 4, &p->input_requant,
+                                                           &p->hidden_requant, w, r, bias, d, n);
+            tinyc_lstm_seq_s8(p, &s, x, initial_h, initial_c, y, y_h, y_c, scratch);
+        }
+    }
+}
+
+static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s8 *s, const int8_t *x,
+                             const int8_t *initial_h, int8_t *y, int8_t *y_h, void *scratch)
 {
     const int32_t steps = p->dims.seq_len, in = p->dims.input_size, hid = p->dims.hidden_size;
+    const int32_t state = (s->d * p->batch + s->n) * hid;
+    const int8_t *w = s->w, *r = s->r;
+    const int32_t *bias = s->bias;
     const int32_t *rec_bias_h = bias + 3 * hid; /* Rb_h, Q3.12 */
-    const tinyc_requant_pc *in_q = &p->input_requant, *hid_q = &p->hidden_requant;
+    const tinyc_requant_pc *in_q = &s->in_q, *hid_q = &s->hid_q;
     int16_t *z = (int16_t *)scratch;
     int16_t *tmp = z + hid; /* r * h (linear_before_reset = 0) or n (= 1) */
     int16_t *h = tmp + hid;
-    int32_t t, j;
+    int32_t step, j;
     for (j = 0; j < hid; j++) {
-        h[j] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[j])) : 0;
+        h[j] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[state + j])) : 0;
     }
-    for (t = 0; t < steps; t++) {
-        const int8_t *xt = x + t * in;
+    for (step = 0; step < steps; step++) {
+        const int32_t t = s->backward ? steps - 1 - step : step;
+        const int8_t *xt = x + (t * p->batch + s->n) * in;
         /* Pass 1 reads all of the old h; pass 2 updates h[j] from z[j], tmp and h[j] only. */
         for (j = 0; j < hid; j++) {
             const int32_t hrow = 2 * hid + j;
@@ -401,11 +451,24 @@ void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int8_t *w
             h[j] = (int16_t)(((32768 - z[j]) * h_tilde + z[j] * h[j] + TINYC_RNN_HALF) >> 15);
         }
         for (j = 0; y && j < hid; j++) {
-            y[t * hid + j] = tinyc_rnn_out_s8(h[j]);
+            y[((t * p->directions + s->d) * p->batch + s->n) * hid + j] = tinyc_rnn_out_s8(h[j]);
         }
     }
     for (j = 0; y_h && j < hid; j++) {
-        y_h[j] = tinyc_rnn_out_s8(h[j]);
+        y_h[state + j] = tinyc_rnn_out_s8(h[j]);
+    }
+}
+
+void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
+                  const int32_t *bias, const int8_t *initial_h, int8_t *y, int8_t *y_h, void *scratch)
+{
+    int32_t d, n;
+    for (d = 0; d < p->directions; d++) {
+        for (n = 0; n < p->batch; n++) {
+            const tinyc_rnn_seq_s8 s = tinyc_rnn_seq_s8_of(&p->dims, p->reverse, 3, &p->input_requant,
+                                                           &p->hidden_requant, w, r, bias, d, n);
+            tinyc_gru_seq_s8(p, &s, x, initial_h, y, y_h, scratch);
+        }
     }
 }
 

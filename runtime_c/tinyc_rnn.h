@@ -1,12 +1,12 @@
 /* tinyc_rnn.h: RNN, LSTM and GRU with ONNX semantics. float32: any direction (forward, reverse,
  * bidirectional), batch, clip, activation functions, LSTM peepholes and input_forget. int8 (LSTM, GRU):
- * forward direction, batch 1, default activations, no clip, no peepholes; its scheme (Q3.12 gates,
+ * any direction and batch, default activations, no clip, no peepholes; its scheme (Q3.12 gates,
  * Q0.15 hidden state, table sigmoid/tanh) is docs/rnn_int8.md and mirrors tinyc/ops/rnn.py bit for bit.
  *
  * Layouts (ONNX, layout 0), D directions, B batch: x [T, B, I]; w [D, G*H, I]; r [D, G*H, H] (row-major,
  * gate-major rows: RNN one gate, G = 1; LSTM i, o, f, c with G = 4; GRU z, r, h with G = 3);
  * b [D, 2*G*H] (Wb then Rb); initial_h, initial_c [D, B, H]; peepholes [D, 3*H] (i, o, f);
- * y [T, D, B, H]; y_h, y_c [D, B, H] (int8: D = B = 1).
+ * y [T, D, B, H]; y_h, y_c [D, B, H].
  * Optional inputs and outputs may be NULL (an absent initial state is zero). */
 #ifndef TINYC_RNN_H
 #define TINYC_RNN_H
@@ -49,8 +49,13 @@ typedef struct {
     const float *act_beta;
 } tinyc_rnn_f32_params;
 
+/* int8: as float32, a direction runs backwards when it is direction 1 of two, or reverse. Per-row
+ * arrays (requantizations) hold D*G*H entries, the bias D*4*H, direction 0 first. */
 typedef struct {
     tinyc_rnn_dims dims;
+    int32_t batch;                   /* B */
+    int32_t directions;              /* D: 1 or 2 (bidirectional) */
+    int32_t reverse;                 /* D = 1: 1 runs t = T-1 .. 0 */
     int32_t input_zp;                /* zero point of x */
     tinyc_requant_pc input_requant;  /* per gate row: sum w (x - input_zp) -> Q3.12 */
     tinyc_requant_pc hidden_requant; /* per gate row: sum r h (h in Q0.15) -> Q3.12 */
@@ -63,6 +68,9 @@ typedef struct {
 
 typedef struct {
     tinyc_rnn_dims dims;
+    int32_t batch;
+    int32_t directions;
+    int32_t reverse;
     int32_t linear_before_reset;
     int32_t input_zp;
     tinyc_requant_pc input_requant;
@@ -85,14 +93,14 @@ void tinyc_lstm_f32(const tinyc_rnn_f32_params *p, const float *x, const float *
 void tinyc_gru_f32(const tinyc_rnn_f32_params *p, const float *x, const float *w, const float *r,
                    const float *b, const float *initial_h, float *y, float *y_h, void *scratch);
 
-/* w, r int8 symmetric per row; bias [4H] int32 Q3.12 (Wb + Rb). y, y_h int8 at scale 1/128,
+/* w, r int8 symmetric per row; bias [D*4H] int32 Q3.12 (Wb + Rb). y, y_h int8 at scale 1/128,
  * zero point 0. Needs I <= 66313 and H <= 516 (int32 accumulators).
  * Scratch: 8*H bytes, 4-byte aligned: c (H int32), h and h_next (H int16 each). */
 void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
                    const int32_t *bias, const int8_t *initial_h, const int8_t *initial_c,
                    int8_t *y, int8_t *y_h, int8_t *y_c, void *scratch);
 
-/* bias [4H] int32 Q3.12: rows z, r hold Wb + Rb, rows h hold Wb_h, then H more hold Rb_h.
+/* bias [D*4H] int32 Q3.12, per direction: rows z, r hold Wb + Rb, rows h hold Wb_h, then H more hold Rb_h.
  * y, y_h int8 at scale 1/128, zero point 0. Needs I <= 66313 and H <= 516.
  * Scratch: 6*H bytes: z, (r*h or n), h (H int16 each). */
 void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,

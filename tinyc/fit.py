@@ -27,9 +27,9 @@ FAMILY_BYTES = {
     "tinyc_depthwise": {"int8": 7216, "float32": 2828},
     "tinyc_pointwise": {"int8": 3752, "float32": 256},
     "tinyc_dense": {"int8": 2068, "float32": 1784},
-    "tinyc_elementwise": {"int8": 3448, "float32": 5056},  # float32: 8 binary kernels, 2 unary switches
+    "tinyc_elementwise": {"int8": 4660, "float32": 5056},  # float32: 8 binary kernels, 2 unary switches
     "tinyc_pool": {"int8": 1152, "float32": 1024},
-    "tinyc_rnn": {"int8": 7192, "float32": 4496},  # int8: tinyc and TFLM LSTM rules
+    "tinyc_rnn": {"int8": 7768, "float32": 4496},  # int8: tinyc (any direction, batch) and TFLM LSTM rules
     "tinyc_softmax": {"int8": 1448, "float32": 692},  # int8: tinyc and TFLM rules
     "tinyc_reduce": {"int8": 1220, "float32": 820},  # int8: sum/mean (TFLite), max, min, squares, L2
     "tinyc_norm": {"int8": 1800, "float32": 1428},

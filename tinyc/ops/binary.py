@@ -1,7 +1,11 @@
 """Elementwise ops of two or three inputs with numpy broadcasting: add, sub, mul (with a fused
-activation), div, pow, max, min (float32 only), where (a constant condition).
+activation), div, pow, max, min, where (a constant condition).
 
-int8 follows TensorFlow Lite's reference add/sub/mul; the C side is runtime_c/tinyc_elementwise.c.
+int8 follows TensorFlow Lite's reference add/sub/mul. max, min and where take each input to the output's
+parameters by a 256-entry table (TFLite's MAXIMUM/MINIMUM keep one scale; requantizing is monotonic, so
+the result is the quantized float max, min or choice, exact). div of two activations is an integer
+division (DIV_FRAC fraction bits) then one requantization; pow with one constant side is a table of the
+other. The C side is runtime_c/tinyc_elementwise.c.
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ import numpy as np
 
 from tinyc import quant
 from tinyc.errors import UnsupportedOp
-from tinyc.ir import Graph, Node
+from tinyc.ir import Graph, Node, QParams
 from tinyc.ops import REGISTRY, KernelCall, Op, register
-from tinyc.ops.common import act_clamp_f32, act_clamp_s8, apply_act_float, out_dtype, scale_zp
+from tinyc.ops.common import FLT_MAX, act_clamp_f32, act_clamp_s8, apply_act_float, out_dtype, scale_zp
 
 ADD_LEFT_SHIFT = 20  # TFLite's left_shift for int8 add/sub: headroom before the input rescale
+DIV_FRAC = 20  # int8 div: ((a - za) << 20) / (b - zb), |2 * numerator + denominator| < 2^30 (int32)
 
 
 def broadcast_loops(a_shape: tuple, b_shape: tuple, out_shape: tuple, rank: int = 4, where: str = "") -> dict:
@@ -178,14 +183,52 @@ class Mul(_Binary):
 
 
 
-class _FloatBinary(_Binary):
-    """A binary op with a float32 kernel only (int8: issue 11)."""
+def _table_to(q_in: QParams, q_out: QParams) -> np.ndarray:
+    """The 256-entry int8 table taking a value on q_in to q_out (round half away, saturate)."""
+    return quant.quantize_array(quant.dequantize_array(np.arange(-128, 128), q_in), q_out)
 
-    quantize = Op.quantize
+
+def _as_int8(g: Graph, name: str, q: QParams) -> str:
+    """An operand as int8: an activation as is, a float constant quantized straight onto q."""
+    t = g.tensors[name]
+    if not t.is_const or t.dtype == "int8":
+        return name
+    data = quant.quantize_array(t.data, q)
+    return g.add_const(name + "_q", data.reshape(data.shape or (1,)), "int8", q)
+
+
+def _tables_to_output(node: Node, g: Graph, inputs: list[str]) -> tuple[list[str], dict]:
+    """The int8 inputs and their tables onto the output's parameters (params a_table, b_table)."""
+    qo = g.tensors[node.outputs[0]].q
+    names = [_as_int8(g, n, qo) for n in inputs]
+    tables = {k + "_table": _table_to(g.tensors[n].q, qo) for k, n in zip("ab", names)}
+    return names, tables
+
+
+class _Select(_Binary):
+    """max and min: y = pick(A[a], B[b]), A and B the tables onto y's parameters. Quantizing is
+    monotonic, so this is the quantized float max (min) of the dequantized inputs, exactly."""
+
+    def quantize(self, node, g):
+        names, params = _tables_to_output(node, g, node.inputs)
+        return Node(node.name, node.op, names, list(node.outputs), {**node.attrs, "int8": params})
+
+    def ref_int8(self, node, xs):
+        p = node.attrs["int8"]
+        a, b = p["a_table"][xs[0].astype(np.int32) + 128], p["b_table"][xs[1].astype(np.int32) + 128]
+        return [self.np_fn(a, b).astype(np.int8)]
+
+    def kernel(self, node, g):
+        if out_dtype(node, g) == "float32":
+            return super().kernel(node, g)
+        a, b, y = (g.tensors[n] for n in (*node.inputs, node.outputs[0]))
+        params = {**broadcast_loops(a.shape, b.shape, y.shape), **node.attrs["int8"]}
+        return KernelCall(f"tinyc_{self.name}_s8", "tinyc_elementwise", "tinyc_select_s8_params", params,
+                          [*node.inputs, node.outputs[0]])
 
 
 @register
-class Div(_FloatBinary):
+class Div(_Binary):
     """y = a / b (IEEE: x / 0 is +-inf, 0 / 0 NaN), numpy broadcasting of ranks up to 4."""
 
     name = "div"
@@ -196,19 +239,49 @@ class Div(_FloatBinary):
             return super().ref_float(node, xs)
 
     def quantize(self, node, g):
-        """int8 only for a finite nonzero constant divisor (GELU's x / sqrt 2): x * (1 / c), the int8 mul."""
+        """A finite nonzero constant divisor (GELU's x / sqrt 2): x * (1 / c), the int8 mul. Otherwise
+        q = round(((a - za) << DIV_FRAC) / (b - zb)) (half away from zero), y = requant(q) + zo; a zero
+        divisor gives +-inf (saturated) or, for 0 / 0, NaN's stand-in 0.0 (as the unary tables)."""
         c = g.tensors[node.inputs[1]]
-        if not c.is_const or c.dtype != "float32" or not np.all(np.isfinite(c.data)) or not np.all(c.data):
-            return Op.quantize(self, node, g)
-        inv = (1.0 / c.data.astype(np.float64)).astype(np.float32)
-        name = g.add_const(node.inputs[1] + "_reciprocal", inv.reshape(inv.shape or (1,)), "float32")
-        return REGISTRY["mul"].quantize(Node(node.name, "mul", [node.inputs[0], name], list(node.outputs),
-                                             dict(node.attrs)), g)
+        if c.is_const and c.dtype == "float32" and np.all(np.isfinite(c.data)) and np.all(c.data):
+            inv = (1.0 / c.data.astype(np.float64)).astype(np.float32)
+            name = g.add_const(node.inputs[1] + "_reciprocal", inv.reshape(inv.shape or (1,)), "float32")
+            return REGISTRY["mul"].quantize(Node(node.name, "mul", [node.inputs[0], name], list(node.outputs),
+                                                 dict(node.attrs)), g)
+        inputs = [_quantize_const_input(g, n) for n in node.inputs]
+        (sa, za), (sb, zb) = scale_zp(g, inputs[0]), scale_zp(g, inputs[1])
+        so, zo = scale_zp(g, node.outputs[0])
+        m, s = quant.quantize_multiplier(sa / (sb * so) * 2.0**-DIV_FRAC)
+        params = {"a_zp": za, "b_zp": zb, "output_multiplier": m, "output_shift": s, "output_zp": zo,
+                  "clamp_min": -128, "clamp_max": 127}
+        return Node(node.name, node.op, inputs, list(node.outputs), {**node.attrs, "int8": params})
+
+    def ref_int8(self, node, xs):
+        p = node.attrs["int8"]
+        num = (xs[0].astype(np.int64) - p["a_zp"]) << DIV_FRAC
+        den = xs[1].astype(np.int64) - p["b_zp"]
+        num, den = np.broadcast_arrays(np.where(den < 0, -num, num), np.abs(den))
+        safe = np.maximum(den, 1)
+        q = np.sign(num) * ((2 * np.abs(num) + safe) // (2 * safe))  # round half away from zero
+        y = quant.requantize(q, p["output_multiplier"], p["output_shift"]) + p["output_zp"]
+        y = np.where(den == 0, np.where(num > 0, 127, np.where(num < 0, -128, p["output_zp"])), y)
+        return [quant.saturate(y, p["clamp_min"], p["clamp_max"])]
+
+    def kernel(self, node, g):
+        if out_dtype(node, g) == "float32":
+            return super().kernel(node, g)
+        a, b, y = (g.tensors[n] for n in (*node.inputs, node.outputs[0]))
+        p = dict(node.attrs["int8"])
+        clamp = {"min": p.pop("clamp_min"), "max": p.pop("clamp_max")}
+        return KernelCall("tinyc_div_s8", "tinyc_elementwise", "tinyc_mul_s8_params",
+                          {**broadcast_loops(a.shape, b.shape, y.shape), **p, "clamp": clamp},
+                          [*node.inputs, node.outputs[0]])
 
 
 @register
-class Pow(_FloatBinary):
-    """y = a ** b in float32 (C powf; a negative base with a non-integer exponent gives NaN)."""
+class Pow(_Binary):
+    """y = a ** b in float32 (C powf; a negative base with a non-integer exponent gives NaN).
+    int8 when one side is a constant scalar: a 256-entry table of the other side."""
 
     name = "pow"
     np_fn = staticmethod(np.power)
@@ -217,9 +290,40 @@ class Pow(_FloatBinary):
         with np.errstate(all="ignore"):
             return super().ref_float(node, xs)
 
+    def quantize(self, node, g):
+        a, b = (g.tensors[n] for n in node.inputs)
+        y = g.tensors[node.outputs[0]]
+        const, var = (b, a) if b.is_const else (a, b)
+        if not const.is_const or const.data.dtype.kind not in "fiu" or const.data.size != 1 or var.shape != y.shape:
+            raise UnsupportedOp(f"node {node.name!r} (pow): int8 needs one side a constant scalar; "
+                                "otherwise it stays float (--float-layers)")
+        x = quant.dequantize_array(np.arange(-128, 128), var.q).astype(np.float64)
+        c = float(const.data.reshape(()))
+        with np.errstate(all="ignore"):
+            f = np.power(x, c) if const is b else np.power(c, x)
+        # +-inf saturates; NaN (a negative base, a fractional exponent) has no int8 value: 0.0 stands for it.
+        table = quant.quantize_array(np.nan_to_num(f, nan=0.0, posinf=FLT_MAX, neginf=-FLT_MAX), y.q)
+        return Node(node.name, node.op, [var.name], list(node.outputs), {**node.attrs, "int8": {"table": table}})
+
+    def ref_int8(self, node, xs):
+        return [node.attrs["int8"]["table"][xs[0].astype(np.int32) + 128]]
+
+    def in_place_inputs(self, node, g):
+        if out_dtype(node, g) == "int8":
+            x, y = g.tensors[node.inputs[0]], g.tensors[node.outputs[0]]
+            return (0,) if x.shape == y.shape and not x.is_const else ()
+        return super().in_place_inputs(node, g)
+
+    def kernel(self, node, g):
+        if out_dtype(node, g) == "float32":
+            return super().kernel(node, g)
+        return KernelCall("tinyc_lut_s8", "tinyc_elementwise", "tinyc_lut_s8_params",
+                          {"size": g.tensors[node.outputs[0]].size, "table": node.attrs["int8"]["table"]},
+                          [node.inputs[0], node.outputs[0]])
+
 
 @register
-class Max(_FloatBinary):
+class Max(_Select):
     """y = max(a, b), NaN if either is NaN (numpy's maximum)."""
 
     name = "max"
@@ -227,7 +331,7 @@ class Max(_FloatBinary):
 
 
 @register
-class Min(_FloatBinary):
+class Min(_Select):
     """y = min(a, b), NaN if either is NaN (numpy's minimum)."""
 
     name = "min"
@@ -237,7 +341,7 @@ class Min(_FloatBinary):
 @register
 class Where(Op):
     """y = x where cond else y; inputs [cond, x, y], cond a constant int8 0/1 tensor; all three
-    broadcast together (numpy rules, ranks up to 4 loops)."""
+    broadcast together (numpy rules, ranks up to 4 loops). int8: x and y through tables onto y's q."""
 
     name = "where"
 
@@ -255,6 +359,15 @@ class Where(Op):
         c, a, b = np.asarray(xs[0]), np.asarray(xs[1], np.float32), np.asarray(xs[2], np.float32)
         return [np.where(c != 0, a, b).astype(np.float32)]
 
+    def quantize(self, node, g):
+        names, params = _tables_to_output(node, g, node.inputs[1:])
+        return Node(node.name, node.op, [node.inputs[0], *names], list(node.outputs), {**node.attrs, "int8": params})
+
+    def ref_int8(self, node, xs):
+        p = node.attrs["int8"]
+        a, b = p["a_table"][xs[1].astype(np.int32) + 128], p["b_table"][xs[2].astype(np.int32) + 128]
+        return [np.where(np.asarray(xs[0]) != 0, a, b).astype(np.int8)]
+
     def in_place_inputs(self, node, g):
         # As _Binary: x or y of the output's shape is read at the output's index before it is written.
         y = g.tensors[node.outputs[0]]
@@ -267,5 +380,8 @@ class Where(Op):
         shapes = [g.tensors[n].shape for n in node.inputs]
         dims, (sc, sa, sb) = broadcast_strides(shapes, g.tensors[node.outputs[0]].shape)
         params = {"out_dims": dims, "c_strides": sc, "a_strides": sa, "b_strides": sb}
-        return KernelCall("tinyc_where_f32", "tinyc_elementwise", "tinyc_where_f32_params", params,
-                          [*node.inputs, node.outputs[0]])
+        args = [*node.inputs, node.outputs[0]]
+        if out_dtype(node, g) == "int8":
+            return KernelCall("tinyc_where_s8", "tinyc_elementwise", "tinyc_where_s8_params",
+                              {**params, **node.attrs["int8"]}, args)
+        return KernelCall("tinyc_where_f32", "tinyc_elementwise", "tinyc_where_f32_params", params, args)

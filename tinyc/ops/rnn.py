@@ -1,8 +1,8 @@
 """Recurrent ops rnn, lstm and gru: ONNX semantics (layout 0; the frontend transposes layout 1).
 
 Inputs [X, W, R, B|"", "", initial_h|"", initial_c|"" (lstm), P|"" (lstm)], outputs [Y|"", Y_h|"", Y_c|"" (lstm)].
-float32: any direction, batch, clip, activations, peepholes, input_forget. int8 (lstm, gru): forward, batch 1,
-default activations only; its scheme (Q3.12 gates, Q0.15 state, table activations) is docs/rnn_int8.md.
+float32: any direction, batch, clip, activations, peepholes, input_forget. int8 (lstm, gru): any direction
+and batch, default activations only; its scheme (Q3.12 gates, Q0.15 state, table activations) is docs/rnn_int8.md.
 """
 
 from __future__ import annotations
@@ -59,6 +59,17 @@ def _state_in(v: np.ndarray | None, p: dict, key: str, size: int) -> np.ndarray:
         return np.zeros(size, np.int64)
     s = quant.requantize(v.reshape(size).astype(np.int64) - p[key + "_zp"], p[key + "_multiplier"], p[key + "_shift"])
     return sat16(s) if key == "initial_h" else s
+
+
+def _quantize_rows(g, name: str, dirs: int, gh: int) -> tuple[str, np.ndarray]:
+    """W or R [D, GH, K] as int8 with one symmetric scale per (direction, gate row): (name, scales [D * GH])."""
+    t = g.tensors[name]
+    if t.q is not None:  # a QDQ weight keeps its own parameters (per row or per tensor, shared by directions)
+        new, q = common.quantize_weight(g, name, axis=1)
+        return new, np.tile(np.broadcast_to(q.scale, gh), dirs)
+    data, q = quant.quantize_weights_per_channel(t.data.reshape(dirs * gh, -1), axis=0)
+    q = QParams(q.scale, q.zero_point, 1)  # along the gate rows; with D = 2 the D * GH scales run direction-major
+    return g.add_const(name + "_q", data.reshape(t.data.shape), "int8", q), q.scale
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -118,13 +129,6 @@ class _Rnn(Op):
         # h is in [-1, 1]: Y and Y_h get the fixed scale 1/128; Y_c keeps its calibrated range.
         return [OUTPUT_Q, OUTPUT_Q, *calibrated[2:]][: len(calibrated)]
 
-    def _unpack(self, node: Node, xs: list) -> tuple:
-        """int8: (x [T, I], w [GH, I], r [GH, H], b [2GH] or None, h0 [H] or None, c0 [H] or None)."""
-        xs = list(xs) + [None] * (7 - len(xs))
-        x, w, r, b, _, h0, c0 = xs[:7]
-        t, _, i = x.shape
-        return x.reshape(t, i), w.reshape(w.shape[-2:]), r.reshape(r.shape[-2:]), b, h0, c0
-
     def ref_float(self, node, xs):
         x, w, r, b, _, h0, c0, peep = (list(xs) + [None] * 8)[:8]
         steps, batch, _ = x.shape
@@ -148,21 +152,15 @@ class _Rnn(Op):
             y_h[d], y_c[d] = h, c
         return [y, y_h, y_c][: len(node.outputs)]
 
-    def _outputs(self, node, y, h, c):
-        hidden = h.shape[0]
-        return [y, h.reshape(1, 1, hidden), c.reshape(1, 1, hidden)][: len(node.outputs)]
-
     @staticmethod
     def _clip(v: np.ndarray, clip) -> np.ndarray:
         return v if clip is None else np.clip(v, -clip, clip).astype(np.float32)
 
     def _float_only(self, node, g) -> str:
         """Why node has no int8 form ("" when it has one)."""
-        x_shape = g.tensors[node.inputs[0]].shape
-        if node.attrs.get("direction", "forward") != "forward" or x_shape[1] != 1:
-            return "only direction='forward' and batch 1"
+        defaults = node_acts(Node("", "", [], [], {"direction": node.attrs.get("direction")}), self.name)
         if node.attrs.get("clip") is not None or node.attrs.get("input_forget") \
-                or node_acts(node, self.name) != node_acts(Node("", "", [], [], {}), self.name):
+                or node_acts(node, self.name) != defaults:
             return "no clip, input_forget or activations other than the defaults"
         if len(node.inputs) > 7 and node.inputs[7]:
             return "no peepholes"
@@ -181,15 +179,17 @@ class _Rnn(Op):
         if n_in > MAX_INPUT or hidden > MAX_HIDDEN:
             raise UnsupportedOp(f"node {node.name!r} ({self.name}): input_size {n_in}, hidden_size {hidden}; "
                                 f"int8 needs input_size <= {MAX_INPUT} and hidden_size <= {MAX_HIDDEN}")
-        w_name, qw = common.quantize_weight(g, node.inputs[1], axis=1)
-        r_name, qr = common.quantize_weight(g, node.inputs[2], axis=1)
         gh = self.gates * hidden
+        dirs = g.tensors[node.inputs[1]].shape[0]
+        w_name, s_w = _quantize_rows(g, node.inputs[1], dirs, gh)
+        r_name, s_r = _quantize_rows(g, node.inputs[2], dirs, gh)
         b = node.inputs[3] if len(node.inputs) > 3 else ""
-        b_real = g.tensors[b].data.reshape(2 * gh).astype(np.float64) if b else np.zeros(2 * gh)
-        bias = quant.quantize_bias(self._bias_real(b_real, hidden), np.float64(2.0**-GATE_FRAC))
+        b_real = g.tensors[b].data.reshape(dirs, 2 * gh).astype(np.float64) if b else np.zeros((dirs, 2 * gh))
+        bias = np.concatenate([quant.quantize_bias(self._bias_real(b_real[d], hidden), np.float64(2.0**-GATE_FRAC))
+                               for d in range(dirs)])  # [D * 4H]: each direction's 4H entries in turn
         b_name = g.add_const((b or node.name + "_B") + "_q", bias, "int32")
-        mx, sx = quant.quantize_multipliers(s_x * np.broadcast_to(qw.scale, gh) * 2.0**GATE_FRAC)
-        mh, sh = quant.quantize_multipliers(np.broadcast_to(qr.scale, gh) * 2.0 ** (GATE_FRAC - STATE_FRAC))
+        mx, sx = quant.quantize_multipliers(s_x * s_w * 2.0**GATE_FRAC)
+        mh, sh = quant.quantize_multipliers(s_r * 2.0 ** (GATE_FRAC - STATE_FRAC))
         p = {"input_zp": z_x, "input_multiplier": mx, "input_shift": sx, "hidden_multiplier": mh, "hidden_shift": sh}
         inputs = [x, w_name, r_name, b_name, ""]
         for pos, key in ((5, "initial_h"), (6, "initial_c"))[: self.n_states]:
@@ -217,31 +217,39 @@ class _Rnn(Op):
         return g.add_const(name + "_q", quant.quantize_array(t.data, q), "int8", q), q
 
     def ref_int8(self, node, xs):
-        x, w, r, bias, h0, c0 = self._unpack(node, xs)
+        x, w, r, bias, _, h0, c0 = (list(xs) + [None] * 7)[:7]
         p = node.attrs["int8"]
         hidden = node.attrs["hidden_size"]
-        acc_x = (x.astype(np.int64) - p["input_zp"]) @ w.T.astype(np.int64)  # [T, GH], exact in int64
-        gx = quant.requantize(acc_x, p["input_multiplier"], p["input_shift"])
-        r = r.astype(np.int64)
-        bias = bias.astype(np.int64)
-        h = _state_in(h0, p, "initial_h", hidden)
-        c = _state_in(c0, p, "initial_c", hidden)
-        ys = []
-        for t in range(x.shape[0]):
-            h, c = self._step_int8(node, gx[t], r, bias, h, c)
-            ys.append(h)
-        y = _output_s8(np.stack(ys)).reshape(x.shape[0], 1, 1, hidden)
-        c8 = np.zeros(hidden, np.int8)
-        if self.n_states == 2:
-            c8 = quant.saturate(quant.requantize(c, p["cell_out_multiplier"], p["cell_out_shift"]) + p["cell_out_zp"])
-        return self._outputs(node, y, _output_s8(h), c8)
+        steps, batch, _ = x.shape
+        dirs, gh = w.shape[:2]
+        y = np.zeros((steps, dirs, batch, hidden), np.int8)
+        y_h, y_c = np.zeros((dirs, batch, hidden), np.int8), np.zeros((dirs, batch, hidden), np.int8)
+        backwards = [d == 1 or node.attrs.get("direction", "forward") == "reverse" for d in range(dirs)]
+        for d, n in ((d, n) for d in range(dirs) for n in range(batch)):
+            rows = slice(d * gh, (d + 1) * gh)
+            acc_x = (x[:, n].astype(np.int64) - p["input_zp"]) @ w[d].T.astype(np.int64)  # [T, GH], exact
+            gx = quant.requantize(acc_x, p["input_multiplier"][rows], p["input_shift"][rows])
+            hq = (p["hidden_multiplier"][rows], p["hidden_shift"][rows])
+            bias_d = bias[d * 4 * hidden:(d + 1) * 4 * hidden].astype(np.int64)
+            h = _state_in(None if h0 is None else h0[d, n], p, "initial_h", hidden)
+            c = _state_in(None if c0 is None else c0[d, n], p, "initial_c", hidden)
+            r_d = r[d].astype(np.int64)
+            for t in (reversed(range(steps)) if backwards[d] else range(steps)):
+                h, c = self._step_int8(hq, gx[t], r_d, bias_d, h, c, **self._extra_params(node))
+                y[t, d, n] = _output_s8(h)
+            y_h[d, n] = _output_s8(h)
+            if self.n_states == 2:
+                y_c[d, n] = quant.saturate(quant.requantize(c, p["cell_out_multiplier"], p["cell_out_shift"])
+                                           + p["cell_out_zp"])
+        return [y, y_h, y_c][: len(node.outputs)]
 
-    def _hidden_requant(self, node, acc, rows: slice) -> np.ndarray:
-        p = node.attrs["int8"]
-        return quant.requantize(acc, p["hidden_multiplier"][rows], p["hidden_shift"][rows])
+    @staticmethod
+    def _hidden_requant(hq: tuple, acc, rows: slice) -> np.ndarray:
+        """requant of sum r h for gate rows `rows` of one direction; hq = (multipliers, shifts) of its rows."""
+        return quant.requantize(acc, hq[0][rows], hq[1][rows])
 
     def kernel(self, node, g):
-        t, _, n_in = g.tensors[node.inputs[0]].shape
+        t, batch, n_in = g.tensors[node.inputs[0]].shape
         hidden = node.attrs["hidden_size"]
         dims = {"seq_len": t, "input_size": n_in, "hidden_size": hidden}
         inputs = list(node.inputs) + [""] * (7 - len(node.inputs))
@@ -254,7 +262,9 @@ class _Rnn(Op):
             return KernelCall(f"tinyc_{self.name}_f32", "tinyc_rnn", "tinyc_rnn_f32_params",
                               self._float_params(node, g, dims), args, self.scratch_f32 * hidden)
         p = node.attrs["int8"]
-        params = {"dims": dims, **self._extra_params(node), "input_zp": p["input_zp"],
+        direction = node.attrs.get("direction", "forward")
+        params = {"dims": dims, "batch": batch, "directions": 2 if direction == "bidirectional" else 1,
+                  "reverse": int(direction == "reverse"), **self._extra_params(node), "input_zp": p["input_zp"],
                   "input_requant": {"multiplier": p["input_multiplier"], "shift": p["input_shift"]},
                   "hidden_requant": {"multiplier": p["hidden_multiplier"], "shift": p["hidden_shift"]}}
         for key in ("initial_h", "initial_c", "cell_out") if self.n_states == 2 else ("initial_h",):
@@ -289,7 +299,9 @@ class _Rnn(Op):
         """One time step of a batch: xw [B, GH] = x W^T + Wb, r [GH, H], rb [GH], h and c [B, H]."""
         raise NotImplementedError
 
-    def _step_int8(self, node, gx, r, bias, h, c):
+    def _step_int8(self, hq, gx, r, bias, h, c):
+        """One time step of one sequence: gx [GH] requantized x W^T, r [GH, H], bias [4H], h [H] Q0.15,
+        c [H] Q16.15; hq the direction's hidden requantization (multipliers, shifts)."""
         raise NotImplementedError
 
 
@@ -358,9 +370,9 @@ class Lstm(_Rnn):
         o = activate(f_act, self._clip(go, clip))
         return (o * activate(h_act, c)).astype(np.float32), c
 
-    def _step_int8(self, node, gx, r, bias, h, c):
+    def _step_int8(self, hq, gx, r, bias, h, c):
         hidden = h.shape[0]
-        gate = sat16(gx + self._hidden_requant(node, r @ h, slice(None)) + bias)
+        gate = sat16(gx + self._hidden_requant(hq, r @ h, slice(None)) + bias)
         i, o, f = (act_q15(SIGMOID_TABLE, gate[k * hidden:(k + 1) * hidden]) for k in range(3))
         g = act_q15(TANH_TABLE, gate[3 * hidden:])
         c = np.clip(_mul_q15(f, c) + _mul_q15(i, g), quant.INT32_MIN, quant.INT32_MAX)
@@ -399,18 +411,18 @@ class Gru(_Rnn):
             n = xw[:, 2 * hid:] + (reset * h) @ r_h.T + rb_h
         return ((1 - z) * activate(g_act, self._clip(n, clip)) + z * h).astype(np.float32), c
 
-    def _step_int8(self, node, gx, r, bias, h, c):
+    def _step_int8(self, hq, gx, r, bias, h, c, linear_before_reset=0):
         hidden = h.shape[0]
-        zr = sat16(gx[:2 * hidden] + self._hidden_requant(node, r[:2 * hidden] @ h, slice(0, 2 * hidden))
+        zr = sat16(gx[:2 * hidden] + self._hidden_requant(hq, r[:2 * hidden] @ h, slice(0, 2 * hidden))
                     + bias[:2 * hidden])
         z, reset = act_q15(SIGMOID_TABLE, zr[:hidden]), act_q15(SIGMOID_TABLE, zr[hidden:])
         rows = slice(2 * hidden, 3 * hidden)
         n_x = gx[rows] + bias[rows]
-        if self._extra_params(node)["linear_before_reset"]:
-            inner = sat16(self._hidden_requant(node, r[rows] @ h, rows) + bias[3 * hidden:])
+        if linear_before_reset:
+            inner = sat16(self._hidden_requant(hq, r[rows] @ h, rows) + bias[3 * hidden:])
             n = sat16(n_x + _mul_q15(reset, inner))
         else:
-            n = sat16(n_x + self._hidden_requant(node, r[rows] @ _mul_q15(reset, h), rows) + bias[3 * hidden:])
+            n = sat16(n_x + self._hidden_requant(hq, r[rows] @ _mul_q15(reset, h), rows) + bias[3 * hidden:])
         h_tilde = act_q15(TANH_TABLE, n)
         return ((32768 - z) * h_tilde + z * h + HALF) >> STATE_FRAC, c
 
