@@ -30,6 +30,7 @@ from tinyc.ir import Node
 from tinyc.ops import KernelCall, Op, register
 
 RESIZE_RANK = 6  # most dims the C kernel walks, after merging axes that are plain copies
+MAX_INT8_LINEAR_AXES = 4  # weight products up to 1536^4 x 128 x taps stay well inside int64
 
 COORDINATE_MODES = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
                     "tf_crop_and_resize")
@@ -249,6 +250,10 @@ class Resize(Op):
         if node.attrs["mode"] != "linear":
             raise UnsupportedOp(f"node {node.name!r} (resize): mode {node.attrs['mode']!r} has no int8 form "
                                 "(nearest and linear have); it stays float32")
+        tables = sum(a is not None for a in node.attrs["axes"])
+        if tables > MAX_INT8_LINEAR_AXES:
+            raise UnsupportedOp(f"node {node.name!r} (resize): int8 linear over {tables} axes; at most "
+                                f"{MAX_INT8_LINEAR_AXES} (the 1/1024 weight products fill int64)")
         in_shape = g.tensors[node.inputs[0]].shape
         axes = tuple(None if a is None else _fixed_point_axis(node, k, a, in_shape[k])
                      for k, a in enumerate(node.attrs["axes"]))
