@@ -17,7 +17,7 @@ typedef struct {
 void tinyc_conv_transpose2d_f32(const tinyc_conv_transpose2d_f32_params *p, const float *x, const float *w,
                                 const float *bias, float *y);
 
-/* int8 (a .tflite model, TFLM's reference rule): acc = sum (x - input_zp) * w in int32, + bias (int32,
+/* int8 (TFLite TRANSPOSE_CONV, TFLM's reference rule): acc = sum (x - input_zp) * w in int32, + bias (int32,
  * saturating), requantized per output channel, + output_zp, clamped. w int8 (zero point 0). */
 typedef struct {
     tinyc_conv_geometry geom;

@@ -73,12 +73,23 @@ def test_resize_leaves_unscaled_axes_as_copies(tmp_path):
     assert [a is None for a in axes] == [True, True, False, True]
 
 
-def test_int8_linear_resize_is_unsupported_naming_nearest():
+def test_int8_cubic_resize_is_unsupported_naming_nearest_and_linear():
     g = graph_of("resize", [("x", (1, 1, 2, 2))], {
-        "shape": (1, 1, 4, 2), "mode": "linear", "extrapolation_value": 0.0,
-        "axes": (None, None, axis_taps(2, 4, 2.0, mode="linear", coord="half_pixel"), None)})
-    with pytest.raises(UnsupportedOp, match="nearest"):
+        "shape": (1, 1, 4, 2), "mode": "cubic", "extrapolation_value": 0.0,
+        "axes": (None, None, axis_taps(2, 4, 2.0, mode="cubic", coord="half_pixel"), None)})
+    with pytest.raises(UnsupportedOp, match="nearest and linear"):
         quantize_graph(g, {"x": np.ones((2, 1, 1, 2, 2), np.float32)})
+
+
+def test_int8_linear_resize_without_onnx_coordinates_rounds_its_weights():
+    # no coord/scales attrs (an IR-built node): ONNX's float taps, weights rounded to 1/1024
+    g = graph_of("resize", [("x", (1, 1, 3, 2))], {
+        "shape": (1, 1, 7, 2), "mode": "linear", "extrapolation_value": 0.0,
+        "axes": (None, None, axis_taps(3, 7, 7 / 3, mode="linear", coord="half_pixel"), None)})
+    h = quantize_graph(g, {"x": np.random.default_rng(0).uniform(-1, 1, (4, 1, 1, 3, 2)).astype(np.float32)})
+    (w,) = h.nodes[0].attrs["int8"]["weights"]
+    assert np.array_equal(w.sum(axis=1), np.full(7, 1024))
+    assert np.abs(w / 1024 - g.nodes[0].attrs["axes"][2][1]).max() <= 1 / 1024
 
 
 def test_strided_copy_int8_keeps_input_q():

@@ -1,6 +1,7 @@
-"""conv_transpose2d: grouped 2-D (and 1-D) transposed convolution, float32; int8 for a .tflite model
-(attrs "rule": "tflm": TFLM's reference TransposeConv, sum (x - input_zp) * w in int32, + int32 bias,
-per-channel requantization, fused clamp).
+"""conv_transpose2d: grouped 2-D (and 1-D) transposed convolution, float32 and int8. int8 is TFLite's
+TRANSPOSE_CONV (TFLM's reference kernel) for ONNX and .tflite models alike: symmetric int8 weights with one
+scale per output channel, sum (x - input_zp) * w in int32, + int32 bias, per-channel requantization,
+output zero point, fused clamp; groups, dilations and negative pads as the float op has them.
 
 Semantics only; the ONNX ConvTranspose lowering (auto_pad, output_shape, output_padding) resolves
 everything to the begin pads and the output size. C: runtime_c/tinyc_conv_transpose.c.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyc import quant
-from tinyc.ir import Node
+from tinyc.ir import Node, QParams
 from tinyc.ops import KernelCall, Op, common, register
 
 
@@ -29,6 +30,22 @@ def _geometry(node, x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> dict:
             "kernel_h": kh, "kernel_w": kw, "stride_h": a["strides"][0], "stride_w": a["strides"][1],
             "pad_top": a["pads_begin"][0], "pad_left": a["pads_begin"][1],
             "dilation_h": a["dilations"][0], "dilation_w": a["dilations"][1], "groups": group}
+
+
+def _quantize_weight(g, w: str, group: int) -> tuple[str, np.ndarray]:
+    """Symmetric int8 copy of weight w (Ci, Co/g, KH, KW) and its scale per output channel (g * Co/g,
+    group-major). A weight with its own q (a .tflite or QDQ model, per tensor or along axis 1) keeps it."""
+    t = g.tensors[w]
+    ci, co_g = t.shape[:2]
+    if t.q is not None or group == 1:
+        w_q, q = common.quantize_weight(g, w, axis=1)
+        return w_q, np.tile(np.broadcast_to(q.scale, (co_g,)), group)
+    # Grouped: output channel gi * Co/g + j is column j of group gi's Ci/g rows; quantize each on its own.
+    by_out = t.data.reshape(group, ci // group, co_g, *t.shape[2:]).swapaxes(1, 2)
+    data, q = quant.quantize_weights_per_channel(by_out.reshape(group * co_g, ci // group, *t.shape[2:]), 0)
+    data = data.reshape(group, co_g, ci // group, *t.shape[2:]).swapaxes(1, 2).reshape(t.shape)
+    # q's scales run over output channels (group-major), not over axis 1 alone: only this kernel reads them
+    return g.add_const(w + "_q", np.ascontiguousarray(data), "int8", QParams(q.scale, q.zero_point, 1)), q.scale
 
 
 @register
@@ -55,14 +72,11 @@ class ConvTranspose2d(Op):
         return [common.apply_act_float(node, np.ascontiguousarray(y))]
 
     def quantize(self, node, g):
-        if node.attrs.get("rule") != "tflm":
-            return super().quantize(node, g)
         x, w, b = node.inputs
         s_in, zp_in = common.scale_zp(g, x)
         s_out, zp_out = common.scale_zp(g, node.outputs[0])
-        channels = g.tensors[w].shape[1] * node.attrs["group"]
-        w_q, wq = common.quantize_weight(g, w, axis=1)
-        s_w = np.broadcast_to(wq.scale, (channels,))
+        w_q, s_w = _quantize_weight(g, w, int(node.attrs["group"]))
+        channels = len(s_w)
         b_q = common.quantize_bias(g, b or None, s_in * s_w, channels)
         requant = common.requant_params(s_in * s_w / s_out)
         clamp = common.act_clamp_s8(node, g.tensors[node.outputs[0]].q)

@@ -3,6 +3,21 @@ cubic, antialias, every coordinate transformation mode); the C kernel only gathe
 
 An output element is the sum, over one tap per resized axis, of x at the taps' source indices
 times the product of their weights (ONNX resizes axis by axis: the same sum, regrouped).
+
+int8: nearest moves bytes (y keeps x's q). Linear (any axes, antialias included) is TFLite's RESIZE_BILINEAR
+int8 kernel (ResizeBilinearInteger) followed by TFLite's int8 -> int8 requantization (its QUANTIZE op):
+  v = round_half_away(sum of raw x times the product of per-axis integer weights / 2^(10 x table axes)),
+      saturated to int8 (weights are multiples of 1/1024 summing to 1 per output index of an axis);
+  y = clamp(y_zp + MultiplyByQuantizedMultiplier(v - x_zp, x_scale / y_scale), -128, 127).
+The taps are TFLite's own (coordinates in 1/1024 from scale_10 = round(1024 in / out)) where ONNX's
+coordinate_transformation_mode is one TFLite has, asymmetric (both flags off), align_corners (align_corners)
+or half_pixel / pytorch_half_pixel (half_pixel_centers; pytorch_half_pixel only when out > 1), and the scale
+is out / in. Other modes (half_pixel_symmetric, tf_crop_and_resize, pytorch_half_pixel to one sample),
+scales that are not out / in, and antialias keep ONNX's float taps with weights rounded half away to 1/1024,
+the largest tap of each row taking the rounding remainder (a row sums to exactly 1024, so a flat input stays
+flat); a point outside tf_crop_and_resize's crop is the extrapolation value quantized with y's q. A .tflite
+model's bilinear (attrs "rule": "tflm") has TFLite's taps from its frontend and y keeps x's q (identity
+requantization). Cubic has no int8 form: it stays float32.
 """
 
 from __future__ import annotations
@@ -15,6 +30,7 @@ from tinyc.ir import Node
 from tinyc.ops import KernelCall, Op, register
 
 RESIZE_RANK = 6  # most dims the C kernel walks, after merging axes that are plain copies
+MAX_INT8_LINEAR_AXES = 4  # weight products up to 1536^4 x 128 x taps stay well inside int64
 
 COORDINATE_MODES = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
                     "tf_crop_and_resize")
@@ -128,6 +144,56 @@ def _compact(index: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.array([[i for i, _ in r] for r in rows], np.int32), np.array([[v for _, v in r] for r in rows])
 
 
+def tflite_bilinear_taps(n_in: int, n_out: int, align: bool, half: bool) -> tuple:
+    """(index, weight, outside) of TFLite's int8 bilinear on one axis (ResizeBilinearInteger): source
+    coordinates in 1/1024 from scale_10 = round(1024 * n_in / n_out), weights k / 1024 (as float64)."""
+    s10 = ((1 << 10) * n_in + n_out // 2) // n_out
+    if align and n_out > 1:
+        s10 = ((1 << 10) * (n_in - 1) + (n_out - 1) // 2) // (n_out - 1)
+    rows, weights = [], []
+    for v in range(n_out):
+        at = v * s10 + s10 // 2 - (1 << 9) if half else v * s10
+        lo, hi = max(_tdiv(at, 1024), 0), min(_tdiv(at + 1023, 1024), n_in - 1)
+        rows.append([lo, hi])
+        weights.append([(1024 - (at - 1024 * lo)) / 1024, (at - 1024 * lo) / 1024])
+    index, weight = _compact(np.array(rows), np.array(weights, np.float64))
+    return index, weight, np.zeros(n_out, bool)
+
+
+def _tdiv(a: int, b: int) -> int:
+    """C's integer division (truncates toward zero), b > 0."""
+    return -((-a) // b) if a < 0 else a // b
+
+
+# ONNX coordinate modes TFLite's bilinear has: (align_corners, half_pixel_centers)
+_TFLITE_COORDS = {"asymmetric": (False, False), "align_corners": (True, False), "half_pixel": (False, True),
+                  "pytorch_half_pixel": (False, True)}
+
+
+def _fixed_point_axis(node: Node, k: int, axis: tuple, in_size: int) -> tuple:
+    """Axis k's (index, weight k / 1024, outside) for int8 linear: TFLite's own taps where its bilinear
+    has the ONNX coordinate mode (and the scale is out / in), else ONNX's taps with weights rounded."""
+    out_size = node.attrs["shape"][k]
+    if node.attrs.get("rule") == "tflm":  # the .tflite frontend built TFLite's taps already
+        return axis
+    flags = _TFLITE_COORDS.get(node.attrs.get("coord", ""))
+    scales = node.attrs.get("scales")
+    exact_scale = scales is not None and abs(scales[k] * in_size - out_size) <= 1e-9 * out_size
+    if flags and exact_scale and not node.attrs.get("antialias") and axis[0].shape[1] <= 2 and \
+            not (node.attrs["coord"] == "pytorch_half_pixel" and out_size == 1):
+        return tflite_bilinear_taps(in_size, out_size, *flags)
+    return axis[0], _round_to_1024(axis[1]), axis[2]
+
+
+def _round_to_1024(weight: np.ndarray) -> np.ndarray:
+    """Weights rounded half away to multiples of 1/1024, each row's largest tap taking the rounding
+    remainder so a row still sums to exactly 1 (a flat input stays flat)."""
+    w = quant.round_half_away(weight * 1024).astype(np.int64)
+    rows = np.arange(len(w))
+    w[rows, np.argmax(np.abs(weight), axis=1)] += 1024 - w.sum(axis=1)
+    return w / 1024
+
+
 def is_copy(index: np.ndarray, weight: np.ndarray, outside: np.ndarray, in_size: int) -> bool:
     """Whether an axis's table is the identity (no resize along it)."""
     return (index.shape == (in_size, 1) and np.array_equal(index[:, 0], np.arange(in_size))
@@ -138,8 +204,8 @@ def is_copy(index: np.ndarray, weight: np.ndarray, outside: np.ndarray, in_size:
 class Resize(Op):
     """y = x resampled with attrs["axes"]: one (index, weight, outside) per input axis, None for a copy
     axis; attrs["shape"] is y's shape, attrs["extrapolation_value"] fills outside points.
-    int8 when every axis has one tap of weight 1 (nearest): bytes move, y keeps x's q; and, for a .tflite
-    model (attrs "rule": "tflm"), TFLM's integer bilinear blend of the raw int8 values, y keeping x's q."""
+    int8 for nearest and linear (the module docstring gives the integer rule); attrs "coord", "scales" and
+    "antialias" (ONNX's) let linear pick TFLite's fixed-point taps."""
 
     name = "resize"
 
@@ -172,61 +238,76 @@ class Resize(Op):
         return all(a is None or (a[1].shape[1] == 1 and np.all(a[1] == 1.0)) for a in node.attrs["axes"])
 
     def output_qparams(self, node, g, calibrated):
-        tflm = node.attrs.get("rule") == "tflm"  # TFLM's bilinear blends raw int8 values: y keeps x's q
+        tflm = node.attrs.get("rule") == "tflm"  # TFLite's RESIZE_BILINEAR requires y to keep x's q
         return [g.tensors[node.inputs[0]].q] if self._is_nearest(node) or tflm else calibrated
 
     def quantize(self, node, g):
-        if node.attrs.get("rule") == "tflm" and not self._is_nearest(node):
-            # TFLM's ResizeBilinearInteger: weights in 1/1024, the blend of raw int8 values rounded
-            # half away from zero (tinyc/frontend/tflite_ops/spatial.py builds the taps).
-            tables = [a for a in node.attrs["axes"] if a is not None]
-            weights = [np.rint(a[1] * 1024).astype(np.int64) for a in tables]
-            assert all(np.array_equal(w, a[1] * 1024) for w, a in zip(weights, tables)), "weights not k/1024"
+        x_q, y_q = g.tensors[node.inputs[0]].q, g.tensors[node.outputs[0]].q
+        value = int(quant.quantize_array(np.array([node.attrs["extrapolation_value"]]), y_q)[0])
+        if self._is_nearest(node):
             return Node(node.name, node.op, list(node.inputs), list(node.outputs),
-                        {**node.attrs, "int8": {"value": 0, "weights": weights, "shift": 10 * len(tables)}})
-        if not self._is_nearest(node):
-            raise UnsupportedOp(f"node {node.name!r} (resize): int8 only for nearest (one tap per axis); "
-                                "linear and cubic are float32 for now")  # TODO(#11): int8 linear
-        value = quant.quantize_array(np.array([node.attrs["extrapolation_value"]]), g.tensors[node.inputs[0]].q)
+                        {**node.attrs, "int8": {"value": value}})
+        if node.attrs["mode"] != "linear":
+            raise UnsupportedOp(f"node {node.name!r} (resize): mode {node.attrs['mode']!r} has no int8 form "
+                                "(nearest and linear have); it stays float32")
+        tables = sum(a is not None for a in node.attrs["axes"])
+        if tables > MAX_INT8_LINEAR_AXES:
+            raise UnsupportedOp(f"node {node.name!r} (resize): int8 linear over {tables} axes; at most "
+                                f"{MAX_INT8_LINEAR_AXES} (the 1/1024 weight products fill int64)")
+        in_shape = g.tensors[node.inputs[0]].shape
+        axes = tuple(None if a is None else _fixed_point_axis(node, k, a, in_shape[k])
+                     for k, a in enumerate(node.attrs["axes"]))
+        weights = [np.rint(a[1] * 1024).astype(np.int64) for a in axes if a is not None]
+        m, sh = quant.quantize_multiplier(float(x_q.scale[0]) / float(y_q.scale[0]))
+        int8 = {"value": value, "weights": weights, "shift": 10 * len(weights), "input_zp": int(x_q.zero_point[0]),
+                "output_zp": int(y_q.zero_point[0]), "multiplier": int(m), "requant_shift": int(sh)}
         return Node(node.name, node.op, list(node.inputs), list(node.outputs),
-                    {**node.attrs, "int8": {"value": int(value[0])}})
+                    {**node.attrs, "axes": axes, "int8": int8})
 
     def ref_int8(self, node, xs):
-        if "weights" in node.attrs["int8"]:  # TFLM's integer bilinear
-            y, weights = xs[0].astype(np.int64), iter(node.attrs["int8"]["weights"])
+        p = node.attrs["int8"]
+        if "weights" not in p:  # nearest: bytes move
+            y = xs[0]
             for k, axis in enumerate(node.attrs["axes"]):
                 if axis is not None:
-                    w = next(weights)
-                    shape = [1] * k + list(w.shape) + [1] * (y.ndim - k - 1)
-                    y = (np.take(y, axis[0], axis=k) * w.reshape(shape)).sum(axis=k + 1)
-            half = np.int64(1) << (node.attrs["int8"]["shift"] - 1)
-            y = np.where(y > 0, y + half, y - half)
-            y = np.sign(y) * (np.abs(y) >> node.attrs["int8"]["shift"])  # C division truncates
-            return [quant.saturate(y)]
-        y = xs[0]
+                    y = np.take(y, axis[0][:, 0], axis=k)
+            return [np.where(self._outside(node), np.int8(p["value"]), y).astype(np.int8)]
+        y, weights = xs[0].astype(np.int64), iter(p["weights"])
         for k, axis in enumerate(node.attrs["axes"]):
             if axis is not None:
-                y = np.take(y, axis[0][:, 0], axis=k)
-        return [np.where(self._outside(node), np.int8(node.attrs["int8"]["value"]), y).astype(np.int8)]
+                w = next(weights)
+                shape = [1] * k + list(w.shape) + [1] * (y.ndim - k - 1)
+                y = (np.take(y, axis[0], axis=k) * w.reshape(shape)).sum(axis=k + 1)
+        half = np.int64(1) << (p["shift"] - 1)
+        y = np.where(y > 0, y + half, y - half)
+        v = quant.saturate(np.sign(y) * (np.abs(y) >> p["shift"]))  # C division truncates
+        y = quant.requantize(v.astype(np.int64) - p["input_zp"], p["multiplier"], p["requant_shift"])
+        y = np.clip(y + p["output_zp"], -128, 127)
+        return [np.where(self._outside(node), p["value"], y).astype(np.int8)]
 
     def kernel(self, node, g):
         in_shape = g.tensors[node.inputs[0]].shape
         s8 = g.tensors[node.outputs[0]].dtype == "int8"
+        loops, weights = resize_loops(node, in_shape)
         if s8 and "weights" in node.attrs["int8"]:
-            params = resize_loops(node, in_shape, with_weights=False)
-            params["weights"] = np.concatenate([w.reshape(-1) for w in node.attrs["int8"]["weights"]]).astype(np.int32)
-            params["shift"] = node.attrs["int8"]["shift"]
-            return KernelCall("tinyc_resize_tflm_s8", "tinyc_resize", "tinyc_resize_tflm_s8_params", params,
+            p = node.attrs["int8"]
+            params = {"loops": loops, "weights": np.rint(weights * 1024).astype(np.int32), "shift": p["shift"],
+                      **{k: p[k] for k in ("input_zp", "output_zp", "multiplier", "requant_shift", "value")}}
+            return KernelCall("tinyc_resize_linear_s8", "tinyc_resize", "tinyc_resize_linear_s8_params", params,
                               [node.inputs[0], node.outputs[0]])
-        params = resize_loops(node, in_shape, with_weights=not s8)
-        params["value"] = node.attrs["int8"]["value"] if s8 else float(node.attrs["extrapolation_value"])
+        if s8:
+            params = {"loops": loops, "value": node.attrs["int8"]["value"]}
+        else:
+            params = {"loops": loops, "weights": weights.astype(np.float32),
+                      "value": float(node.attrs["extrapolation_value"])}
         kernel = "tinyc_resize_s8" if s8 else "tinyc_resize_f32"
         return KernelCall(kernel, "tinyc_resize", kernel + "_params", params, [node.inputs[0], node.outputs[0]])
 
 
-def resize_loops(node: Node, in_shape: tuple, with_weights: bool) -> dict:
-    """tinyc_resize params: copy axes (size-1 ones dropped, neighbours merged) and table axes with
-    their taps; a table holds input element offsets (index x stride), -1 at tap 0 where outside."""
+def resize_loops(node: Node, in_shape: tuple) -> tuple[dict, np.ndarray]:
+    """The tinyc_resize_loops struct (copy axes, size-1 ones dropped, neighbours merged; table axes with
+    their taps; a table holds input element offsets (index x stride), -1 at tap 0 where outside) and the
+    tables' weights in the same order (float64)."""
     strides = [int(np.prod(in_shape[k + 1:])) for k in range(len(in_shape))]
     dims, taps, copy_strides, starts, offsets, weights = [], [], [], [], [], []
     used = 0
@@ -258,8 +339,6 @@ def resize_loops(node: Node, in_shape: tuple, with_weights: bool) -> dict:
         raise UnsupportedOp(f"node {node.name!r} (resize): {len(dims)} loops after merging copy axes; "
                             f"at most {RESIZE_RANK}")
     i32 = lambda v: np.array(v, np.int32)  # noqa: E731
-    params = {"rank": len(dims), "dims": i32(dims), "taps": i32(taps), "strides": i32(copy_strides),
-              "table_start": i32(starts), "offsets": i32(np.concatenate(offsets) if offsets else [0])}
-    if with_weights:
-        params["weights"] = np.concatenate(weights).astype(np.float32) if weights else np.ones(1, np.float32)
-    return params
+    loops = {"rank": len(dims), "dims": i32(dims), "taps": i32(taps), "strides": i32(copy_strides),
+             "table_start": i32(starts), "offsets": i32(np.concatenate(offsets) if offsets else [0])}
+    return loops, np.concatenate(weights) if weights else np.ones(1)

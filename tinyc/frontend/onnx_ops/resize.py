@@ -73,8 +73,10 @@ def _lower(b, n, X, *, scales, sizes, roi=None, axes=None, mode, coord, nearest_
         taps = axis_taps(shape[k], out[k], scale[k], mode=mode, coord=coord, nearest_mode=rule, cubic_a=cubic_a,
                          exclude_outside=bool(exclude_outside), antialias=bool(antialias), roi=box[k])
         tables.append(None if k not in axes or is_copy(*taps, shape[k]) else taps)
+    # coord, scales and antialias let the int8 form pick TFLite's fixed-point taps (tinyc/ops/resize.py)
     b.emit("resize", [X], [n.output[0]], {"shape": tuple(out), "axes": tuple(tables), "mode": mode,
-                                          "extrapolation_value": float(extrapolation_value)})
+                                          "extrapolation_value": float(extrapolation_value), "coord": coord,
+                                          "scales": tuple(scale), "antialias": bool(antialias)})
 
 
 def Resize(b, n, X, roi="", scales="", sizes="", *, mode="nearest", coordinate_transformation_mode="half_pixel",

@@ -8,7 +8,7 @@ from tinyc import quant
 from tinyc.errors import BadInput
 from tinyc.frontend.tflite_ops.common import fused, padding
 from tinyc.ir import QParams
-from tinyc.ops.resize import _compact, is_copy
+from tinyc.ops.resize import _compact, is_copy, tflite_bilinear_taps
 
 
 def _bias(b, op, channels: int, w_q: QParams | None, x: str, index: int = 2) -> str:
@@ -112,11 +112,6 @@ LOWERINGS = {"TRANSPOSE_CONV": TRANSPOSE_CONV,
              "MAX_POOL_2D": MAX_POOL_2D}
 
 
-def _tdiv(a: int, b: int) -> int:
-    """C's integer division (truncates toward zero)."""
-    return -((-a) // b) if a < 0 else a // b
-
-
 def _nearest_taps(n_in: int, n_out: int, align: bool, half: bool) -> tuple:
     """TFLM's GetNearestNeighbor (float32 arithmetic) as one tap per output index."""
     f32 = np.float32
@@ -131,24 +126,16 @@ def _nearest_taps(n_in: int, n_out: int, align: bool, half: bool) -> tuple:
 def _bilinear_taps(n_in: int, n_out: int, align: bool, half: bool, integer: bool) -> tuple:
     """TFLM's bilinear source pairs and weights: its ResizeBilinearInteger (weights k / 1024) for int8,
     its float ResizeBilinear (float32 weights) otherwise."""
-    rows, weights = [], []
     if integer:
-        s10 = ((1 << 10) * n_in + n_out // 2) // n_out
-        if align and n_out > 1:
-            s10 = ((1 << 10) * (n_in - 1) + (n_out - 1) // 2) // (n_out - 1)
-        for v in range(n_out):
-            at = v * s10 + s10 // 2 - (1 << 9) if half else v * s10
-            lo, hi = max(_tdiv(at, 1024), 0), min(_tdiv(at + 1023, 1024), n_in - 1)
-            rows.append([lo, hi])
-            weights.append([(1024 - (at - 1024 * lo)) / 1024, (at - 1024 * lo) / 1024])
-    else:
-        f32 = np.float32
-        scale = f32(n_in - 1) / f32(n_out - 1) if align and n_out > 1 else f32(n_in) / f32(n_out)
-        for v in range(n_out):
-            at = (f32(v) + f32(0.5)) * scale - f32(0.5) if half else f32(v) * scale
-            lo, hi = max(int(np.floor(at)), 0), min(int(np.ceil(at)), n_in - 1)
-            rows.append([lo, hi])
-            weights.append([float(f32(1) - (at - f32(lo))), float(at - f32(lo))])
+        return tflite_bilinear_taps(n_in, n_out, align, half)
+    rows, weights = [], []
+    f32 = np.float32
+    scale = f32(n_in - 1) / f32(n_out - 1) if align and n_out > 1 else f32(n_in) / f32(n_out)
+    for v in range(n_out):
+        at = (f32(v) + f32(0.5)) * scale - f32(0.5) if half else f32(v) * scale
+        lo, hi = max(int(np.floor(at)), 0), min(int(np.ceil(at)), n_in - 1)
+        rows.append([lo, hi])
+        weights.append([float(f32(1) - (at - f32(lo))), float(at - f32(lo))])
     index, weight = _compact(np.array(rows), np.array(weights, np.float64))
     return index, weight, np.zeros(n_out, bool)
 
