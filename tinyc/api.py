@@ -20,6 +20,7 @@ from tinyc.budget import parse_bytes
 from tinyc.compress import Compression
 from tinyc.errors import BadInput
 from tinyc.ir import Graph
+from tinyc.passes.calibration import DEFAULT as DEFAULT_CALIBRATION
 from tinyc.progress import Progress, silent
 
 Samples = str | Path | np.ndarray | dict[str, np.ndarray]
@@ -36,7 +37,8 @@ def _arrays(data: Samples, g: Graph) -> dict[str, np.ndarray]:
     return io.samples_from_arrays(data, g).arrays
 
 
-def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = None, board: str | None = None,
+def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = None,
+          calibration: str = DEFAULT_CALIBRATION, board: str | None = None,
           name: str | None = None, seed: int = 0, prune: float | None = None, sparsity: str | None = None,
           prune_channels: float | None = None, kronecker: str | None = None, doped: bool | None = None,
           max_drop: float | None = None, flash_budget: int | str | None = None,
@@ -44,8 +46,9 @@ def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = Non
           selftest: Samples | None = None, progress: Progress = silent) -> pipeline.Compiled:
     """Every pass of the compiler on an ONNX file; nothing is written. progress: tinyc.progress.terminal
     shows a bar for long work (sensitivity sweeps, budget searches, accuracy). selftest: samples the
-    board firmware embeds and checks at start-up."""
-    opts = pipeline.Options(dtype=dtype, name=name, seed=seed, board=board, progress=progress,
+    board firmware embeds and checks at start-up. calibration: minmax, percentile or mse
+    (tinyc.passes.calibration)."""
+    opts = pipeline.Options(dtype=dtype, calibration=calibration, name=name, seed=seed, board=board, progress=progress,
                             compression=Compression(prune=prune, sparsity=sparsity, prune_channels=prune_channels,
                                                     kronecker=kronecker, doped=doped, max_drop=max_drop))
     if flash_budget is not None:

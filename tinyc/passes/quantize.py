@@ -1,4 +1,4 @@
-"""Post-training int8 quantization: calibrate activation ranges, then let each op prepare its int8 form.
+"""Post-training int8 quantization: activation ranges from calibration.py, then let each op prepare its int8 form.
 
 A tensor that already carries quantization parameters (from a QDQ model) keeps them.
 """
@@ -7,37 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyc import interpreter, ops, quant
-from tinyc.errors import BadInput
+from tinyc import ops, quant
 from tinyc.ir import Graph, QParams
+from tinyc.passes.calibration import DEFAULT, calibrate
 
 
-def calibrate(g: Graph, samples: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
-    """(min, max) of every activation over the samples (arrays with a leading sample axis)."""
-    ranges: dict[str, tuple[float, float]] = {}
-    watched = g.copy()
-    watched.outputs = [n for n, t in g.tensors.items() if not t.is_const and n]
-    count = len(next(iter(samples.values())))
-    for i in range(count):
-        values = interpreter.run(watched, {k: v[i] for k, v in samples.items()})
-        for name, v in values.items():
-            if v.size == 0 or v.dtype.kind not in "fiu":  # an empty tensor, a mask: nothing to range
-                lo, hi = 0.0, 0.0
-            else:
-                lo, hi = float(np.min(v)), float(np.max(v))
-            old = ranges.get(name, (lo, hi))
-            ranges[name] = (min(old[0], lo), max(old[1], hi))
-    for name, (lo, hi) in ranges.items():
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            raise BadInput(f"tensor {name!r}: calibration gives values in [{lo}, {hi}]; int8 needs a finite range "
-                           "(the float model overflows or makes NaN on these inputs)")
-    return ranges
-
-
-def quantize(g: Graph, samples: dict[str, np.ndarray]) -> Graph:
-    """The int8 graph of float graph g, calibrated on `samples` (float32, leading sample axis)."""
+def quantize(g: Graph, samples: dict[str, np.ndarray], calibration: str = DEFAULT) -> Graph:
+    """The int8 graph of float graph g, calibrated on `samples` (float32, leading sample axis) by the
+    `calibration` method of tinyc.passes.calibration."""
     # A model whose every activation carries its own parameters (an int8 .tflite) needs no calibration.
-    ranges = calibrate(g, samples) if any(t.q is None for t in g.tensors.values() if not t.is_const) else {}
+    needs_ranges = any(t.q is None for t in g.tensors.values() if not t.is_const)
+    ranges = calibrate(g, samples, calibration) if needs_ranges else {}
     h = g.copy()
 
     def calibrated(name: str) -> QParams | None:
