@@ -67,7 +67,7 @@ def compare(path: Path, calib: dict, evaluate: dict, labels: np.ndarray | None, 
     want = outputs_of(g, evaluate)
     row = {"float": accuracy(want, labels) if labels is not None else None}
     for method in METHODS:
-        q, _ = pipeline.lower(g, "int8", calib, method)
+        q, _ = pipeline.lower(g, "int8", calib, method=method)
         got = outputs_of(q, evaluate)
         rms = relative_rms(got, want)
         if labels is not None:

@@ -82,11 +82,11 @@ def random_inputs(g: ir.Graph, count: int, seed: int) -> dict[str, np.ndarray]:
             else rng.standard_normal((count, *g.tensors[n].shape)).astype(np.float32) for n in g.inputs}
 
 
-def lower(g: ir.Graph, dtype: str, calib: dict[str, np.ndarray],
+def lower(g: ir.Graph, dtype: str, calib: dict[str, np.ndarray], *,
           method: str = DEFAULT_CALIBRATION) -> tuple[ir.Graph, MemoryPlan]:
     """Float graph -> the graph the C runs, and its memory plan; method: the calibration's."""
     if dtype == "int8":
-        g = quantize(g, calib, method)  # int8 weights, calibrated activations, integer kernel parameters
+        g = quantize(g, calib, calibration=method)  # int8 weights, calibrated activations, integer kernel parameters
         g = choose_formats(g)  # dense, CSR or N:M per layer, whichever stores smallest
         ir.verify(g)
     return plan_memory(g)  # one arena, offsets and lower bound
@@ -116,7 +116,7 @@ def build(model: str | Path, opts: Options) -> Compiled:
         sens = sensitivity.analyse(g, *compression.sensitivity_samples(calib, opts.calib_labels),
                                    progress=opts.progress)
     small, notes = compression.compress(g, c, sens, calib=calib)  # pruning and Kronecker, as asked
-    q, plan = lower(small, opts.dtype, calib, opts.calibration)
+    q, plan = lower(small, opts.dtype, calib, method=opts.calibration)
     if opts.flash_budget is not None:
         small, q, plan = _fit_flash(g, c, sens, opts, calib, name, board, (small, q, plan))
     if opts.ram_budget is not None:
@@ -156,7 +156,7 @@ def _fit_flash(g, c, sens, opts, calib, name, board, current):
         if c.prune and target <= c.prune:
             continue
         small, _ = compression.compress(g, c, sens, prune=target, calib=calib)
-        q, plan = lower(small, opts.dtype, calib, opts.calibration)
+        q, plan = lower(small, opts.dtype, calib, method=opts.calibration)
         size = _flash_bytes(q, plan, name, board)
         smallest = size if smallest is None else min(smallest, size)
         if size <= opts.flash_budget:
@@ -176,7 +176,7 @@ def _fit_ram(g, c, sens, opts, calib, current):
         if c.prune_channels and ratio <= c.prune_channels:
             continue
         small, _ = compression.compress(g, replace(c, prune_channels=ratio), sens, calib=calib)
-        q, plan = lower(small, opts.dtype, calib, opts.calibration)
+        q, plan = lower(small, opts.dtype, calib, method=opts.calibration)
         smallest = min(smallest, plan.arena + fit.STACK_BYTES)
         if plan.arena + fit.STACK_BYTES <= opts.ram_budget:
             return small, q, plan
@@ -190,7 +190,7 @@ def _accuracy(g, q, opts, calib, compressed) -> dict:
     samples, labels = opts.labelled
     result = {"float": accuracy.accuracy(g, samples, labels, opts.progress), "int8": None, "compressed": None}
     if opts.dtype == "int8":
-        plain = q if not compressed else lower(g, "int8", calib, opts.calibration)[0]
+        plain = q if not compressed else lower(g, "int8", calib, method=opts.calibration)[0]
         result["int8"] = accuracy.accuracy(plain, samples, labels, opts.progress)
     if compressed:
         result["compressed"] = accuracy.accuracy(q, samples, labels, opts.progress)

@@ -89,7 +89,7 @@ def test_every_method_compiles_a_model_that_classifies_like_float(method):
     g = pipeline.frontend(DIGITS)
     with np.load(DIGITS.with_name("digits_calib_mlp.npz")) as data:
         calib, labels = {g.inputs[0]: data["input"]}, data["labels"]
-    q, _ = pipeline.lower(g, "int8", calib, method)
+    q, _ = pipeline.lower(g, "int8", calib, method=method)
     assert accuracy(q, calib, labels) >= accuracy(g, calib, labels) - 2.0
 
 

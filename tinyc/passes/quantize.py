@@ -12,7 +12,7 @@ from tinyc.ir import Graph, QParams
 from tinyc.passes.calibration import DEFAULT, calibrate
 
 
-def quantize(g: Graph, samples: dict[str, np.ndarray], calibration: str = DEFAULT) -> Graph:
+def quantize(g: Graph, samples: dict[str, np.ndarray], *, calibration: str = DEFAULT) -> Graph:
     """The int8 graph of float graph g, calibrated on `samples` (float32, leading sample axis) by the
     `calibration` method of tinyc.passes.calibration."""
     # A model whose every activation carries its own parameters (an int8 .tflite) needs no calibration.
