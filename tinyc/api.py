@@ -20,6 +20,7 @@ from tinyc.budget import parse_bytes
 from tinyc.compress import Compression
 from tinyc.errors import BadInput
 from tinyc.ir import Graph
+from tinyc.passes.calibration import DEFAULT as DEFAULT_CALIBRATION
 from tinyc.progress import Progress, silent
 
 Samples = str | Path | np.ndarray | dict[str, np.ndarray]
@@ -36,7 +37,8 @@ def _arrays(data: Samples, g: Graph) -> dict[str, np.ndarray]:
     return io.samples_from_arrays(data, g).arrays
 
 
-def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = None, board: str | None = None,
+def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = None,
+          calibration: str = DEFAULT_CALIBRATION, board: str | None = None,
           name: str | None = None, seed: int = 0, prune: float | None = None, sparsity: str | None = None,
           prune_channels: float | None = None, kronecker: str | None = None, doped: bool | None = None,
           max_drop: float | None = None, flash_budget: int | str | None = None,
@@ -46,10 +48,11 @@ def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = Non
     """Every pass of the compiler on an ONNX file; nothing is written. progress: tinyc.progress.terminal
     shows a bar for long work (sensitivity sweeps, budget searches, accuracy). selftest: samples the
     board firmware embeds and checks at start-up. float_layers: layers kept in float32 inside the int8 model
-    (names, or "auto": the fewest that bring int8 within max_drop of float)."""
+    (names, or "auto": the fewest that bring int8 within max_drop of float). calibration: minmax,
+    percentile or mse (tinyc.passes.calibration)."""
     if float_layers is not None and not isinstance(float_layers, str):
         float_layers = ",".join(float_layers)
-    opts = pipeline.Options(dtype=dtype, name=name, seed=seed, board=board, progress=progress,
+    opts = pipeline.Options(dtype=dtype, calibration=calibration, name=name, seed=seed, board=board, progress=progress,
                             float_layers=float_layers,
                             compression=Compression(prune=prune, sparsity=sparsity, prune_channels=prune_channels,
                                                     kronecker=kronecker, doped=doped, max_drop=max_drop))

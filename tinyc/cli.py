@@ -16,6 +16,7 @@ import numpy as np
 from tinyc import api, io, pipeline, progress, report, runners
 from tinyc.board import known_boards, load_board, summary
 from tinyc.errors import BadInput, TinycError
+from tinyc.passes.calibration import DEFAULT as DEFAULT_CALIBRATION
 from tinyc.selftest import FLOAT_TOLERANCE, MIXED_STEPS
 
 VERIFY_SAMPLES = 32
@@ -30,6 +31,9 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="the ONNX file")
     p.add_argument("--dtype", default="int8", help="int8 (default) or float32")
     p.add_argument("--calib", help="calibration inputs (.npz/.npy, same layout as --input)")
+    p.add_argument("--calibration", default=DEFAULT_CALIBRATION, metavar="minmax|percentile|mse",
+                   help=f"how int8 activation ranges are chosen from the calibration inputs (default: "
+                        f"{DEFAULT_CALIBRATION}; README: Calibration)")
     p.add_argument("--board", help="a board from `tinyc boards`, or a board .toml file")
     p.add_argument("--name", help="C prefix of the generated API (default: the model file's stem)")
     p.add_argument("--seed", type=int, default=0, help="seed of random calibration/verification inputs")
@@ -83,7 +87,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _build(args, board: str | None = None) -> pipeline.Compiled:
-    compiled = api.build(args.model, dtype=args.dtype, calib=args.calib, board=board or args.board, name=args.name,
+    compiled = api.build(args.model, dtype=args.dtype, calib=args.calib, calibration=args.calibration,
+                         board=board or args.board, name=args.name,
                          seed=args.seed, prune=args.prune, sparsity=args.sparsity, prune_channels=args.prune_channels,
                          kronecker=args.kronecker, doped=args.doped, max_drop=args.max_drop,
                          flash_budget=args.flash_budget, ram_budget=args.ram_budget, eval=args.eval,

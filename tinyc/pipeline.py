@@ -26,6 +26,7 @@ from tinyc.frontend.onnx_import import import_model
 from tinyc.passes.formats import choose_formats
 from tinyc.passes.plan import MemoryPlan, plan_memory
 from tinyc.passes import mixed, sensitivity
+from tinyc.passes.calibration import DEFAULT as DEFAULT_CALIBRATION, check_method
 from tinyc.passes.quantize import quantize
 from tinyc.passes.sensitivity import Sensitivity
 from tinyc.progress import Progress, silent
@@ -39,6 +40,7 @@ CALIB_SAMPLES = 16
 class Options:
     dtype: str = "int8"  # arithmetic of the generated code: int8 | float32
     calib: dict[str, np.ndarray] | None = None  # float32 inputs with a leading sample axis
+    calibration: str = DEFAULT_CALIBRATION  # how activation ranges are chosen: minmax | percentile | mse
     name: str | None = None  # C prefix of the API
     seed: int = 0  # for the random calibration inputs used when calib is None
     board: str | None = None  # a board name from boards/ or a board .toml file
@@ -83,10 +85,12 @@ def random_inputs(g: ir.Graph, count: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def lower(g: ir.Graph, dtype: str, calib: dict[str, np.ndarray], float_layers: list[str] = (),
-          warnings: list[str] | None = None) -> tuple[ir.Graph, MemoryPlan]:
-    """Float graph -> the graph the C runs, and its memory plan. float_layers stay float32 in int8."""
+          warnings: list[str] | None = None, *, method: str = DEFAULT_CALIBRATION) -> tuple[ir.Graph, MemoryPlan]:
+    """Float graph -> the graph the C runs, and its memory plan. float_layers stay float32 in int8;
+    method: the calibration's."""
     if dtype == "int8":
-        g = quantize(g, calib, float_layers, [] if warnings is None else warnings)  # int8, float32 where asked
+        g = quantize(g, calib, float_layers, [] if warnings is None else warnings,  # int8, float32 where asked
+                     calibration=method)
         g = choose_formats(g)  # dense, CSR or N:M per layer, whichever stores smallest
         ir.verify(g)
     return plan_memory(g)  # one arena, offsets and lower bound
@@ -96,6 +100,7 @@ def build(model: str | Path, opts: Options) -> Compiled:
     """Run every pass; nothing is written."""
     if opts.dtype not in ("int8", "float32"):
         raise BadInput(f"--dtype {opts.dtype!r}: choose int8 or float32")
+    check_method(opts.calibration)
     name = c_ident(opts.name or Path(model).stem)
     board = load_board(opts.board) if opts.board else None  # an unknown board fails before any work
     g = frontend(model)
@@ -118,7 +123,7 @@ def build(model: str | Path, opts: Options) -> Compiled:
                                    progress=opts.progress)
     small, notes = compression.compress(g, c, sens, calib=calib)  # pruning and Kronecker, as asked
     float_layers, choice = _float_layers(small, opts, calib)
-    q, plan = lower(small, opts.dtype, calib, float_layers, notes)
+    q, plan = lower(small, opts.dtype, calib, float_layers, notes, method=opts.calibration)
     if choice is not None:
         notes.append(choice.summary())
     if opts.flash_budget is not None:
@@ -149,7 +154,7 @@ def _float_layers(g: ir.Graph, opts: Options, calib) -> tuple[list[str], mixed.M
     if opts.calib is None or max_drop is None:
         raise BadInput("--float-layers auto needs --calib (real samples) and --max-drop LOSS (accuracy points "
                        "with --eval, else % output error)")
-    choice = mixed.choose(g, calib, max_drop, opts.labelled, opts.progress)
+    choice = mixed.choose(g, calib, max_drop, opts.labelled, opts.progress, method=opts.calibration)
     return choice.chosen, choice
 
 
@@ -177,7 +182,7 @@ def _fit_flash(g, c, sens, opts, calib, name, board, current, float_layers):
         if c.prune and target <= c.prune:
             continue
         small, _ = compression.compress(g, c, sens, prune=target, calib=calib)
-        q, plan = lower(small, opts.dtype, calib, float_layers)
+        q, plan = lower(small, opts.dtype, calib, float_layers, method=opts.calibration)
         size = _flash_bytes(q, plan, name, board)
         smallest = size if smallest is None else min(smallest, size)
         if size <= opts.flash_budget:
@@ -197,7 +202,8 @@ def _fit_ram(g, c, sens, opts, calib, current, float_layers):
         if c.prune_channels and ratio <= c.prune_channels:
             continue
         small, _ = compression.compress(g, replace(c, prune_channels=ratio), sens, calib=calib)
-        q, plan = lower(small, opts.dtype, calib, [f for f in float_layers if f in {n.name for n in small.nodes}])
+        q, plan = lower(small, opts.dtype, calib, [f for f in float_layers if f in {n.name for n in small.nodes}],
+                        method=opts.calibration)
         smallest = min(smallest, plan.arena + fit.STACK_BYTES)
         if plan.arena + fit.STACK_BYTES <= opts.ram_budget:
             return small, q, plan
@@ -211,7 +217,7 @@ def _accuracy(g, q, opts, calib, compressed) -> dict:
     samples, labels = opts.labelled
     result = {"float": accuracy.accuracy(g, samples, labels, opts.progress), "int8": None, "compressed": None}
     if opts.dtype == "int8":
-        plain = q if not (compressed or q.is_mixed) else lower(g, "int8", calib)[0]
+        plain = q if not (compressed or q.is_mixed) else lower(g, "int8", calib, method=opts.calibration)[0]
         result["int8"] = accuracy.accuracy(plain, samples, labels, opts.progress)
     if q.is_mixed and not compressed:  # with float32 layers: the all-int8 figure above, and this
         result["mixed"] = accuracy.accuracy(q, samples, labels, opts.progress)

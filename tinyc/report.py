@@ -67,6 +67,20 @@ def _layer(node: Node, g: Graph, mem: MemoryPlan) -> dict:
     }
 
 
+def io_tensors(g: Graph, names: list[str]) -> list[dict]:
+    """report.json's `inputs` / `outputs`: what the generated header says of each I/O tensor, so a firmware or
+    a script can quantize inputs and read outputs without it. scale is the float32 the header's _SCALE macro
+    holds; scale and zero_point are null where the tensor is not int8."""
+    result = []
+    for n in names:
+        t = g.tensors[n]
+        quantized = t.dtype == "int8" and t.q is not None
+        result.append({"name": n, "shape": [int(d) for d in t.shape], "dtype": t.dtype,
+                       "scale": float(np.float32(t.q.scale[0])) if quantized else None,
+                       "zero_point": int(t.q.zero_point[0]) if quantized else None})
+    return result
+
+
 def build_report(g: Graph, mem: MemoryPlan, name: str, board: Board | None = None, dtype: str | None = None,
                  *, code: int | None = None) -> dict:
     """The report.json document (CONTRACT.md), sizes in bytes; `measured` and `accuracy` are null.
@@ -96,6 +110,8 @@ def build_report(g: Graph, mem: MemoryPlan, name: str, board: Board | None = Non
         "layers": layers,
         "measured": None,
         "accuracy": None,
+        "inputs": io_tensors(g, g.inputs),
+        "outputs": io_tensors(g, g.outputs),
     }
     if board is not None:
         doc["fits"] = fit.fits(doc, board)

@@ -121,6 +121,7 @@ def test_unknown_input_dimension_is_an_error(tmp_path):
     (["--calib", "missing.npz"], "missing.npz: no such file"),
     (["--board", "no-such-board"], "--board 'no-such-board'"),
     (["--seed", "x"], "--seed"),
+    (["--calibration", "kl"], "--calibration 'kl': choose minmax, percentile or mse"),
 ])
 def test_bad_compile_options_are_errors(tmp_path, args, fragment):
     out = tmp_path / "o"

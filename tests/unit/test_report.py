@@ -2,8 +2,11 @@
 
 import dataclasses
 import json
+import re
+from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from tests.helpers import graph_of, quantize_graph, random_samples
@@ -65,7 +68,9 @@ def report_of(g: Graph, **kwargs) -> dict:
 
 def test_report_has_exactly_the_contract_keys(fake_op):
     r = report_of(small_graph(fake_op))
-    assert list(r) == ["name", "board", "dtype", "macs", "ram", "flash", "fits", "layers", "measured", "accuracy"]
+    assert list(r) == ["name", "board", "dtype", "macs", "ram", "flash", "fits", "layers", "measured", "accuracy",
+                       "inputs", "outputs"]
+    assert all(list(t) == ["name", "shape", "dtype", "scale", "zero_point"] for t in r["inputs"] + r["outputs"])
     assert list(r["ram"]) == ["arena", "lower_bound", "total", "classic_lower_bound", "savings"]
     assert list(r["ram"]["savings"]) == ["in_place", "op_order"]
     assert list(r["flash"]) == ["weights", "code", "total"]
@@ -229,3 +234,48 @@ def test_table_labels_of_the_shared_models_are_unique_and_short(name):
     labels = [line.split("  ")[0].strip() for line in table[start:start + len(doc["layers"])]]
     assert len(set(labels)) == len(labels) == len(doc["layers"])
     assert all(len(label) <= 32 and ";" not in label for label in labels)
+
+
+DIGITS = Path(__file__).resolve().parents[2] / "examples" / "digits_cnn.onnx"
+
+
+def header_macros(path: Path) -> dict[str, str]:
+    """Every `#define NAME VALUE` of a C header, read as text."""
+    return dict(re.findall(r"^#define (\w+) (.+)$", path.read_text(), re.MULTILINE))
+
+
+def onnx_io(path: Path) -> tuple[list, list]:
+    """(name, shape) of the ONNX file's graph inputs and outputs, as onnx reads them."""
+    graph = onnx.load(str(path)).graph
+    inits = {i.name for i in graph.initializer}
+
+    def shape(v):
+        return [d.dim_value for d in v.type.tensor_type.shape.dim]
+
+    return ([(v.name, shape(v)) for v in graph.input if v.name not in inits],
+            [(v.name, shape(v)) for v in graph.output])
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_report_names_the_io_as_the_header_defines_it(tmp_path, dtype):
+    g = pipeline.frontend(DIGITS)
+    with np.load(DIGITS.with_name("digits_calib_cnn.npz")) as data:
+        calib = {g.inputs[0]: data["input"]}
+    doc = pipeline.write(pipeline.build(DIGITS, pipeline.Options(dtype=dtype, calib=calib, name="digits")),
+                         tmp_path / "out")
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["inputs"] == doc["inputs"]
+    macros = header_macros(tmp_path / "out" / "digits.h")
+    inputs, outputs = onnx_io(DIGITS)
+    for kind, want in (("INPUT", inputs), ("OUTPUT", outputs)):
+        got = doc[kind.lower() + "s"]
+        assert [(t["name"], t["shape"]) for t in got] == want
+        for i, t in enumerate(got):
+            assert t["dtype"] == dtype
+            assert int(macros[f"DIGITS_{kind}{i}_SIZE"]) == int(np.prod(t["shape"]))
+            if dtype == "int8":
+                scale = np.float32(macros[f"DIGITS_{kind}{i}_SCALE"].rstrip("f"))  # the literal, as cc reads it
+                assert t["scale"] == float(scale) > 0
+                assert t["zero_point"] == int(macros[f"DIGITS_{kind}{i}_ZERO_POINT"])
+            else:
+                assert t["scale"] is None and t["zero_point"] is None
+                assert f"DIGITS_{kind}{i}_SCALE" not in macros

@@ -19,7 +19,8 @@ import numpy as np
 from tinyc import interpreter, ops, quant
 from tinyc.errors import BadInput
 from tinyc.ir import Graph
-from tinyc.passes.quantize import calibrate, quantize
+from tinyc.passes.calibration import DEFAULT, calibrate
+from tinyc.passes.quantize import quantize
 from tinyc.progress import Progress, silent
 from tinyc.report import layer_label
 
@@ -99,10 +100,10 @@ def _scorer(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray | None)
 
 def choose(g: Graph, calib: dict[str, np.ndarray], max_drop: float,
            labelled: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
-           progress: Progress = silent) -> MixedChoice:
+           progress: Progress = silent, method: str = DEFAULT) -> MixedChoice:
     """The fewest layers (greedy by benefit) to keep in float32 so that int8 loses at most max_drop.
     labelled: (samples, labels) to measure accuracy; else the output error on the calibration data."""
-    ranges = calibrate(g, calib)
+    ranges = calibrate(g, calib, method)
     if labelled is not None:
         samples, labels = labelled
     else:

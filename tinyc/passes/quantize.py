@@ -1,4 +1,4 @@
-"""Post-training int8 quantization: calibrate activation ranges, then let each op prepare its int8 form.
+"""Post-training int8 quantization: activation ranges from calibration.py, then let each op prepare its int8 form.
 
 A tensor that already carries quantization parameters (from a QDQ model) keeps them. Mixed precision:
 chosen nodes, and nodes whose op has no int8 form, stay float32 between `quantize` and `dequantize`
@@ -11,46 +11,28 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from tinyc import interpreter, ops, quant
-from tinyc.errors import BadInput, UnsupportedOp
+from tinyc import ops, quant
+from tinyc.errors import UnsupportedOp
 from tinyc.ir import Graph, Node, QParams, Tensor
 from tinyc.ops.boundary import attrs_of
-
-
-def calibrate(g: Graph, samples: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
-    """(min, max) of every activation over the samples (arrays with a leading sample axis)."""
-    ranges: dict[str, tuple[float, float]] = {}
-    watched = g.copy()
-    watched.outputs = [n for n, t in g.tensors.items() if not t.is_const and n]
-    count = len(next(iter(samples.values())))
-    for i in range(count):
-        values = interpreter.run(watched, {k: v[i] for k, v in samples.items()})
-        for name, v in values.items():
-            if v.size == 0 or v.dtype.kind not in "fiu":  # an empty tensor, a mask: nothing to range
-                lo, hi = 0.0, 0.0
-            else:
-                lo, hi = float(np.min(v)), float(np.max(v))
-            old = ranges.get(name, (lo, hi))
-            ranges[name] = (min(old[0], lo), max(old[1], hi))
-    for name, (lo, hi) in ranges.items():
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            raise BadInput(f"tensor {name!r}: calibration gives values in [{lo}, {hi}]; int8 needs a finite range "
-                           "(the float model overflows or makes NaN on these inputs)")
-    return ranges
+from tinyc.passes.calibration import DEFAULT, calibrate
 
 
 def quantize(g: Graph, samples: dict[str, np.ndarray], float_layers: Iterable[str] = (),
-             warnings: list[str] | None = None, ranges: dict[str, tuple[float, float]] | None = None) -> Graph:
+             warnings: list[str] | None = None, ranges: dict[str, tuple[float, float]] | None = None, *,
+             calibration: str = DEFAULT) -> Graph:
     """The int8 graph of float graph g, calibrated on `samples` (float32, leading sample axis).
 
     Nodes named in float_layers stay float32 (mixed precision), with `quantize`/`dequantize` at their
     int8 boundaries. With a `warnings` list, a node whose op has no int8 form stays float32 too and a
     line naming it is appended; without one, its UnsupportedOp propagates (an op's own tests want it).
-    ranges: calibrate(g, samples) when already computed.
+    ranges: calibrate(g, samples, calibration) when already computed; calibration: the method of
+    tinyc.passes.calibration.
     """
     # A model whose every activation carries its own parameters (an int8 .tflite) needs no calibration.
     if ranges is None:
-        ranges = calibrate(g, samples) if any(t.q is None for t in g.tensors.values() if not t.is_const) else {}
+        needs_ranges = any(t.q is None for t in g.tensors.values() if not t.is_const)
+        ranges = calibrate(g, samples, calibration) if needs_ranges else {}
     floating = set(float_layers)
     while True:
         try:
