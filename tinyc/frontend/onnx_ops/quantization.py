@@ -12,13 +12,17 @@ import numpy as np
 from tinyc.ir import QParams
 
 
-def _qparams(b, scale, zero_point, axis) -> QParams:
+def _qparams(b, scale, zero_point, axis, bias: bool = False) -> QParams:
     s = np.asarray(b.const(scale), np.float64).reshape(-1)
     zp = b.const(zero_point) if zero_point else None
     if zp is not None and zp.dtype == np.uint8:
         zp = zp.astype(np.int32) - 128  # uint8 -> int8 keeps the scale, shifts the zero point
+    elif bias and zp is not None and zp.dtype == np.int32:
+        if np.any(zp):  # tinyc's int32 bias is symmetric, as TFLite's and onnxruntime's
+            raise b.fail(f"int32 zero point {int(zp.reshape(-1)[np.flatnonzero(zp)[0]])} unsupported; only 0")
     elif zp is not None and zp.dtype != np.int8:
-        raise b.fail(f"zero point of type {zp.dtype} unsupported; only int8 and uint8")
+        allowed = "int8, uint8 and int32 (a constant bias)" if bias else "int8 and uint8"
+        raise b.fail(f"zero point of type {zp.dtype} unsupported; only {allowed}")
     z = np.zeros_like(s, np.int32) if zp is None else np.asarray(zp, np.int32).reshape(-1)
     return QParams(s, z, axis if s.size > 1 else None)
 
@@ -28,7 +32,8 @@ def fold_qdq(b, n) -> None:
     weight keeps the file's parameters so that int8 compilation reproduces its values exactly."""
     attrs = {a.name: a.i for a in n.attribute}
     x = b.const(n.input[0])
-    q = _qparams(b, n.input[1], n.input[2] if len(n.input) > 2 else "", attrs.get("axis", 1))
+    bias = n.op_type == "DequantizeLinear" and x.dtype == np.int32
+    q = _qparams(b, n.input[1], n.input[2] if len(n.input) > 2 else "", attrs.get("axis", 1), bias)
     shape = [1] * x.ndim
     if q.axis is not None:
         shape[q.axis % x.ndim] = -1
