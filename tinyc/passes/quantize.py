@@ -9,7 +9,7 @@ import numpy as np
 
 from tinyc import interpreter, ops, quant
 from tinyc.errors import BadInput
-from tinyc.ir import Graph, QParams
+from tinyc.ir import Graph, Node, QParams, Tensor
 
 
 def calibrate(g: Graph, samples: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
@@ -48,13 +48,37 @@ def quantize(g: Graph, samples: dict[str, np.ndarray]) -> Graph:
     for name in h.inputs:
         h.tensors[name].q = calibrated(name)
         h.tensors[name].dtype = "int8"
+    scheduled = []
     for node in h.nodes:
+        scheduled.append(node)
+        own = [h.tensors[o].q if o else None for o in node.outputs]  # a QDQ model's, or None
         qs = ops.get(node.op).output_qparams(node, h, [calibrated(o) for o in node.outputs])
-        for name, q in zip(node.outputs, qs):
+        for k, (name, q) in enumerate(zip(node.outputs, qs)):
             if name and h.tensors[name].dtype == "float32":  # indices (int64) and masks (bool) stay
+                if own[k] is not None and q is not None and not _same(own[k], q):
+                    scheduled.append(_requantization(h, node, k, q))
+                    q = own[k]
                 h.tensors[name].q, h.tensors[name].dtype = q, "int8"
-    h.nodes = [ops.get(node.op).quantize(node, h) for node in h.nodes]
+    h.nodes = [ops.get(node.op).quantize(node, h) for node in scheduled]
     return drop_unused_constants(h)
+
+
+def _same(a: QParams, b: QParams) -> bool:
+    return a.scale.shape == b.scale.shape and np.array_equal(a.scale, b.scale) and \
+        np.array_equal(a.zero_point, b.zero_point)
+
+
+def _requantization(h: Graph, node: Node, k: int, q: QParams) -> Node:
+    """The model gives output k of `node` parameters other than the ones the op fixes (a copy keeps its input's,
+    softmax has 1/256): the op writes a tensor of its own parameters and this node, a 256-entry table of the
+    identity, requantizes it to the model's."""
+    out = node.outputs[k]
+    mid = out + "_own_q"
+    while mid in h.tensors:
+        mid += "_"
+    h.tensors[mid] = Tensor(mid, h.tensors[out].shape, "int8", None, q)
+    node.outputs[k] = mid
+    return Node(mid + "_requantize", "unary", [mid], [out], {"fn": "clip", "min": None, "max": None})
 
 
 def drop_unused_constants(g: Graph) -> Graph:
