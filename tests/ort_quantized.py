@@ -29,8 +29,9 @@ PENDING = ["unet_classic13", "autoencoder_classic13", "kwt_classic17", "bilstm_c
 
 
 def quantized_file(name: str, out_dir: Path, fmt: str = "qdq", activations: str = "int8",
-                   per_channel: bool = True) -> Path:
-    """quantize_static of zoo model `name` (fmt qdq or qoperator), calibrated on its seeded inputs."""
+                   weights: str = "int8") -> Path:
+    """quantize_static of zoo model `name` (fmt qdq or qoperator), calibrated on its seeded inputs: int8 weights
+    symmetric per channel, or uint8 weights asymmetric per tensor (onnxruntime's defaults for each)."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
     feeds = feeds_of(name)
@@ -42,10 +43,11 @@ def quantized_file(name: str, out_dir: Path, fmt: str = "qdq", activations: str 
         def get_next(self):
             return next(self.left, None)
 
-    out = out_dir / f"{Path(name).stem}_{fmt}_{activations}.onnx"
+    out = out_dir / f"{Path(name).stem}_{fmt}_{activations}_{weights}.onnx"
     quantize_static(str(path_of(name)), str(out), Samples(),
                     quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator,
-                    per_channel=per_channel, weight_type=QuantType.QInt8,
+                    per_channel=weights == "int8",
+                    weight_type=QuantType.QInt8 if weights == "int8" else QuantType.QUInt8,
                     activation_type=QuantType.QInt8 if activations == "int8" else QuantType.QUInt8)
     return out
 
@@ -108,10 +110,10 @@ def agreement(s: np.ndarray) -> dict[str, float]:
             "max": float(s.max())}
 
 
-def measure(model: str, form: str, activations: str, out_dir: Path) -> dict:
+def measure(model: str, form: str, activations: str, out_dir: Path, weights: str = "int8") -> dict:
     """Quantize zoo `model` with onnxruntime, compile it int8 with tinyc, run the reference interpreter and
     the host C on EVAL_SAMPLES inputs: the file, graph, both outputs and the agreement with onnxruntime."""
-    path = quantized_file(model + ".onnx", out_dir, form, activations)
+    path = quantized_file(model + ".onnx", out_dir, form, activations, weights)
     compiled = pipeline.build(path, pipeline.Options(dtype="int8", calib=feeds_of(model + ".onnx"), name="model"))
     g = compiled.graph
     x = on_grid(g, eval_samples(model + ".onnx"))
