@@ -131,6 +131,7 @@ class Importer:
     # --- driving the import --------------------------------------------------------------------
     def run(self) -> Graph:
         from tinyc.frontend.onnx_ops import LOWERINGS
+        from tinyc.frontend.onnx_ops.qoperator import MICROSOFT
 
         g = self.model.graph
         check_names(g)
@@ -152,7 +153,8 @@ class Importer:
             if self.tensors[vi.name].size == 0:  # an empty input has no values: what it feeds is known
                 self.consts[vi.name] = np.zeros(self.tensors[vi.name].shape, np.float32)
         folds = _constant_nodes(g, set(self.consts), set(self.tensors))
-        unsupported = [n for i, n in enumerate(g.node) if n.domain not in ("", "ai.onnx")
+        unsupported = [n for i, n in enumerate(g.node) if n.domain not in ("", "ai.onnx", "com.microsoft")
+                       or n.domain == "com.microsoft" and n.op_type not in MICROSOFT
                        or n.op_type not in LOWERINGS and n.op_type not in FOLDABLE and i not in folds]
         if unsupported:
             listed = ", ".join(f"{n.name or n.output[0]!r} ({n.op_type})" for n in unsupported)

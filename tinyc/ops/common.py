@@ -34,7 +34,9 @@ def quantize_weight(g: Graph, name: str, axis: int) -> tuple[str, QParams]:
     """
     t = g.tensors[name]
     assert t.data is not None, f"weight {name!r} is not constant"
-    if t.q is not None:
+    # an asymmetric weight (onnxruntime's uint8 weights): tinyc's kernels take symmetric int8 weights, so
+    # its float value is quantized afresh per channel (docs/onnxruntime_quantization.md)
+    if t.q is not None and not np.any(t.q.zero_point):
         q = t.q
         shape = [1] * t.data.ndim
         if q.axis is not None:

@@ -127,6 +127,8 @@ class Unary(Op):
 
     def output_qparams(self, node, g, calibrated):
         fixed = FIXED_Q.get(node.attrs["fn"])
+        if g.tensors[node.outputs[0]].q is not None:  # the model's own (QDQ, QLinearSigmoid): a table fits any
+            return [g.tensors[node.outputs[0]].q]
         return [QParams.per_tensor(*fixed)] if fixed else calibrated
 
     def quantize(self, node, g):

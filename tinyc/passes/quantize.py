@@ -34,6 +34,12 @@ def quantize(g: Graph, samples: dict[str, np.ndarray], float_layers: Iterable[st
         needs_ranges = any(t.q is None for t in g.tensors.values() if not t.is_const)
         ranges = calibrate(g, samples, calibration) if needs_ranges else {}
     floating = set(float_layers)
+    left = left_in_float(g)
+    if left and warnings is not None:  # the model's own choice: run them in float, as onnxruntime does
+        floating |= set(left)
+        shown = ", ".join(repr(n) for n in left[:4]) + (f" and {len(left) - 4} more" if len(left) > 4 else "")
+        warnings.append(f"{len(left)} layer(s) the model leaves in float (no QuantizeLinear/DequantizeLinear "
+                        f"around their results) run in float32: {shown}")
     while True:
         try:
             return drop_unused_constants(_quantize_mixed(g, ranges, floating))
@@ -42,6 +48,21 @@ def quantize(g: Graph, samples: dict[str, np.ndarray], float_layers: Iterable[st
                 raise e.__cause__ from None
             floating.add(e.node.name)
             warnings.append(f"node {e.node.name!r} ({e.node.op}): no int8 form; it runs in float32")
+
+
+def left_in_float(g: Graph) -> list[str]:
+    """In a model that carries its own int8 parameters on some activations but not all (onnxruntime's QDQ
+    files leave the ops it does not quantize between a DequantizeLinear and a QuantizeLinear), the nodes
+    whose every activation result has none: the file computes them in float. Views pass parameters on."""
+    activations = [t for t in g.tensors.values() if not t.is_const and t.dtype == "float32"]
+    if not any(t.q is not None for t in activations) or all(t.q is not None for t in activations):
+        return []
+    left = []
+    for node in g.nodes:
+        outs = [g.tensors[o] for o in node.outputs if o and g.tensors[o].dtype == "float32"]
+        if outs and not ops.get(node.op).is_view and all(t.q is None for t in outs):
+            left.append(node.name)
+    return left
 
 
 class _NoInt8Form(Exception):
@@ -61,7 +82,9 @@ def _quantize_mixed(g: Graph, ranges: dict[str, tuple[float, float]], floating: 
         if h.tensors[name].dtype == "float32":
             h.tensors[name].q = calibrated(name)
             h.tensors[name].dtype = "int8"
+    scheduled = []
     for node in h.nodes:
+        scheduled.append(node)
         if node.op == "quantize":
             q = calibrated(node.outputs[0])
             h.tensors[node.outputs[0]].q, h.tensors[node.outputs[0]].dtype = q, "int8"
@@ -69,10 +92,15 @@ def _quantize_mixed(g: Graph, ranges: dict[str, tuple[float, float]], floating: 
         elif node.op == "dequantize":
             node.attrs = attrs_of(h.tensors[node.inputs[0]].q)
         elif node.name not in floating:
+            own = [h.tensors[o].q if o else None for o in node.outputs]  # a QDQ model's, or None
             qs = ops.get(node.op).output_qparams(node, h, [calibrated(o) for o in node.outputs])
-            for name, q in zip(node.outputs, qs):
+            for k, (name, q) in enumerate(zip(node.outputs, qs)):
                 if name and h.tensors[name].dtype == "float32":  # indices (int64) and masks (bool) stay
+                    if own[k] is not None and q is not None and not _same(own[k], q):
+                        scheduled.append(_requantization(h, node, k, q))
+                        q = own[k]
                     h.tensors[name].q, h.tensors[name].dtype = q, "int8"
+    h.nodes = scheduled
     nodes = []
     for node in h.nodes:
         if node.name in floating or node.op in ("quantize", "dequantize"):
@@ -151,6 +179,24 @@ def _fresh(taken, name: str) -> str:
     if isinstance(taken, set):
         taken.add(name)
     return name
+
+
+def _same(a: QParams, b: QParams) -> bool:
+    return a.scale.shape == b.scale.shape and np.array_equal(a.scale, b.scale) and \
+        np.array_equal(a.zero_point, b.zero_point)
+
+
+def _requantization(h: Graph, node: Node, k: int, q: QParams) -> Node:
+    """The model gives output k of `node` parameters other than the ones the op fixes (a copy keeps its input's,
+    softmax has 1/256): the op writes a tensor of its own parameters and this node, a 256-entry table of the
+    identity, requantizes it to the model's."""
+    out = node.outputs[k]
+    mid = out + "_own_q"
+    while mid in h.tensors:
+        mid += "_"
+    h.tensors[mid] = Tensor(mid, h.tensors[out].shape, "int8", None, q)
+    node.outputs[k] = mid
+    return Node(mid + "_requantize", "unary", [mid], [out], {"fn": "clip", "min": None, "max": None})
 
 
 def drop_unused_constants(g: Graph) -> Graph:

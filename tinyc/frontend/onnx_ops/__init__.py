@@ -1,9 +1,10 @@
 """The ONNX lowerings, one module per family; LOWERINGS maps each ONNX op type to its function."""
 
 from tinyc.frontend.onnx_ops import dense, elementwise, normalization, quantization, recurrent, spatial, tensor
-from tinyc.frontend.onnx_ops import arg, reduce, resize
+from tinyc.frontend.onnx_ops import arg, qoperator, reduce, resize
 
-FAMILIES = (spatial, dense, elementwise, normalization, tensor, resize, quantization, recurrent, reduce, arg)
+FAMILIES = (spatial, dense, elementwise, normalization, tensor, resize, quantization, recurrent, reduce, arg,
+            qoperator)
 
 LOWERINGS = {}
 for _family in FAMILIES:

@@ -36,6 +36,15 @@ def _spatial(b, n, rank: int, kernel, strides, pads, dilations, auto_pad) -> tup
     return tuple(strides), (pads[0], pads[1], pads[2], pads[3]), tuple(dilations)
 
 
+def _as_2d(b, W: str, w) -> str:
+    """A 1-D kernel (O, I, K) as (O, I, 1, K); a QDQ weight keeps its parameters (its axis is 0 or 1)."""
+    name = b.fresh(W + "_2d")
+    b.consts[name] = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
+    if b.resolve(W) in b.q:
+        b.q[name] = b.q[b.resolve(W)]
+    return name
+
+
 def Conv(b, n, X, W, B="", *, auto_pad="NOTSET", dilations=None, group=1, kernel_shape=None, pads=None,
          strides=None):
     w = b.const(W)
@@ -47,9 +56,7 @@ def Conv(b, n, X, W, B="", *, auto_pad="NOTSET", dilations=None, group=1, kernel
     kernel = list(kernel_shape or w.shape[2:])
     strides, pads, dilations = _spatial(b, n, rank, kernel, strides, pads, dilations, auto_pad)
     if w.ndim == 3:
-        name = b.fresh(W + "_2d")
-        b.consts[name] = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
-        W = name
+        W = _as_2d(b, W, w)
     b.emit("conv2d", [X, W, B], [n.output[0]],
            {"strides": strides, "pads": pads, "dilations": dilations, "group": int(group), "act": None})
 
@@ -93,9 +100,7 @@ def ConvTranspose(b, n, X, W, B="", *, auto_pad="NOTSET", dilations=None, group=
         raise b.fail(f"empty output {out}")
     if sp == 1:
         strides, dilations, begin, out = [1] + strides, [1] + dilations, [0] + begin, [1] + out
-        name = b.fresh(W + "_2d")
-        b.consts[name] = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
-        W = name
+        W = _as_2d(b, W, w)
     b.emit("conv_transpose2d", [X, W, B], [n.output[0]],
            {"strides": tuple(strides), "dilations": tuple(dilations), "pads_begin": tuple(begin),
             "output_size": tuple(out), "group": int(group), "act": None})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyc.errors import BadInput
+from tinyc.frontend.onnx_ops.quantization import pad_value
 
 
 def _view(b, n, X, shape):
@@ -92,7 +93,7 @@ def Pad(b, n, X, pads_in="", value_in="", axes_in="", *, mode="constant", pads=N
         v = b.const(value_in)
         if v is None:
             raise b.fail("the pad value must be constant")
-        value = float(np.asarray(v).reshape(-1)[0])
+        value = pad_value(b, X, v)
     rank = len(b.shape(X))
     pads = [int(p) for p in pads]
     if axes_in:
