@@ -154,11 +154,11 @@ def run_case(case: Case, target: str = "host") -> float:
     return worst
 
 
-def run_case_int8(case: Case) -> tuple[float, bool]:
+def run_case_int8(case: Case) -> tuple[float, bool, bool]:
     """Compile the case in int8, calibrated on its own inputs; run every data set on the reference and the
     host C (ASan/UBSan). Returns (the largest |output - expected| in output quantization steps, whether the
-    host equals the reference bit for bit). Index outputs (int64) count 0 steps when equal, inf when not.
-    A TinycError (no int8 form) propagates."""
+    host equals the reference bit for bit, whether the op ran in float32 inside the int8 model because it
+    has no int8 form there). Index outputs (int64) count 0 steps when equal, inf when not."""
     from tinyc import pipeline, runners
 
     with tempfile.TemporaryDirectory(prefix="tinyc-conf8-") as tmp:
@@ -178,7 +178,7 @@ def run_case_int8(case: Case) -> tuple[float, bool]:
             for out, exp in zip(g.outputs, expected):
                 exact = exact and np.array_equal(ref[out], got[out])
                 worst = max(worst, _steps(got[out][0], np.asarray(exp), g.tensors[out]))
-    return worst, exact
+    return worst, exact, g.is_mixed
 
 
 def _steps(got: np.ndarray, expected: np.ndarray, tensor) -> float:
