@@ -5,7 +5,7 @@ channel is always 0 (zero weights, bias -1, then Relu), and every row of fc2's w
 1000 on that channel: it never changes fc2's result, but per-channel int8 gives each row the scale
 1000/127, which rounds fc2's real weights (about 0.3) to 0. int8 destroys fc2; fc2 alone in float32
 fixes it. log_softmax=True: the same with LogSoftmax at the end, an op with no int8 form today.
-`max_mlp`: fc1 -> Max(h, c) -> fc3: Max has no int8 form, and in float32 it is exact (no rounding), so
+`max_mlp`: fc1 -> Max(h, c) -> fc3: Max kept in float32 is exact (no rounding), so
 the model's C equals the reference bit for bit: what is left to differ is only the boundary ops.
 """
 

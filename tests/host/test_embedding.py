@@ -55,7 +55,8 @@ def test_embedding_matches_onnxruntime_and_clamps_out_of_range_ids(tmp_path):
 def test_an_embedding_in_an_int8_model_runs_in_float32_with_a_warning(tmp_path):
     """Gather of an embedding table has no int8 form: it stays float32 (mixed precision), int8 after it."""
     compiled = pipeline.build(_embedding(tmp_path), pipeline.Options(dtype="int8"))
-    assert "node 'e' (gather_indexed): no int8 form; it runs in float32" in compiled.warnings
+    said = "node 'e' (gather_indexed): no int8 form ("
+    assert any(w.startswith(said) and w.endswith("; it runs in float32") for w in compiled.warnings)
     assert [n.op for n in compiled.graph.nodes][:2] == ["gather_indexed", "quantize"]
     assert compiled.graph.is_int8 and compiled.graph.tensors["y"].dtype == "int8"
     ids = {"ids": np.random.default_rng(0).integers(-11, 11, (6, 1, 5)).astype(np.int64)}

@@ -8,7 +8,7 @@ import numpy as np
 
 from tinyc import quant
 from tinyc.errors import UnsupportedOp
-from tinyc.ir import Graph, Node, QParams
+from tinyc.ir import Graph, Node, QParams, Tensor
 from tinyc.ops import KernelCall, Op, register
 
 
@@ -310,7 +310,15 @@ class Constant(Op):
         return [g.tensors[node.inputs[0]].q or calibrated[0]]
 
     def quantize(self, node, g):
-        return node
+        """A float32 constant feeding an int8 result becomes int8 at the result's parameters."""
+        src, out = g.tensors[node.inputs[0]], g.tensors[node.outputs[0]]
+        if src.dtype == out.dtype:
+            return node
+        name = node.inputs[0] + "_int8"
+        while name in g.tensors:
+            name += "_"
+        g.tensors[name] = Tensor(name, src.shape, "int8", quant.quantize_array(src.data, out.q).astype(np.int8), out.q)
+        return Node(node.name, node.op, [name], list(node.outputs), dict(node.attrs))
 
     def ref_int8(self, node, xs):
         return [np.array(xs[0])]

@@ -47,7 +47,8 @@ def quantize(g: Graph, samples: dict[str, np.ndarray], float_layers: Iterable[st
             if warnings is None:
                 raise e.__cause__ from None
             floating.add(e.node.name)
-            warnings.append(f"node {e.node.name!r} ({e.node.op}): no int8 form; it runs in float32")
+            why = str(e.__cause__).split("): ", 1)[-1]  # the op's own reason, without the node it names again
+            warnings.append(f"node {e.node.name!r} ({e.node.op}): no int8 form ({why}); it runs in float32")
 
 
 def left_in_float(g: Graph) -> list[str]:
