@@ -93,56 +93,6 @@ static int32_t rdbpot(int32_t x, int32_t e)
     return (x >> e) + ((x & mask) > (mask >> 1) + (x < 0));
 }
 
-/* gemmlowp's SaturatingRoundingMultiplyByPOT<2>. */
-static int32_t times4_sat(int32_t x)
-{
-    const int32_t limit = (1 << 29) - 1;
-    return x > limit ? INT32_MAX : (x < -limit ? INT32_MIN : x * 4);
-}
-
-/* TFLite's GetReciprocal of a positive Q12.19 sum: 1 / (1 + x) in Q0.31, and the bits over unit. */
-static int32_t reciprocal(int32_t total, int32_t *bits_over_unit)
-{
-    int32_t headroom = 0, half, y, k;
-    uint32_t u = (uint32_t)total;
-    while (!(u & 0x80000000u)) {
-        u <<= 1;
-        ++headroom;
-    }
-    *bits_over_unit = 12 - headroom;
-    half = (int32_t)(((int64_t)(int32_t)(u - 0x80000000u) + INT32_MAX + 1) / 2); /* RoundingHalfSum(x, 1) */
-    y = 1515870810 + srdhm(half, -1010580540); /* 48/17 - 32/17 * d in Q2.29 */
-    for (k = 0; k < 3; ++k) {
-        y += times4_sat(srdhm(y, (1 << 29) - srdhm(half, y)));
-    }
-    return times4_sat(y >> 1);
-}
-
-void tinyc_softmax_tflm_s8(const tinyc_softmax_tflm_s8_params *p, const int8_t *x, int8_t *y)
-{
-    const int32_t n = p->axis_size, step = p->inner;
-    const int32_t *table = p->exp_table;
-    int32_t o, i, k;
-    for (o = 0; o < p->outer; ++o) {
-        for (i = 0; i < p->inner; ++i) {
-            const int8_t *xr = x + o * n * step + i;
-            int8_t *yr = y + o * n * step + i;
-            int32_t max = xr[0], sum = 0, scale, bits;
-            for (k = 1; k < n; ++k) {
-                max = xr[k * step] > max ? xr[k * step] : max;
-            }
-            for (k = 0; k < n; ++k) {
-                sum += rdbpot(table[max - xr[k * step]], 12);
-            }
-            scale = reciprocal(sum, &bits);
-            for (k = 0; k < n; ++k) {
-                int32_t v = rdbpot(srdhm(scale, table[max - xr[k * step]]), bits + 23) - 128;
-                yr[k * step] = (int8_t)(v > 127 ? 127 : (v < -128 ? -128 : v));
-            }
-        }
-    }
-}
-
 /* gemmlowp's SaturatingRoundingMultiplyByPOT for e >= 0: x * 2^e saturated to int32. */
 static int32_t sat_pot(int32_t x, int32_t e)
 {
@@ -187,6 +137,44 @@ static int32_t one_over_one_plus_x(int32_t a)
         y += sat_pot(srdhm(y, (1 << 29) - srdhm(half, y)), 2);
     }
     return sat_pot(y, 1); /* ExactMulByPot<-1> keeps the raw value; Rescale<0> doubles it */
+}
+
+/* TFLite's GetReciprocal of a positive Q12.19 sum: 1 / (1 + x) in Q0.31, and the bits over unit. */
+static int32_t reciprocal(int32_t total, int32_t *bits_over_unit)
+{
+    int32_t headroom = 0;
+    uint32_t u = (uint32_t)total;
+    while (!(u & 0x80000000u)) {
+        u <<= 1;
+        ++headroom;
+    }
+    *bits_over_unit = 12 - headroom;
+    return one_over_one_plus_x((int32_t)(u - 0x80000000u));
+}
+
+void tinyc_softmax_tflm_s8(const tinyc_softmax_tflm_s8_params *p, const int8_t *x, int8_t *y)
+{
+    const int32_t n = p->axis_size, step = p->inner;
+    const int32_t *table = p->exp_table;
+    int32_t o, i, k;
+    for (o = 0; o < p->outer; ++o) {
+        for (i = 0; i < p->inner; ++i) {
+            const int8_t *xr = x + o * n * step + i;
+            int8_t *yr = y + o * n * step + i;
+            int32_t max = xr[0], sum = 0, scale, bits;
+            for (k = 1; k < n; ++k) {
+                max = xr[k * step] > max ? xr[k * step] : max;
+            }
+            for (k = 0; k < n; ++k) {
+                sum += rdbpot(table[max - xr[k * step]], 12);
+            }
+            scale = reciprocal(sum, &bits);
+            for (k = 0; k < n; ++k) {
+                int32_t v = rdbpot(srdhm(scale, table[max - xr[k * step]]), bits + 23) - 128;
+                yr[k * step] = (int8_t)(v > 127 ? 127 : (v < -128 ? -128 : v));
+            }
+        }
+    }
 }
 
 /* TFLite's log_x_for_x_greater_than_or_equal_to_1<5> of a positive Q12.19 total: log in Q5.26.

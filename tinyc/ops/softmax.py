@@ -195,15 +195,7 @@ def _reciprocal(total: int) -> tuple[int, int]:
     bits_over_unit = ACCUM_BITS - headroom
     x = ((total << headroom) - (1 << 31)) & 0xFFFFFFFF
     x = x - (1 << 32) if x >= 1 << 31 else x
-    s = x + INT32_MAX
-    half = (s + (1 if s >= 0 else -1)) // 2 if s >= 0 else -((-s + 1) // 2)  # RoundingHalfSum
-    y = 1515870810 + _srdhm(half, -1010580540)  # 48/17 - 32/17 * d, Q2.29
-    for _ in range(3):
-        e = (1 << 29) - _srdhm(half, y)
-        p = _srdhm(y, e)  # Q4.27, then Rescale<2> saturating
-        y = y + (INT32_MAX if p > (1 << 29) - 1 else INT32_MIN if p < -((1 << 29) - 1) else p << 2)
-    y >>= 1  # ExactMulByPot<-1>, then Rescale<0> saturating
-    return (INT32_MAX if y > (1 << 29) - 1 else INT32_MIN if y < -((1 << 29) - 1) else y << 2), bits_over_unit
+    return _one_over_one_plus_x(x), bits_over_unit
 
 
 def tflm_softmax(x: np.ndarray, axis: int, table: np.ndarray) -> np.ndarray:
