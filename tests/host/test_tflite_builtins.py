@@ -237,6 +237,7 @@ CASES = {
     "LOG_SOFTMAX": log_softmax, "LOG_SOFTMAX_4d": lambda dtype: log_softmax(dtype, (1, 2, 3, 5)),
     "LOG_SOFTMAX_wide_fine": lambda dtype: log_softmax(dtype, (2, 300), 0.004) if dtype == "int8" else None,
     "LOG_SOFTMAX_coarse": lambda dtype: log_softmax(dtype, (4, 20), 0.9) if dtype == "int8" else None,
+    "LOG_SOFTMAX_huge_scale": lambda dtype: log_softmax(dtype, (4, 6), 20.0) if dtype == "int8" else None,
     "LOGISTIC": _unary("LOGISTIC", (1 / 256, -128)), "TANH": _unary("TANH", (1 / 128, 0)),
     "RELU": _unary("RELU", (0.05, -128)), "RELU6": _unary("RELU6", (0.03, -128)),
     "LEAKY_RELU": _unary("LEAKY_RELU", (0.04, 10), "LeakyReluOptions", {"Alpha": 0.2}),

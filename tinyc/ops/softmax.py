@@ -120,8 +120,8 @@ class LogSoftmax(Op):
         s_in = float(np.float32(scale_zp(g, node.inputs[0])[0]))  # TFLM reads the float32 scale
         int8 = tflm_log_softmax_params(s_in)
         if int8 is None:
-            raise UnsupportedOp(f"node {node.name!r} (log_softmax): input scale {s_in:.3g} too large for int8 "
-                                "(TFLM's input multiplier needs a left shift below 31)")
+            raise UnsupportedOp(f"node {node.name!r} (log_softmax): input scale {s_in:.3g} below 2^-26 has no "
+                                "int8 form (TFLM's input multiplier is at least 1)")
         return Node(node.name, node.op, list(node.inputs), list(node.outputs), {**node.attrs, "int8": int8})
 
     def ref_int8(self, node, xs):
@@ -266,16 +266,19 @@ def tflm_log_q5(total: int) -> int:
 
 def tflm_log_softmax_params(s_in: float) -> dict | None:
     """TFLM's PreprocessLogSoftmaxScalingExp and diff_min for input scale s_in (beta 1), and the Q12.19
-    exp of every difference -d, d in [0, 255] (0 below diff_min); None if the scale is too large."""
+    exp of every difference -d, d in [0, 255] (0 below diff_min). From an input scale of 16 on (a shift of
+    31 or more) diff_min is 0: only the row's maxima enter, their difference 0 stays 0 under any shift, so
+    the shift kept is at most 30 (TFLM's own would overflow its int32 shift)."""
     real = min(s_in * (1 << (31 - SCALED_DIFF_BITS)), (1 << 31) - 1.0)
     mantissa, shift = math.frexp(real)
     multiplier = int(quant.round_half_away(mantissa * (1 << 31)))
     if multiplier == 1 << 31:
         multiplier, shift = multiplier // 2, shift + 1
-    if not 0 <= shift <= 30:
+    if shift < 0:
         return None
-    reverse_multiplier, reverse_shift = quant.quantize_multiplier((1 << (31 - shift)) / multiplier)
-    diff_min = -math.floor(((1 << SCALED_DIFF_BITS) - 1) * (1 << (31 - SCALED_DIFF_BITS)) / (1 << shift))
+    reverse_multiplier, reverse_shift = quant.quantize_multiplier(2.0 ** (31 - shift) / multiplier)
+    diff_min = -math.floor(((1 << SCALED_DIFF_BITS) - 1) * (1 << (31 - SCALED_DIFF_BITS)) / 2.0**shift)
+    shift = min(shift, 30)
     diffs = -np.arange(256)
     q5 = quant.requantize(diffs, multiplier, shift)
     exps = [_rdbpot(_exp_on_negative_values(int(v)), ACCUM_BITS) for v in q5]
