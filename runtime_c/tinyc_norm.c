@@ -133,3 +133,48 @@ void tinyc_lrn_f32(const tinyc_lrn_f32_params *p, const float *x, float *y)
         }
     }
 }
+
+/* (1 + k total)^-beta in Q22 by linear interpolation in the table (see tinyc_norm.h). */
+static int32_t lrn_gain(const int32_t *table, int32_t total)
+{
+    const int32_t half_octave = 1 << (TINYC_LRN_TABLE_BITS - 1);
+    int32_t bits = 0, e, index;
+    int64_t step, fraction, mask;
+    while (bits < 31 && (total >> bits) != 0) {
+        ++bits;
+    }
+    e = bits > TINYC_LRN_TABLE_BITS ? bits - TINYC_LRN_TABLE_BITS : 0;
+    if (e == 0) {
+        return table[total];
+    }
+    index = (1 << TINYC_LRN_TABLE_BITS) + (e - 1) * half_octave + (total >> e) - half_octave;
+    fraction = total & ((1 << e) - 1);
+    step = (int64_t)table[index + 1] - table[index];
+    mask = ((int64_t)1 << e) - 1;
+    step *= fraction;
+    return table[index] + (int32_t)((step >> e) + ((step & mask) > (mask >> 1) + (step < 0)));
+}
+
+void tinyc_lrn_s8(const tinyc_lrn_s8_params *p, const int8_t *x, int8_t *y)
+{
+    const int32_t step = p->inner;
+    int32_t b, c, i, j;
+    for (b = 0; b < p->n; ++b) {
+        const int8_t *xb = x + b * p->c * step;
+        int8_t *yb = y + b * p->c * step;
+        for (c = 0; c < p->c; ++c) {
+            const int32_t lo = c - p->before < 0 ? 0 : c - p->before;
+            const int32_t hi = c + p->after > p->c - 1 ? p->c - 1 : c + p->after;
+            for (i = 0; i < step; ++i) {
+                int32_t total = 0, v;
+                for (j = lo; j <= hi; ++j) {
+                    const int32_t d = xb[j * step + i] - p->input_zp;
+                    total += d * d;
+                }
+                v = (xb[c * step + i] - p->input_zp) * lrn_gain(p->table, total);
+                v = tinyc_requantize(v, p->multiplier, p->shift) + p->output_zp;
+                yb[c * step + i] = (int8_t)tinyc_clamp_i32(v, -128, 127);
+            }
+        }
+    }
+}

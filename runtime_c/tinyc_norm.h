@@ -62,4 +62,18 @@ typedef struct {
 
 void tinyc_lrn_f32(const tinyc_lrn_f32_params *p, const float *x, float *y);
 
+/* int8 local response normalization: S = int32 sum of (x - input_zp)^2 over the window, then
+ * g = (1 + k S)^-beta in Q22 from table (S below 2^6 exact; above, 2^5 points an octave at
+ * (2^5 + j) 2^e, linear interpolation rounding half away from zero), and
+ * y = requantize((x - input_zp) g) + output_zp, saturated. y must not alias x. */
+#define TINYC_LRN_TABLE_BITS 6
+typedef struct {
+    int32_t n, c, inner;
+    int32_t before, after;
+    int32_t input_zp, output_zp, multiplier, shift;
+    const int32_t *table;
+} tinyc_lrn_s8_params;
+
+void tinyc_lrn_s8(const tinyc_lrn_s8_params *p, const int8_t *x, int8_t *y);
+
 #endif /* TINYC_NORM_H */

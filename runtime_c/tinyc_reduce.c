@@ -123,3 +123,29 @@ void tinyc_cumsum_f32(const tinyc_cumsum_f32_params *p, const float *x, float *y
         }
     }
 }
+
+void tinyc_cumsum_s8(const tinyc_cumsum_s8_params *p, const int8_t *x, int8_t *y)
+{
+    const int32_t n = p->axis_size, step = p->inner;
+    int32_t o, i, k;
+    for (o = 0; o < p->outer; ++o) {
+        for (i = 0; i < p->inner; ++i) {
+            const int8_t *xr = x + o * n * step + i;
+            int8_t *yr = y + o * n * step + i;
+            int32_t acc = 0;
+            for (k = 0; k < n; ++k) {
+                const int32_t at = (p->reverse ? n - 1 - k : k) * step;
+                const int32_t d = xr[at] - p->input_zp; /* read before the write: y may alias x */
+                int32_t v;
+                if (!p->exclusive) {
+                    acc += d;
+                }
+                v = tinyc_requantize(acc, p->multiplier, p->shift) + p->output_zp;
+                yr[at] = (int8_t)tinyc_clamp_i32(v, -128, 127);
+                if (p->exclusive) {
+                    acc += d;
+                }
+            }
+        }
+    }
+}

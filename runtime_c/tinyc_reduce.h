@@ -49,4 +49,14 @@ typedef struct {
 
 void tinyc_cumsum_f32(const tinyc_cumsum_f32_params *p, const float *x, float *y);
 
+/* int8: an int32 running sum of x - input_zp, each output requantized once (s_in / s_out) and
+ * saturated. axis_size * 255 fits int32 (the compiler checks). y may alias x. */
+typedef struct {
+    int32_t outer, axis_size, inner;
+    int32_t exclusive, reverse;
+    int32_t input_zp, multiplier, shift, output_zp;
+} tinyc_cumsum_s8_params;
+
+void tinyc_cumsum_s8(const tinyc_cumsum_s8_params *p, const int8_t *x, int8_t *y);
+
 #endif /* TINYC_REDUCE_H */

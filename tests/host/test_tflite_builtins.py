@@ -99,6 +99,10 @@ def softmax_4d(dtype):
     return softmax(dtype, (1, 2, 3, 5))
 
 
+def log_softmax(dtype, shape=(3, 10), scale=0.1):
+    return [act(shape, dtype, scale, 2), act(shape, dtype, 16 / 256, 127)], [Op("LOG_SOFTMAX", [0], [1])]
+
+
 def _unary(code, out_q, options=None, fields=None):
     def case(dtype):
         return [act((1, 4, 4, 3), dtype, 0.05, 3), act((1, 4, 4, 3), dtype, *out_q)], \
@@ -230,6 +234,10 @@ CASES = {
     "ADD": _binary("ADD", "AddOptions", 0.08), "ADD_broadcast": _binary("ADD", "AddOptions", 0.08, True),
     "SUB": _binary("SUB", "SubOptions", 0.08), "MUL": _binary("MUL", "MulOptions", 0.01),
     "RESHAPE": reshape, "SOFTMAX": softmax, "SOFTMAX_4d": softmax_4d,
+    "LOG_SOFTMAX": log_softmax, "LOG_SOFTMAX_4d": lambda dtype: log_softmax(dtype, (1, 2, 3, 5)),
+    "LOG_SOFTMAX_wide_fine": lambda dtype: log_softmax(dtype, (2, 300), 0.004) if dtype == "int8" else None,
+    "LOG_SOFTMAX_coarse": lambda dtype: log_softmax(dtype, (4, 20), 0.9) if dtype == "int8" else None,
+    "LOG_SOFTMAX_huge_scale": lambda dtype: log_softmax(dtype, (4, 6), 20.0) if dtype == "int8" else None,
     "LOGISTIC": _unary("LOGISTIC", (1 / 256, -128)), "TANH": _unary("TANH", (1 / 128, 0)),
     "RELU": _unary("RELU", (0.05, -128)), "RELU6": _unary("RELU6", (0.03, -128)),
     "LEAKY_RELU": _unary("LEAKY_RELU", (0.04, 10), "LeakyReluOptions", {"Alpha": 0.2}),

@@ -2,7 +2,9 @@
 the frontend lowers layer, group, instance, RMS, mean-variance and Lp normalization onto it) and
 `lrn` (across channels). int8 for `normalize` (not L1, not the mean and inv_std outputs): integer
 statistics, an integer inverse square root, scale and bias folded into one rounding shift; the scheme
-is docs/normalization_int8.md, the C tinyc_normalize_s8. lrn is float32 only.
+is docs/normalization_int8.md, the C tinyc_normalize_s8. int8 lrn: an int32 sum of squares over the
+window, then (bias + alpha / size * sum)^-beta from a table over the sum's range (exact below 2^6, then 32
+points an octave, linear interpolation between them; see _lrn_table), one requantization.
 
 The reference computes in float64 with the C's formulas (runtime_c/tinyc_norm.c: two passes, the
 variance of x - mean) and rounds once.
@@ -18,6 +20,8 @@ from tinyc.ir import Node
 from tinyc.ops import KernelCall, Op, register
 from tinyc.ops.common import scale_zp, split_loops
 
+LRN_TABLE_BITS = 6  # sums below 2^6 exact, then 2^5 table points an octave (TINYC_LRN_TABLE_BITS)
+LRN_G_BITS = 22  # g = (T(sum) / T(0))^-beta in (0, 1], Q22: (x - zp) * g fits int32
 NORM_KINDS = {"moments": 0, "rms": 1, "l1": 2, "l2": 3}  # TINYC_NORM_*
 Z_FRACTION_BITS = 16  # the normalized value z in Q16 (TINYC_NORM_Z_FRACTION_BITS)
 MAX_COUNT = 1 << 22  # int8: |z| < 2^11 and every product below 2^62
@@ -187,5 +191,66 @@ class LRN(Op):
                   "before": (a["size"] - 1) // 2, "after": a["size"] // 2,
                   "alpha_over_size": float(np.float32(a["alpha"] / a["size"])), "beta": float(a["beta"]),
                   "bias": float(a["bias"])}
+        if g.tensors[node.outputs[0]].dtype == "int8":
+            params = {k: params[k] for k in ("n", "c", "inner", "before", "after")}
+            return KernelCall("tinyc_lrn_s8", "tinyc_norm", "tinyc_lrn_s8_params", {**params, **a["int8"]},
+                              [node.inputs[0], node.outputs[0]])
         return KernelCall("tinyc_lrn_f32", "tinyc_norm", "tinyc_lrn_f32_params", params,
                           [node.inputs[0], node.outputs[0]])
+
+    def quantize(self, node, g):
+        a, where = node.attrs, f"node {node.name!r} (lrn)"
+        if not (a["bias"] > 0 and a["alpha"] >= 0 and a["beta"] >= 0):
+            raise UnsupportedOp(f"{where}: int8 needs bias > 0, alpha >= 0 and beta >= 0 (a falling power)")
+        (s_in, zp_in), (s_out, zp_out) = scale_zp(g, node.inputs[0]), scale_zp(g, node.outputs[0])
+        window = min(a["size"], g.tensors[node.inputs[0]].shape[1])
+        if window * 255**2 >= 2**31:
+            raise UnsupportedOp(f"{where}: int8 over a window of {window} channels unsupported (an int32 sum)")
+        alpha_over_size = float(np.float32(a["alpha"] / a["size"]))  # the float op's
+        table = _lrn_table(window * 255**2, s_in * s_in * alpha_over_size / a["bias"], a["beta"])
+        m, s = quant.quantize_multiplier(s_in / s_out * a["bias"] ** -a["beta"] / 2**LRN_G_BITS)
+        int8 = {"input_zp": zp_in, "output_zp": zp_out, "multiplier": m, "shift": s, "table": table}
+        return Node(node.name, node.op, list(node.inputs), list(node.outputs), {**a, "int8": int8})
+
+    def ref_int8(self, node, xs):
+        a, p = node.attrs, node.attrs["int8"]
+        d = xs[0].astype(np.int64) - p["input_zp"]
+        before, after, channels = (a["size"] - 1) // 2, a["size"] // 2, d.shape[1]
+        total = np.zeros_like(d)
+        for c in range(channels):
+            total[:, c] = np.sum(d[:, max(0, c - before):min(channels, c + after + 1)] ** 2, axis=1)
+        acc = d * lrn_gain(total, p["table"].astype(np.int64))
+        return [quant.saturate(quant.requantize(acc, p["multiplier"], p["shift"]) + p["output_zp"])]
+
+
+def _lrn_point(k: int) -> int:
+    """The sum at table index k: k below 2^B, then (2^(B-1) + j) 2^e at k = 2^B + (e - 1) 2^(B-1) + j."""
+    if k < 1 << LRN_TABLE_BITS:
+        return k
+    e, j = divmod(k - (1 << LRN_TABLE_BITS), 1 << (LRN_TABLE_BITS - 1))
+    return ((1 << (LRN_TABLE_BITS - 1)) + j) << (e + 1)
+
+
+def _lrn_index(total: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(table index, fraction, shift e) of int64 sums: the sum is point(index) + fraction, fraction < 2^e."""
+    bits = np.zeros_like(total)
+    for b in range(40):
+        bits = np.where(total >> b != 0, b + 1, bits)
+    e = np.maximum(bits - LRN_TABLE_BITS, 0)
+    index = np.where(e == 0, total, (1 << LRN_TABLE_BITS) + (e - 1) * (1 << (LRN_TABLE_BITS - 1))
+                     + (total >> e) - (1 << (LRN_TABLE_BITS - 1)))
+    return index, total & ((np.int64(1) << e) - 1), e
+
+
+def _lrn_table(max_total: int, k: float, beta: float) -> np.ndarray:
+    """round((1 + k * sum)^-beta * 2^22) at every table point up to one past max_total's segment."""
+    last = int(_lrn_index(np.array([max_total], np.int64))[0][0]) + 1
+    points = np.array([_lrn_point(i) for i in range(last + 1)], np.float64)
+    return quant.round_half_away((1.0 + k * points) ** -beta * (1 << LRN_G_BITS)).astype(np.int32)
+
+
+def lrn_gain(total: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """g(sum) in Q22 by linear interpolation in the table: G[i] + round((G[i+1] - G[i]) fraction / 2^e)."""
+    index, fraction, e = _lrn_index(total)
+    step = table[index + 1] - table[index]
+    return table[index] + quant.rounding_divide_by_pot(step * fraction, e)

@@ -1,9 +1,11 @@
 """Reductions over a set of axes (sum, mean, max, min, L2 norm, sum of squares) and the
-cumulative sum along one axis. int8 (every reduction, not the cumulative sum): TFLite's integer
+cumulative sum along one axis. int8 (every reduction, and the cumulative sum): TFLite's integer
 mean and sum (tensorflow/lite/kernels/internal/reference/reduce.h QuantizedMeanOrSum: an int32 sum of
 x - zero point, one requantization with 1/count folded into the multiplier for the mean); max and min
 exact (y keeps x's parameters, as TFLite's REDUCE_MAX); the sum of squares in int32; L2 as the integer
-square root (quant.inv_sqrt) of the int64 sum of squares in Q8, then one requantization.
+square root (quant.inv_sqrt) of the int64 sum of squares in Q8, then one requantization; the
+cumulative sum as an int32 running sum of x - zero point, each output requantized once (TFLite's
+CUMSUM has no int8 form: this is the mean/sum rule along a running window).
 
 The reference sums in float64 and rounds once; the C (runtime_c/tinyc_reduce.c) sums in float in
 x's row-major order: the two differ by float32 rounding only.
@@ -134,11 +136,34 @@ class CumSum(Op):
             y = np.flip(y, axis)
         return [y.astype(np.float32)]
 
+    def quantize(self, node, g):
+        (s_in, zp_in), (s_out, zp_out) = scale_zp(g, node.inputs[0]), scale_zp(g, node.outputs[0])
+        count = g.tensors[node.inputs[0]].shape[node.attrs["axis"]]
+        if count > 2**31 // 255:
+            raise UnsupportedOp(f"node {node.name!r} (cumsum): int8 along {count} elements unsupported; "
+                                f"at most {2**31 // 255} (an int32 sum)")
+        m, s = quant.quantize_multiplier(float(np.float32(s_in)) / float(np.float32(s_out)))
+        int8 = {"input_zp": zp_in, "multiplier": m, "shift": s, "output_zp": zp_out}
+        return Node(node.name, node.op, list(node.inputs), list(node.outputs), {**node.attrs, "int8": int8})
+
+    def ref_int8(self, node, xs):
+        axis, p = node.attrs["axis"], node.attrs["int8"]
+        d = xs[0].astype(np.int64) - p["input_zp"]
+        if node.attrs["reverse"]:
+            d = np.flip(d, axis)
+        acc = np.cumsum(d, axis=axis) - (d if node.attrs["exclusive"] else 0)
+        if node.attrs["reverse"]:
+            acc = np.flip(acc, axis)
+        return [quant.saturate(quant.requantize(acc, p["multiplier"], p["shift"]) + p["output_zp"])]
+
     def kernel(self, node, g):
         shape, axis = g.tensors[node.inputs[0]].shape, node.attrs["axis"]
         params = {"outer": int(np.prod(shape[:axis])), "axis_size": shape[axis],
                   "inner": int(np.prod(shape[axis + 1:])), "exclusive": int(bool(node.attrs["exclusive"])),
                   "reverse": int(bool(node.attrs["reverse"]))}
+        if g.tensors[node.outputs[0]].dtype == "int8":
+            return KernelCall("tinyc_cumsum_s8", "tinyc_reduce", "tinyc_cumsum_s8_params",
+                              {**params, **node.attrs["int8"]}, [node.inputs[0], node.outputs[0]])
         return KernelCall("tinyc_cumsum_f32", "tinyc_reduce",
                           "tinyc_cumsum_f32_params", params, [node.inputs[0], node.outputs[0]])
 

@@ -1,7 +1,10 @@
 """Softmax along one axis (ONNX opset 13), and float32 log softmax. int8 softmax is integer only, with an
 exp table built here.
 
-Two int8 rules (attrs["rule"]): tinyc's own (default, below) and "tflm", TensorFlow Lite Micro's
+Log softmax in int8 is TFLM's LOG_SOFTMAX (reference/log_softmax.h), whatever the source format:
+gemmlowp's exp of the rescaled difference, a Q12.19 sum, TFLite's fixed-point log, output 16/256, 127.
+
+Two int8 softmax rules (attrs["rule"]): tinyc's own (default, below) and "tflm", TensorFlow Lite Micro's
 reference softmax bit for bit (gemmlowp fixed point: exp of the rescaled difference in Q5.26, a Q12.19
 sum, a Newton-Raphson reciprocal), which .tflite models get. attrs["beta"] (default 1) scales the input.
 C: runtime_c/tinyc_softmax.c.
@@ -22,6 +25,7 @@ from tinyc.ops.common import out_dtype, scale_zp
 EXP_BITS = 20  # E[d] = round(exp(-d * s_in) * 2^20): E[0] = 2^20, E[d] <= E[0]
 MAX_AXIS = 4095  # sum <= 4095 * 2^20 and (E << 8) + sum / 2 stay below 2^32 (uint32 in C)
 OUTPUT_Q = (1.0 / 256.0, -128)  # TFLite's fixed softmax output parameters
+LOG_OUTPUT_Q = (16.0 / 256.0, 127)  # and log softmax's: y in [-16, 0)
 
 
 def _loops(shape: tuple, axis: int) -> tuple[int, int, int]:
@@ -91,7 +95,8 @@ class Softmax(Op):
 
 @register
 class LogSoftmax(Op):
-    """y = (x - max) - log(sum(exp(x - max))) along attrs["axis"] (non-negative). float32 only."""
+    """y = (x - max) - log(sum(exp(x - max))) along attrs["axis"] (non-negative). int8: TFLM's
+    LOG_SOFTMAX (reference/log_softmax.h LogSoftmaxQuantized) bit for bit, output q 16/256, 127."""
 
     name = "log_softmax"
 
@@ -104,10 +109,31 @@ class LogSoftmax(Op):
         d = x - x.max(axis=node.attrs["axis"], keepdims=True)
         return [(d - np.log(np.exp(d).sum(axis=node.attrs["axis"], keepdims=True))).astype(np.float32)]
 
+    def output_qparams(self, node, g, calibrated):
+        return [QParams.per_tensor(*LOG_OUTPUT_Q)]
+
+    def quantize(self, node, g):
+        shape = g.tensors[node.inputs[0]].shape
+        if shape[node.attrs["axis"]] > MAX_AXIS:
+            raise UnsupportedOp(f"node {node.name!r} (log_softmax): axis of {shape[node.attrs['axis']]} elements; "
+                                f"int8 allows up to {MAX_AXIS}")
+        s_in = float(np.float32(scale_zp(g, node.inputs[0])[0]))  # TFLM reads the float32 scale
+        int8 = tflm_log_softmax_params(s_in)
+        if int8 is None:
+            raise UnsupportedOp(f"node {node.name!r} (log_softmax): input scale {s_in:.3g} below 2^-26 has no "
+                                "int8 form (TFLM's input multiplier is at least 1)")
+        return Node(node.name, node.op, list(node.inputs), list(node.outputs), {**node.attrs, "int8": int8})
+
+    def ref_int8(self, node, xs):
+        return [tflm_log_softmax(xs[0].astype(np.int64), node.attrs["axis"], node.attrs["int8"])]
+
     def kernel(self, node, g):
         outer, axis_size, inner = _loops(g.tensors[node.inputs[0]].shape, node.attrs["axis"])
-        return KernelCall("tinyc_log_softmax_f32", "tinyc_softmax", "tinyc_softmax_f32_params",
-                          {"outer": outer, "axis_size": axis_size, "inner": inner},
+        params = {"outer": outer, "axis_size": axis_size, "inner": inner}
+        if out_dtype(node, g) == "int8":
+            return KernelCall("tinyc_log_softmax_s8", "tinyc_softmax", "tinyc_log_softmax_s8_params",
+                              {**params, **node.attrs["int8"]}, [node.inputs[0], node.outputs[0]])
+        return KernelCall("tinyc_log_softmax_f32", "tinyc_softmax", "tinyc_softmax_f32_params", params,
                           [node.inputs[0], node.outputs[0]])
 
 
@@ -169,15 +195,7 @@ def _reciprocal(total: int) -> tuple[int, int]:
     bits_over_unit = ACCUM_BITS - headroom
     x = ((total << headroom) - (1 << 31)) & 0xFFFFFFFF
     x = x - (1 << 32) if x >= 1 << 31 else x
-    s = x + INT32_MAX
-    half = (s + (1 if s >= 0 else -1)) // 2 if s >= 0 else -((-s + 1) // 2)  # RoundingHalfSum
-    y = 1515870810 + _srdhm(half, -1010580540)  # 48/17 - 32/17 * d, Q2.29
-    for _ in range(3):
-        e = (1 << 29) - _srdhm(half, y)
-        p = _srdhm(y, e)  # Q4.27, then Rescale<2> saturating
-        y = y + (INT32_MAX if p > (1 << 29) - 1 else INT32_MIN if p < -((1 << 29) - 1) else p << 2)
-    y >>= 1  # ExactMulByPot<-1>, then Rescale<0> saturating
-    return (INT32_MAX if y > (1 << 29) - 1 else INT32_MIN if y < -((1 << 29) - 1) else y << 2), bits_over_unit
+    return _one_over_one_plus_x(x), bits_over_unit
 
 
 def tflm_softmax(x: np.ndarray, axis: int, table: np.ndarray) -> np.ndarray:
@@ -188,3 +206,96 @@ def tflm_softmax(x: np.ndarray, axis: int, table: np.ndarray) -> np.ndarray:
     exponent = np.vectorize(lambda t: _reciprocal(int(t))[1] + 31 - 8, otypes=[np.int64])(sums)
     y = quant.rounding_divide_by_pot(quant.saturating_rounding_doubling_high_mul(recip, e), exponent) - 128
     return quant.saturate(y)
+
+
+# --- TFLM's int8 log softmax (reference/log_softmax.h LogSoftmaxQuantized, internal/common.h's log) ---
+LOG_OUTPUT_BITS = 4  # Q4.27 before the downcast: y = (diff - log sum) / 2^22 + 127
+SQRT_HALF, SQRT_SQRT_HALF, LOG_2, ONE_QUARTER = 1518500250, 1805811301, 1488522236, 536870912
+LOG_ALPHA_N, LOG_ALPHA_D, LOG_ALPHA_I, LOG_ALPHA_F = 117049297, 127690142, 1057819769, 638450708
+
+
+def _sat_pot(x: int, e: int) -> int:
+    """gemmlowp's SaturatingRoundingMultiplyByPOT for e >= 0: x * 2^e saturated to int32."""
+    if e == 0:
+        return x
+    limit = (1 << (31 - e)) - 1
+    return INT32_MAX if x > limit else INT32_MIN if x < -limit else x << e
+
+
+def _sat32(x: int) -> int:
+    return max(INT32_MIN, min(INT32_MAX, x))
+
+
+def _clz32(x: int) -> int:
+    return 32 - (x & 0xFFFFFFFF).bit_length()
+
+
+def _rounding_half_sum(a: int, b: int) -> int:
+    s = a + b + (1 if a + b >= 0 else -1)
+    return s // 2 if s >= 0 else -((-s) // 2)  # C's truncating division
+
+
+def _one_over_one_plus_x(a: int) -> int:
+    """gemmlowp one_over_one_plus_x_for_x_in_0_1: Q0.31 a -> 1 / (1 + a) in Q0.31."""
+    half = _rounding_half_sum(a, INT32_MAX)
+    y = 1515870810 + _srdhm(half, -1010580540)  # 48/17 - 32/17 * half, Q2.29
+    for _ in range(3):
+        y = y + _sat_pot(_srdhm(y, (1 << 29) - _srdhm(half, y)), 2)
+    return _sat_pot(y, 1)  # ExactMulByPot<-1> keeps the raw value; Rescale<0> from Q1.30 doubles it
+
+
+def tflm_log_q5(total: int) -> int:
+    """TFLite's log_x_for_x_greater_than_or_equal_to_1<5> of a Q12.19 sum: log(sum) in Q5.26."""
+    accum_bits, in_bits = 6, ACCUM_BITS  # kAccumIntegerBits = OutputIntegerBits + 1
+    quarter = _rdbpot(ONE_QUARTER, accum_bits)
+    za_headroom_plus_1 = _clz32(total)
+    r_a = _sat_pot(_srdhm(_sat_pot(total, za_headroom_plus_1 - 1), SQRT_HALF), 1)
+    za_adj = _sat32(_sat_pot(in_bits - za_headroom_plus_1, 31 - accum_bits) + quarter)
+    zb_headroom = _clz32(_srdhm(total, SQRT_HALF)) - 1
+    r_b = _sat_pot(total, zb_headroom)
+    zb_adj = _sat32(_sat_pot(in_bits - zb_headroom, 31 - accum_bits) - quarter)
+    r, z_adj = min(r_a, r_b), max(za_adj, zb_adj)
+    p = _rounding_half_sum(r, SQRT_SQRT_HALF)
+    q = 2 * (r - SQRT_SQRT_HALF)
+    q_sq = _srdhm(q, q)
+    num = _srdhm(q, r) + _srdhm(_srdhm(q, q_sq), LOG_ALPHA_N)
+    denom_minus_one = _srdhm(p, LOG_ALPHA_I + q + _srdhm(LOG_ALPHA_D, q_sq)) + _srdhm(LOG_ALPHA_F, q)
+    recip = _one_over_one_plus_x(denom_minus_one)
+    return _sat_pot(_srdhm(z_adj, LOG_2) + _srdhm(_rdbpot(num, accum_bits), recip), 1)  # Rescale<5> from Q6
+
+
+def tflm_log_softmax_params(s_in: float) -> dict | None:
+    """TFLM's PreprocessLogSoftmaxScalingExp and diff_min for input scale s_in (beta 1), and the Q12.19
+    exp of every difference -d, d in [0, 255] (0 below diff_min). From an input scale of 16 on (a shift of
+    31 or more) diff_min is 0: only the row's maxima enter, their difference 0 stays 0 under any shift, so
+    the shift kept is at most 30 (TFLM's own would overflow its int32 shift)."""
+    real = min(s_in * (1 << (31 - SCALED_DIFF_BITS)), (1 << 31) - 1.0)
+    mantissa, shift = math.frexp(real)
+    multiplier = int(quant.round_half_away(mantissa * (1 << 31)))
+    if multiplier == 1 << 31:
+        multiplier, shift = multiplier // 2, shift + 1
+    if shift < 0:
+        return None
+    reverse_multiplier, reverse_shift = quant.quantize_multiplier(2.0 ** (31 - shift) / multiplier)
+    diff_min = -math.floor(((1 << SCALED_DIFF_BITS) - 1) * (1 << (31 - SCALED_DIFF_BITS)) / 2.0**shift)
+    shift = min(shift, 30)
+    diffs = -np.arange(256)
+    q5 = quant.requantize(diffs, multiplier, shift)
+    exps = [_rdbpot(_exp_on_negative_values(int(v)), ACCUM_BITS) for v in q5]
+    table = np.where(diffs >= diff_min, exps, 0).astype(np.int32)
+    return {"input_multiplier": multiplier, "input_shift": shift, "reverse_multiplier": reverse_multiplier,
+            "reverse_shift": reverse_shift, "diff_min": diff_min, "exp_table": table}
+
+
+def tflm_log_softmax(x: np.ndarray, axis: int, p: dict) -> np.ndarray:
+    """TFLM's int8 -> int8 log softmax along `axis` with the parameters of tflm_log_softmax_params."""
+    diff = x - x.max(axis=axis, keepdims=True)
+    sums = p["exp_table"].astype(np.int64)[-diff].sum(axis=axis, keepdims=True)
+    log_sum = np.vectorize(lambda t: tflm_log_q5(int(t)), otypes=[np.int64])(sums)
+    # differences whose Q5.26 value minus the log would leave int32 give -128, as TFLM's
+    floor = quant.requantize(log_sum + INT32_MIN, p["reverse_multiplier"], p["reverse_shift"])
+    adjusted_diff_min = np.maximum(p["diff_min"] - 1, floor)
+    q5 = quant.requantize(diff, p["input_multiplier"], p["input_shift"])
+    shifted = np.clip(q5 - log_sum, INT32_MIN, INT32_MAX)  # in range wherever it is used
+    y = quant.rounding_divide_by_pot(shifted, 31 - SCALED_DIFF_BITS - LOG_OUTPUT_BITS) + 127
+    return np.where(diff > adjusted_diff_min, quant.saturate(y), np.int8(-128)).astype(np.int8)

@@ -41,8 +41,14 @@ def SOFTMAX(b, op):
     b.result("softmax", [b.input(op.inputs[0])], op.outputs[0], {"axis": axis, "beta": float(beta), "rule": "tflm"})
 
 
+def LOG_SOFTMAX(b, op):
+    rank = len(b.shape(op.inputs[0]))
+    axis = 1 if rank == 4 else rank - 1  # as SOFTMAX; int8 is TFLM's rule whatever the source
+    b.result("log_softmax", [b.input(op.inputs[0])], op.outputs[0], {"axis": axis})
+
+
 LOWERINGS = {"ADD": _binary("add"), "SUB": _binary("sub"), "MUL": _binary("mul"),
              "RELU": _unary("relu"), "RELU6": _clamp(0.0, 6.0),
              "RELU_N1_TO_1": _clamp(-1.0, 1.0), "LOGISTIC": _unary("sigmoid"),
              "TANH": _unary("tanh"), "HARD_SWISH": _unary("hard_swish"), "LEAKY_RELU": LEAKY_RELU,
-             "SOFTMAX": SOFTMAX}
+             "SOFTMAX": SOFTMAX, "LOG_SOFTMAX": LOG_SOFTMAX}
