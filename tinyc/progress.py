@@ -28,7 +28,8 @@ def terminal(items: Iterable[T], what: str, total: int | None = None) -> Iterato
     from tqdm import tqdm
 
     size = shutil.get_terminal_size((80, 24))  # a pty of unset size reports 0 x 0, which hides tqdm's bar
-    yield from tqdm(items, desc=what, total=total, leave=False, file=sys.stderr, unit="step",
+    # mininterval 0: every step is drawn, however fast the steps come (QEMU runs hundreds a second)
+    yield from tqdm(items, desc=what, total=total, leave=False, file=sys.stderr, unit="step", mininterval=0,
                     ncols=size.columns or 80, nrows=size.lines or 24)
 
 

@@ -94,9 +94,9 @@ def test_counter_reads_a_known_instruction_loop_exactly(tmp_path):
         port = runtime_dir() / "port"
         elf = tmp_path / "fw.elf"
         from tinyc.board import gcc_flags
-        harness = ["tinyc_console.c", "tinyc_counter.c", "tinyc_semihost.c", "tinyc_startup.c"]
-        subprocess.run(["arm-none-eabi-gcc", *gcc_flags(board), "-O2", "-DTINYC_SEMIHOSTING_ALWAYS", "-I", str(port),
-                        str(main), *(str(port / f) for f in harness), "-nostartfiles", "--specs=nano.specs",
+        from tinyc.toolchain import arm
+        subprocess.run(["arm-none-eabi-gcc", *gcc_flags(board), "-O2", *arm.HARNESS_FLAGS, "-I", str(port),
+                        str(main), *(str(port / f) for f in arm.HARNESS_PORT), "-nostartfiles", "--specs=nano.specs",
                         "--specs=nosys.specs", "-T", str(ld), "-o", str(elf)], check=True)
         (tmp_path / "output.bin").write_bytes(b"")
         run = qemu.run(elf, board.qemu_machine, b"")

@@ -15,7 +15,7 @@ from tests.qemu.test_conv_fast_qemu import BOARDS, run_on
 from tinyc.board import gcc_flags, load_board
 from tinyc.codegen.emit import template_env
 from tinyc.resources import runtime_dir
-from tinyc.toolchain import qemu
+from tinyc.toolchain import arm, qemu
 
 
 @pytest.mark.parametrize("board", BOARDS)
@@ -50,7 +50,7 @@ int main(void)
     ld.write_text(template_env().get_template("linker.ld.j2").render(name="fw", board=board, stack_size=1024))
     port, elf = runtime_dir() / "port", tmp_path / "fw.elf"
     subprocess.run(["arm-none-eabi-gcc", *gcc_flags(board), "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2",
-                    "-I", str(port), "-I", str(runtime_dir()), str(tmp_path / "main.c"),
-                    *map(str, sorted(port.glob("*.c"))), "-nostartfiles", "--specs=nano.specs",
+                    *arm.HARNESS_FLAGS, "-I", str(port), "-I", str(runtime_dir()), str(tmp_path / "main.c"),
+                    *(str(port / f) for f in arm.HARNESS_PORT), "-nostartfiles", "--specs=nano.specs",
                     "--specs=nosys.specs", "-T", str(ld), "-o", str(elf), "-lm"], check=True)
     assert "tinyc: bad 0\n" in qemu.run(elf, board.qemu_machine, b"").console

@@ -109,7 +109,10 @@ def test_qdq_model_keeps_its_own_scales(tmp_path):
         helper.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"], name="q"),
         helper.make_node("DequantizeLinear", ["xq", "s", "z"], ["xd"], name="dq"),
         helper.make_node("DequantizeLinear", ["wq", "ws"], ["wd"], name="dqw", axis=1),
-        helper.make_node("MatMul", ["xd", "wd"], ["y"], name="mm"),
+        helper.make_node("MatMul", ["xd", "wd"], ["m"], name="mm"),
+        # the result quantized too: a MatMul whose result has no QuantizeLinear is one the file computes in float
+        helper.make_node("QuantizeLinear", ["m", "s", "z"], ["mq"], name="qm"),
+        helper.make_node("DequantizeLinear", ["mq", "s", "z"], ["y"], name="dqm"),
     ]
     inits = [onnx.numpy_helper.from_array(a, n) for a, n in ((scale, "s"), (zp, "z"), (wq, "wq"), (ws, "ws"))]
     graph = helper.make_graph(nodes, "qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],

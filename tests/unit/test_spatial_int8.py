@@ -17,7 +17,6 @@ from onnx.reference import ReferenceEvaluator
 
 from tests.spatial_int8_cases import CONV_TRANSPOSE, RESIZE, build_int8, conv_transpose_model, inputs, resize_model
 from tinyc import interpreter
-from tinyc.errors import UnsupportedOp
 from tinyc.ops.resize import _round_to_1024
 
 
@@ -114,5 +113,6 @@ def test_cubic_resize_has_no_int8_form():
     for a in model.graph.node[0].attribute:
         if a.name == "mode":
             a.s = b"cubic"
-    with pytest.raises(UnsupportedOp, match="mode 'cubic' has no int8 form"):
-        build_int8(model)
+    compiled = build_int8(model)  # the op refuses int8; the pipeline runs it in float32 and says why
+    assert compiled.graph.is_mixed
+    assert any("no int8 form (mode 'cubic' has no int8 form" in w for w in compiled.warnings)

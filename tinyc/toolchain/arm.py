@@ -27,6 +27,8 @@ def gcc() -> str:
 # semihosting files) and the firmware for the board itself (self-test, then `verify --port`).
 HARNESS_MAIN, FIRMWARE_MAIN = "main_board.c", "main_firmware.c"
 HARNESS_FLAGS = ["-DTINYC_SEMIHOSTING_ALWAYS"]  # the harness prints through semihosting, not the UART
+# runtime_c/port files a bare QEMU test program needs (start-up, semihosting, SysTick), without a console driver
+HARNESS_PORT = ("tinyc_console.c", "tinyc_counter.c", "tinyc_semihost.c", "tinyc_startup.c")
 UF2_TOOL = "tinyc_uf2.c"  # tools/ of a folder for a board with a USB-drive boot loader
 
 
