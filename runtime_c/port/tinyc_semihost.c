@@ -66,18 +66,6 @@ void tinyc_sh_print(const char *text)
     (void)tinyc_sh_write(console, text, strlen(text));
 }
 
-void tinyc_sh_print_u64(uint64_t value)
-{
-    char digits[21];
-    int i = 20;
-    digits[i] = '\0';
-    do {
-        digits[--i] = (char)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0u);
-    tinyc_sh_print(&digits[i]);
-}
-
 void tinyc_sh_exit(int status)
 {
     uintptr_t args[2];

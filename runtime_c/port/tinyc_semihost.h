@@ -14,7 +14,6 @@ size_t tinyc_sh_read(int handle, void *buf, size_t len);         /* bytes read *
 size_t tinyc_sh_write(int handle, const void *buf, size_t len);  /* bytes written */
 void tinyc_sh_close(int handle);
 void tinyc_sh_print(const char *text);            /* to the console (":tt") */
-void tinyc_sh_print_u64(uint64_t value);
 void tinyc_sh_exit(int status);                   /* ends the QEMU run with this exit status */
 
 #endif /* TINYC_SEMIHOST_H */

@@ -80,12 +80,12 @@ def test_counter_reads_a_known_instruction_loop_exactly(tmp_path):
 
     main = tmp_path / "main.c"
     main.write_text(
-        '#include <stdint.h>\n#include "tinyc_counter.h"\n#include "tinyc_semihost.h"\n'
+        '#include <stdint.h>\n#include "tinyc_console.h"\n#include "tinyc_counter.h"\n#include "tinyc_semihost.h"\n'
         "int main(void)\n{\n    uint64_t a, b;\n    tinyc_counter_start();\n    a = tinyc_counter_ticks();\n"
         '    __asm__ volatile("ldr r0, =4000000\\n1: subs r0, r0, #1\\n bne 1b" ::: "r0", "cc");\n'
         "    b = tinyc_counter_ticks();\n"
-        '    tinyc_sh_print("tinyc: ticks "); tinyc_sh_print_u64(b - a); tinyc_sh_print("\\n");\n'
-        '    tinyc_sh_print("tinyc: stack 0\\n");\n    return 0;\n}\n')
+        '    tinyc_print("tinyc: ticks "); tinyc_print_u64(b - a); tinyc_print("\\n");\n'
+        '    tinyc_print("tinyc: stack 0\\n");\n    return 0;\n}\n')
     for board_name in ("mps2-an386", "mps3-an547"):
         board = load_board(board_name)
         ld = tmp_path / "fw.ld"

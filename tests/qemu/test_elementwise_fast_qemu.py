@@ -37,12 +37,12 @@ def test_a_chain_planned_in_place_on_board_equals_the_reference(board):
 def test_rewritten_rescales_equal_tinyc_requantize_on_board(board_name, tmp_path):
     """The exhaustive check of tests/host, run with SMMULR (Cortex-M4) and without (Cortex-M3)."""
     board = load_board(board_name)
-    (tmp_path / "main.c").write_text('#include "tinyc_semihost.h"\n' + RESCALE_CHECK + r"""
+    (tmp_path / "main.c").write_text('#include "tinyc_console.h"\n#include "tinyc_semihost.h"\n' + RESCALE_CHECK + r"""
 int main(void)
 {
-    tinyc_sh_print("tinyc: bad ");
-    tinyc_sh_print_u64((uint64_t)rescale_mismatches());
-    tinyc_sh_print("\n");
+    tinyc_print("tinyc: bad ");
+    tinyc_print_u64((uint64_t)rescale_mismatches());
+    tinyc_print("\n");
     return 0;
 }
 """)
