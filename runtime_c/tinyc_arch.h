@@ -1,5 +1,6 @@
-/* tinyc_arch.h: which fast paths the target has. Set once here; kernels test TINYC_HAS_DSP.
- * -DTINYC_PORTABLE forces the portable C path on any core. */
+/* tinyc_arch.h: which fast paths the target has. Set once here; kernels test TINYC_HAS_DSP and
+ * TINYC_HAS_MVE (Helium, the Cortex-M55's vector extension: integer MVE is bit 0 of __ARM_FEATURE_MVE).
+ * -DTINYC_PORTABLE forces the portable C path on any core; -mcpu=cortex-m55+nomve keeps DSP only. */
 #ifndef TINYC_ARCH_H
 #define TINYC_ARCH_H
 
@@ -8,6 +9,13 @@
 #include <arm_acle.h>
 #else
 #define TINYC_HAS_DSP 0
+#endif
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(TINYC_PORTABLE)
+#define TINYC_HAS_MVE 1
+#include <arm_mve.h>
+#else
+#define TINYC_HAS_MVE 0
 #endif
 
 #if TINYC_HAS_DSP
