@@ -28,6 +28,7 @@ from tinyc import quant
 from tinyc.errors import BadInput
 from tinyc.ir import Graph, QParams
 from tinyc.passes.calibration import DEFAULT as DEFAULT_CALIBRATION, calibrate
+from tinyc.passes.prune import keep_n_of_m
 from tinyc.passes.quantize import quantize
 from tinyc.progress import Progress, silent
 from tinyc.train.module import MASKED, TRAINABLE, GraphModule
@@ -215,7 +216,6 @@ class Masks:
 
 def _n_of_m_mask(w: torch.Tensor, keep: int, m: int) -> torch.Tensor:
     """1 where tinyc.passes.prune.keep_n_of_m(w, keep, m) keeps a weight (largest |w| per group)."""
-    from tinyc.passes.prune import keep_n_of_m
     magnitude = np.abs(w.numpy().astype(np.float64)) + 1.0  # all nonzero, same order: the kept positions show
     return torch.from_numpy((keep_n_of_m(magnitude, keep, m) != 0).astype(np.float32))
 

@@ -2,7 +2,8 @@
 
 The weights and biases of trainable layers (TRAINABLE ops) become nn.Parameters, every other constant a
 buffer; forward runs the graph's nodes in schedule order through TORCH_OPS, the torch twin of each op's
-ref_float (tinyc/ops/*.py). An op module in another file adds itself with `@register("op")`. The graph
+ref_float (tinyc/ops/*.py). Another file of tinyc/train adds an op with `@register("op")` (and its
+trained and masked inputs in TRAINABLE and MASKED); tinyc/train/__init__.py imports every file. The graph
 keeps its batch-1 shapes: forward maps one sample's run over the batch (torch.func.vmap), so every op is
 written exactly as its ref_float, for one sample.
 """
