@@ -47,7 +47,8 @@ def weights(g) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("model", [EXAMPLES / "digits_mlp.onnx", EXAMPLES / "digits_cnn.onnx",
                                    EXAMPLES / "kws_dscnn.onnx", ZOO / "mobilenetv3_classic17.onnx",
                                    ZOO / "resnet_classic13.onnx", ZOO / "tcn_classic13.onnx",
-                                   ZOO / "keras_cnn_tf2onnx.onnx", ZOO / "kwt_classic13.onnx"],
+                                   ZOO / "keras_cnn_tf2onnx.onnx", ZOO / "kwt_classic13.onnx",
+                                   ZOO / "autoencoder_classic17.onnx"],
                          ids=lambda p: p.stem)
 def test_module_forward_equals_the_interpreter(model):
     g = pipeline.frontend(model)

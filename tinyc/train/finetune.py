@@ -9,7 +9,8 @@
   weights and each layer's sparsity follows s_t = s_f + (s_i - s_f)(1 - t/T)^3 (s_i = 0) over the first
   epochs, masks re-chosen by magnitude as it rises (N:M: the kept count per group falls from M to N), then
   the final masks hold for the last HOLD_SHARE of the epochs.
-- QAT: weights fake-quantized per output channel, symmetric, exactly as tinyc.quant.quantize_weights_per_channel;
+- QAT: conv and dense weights fake-quantized per output channel, symmetric, exactly as
+  tinyc.quant.quantize_weights_per_channel (a transposed conv's weights train unquantized);
   every int8 activation fake-quantized with the parameters tinyc's quantize() gives the current weights
   (calibration re-run on the calibration samples with the chosen method at the start of each epoch);
   straight-through gradients inside the range, none outside.

@@ -24,7 +24,7 @@ from tinyc.ops.pool import tap_count, window
 
 TorchOp = Callable[[Node, list, "GraphModule"], list]
 TORCH_OPS: dict[str, TorchOp] = {}
-TRAINABLE = {"dense": (1, 2), "conv2d": (1, 2)}  # op -> inputs that are trained when constant
+TRAINABLE = {"dense": (1, 2), "conv2d": (1, 2), "conv_transpose2d": (1, 2)}  # op -> inputs trained when constant
 MASKED = {"dense": (1,), "conv2d": (1,)}  # op -> trained inputs whose zeros are structure (pruning), kept zero
 
 
@@ -136,6 +136,24 @@ def _conv2d(node, xs, m):
     x4 = x.unsqueeze(2) if x.dim() == 3 else x  # NCL as NC1L, as the reference
     y = F.conv2d(F.pad(x4, (left, right, top, bottom)), w, b, stride=tuple(a["strides"]),
                  dilation=tuple(a["dilations"]), groups=int(a["group"]))
+    return [_act(node, y[:, :, 0, :] if x.dim() == 3 else y)]
+
+
+@register("conv_transpose2d")
+def _conv_transpose2d(node, xs, m):
+    """tinyc.ops.conv_transpose: the full transposed convolution, then the window pads_begin / output_size
+    cut from it (a negative begin pad or a larger output reads zeros)."""
+    x, w, b = xs
+    a = node.attrs
+    x4 = x.unsqueeze(2) if x.dim() == 3 else x
+    strides, dilations = tuple(a["strides"]), tuple(a["dilations"])
+    (pt, pl), (oh, ow) = a["pads_begin"], a["output_size"]  # 2-D always (NCL: a unit height)
+    full = F.conv_transpose2d(x4, w, None, stride=strides, groups=int(a["group"]), dilation=dilations)
+    top, left = max(0, -pt), max(0, -pl)
+    bottom, right = max(0, pt + oh - full.shape[2]), max(0, pl + ow - full.shape[3])
+    y = F.pad(full, (left, right, top, bottom))[:, :, top + pt:top + pt + oh, left + pl:left + pl + ow]
+    if b is not None:
+        y = y + b.reshape(1, -1, 1, 1)
     return [_act(node, y[:, :, 0, :] if x.dim() == 3 else y)]
 
 
