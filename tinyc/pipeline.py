@@ -114,6 +114,8 @@ def build(model: str | Path, opts: Options) -> Compiled:
     if opts.float_layers == "auto":  # --max-drop bounds the int8 loss, not the pruning
         c = replace(c, max_drop=None)
     compression.validate(c, g)
+    if opts.finetune is not None:
+        _check_finetune(opts)  # before any work
     if board is not None and not c.any and opts.flash_budget is None:
         _check_weights_fit(g, opts.dtype, board)  # before any quantization work
     warnings = []
@@ -154,12 +156,20 @@ def build(model: str | Path, opts: Options) -> Compiled:
     return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy, tests, choice, tuned)
 
 
-def _finetune(g: ir.Graph, small: ir.Graph, opts: Options, calib) -> tuple[ir.Graph, dict]:
-    """Fine-tune the compressed float graph `small` on opts.finetune, distilled from g (tinyc.train: torch
-    is imported here only); quantization-aware when the code is int8."""
+def _check_finetune(opts: Options) -> None:
+    if opts.epochs < 1:
+        raise BadInput(f"--epochs {opts.epochs}: at least 1")
+    if not opts.lr > 0:
+        raise BadInput(f"--lr {opts.lr:g}: must be above 0")
     if opts.flash_budget is not None or opts.ram_budget is not None:
         raise BadInput("--finetune with --flash-budget or --ram-budget: not supported yet; give the compression "
                        "(--prune, --sparsity, --prune-channels) instead")
+    from tinyc import train  # noqa: F401  (no PyTorch: its one-line error now, not after the compression)
+
+
+def _finetune(g: ir.Graph, small: ir.Graph, opts: Options, calib) -> tuple[ir.Graph, dict]:
+    """Fine-tune the compressed float graph `small` on opts.finetune, distilled from g (tinyc.train: torch
+    is imported here only); quantization-aware when the code is int8."""
     from tinyc import train
 
     data, labels = opts.finetune

@@ -184,6 +184,17 @@ def test_without_torch_one_line_error(monkeypatch, capsys):
     assert err == "error: --finetune needs PyTorch: pip install 'tinyc[train]'\n"
 
 
+@pytest.mark.parametrize("option, message", [(["--epochs", "0"], "--epochs 0: at least 1"),
+                                             (["--lr", "-1"], "--lr -1: must be above 0"),
+                                             (["--flash-budget", "20K"], "--finetune with --flash-budget")])
+def test_bad_finetune_options_are_one_line(tmp_path, capsys, option, message):
+    code = cli.main(["compile", str(EXAMPLES / "digits_mlp.onnx"), "-o", str(tmp_path / "o"),
+                     "--finetune", str(EXAMPLES / "digits_train_mlp.npz"), *option])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1
+
+
 def test_bad_finetune_file_is_one_line(tmp_path, capsys):
     code = cli.main(["compile", str(EXAMPLES / "digits_mlp.onnx"), "-o", str(tmp_path / "o"),
                      "--finetune", str(tmp_path / "missing.npz")])
