@@ -2,8 +2,9 @@
 
 Writes digits_mlp.onnx (MLPClassifier 64-256-256-10), digits_cnn.onnx (a small CNN trained here in
 plain numpy), their calibration sets digits_calib_{mlp,cnn}.npz (200 training images) and held-out
-test sets digits_test_{mlp,cnn}.npz (600 images with labels). Seeded: a re-run on the same machine
-writes the same bytes. Needs the "train" extra (scikit-learn):
+test sets digits_test_{mlp,cnn}.npz (600 images with labels), and the training sets
+digits_train_{mlp,cnn}.npz (the 1,197 training images as uint8 0..16, with labels, for --finetune).
+Seeded: a re-run on the same machine writes the same bytes. Needs the "train" extra (scikit-learn):
 
     .venv/bin/pip install '.[train]' && .venv/bin/python scripts/train_digits.py [OUT_DIR]
 """
@@ -234,6 +235,7 @@ def main(out_dir: Path) -> None:
     onnx.save(model, out_dir / "digits_mlp.onnx")
     save_npz(out_dir / "digits_calib_mlp.npz", input=calib, labels=y_train[:CALIB_COUNT])
     save_npz(out_dir / "digits_test_mlp.npz", input=x_test, labels=y_test)
+    save_npz(out_dir / "digits_train_mlp.npz", input=x_train.astype(np.uint8), labels=y_train)  # 0..16: exact
     print(f"digits_mlp: {mlp.n_iter_} epochs, test accuracy {accuracy(probs, y_test):.2f} % "
           f"({len(y_test)} images), onnxruntime vs sklearn max error {err:.1e}")
 
@@ -249,6 +251,7 @@ def main(out_dir: Path) -> None:
     onnx.save(model, out_dir / "digits_cnn.onnx")
     save_npz(out_dir / "digits_calib_cnn.npz", input=calib.reshape(-1, 1, 8, 8), labels=y_train[:CALIB_COUNT])
     save_npz(out_dir / "digits_test_cnn.npz", input=images_test, labels=y_test)
+    save_npz(out_dir / "digits_train_cnn.npz", input=images_train.astype(np.uint8), labels=y_train)
     print(f"digits_cnn: {CNN_EPOCHS} epochs, test accuracy {acc:.2f} % ({len(y_test)} images), "
           f"onnxruntime vs numpy max error {err:.1e}")
 

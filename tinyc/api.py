@@ -44,24 +44,31 @@ def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = Non
           max_drop: float | None = None, flash_budget: int | str | None = None,
           ram_budget: int | str | None = None, eval: str | Path | None = None,  # noqa: A002
           selftest: Samples | None = None, float_layers: str | list[str] | None = None,
+          finetune: Samples | None = None, epochs: int = pipeline.DEFAULT_EPOCHS, lr: float = pipeline.DEFAULT_LR,
           progress: Progress = silent) -> pipeline.Compiled:
     """Every pass of the compiler on an ONNX file; nothing is written. progress: tinyc.progress.terminal
     shows a bar for long work (sensitivity sweeps, budget searches, accuracy). selftest: samples the
     board firmware embeds and checks at start-up. float_layers: layers kept in float32 inside the int8 model
     (names, or "auto": the fewest that bring int8 within max_drop of float). calibration: minmax,
-    percentile or mse (tinyc.passes.calibration)."""
+    percentile or mse (tinyc.passes.calibration). finetune: training inputs (a file may hold `labels`) to
+    fine-tune the compressed model on for `epochs` at learning rate `lr` (needs tinyc[train]: PyTorch)."""
     if float_layers is not None and not isinstance(float_layers, str):
         float_layers = ",".join(float_layers)
     opts = pipeline.Options(dtype=dtype, calibration=calibration, name=name, seed=seed, board=board, progress=progress,
-                            float_layers=float_layers,
+                            float_layers=float_layers, epochs=epochs, lr=lr,
                             compression=Compression(prune=prune, sparsity=sparsity, prune_channels=prune_channels,
                                                     kronecker=kronecker, doped=doped, max_drop=max_drop))
     if flash_budget is not None:
         opts.flash_budget = parse_bytes(str(flash_budget), "--flash-budget")
     if ram_budget is not None:
         opts.ram_budget = parse_bytes(str(ram_budget), "--ram-budget")
-    if calib is not None or eval is not None or selftest is not None:
+    if calib is not None or eval is not None or selftest is not None or finetune is not None:
         float_graph = pipeline.frontend(model)
+        if finetune is not None:
+            data = _arrays(finetune, float_graph)
+            labels = io.load_labels(finetune, len(next(iter(data.values())))) \
+                if isinstance(finetune, (str, Path)) else None
+            opts.finetune = (data, labels)
         if selftest is not None:
             opts.selftest = _arrays(selftest, float_graph)
         if calib is not None:

@@ -36,7 +36,8 @@ def _model_options(p: argparse.ArgumentParser) -> None:
                         f"{DEFAULT_CALIBRATION}; README: Calibration)")
     p.add_argument("--board", help="a board from `tinyc boards`, or a board .toml file")
     p.add_argument("--name", help="C prefix of the generated API (default: the model file's stem)")
-    p.add_argument("--seed", type=int, default=0, help="seed of random calibration/verification inputs")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of random calibration/verification inputs and of fine-tuning")
     z = p.add_argument_group("compression")
     z.add_argument("--prune", type=float, metavar="RATIO",
                    help="zero this share of the weights, per-layer ratios from the sensitivity analysis")
@@ -50,6 +51,13 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     z.add_argument("--flash-budget", metavar="BYTES", help="compress until flash fits (K and M suffixes)")
     z.add_argument("--ram-budget", metavar="BYTES", help="prune channels until RAM fits (K and M suffixes)")
     z.add_argument("--eval", metavar="FILE.npz", help="labelled data: report float, int8 and compressed accuracy")
+    z.add_argument("--finetune", metavar="FILE.npz",
+                   help="fine-tune the compressed model on these inputs (with `labels` if present): distillation from "
+                        "the float model, masks kept, quantization-aware in int8; needs pip install 'tinyc[train]'")
+    z.add_argument("--epochs", type=int, default=pipeline.DEFAULT_EPOCHS,
+                   help=f"fine-tuning epochs (default {pipeline.DEFAULT_EPOCHS})")
+    z.add_argument("--lr", type=float, default=pipeline.DEFAULT_LR,
+                   help=f"fine-tuning learning rate, Adam (default {pipeline.DEFAULT_LR:g})")
     p.add_argument("--float-layers", metavar="auto|NAME,...",
                    help="keep these layers in float32 inside the int8 model (names or report labels); auto: the "
                         "fewest that bring int8 within --max-drop of float (needs --calib)")
@@ -93,6 +101,7 @@ def _build(args, board: str | None = None) -> pipeline.Compiled:
                          kronecker=args.kronecker, doped=args.doped, max_drop=args.max_drop,
                          flash_budget=args.flash_budget, ram_budget=args.ram_budget, eval=args.eval,
                          selftest=getattr(args, "selftest", None), float_layers=args.float_layers,
+                         finetune=args.finetune, epochs=args.epochs, lr=args.lr,
                          progress=progress.for_stream())
     for w in compiled.warnings:
         print(f"warning: {w}", file=sys.stderr)

@@ -34,6 +34,8 @@ from tinyc.passes.simplify import fold_affine, fuse_activation
 from tinyc.selftest import Selftest
 
 CALIB_SAMPLES = 16
+DEFAULT_EPOCHS = 20  # --finetune: enough for the digits models to recover from --prune 0.9 (README: Fine-tuning)
+DEFAULT_LR = 1e-3
 
 
 @dataclass
@@ -52,6 +54,9 @@ class Options:
     progress: Progress = silent  # how long work shows its progress (the CLI: a bar on a terminal)
     selftest: dict[str, np.ndarray] | None = None  # --selftest: float32 samples the board firmware embeds
     float_layers: str | None = None  # --float-layers: "NAME,..." or "auto" (within compression.max_drop)
+    finetune: tuple[dict[str, np.ndarray], np.ndarray | None] | None = None  # --finetune: inputs, labels or None
+    epochs: int = DEFAULT_EPOCHS  # fine-tuning length
+    lr: float = DEFAULT_LR  # fine-tuning learning rate (Adam)
 
 
 @dataclass
@@ -66,6 +71,7 @@ class Compiled:
     accuracy: dict | None = None  # {"float", "int8", "compressed"} in percent, with --eval
     selftest: Selftest | None = None  # the samples and expected outputs the board firmware embeds
     mixed: mixed.MixedChoice | None = None  # what --float-layers auto measured and chose
+    finetune: dict | None = None  # what --finetune did (report.json "finetune")
 
 
 def frontend(model: str | Path) -> ir.Graph:
@@ -108,6 +114,8 @@ def build(model: str | Path, opts: Options) -> Compiled:
     if opts.float_layers == "auto":  # --max-drop bounds the int8 loss, not the pruning
         c = replace(c, max_drop=None)
     compression.validate(c, g)
+    if opts.finetune is not None:
+        _check_finetune(opts)  # before any work
     if board is not None and not c.any and opts.flash_budget is None:
         _check_weights_fit(g, opts.dtype, board)  # before any quantization work
     warnings = []
@@ -122,6 +130,9 @@ def build(model: str | Path, opts: Options) -> Compiled:
         sens = sensitivity.analyse(g, *compression.sensitivity_samples(calib, opts.calib_labels),
                                    progress=opts.progress)
     small, notes = compression.compress(g, c, sens, calib=calib)  # pruning and Kronecker, as asked
+    untuned, tuned = small, None
+    if opts.finetune is not None:
+        small, tuned = _finetune(g, small, opts, calib)  # trained float weights, the structure kept
     float_layers, choice = _float_layers(small, opts, calib)
     q, plan = lower(small, opts.dtype, calib, float_layers, notes, method=opts.calibration)
     if choice is not None:
@@ -132,13 +143,66 @@ def build(model: str | Path, opts: Options) -> Compiled:
         small, q, plan = _fit_ram(g, c, sens, opts, calib, (small, q, plan), float_layers)
     accuracy = None
     if opts.labelled is not None:
-        accuracy = _accuracy(g, q, opts, calib, compressed=c.any or opts.flash_budget or opts.ram_budget)
+        accuracy = _accuracy(g, q, opts, calib,
+                             compressed=c.any or opts.flash_budget or opts.ram_budget or tuned is not None)
+        if tuned is not None:  # what fine-tuning changed: the same compression, compiled without it
+            before = lower(untuned, opts.dtype, calib, float_layers, method=opts.calibration)[0]
+            accuracy["before_finetune"] = accuracy_of(before, opts)
     tests = None
     if opts.selftest is not None:
         if board is None:
             raise BadInput("--selftest: give --board too: the samples go into that board's firmware")
         tests = selftest.prepare(q, opts.selftest)
-    return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy, tests, choice)
+    return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy, tests, choice, tuned)
+
+
+def _check_finetune(opts: Options) -> None:
+    if opts.epochs < 1:
+        raise BadInput(f"--epochs {opts.epochs}: at least 1")
+    if not opts.lr > 0:
+        raise BadInput(f"--lr {opts.lr:g}: must be above 0")
+    if opts.flash_budget is not None or opts.ram_budget is not None:
+        raise BadInput("--finetune with --flash-budget or --ram-budget: not supported yet; give the compression "
+                       "(--prune, --sparsity, --prune-channels) instead")
+    from tinyc import train  # noqa: F401  (no PyTorch: its one-line error now, not after the compression)
+
+
+def _finetune(g: ir.Graph, small: ir.Graph, opts: Options, calib) -> tuple[ir.Graph, dict]:
+    """Fine-tune the compressed float graph `small` on opts.finetune, distilled from g (tinyc.train: torch
+    is imported here only); quantization-aware when the code is int8."""
+    from tinyc import train
+
+    data, labels = opts.finetune
+    result = train.finetune(g, small, data, labels, epochs=opts.epochs, lr=opts.lr, seed=opts.seed,
+                            qat=opts.dtype == "int8", calib=calib, calibration=opts.calibration,
+                            schedule=_gradual(g, small, opts.compression), progress=opts.progress)
+    ir.verify(result.graph)
+    return result.graph, {**result.as_dict(), "samples": len(next(iter(data.values()))),
+                          "labels": labels is not None}
+
+
+def _gradual(g: ir.Graph, small: ir.Graph, c: Compression):
+    """The gradual pruning schedule when the compression prunes weights (unstructured or N:M): from the dense
+    weights (channel pruning applied) to the per-layer ratios compress() chose; None otherwise."""
+    if not (c.prune or c.sparsity or c.max_drop is not None) or c.kronecker:
+        return None
+    from tinyc.passes.prune import prunable_layers
+    from tinyc.sparse import weight_matrix
+    from tinyc.train import GradualPruning
+
+    start, _ = compression.compress(g, Compression(prune_channels=c.prune_channels), None)
+    n, m = (int(v) for v in c.sparsity.split(":")) if c.sparsity else (0, 0)
+    ratios, nm = {}, {}
+    for node in prunable_layers(small):
+        w = small.tensors[node.inputs[1]].data
+        zeros = float(np.mean(w == 0))
+        if m and weight_matrix(w).shape[1] % m == 0:
+            nm[node.name] = (n, m)
+            if zeros > 1.0 - n / m + 1e-3:
+                ratios[node.name] = zeros
+        elif zeros > 0:
+            ratios[node.name] = zeros
+    return GradualPruning(start, ratios, nm)
 
 
 def _float_layers(g: ir.Graph, opts: Options, calib) -> tuple[list[str], mixed.MixedChoice | None]:
@@ -212,6 +276,11 @@ def _fit_ram(g, c, sens, opts, calib, current, float_layers):
                      "channels pruned where the graph allows")
 
 
+def accuracy_of(q: ir.Graph, opts: Options) -> float:
+    samples, labels = opts.labelled
+    return accuracy.accuracy(q, samples, labels, opts.progress)
+
+
 def _accuracy(g, q, opts, calib, compressed) -> dict:
     """Top-1 accuracy (%) of the float model, the plain int8 model and what is compiled."""
     samples, labels = opts.labelled
@@ -233,6 +302,8 @@ def report_of(compiled: Compiled, code: int | None = None) -> dict:
     doc["accuracy"] = compiled.accuracy
     if compiled.mixed is not None:
         doc["float_layers_auto"] = compiled.mixed.as_dict()
+    if compiled.finetune is not None:
+        doc["finetune"] = compiled.finetune
     return doc
 
 

@@ -236,6 +236,11 @@ def format_table(report: dict, board: Board | None = None) -> str:
     if report.get("accuracy"):
         acc = report["accuracy"]
         header.append("accuracy   " + ", ".join(f"{k} {v:.2f} %" for k, v in acc.items() if v is not None))
+    if report.get("finetune"):
+        ft = report["finetune"]
+        how = "".join([", quantization-aware" if ft["qat"] else "", ", gradual pruning" if ft["gradual"] else ""])
+        header.append(f"fine-tuned {ft['epochs']} epochs on {_fmt(ft['samples'])} samples, lr {ft['lr']:g}, "
+                      f"seed {ft['seed']}{how}, final loss {ft['final_loss']:.4g}")
     if report["measured"] is not None:
         header += _measured_lines(report, board)
     text_keys = ("name", "op", "dtype", "format")
