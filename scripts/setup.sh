@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tinyc needs on Debian/Ubuntu: a C compiler, make and CMake, the Arm toolchain and QEMU,
 # Chromium (the tests render report.html headless), and a virtual environment .venv with tinyc and its
-# test and train extras (train: PyTorch's CPU wheel, so CI runs the fine-tuning tests). Safe to run again.
+# test and train extras (train: torch==2.13.0, whose CPU wheel pip finds on these machines; CI runs the
+# fine-tuning tests). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +22,5 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet --extra-index-url https://download.pytorch.org/whl/cpu '.[test,train]'
+.venv/bin/python -m pip install --quiet '.[test,train]'
 echo "setup: tinyc $(.venv/bin/python -c 'import tinyc; print(tinyc.__version__)') installed in .venv"
