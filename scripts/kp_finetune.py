@@ -30,6 +30,7 @@ from tinyc.train.rnn import KroneckerGru
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SEED = 0
 BATCH = 32
+OTHERS_LR = 0.1  # learning rate of the uncompressed layers, relative to the factors
 GRU_RATIO = 16  # dense float32 parameters / factor parameters of W and of R
 
 
@@ -100,7 +101,10 @@ def train(net: Net, x: np.ndarray, teacher: np.ndarray, y: np.ndarray, epochs: i
     """Adam, cosine learning rate; loss = KL(teacher || student) + cross-entropy; co-matrix dropout on
     doped layers (one seeded draw per step, annealed to 0)."""
     gen = torch.Generator().manual_seed(SEED)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    factors = [p for m in net.modules() if isinstance(m, (KroneckerDense, KroneckerGru)) for p in m.parameters()]
+    ids = {id(p) for p in factors}
+    others = [p for p in net.parameters() if id(p) not in ids]  # trained, already near their optimum: slower
+    opt = torch.optim.Adam([{"params": factors, "lr": lr}, {"params": others, "lr": lr * OTHERS_LR}])
     steps = epochs * -(-len(x) // BATCH)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     xt, tt, yt = (torch.tensor(v) for v in (x, teacher, y))

@@ -82,3 +82,15 @@ def test_gru_digits_example_int8_keeps_the_float_accuracy():
     int8_acc = accuracy.accuracy(q, {"pixels": x}, labels)
     assert float_acc >= 97.0  # the script's 98.17 % on all 600
     assert int8_acc >= float_acc - 1.0
+
+
+def test_gru_digits_example_float_matches_onnxruntime():
+    import onnxruntime as ort
+
+    from tinyc import interpreter
+    g = pipeline.frontend(EXAMPLES / "digits_gru.onnx")
+    x = np.load(EXAMPLES / "digits_test_gru.npz")["input"][:50]
+    session = ort.InferenceSession(str(EXAMPLES / "digits_gru.onnx"), providers=["CPUExecutionProvider"])
+    expected = np.concatenate([session.run(None, {"pixels": xi[None]})[0] for xi in x])
+    got = interpreter.run_samples(g, {"pixels": x[:, None]})["probs"].reshape(expected.shape)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
