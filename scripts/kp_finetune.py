@@ -21,15 +21,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tinyc import accuracy, interpreter, pipeline, report
+from tinyc import accuracy, pipeline, report
 from tinyc.ir import Graph, Node
 from tinyc.passes.kronecker import kronecker, most_capable_shape
-from tinyc.train.kronecker import KroneckerDense, clamp_act, comatrix_keep
-from tinyc.train.rnn import KroneckerGru
+from tinyc.train.kronecker import KroneckerDense, clamp_act, comatrix_keep, fit_to_data
+from tinyc.train.rnn import KroneckerGru, gru
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SEED = 0
 BATCH = 32
+KD_T = 4.0  # distillation temperature (Hinton et al.)
 OTHERS_LR = 0.1  # learning rate of the uncompressed layers, relative to the factors
 GRU_RATIO = 16  # dense float32 parameters / factor parameters of W and of R
 
@@ -55,6 +56,19 @@ class Dense(torch.nn.Module):
         return {k: v.detach().numpy().astype(np.float32) for k, v in out.items()}
 
 
+class Gru(torch.nn.Module):
+    """A float GRU node with trainable W, R and B (the teacher's)."""
+
+    def __init__(self, node: Node, g: Graph):
+        super().__init__()
+        self.node = node
+        self.weights = torch.nn.ParameterList([torch.nn.Parameter(torch.tensor(g.tensors[i].data))
+                                               for i in node.inputs[1:4] if i])
+
+    def forward(self, x):
+        return gru(self.node, [x, *self.weights])
+
+
 class Net(torch.nn.Module):
     """The few ops of the digits graphs, over a batch on the first axis; returns the logits (the
     input of the final softmax)."""
@@ -69,12 +83,16 @@ class Net(torch.nn.Module):
             elif node.op == "dense_kp":
                 layers[node.name] = KroneckerDense(node, g)
             elif node.op == "gru":
-                layers[node.name] = KroneckerGru(node, g, *gru_shapes)
+                layers[node.name] = KroneckerGru(node, g, *gru_shapes) if gru_shapes else Gru(node, g)
             else:
                 assert node.op in ("softmax", "transpose", "reshape"), node.op
         self.layers = torch.nn.ModuleDict(layers)
 
     def forward(self, x):
+        return self.values(x)[self.g.nodes[-1].inputs[0]]
+
+    def values(self, x) -> dict[str, torch.Tensor]:
+        """Every tensor of the graph (up to the softmax's input) for the batch x."""
         values = {self.g.inputs[0]: x}
         for node in self.g.nodes[:-1]:  # the last node is the softmax
             v = values[node.inputs[0]]
@@ -87,7 +105,7 @@ class Net(torch.nn.Module):
             else:
                 out = [self.layers[node.name](v)]
             values.update(zip(node.outputs, out))
-        return values[self.g.nodes[-1].inputs[0]]
+        return values
 
     def write_back(self) -> Graph:
         g = self.g.copy()
@@ -97,9 +115,18 @@ class Net(torch.nn.Module):
         return g
 
 
-def train(net: Net, x: np.ndarray, teacher: np.ndarray, y: np.ndarray, epochs: int, lr: float) -> None:
-    """Adam, cosine learning rate; loss = KL(teacher || student) + cross-entropy; co-matrix dropout on
-    doped layers (one seeded draw per step, annealed to 0)."""
+def shifted(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Each 8x8 image of x (N, 64) or (N, 8, 8) moved by -1, 0 or 1 pixel along each axis (zeros fill)."""
+    images = torch.nn.functional.pad(x.reshape(-1, 8, 8), (1, 1, 1, 1))
+    moves = [images[:, 1 + dy:9 + dy, 1 + dx:9 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    pick = torch.randint(0, 9, (len(x),), generator=gen)
+    return torch.stack(moves)[pick, torch.arange(len(x))].reshape(x.shape)
+
+
+def train(net: Net, teacher: Net, x: np.ndarray, y: np.ndarray, epochs: int, lr: float) -> None:
+    """Adam, cosine learning rate, images shifted by up to a pixel; loss = distillation from the float
+    model (KL at temperature KD_T, times KD_T^2) + cross-entropy; co-matrix dropout on doped layers
+    (one seeded draw per step, annealed to 0). The factors learn at lr, the other layers slower."""
     gen = torch.Generator().manual_seed(SEED)
     factors = [p for m in net.modules() if isinstance(m, (KroneckerDense, KroneckerGru)) for p in m.parameters()]
     ids = {id(p) for p in factors}
@@ -107,19 +134,22 @@ def train(net: Net, x: np.ndarray, teacher: np.ndarray, y: np.ndarray, epochs: i
     opt = torch.optim.Adam([{"params": factors, "lr": lr}, {"params": others, "lr": lr * OTHERS_LR}])
     steps = epochs * -(-len(x) // BATCH)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    xt, tt, yt = (torch.tensor(v) for v in (x, teacher, y))
+    xt, yt = torch.tensor(x), torch.tensor(y)
     kp_layers = [m for m in net.modules() if isinstance(m, KroneckerDense)]
     step = 0
     for _ in range(epochs):
         order = torch.randperm(len(xt), generator=gen)
         for start in range(0, len(xt), BATCH):
             batch = order[start:start + BATCH]
+            xb = shifted(xt[batch], gen)
+            with torch.no_grad():
+                soft = torch.softmax(teacher(xb) / KD_T, dim=1)
             keep = comatrix_keep(step, steps, gen)
             for m in kp_layers:
                 m.comatrix_keep = keep
-            logp = torch.log_softmax(net(xt[batch]), dim=1)
-            loss = torch.nn.functional.kl_div(logp, tt[batch], reduction="batchmean") \
-                + torch.nn.functional.nll_loss(logp, yt[batch])
+            logits = net(xb)
+            kd = torch.nn.functional.kl_div(torch.log_softmax(logits / KD_T, dim=1), soft, reduction="batchmean")
+            loss = KD_T ** 2 * kd + torch.nn.functional.cross_entropy(logits, yt[batch])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -127,6 +157,34 @@ def train(net: Net, x: np.ndarray, teacher: np.ndarray, y: np.ndarray, epochs: i
             step += 1
     for m in kp_layers:
         m.comatrix_keep = 1.0
+
+
+def fit_mlp_factors(g0: Graph, g: Graph, x: np.ndarray) -> Graph:
+    """g with each dense_kp's factors fitted to the float model's layer on the training inputs x
+    (tinyc.train.kronecker.fit_to_data), from the nearest KP the pass chose."""
+    g = g.copy()
+    with torch.no_grad():
+        values = Net(g0).values(torch.tensor(x))
+    for node in (n for n in g.nodes if n.op == "dense_kp"):
+        w = next(g0.tensors[n.inputs[1]].data for n in g0.nodes if n.name == node.name)
+        inputs = values[node.inputs[0]].numpy().reshape(len(x), -1)
+        a, b = (g.tensors[i] for i in node.inputs[1:3])
+        a.data, b.data = (f.astype(np.float32) for f in fit_to_data(inputs, inputs @ w.T, a.data, b.data))
+    return g
+
+
+def fit_gru_factors(layer: KroneckerGru, teacher: Gru, x_seq: torch.Tensor) -> None:
+    """The KP GRU's factors fitted to the float GRU's x W^T and h R^T over the training sequences."""
+    node = Node("gru", "gru", teacher.node.inputs, ["y", "y_h"], teacher.node.attrs)
+    with torch.no_grad():
+        h = gru(node, [x_seq, *teacher.weights])[0][:, 0]  # (T, N, H) of direction 0
+    h_prev = torch.cat([torch.zeros_like(h[:1]), h[:-1]]).reshape(-1, h.shape[-1]).numpy()
+    xs = x_seq.reshape(-1, x_seq.shape[-1]).numpy()
+    w, r = (p.detach().numpy()[0] for p in teacher.weights[:2])
+    for k, (inputs, m) in enumerate(((xs, w), (h_prev, r))):
+        a, b = layer.factors[2 * k], layer.factors[2 * k + 1]
+        fa, fb = fit_to_data(inputs, inputs @ m.T, a.detach().numpy(), b.detach().numpy())
+        a.data, b.data = torch.tensor(fa, dtype=torch.float32), torch.tensor(fb, dtype=torch.float32)
 
 
 def _data(kind: str, g: Graph):
@@ -153,18 +211,18 @@ def mlp(epochs: int, doped: bool, lr: float) -> list[str]:
     torch.manual_seed(SEED)
     g0 = pipeline.frontend(EXAMPLES / "digits_mlp.onnx")
     (x, y), test, calib = _data("mlp", g0)
-    teacher = interpreter.run_samples(g0, {g0.inputs[0]: x})[g0.outputs[0]]
+    teacher = Net(g0).eval()
     g = kronecker(g0, "auto", doped=doped, trained=True)
     kp = [n.name for n in g.nodes if n.op == "dense_kp"]
     f32 = {"whole": _float_bytes(g0, [n.name for n in g0.nodes]), "kp": _float_bytes(g0, kp)}
     shapes = ", ".join(n + " " + _shapes(g, n) for n in kp)
     rows = [f"| MLP `--kronecker auto{' --doped' if doped else ''}` | {shapes} |"]
     float_acc = accuracy.accuracy(g0, {g0.inputs[0]: test[0]}, test[1])
-    for label, graph in (("post-training", g), (f"trained {epochs} epochs", None)):
-        if graph is None:
-            net = Net(g)
-            train(net, x.astype(np.float32), teacher.astype(np.float32), y, epochs, lr)
-            graph = net.write_back()
+    fitted = fit_mlp_factors(g0, g, x.astype(np.float32))
+    net = Net(fitted)
+    train(net, teacher, x.astype(np.float32), y, epochs, lr)
+    for label, graph in (("nearest KP", g), ("fitted to the data", fitted), (f"fitted, trained {epochs} epochs",
+                                                                          net.write_back())):
         acc8, layers, total = _int8(graph, calib, test, "digits_mlp")
         kp_bytes = sum(layers[n] for n in kp)
         rows.append(f"| | {label}: float {accuracy.accuracy(graph, {g.inputs[0]: test[0]}, test[1]):.2f} %, "
@@ -179,11 +237,11 @@ def _shapes(g: Graph, name: str) -> str:
     return f"{a['shape_a']}(x){a['shape_b']}".replace(" ", "")
 
 
-def gru(epochs: int, lr: float) -> list[str]:
+def gru_figures(epochs: int, lr: float) -> list[str]:
     torch.manual_seed(SEED)
     g = pipeline.frontend(EXAMPLES / "digits_gru.onnx")
     (x, y), test, calib = _data("gru", g)
-    teacher = interpreter.run_samples(g, {g.inputs[0]: x})[g.outputs[0]]
+    teacher = Net(g).eval()
     node = next(n for n in g.nodes if n.op == "gru")
     shapes = []
     for i in (1, 2):
@@ -196,9 +254,12 @@ def gru(epochs: int, lr: float) -> list[str]:
     float_acc = accuracy.accuracy(g, {g.inputs[0]: test[0]}, test[1])
     rows = [f"| GRU W {shapes[0][0]}(x){shapes[0][1]}, R {shapes[1][0]}(x){shapes[1][1]} | W {dense_w / fw:.1f}x, "
             f"R {dense_r / fr:.1f}x fewer parameters (float32 bytes) than dense; float model {float_acc:.2f} % |"]
-    for label, trained in (("post-training", False), (f"trained {epochs} epochs", True)):
-        if trained:
-            train(net, x.astype(np.float32), teacher.astype(np.float32), y, epochs, lr)
+    for label, step in (("nearest KP", None), ("fitted to the data", "fit"), (f"fitted, trained {epochs} epochs",
+                                                                           "train")):
+        if step == "fit":
+            fit_gru_factors(layer, teacher.layers[node.name], torch.tensor(x.astype(np.float32)).permute(1, 0, 2))
+        elif step == "train":
+            train(net, teacher, x.astype(np.float32), y, epochs, lr)
         tg = net.write_back()
         acc8, _, _ = _int8(tg, calib, test, "digits_gru")
         rows.append(f"| | {label}: float {accuracy.accuracy(tg, {g.inputs[0]: test[0]}, test[1]):.2f} %, "
@@ -218,7 +279,7 @@ def main() -> None:
     if args.only != "gru":
         print("\n".join(mlp(args.epochs, args.doped, args.lr)), flush=True)
     if args.only != "mlp":
-        print("\n".join(gru(args.epochs, args.lr)), flush=True)
+        print("\n".join(gru_figures(args.epochs, args.lr)), flush=True)
 
 
 if __name__ == "__main__":
