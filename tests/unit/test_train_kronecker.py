@@ -122,3 +122,19 @@ def test_kronecker_pass_uses_ratio_shapes_when_trained():
     assert shapes == shape_for_ratio(256, 256, False) == ((4, 4), (64, 64))
     a, b = kp.nearest_kronecker(w, (4, 4), (64, 64))  # initialised to the nearest KP of those shapes
     np.testing.assert_allclose(out.tensors[trained.inputs[1]].data, a, rtol=1e-5)
+
+
+def test_fit_to_data_recovers_an_exact_product_and_beats_the_nearest_kp_on_the_data():
+    from tinyc.train.kronecker import fit_to_data
+    rng = np.random.default_rng(2)
+    a0, b0 = rng.standard_normal((4, 3)), rng.standard_normal((5, 2))
+    x = rng.standard_normal((200, 6))
+    a, b = fit_to_data(x, x @ np.kron(a0, b0).T, rng.standard_normal((4, 3)), rng.standard_normal((5, 2)))
+    np.testing.assert_allclose(np.kron(a, b), np.kron(a0, b0), atol=1e-4)
+    # a W that is no Kronecker product, inputs that use half the columns: the fit wins on those inputs
+    w = rng.standard_normal((20, 6))
+    x[:, ::2] = 0
+    near = kp.nearest_kronecker(w, (4, 3), (5, 2))
+    fitted = fit_to_data(x, x @ w.T, *near)
+    err_near, err_fit = (np.linalg.norm(x @ w.T - x @ np.kron(*f).T) for f in (near, fitted))
+    assert err_fit < 0.9 * err_near
