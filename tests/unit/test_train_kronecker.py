@@ -138,3 +138,24 @@ def test_fit_to_data_recovers_an_exact_product_and_beats_the_nearest_kp_on_the_d
     fitted = fit_to_data(x, x @ w.T, *near)
     err_near, err_fit = (np.linalg.norm(x @ w.T - x @ np.kron(*f).T) for f in (near, fitted))
     assert err_fit < 0.9 * err_near
+
+
+def test_install_registers_dense_kp_and_gru_with_the_fine_tuning_executor():
+    from types import SimpleNamespace
+
+    from tinyc.train import kronecker as train_kp
+    from tinyc.train import rnn as train_rnn
+    table: dict = {}
+
+    def register(*names):
+        def add(fn):
+            table.update(dict.fromkeys(names, fn))
+            return fn
+        return add
+
+    core = SimpleNamespace(register=register, TRAINABLE={}, MASKED={})
+    train_kp.install(core)
+    train_rnn.install(core)
+    assert table == {"dense_kp": train_kp.dense_kp, "gru": train_rnn.gru}
+    assert core.TRAINABLE == {"dense_kp": (1, 2, 3, 4), "gru": (1, 2, 3)}
+    assert core.MASKED == {"dense_kp": (4,)}  # the doped residual's zeros stay zero
