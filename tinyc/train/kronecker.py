@@ -91,6 +91,14 @@ def install(core) -> None:
     core.MASKED["dense_kp"] = (RESIDUAL_INPUT,)
 
 
+try:  # the fine-tuning executor (tinyc.train.module) imports every file of tinyc/train: join it
+    from tinyc.train import module as _executor
+except ImportError:  # no executor in this checkout: the torch forms stand alone
+    _executor = None
+if _executor is not None:
+    install(_executor)
+
+
 class KroneckerDense(torch.nn.Module):
     """One dense_kp node of a float graph as a module with its own parameters: A, B, bias, and the
     residual's values at its fixed CSR positions (so nothing can grow off them)."""

@@ -73,6 +73,14 @@ def install(core) -> None:
     core.TRAINABLE["gru"] = GRU_INPUTS
 
 
+try:  # the fine-tuning executor (tinyc.train.module) imports every file of tinyc/train: join it
+    from tinyc.train import module as _executor
+except ImportError:  # no executor in this checkout: the torch forms stand alone
+    _executor = None
+if _executor is not None:
+    install(_executor)
+
+
 class KroneckerGru(torch.nn.Module):
     """A GRU node whose W[d] and R[d] are A (x) B with trained factors (initialised to the nearest
     Kronecker product of the node's weights, shapes given per matrix); B (bias) stays dense."""
