@@ -35,7 +35,7 @@ class Compression:
 
     @property
     def any(self) -> bool:
-        return any(v is not None for v in vars(self).values())
+        return any(v is not None for k, v in vars(self).items() if k != "trained")  # trained: how, not what
 
     @property
     def needs_sensitivity(self) -> bool:
