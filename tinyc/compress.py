@@ -31,10 +31,11 @@ class Compression:
     kronecker: str | None = None  # "auto" or "layer,layer"
     doped: bool | None = None  # Kronecker layers also keep a sparse residual (doped KP)
     max_drop: float | None = None  # per-layer ratios under this loss (points, or % output error)
+    trained: bool | None = None  # fine-tuning follows (--finetune): Kronecker shapes for the ratio
 
     @property
     def any(self) -> bool:
-        return any(v is not None for v in vars(self).values())
+        return any(v is not None for k, v in vars(self).items() if k != "trained")  # trained: how, not what
 
     @property
     def needs_sensitivity(self) -> bool:
@@ -107,7 +108,8 @@ def compress(g: Graph, c: Compression, sens: sensitivity.Sensitivity | None,
         g = prune_unstructured(g, {k: v for k, v in ratios.items() if v > 0 and k in present})
     if c.kronecker:
         layers = "auto" if c.kronecker == "auto" else c.kronecker.split(",")
-        g = kronecker(g, layers=layers, doped=bool(c.doped))  # W ~ A (x) B (+ sparse residual when doped)
+        # W ~ A (x) B (+ sparse residual when doped); shapes for the ratio when fine-tuning follows
+        g = kronecker(g, layers=layers, doped=bool(c.doped), trained=bool(c.trained))
     if (ratios or c.sparsity or c.kronecker) and calib is not None:
         g = reconstruct(unpruned, g, _subset(calib))  # re-solve what pruning and factorising kept
     return g, warnings

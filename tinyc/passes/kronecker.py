@@ -98,6 +98,31 @@ def choose_shape(w: np.ndarray, has_bias: bool, min_ratio: float = MIN_RATIO
     return a, b
 
 
+def most_capable_shape(m: int, k: int, fits) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Among the factor shapes of an M x K matrix with fits(shape_a, shape_b) true, the one a trained
+    A (x) B can do most with, or None when none fits.
+
+    Training moves the factors away from the nearest KP, so the post-training error says little; what
+    limits the trained layer is its structure. rank(A (x) B) = rank(A) rank(B), so first the highest
+    possible rank min(m1, k1) * min(m2, k2) (balanced shapes reach full rank with few entries), then
+    the most factor entries m1*k1 + m2*k2 (spend the budget on parameters), then the shapes in order.
+    """
+    fitting = [(-min(a) * min(b), -(a[0] * a[1] + b[0] * b[1]), i, a, b)
+               for i, (a, b) in enumerate(factor_shapes(m, k)) if fits(a, b)]
+    if not fitting:
+        return None
+    *_, a, b = min(fitting)
+    return a, b
+
+
+def shape_for_ratio(m: int, k: int, has_bias: bool, min_ratio: float = MIN_RATIO
+                    ) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The factor shapes for a dense M x K layer whose factors will be trained (--finetune): the most
+    capable shape (most_capable_shape) whose int8 KP layer is >= min_ratio smaller than dense int8."""
+    budget = dense_layer_bytes(m, k) / min_ratio
+    return most_capable_shape(m, k, lambda a, b: kp_layer_bytes(a, b, has_bias) <= budget)
+
+
 def budget_nnz(m: int, k: int, shape_a, shape_b, has_bias: bool, min_ratio: float = MIN_RATIO) -> int:
     """The most residual nonzeros a doped layer can keep and stay min_ratio smaller than dense int8."""
     budget = dense_layer_bytes(m, k) / min_ratio
@@ -152,14 +177,16 @@ def _replace(node: Node, g: Graph, w: np.ndarray, shapes, residual: np.ndarray |
                 list(node.outputs), attrs)
 
 
-def _plan_layer(w: np.ndarray, has_bias: bool, doped: bool | str, dope: float | None, min_ratio: float):
+def _plan_layer(w: np.ndarray, has_bias: bool, doped: bool | str, dope: float | None, min_ratio: float,
+                trained: bool = False):
     """(shapes, residual or None) for one layer, or None when no shape reaches min_ratio.
+    trained: fine-tuning follows, shapes by shape_for_ratio, else by choose_shape (post-training error).
 
     A doped layer keeps the plain rule's shapes and spends the rest of the budget on the residual.
     (Choosing shapes by the doped Frobenius error instead was tried: the errors differ by < 1 % and
     the digits models lost accuracy, so the simpler rule stays.)
     """
-    shapes = choose_shape(w, has_bias, min_ratio)
+    shapes = shape_for_ratio(*w.shape, has_bias, min_ratio) if trained else choose_shape(w, has_bias, min_ratio)
     if shapes is None:
         return None
     a, b = nearest_kronecker(w, *shapes)
@@ -173,7 +200,7 @@ def _plan_layer(w: np.ndarray, has_bias: bool, doped: bool | str, dope: float | 
 
 
 def kronecker(g: Graph, layers: str | list[str] = "auto", doped: bool | str = False, *,
-              dope: float | None = None, min_ratio: float = MIN_RATIO) -> Graph:
+              dope: float | None = None, min_ratio: float = MIN_RATIO, trained: bool = False) -> Graph:
     """Replace the chosen layers of float graph g by dense_kp nodes (W ~ A (x) B [+ residual]).
 
     layers: "auto" (every dense layer with M*K >= 4096 that some factor shape makes min_ratio
@@ -181,6 +208,7 @@ def kronecker(g: Graph, layers: str | list[str] = "auto", doped: bool | str = Fa
     doped: True adds the largest entries of W - A (x) B as a CSR residual, "auto" only where plain
     KP's relative error exceeds 0.1 and the budget holds >= 1 % of entries. dope: the fraction of
     entries kept; None = as many as keep the layer min_ratio smaller than dense int8.
+    trained: the factors will be fine-tuned, so shapes are chosen for the ratio (shape_for_ratio).
     """
     if doped not in (True, False, "auto"):
         raise BadInput(f"kronecker doped={doped!r}: choose True, False or 'auto'")
@@ -201,7 +229,7 @@ def kronecker(g: Graph, layers: str | list[str] = "auto", doped: bool | str = Fa
     for node in chosen:
         w = eligible[node.name]
         has_bias = len(node.inputs) > 2 and bool(node.inputs[2])
-        plan = _plan_layer(w, has_bias, doped, dope, min_ratio)
+        plan = _plan_layer(w, has_bias, doped, dope, min_ratio, trained)
         if plan is None:
             if layers == "auto":
                 continue
