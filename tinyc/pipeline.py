@@ -116,6 +116,7 @@ def build(model: str | Path, opts: Options) -> Compiled:
     compression.validate(c, g)
     if opts.finetune is not None:
         _check_finetune(opts)  # before any work
+        c = replace(c, trained=True)  # Kronecker shapes for the ratio: training, not the nearest KP, fits them
     if board is not None and not c.any and opts.flash_budget is None:
         _check_weights_fit(g, opts.dtype, board)  # before any quantization work
     warnings = []

@@ -32,6 +32,7 @@ from tinyc.passes.calibration import DEFAULT as DEFAULT_CALIBRATION, calibrate
 from tinyc.passes.prune import keep_n_of_m
 from tinyc.passes.quantize import quantize
 from tinyc.progress import Progress, silent
+from tinyc.train.kronecker import comatrix_keep
 from tinyc.train.module import MASKED, TRAINABLE, GraphModule
 
 TEMPERATURE = 2.0  # softens both distributions for distillation (Hinton et al.)
@@ -115,11 +116,14 @@ def _train(teacher, student, data, labels, epochs, lr, seed, qat, calib, calibra
     masks.update(0, ramp)
     losses = []
     step = 0
+    total_steps = epochs * batches
+    dropout = torch.Generator().manual_seed(seed + 1)  # co-matrix dropout of doped KP residuals
     for _ in progress(range(epochs), "fine-tuning", total=epochs):
         if qat:
             fake_quantize(model, export(model, student, start, masks), calib, calibration)
         total = 0.0
         for idx in torch.randperm(count, generator=shuffle).split(BATCH):
+            model.comatrix_keep = comatrix_keep(step, total_steps, dropout)
             out = model({k: v[idx] for k, v in feeds.items()}, [s_head])[s_head].reshape(len(idx), -1)
             loss = _loss(out, target[idx], None if y is None else y[idx], soft)
             opt.zero_grad()
@@ -129,6 +133,7 @@ def _train(teacher, student, data, labels, epochs, lr, seed, qat, calib, calibra
             masks.update(step, ramp)
             total += float(loss.detach()) * len(idx)
         losses.append(total / count)
+    model.comatrix_keep = 1.0
     return FineTuned(export(model, student, start, masks), epochs, lr, seed, qat, losses, schedule is not None)
 
 
