@@ -266,37 +266,147 @@ static int8_t tinyc_rnn_out_s8(int32_t h)
     return (int8_t)tinyc_clamp_i32((h + 128) >> 8, -128, 127);
 }
 
-static int32_t tinyc_rnn_dot_x(const int8_t *w, const int8_t *xt, int32_t input_zp, int32_t n)
+/* GRU: h = (1 - z) tanh(n) + z h; |each product| <= 2^30, so the sum fits int32. */
+static void tinyc_rnn_gru_update(const tinyc_gru_s8_params *p, const int16_t *z, int16_t *h, int32_t j, int16_t n)
 {
-    int32_t acc = 0, k;
-    for (k = 0; k < n; k++) {
-        acc += (int32_t)w[k] * ((int32_t)xt[k] - input_zp);
-    }
-    return acc;
+    const int32_t h_tilde = tinyc_rnn_act(p->tanh_table, n);
+    h[j] = (int16_t)(((32768 - z[j]) * h_tilde + z[j] * h[j] + TINYC_RNN_HALF) >> 15);
 }
 
-static int32_t tinyc_rnn_dot_h(const int8_t *r, const int16_t *h, int32_t n)
+/* Four gate rows at once (the gate products are ~all of an RNN's work): rows a, a + step, b, b + step
+ * of a row-major int8 matrix with n columns, step in bytes (0 repeats a row). The sums are exact int32
+ * (the scheme bounds them), so any order of the products gives the same bits: MVE widens 8 weights per
+ * load against 8 int16 lanes; DSP takes 4 columns per step, SXTB16 splits a weight word into lanes
+ * (0, 2) and (1, 3), the int16 operand is paired to match (PKH for h, SXTB16 for x) and SMLAD adds two
+ * products. The operands are shared by the four rows. */
+typedef struct {
+    const int8_t *a, *b;
+    int32_t step;
+} tinyc_rnn_rows4;
+
+#if TINYC_HAS_DSP && !TINYC_HAS_MVE
+/* One step of 4 columns of two rows: s1 += (a + step) . (e, o), s0 += a . (e, o), a advances by 4.
+ * e holds the int16 operands of columns 0 and 2, o of 1 and 3 (SXTB16 of a weight word gives lanes
+ * 0, 2; with ROR 8 lanes 1, 3). In asm: gcc spills the row pointers of the C form (42 instructions
+ * for four rows instead of 20); two rows per asm leave registers for -O0 and -Os builds. The
+ * weights are constant, so the asm needs no memory operand. */
+#define TINYC_RNN_MAC4X2(row, step, e, o, s0, s1)                                              \
+    do {                                                                                        \
+        int32_t w_, t_;                                                                         \
+        __asm__("ldr %[w], [%[p], %[st]]\n\t"                                                   \
+                "sxtb16 %[t], %[w]\n\t"                                                         \
+                "smlad %[a1], %[t], %[ev], %[a1]\n\t"                                           \
+                "sxtb16 %[w], %[w], ror #8\n\t"                                                 \
+                "smlad %[a1], %[w], %[od], %[a1]\n\t"                                           \
+                "ldr %[w], [%[p]], #4\n\t"                                                      \
+                "sxtb16 %[t], %[w]\n\t"                                                         \
+                "smlad %[a0], %[t], %[ev], %[a0]\n\t"                                           \
+                "sxtb16 %[w], %[w], ror #8\n\t"                                                 \
+                "smlad %[a0], %[w], %[od], %[a0]"                                               \
+                : [w] "=&r"(w_), [t] "=&r"(t_), [p] "+r"(row), [a0] "+r"(s0), [a1] "+r"(s1)     \
+                : [st] "r"(step), [ev] "r"(e), [od] "r"(o));                                    \
+    } while (0)
+
+/* Two int16 values from any 2-aligned address (scratch vectors of odd H): one unaligned LDR. */
+static inline int32_t tinyc_rnn_load2(const int16_t *p)
 {
-    int32_t acc = 0, k;
-    for (k = 0; k < n; k++) {
-        acc += (int32_t)r[k] * h[k];
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* (lo16 of a, lo16 of b) and (hi16 of a, hi16 of b): PKHBT / PKHTB (gcc does not form them from C). */
+static inline int32_t tinyc_rnn_pack_lo(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+static inline int32_t tinyc_rnn_pack_hi(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+}
+#endif
+
+/* acc[0..3] = the four rows . (x - input_zp), x int8. */
+static void tinyc_rnn_dot4_x(const tinyc_rnn_rows4 *m, const int8_t *x, int32_t input_zp, int32_t n, int32_t acc[4])
+{
+    const int8_t *a0 = m->a, *a1 = m->a + m->step, *b0 = m->b, *b1 = m->b + m->step;
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+#if TINYC_HAS_MVE
+    for (; k < n; k += 8) {
+        const mve_pred16_t p = vctp16q((uint32_t)(n - k));
+        /* lanes past n: weight 0 (zeroing load), so x - zp there adds nothing */
+        const int16x8_t xv = vsubq_n_s16(vldrbq_z_s16(x + k, p), (int16_t)input_zp);
+        s0 = vmladavaq_s16(s0, vldrbq_z_s16(a0 + k, p), xv);
+        s1 = vmladavaq_s16(s1, vldrbq_z_s16(a1 + k, p), xv);
+        s2 = vmladavaq_s16(s2, vldrbq_z_s16(b0 + k, p), xv);
+        s3 = vmladavaq_s16(s3, vldrbq_z_s16(b1 + k, p), xv);
     }
-    return acc;
+#elif TINYC_HAS_DSP
+    const int32_t zp2 = (int32_t)(((uint32_t)input_zp & 0xffffu) * 0x10001u); /* zp in both int16 lanes */
+    const int8_t *a = a0, *b = b0;
+    for (; k + 4 <= n; k += 4) {
+        const int32_t xv = tinyc_load4(x + k);
+        const int32_t e = __ssub16(__sxtb16(xv), zp2), o = __ssub16(tinyc_sxtb16_odd(xv), zp2);
+        TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
+        TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
+    }
+#endif
+    for (; k < n; k++) {
+        const int32_t v = (int32_t)x[k] - input_zp;
+        s0 += a0[k] * v;
+        s1 += a1[k] * v;
+        s2 += b0[k] * v;
+        s3 += b1[k] * v;
+    }
+    acc[0] = s0;
+    acc[1] = s1;
+    acc[2] = s2;
+    acc[3] = s3;
+}
+
+/* acc[0..3] = the four rows . h, h int16 (Q0.15). */
+static void tinyc_rnn_dot4_h(const tinyc_rnn_rows4 *m, const int16_t *h, int32_t n, int32_t acc[4])
+{
+    const int8_t *a0 = m->a, *a1 = m->a + m->step, *b0 = m->b, *b1 = m->b + m->step;
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+#if TINYC_HAS_MVE
+    for (; k < n; k += 8) {
+        const mve_pred16_t p = vctp16q((uint32_t)(n - k));
+        const int16x8_t hv = vldrhq_z_s16(h + k, p);
+        s0 = vmladavaq_s16(s0, vldrbq_z_s16(a0 + k, p), hv);
+        s1 = vmladavaq_s16(s1, vldrbq_z_s16(a1 + k, p), hv);
+        s2 = vmladavaq_s16(s2, vldrbq_z_s16(b0 + k, p), hv);
+        s3 = vmladavaq_s16(s3, vldrbq_z_s16(b1 + k, p), hv);
+    }
+#elif TINYC_HAS_DSP
+    const int8_t *a = a0, *b = b0;
+    for (; k + 4 <= n; k += 4) {
+        const int32_t h01 = tinyc_rnn_load2(h + k), h23 = tinyc_rnn_load2(h + k + 2);
+        const int32_t e = tinyc_rnn_pack_lo(h01, h23), o = tinyc_rnn_pack_hi(h01, h23);
+        TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
+        TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
+    }
+#endif
+    for (; k < n; k++) {
+        s0 += a0[k] * h[k];
+        s1 += a1[k] * h[k];
+        s2 += b0[k] * h[k];
+        s3 += b1[k] * h[k];
+    }
+    acc[0] = s0;
+    acc[1] = s1;
+    acc[2] = s2;
+    acc[3] = s3;
 }
 
 static int32_t tinyc_rnn_requant_x(const tinyc_requant_pc *q, int32_t row, int32_t acc)
 {
     return tinyc_requantize(acc, q->multiplier[row], q->shift[row]);
-}
-
-/* Q3.12 pre-activation of one gate row: requant(w.(x - zp)) + requant(r.h) + bias, saturated. */
-static int16_t tinyc_rnn_gate_s8(const tinyc_requant_pc *in_q, const tinyc_requant_pc *hid_q,
-                                 const int8_t *w, const int8_t *r, const int32_t *bias, int32_t row,
-                                 const int8_t *xt, int32_t input_zp, const int16_t *h, int32_t in, int32_t hid)
-{
-    int64_t g = (int64_t)tinyc_rnn_requant_x(in_q, row, tinyc_rnn_dot_x(w + row * in, xt, input_zp, in));
-    g += tinyc_rnn_requant_x(hid_q, row, tinyc_rnn_dot_h(r + row * hid, h, hid));
-    return tinyc_rnn_sat16(g + bias[row]);
 }
 
 static int32_t tinyc_rnn_state_in(const tinyc_rnn_state_q *q, int8_t v)
@@ -333,13 +443,29 @@ static tinyc_rnn_seq_s8 tinyc_rnn_seq_s8_of(const tinyc_rnn_dims *dims, int32_t 
     return s;
 }
 
+/* The gate rows row[0..3] (row[1] = row[0] + step, row[3] = row[2] + step): requant(W x - zp) in wx[],
+ * requant(R v) in rv[] (v = h, or r h for the GRU's candidate rows). */
+static void tinyc_rnn_quad_s8(const tinyc_rnn_seq_s8 *s, const int32_t row[4], int32_t in, int32_t hid,
+                              const int8_t *xt, int32_t input_zp, const int16_t *v, int32_t wx[4], int32_t rv[4])
+{
+    const int32_t step = row[1] - row[0];
+    const tinyc_rnn_rows4 wm = {s->w + row[0] * in, s->w + row[2] * in, step * in};
+    const tinyc_rnn_rows4 rm = {s->r + row[0] * hid, s->r + row[2] * hid, step * hid};
+    int32_t k;
+    tinyc_rnn_dot4_x(&wm, xt, input_zp, in, wx);
+    tinyc_rnn_dot4_h(&rm, v, hid, rv);
+    for (k = 0; k < 4; k++) {
+        wx[k] = tinyc_rnn_requant_x(&s->in_q, row[k], wx[k]);
+        rv[k] = tinyc_rnn_requant_x(&s->hid_q, row[k], rv[k]);
+    }
+}
+
 static void tinyc_lstm_seq_s8(const tinyc_lstm_s8_params *p, const tinyc_rnn_seq_s8 *s, const int8_t *x,
                               const int8_t *initial_h, const int8_t *initial_c,
                               int8_t *y, int8_t *y_h, int8_t *y_c, void *scratch)
 {
     const int32_t steps = p->dims.seq_len, in = p->dims.input_size, hid = p->dims.hidden_size;
     const int32_t state = (s->d * p->batch + s->n) * hid; /* offset of [d, n, 0] in [D, B, H] */
-    const int8_t *w = s->w, *r = s->r;
     const int32_t *bias = s->bias;
     int32_t *c = (int32_t *)scratch;
     int16_t *h = (int16_t *)(c + hid);
@@ -354,16 +480,18 @@ static void tinyc_lstm_seq_s8(const tinyc_lstm_s8_params *p, const tinyc_rnn_seq
         const int8_t *xt = x + (t * p->batch + s->n) * in;
         int16_t *swap;
         for (j = 0; j < hid; j++) {
-            int16_t gate[4];
+            const int32_t row[4] = {j, hid + j, 2 * hid + j, 3 * hid + j}; /* gates i, o, f, c of unit j */
+            int32_t wx[4], rh[4], gate[4];
             int32_t i, o, f, g;
             int64_t cell;
+            tinyc_rnn_quad_s8(s, row, in, hid, xt, p->input_zp, h, wx, rh);
             for (k = 0; k < 4; k++) {
-                gate[k] = tinyc_rnn_gate_s8(&s->in_q, &s->hid_q, w, r, bias, k * hid + j, xt, p->input_zp, h, in, hid);
+                gate[k] = tinyc_rnn_sat16((int64_t)wx[k] + rh[k] + bias[row[k]]);
             }
-            i = tinyc_rnn_act(p->sigmoid_table, gate[0]);
-            o = tinyc_rnn_act(p->sigmoid_table, gate[1]);
-            f = tinyc_rnn_act(p->sigmoid_table, gate[2]);
-            g = tinyc_rnn_act(p->tanh_table, gate[3]);
+            i = tinyc_rnn_act(p->sigmoid_table, (int16_t)gate[0]);
+            o = tinyc_rnn_act(p->sigmoid_table, (int16_t)gate[1]);
+            f = tinyc_rnn_act(p->sigmoid_table, (int16_t)gate[2]);
+            g = tinyc_rnn_act(p->tanh_table, (int16_t)gate[3]);
             /* c = f c + i g in Q.15; f c needs int64 since c grows past int16. */
             cell = (((int64_t)f * c[j] + TINYC_RNN_HALF) >> 15) + tinyc_rnn_mul_q15(i, g);
             c[j] = tinyc_rnn_sat32(cell);
@@ -401,54 +529,70 @@ void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int8_t 
     }
 }
 
+/* Units j .. j+3 of gate rows base + unit, clamped to the last unit (a repeated row is computed twice,
+ * its result used once): step 1 while four units remain, else each unit on its own. */
+static int32_t tinyc_rnn_units4(int32_t base, int32_t j, int32_t hid, int32_t row[4])
+{
+    const int32_t count = hid - j >= 4 ? 4 : 1;
+    const int32_t step = count == 4 ? 1 : 0;
+    row[0] = base + j;
+    row[1] = row[0] + step;
+    row[2] = base + j + 2 * step;
+    row[3] = row[2] + step;
+    return count;
+}
+
 static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s8 *s, const int8_t *x,
                              const int8_t *initial_h, int8_t *y, int8_t *y_h, void *scratch)
 {
     const int32_t steps = p->dims.seq_len, in = p->dims.input_size, hid = p->dims.hidden_size;
     const int32_t state = (s->d * p->batch + s->n) * hid;
-    const int8_t *w = s->w, *r = s->r;
     const int32_t *bias = s->bias;
     const int32_t *rec_bias_h = bias + 3 * hid; /* Rb_h, Q3.12 */
-    const tinyc_requant_pc *in_q = &s->in_q, *hid_q = &s->hid_q;
     int16_t *z = (int16_t *)scratch;
-    int16_t *tmp = z + hid; /* r * h (linear_before_reset = 0) or n (= 1) */
+    int16_t *tmp = z + hid; /* r * h (linear_before_reset = 0), r then n (= 1) */
     int16_t *h = tmp + hid;
-    int32_t step, j;
+    int32_t step, j, k;
     for (j = 0; j < hid; j++) {
         h[j] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[state + j])) : 0;
     }
     for (step = 0; step < steps; step++) {
         const int32_t t = s->backward ? steps - 1 - step : step;
         const int8_t *xt = x + (t * p->batch + s->n) * in;
-        /* Pass 1 reads all of the old h; pass 2 updates h[j] from z[j], tmp and h[j] only. */
-        for (j = 0; j < hid; j++) {
-            const int32_t hrow = 2 * hid + j;
-            int32_t reset = tinyc_rnn_act(p->sigmoid_table, tinyc_rnn_gate_s8(in_q, hid_q, w, r, bias, hid + j,
-                                                                             xt, p->input_zp, h, in, hid));
-            z[j] = (int16_t)tinyc_rnn_act(p->sigmoid_table, tinyc_rnn_gate_s8(in_q, hid_q, w, r, bias, j,
-                                                                             xt, p->input_zp, h, in, hid));
-            if (p->linear_before_reset) {
-                /* n = Wx + Wb_h + r (R h + Rb_h), the bracket saturated to Q3.12 */
-                int64_t n = (int64_t)tinyc_rnn_requant_x(in_q, hrow, tinyc_rnn_dot_x(w + hrow * in, xt, p->input_zp, in));
-                int16_t inner = tinyc_rnn_sat16((int64_t)tinyc_rnn_requant_x(hid_q, hrow,
-                                                tinyc_rnn_dot_h(r + hrow * hid, h, hid)) + rec_bias_h[j]);
-                tmp[j] = tinyc_rnn_sat16(n + bias[hrow] + tinyc_rnn_mul_q15(reset, inner));
-            } else {
-                tmp[j] = (int16_t)tinyc_rnn_mul_q15(reset, h[j]);
+        /* Pass 1: gates z and r of units j, j+1 (all of the old h). */
+        for (j = 0; j < hid; j += 2) {
+            const int32_t count = hid - j >= 2 ? 2 : 1;
+            const int32_t row[4] = {j, j + count - 1, hid + j, hid + j + count - 1};
+            int32_t wx[4], rh[4];
+            tinyc_rnn_quad_s8(s, row, in, hid, xt, p->input_zp, h, wx, rh);
+            for (k = 0; k < count; k++) {
+                const int32_t reset = tinyc_rnn_act(p->sigmoid_table,
+                                                    tinyc_rnn_sat16((int64_t)wx[2 + k] + rh[2 + k] + bias[hid + j + k]));
+                z[j + k] = (int16_t)tinyc_rnn_act(p->sigmoid_table,
+                                                  tinyc_rnn_sat16((int64_t)wx[k] + rh[k] + bias[j + k]));
+                tmp[j + k] = (int16_t)(p->linear_before_reset ? reset : tinyc_rnn_mul_q15(reset, h[j + k]));
             }
         }
-        for (j = 0; j < hid; j++) {
-            const int32_t hrow = 2 * hid + j;
-            int32_t n = tmp[j], h_tilde;
-            if (!p->linear_before_reset) {
-                /* n = Wx + Wb_h + R (r h) + Rb_h */
-                int64_t g = (int64_t)tinyc_rnn_requant_x(in_q, hrow, tinyc_rnn_dot_x(w + hrow * in, xt, p->input_zp, in));
-                g += tinyc_rnn_requant_x(hid_q, hrow, tinyc_rnn_dot_h(r + hrow * hid, tmp, hid));
-                n = tinyc_rnn_sat16(g + bias[hrow] + rec_bias_h[j]);
+        /* Pass 2: the candidate rows n (linear_before_reset = 1: over the old h, into tmp; = 0: over r h,
+         * then h updated in place, which no later product reads). */
+        for (j = 0; j < hid;) {
+            int32_t row[4], wx[4], rv[4];
+            const int32_t count = tinyc_rnn_units4(2 * hid, j, hid, row);
+            tinyc_rnn_quad_s8(s, row, in, hid, xt, p->input_zp, p->linear_before_reset ? h : tmp, wx, rv);
+            for (k = 0; k < count; k++, j++) {
+                const int32_t hrow = 2 * hid + j;
+                if (p->linear_before_reset) {
+                    /* n = Wx + Wb_h + r (R h + Rb_h), the bracket saturated to Q3.12 */
+                    const int16_t inner = tinyc_rnn_sat16((int64_t)rv[k] + rec_bias_h[j]);
+                    tmp[j] = tinyc_rnn_sat16((int64_t)wx[k] + bias[hrow] + tinyc_rnn_mul_q15(tmp[j], inner));
+                } else {
+                    /* n = Wx + Wb_h + R (r h) + Rb_h */
+                    tinyc_rnn_gru_update(p, z, h, j, tinyc_rnn_sat16((int64_t)wx[k] + rv[k] + bias[hrow] + rec_bias_h[j]));
+                }
             }
-            h_tilde = tinyc_rnn_act(p->tanh_table, (int16_t)n);
-            /* h = (1 - z) h~ + z h; |each product| <= 2^30, so the sum fits int32 */
-            h[j] = (int16_t)(((32768 - z[j]) * h_tilde + z[j] * h[j] + TINYC_RNN_HALF) >> 15);
+        }
+        for (j = 0; p->linear_before_reset && j < hid; j++) {
+            tinyc_rnn_gru_update(p, z, h, j, tmp[j]);
         }
         for (j = 0; y && j < hid; j++) {
             y[((t * p->directions + s->d) * p->batch + s->n) * hid + j] = tinyc_rnn_out_s8(h[j]);
