@@ -252,7 +252,7 @@ static int32_t tinyc_rnn_mul_q15(int32_t a, int32_t b)
 
 /* Q3.12 -> Q0.15 through a 257-entry table over [-8, 8): index = high 8 bits of x + 32768,
  * linear interpolation on the low 8 bits. */
-static int32_t tinyc_rnn_act(const int16_t *table, int16_t x)
+static inline int32_t tinyc_rnn_act(const int16_t *table, int16_t x)
 {
     const int32_t u = (int32_t)x + 32768;
     const int32_t i = u >> 8, frac = u & 255;
@@ -267,17 +267,33 @@ static int8_t tinyc_rnn_out_s8(int32_t h)
 }
 
 /* GRU: h = (1 - z) tanh(n) + z h; |each product| <= 2^30, so the sum fits int32. */
-static void tinyc_rnn_gru_update(const tinyc_gru_s8_params *p, const int16_t *z, int16_t *h, int32_t j, int16_t n)
+static int16_t tinyc_rnn_gru_h(const tinyc_gru_s8_params *p, int32_t z, int32_t h, int16_t n)
 {
     const int32_t h_tilde = tinyc_rnn_act(p->tanh_table, n);
-    h[j] = (int16_t)(((32768 - z[j]) * h_tilde + z[j] * h[j] + TINYC_RNN_HALF) >> 15);
+    return (int16_t)(((32768 - z) * h_tilde + z * h + TINYC_RNN_HALF) >> 15);
+}
+
+/* Where the int16 vectors the gate products read (h, and the GRU's r h) keep unit j. The DSP path
+ * stores each group of 4 units as 0, 2, 1, 3: one word then holds the operands of SXTB16's lanes
+ * 0 and 2, the next those of lanes 1 and 3 (no repacking per row). Units past the last full group,
+ * and every unit on the other paths, stay in place. */
+#if TINYC_HAS_DSP && !TINYC_HAS_MVE
+#define TINYC_RNN_PAIR_ORDER 1
+#else
+#define TINYC_RNN_PAIR_ORDER 0
+#endif
+
+static inline int32_t tinyc_rnn_pos(int32_t j, int32_t hid)
+{
+    if (TINYC_RNN_PAIR_ORDER && j < (hid & ~3)) return (j & ~3) | ((j & 1) << 1) | ((j >> 1) & 1);
+    return j;
 }
 
 /* Four gate rows at once (the gate products are ~all of an RNN's work): rows a, a + step, b, b + step
  * of a row-major int8 matrix with n columns, step in bytes (0 repeats a row). The sums are exact int32
  * (the scheme bounds them), so any order of the products gives the same bits: MVE widens 8 weights per
  * load against 8 int16 lanes; DSP takes 4 columns per step, SXTB16 splits a weight word into lanes
- * (0, 2) and (1, 3), the int16 operand is paired to match (PKH for h, SXTB16 for x) and SMLAD adds two
+ * (0, 2) and (1, 3), the int16 operand is paired to match (h is stored so, x by SXTB16) and SMLAD adds two
  * products. The operands are shared by the four rows. */
 typedef struct {
     const int8_t *a, *b;
@@ -307,6 +323,18 @@ typedef struct {
                 : [st] "r"(step), [ev] "r"(e), [od] "r"(o));                                    \
     } while (0)
 
+/* The last rem (1..3) of n >= 4 columns as one step over columns n-4 .. n-1: masks of the int16
+ * operands that keep lanes 4-rem .. 3 (e holds lanes 0 and 2, o lanes 1 and 3). */
+static inline int32_t tinyc_rnn_tail_mask_even(int32_t rem)
+{
+    return rem >= 2 ? (int32_t)0xffff0000u : 0;
+}
+
+static inline int32_t tinyc_rnn_tail_mask_odd(int32_t rem)
+{
+    return rem == 3 ? -1 : (int32_t)0xffff0000u;
+}
+
 /* Two int16 values from any 2-aligned address (scratch vectors of odd H): one unaligned LDR. */
 static inline int32_t tinyc_rnn_load2(const int16_t *p)
 {
@@ -315,20 +343,6 @@ static inline int32_t tinyc_rnn_load2(const int16_t *p)
     return v;
 }
 
-/* (lo16 of a, lo16 of b) and (hi16 of a, hi16 of b): PKHBT / PKHTB (gcc does not form them from C). */
-static inline int32_t tinyc_rnn_pack_lo(int32_t a, int32_t b)
-{
-    int32_t r;
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-
-static inline int32_t tinyc_rnn_pack_hi(int32_t a, int32_t b)
-{
-    int32_t r;
-    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
-    return r;
-}
 #endif
 
 /* acc[0..3] = the four rows . (x - input_zp), x int8. */
@@ -355,6 +369,17 @@ static void tinyc_rnn_dot4_x(const tinyc_rnn_rows4 *m, const int8_t *x, int32_t 
         TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
         TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
     }
+    if (k < n && n >= 4) {
+        /* the last 4 columns again, the lanes already summed masked to 0 in x */
+        const int32_t back = 4 - (n - k), xv = tinyc_load4(x + n - 4);
+        const int32_t e = __ssub16(__sxtb16(xv), zp2) & tinyc_rnn_tail_mask_even(n - k);
+        const int32_t o = __ssub16(tinyc_sxtb16_odd(xv), zp2) & tinyc_rnn_tail_mask_odd(n - k);
+        a -= back;
+        b -= back;
+        TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
+        TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
+        k = n;
+    }
 #endif
     for (; k < n; k++) {
         const int32_t v = (int32_t)x[k] - input_zp;
@@ -369,7 +394,7 @@ static void tinyc_rnn_dot4_x(const tinyc_rnn_rows4 *m, const int8_t *x, int32_t 
     acc[3] = s3;
 }
 
-/* acc[0..3] = the four rows . h, h int16 (Q0.15). */
+/* acc[0..3] = the four rows . h, h int16 (Q0.15) in tinyc_rnn_pos order. */
 static void tinyc_rnn_dot4_h(const tinyc_rnn_rows4 *m, const int16_t *h, int32_t n, int32_t acc[4])
 {
     const int8_t *a0 = m->a, *a1 = m->a + m->step, *b0 = m->b, *b1 = m->b + m->step;
@@ -385,9 +410,17 @@ static void tinyc_rnn_dot4_h(const tinyc_rnn_rows4 *m, const int16_t *h, int32_t
     }
 #elif TINYC_HAS_DSP
     const int8_t *a = a0, *b = b0;
+    for (; k + 8 <= n; k += 8) { /* two steps a loop: the loop's own instructions are 1 in 12 */
+        int32_t e = tinyc_rnn_load2(h + k), o = tinyc_rnn_load2(h + k + 2);
+        TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
+        TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
+        e = tinyc_rnn_load2(h + k + 4);
+        o = tinyc_rnn_load2(h + k + 6);
+        TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
+        TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
+    }
     for (; k + 4 <= n; k += 4) {
-        const int32_t h01 = tinyc_rnn_load2(h + k), h23 = tinyc_rnn_load2(h + k + 2);
-        const int32_t e = tinyc_rnn_pack_lo(h01, h23), o = tinyc_rnn_pack_hi(h01, h23);
+        const int32_t e = tinyc_rnn_load2(h + k), o = tinyc_rnn_load2(h + k + 2);
         TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
         TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
     }
@@ -404,9 +437,22 @@ static void tinyc_rnn_dot4_h(const tinyc_rnn_rows4 *m, const int16_t *h, int32_t
     acc[3] = s3;
 }
 
-static int32_t tinyc_rnn_requant_x(const tinyc_requant_pc *q, int32_t row, int32_t acc)
+/* tinyc_requantize, bit for bit (tests/unit/test_rnn_requant.py holds the proof), a left or a right
+ * shift per call instead of both: ~half its instructions, twice per gate row and step. */
+static inline int32_t tinyc_rnn_requant_x(const tinyc_requant_pc *q, int32_t row, int32_t acc)
 {
-    return tinyc_requantize(acc, q->multiplier[row], q->shift[row]);
+    const int32_t m = q->multiplier[row], shift = q->shift[row];
+    if (shift >= 0) {
+        int32_t a = (int32_t)((uint32_t)acc << shift);
+        a = (a >> shift) != acc ? (acc >> 31) ^ INT32_MAX : a; /* the left shift saturated */
+        return (int32_t)(((int64_t)a * m + ((int64_t)1 << 30)) >> 31);
+    } else {
+        /* rounding right shift, halves away from zero; unsigned: rem + half cannot overflow */
+        const int32_t r = -shift;
+        const int32_t hi = (int32_t)(((int64_t)acc * m + ((int64_t)1 << 30)) >> 31);
+        const uint32_t mask = (1u << r) - 1u;
+        return (hi >> r) + (int32_t)((((uint32_t)hi & mask) + (1u << (r - 1)) - (uint32_t)(hi < 0)) >> r);
+    }
 }
 
 static int32_t tinyc_rnn_state_in(const tinyc_rnn_state_q *q, int8_t v)
@@ -472,7 +518,7 @@ static void tinyc_lstm_seq_s8(const tinyc_lstm_s8_params *p, const tinyc_rnn_seq
     int16_t *h_next = h + hid;
     int32_t step, j, k;
     for (j = 0; j < hid; j++) {
-        h[j] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[state + j])) : 0;
+        h[tinyc_rnn_pos(j, hid)] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[state + j])) : 0;
         c[j] = initial_c ? tinyc_rnn_state_in(&p->initial_c, initial_c[state + j]) : 0;
     }
     for (step = 0; step < steps; step++) {
@@ -496,18 +542,18 @@ static void tinyc_lstm_seq_s8(const tinyc_lstm_s8_params *p, const tinyc_rnn_seq
             cell = (((int64_t)f * c[j] + TINYC_RNN_HALF) >> 15) + tinyc_rnn_mul_q15(i, g);
             c[j] = tinyc_rnn_sat32(cell);
             /* tanh takes c in Q3.12: rounding shift of 3, saturated to int16 */
-            h_next[j] = (int16_t)tinyc_rnn_mul_q15(o, tinyc_rnn_act(p->tanh_table,
+            h_next[tinyc_rnn_pos(j, hid)] = (int16_t)tinyc_rnn_mul_q15(o, tinyc_rnn_act(p->tanh_table,
                                                    tinyc_rnn_sat16(((int64_t)c[j] + 4) >> 3)));
         }
         swap = h;
         h = h_next;
         h_next = swap;
         for (j = 0; y && j < hid; j++) {
-            y[((t * p->directions + s->d) * p->batch + s->n) * hid + j] = tinyc_rnn_out_s8(h[j]);
+            y[((t * p->directions + s->d) * p->batch + s->n) * hid + j] = tinyc_rnn_out_s8(h[tinyc_rnn_pos(j, hid)]);
         }
     }
     for (j = 0; j < hid; j++) {
-        if (y_h) y_h[state + j] = tinyc_rnn_out_s8(h[j]);
+        if (y_h) y_h[state + j] = tinyc_rnn_out_s8(h[tinyc_rnn_pos(j, hid)]);
         if (y_c) {
             int32_t v = tinyc_requantize(c[j], p->cell_out.multiplier, p->cell_out.shift) + p->cell_out.zero_point;
             y_c[state + j] = (int8_t)tinyc_clamp_i32(v, -128, 127);
@@ -554,7 +600,7 @@ static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s
     int16_t *h = tmp + hid;
     int32_t step, j, k;
     for (j = 0; j < hid; j++) {
-        h[j] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[state + j])) : 0;
+        h[tinyc_rnn_pos(j, hid)] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[state + j])) : 0;
     }
     for (step = 0; step < steps; step++) {
         const int32_t t = s->backward ? steps - 1 - step : step;
@@ -570,7 +616,8 @@ static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s
                                                     tinyc_rnn_sat16((int64_t)wx[2 + k] + rh[2 + k] + bias[hid + j + k]));
                 z[j + k] = (int16_t)tinyc_rnn_act(p->sigmoid_table,
                                                   tinyc_rnn_sat16((int64_t)wx[k] + rh[k] + bias[j + k]));
-                tmp[j + k] = (int16_t)(p->linear_before_reset ? reset : tinyc_rnn_mul_q15(reset, h[j + k]));
+                const int32_t at = tinyc_rnn_pos(j + k, hid);
+                tmp[at] = (int16_t)(p->linear_before_reset ? reset : tinyc_rnn_mul_q15(reset, h[at]));
             }
         }
         /* Pass 2: the candidate rows n (linear_before_reset = 1: over the old h, into tmp; = 0: over r h,
@@ -580,26 +627,28 @@ static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s
             const int32_t count = tinyc_rnn_units4(2 * hid, j, hid, row);
             tinyc_rnn_quad_s8(s, row, in, hid, xt, p->input_zp, p->linear_before_reset ? h : tmp, wx, rv);
             for (k = 0; k < count; k++, j++) {
-                const int32_t hrow = 2 * hid + j;
+                const int32_t hrow = 2 * hid + j, at = tinyc_rnn_pos(j, hid);
                 if (p->linear_before_reset) {
                     /* n = Wx + Wb_h + r (R h + Rb_h), the bracket saturated to Q3.12 */
                     const int16_t inner = tinyc_rnn_sat16((int64_t)rv[k] + rec_bias_h[j]);
-                    tmp[j] = tinyc_rnn_sat16((int64_t)wx[k] + bias[hrow] + tinyc_rnn_mul_q15(tmp[j], inner));
+                    tmp[at] = tinyc_rnn_sat16((int64_t)wx[k] + bias[hrow] + tinyc_rnn_mul_q15(tmp[at], inner));
                 } else {
                     /* n = Wx + Wb_h + R (r h) + Rb_h */
-                    tinyc_rnn_gru_update(p, z, h, j, tinyc_rnn_sat16((int64_t)wx[k] + rv[k] + bias[hrow] + rec_bias_h[j]));
+                    h[at] = tinyc_rnn_gru_h(p, z[j], h[at],
+                                            tinyc_rnn_sat16((int64_t)wx[k] + rv[k] + bias[hrow] + rec_bias_h[j]));
                 }
             }
         }
         for (j = 0; p->linear_before_reset && j < hid; j++) {
-            tinyc_rnn_gru_update(p, z, h, j, tmp[j]);
+            const int32_t at = tinyc_rnn_pos(j, hid);
+            h[at] = tinyc_rnn_gru_h(p, z[j], h[at], tmp[at]);
         }
         for (j = 0; y && j < hid; j++) {
-            y[((t * p->directions + s->d) * p->batch + s->n) * hid + j] = tinyc_rnn_out_s8(h[j]);
+            y[((t * p->directions + s->d) * p->batch + s->n) * hid + j] = tinyc_rnn_out_s8(h[tinyc_rnn_pos(j, hid)]);
         }
     }
     for (j = 0; y_h && j < hid; j++) {
-        y_h[state + j] = tinyc_rnn_out_s8(h[j]);
+        y_h[state + j] = tinyc_rnn_out_s8(h[tinyc_rnn_pos(j, hid)]);
     }
 }
 
