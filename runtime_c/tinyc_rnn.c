@@ -239,13 +239,36 @@ static int16_t tinyc_rnn_sat16(int64_t v)
     return (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
 }
 
-static int32_t tinyc_rnn_sat32(int64_t v)
+
+static inline int32_t tinyc_rnn_sat16_32(int32_t v)
 {
+    return v < -32768 ? -32768 : (v > 32767 ? 32767 : v); /* gcc: one SSAT on a DSP core */
+}
+
+/* sat32(a + b): QADD on a DSP core. */
+static inline int32_t tinyc_rnn_qadd(int32_t a, int32_t b)
+{
+#if TINYC_HAS_DSP
+    return __qadd(a, b);
+#else
+    const int64_t v = (int64_t)a + b;
     return (int32_t)(v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : v));
+#endif
+}
+
+/* Below 2^31 - 2^15 in magnitude, c cannot pull a saturated a + b back into int16 range: when a + b
+ * saturates to +-(2^31 - 1), both a + b + c and sat32(a + b) + c lie beyond +-2^15. */
+#define TINYC_RNN_SMALL(c) ((c) > -0x7fff8000 && (c) < 0x7fff8000)
+
+/* sat16(a + b + c) of the exact sum (int64 in the scheme): two saturating adds when c is small. */
+static inline int16_t tinyc_rnn_sum3_sat16(int32_t a, int32_t b, int32_t c)
+{
+    if (TINYC_HAS_DSP && TINYC_RNN_SMALL(c)) return (int16_t)tinyc_rnn_sat16_32(tinyc_rnn_qadd(tinyc_rnn_qadd(a, b), c));
+    return tinyc_rnn_sat16((int64_t)a + b + c);
 }
 
 /* Q0.15 x Q0.15 (or x Q3.12) rounded back by 15 bits; both in int16, so the product fits int32. */
-static int32_t tinyc_rnn_mul_q15(int32_t a, int32_t b)
+static inline int32_t tinyc_rnn_mul_q15(int32_t a, int32_t b)
 {
     return (a * b + TINYC_RNN_HALF) >> 15;
 }
@@ -257,7 +280,7 @@ static inline int32_t tinyc_rnn_act(const int16_t *table, int16_t x)
     const int32_t u = (int32_t)x + 32768;
     const int32_t i = u >> 8, frac = u & 255;
     const int32_t lo = table[i], hi = table[i + 1];
-    return tinyc_rnn_sat16(lo + (((hi - lo) * frac + 128) >> 8));
+    return lo + (((hi - lo) * frac + 128) >> 8); /* between lo and hi: no saturation needed */
 }
 
 /* Q0.15 -> int8 at scale 1/128: rounding shift of 8, saturate. */
@@ -532,18 +555,19 @@ static void tinyc_lstm_seq_s8(const tinyc_lstm_s8_params *p, const tinyc_rnn_seq
             int64_t cell;
             tinyc_rnn_quad_s8(s, row, in, hid, xt, p->input_zp, h, wx, rh);
             for (k = 0; k < 4; k++) {
-                gate[k] = tinyc_rnn_sat16((int64_t)wx[k] + rh[k] + bias[row[k]]);
+                gate[k] = tinyc_rnn_sum3_sat16(wx[k], rh[k], bias[row[k]]);
             }
             i = tinyc_rnn_act(p->sigmoid_table, (int16_t)gate[0]);
             o = tinyc_rnn_act(p->sigmoid_table, (int16_t)gate[1]);
             f = tinyc_rnn_act(p->sigmoid_table, (int16_t)gate[2]);
             g = tinyc_rnn_act(p->tanh_table, (int16_t)gate[3]);
             /* c = f c + i g in Q.15; f c needs int64 since c grows past int16. */
-            cell = (((int64_t)f * c[j] + TINYC_RNN_HALF) >> 15) + tinyc_rnn_mul_q15(i, g);
-            c[j] = tinyc_rnn_sat32(cell);
-            /* tanh takes c in Q3.12: rounding shift of 3, saturated to int16 */
+            cell = ((int64_t)f * c[j] + TINYC_RNN_HALF) >> 15; /* |f c| < 2^46: fits int32 after the shift */
+            c[j] = tinyc_rnn_qadd((int32_t)cell, tinyc_rnn_mul_q15(i, g));
+            /* tanh takes c in Q3.12: rounding shift of 3, saturated to int16 (c + 4 saturated at
+             * 2^31 - 1 still gives 32767) */
             h_next[tinyc_rnn_pos(j, hid)] = (int16_t)tinyc_rnn_mul_q15(o, tinyc_rnn_act(p->tanh_table,
-                                                   tinyc_rnn_sat16(((int64_t)c[j] + 4) >> 3)));
+                                                   (int16_t)tinyc_rnn_sat16_32(tinyc_rnn_qadd(c[j], 4) >> 3)));
         }
         swap = h;
         h = h_next;
@@ -613,9 +637,8 @@ static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s
             tinyc_rnn_quad_s8(s, row, in, hid, xt, p->input_zp, h, wx, rh);
             for (k = 0; k < count; k++) {
                 const int32_t reset = tinyc_rnn_act(p->sigmoid_table,
-                                                    tinyc_rnn_sat16((int64_t)wx[2 + k] + rh[2 + k] + bias[hid + j + k]));
-                z[j + k] = (int16_t)tinyc_rnn_act(p->sigmoid_table,
-                                                  tinyc_rnn_sat16((int64_t)wx[k] + rh[k] + bias[j + k]));
+                                                    tinyc_rnn_sum3_sat16(wx[2 + k], rh[2 + k], bias[hid + j + k]));
+                z[j + k] = (int16_t)tinyc_rnn_act(p->sigmoid_table, tinyc_rnn_sum3_sat16(wx[k], rh[k], bias[j + k]));
                 const int32_t at = tinyc_rnn_pos(j + k, hid);
                 tmp[at] = (int16_t)(p->linear_before_reset ? reset : tinyc_rnn_mul_q15(reset, h[at]));
             }
@@ -630,12 +653,15 @@ static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s
                 const int32_t hrow = 2 * hid + j, at = tinyc_rnn_pos(j, hid);
                 if (p->linear_before_reset) {
                     /* n = Wx + Wb_h + r (R h + Rb_h), the bracket saturated to Q3.12 */
-                    const int16_t inner = tinyc_rnn_sat16((int64_t)rv[k] + rec_bias_h[j]);
-                    tmp[at] = tinyc_rnn_sat16((int64_t)wx[k] + bias[hrow] + tinyc_rnn_mul_q15(tmp[at], inner));
+                    const int16_t inner = (int16_t)tinyc_rnn_sat16_32(tinyc_rnn_qadd(rv[k], rec_bias_h[j]));
+                    tmp[at] = tinyc_rnn_sum3_sat16(wx[k], tinyc_rnn_mul_q15(tmp[at], inner), bias[hrow]);
                 } else {
                     /* n = Wx + Wb_h + R (r h) + Rb_h */
-                    h[at] = tinyc_rnn_gru_h(p, z[j], h[at],
-                                            tinyc_rnn_sat16((int64_t)wx[k] + rv[k] + bias[hrow] + rec_bias_h[j]));
+                    const int32_t b1 = bias[hrow], b2 = rec_bias_h[j]; /* both below 2^30 - 2^14: b1 + b2 small */
+                    const int16_t n = b1 > -0x3fffc000 && b1 < 0x3fffc000 && b2 > -0x3fffc000 && b2 < 0x3fffc000
+                                      ? tinyc_rnn_sum3_sat16(wx[k], rv[k], b1 + b2)
+                                      : tinyc_rnn_sat16((int64_t)wx[k] + rv[k] + b1 + b2);
+                    h[at] = tinyc_rnn_gru_h(p, z[j], h[at], n);
                 }
             }
         }
