@@ -26,6 +26,15 @@ from tinyc.board import load_board
 
 HERE = Path(__file__).resolve().parent
 MODELS = ("kws_arm_gru_s", "kws_arm_basic_lstm_s")
+# Instructions and code bytes at 8506872, before the DSP and MVE int8 cells (same builds, same counting).
+BEFORE = {("kws_arm_gru_s", "M4 DSP"): (11_054_240, 5_630), ("kws_arm_gru_s", "M4 portable"): (11_060_560, 5_246),
+          ("kws_arm_gru_s", "M55 MVE"): (9_263_969, 5_764), ("kws_arm_gru_s", "M55 +nomve (DSP)"): (9_194_531, 5_586),
+          ("kws_arm_gru_s", "M55 portable"): (9_270_125, 5_374),
+          ("kws_arm_basic_lstm_s", "M4 DSP"): (18_156_960, 4_842),
+          ("kws_arm_basic_lstm_s", "M4 portable"): (18_161_760, 4_458),
+          ("kws_arm_basic_lstm_s", "M55 MVE"): (15_392_031, 4_860),
+          ("kws_arm_basic_lstm_s", "M55 +nomve (DSP)"): (15_265_750, 4_750),
+          ("kws_arm_basic_lstm_s", "M55 portable"): (15_396_719, 4_470)}
 # (label, board, extra compiler flags): later -mcpu wins, so +nomve keeps the M55's DSP path only.
 BUILDS = [("M4 DSP", "mps2-an386", []), ("M4 portable", "mps2-an386", ["-DTINYC_PORTABLE"]),
           ("M55 MVE", "mps3-an547", []), ("M55 +nomve (DSP)", "mps3-an547", ["-mcpu=cortex-m55+nomve"]),
@@ -53,9 +62,14 @@ def measure(models_dir: Path, name: str) -> list[dict]:
 
 
 def markdown(rows: list[dict]) -> str:
-    out = "| model | build | board | MACs | instructions | per MAC | code B | = ref |\n|---|---|---|---:|---:|---:|---:|---|\n"
-    return out + "".join(f"| {r['model']} | {r['build']} | {r['board']} | {r['macs']:,} | {r['instructions']:,} | "
-                         f"{r['per_mac']} | {r['code']:,} | {'yes' if r['equals_ref'] else 'NO'} |\n" for r in rows)
+    out = ("| model | build | board | MACs | instructions | per MAC | before | before per MAC | code B | code B before "
+           "| = ref |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+    for r in rows:
+        n0, code0 = BEFORE.get((r["model"], r["build"]), (0, 0))
+        out += (f"| {r['model']} | {r['build']} | {r['board']} | {r['macs']:,} | {r['instructions']:,} | "
+                f"{r['per_mac']} | {n0:,} | {n0 / r['macs']:.2f} | {r['code']:,} | {code0:,} | "
+                f"{'yes' if r['equals_ref'] else 'NO'} |\n")
+    return out
 
 
 def main() -> int:
@@ -67,7 +81,8 @@ def main() -> int:
     note = ("int8 RNN models, QEMU -icount shift=0: counts are QEMU instruction counts per inference, not cycles "
             "(one MVE instruction counts one). arm-none-eabi-gcc -O2; +nomve = -mcpu=cortex-m55+nomve, portable = "
             "-DTINYC_PORTABLE. per MAC = instructions / the report's MACs (bench/run.py's). code = the measured "
-            f"code bytes of the model's and kernels' functions in the ELF. Source: {source_state()}.")
+            "code bytes of the model's and kernels' functions in the ELF. before = commit 8506872 (the int8 cells "
+            f"one row at a time, no DSP or MVE path). Source: {source_state()}.")
     args.out.write_text(json.dumps({"note": note, "rows": rows}, indent=2) + "\n")
     table = markdown(rows)
     args.out.with_suffix(".md").write_text(note + "\n\n" + table)

@@ -312,50 +312,47 @@ static inline int32_t tinyc_rnn_pos(int32_t j, int32_t hid)
     return j;
 }
 
-/* Four gate rows at once (the gate products are ~all of an RNN's work): rows a, a + step, b, b + step
- * of a row-major int8 matrix with n columns, step in bytes (0 repeats a row). The sums are exact int32
- * (the scheme bounds them), so any order of the products gives the same bits: MVE widens 8 weights per
- * load against 8 int16 lanes; DSP takes 4 columns per step, SXTB16 splits a weight word into lanes
- * (0, 2) and (1, 3), the int16 operand is paired to match (h is stored so, x by SXTB16) and SMLAD adds two
- * products. The operands are shared by the four rows. */
-typedef struct {
-    const int8_t *a, *b;
-    int32_t step;
-} tinyc_rnn_rows4;
+/* The gate products (~all of an RNN's work) read weights that tinyc stores in the order the kernel
+ * walks them (tinyc/ops/rnn.py, packed_weights; docs/rnn_int8.md): per direction, every quad of 4
+ * gate rows the kernel computes together, then the rows it computes alone, the block padded to 4
+ * bytes. A quad of n columns: groups of 8 columns, each holding 8 weights of row 0, then of rows 1,
+ * 2, 3 (32 bytes, word aligned), then the n % 8 last weights of row 0, 1, 2, 3. The sums are exact
+ * int32 (the scheme bounds them), so any order of the products gives the same bits. MVE widens each
+ * row's 8 weights in one load against 8 int16 lanes; DSP loads them with one LDRD, SXTB16 splits a
+ * word into lanes (0, 2) and (1, 3), the int16 operand is paired to match (h is stored so, x by
+ * SXTB16) and SMLAD adds two products. The operands are shared by the four rows. */
 
-#if TINYC_HAS_DSP && !TINYC_HAS_MVE
-/* One step of 4 columns of two rows: s1 += (a + step) . (e, o), s0 += a . (e, o), a advances by 4.
- * e holds the int16 operands of columns 0 and 2, o of 1 and 3 (SXTB16 of a weight word gives lanes
- * 0, 2; with ROR 8 lanes 1, 3). In asm: gcc spills the row pointers of the C form (42 instructions
- * for four rows instead of 20); two rows per asm leave registers for -O0 and -Os builds. The
- * weights are constant, so the asm needs no memory operand. */
-#define TINYC_RNN_MAC4X2(row, step, e, o, s0, s1)                                              \
-    do {                                                                                        \
-        int32_t w_, t_;                                                                         \
-        __asm__("ldr %[w], [%[p], %[st]]\n\t"                                                   \
-                "sxtb16 %[t], %[w]\n\t"                                                         \
-                "smlad %[a1], %[t], %[ev], %[a1]\n\t"                                           \
-                "sxtb16 %[w], %[w], ror #8\n\t"                                                 \
-                "smlad %[a1], %[w], %[od], %[a1]\n\t"                                           \
-                "ldr %[w], [%[p]], #4\n\t"                                                      \
-                "sxtb16 %[t], %[w]\n\t"                                                         \
-                "smlad %[a0], %[t], %[ev], %[a0]\n\t"                                           \
-                "sxtb16 %[w], %[w], ror #8\n\t"                                                 \
-                "smlad %[a0], %[w], %[od], %[a0]"                                               \
-                : [w] "=&r"(w_), [t] "=&r"(t_), [p] "+r"(row), [a0] "+r"(s0), [a1] "+r"(s1)     \
-                : [st] "r"(step), [ev] "r"(e), [od] "r"(o));                                    \
-    } while (0)
-
-/* The last rem (1..3) of n >= 4 columns as one step over columns n-4 .. n-1: masks of the int16
- * operands that keep lanes 4-rem .. 3 (e holds lanes 0 and 2, o lanes 1 and 3). */
-static inline int32_t tinyc_rnn_tail_mask_even(int32_t rem)
+/* Bytes of a direction's packed block of rows x n weights. */
+static int32_t tinyc_rnn_block_bytes(int32_t rows, int32_t n)
 {
-    return rem >= 2 ? (int32_t)0xffff0000u : 0;
+    return (rows * n + 3) & ~3;
 }
 
-static inline int32_t tinyc_rnn_tail_mask_odd(int32_t rem)
+#if TINYC_HAS_DSP && !TINYC_HAS_MVE
+/* s += row . (e0, o0, e1, o1) over 8 columns, row advancing by 8 (one LDRD: word aligned). e0 holds
+ * the int16 operands of columns 0 and 2, o0 of 1 and 3, e1 and o1 those of 4..7. In asm: gcc spills
+ * the accumulators of the C form. */
+#define TINYC_RNN_MAC8(row, e0, o0, e1, o1, s)                                                  \
+    do {                                                                                        \
+        int32_t w0_, w1_, t_;                                                                   \
+        __asm__("ldrd %[w0], %[w1], [%[p]], #8\n\t"                                             \
+                "sxtb16 %[t], %[w0]\n\t"                                                        \
+                "smlad %[a], %[t], %[e0], %[a]\n\t"                                             \
+                "sxtb16 %[w0], %[w0], ror #8\n\t"                                               \
+                "smlad %[a], %[w0], %[o0], %[a]\n\t"                                            \
+                "sxtb16 %[t], %[w1]\n\t"                                                        \
+                "smlad %[a], %[t], %[e1], %[a]\n\t"                                             \
+                "sxtb16 %[w1], %[w1], ror #8\n\t"                                               \
+                "smlad %[a], %[w1], %[o1], %[a]"                                                \
+                : [w0] "=&r"(w0_), [w1] "=&r"(w1_), [t] "=&r"(t_), [p] "+r"(row), [a] "+r"(s)   \
+                : [e0] "r"(e0), [o0] "r"(o0), [e1] "r"(e1), [o1] "r"(o1));                      \
+    } while (0)
+
+/* acc + w . (e, o) over 4 weights from any address. */
+static inline int32_t tinyc_rnn_mac4(int32_t acc, const int8_t *w, int32_t e, int32_t o)
 {
-    return rem == 3 ? -1 : (int32_t)0xffff0000u;
+    const int32_t v = tinyc_load4(w);
+    return __smlad(tinyc_sxtb16_odd(v), o, __smlad(__sxtb16(v), e, acc));
 }
 
 /* Two int16 values from any 2-aligned address (scratch vectors of odd H): one unaligned LDR. */
@@ -366,50 +363,77 @@ static inline int32_t tinyc_rnn_load2(const int16_t *p)
     return v;
 }
 
+/* The int16 operand pairs of x[k..k+3] - zp: lanes (0, 2) and (1, 3). */
+static inline void tinyc_rnn_x_pairs(const int8_t *x, int32_t zp2, int32_t *e, int32_t *o)
+{
+    const int32_t v = tinyc_load4(x);
+    *e = __ssub16(__sxtb16(v), zp2);
+    *o = __ssub16(tinyc_sxtb16_odd(v), zp2);
+}
 #endif
 
-/* acc[0..3] = the four rows . (x - input_zp), x int8. */
-static void tinyc_rnn_dot4_x(const tinyc_rnn_rows4 *m, const int8_t *x, int32_t input_zp, int32_t n, int32_t acc[4])
+/* acc[0..3] = the quad q (n columns) . (x - input_zp), x int8. */
+static void tinyc_rnn_quad_x(const int8_t *q, const int8_t *x, int32_t input_zp, int32_t n, int32_t acc[4])
 {
-    const int8_t *a0 = m->a, *a1 = m->a + m->step, *b0 = m->b, *b1 = m->b + m->step;
-    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+    const int32_t groups = n >> 3, rem = n & 7;
+    const int8_t *tail = q + 32 * groups, *p = q;
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, g, k = 8 * groups;
 #if TINYC_HAS_MVE
-    for (; k < n; k += 8) {
-        const mve_pred16_t p = vctp16q((uint32_t)(n - k));
+    for (g = 0; g < groups; g++, p += 32) {
+        const int16x8_t xv = vsubq_n_s16(vldrbq_s16(x + 8 * g), (int16_t)input_zp);
+        s0 = vmladavaq_s16(s0, vldrbq_s16(p), xv);
+        s1 = vmladavaq_s16(s1, vldrbq_s16(p + 8), xv);
+        s2 = vmladavaq_s16(s2, vldrbq_s16(p + 16), xv);
+        s3 = vmladavaq_s16(s3, vldrbq_s16(p + 24), xv);
+    }
+    if (rem) {
+        const mve_pred16_t pr = vctp16q((uint32_t)rem);
         /* lanes past n: weight 0 (zeroing load), so x - zp there adds nothing */
-        const int16x8_t xv = vsubq_n_s16(vldrbq_z_s16(x + k, p), (int16_t)input_zp);
-        s0 = vmladavaq_s16(s0, vldrbq_z_s16(a0 + k, p), xv);
-        s1 = vmladavaq_s16(s1, vldrbq_z_s16(a1 + k, p), xv);
-        s2 = vmladavaq_s16(s2, vldrbq_z_s16(b0 + k, p), xv);
-        s3 = vmladavaq_s16(s3, vldrbq_z_s16(b1 + k, p), xv);
+        const int16x8_t xv = vsubq_n_s16(vldrbq_z_s16(x + k, pr), (int16_t)input_zp);
+        s0 = vmladavaq_s16(s0, vldrbq_z_s16(tail, pr), xv);
+        s1 = vmladavaq_s16(s1, vldrbq_z_s16(tail + rem, pr), xv);
+        s2 = vmladavaq_s16(s2, vldrbq_z_s16(tail + 2 * rem, pr), xv);
+        s3 = vmladavaq_s16(s3, vldrbq_z_s16(tail + 3 * rem, pr), xv);
+        k = n;
     }
 #elif TINYC_HAS_DSP
     const int32_t zp2 = (int32_t)(((uint32_t)input_zp & 0xffffu) * 0x10001u); /* zp in both int16 lanes */
-    const int8_t *a = a0, *b = b0;
-    for (; k + 4 <= n; k += 4) {
-        const int32_t xv = tinyc_load4(x + k);
-        const int32_t e = __ssub16(__sxtb16(xv), zp2), o = __ssub16(tinyc_sxtb16_odd(xv), zp2);
-        TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
-        TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
+    for (g = 0; g < groups; g++) {
+        int32_t e0, o0, e1, o1;
+        tinyc_rnn_x_pairs(x + 8 * g, zp2, &e0, &o0);
+        tinyc_rnn_x_pairs(x + 8 * g + 4, zp2, &e1, &o1);
+        TINYC_RNN_MAC8(p, e0, o0, e1, o1, s0);
+        TINYC_RNN_MAC8(p, e0, o0, e1, o1, s1);
+        TINYC_RNN_MAC8(p, e0, o0, e1, o1, s2);
+        TINYC_RNN_MAC8(p, e0, o0, e1, o1, s3);
     }
-    if (k < n && n >= 4) {
-        /* the last 4 columns again, the lanes already summed masked to 0 in x */
-        const int32_t back = 4 - (n - k), xv = tinyc_load4(x + n - 4);
-        const int32_t e = __ssub16(__sxtb16(xv), zp2) & tinyc_rnn_tail_mask_even(n - k);
-        const int32_t o = __ssub16(tinyc_sxtb16_odd(xv), zp2) & tinyc_rnn_tail_mask_odd(n - k);
-        a -= back;
-        b -= back;
-        TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
-        TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
-        k = n;
+    if (rem >= 4) {
+        int32_t e, o;
+        tinyc_rnn_x_pairs(x + k, zp2, &e, &o);
+        s0 = tinyc_rnn_mac4(s0, tail, e, o);
+        s1 = tinyc_rnn_mac4(s1, tail + rem, e, o);
+        s2 = tinyc_rnn_mac4(s2, tail + 2 * rem, e, o);
+        s3 = tinyc_rnn_mac4(s3, tail + 3 * rem, e, o);
+        k += 4;
+    }
+#else
+    for (g = 0; g < groups; g++, p += 32) {
+        int32_t c;
+        for (c = 0; c < 8; c++) {
+            const int32_t v = (int32_t)x[8 * g + c] - input_zp;
+            s0 += p[c] * v;
+            s1 += p[8 + c] * v;
+            s2 += p[16 + c] * v;
+            s3 += p[24 + c] * v;
+        }
     }
 #endif
     for (; k < n; k++) {
-        const int32_t v = (int32_t)x[k] - input_zp;
-        s0 += a0[k] * v;
-        s1 += a1[k] * v;
-        s2 += b0[k] * v;
-        s3 += b1[k] * v;
+        const int32_t v = (int32_t)x[k] - input_zp, c = k - 8 * groups;
+        s0 += tail[c] * v;
+        s1 += tail[rem + c] * v;
+        s2 += tail[2 * rem + c] * v;
+        s3 += tail[3 * rem + c] * v;
     }
     acc[0] = s0;
     acc[1] = s1;
@@ -417,47 +441,113 @@ static void tinyc_rnn_dot4_x(const tinyc_rnn_rows4 *m, const int8_t *x, int32_t 
     acc[3] = s3;
 }
 
-/* acc[0..3] = the four rows . h, h int16 (Q0.15) in tinyc_rnn_pos order. */
-static void tinyc_rnn_dot4_h(const tinyc_rnn_rows4 *m, const int16_t *h, int32_t n, int32_t acc[4])
+/* acc[0..3] = the quad q (n columns) . h, h int16 (Q0.15) in tinyc_rnn_pos order. */
+static void tinyc_rnn_quad_h(const int8_t *q, const int16_t *h, int32_t n, int32_t acc[4])
 {
-    const int8_t *a0 = m->a, *a1 = m->a + m->step, *b0 = m->b, *b1 = m->b + m->step;
-    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+    const int32_t groups = n >> 3, rem = n & 7;
+    const int8_t *tail = q + 32 * groups, *p = q;
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, g, k = 8 * groups;
 #if TINYC_HAS_MVE
-    for (; k < n; k += 8) {
-        const mve_pred16_t p = vctp16q((uint32_t)(n - k));
-        const int16x8_t hv = vldrhq_z_s16(h + k, p);
-        s0 = vmladavaq_s16(s0, vldrbq_z_s16(a0 + k, p), hv);
-        s1 = vmladavaq_s16(s1, vldrbq_z_s16(a1 + k, p), hv);
-        s2 = vmladavaq_s16(s2, vldrbq_z_s16(b0 + k, p), hv);
-        s3 = vmladavaq_s16(s3, vldrbq_z_s16(b1 + k, p), hv);
+    for (g = 0; g < groups; g++, p += 32) {
+        const int16x8_t hv = vldrhq_s16(h + 8 * g);
+        s0 = vmladavaq_s16(s0, vldrbq_s16(p), hv);
+        s1 = vmladavaq_s16(s1, vldrbq_s16(p + 8), hv);
+        s2 = vmladavaq_s16(s2, vldrbq_s16(p + 16), hv);
+        s3 = vmladavaq_s16(s3, vldrbq_s16(p + 24), hv);
+    }
+    if (rem) {
+        const mve_pred16_t pr = vctp16q((uint32_t)rem);
+        const int16x8_t hv = vldrhq_z_s16(h + k, pr);
+        s0 = vmladavaq_s16(s0, vldrbq_z_s16(tail, pr), hv);
+        s1 = vmladavaq_s16(s1, vldrbq_z_s16(tail + rem, pr), hv);
+        s2 = vmladavaq_s16(s2, vldrbq_z_s16(tail + 2 * rem, pr), hv);
+        s3 = vmladavaq_s16(s3, vldrbq_z_s16(tail + 3 * rem, pr), hv);
+        k = n;
     }
 #elif TINYC_HAS_DSP
-    const int8_t *a = a0, *b = b0;
-    for (; k + 8 <= n; k += 8) { /* two steps a loop: the loop's own instructions are 1 in 12 */
-        int32_t e = tinyc_rnn_load2(h + k), o = tinyc_rnn_load2(h + k + 2);
-        TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
-        TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
-        e = tinyc_rnn_load2(h + k + 4);
-        o = tinyc_rnn_load2(h + k + 6);
-        TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
-        TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
+    for (g = 0; g < groups; g++) {
+        const int16_t *hg = h + 8 * g;
+        const int32_t e0 = tinyc_rnn_load2(hg), o0 = tinyc_rnn_load2(hg + 2);
+        const int32_t e1 = tinyc_rnn_load2(hg + 4), o1 = tinyc_rnn_load2(hg + 6);
+        TINYC_RNN_MAC8(p, e0, o0, e1, o1, s0);
+        TINYC_RNN_MAC8(p, e0, o0, e1, o1, s1);
+        TINYC_RNN_MAC8(p, e0, o0, e1, o1, s2);
+        TINYC_RNN_MAC8(p, e0, o0, e1, o1, s3);
     }
-    for (; k + 4 <= n; k += 4) {
+    if (rem >= 4) { /* columns k .. k+3 are a full group of 4 in h's pair order */
         const int32_t e = tinyc_rnn_load2(h + k), o = tinyc_rnn_load2(h + k + 2);
-        TINYC_RNN_MAC4X2(a, m->step, e, o, s0, s1);
-        TINYC_RNN_MAC4X2(b, m->step, e, o, s2, s3);
+        s0 = tinyc_rnn_mac4(s0, tail, e, o);
+        s1 = tinyc_rnn_mac4(s1, tail + rem, e, o);
+        s2 = tinyc_rnn_mac4(s2, tail + 2 * rem, e, o);
+        s3 = tinyc_rnn_mac4(s3, tail + 3 * rem, e, o);
+        k += 4;
+    }
+#else
+    for (g = 0; g < groups; g++, p += 32) {
+        int32_t c;
+        for (c = 0; c < 8; c++) {
+            const int32_t v = h[8 * g + c];
+            s0 += p[c] * v;
+            s1 += p[8 + c] * v;
+            s2 += p[16 + c] * v;
+            s3 += p[24 + c] * v;
+        }
     }
 #endif
-    for (; k < n; k++) {
-        s0 += a0[k] * h[k];
-        s1 += a1[k] * h[k];
-        s2 += b0[k] * h[k];
-        s3 += b1[k] * h[k];
+    for (; k < n; k++) { /* past the last full group of 4: h in natural order */
+        const int32_t v = h[k], c = k - 8 * groups;
+        s0 += tail[c] * v;
+        s1 += tail[rem + c] * v;
+        s2 += tail[2 * rem + c] * v;
+        s3 += tail[3 * rem + c] * v;
     }
     acc[0] = s0;
     acc[1] = s1;
     acc[2] = s2;
     acc[3] = s3;
+}
+
+/* One row w (n columns, in order) . (x - input_zp). */
+static int32_t tinyc_rnn_row_x(const int8_t *w, const int8_t *x, int32_t input_zp, int32_t n)
+{
+    int32_t s = 0, k = 0;
+#if TINYC_HAS_MVE
+    for (; k < n; k += 8) {
+        const mve_pred16_t pr = vctp16q((uint32_t)(n - k));
+        s = vmladavaq_s16(s, vldrbq_z_s16(w + k, pr), vsubq_n_s16(vldrbq_z_s16(x + k, pr), (int16_t)input_zp));
+    }
+#elif TINYC_HAS_DSP
+    const int32_t zp2 = (int32_t)(((uint32_t)input_zp & 0xffffu) * 0x10001u);
+    for (; k + 4 <= n; k += 4) {
+        int32_t e, o;
+        tinyc_rnn_x_pairs(x + k, zp2, &e, &o);
+        s = tinyc_rnn_mac4(s, w + k, e, o);
+    }
+#endif
+    for (; k < n; k++) {
+        s += w[k] * ((int32_t)x[k] - input_zp);
+    }
+    return s;
+}
+
+/* One row w (n columns, in order) . h (tinyc_rnn_pos order). */
+static int32_t tinyc_rnn_row_h(const int8_t *w, const int16_t *h, int32_t n)
+{
+    int32_t s = 0, k = 0;
+#if TINYC_HAS_MVE
+    for (; k < n; k += 8) {
+        const mve_pred16_t pr = vctp16q((uint32_t)(n - k));
+        s = vmladavaq_s16(s, vldrbq_z_s16(w + k, pr), vldrhq_z_s16(h + k, pr));
+    }
+#elif TINYC_HAS_DSP
+    for (; k + 4 <= n; k += 4) {
+        s = tinyc_rnn_mac4(s, w + k, tinyc_rnn_load2(h + k), tinyc_rnn_load2(h + k + 2));
+    }
+#endif
+    for (; k < n; k++) {
+        s += w[k] * h[k];
+    }
+    return s;
 }
 
 /* tinyc_requantize, bit for bit (tests/unit/test_rnn_requant.py holds the proof), a left or a right
@@ -483,9 +573,11 @@ static int32_t tinyc_rnn_state_in(const tinyc_rnn_state_q *q, int8_t v)
     return tinyc_requantize((int32_t)v - q->zero_point, q->multiplier, q->shift);
 }
 
-/* One (direction, batch) sequence of an int8 cell: its weights, bias, requantizations and time order. */
+/* One (direction, batch) sequence of an int8 cell: its packed weights (quads = how many quads they
+ * start with), bias, requantizations and time order. */
 typedef struct {
     const int8_t *w, *r;
+    int32_t quads;
     const int32_t *bias;          /* 4H entries */
     tinyc_requant_pc in_q, hid_q; /* the direction's G*H rows */
     int32_t d, n;
@@ -494,13 +586,14 @@ typedef struct {
 
 static tinyc_rnn_seq_s8 tinyc_rnn_seq_s8_of(const tinyc_rnn_dims *dims, int32_t reverse, int32_t gates,
                                             const tinyc_requant_pc *in_q, const tinyc_requant_pc *hid_q,
-                                            const int8_t *w, const int8_t *r, const int32_t *bias,
+                                            const int32_t *w, const int32_t *r, const int32_t *bias,
                                             int32_t d, int32_t n)
 {
     const int32_t hid = dims->hidden_size, gh = gates * hid;
     tinyc_rnn_seq_s8 s;
-    s.w = w + d * gh * dims->input_size;
-    s.r = r + d * gh * hid;
+    s.w = (const int8_t *)w + d * tinyc_rnn_block_bytes(gh, dims->input_size);
+    s.r = (const int8_t *)r + d * tinyc_rnn_block_bytes(gh, hid);
+    s.quads = gates == 4 ? hid : hid / 2 + hid / 4; /* LSTM: one per unit; GRU: z, r by 2 units, n by 4 */
     s.bias = bias + d * 4 * hid;
     s.in_q.multiplier = in_q->multiplier + d * gh;
     s.in_q.shift = in_q->shift + d * gh;
@@ -512,21 +605,46 @@ static tinyc_rnn_seq_s8 tinyc_rnn_seq_s8_of(const tinyc_rnn_dims *dims, int32_t 
     return s;
 }
 
-/* The gate rows row[0..3] (row[1] = row[0] + step, row[3] = row[2] + step): requant(W x - zp) in wx[],
- * requant(R v) in rv[] (v = h, or r h for the GRU's candidate rows). */
-static void tinyc_rnn_quad_s8(const tinyc_rnn_seq_s8 *s, const int32_t row[4], int32_t in, int32_t hid,
-                              const int8_t *xt, int32_t input_zp, const int16_t *v, int32_t wx[4], int32_t rv[4])
+/* Where the next quad and the next lone row of a sequence's packed weights start. */
+typedef struct {
+    const int8_t *wq, *rq, *w1, *r1;
+} tinyc_rnn_walk;
+
+static tinyc_rnn_walk tinyc_rnn_walk_of(const tinyc_rnn_seq_s8 *s, int32_t in, int32_t hid)
 {
-    const int32_t step = row[1] - row[0];
-    const tinyc_rnn_rows4 wm = {s->w + row[0] * in, s->w + row[2] * in, step * in};
-    const tinyc_rnn_rows4 rm = {s->r + row[0] * hid, s->r + row[2] * hid, step * hid};
+    tinyc_rnn_walk k;
+    k.wq = s->w;
+    k.rq = s->r;
+    k.w1 = s->w + s->quads * 4 * in;
+    k.r1 = s->r + s->quads * 4 * hid;
+    return k;
+}
+
+/* The next quad, gate rows row[0..3]: requant(W x - zp) in wx[], requant(R v) in rv[] (v = h, or
+ * r h for the GRU's candidate rows). */
+static void tinyc_rnn_quad_s8(const tinyc_rnn_seq_s8 *s, tinyc_rnn_walk *walk, const int32_t row[4], int32_t in,
+                              int32_t hid, const int8_t *xt, int32_t input_zp, const int16_t *v,
+                              int32_t wx[4], int32_t rv[4])
+{
     int32_t k;
-    tinyc_rnn_dot4_x(&wm, xt, input_zp, in, wx);
-    tinyc_rnn_dot4_h(&rm, v, hid, rv);
+    tinyc_rnn_quad_x(walk->wq, xt, input_zp, in, wx);
+    tinyc_rnn_quad_h(walk->rq, v, hid, rv);
+    walk->wq += 4 * in;
+    walk->rq += 4 * hid;
     for (k = 0; k < 4; k++) {
         wx[k] = tinyc_rnn_requant_x(&s->in_q, row[k], wx[k]);
         rv[k] = tinyc_rnn_requant_x(&s->hid_q, row[k], rv[k]);
     }
+}
+
+/* The next lone gate row, as tinyc_rnn_quad_s8. */
+static void tinyc_rnn_row_s8(const tinyc_rnn_seq_s8 *s, tinyc_rnn_walk *walk, int32_t row, int32_t in, int32_t hid,
+                             const int8_t *xt, int32_t input_zp, const int16_t *v, int32_t *wx, int32_t *rv)
+{
+    *wx = tinyc_rnn_requant_x(&s->in_q, row, tinyc_rnn_row_x(walk->w1, xt, input_zp, in));
+    *rv = tinyc_rnn_requant_x(&s->hid_q, row, tinyc_rnn_row_h(walk->r1, v, hid));
+    walk->w1 += in;
+    walk->r1 += hid;
 }
 
 static void tinyc_lstm_seq_s8(const tinyc_lstm_s8_params *p, const tinyc_rnn_seq_s8 *s, const int8_t *x,
@@ -547,13 +665,14 @@ static void tinyc_lstm_seq_s8(const tinyc_lstm_s8_params *p, const tinyc_rnn_seq
     for (step = 0; step < steps; step++) {
         const int32_t t = s->backward ? steps - 1 - step : step;
         const int8_t *xt = x + (t * p->batch + s->n) * in;
+        tinyc_rnn_walk walk = tinyc_rnn_walk_of(s, in, hid);
         int16_t *swap;
         for (j = 0; j < hid; j++) {
             const int32_t row[4] = {j, hid + j, 2 * hid + j, 3 * hid + j}; /* gates i, o, f, c of unit j */
             int32_t wx[4], rh[4], gate[4];
             int32_t i, o, f, g;
             int64_t cell;
-            tinyc_rnn_quad_s8(s, row, in, hid, xt, p->input_zp, h, wx, rh);
+            tinyc_rnn_quad_s8(s, &walk, row, in, hid, xt, p->input_zp, h, wx, rh);
             for (k = 0; k < 4; k++) {
                 gate[k] = tinyc_rnn_sum3_sat16(wx[k], rh[k], bias[row[k]]);
             }
@@ -585,31 +704,17 @@ static void tinyc_lstm_seq_s8(const tinyc_lstm_s8_params *p, const tinyc_rnn_seq
     }
 }
 
-void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
-                   const int32_t *bias, const int8_t *initial_h, const int8_t *initial_c,
-                   int8_t *y, int8_t *y_h, int8_t *y_c, void *scratch)
+void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int32_t *bias, const int8_t *initial_h,
+                   const int8_t *initial_c, int8_t *y, int8_t *y_h, int8_t *y_c, void *scratch)
 {
     int32_t d, n;
     for (d = 0; d < p->directions; d++) {
         for (n = 0; n < p->batch; n++) {
             const tinyc_rnn_seq_s8 s = tinyc_rnn_seq_s8_of(&p->dims, p->reverse, 4, &p->input_requant,
-                                                           &p->hidden_requant, w, r, bias, d, n);
+                                                           &p->hidden_requant, p->w, p->r, bias, d, n);
             tinyc_lstm_seq_s8(p, &s, x, initial_h, initial_c, y, y_h, y_c, scratch);
         }
     }
-}
-
-/* Units j .. j+3 of gate rows base + unit, clamped to the last unit (a repeated row is computed twice,
- * its result used once): step 1 while four units remain, else each unit on its own. */
-static int32_t tinyc_rnn_units4(int32_t base, int32_t j, int32_t hid, int32_t row[4])
-{
-    const int32_t count = hid - j >= 4 ? 4 : 1;
-    const int32_t step = count == 4 ? 1 : 0;
-    row[0] = base + j;
-    row[1] = row[0] + step;
-    row[2] = base + j + 2 * step;
-    row[3] = row[2] + step;
-    return count;
 }
 
 static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s8 *s, const int8_t *x,
@@ -629,12 +734,18 @@ static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s
     for (step = 0; step < steps; step++) {
         const int32_t t = s->backward ? steps - 1 - step : step;
         const int8_t *xt = x + (t * p->batch + s->n) * in;
-        /* Pass 1: gates z and r of units j, j+1 (all of the old h). */
+        tinyc_rnn_walk walk = tinyc_rnn_walk_of(s, in, hid);
+        /* Pass 1: gates z and r of units j, j+1 (all of the old h); an odd last unit's rows alone. */
         for (j = 0; j < hid; j += 2) {
             const int32_t count = hid - j >= 2 ? 2 : 1;
-            const int32_t row[4] = {j, j + count - 1, hid + j, hid + j + count - 1};
+            const int32_t row[4] = {j, j + 1, hid + j, hid + j + 1};
             int32_t wx[4], rh[4];
-            tinyc_rnn_quad_s8(s, row, in, hid, xt, p->input_zp, h, wx, rh);
+            if (count == 2) {
+                tinyc_rnn_quad_s8(s, &walk, row, in, hid, xt, p->input_zp, h, wx, rh);
+            } else {
+                tinyc_rnn_row_s8(s, &walk, row[0], in, hid, xt, p->input_zp, h, &wx[0], &rh[0]);
+                tinyc_rnn_row_s8(s, &walk, row[2], in, hid, xt, p->input_zp, h, &wx[2], &rh[2]);
+            }
             for (k = 0; k < count; k++) {
                 const int32_t reset = tinyc_rnn_act(p->sigmoid_table,
                                                     tinyc_rnn_sum3_sat16(wx[2 + k], rh[2 + k], bias[hid + j + k]));
@@ -646,9 +757,15 @@ static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s
         /* Pass 2: the candidate rows n (linear_before_reset = 1: over the old h, into tmp; = 0: over r h,
          * then h updated in place, which no later product reads). */
         for (j = 0; j < hid;) {
-            int32_t row[4], wx[4], rv[4];
-            const int32_t count = tinyc_rnn_units4(2 * hid, j, hid, row);
-            tinyc_rnn_quad_s8(s, row, in, hid, xt, p->input_zp, p->linear_before_reset ? h : tmp, wx, rv);
+            const int32_t count = hid - j >= 4 ? 4 : 1;
+            const int32_t row[4] = {2 * hid + j, 2 * hid + j + 1, 2 * hid + j + 2, 2 * hid + j + 3};
+            const int16_t *v = p->linear_before_reset ? h : tmp;
+            int32_t wx[4], rv[4];
+            if (count == 4) {
+                tinyc_rnn_quad_s8(s, &walk, row, in, hid, xt, p->input_zp, v, wx, rv);
+            } else {
+                tinyc_rnn_row_s8(s, &walk, row[0], in, hid, xt, p->input_zp, v, &wx[0], &rv[0]);
+            }
             for (k = 0; k < count; k++, j++) {
                 const int32_t hrow = 2 * hid + j, at = tinyc_rnn_pos(j, hid);
                 if (p->linear_before_reset) {
@@ -678,14 +795,14 @@ static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s
     }
 }
 
-void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
-                  const int32_t *bias, const int8_t *initial_h, int8_t *y, int8_t *y_h, void *scratch)
+void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int32_t *bias, const int8_t *initial_h,
+                  int8_t *y, int8_t *y_h, void *scratch)
 {
     int32_t d, n;
     for (d = 0; d < p->directions; d++) {
         for (n = 0; n < p->batch; n++) {
             const tinyc_rnn_seq_s8 s = tinyc_rnn_seq_s8_of(&p->dims, p->reverse, 3, &p->input_requant,
-                                                           &p->hidden_requant, w, r, bias, d, n);
+                                                           &p->hidden_requant, p->w, p->r, bias, d, n);
             tinyc_gru_seq_s8(p, &s, x, initial_h, y, y_h, scratch);
         }
     }
