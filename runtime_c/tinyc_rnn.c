@@ -363,6 +363,19 @@ static inline int32_t tinyc_rnn_load2(const int16_t *p)
     return v;
 }
 
+/* h[0..7] (word aligned: the cells' scratch places h so) as four words: two LDRD. */
+static inline void tinyc_rnn_load_h8(const int16_t *h, int32_t *e0, int32_t *o0, int32_t *e1, int32_t *o1)
+{
+    int32_t a, b, c, d;
+    __asm__("ldrd %0, %1, [%4]\n\t"
+            "ldrd %2, %3, [%4, #8]"
+            : "=&r"(a), "=&r"(b), "=&r"(c), "=r"(d) : "r"(h), "m"(*(const int16_t(*)[8])h));
+    *e0 = a;
+    *o0 = b;
+    *e1 = c;
+    *o1 = d;
+}
+
 /* The int16 operand pairs of x[k..k+3] - zp: lanes (0, 2) and (1, 3). */
 static inline void tinyc_rnn_x_pairs(const int8_t *x, int32_t zp2, int32_t *e, int32_t *o)
 {
@@ -441,7 +454,7 @@ static void tinyc_rnn_quad_x(const int8_t *q, const int8_t *x, int32_t input_zp,
     acc[3] = s3;
 }
 
-/* acc[0..3] = the quad q (n columns) . h, h int16 (Q0.15) in tinyc_rnn_pos order. */
+/* acc[0..3] = the quad q (n columns) . h, h int16 (Q0.15) in tinyc_rnn_pos order, word aligned. */
 static void tinyc_rnn_quad_h(const int8_t *q, const int16_t *h, int32_t n, int32_t acc[4])
 {
     const int32_t groups = n >> 3, rem = n & 7;
@@ -466,9 +479,8 @@ static void tinyc_rnn_quad_h(const int8_t *q, const int16_t *h, int32_t n, int32
     }
 #elif TINYC_HAS_DSP
     for (g = 0; g < groups; g++) {
-        const int16_t *hg = h + 8 * g;
-        const int32_t e0 = tinyc_rnn_load2(hg), o0 = tinyc_rnn_load2(hg + 2);
-        const int32_t e1 = tinyc_rnn_load2(hg + 4), o1 = tinyc_rnn_load2(hg + 6);
+        int32_t e0, o0, e1, o1;
+        tinyc_rnn_load_h8(h + 8 * g, &e0, &o0, &e1, &o1);
         TINYC_RNN_MAC8(p, e0, o0, e1, o1, s0);
         TINYC_RNN_MAC8(p, e0, o0, e1, o1, s1);
         TINYC_RNN_MAC8(p, e0, o0, e1, o1, s2);
@@ -656,7 +668,7 @@ static void tinyc_lstm_seq_s8(const tinyc_lstm_s8_params *p, const tinyc_rnn_seq
     const int32_t *bias = s->bias;
     int32_t *c = (int32_t *)scratch;
     int16_t *h = (int16_t *)(c + hid);
-    int16_t *h_next = h + hid;
+    int16_t *h_next = h + ((hid + 1) & ~1); /* word aligned, as h: the DSP path loads it with LDRD */
     int32_t step, j, k;
     for (j = 0; j < hid; j++) {
         h[tinyc_rnn_pos(j, hid)] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[state + j])) : 0;
@@ -724,9 +736,9 @@ static void tinyc_gru_seq_s8(const tinyc_gru_s8_params *p, const tinyc_rnn_seq_s
     const int32_t state = (s->d * p->batch + s->n) * hid;
     const int32_t *bias = s->bias;
     const int32_t *rec_bias_h = bias + 3 * hid; /* Rb_h, Q3.12 */
-    int16_t *z = (int16_t *)scratch;
-    int16_t *tmp = z + hid; /* r * h (linear_before_reset = 0), r then n (= 1) */
-    int16_t *h = tmp + hid;
+    int16_t *tmp = (int16_t *)scratch; /* r * h (linear_before_reset = 0), r then n (= 1) */
+    int16_t *h = tmp + ((hid + 1) & ~1); /* word aligned, as tmp: the DSP path loads them with LDRD */
+    int16_t *z = h + ((hid + 1) & ~1);
     int32_t step, j, k;
     for (j = 0; j < hid; j++) {
         h[tinyc_rnn_pos(j, hid)] = initial_h ? tinyc_rnn_sat16(tinyc_rnn_state_in(&p->initial_h, initial_h[state + j])) : 0;

@@ -100,14 +100,16 @@ void tinyc_gru_f32(const tinyc_rnn_f32_params *p, const float *x, const float *w
 
 /* Weights in params (packed); bias [D*4H] int32 Q3.12 (Wb + Rb). y, y_h int8 at scale 1/128,
  * zero point 0. Needs I <= 66313 and H <= 516 (int32 accumulators).
- * Scratch: 8*H bytes, 4-byte aligned: c (H int32), h and h_next (H int16 each).
+ * Scratch: 8*H bytes (+4 when H is odd), 4-byte aligned: c (H int32), h and h_next (H int16 each, each
+ * starting on a word).
  * DSP: 4 gate rows a pass, SXTB16 + SMLAD; MVE: VMLADAVA over 8 lanes; same bits as the portable C. */
 void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int32_t *bias, const int8_t *initial_h,
                    const int8_t *initial_c, int8_t *y, int8_t *y_h, int8_t *y_c, void *scratch);
 
 /* bias [D*4H] int32 Q3.12, per direction: rows z, r hold Wb + Rb, rows h hold Wb_h, then H more hold Rb_h.
  * y, y_h int8 at scale 1/128, zero point 0. Needs I <= 66313 and H <= 516.
- * Scratch: 6*H bytes: z, (r*h or n), h (H int16 each). */
+ * Scratch: 6*H bytes (+4 when H is odd), 4-byte aligned: (r*h or n), h, z (H int16 each, the first two
+ * starting on a word). */
 void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int32_t *bias, const int8_t *initial_h,
                   int8_t *y, int8_t *y_h, void *scratch);
 

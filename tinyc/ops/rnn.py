@@ -309,7 +309,7 @@ class _Rnn(Op):
                            "shift": p[key + "_shift"]}
         params.update({"sigmoid_table": SIGMOID_TABLE, "tanh_table": TANH_TABLE})
         return KernelCall(f"tinyc_{self.name}_s8", "tinyc_rnn", f"tinyc_{self.name}_s8_params",
-                          params, args, self.scratch_s8 * hidden)
+                          params, args, self.scratch_s8 * hidden + 4 * (hidden % 2))  # h vectors word aligned
 
     def _float_params(self, node, g, dims: dict) -> dict:
         """The tinyc_rnn_f32_params struct."""
