@@ -562,7 +562,7 @@ static int32_t tinyc_rnn_row_h(const int8_t *w, const int16_t *h, int32_t n)
     return s;
 }
 
-/* tinyc_requantize, bit for bit (tests/unit/test_rnn_requant.py holds the proof), a left or a right
+/* tinyc_requantize, bit for bit (tests/host/test_rnn_requant_c.py holds the proof), a left or a right
  * shift per call instead of both: ~half its instructions, twice per gate row and step. */
 static inline int32_t tinyc_rnn_requant_x(const tinyc_requant_pc *q, int32_t row, int32_t acc)
 {
