@@ -7,7 +7,8 @@
  * gate-major rows: RNN one gate, G = 1; LSTM i, o, f, c with G = 4; GRU z, r, h with G = 3);
  * b [D, 2*G*H] (Wb then Rb); initial_h, initial_c [D, B, H]; peepholes [D, 3*H] (i, o, f);
  * y [T, D, B, H]; y_h, y_c [D, B, H].
- * Optional inputs and outputs may be NULL (an absent initial state is zero). */
+ * Optional inputs and outputs may be NULL (an absent initial state is zero). The int8 cells take W and R
+ * in params, in the order they compute the gate rows (docs/rnn_int8.md, "Weight order"). */
 #ifndef TINYC_RNN_H
 #define TINYC_RNN_H
 
@@ -59,6 +60,8 @@ typedef struct {
     int32_t input_zp;                /* zero point of x */
     tinyc_requant_pc input_requant;  /* per gate row: sum w (x - input_zp) -> Q3.12 */
     tinyc_requant_pc hidden_requant; /* per gate row: sum r h (h in Q0.15) -> Q3.12 */
+    const int32_t *w;                /* W and R, int8 symmetric per row, packed (tinyc_rnn.c; docs/rnn_int8.md) */
+    const int32_t *r;
     tinyc_rnn_state_q initial_h;
     tinyc_rnn_state_q initial_c;
     tinyc_rnn_state_q cell_out;      /* c -> y_c */
@@ -75,6 +78,8 @@ typedef struct {
     int32_t input_zp;
     tinyc_requant_pc input_requant;
     tinyc_requant_pc hidden_requant;
+    const int32_t *w; /* packed, as tinyc_lstm_s8_params */
+    const int32_t *r;
     tinyc_rnn_state_q initial_h;
     const int16_t *sigmoid_table;
     const int16_t *tanh_table;
@@ -93,18 +98,20 @@ void tinyc_lstm_f32(const tinyc_rnn_f32_params *p, const float *x, const float *
 void tinyc_gru_f32(const tinyc_rnn_f32_params *p, const float *x, const float *w, const float *r,
                    const float *b, const float *initial_h, float *y, float *y_h, void *scratch);
 
-/* w, r int8 symmetric per row; bias [D*4H] int32 Q3.12 (Wb + Rb). y, y_h int8 at scale 1/128,
+/* Weights in params (packed); bias [D*4H] int32 Q3.12 (Wb + Rb). y, y_h int8 at scale 1/128,
  * zero point 0. Needs I <= 66313 and H <= 516 (int32 accumulators).
- * Scratch: 8*H bytes, 4-byte aligned: c (H int32), h and h_next (H int16 each). */
-void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
-                   const int32_t *bias, const int8_t *initial_h, const int8_t *initial_c,
-                   int8_t *y, int8_t *y_h, int8_t *y_c, void *scratch);
+ * Scratch: 8*H bytes (+4 when H is odd), 4-byte aligned: c (H int32), h and h_next (H int16 each, each
+ * starting on a word).
+ * DSP: 4 gate rows a pass, SXTB16 + SMLAD; MVE: VMLADAVA over 8 lanes; same bits as the portable C. */
+void tinyc_lstm_s8(const tinyc_lstm_s8_params *p, const int8_t *x, const int32_t *bias, const int8_t *initial_h,
+                   const int8_t *initial_c, int8_t *y, int8_t *y_h, int8_t *y_c, void *scratch);
 
 /* bias [D*4H] int32 Q3.12, per direction: rows z, r hold Wb + Rb, rows h hold Wb_h, then H more hold Rb_h.
  * y, y_h int8 at scale 1/128, zero point 0. Needs I <= 66313 and H <= 516.
- * Scratch: 6*H bytes: z, (r*h or n), h (H int16 each). */
-void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int8_t *w, const int8_t *r,
-                  const int32_t *bias, const int8_t *initial_h, int8_t *y, int8_t *y_h, void *scratch);
+ * Scratch: 6*H bytes (+4 when H is odd), 4-byte aligned: (r*h or n), h, z (H int16 each, the first two
+ * starting on a word). */
+void tinyc_gru_s8(const tinyc_gru_s8_params *p, const int8_t *x, const int32_t *bias, const int8_t *initial_h,
+                  int8_t *y, int8_t *y_h, void *scratch);
 
 /* TFLM's integer LSTM (an int8 .tflite's UNIDIRECTIONAL_SEQUENCE_LSTM; tensorflow/lite/micro/kernels/lstm_eval.cc),
  * bit for bit: int8 x and h, int16 gates and cell state, int32 accumulators. Per-gate arrays are [4]

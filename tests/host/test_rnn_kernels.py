@@ -37,7 +37,8 @@ def test_float_kernel_matches_reference(op, lbr, t, i, h, bias, states):
 
 @pytest.mark.parametrize("op,lbr", CASES)
 @pytest.mark.parametrize("t,i,h,states,amplitude", [(1, 1, 1, "input", 1.0), (5, 3, 7, "none", 1.0),
-                                                    (4, 7, 5, "const", 1.0), (6, 5, 3, "input", 8.0)])
+                                                    (4, 7, 5, "const", 1.0), (6, 5, 3, "input", 8.0),
+                                                    (3, 13, 13, "input", 8.0)])  # 8-column groups and tails
 def test_int8_kernel_is_bit_exact(op, lbr, t, i, h, states, amplitude):
     # amplitude 8 with weights up to 3 drives gates into Q3.12 saturation and the tables' ends.
     g = one_node(op, lbr, t, i, h, seed=t * 7 + h, states=states, scale=0.5 if amplitude == 1.0 else 3.0)

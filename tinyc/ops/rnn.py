@@ -72,6 +72,39 @@ def _quantize_rows(g, name: str, dirs: int, gh: int) -> tuple[str, np.ndarray]:
     return g.add_const(name + "_q", data.reshape(t.data.shape), "int8", q), q.scale
 
 
+def gate_row_order(op: str, hidden: int) -> tuple[list[tuple[int, ...]], list[int]]:
+    """The gate rows of one direction in the order tinyc_lstm_s8 / tinyc_gru_s8 compute them: quads of 4 rows
+    computed together, and rows computed alone (each in its turn). LSTM: gates i, o, f, c of each unit. GRU:
+    z, r of units j, j+1 (an odd last unit's z and r alone), then the n rows of units j..j+3 (the last H % 4 alone)."""
+    if op == "lstm":
+        return [(j, hidden + j, 2 * hidden + j, 3 * hidden + j) for j in range(hidden)], []
+    quads = [(j, j + 1, hidden + j, hidden + j + 1) for j in range(0, hidden - 1, 2)]
+    single = [hidden - 1, 2 * hidden - 1] if hidden % 2 else []
+    n4 = hidden - hidden % 4
+    quads += [tuple(2 * hidden + j + k for k in range(4)) for j in range(0, n4, 4)]
+    return quads, single + [2 * hidden + j for j in range(n4, hidden)]
+
+
+def packed_weights(w: np.ndarray, op: str, hidden: int) -> np.ndarray:
+    """W [D, G*H, K] (or R) int8 as the int8 kernels read it, as int32 words (same bytes, word aligned): per
+    direction every quad of gate_row_order (per group of 8 columns, the 8 weights of row 0, 1, 2, 3; then the
+    K % 8 last weights of row 0, 1, 2, 3), then the lone rows in order; each direction padded to 4 bytes."""
+    quads, single = gate_row_order(op, hidden)
+    k = w.shape[2]
+    full = k - k % 8
+    blocks = []
+    for wd in w:
+        parts = []
+        for quad in quads:
+            rows = wd[list(quad)]
+            groups = rows[:, :full].reshape(4, full // 8, 8).transpose(1, 0, 2)
+            parts += [groups.reshape(-1), rows[:, full:].reshape(-1)]
+        parts += [wd[row] for row in single]
+        block = np.concatenate(parts).astype(np.int8)
+        blocks.append(np.concatenate([block, np.zeros(-len(block) % 4, np.int8)]))
+    return np.concatenate(blocks).view("<i4").astype(np.int32)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):  # exp(88+) is inf and the sigmoid correctly 0
         return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
@@ -254,25 +287,29 @@ class _Rnn(Op):
         dims = {"seq_len": t, "input_size": n_in, "hidden_size": hidden}
         inputs = list(node.inputs) + [""] * (7 - len(node.inputs))
         outputs = list(node.outputs) + [""] * (1 + self.n_states - len(node.outputs))
-        args = inputs[:4] + inputs[5:5 + self.n_states] + outputs  # absent ones become NULL
         if g.tensors[node.first_output].dtype == "float32":  # Y may be absent
+            args = inputs[:4] + inputs[5:5 + self.n_states] + outputs  # absent ones become NULL
             inputs = list(node.inputs) + [""] * (8 - len(node.inputs))
             if self.name == "lstm":  # the peepholes follow the initial states
                 args = inputs[:4] + inputs[5:8] + outputs
             return KernelCall(f"tinyc_{self.name}_f32", "tinyc_rnn", "tinyc_rnn_f32_params",
                               self._float_params(node, g, dims), args, self.scratch_f32 * hidden)
+        args = inputs[:1] + inputs[3:4] + inputs[5:5 + self.n_states] + outputs  # W, R go in params
         p = node.attrs["int8"]
         direction = node.attrs.get("direction", "forward")
         params = {"dims": dims, "batch": batch, "directions": 2 if direction == "bidirectional" else 1,
                   "reverse": int(direction == "reverse"), **self._extra_params(node), "input_zp": p["input_zp"],
                   "input_requant": {"multiplier": p["input_multiplier"], "shift": p["input_shift"]},
-                  "hidden_requant": {"multiplier": p["hidden_multiplier"], "shift": p["hidden_shift"]}}
+                  "hidden_requant": {"multiplier": p["hidden_multiplier"], "shift": p["hidden_shift"]},
+                  # W and R in params, in the kernel's order (the plain ones are not emitted)
+                  "w": packed_weights(g.tensors[node.inputs[1]].data, self.name, hidden),
+                  "r": packed_weights(g.tensors[node.inputs[2]].data, self.name, hidden)}
         for key in ("initial_h", "initial_c", "cell_out") if self.n_states == 2 else ("initial_h",):
             params[key] = {"zero_point": p[key + "_zp"], "multiplier": p[key + "_multiplier"],
                            "shift": p[key + "_shift"]}
         params.update({"sigmoid_table": SIGMOID_TABLE, "tanh_table": TANH_TABLE})
         return KernelCall(f"tinyc_{self.name}_s8", "tinyc_rnn", f"tinyc_{self.name}_s8_params",
-                          params, args, self.scratch_s8 * hidden)
+                          params, args, self.scratch_s8 * hidden + 4 * (hidden % 2))  # h vectors word aligned
 
     def _float_params(self, node, g, dims: dict) -> dict:
         """The tinyc_rnn_f32_params struct."""
