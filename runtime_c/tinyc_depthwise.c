@@ -232,7 +232,7 @@ static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t
     acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32((r) + 2 * ox + (kx), even), wv)
 
 /* Copy n bytes, 16 per step (tail predicated): the rows are short, a memcpy call costs more. */
-static void tinyc_dw_mve_copy(int8_t *dst, const int8_t *src, int32_t n)
+static void tinyc_dw_mve_copy_s8(int8_t *dst, const int8_t *src, int32_t n)
 {
     int32_t i;
     for (i = 0; i < n; i += 16) {
@@ -245,7 +245,7 @@ static void tinyc_dw_mve_copy(int8_t *dst, const int8_t *src, int32_t n)
  * per step as int32 lanes (nine widening loads and multiply-accumulates) into the sums, then the row
  * requantized four at a time (two loops: the weights and the tail constants do not fit the registers
  * together). */
-static void tinyc_dw_3x3_plane_mve(const tinyc_conv2d_s8_params *p, const int8_t *xc, const int8_t *wc,
+static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xc, const int8_t *wc,
                                    const tinyc_mve_outq *q, int8_t *yc, int8_t *rows, int32_t rb, int32_t nb)
 {
     const tinyc_conv_geometry *g = &p->geom;
@@ -262,7 +262,7 @@ static void tinyc_dw_3x3_plane_mve(const tinyc_conv2d_s8_params *p, const int8_t
         for (i = 0; i < (n_out - 1) * sh + 3; i++, dst += rb) {
             const int32_t row = first + i;
             if (row >= 0 && row < in_h) {
-                tinyc_dw_mve_copy(dst, xc + row * in_w, in_w);
+                tinyc_dw_mve_copy_s8(dst, xc + row * in_w, in_w);
             } else if (band < out_h) {  /* one band: pad rows keep the caller's input_zp fill */
                 memset(dst, p->input_zp, (size_t)in_w);
             }
@@ -329,7 +329,7 @@ void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, co
         for (n = 0; n < g->input.n; n++) {
             for (oc = 0; oc < g->output.c; oc++) {
                 const tinyc_mve_outq q = tinyc_mve_outq_of(p, bias, oc, p->input_zp * p->weight_sums[oc]);
-                tinyc_dw_3x3_plane_mve(p, x + ((size_t)n * g->input.c + oc / mult) * in_plane, w + (size_t)oc * 9,
+                tinyc_dw_3x3_plane_mve_s8(p, x + ((size_t)n * g->input.c + oc / mult) * in_plane, w + (size_t)oc * 9,
                                        &q, y + ((size_t)n * g->output.c + oc) * out_plane, (int8_t *)scratch, rb, nb);
             }
         }

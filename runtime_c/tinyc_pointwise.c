@@ -10,7 +10,7 @@
 
 /* Pixels [0, n) (n <= 8) of every input plane from xp into t, pixel-major (row p = pixel p's Ci bytes):
  * per plane one widening load of 8 pixels and one byte scatter with a stride of Ci. Pixels n..7 get 0. */
-static void tinyc_pw_mve_transpose(const int8_t *xp, int32_t plane, int32_t cin, int32_t n, int8_t *t)
+static void tinyc_pw_mve_transpose_s8(const int8_t *xp, int32_t plane, int32_t cin, int32_t n, int8_t *t)
 {
     const uint16x8_t offsets = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)cin);
     const mve_pred16_t live = vctp16q((uint32_t)n);
@@ -60,7 +60,7 @@ static inline void tinyc_pw_mve_dot2x2(const int8_t *w0, const int8_t *w1, const
  * transposed into t, then per 2 output channels the block's raw sums, 2 pixels at a time
  * (tinyc_pw_mve_dot2x2), requantized four pixels at a time (a channel's pixels are contiguous in y;
  * lanes past the plane are not stored). */
-static void tinyc_pw_mve(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w, const int32_t *bias,
+static void tinyc_pw_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w, const int32_t *bias,
                          int8_t *yn, int8_t *t, int32_t t_bytes)
 {
     const int32_t cin = p->geom.input.c, cout = p->geom.output.c, plane = p->geom.input.h * p->geom.input.w;
@@ -68,9 +68,9 @@ static void tinyc_pw_mve(const tinyc_conv2d_s8_params *p, const int8_t *xn, cons
     int32_t px, co, g;
     for (px = 0; px < plane; px += blk) {
         const int32_t n = plane - px < blk ? plane - px : blk;
-        tinyc_pw_mve_transpose(xn + px, plane, cin, n < TINYC_PW_MVE_PX ? n : TINYC_PW_MVE_PX, t);
+        tinyc_pw_mve_transpose_s8(xn + px, plane, cin, n < TINYC_PW_MVE_PX ? n : TINYC_PW_MVE_PX, t);
         if (blk > TINYC_PW_MVE_PX) {
-            tinyc_pw_mve_transpose(xn + px + TINYC_PW_MVE_PX, plane, cin, n > TINYC_PW_MVE_PX ? n - TINYC_PW_MVE_PX : 0,
+            tinyc_pw_mve_transpose_s8(xn + px + TINYC_PW_MVE_PX, plane, cin, n > TINYC_PW_MVE_PX ? n - TINYC_PW_MVE_PX : 0,
                                    t + TINYC_PW_MVE_PX * cin);
         }
         for (co = 0; co < cout; co += 2) {
@@ -261,7 +261,7 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
 #if TINYC_HAS_MVE
         if (cin <= TINYC_CONV_1X1_MVE_CI) {  /* the transposed block on the stack: 8 * Ci <= 1 KiB */
             int8_t t[TINYC_PW_MVE_PX * TINYC_CONV_1X1_MVE_CI];
-            tinyc_pw_mve(p, xn, w, bias, yn, t, (int32_t)sizeof t);
+            tinyc_pw_mve_s8(p, xn, w, bias, yn, t, (int32_t)sizeof t);
             continue;
         }
 #endif
@@ -344,7 +344,7 @@ void tinyc_conv2d_1x1_wide_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, 
         const int32_t cin = p->geom.input.c, plane = p->geom.input.h * p->geom.input.w;
         int32_t n;
         for (n = 0; n < p->geom.input.n; n++) {
-            tinyc_pw_mve(p, x + (size_t)n * cin * plane, w, bias, y + (size_t)n * p->geom.output.c * plane,
+            tinyc_pw_mve_s8(p, x + (size_t)n * cin * plane, w, bias, y + (size_t)n * p->geom.output.c * plane,
                          (int8_t *)scratch, TINYC_PW_MVE_PX * cin);
         }
         return;
