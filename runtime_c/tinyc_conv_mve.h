@@ -49,6 +49,42 @@ static inline int32x4_t tinyc_mve_requantize(const tinyc_mve_outq *q, int32x4_t 
     return vminq_s32(vmaxq_s32(a, vdupq_n_s32(q->act_min)), vdupq_n_s32(q->act_max));
 }
 
+/* Four output channels' tail constants as lanes (channels oc..oc + 3 of a block of 4). */
+typedef struct {
+    int32x4_t zsum, bias, multiplier, left, neg_right;
+    int32_t output_zp, act_min, act_max;
+} tinyc_mve_outq4;
+
+static inline tinyc_mve_outq4 tinyc_mve_outq4_of(const int32_t *multiplier, const int32_t *shift,
+                                                 const int32_t *weight_sums, const int32_t *bias, int32_t input_zp,
+                                                 int32_t output_zp, tinyc_clamp clamp)
+{
+    tinyc_mve_outq4 q;
+    const int32x4_t s = vldrwq_s32(shift), zero = vdupq_n_s32(0);
+    q.zsum = vmulq_n_s32(vldrwq_s32(weight_sums), input_zp);
+    q.bias = bias ? vldrwq_s32(bias) : zero;
+    q.multiplier = vldrwq_s32(multiplier);
+    q.left = vmaxq_s32(s, zero);
+    q.neg_right = vminq_s32(s, zero);
+    q.output_zp = output_zp;
+    q.act_min = clamp.min;
+    q.act_max = clamp.max;
+    return q;
+}
+
+/* tinyc_mve_requantize with per-lane constants. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int32x4_t tinyc_mve_requantize4(const tinyc_mve_outq4 *q, int32x4_t sums)
+{
+    int32x4_t a = vqaddq_s32(vsubq_s32(sums, q->zsum), q->bias);
+    a = vqrdmulhq_s32(vqshlq_s32(a, q->left), q->multiplier);
+    a = vqaddq_s32(a, vshrq_n_s32(vandq_s32(a, q->neg_right), 31));
+    a = vaddq_n_s32(vrshlq_s32(a, q->neg_right), q->output_zp);
+    return vminq_s32(vmaxq_s32(a, vdupq_n_s32(q->act_min)), vdupq_n_s32(q->act_max));
+}
+
 /* The first n (<= 4) outputs of four raw sums into y[0..n). */
 #if defined(__GNUC__)
 __attribute__((always_inline))
