@@ -273,7 +273,6 @@ static void tinyc_conv_mve_block_s8(const int8_t *w, const int8_t *col, int32_t 
     const int8_t *hi = col + 2 * half;
     const int8x16_t zero = vdupq_n_s8(0);
     int32_t q = 0, i;
-    for (i = 0; i < 8; i++) s[i] = 0;
     if (n == 4) {
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
         int8x16x4_t v;
@@ -303,15 +302,15 @@ static void tinyc_conv_mve_block_s8(const int8_t *w, const int8_t *col, int32_t 
             ch = vldrbq_s8(hi + 2 * q);
             TINYC_CONV_MVE_4X2();
         }
-        if (q < half && w + 8 * q + 64 <= w_end) {  /* the last pairs: zero weight lanes past half */
+        if (q < half) {  /* the last pairs: VLD4's lanes as four predicated byte gathers, none past half */
             const mve_pred16_t live = vctp8q((uint32_t)(2 * (half - q)));
-            v = vld4q_s8(w + 8 * q);
+            const uint8x16_t by4 = vidupq_n_u8(0, 4);
+            v.val[0] = vldrbq_gather_offset_z_s8(w + 8 * q, by4, live);
+            v.val[1] = vldrbq_gather_offset_z_s8(w + 8 * q + 1, by4, live);
+            v.val[2] = vldrbq_gather_offset_z_s8(w + 8 * q + 2, by4, live);
+            v.val[3] = vldrbq_gather_offset_z_s8(w + 8 * q + 3, by4, live);
             cl = vldrbq_s8(col + 2 * q);
             ch = vldrbq_s8(hi + 2 * q);
-            v.val[0] = vpselq_s8(v.val[0], zero, live);
-            v.val[1] = vpselq_s8(v.val[1], zero, live);
-            v.val[2] = vpselq_s8(v.val[2], zero, live);
-            v.val[3] = vpselq_s8(v.val[3], zero, live);
             TINYC_CONV_MVE_4X2();
             q = half;
         }

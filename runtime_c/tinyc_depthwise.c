@@ -255,11 +255,30 @@ static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int
     const int32_t w6 = wc[6], w7 = wc[7], w8 = wc[8];
     const uint32x4_t even = vidupq_n_u32(0, 2);
     int32_t *sums = (int32_t *)(void *)(rows + nb * rb);
+    /* Stride 1 with narrow rows: the band's padded rows are contiguous, so output (oy, ox) sums at flat
+     * position oy * rb + ox read taps at flat + ky * rb + kx: `flat` output rows at a time run as one
+     * vector loop over rb columns each (the junk columns past OW and up to 3 lanes past the last row
+     * read inside scratch and are not stored), filling the max(OW, 32) + 2 sums. */
+    const int32_t fit = ((out_w > TINYC_DW_SUMS ? out_w : TINYC_DW_SUMS) + 2 - 3) / rb;
+    const int32_t flat = sw == 1 && sh == 1 && fit >= 2 ? fit : 0;
     int32_t oy0, oy, ox, i;
     for (oy0 = 0; oy0 < out_h; oy0 += band) {
         const int32_t n_out = band < out_h - oy0 ? band : out_h - oy0, first = oy0 * sh - g->pad_top;
         int8_t *dst = rows + g->pad_left;
-        for (i = 0; i < (n_out - 1) * sh + 3; i++, dst += rb) {
+        const int32_t lo = first < 0 ? -first : 0, n_rows = (n_out - 1) * sh + 3;
+        const int32_t hi = in_h - first < n_rows ? in_h - first : n_rows;  /* rows [lo, hi) are inside x */
+        if (in_w <= 16 && band >= out_h) {  /* narrow rows, one band: one predicated copy per row */
+            const mve_pred16_t live = vctp8q((uint32_t)in_w);
+            const int8_t *src = xc + (first + lo) * in_w;
+            dst += lo * rb;
+            for (i = lo; i < hi; i++, dst += rb, src += in_w) {
+                vstrbq_p_s8(dst, vldrbq_z_s8(src, live), live);
+            }
+            i = n_rows;  /* the pad rows keep the caller's input_zp fill */
+        } else {
+            i = 0;
+        }
+        for (; i < n_rows; i++, dst += rb) {
             const int32_t row = first + i;
             if (row >= 0 && row < in_h) {
                 tinyc_dw_mve_copy_s8(dst, xc + row * in_w, in_w);
@@ -269,6 +288,30 @@ static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int
         }
         for (oy = 0; oy < n_out; oy++) {
             const int8_t *r0 = rows + oy * sh * rb, *r1 = r0 + rb, *r2 = r1 + rb;
+            if (flat > 0) {  /* this and the next flat - 1 rows, run as one (see above) */
+                const int32_t rows_now = flat < n_out - oy ? flat : n_out - oy;
+                const int8_t *r = r0;
+                int32_t *sp = sums, f, k;
+                for (f = rows_now * rb; f > 0; f -= 4) {
+                    int32x4_t acc = vmulq_n_s32(vldrbq_s32(r), w0);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 1), w1);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2), w2);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + rb), w3);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + rb + 1), w4);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + rb + 2), w5);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2 * rb), w6);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2 * rb + 1), w7);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2 * rb + 2), w8);
+                    vstrwq_s32(sp, acc);
+                    r += 4;
+                    sp += 4;
+                }
+                for (k = 0; k < rows_now; k++) {
+                    tinyc_mve_row(q, sums + k * rb, yc + (oy0 + oy + k) * out_w, out_w);
+                }
+                oy += rows_now - 1;
+                continue;
+            }
             if (sw == 1) {  /* pointer bumps: loads at immediate offsets */
                 int32_t *sp = sums;
                 for (ox = out_w; ox > 0; ox -= 4) {
