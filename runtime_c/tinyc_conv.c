@@ -392,42 +392,38 @@ static void tinyc_conv_mve_col_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t
     }
 }
 
-/* The taps of one window row: input row xr (NULL: outside x, every tap input_zp) from column ix0, the
- * lanes of taps inside x (live) loaded, the others input_zp. */
-static inline int8x16_t tinyc_conv_mve_taps_s8(const int8_t *xr, int32_t ix0, mve_pred16_t live, int8x16_t zp)
-{
-    if (xr == NULL) {
-        return zp;
-    }
-    /* lanes outside live are not read: the address may be before the row */
-    return vpselq_s8(vldrbq_z_s8((const int8_t *)(uintptr_t)((uintptr_t)xr + (uintptr_t)ix0), live), zp, live);
-}
-
 /* Both pixels' columns (windows at (iya, ixa), (iyb, ixb), any may reach outside x; dw = 1, KW <= 16): per
- * kernel row one predicated load per window (taps outside x take input_zp) and one interleaving VST2 of
- * 32 bytes (the next row's overwrite the rest; the last row's spill into the zero tail, with zeros). */
+ * kernel row one predicated load per window, the lanes of taps outside x (or of a row outside x: no lane
+ * read) input_zp, and one interleaving VST2 of 32 bytes (the next row's overwrite the rest; the last
+ * row's spill into the zero tail, with zeros). Addresses before a row are formed but never read. */
 static void tinyc_conv_mve_cols_s8(const tinyc_conv_cols *c, int32_t iya, int32_t ixa, int32_t iyb, int32_t ixb,
                                    int8_t *col)
 {
     const int8x16_t zp = vdupq_n_s8((int8_t)c->zp);
     const int32_t kw = c->kw, step = 2 * kw;
-    int32_t lo, hi, ic, ky;
+    int32_t lo, hi, ya_lo, ya_hi, yb_lo, yb_hi, ic, ky;
     mve_pred16_t la, lb;
     tinyc_conv_taps(ixa, c->in_w, kw, 1, &lo, &hi);
     la = lo < hi ? (mve_pred16_t)(vctp8q((uint32_t)hi) & ~vctp8q((uint32_t)lo)) : 0;
     tinyc_conv_taps(ixb, c->in_w, kw, 1, &lo, &hi);
     lb = lo < hi ? (mve_pred16_t)(vctp8q((uint32_t)hi) & ~vctp8q((uint32_t)lo)) : 0;
+    tinyc_conv_taps(iya, c->in_h, c->kh, c->dh, &ya_lo, &ya_hi);
+    tinyc_conv_taps(iyb, c->in_h, c->kh, c->dh, &yb_lo, &yb_hi);
     for (ic = 0; ic < c->cin_g; ic++) {
-        const int8_t *xc = c->xg + (size_t)ic * c->in_plane;
+        const uintptr_t plane = (uintptr_t)(c->xg + (size_t)ic * c->in_plane);
+        uintptr_t ra = plane + (uintptr_t)(iya * c->in_w + ixa), rb = plane + (uintptr_t)(iyb * c->in_w + ixb);
         for (ky = 0; ky < c->kh; ky++) {
-            const int32_t ya = iya + ky * c->dh, yb = iyb + ky * c->dh;
             int8x16x2_t v;
-            v.val[0] = tinyc_conv_mve_taps_s8(ya >= 0 && ya < c->in_h ? xc + ya * c->in_w : NULL, ixa, la, zp);
-            v.val[1] = tinyc_conv_mve_taps_s8(yb >= 0 && yb < c->in_h ? xc + yb * c->in_w : NULL, ixb, lb, zp);
+            v.val[0] = vpselq_s8(vldrbq_z_s8((const int8_t *)ra, ky >= ya_lo && ky < ya_hi ? la : 0), zp,
+                                 ky >= ya_lo && ky < ya_hi ? la : 0);
+            v.val[1] = vpselq_s8(vldrbq_z_s8((const int8_t *)rb, ky >= yb_lo && ky < yb_hi ? lb : 0), zp,
+                                 ky >= yb_lo && ky < yb_hi ? lb : 0);
             vst2q_s8(col, v);
             __asm__("" : "+r"(col));  /* gcc 12 would fold the step into VST2 as a register write-back, which
                                        * VST2 does not have (assembler error) */
             col += step;
+            ra += (uintptr_t)c->row_step;
+            rb += (uintptr_t)c->row_step;
         }
     }
 }
@@ -452,6 +448,26 @@ static void tinyc_conv_mve_cols_inside_s8(const tinyc_conv_cols *c, const int8_t
             rb += c->row_step;
         }
     }
+}
+
+/* The outputs of a block of 4 channels (oc..oc + 3) x 2 pixels from its sums s (channel m, pixel j at
+ * s[2 m + j]): lanes = the channels, one vector per pixel, stored out_plane apart (pixel 1 at yp + 1 when
+ * two). Out of line: the lane constants need the vector registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_conv_mve_out4_s8(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, int32_t oc,
+                                   const int32_t *s, int8_t *yp, int32_t out_plane, int two)
+{
+    const tinyc_mve_outq4 q4 = tinyc_mve_outq4_of(p->requant.multiplier + oc, p->requant.shift + oc,
+                                                  p->weight_sums + oc, bias ? bias + oc : NULL, p->input_zp,
+                                                  p->output_zp, p->clamp);
+    const uint32x4_t even4 = vidupq_n_u32(0, 2), planes4 = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_plane);
+    if (two) {
+        vstrbq_scatter_offset_s32(yp + 1, planes4,
+                                  tinyc_mve_requantize4(&q4, vldrwq_gather_shifted_offset_s32(s + 1, even4)));
+    }
+    vstrbq_scatter_offset_s32(yp, planes4, tinyc_mve_requantize4(&q4, vldrwq_gather_shifted_offset_s32(s, even4)));
 }
 
 /* tinyc_conv_run_s8 on Helium: output pixels in raster order two at a time (a lone last one paired with
@@ -493,8 +509,6 @@ static void tinyc_conv_mve_run_s8(const tinyc_conv2d_im2col_s8_params *p, const 
     q.shift = p->requant.shift;
     q.weight_sums = p->weight_sums;
     q.bias = bias;
-    const uint32x4_t even4 = vidupq_n_u32(0, 2);  /* int32 lanes 0, 2, 4, 6 */
-    const uint32x4_t planes4 = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_plane);
     memset(col + 2 * c.k, 0, (size_t)(2 * (kp - c.k) + TINYC_CONV_MVE_SLACK));
     for (n = 0; n < g->input.n; n++) {
         for (grp = 0; grp < groups; grp++) {
@@ -521,18 +535,8 @@ static void tinyc_conv_mve_run_s8(const tinyc_conv2d_im2col_s8_params *p, const 
                 for (m = 0; m < cout_g; m += nb) {
                     nb = cout_g - m >= 4 ? 4 : cout_g - m >= 2 ? 2 : 1;
                     tinyc_conv_mve_block_s8(wr, col, half, nb, w_end, s);
-                    if (nb == 4) {  /* lanes = the 4 channels, one vector per pixel, stored out_plane apart */
-                        const int32_t oc = grp * cout_g + m;
-                        const tinyc_mve_outq4 q4 = tinyc_mve_outq4_of(p->requant.multiplier + oc, p->requant.shift + oc,
-                                                                      p->weight_sums + oc, bias ? bias + oc : NULL,
-                                                                      p->input_zp, p->output_zp, p->clamp);
-                        /* s holds (c0 p0, c0 p1, c1 p0, c1 p1, ...): pixel j's lanes are s[2 i + j] */
-                        const int32x4_t p0 = vldrwq_gather_shifted_offset_s32(s, even4);
-                        const int32x4_t p1 = vldrwq_gather_shifted_offset_s32(s + 1, even4);
-                        if (two) {
-                            vstrbq_scatter_offset_s32(yp + 1, planes4, tinyc_mve_requantize4(&q4, p1));
-                        }
-                        vstrbq_scatter_offset_s32(yp, planes4, tinyc_mve_requantize4(&q4, p0));
+                    if (nb == 4) {
+                        tinyc_conv_mve_out4_s8(p, bias, grp * cout_g + m, s, yp, out_plane, two);
                         yp += 4 * out_plane;
                         wr += 8 * half;
                         continue;
