@@ -105,8 +105,9 @@ static inline void tinyc_mve_row(const tinyc_mve_outq *q, const int32_t *sums, i
     for (i = 0; i + 4 <= n; i += 4) {
         vstrbq_s32(y + i, tinyc_mve_requantize(q, vldrwq_s32(sums + i)));
     }
-    if (i < n) {
-        vstrbq_p_s32(y + i, tinyc_mve_requantize(q, vldrwq_s32(sums + i)), vctp32q((uint32_t)(n - i)));
+    if (i < n) {  /* the last 1-3: neither read nor written past n */
+        const mve_pred16_t live = vctp32q((uint32_t)(n - i));
+        vstrbq_p_s32(y + i, tinyc_mve_requantize(q, vldrwq_z_s32(sums + i, live)), live);
     }
 }
 #endif

@@ -536,6 +536,85 @@ static void tinyc_dw_cols_dsp(const tinyc_conv2d_s8_params *p, const int8_t *x, 
 }
 #endif
 
+#if TINYC_HAS_MVE
+/* The Helium form of tinyc_dw_cols_dsp, in the same scratch: per input channel, blocks of P output pixels
+ * (P as the DSP path's) gathered as byte columns of KP = K rounded up to 16 bytes (taps in (ky, kx) order,
+ * input_zp outside x), then each of the multiplier's output channels takes one VMLADAVA per 16 taps and
+ * pixel (its weights' last vector tail predicated: zero lanes past K, so the column bytes there never
+ * count), and its P sums are requantized four at a time. Needs KP + 4 <= 4 (C + 1) bytes a pixel (K >= 9). */
+static int tinyc_dw_cols_mve_fits(const tinyc_conv_geometry *g)
+{
+    const int32_t k = g->kernel_h * g->kernel_w;
+    return ((k + 15) & ~15) + 4 <= 4 * (tinyc_dw_col_words(g) + 1);
+}
+
+static void tinyc_dw_cols_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                                 const int32_t *bias, int8_t *y, int8_t *cols)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t k = g->kernel_h * g->kernel_w, kp = (k + 15) & ~15, kw = g->kernel_w, dw = g->dilation_w;
+    const int32_t np = tinyc_dw_col_pixels(g), mult = g->output.c / g->input.c, out_w = g->output.w;
+    const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * out_w;
+    const int8_t zp = (int8_t)p->input_zp;
+    int32_t *sums = (int32_t *)(void *)(cols + np * kp);
+    int32_t n, c, m, px, j, i, ky, kx;
+    memset(cols, 0, (size_t)(np * kp));  /* the bytes past K of every column stay finite */
+    for (n = 0; n < g->input.n; n++) {
+        for (c = 0; c < g->input.c; c++) {
+            const int8_t *xc = x + ((size_t)n * g->input.c + c) * in_plane;
+            for (px = 0; px < out_plane; px += np) {
+                const int32_t cnt = out_plane - px < np ? out_plane - px : np;
+                for (j = 0; j < cnt; j++) {
+                    const int32_t iy0 = ((px + j) / out_w) * g->stride_h - g->pad_top;
+                    const int32_t ix0 = ((px + j) % out_w) * g->stride_w - g->pad_left;
+                    int8_t *b = cols + j * kp;
+                    for (ky = 0; ky < g->kernel_h; ky++, b += kw) {
+                        const int32_t iy = iy0 + ky * g->dilation_h;
+                        for (kx = 0; kx < kw; kx++) {
+                            const int32_t ix = ix0 + kx * dw;
+                            b[kx] = iy >= 0 && iy < g->input.h && ix >= 0 && ix < g->input.w
+                                ? xc[iy * g->input.w + ix] : zp;
+                        }
+                    }
+                }
+                for (m = 0; m < mult; m++) {
+                    const int32_t oc = c * mult + m;
+                    const int8_t *wc = w + (size_t)oc * k;
+                    const tinyc_mve_outq q = tinyc_mve_outq_of(p, bias, oc, p->input_zp * p->weight_sums[oc]);
+                    if (kp <= 48) {  /* K <= 48 (3x3 to 7x7, 10x4): the weights stay in three registers */
+                        const int8x16_t v0 = vldrbq_z_s8(wc, vctp8q((uint32_t)k));
+                        const int8x16_t v1 = kp > 16 ? vldrbq_z_s8(wc + 16, vctp8q((uint32_t)(k - 16))) : vdupq_n_s8(0);
+                        const int8x16_t v2 = kp > 32 ? vldrbq_z_s8(wc + 32, vctp8q((uint32_t)(k - 32))) : vdupq_n_s8(0);
+                        const int8_t *col = cols;
+                        for (j = 0; j < cnt; j++, col += kp) {
+                            int32_t acc = vmladavq_s8(vldrbq_s8(col), v0);
+                            if (kp > 16) {
+                                acc = vmladavaq_s8(acc, vldrbq_s8(col + 16), v1);
+                            }
+                            if (kp > 32) {
+                                acc = vmladavaq_s8(acc, vldrbq_s8(col + 32), v2);
+                            }
+                            sums[j] = acc;
+                        }
+                    } else {
+                        for (j = 0; j < cnt; j++) {
+                            const int8_t *col = cols + j * kp;
+                            int32_t acc = 0;
+                            for (i = 0; i < kp; i += 16) {
+                                acc = vmladavaq_s8(acc, vldrbq_s8(col + i),
+                                                   vldrbq_z_s8(wc + i, vctp8q((uint32_t)(k - i))));
+                            }
+                            sums[j] = acc;
+                        }
+                    }
+                    tinyc_mve_row(&q, sums, y + ((size_t)n * g->output.c + oc) * out_plane + px, cnt);
+                }
+            }
+        }
+    }
+}
+#endif
+
 /* Any depthwise geometry, int8: shapes and result as tinyc_depthwise_conv2d_s8. DSP: blocks of P output
  * pixels gathered into columns of C words (C = (K & ~3) / 2 + K % 4, K = KH * KW; P = 1024 / (4 * C),
  * at least 2, at most OH * OW, rounded up to even), shared by the multiplier's output channels, and P
@@ -543,6 +622,12 @@ static void tinyc_dw_cols_dsp(const tinyc_conv2d_s8_params *p, const int8_t *x, 
 void tinyc_depthwise_cols_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                              const int32_t *bias, int8_t *y, void *scratch)
 {
+#if TINYC_HAS_MVE
+    if (tinyc_dw_cols_mve_fits(&p->geom)) {
+        tinyc_dw_cols_mve_s8(p, x, w, bias, y, (int8_t *)scratch);
+        return;
+    }
+#endif
 #if TINYC_HAS_DSP
     tinyc_dw_cols_dsp(p, x, w, bias, y, (int32_t *)scratch);
 #else
