@@ -8,6 +8,7 @@
  * pair q; column writes go with a stride of 4 int16, and k in [K, k_padded) stay 0. */
 #include "tinyc_conv.h"
 #include "tinyc_conv_im2col.h"
+#include "tinyc_conv_mve.h"
 
 /* The output constants, copied out of the params: stores to y (int8, may alias anything) would
  * otherwise reload them for every output. */
@@ -225,6 +226,333 @@ static void tinyc_conv_pixels_s8(const tinyc_conv2d_im2col_s8_params *p, const i
     }
 }
 
+#if TINYC_HAS_MVE
+/* The Helium path's columns: the two pixels' bytes interleaved in k order, col[2 k + j] = x_j[k] (pair q's
+ * low element k = q at 2 q, its high one k = q + half at 2 half + 2 q), then 32 zero bytes the vector
+ * loads of a chunk's tail may read. A block of weights deinterleaved by VLD4 gives lanes (e[q], o[q]) of
+ * two channels; against a column vector (x0[q], x1[q]) VMLADAV sums e x0 + o x1, VMLSDAV e x0 - o x1, and
+ * their exchange forms (which swap each pair of the first operand) o x0 + e x1 and o x0 - e x1: four
+ * instructions give 2 channels x 2 pixels, each the half sum or difference of two of them (exact:
+ * |e x0| < 2^30 for K < 66000). */
+#define TINYC_CONV_MVE_SLACK 32
+
+/* Raw sums s[2 m + j] of pairs [q0, half) from the layout bytes, for the tail a vector chunk would read
+ * past the weights: n = 4, 2 or 1 channels, as tinyc_conv.h describes. */
+static void tinyc_conv_mve_tail_s8(const int8_t *w, const int8_t *col, int32_t half, int32_t q0, int32_t n,
+                                   int32_t s[8])
+{
+    const int8_t *hi = col + 2 * half;
+    int32_t q, m;
+    for (q = q0; q < half; q++) {
+        for (m = 0; m < n; m++) {
+            int32_t wl, wh;
+            if (n == 1) {
+                const int8_t *b = w + 4 * (q >> 1) + (q & 1);
+                wl = b[0];
+                wh = b[2];
+            } else {
+                const int8_t *b = w + 2 * n * q + (m >> 1) * 4 + (m & 1);
+                wl = b[0];
+                wh = b[2];
+            }
+            s[2 * m] += wl * col[2 * q] + wh * hi[2 * q];
+            s[2 * m + 1] += wl * col[2 * q + 1] + wh * hi[2 * q + 1];
+        }
+    }
+}
+
+/* Sums of one block of n channels (4, 2, 1) x 2 pixels over the columns: s[2 m + j]. w_end: the end of
+ * the weights array (a chunk's VLD4 must not read past it). Not inlined: its vector spills stay in its
+ * own frame. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_conv_mve_block_s8(const int8_t *w, const int8_t *col, int32_t half, int32_t n,
+                                    const int8_t *w_end, int32_t s[8])
+{
+    const int8_t *hi = col + 2 * half;
+    const int8x16_t zero = vdupq_n_s8(0);
+    int32_t q = 0, i;
+    if (n == 4) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+        int8x16x4_t v;
+        int8x16_t cl, ch;
+#define TINYC_CONV_MVE_4X2()                        \
+    do {                                            \
+        a0 = vmladavaq_s8(a0, v.val[0], cl);        \
+        a1 = vmlsdavaq_s8(a1, v.val[0], cl);        \
+        a2 = vmladavaxq_s8(a2, v.val[0], cl);       \
+        a3 = vmlsdavaxq_s8(a3, v.val[0], cl);       \
+        a0 = vmladavaq_s8(a0, v.val[2], ch);        \
+        a1 = vmlsdavaq_s8(a1, v.val[2], ch);        \
+        a2 = vmladavaxq_s8(a2, v.val[2], ch);       \
+        a3 = vmlsdavaxq_s8(a3, v.val[2], ch);       \
+        b0 = vmladavaq_s8(b0, v.val[1], cl);        \
+        b1 = vmlsdavaq_s8(b1, v.val[1], cl);        \
+        b2 = vmladavaxq_s8(b2, v.val[1], cl);       \
+        b3 = vmlsdavaxq_s8(b3, v.val[1], cl);       \
+        b0 = vmladavaq_s8(b0, v.val[3], ch);        \
+        b1 = vmlsdavaq_s8(b1, v.val[3], ch);        \
+        b2 = vmladavaxq_s8(b2, v.val[3], ch);       \
+        b3 = vmlsdavaxq_s8(b3, v.val[3], ch);       \
+    } while (0)
+        for (i = half >> 3; i > 0; i--, q += 8) {
+            v = vld4q_s8(w + 8 * q);
+            cl = vldrbq_s8(col + 2 * q);
+            ch = vldrbq_s8(hi + 2 * q);
+            TINYC_CONV_MVE_4X2();
+        }
+        if (q < half) {  /* the last pairs: VLD4's lanes as four predicated byte gathers, none past half */
+            const mve_pred16_t live = vctp8q((uint32_t)(2 * (half - q)));
+            const uint8x16_t by4 = vidupq_n_u8(0, 4);
+            v.val[0] = vldrbq_gather_offset_z_s8(w + 8 * q, by4, live);
+            v.val[1] = vldrbq_gather_offset_z_s8(w + 8 * q + 1, by4, live);
+            v.val[2] = vldrbq_gather_offset_z_s8(w + 8 * q + 2, by4, live);
+            v.val[3] = vldrbq_gather_offset_z_s8(w + 8 * q + 3, by4, live);
+            cl = vldrbq_s8(col + 2 * q);
+            ch = vldrbq_s8(hi + 2 * q);
+            TINYC_CONV_MVE_4X2();
+            q = half;
+        }
+#undef TINYC_CONV_MVE_4X2
+        /* e = c0 (a) or c1 (b), o = c2 or c3: e x0 = (S + D) / 2, o x1 = (S - D) / 2, e x1 = (X - Y) / 2,
+         * o x0 = (X + Y) / 2 (unsigned wrap-around: the true values fit int32) */
+        s[0] = (int32_t)((uint32_t)a0 + (uint32_t)a1) >> 1;
+        s[5] = (int32_t)((uint32_t)a0 - (uint32_t)a1) >> 1;
+        s[1] = (int32_t)((uint32_t)a2 - (uint32_t)a3) >> 1;
+        s[4] = (int32_t)((uint32_t)a2 + (uint32_t)a3) >> 1;
+        s[2] = (int32_t)((uint32_t)b0 + (uint32_t)b1) >> 1;
+        s[7] = (int32_t)((uint32_t)b0 - (uint32_t)b1) >> 1;
+        s[3] = (int32_t)((uint32_t)b2 - (uint32_t)b3) >> 1;
+        s[6] = (int32_t)((uint32_t)b2 + (uint32_t)b3) >> 1;
+    } else if (n == 2) {
+        int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+        for (; q < half && w + 4 * q + 64 <= w_end; q += 16) {
+            int8x16x4_t v = vld4q_s8(w + 4 * q);
+            const int8x16x2_t cl = vld2q_s8(col + 2 * q), ch = vld2q_s8(hi + 2 * q);
+            if (half - q < 16) {
+                const mve_pred16_t live = vctp8q((uint32_t)(half - q));
+                v.val[0] = vpselq_s8(v.val[0], zero, live);
+                v.val[1] = vpselq_s8(v.val[1], zero, live);
+                v.val[2] = vpselq_s8(v.val[2], zero, live);
+                v.val[3] = vpselq_s8(v.val[3], zero, live);
+            }
+            a0 = vmladavaq_s8(a0, v.val[0], cl.val[0]);
+            a1 = vmladavaq_s8(a1, v.val[0], cl.val[1]);
+            b0 = vmladavaq_s8(b0, v.val[1], cl.val[0]);
+            b1 = vmladavaq_s8(b1, v.val[1], cl.val[1]);
+            a0 = vmladavaq_s8(a0, v.val[2], ch.val[0]);
+            a1 = vmladavaq_s8(a1, v.val[2], ch.val[1]);
+            b0 = vmladavaq_s8(b0, v.val[3], ch.val[0]);
+            b1 = vmladavaq_s8(b1, v.val[3], ch.val[1]);
+        }
+        s[0] = a0;
+        s[1] = a1;
+        s[2] = b0;
+        s[3] = b1;
+    } else {
+        int32_t a0 = 0, a1 = 0;
+        for (; q < half && w + 2 * q + 32 <= w_end; q += 16) {
+            const int16x8x2_t v = vld2q_s16((const int16_t *)(const void *)(w + 2 * q));
+            int8x16_t vl = vreinterpretq_s8_s16(v.val[0]), vh = vreinterpretq_s8_s16(v.val[1]);
+            const int8x16x2_t cl = vld2q_s8(col + 2 * q), ch = vld2q_s8(hi + 2 * q);
+            if (half - q < 16) {
+                const mve_pred16_t live = vctp8q((uint32_t)(half - q));
+                vl = vpselq_s8(vl, zero, live);
+                vh = vpselq_s8(vh, zero, live);
+            }
+            a0 = vmladavaq_s8(a0, vl, cl.val[0]);
+            a1 = vmladavaq_s8(a1, vl, cl.val[1]);
+            a0 = vmladavaq_s8(a0, vh, ch.val[0]);
+            a1 = vmladavaq_s8(a1, vh, ch.val[1]);
+        }
+        s[0] = a0;
+        s[1] = a1;
+    }
+    if (q < half) {
+        tinyc_conv_mve_tail_s8(w, col, half, q, n, s);
+    }
+}
+
+/* Pixel j's column of the window at (iy0, ix0), any geometry: taps outside x hold input_zp. */
+static void tinyc_conv_mve_col_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int8_t *col)
+{
+    const int8_t zp = (int8_t)c->zp;
+    int32_t ic, ky, kx;
+    for (ic = 0; ic < c->cin_g; ic++) {
+        const int8_t *xc = c->xg + (size_t)ic * c->in_plane;
+        for (ky = 0; ky < c->kh; ky++) {
+            const int32_t iy = iy0 + ky * c->dh;
+            const int8_t *xr = xc + iy * c->in_w;
+            for (kx = 0; kx < c->kw; kx++, col += 2) {
+                const int32_t ix = ix0 + kx * c->dw;
+                *col = iy >= 0 && iy < c->in_h && ix >= 0 && ix < c->in_w ? xr[ix] : zp;
+            }
+        }
+    }
+}
+
+/* Both pixels' columns (windows at (iya, ixa), (iyb, ixb), any may reach outside x; dw = 1, KW <= 16): per
+ * kernel row one predicated load per window, the lanes of taps outside x (or of a row outside x: no lane
+ * read) input_zp, and one interleaving VST2 of 32 bytes (the next row's overwrite the rest; the last
+ * row's spill into the zero tail, with zeros). Addresses before a row are formed but never read. */
+static void tinyc_conv_mve_cols_s8(const tinyc_conv_cols *c, int32_t iya, int32_t ixa, int32_t iyb, int32_t ixb,
+                                   int8_t *col)
+{
+    const int8x16_t zp = vdupq_n_s8((int8_t)c->zp);
+    const int32_t kw = c->kw, step = 2 * kw;
+    int32_t lo, hi, ya_lo, ya_hi, yb_lo, yb_hi, ic, ky;
+    mve_pred16_t la, lb;
+    tinyc_conv_taps(ixa, c->in_w, kw, 1, &lo, &hi);
+    la = lo < hi ? (mve_pred16_t)(vctp8q((uint32_t)hi) & ~vctp8q((uint32_t)lo)) : 0;
+    tinyc_conv_taps(ixb, c->in_w, kw, 1, &lo, &hi);
+    lb = lo < hi ? (mve_pred16_t)(vctp8q((uint32_t)hi) & ~vctp8q((uint32_t)lo)) : 0;
+    tinyc_conv_taps(iya, c->in_h, c->kh, c->dh, &ya_lo, &ya_hi);
+    tinyc_conv_taps(iyb, c->in_h, c->kh, c->dh, &yb_lo, &yb_hi);
+    for (ic = 0; ic < c->cin_g; ic++) {
+        const uintptr_t plane = (uintptr_t)(c->xg + (size_t)ic * c->in_plane);
+        uintptr_t ra = plane + (uintptr_t)(iya * c->in_w + ixa), rb = plane + (uintptr_t)(iyb * c->in_w + ixb);
+        for (ky = 0; ky < c->kh; ky++) {
+            int8x16x2_t v;
+            v.val[0] = vpselq_s8(vldrbq_z_s8((const int8_t *)ra, ky >= ya_lo && ky < ya_hi ? la : 0), zp,
+                                 ky >= ya_lo && ky < ya_hi ? la : 0);
+            v.val[1] = vpselq_s8(vldrbq_z_s8((const int8_t *)rb, ky >= yb_lo && ky < yb_hi ? lb : 0), zp,
+                                 ky >= yb_lo && ky < yb_hi ? lb : 0);
+            vst2q_s8(col, v);
+            __asm__("" : "+r"(col));  /* gcc 12 would fold the step into VST2 as a register write-back, which
+                                       * VST2 does not have (assembler error) */
+            col += step;
+            ra += (uintptr_t)c->row_step;
+            rb += (uintptr_t)c->row_step;
+        }
+    }
+}
+
+/* Both pixels' columns from windows inside x (dw = 1, KW <= 16) at xa, xb: as tinyc_conv_mve_cols_s8
+ * without the bounds. */
+static void tinyc_conv_mve_cols_inside_s8(const tinyc_conv_cols *c, const int8_t *xa, const int8_t *xb, int8_t *col)
+{
+    const mve_pred16_t taps = vctp8q((uint32_t)c->kw);
+    const int32_t step = 2 * c->kw;
+    int32_t ic, ky;
+    for (ic = 0; ic < c->cin_g; ic++) {
+        const int8_t *ra = xa + (size_t)ic * c->in_plane, *rb = xb + (size_t)ic * c->in_plane;
+        for (ky = 0; ky < c->kh; ky++) {
+            int8x16x2_t v;
+            v.val[0] = vldrbq_z_s8(ra, taps);
+            v.val[1] = vldrbq_z_s8(rb, taps);
+            vst2q_s8(col, v);
+            __asm__("" : "+r"(col));  /* as above */
+            col += step;
+            ra += c->row_step;
+            rb += c->row_step;
+        }
+    }
+}
+
+/* The outputs of a block of 4 channels (oc..oc + 3) x 2 pixels from its sums s (channel m, pixel j at
+ * s[2 m + j]): lanes = the channels, one vector per pixel, stored out_plane apart (pixel 1 at yp + 1 when
+ * two). Out of line: the lane constants need the vector registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_conv_mve_out4_s8(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, int32_t oc,
+                                   const int32_t *s, int8_t *yp, int32_t out_plane, int two)
+{
+    const tinyc_mve_outq4 q4 = tinyc_mve_outq4_of(p->requant.multiplier + oc, p->requant.shift + oc,
+                                                  p->weight_sums + oc, bias ? bias + oc : NULL, p->input_zp,
+                                                  p->output_zp, p->clamp);
+    const uint32x4_t even4 = vidupq_n_u32(0, 2), planes4 = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_plane);
+    if (two) {
+        vstrbq_scatter_offset_s32(yp + 1, planes4,
+                                  tinyc_mve_requantize4(&q4, vldrwq_gather_shifted_offset_s32(s + 1, even4)));
+    }
+    vstrbq_scatter_offset_s32(yp, planes4, tinyc_mve_requantize4(&q4, vldrwq_gather_shifted_offset_s32(s, even4)));
+}
+
+/* tinyc_conv_run_s8 on Helium: output pixels in raster order two at a time (a lone last one paired with
+ * itself, its copy's outputs dropped), their interleaved columns in col (2 k_padded + 32 bytes), then per
+ * block of 4, 2, 1 output channels tinyc_conv_mve_block_s8 and the output tail (blocks of 4 on Helium).
+ * Not inlined: its frame would add to the DSP path's stack. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_conv_mve_run_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias,
+                                  int8_t *y, int8_t *col)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t kp = p->k_padded, half = kp >> 1, groups = g->groups;
+    const int32_t cout_g = g->output.c / groups, out_w = g->output.w, out_plane = g->output.h * out_w;
+    const int32_t span_h = (g->kernel_h - 1) * g->dilation_h, span_w = (g->kernel_w - 1) * g->dilation_w;
+    const int8_t *w_end = (const int8_t *)(const void *)p->weights + (size_t)g->output.c * kp;
+    tinyc_conv_cols c;
+    tinyc_conv_outq q;
+    int32_t n, grp, px, m, nb, i;
+    c.in_h = g->input.h;
+    c.in_w = g->input.w;
+    c.in_plane = c.in_h * c.in_w;
+    c.kh = g->kernel_h;
+    c.kw = g->kernel_w;
+    c.dh = g->dilation_h;
+    c.dw = g->dilation_w;
+    c.cin_g = g->input.c / groups;
+    c.k = c.cin_g * c.kh * c.kw;
+    c.half = half;
+    c.row_step = c.dh * c.in_w;
+    c.plane_step = c.in_plane - c.kh * c.row_step;
+    c.zp = (int16_t)p->input_zp;
+    q.input_zp = p->input_zp;
+    q.output_zp = p->output_zp;
+    q.act_min = p->clamp.min;
+    q.act_max = p->clamp.max;
+    q.multiplier = p->requant.multiplier;
+    q.shift = p->requant.shift;
+    q.weight_sums = p->weight_sums;
+    q.bias = bias;
+    memset(col + 2 * c.k, 0, (size_t)(2 * (kp - c.k) + TINYC_CONV_MVE_SLACK));
+    for (n = 0; n < g->input.n; n++) {
+        for (grp = 0; grp < groups; grp++) {
+            const int8_t *wg = (const int8_t *)(const void *)(p->weights + (size_t)grp * cout_g * (kp >> 2));
+            int8_t *yg = y + ((size_t)n * g->output.c + (size_t)grp * cout_g) * out_plane;
+            c.xg = x + ((size_t)n * g->input.c + (size_t)grp * c.cin_g) * c.in_plane;
+            for (px = 0; px < out_plane; px += 2) {
+                const int two = px + 1 < out_plane;
+                const int32_t pb = two ? px + 1 : px;
+                const int32_t iya = (px / out_w) * g->stride_h - g->pad_top, ixa = (px % out_w) * g->stride_w - g->pad_left;
+                const int32_t iyb = (pb / out_w) * g->stride_h - g->pad_top, ixb = (pb % out_w) * g->stride_w - g->pad_left;
+                const int8_t *wr = wg;
+                int8_t *yp = yg + px;
+                int32_t s[8];
+                if (c.dw == 1 && c.kw <= 16 && iya >= 0 && iyb >= 0 && iya + span_h < c.in_h && iyb + span_h < c.in_h
+                    && ixa >= 0 && ixb >= 0 && ixa + span_w < c.in_w && ixb + span_w < c.in_w) {
+                    tinyc_conv_mve_cols_inside_s8(&c, c.xg + iya * c.in_w + ixa, c.xg + iyb * c.in_w + ixb, col);
+                } else if (c.dw == 1 && c.kw <= 16) {
+                    tinyc_conv_mve_cols_s8(&c, iya, ixa, iyb, ixb, col);
+                } else {
+                    tinyc_conv_mve_col_s8(&c, iya, ixa, col);
+                    tinyc_conv_mve_col_s8(&c, iyb, ixb, col + 1);
+                }
+                for (m = 0; m < cout_g; m += nb) {
+                    nb = cout_g - m >= 4 ? 4 : cout_g - m >= 2 ? 2 : 1;
+                    tinyc_conv_mve_block_s8(wr, col, half, nb, w_end, s);
+                    if (nb == 4) {
+                        tinyc_conv_mve_out4_s8(p, bias, grp * cout_g + m, s, yp, out_plane, two);
+                        yp += 4 * out_plane;
+                        wr += 8 * half;
+                        continue;
+                    }
+                    for (i = 0; i < nb; i++) {
+                        tinyc_conv_out2_s8(&q, grp * cout_g + m + i, s[2 * i], s[2 * i + 1], yp, two);
+                        yp += out_plane;
+                    }
+                    wr += nb * half * 2;
+                }
+            }
+        }
+    }
+}
+#endif
+
 /* tinyc_conv2d_s8 on the columns col (2 * k_padded int16, 4-byte aligned). */
 static void tinyc_conv_run_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
                               int16_t *col)
@@ -299,13 +627,30 @@ static void tinyc_conv_run_s8(const tinyc_conv2d_im2col_s8_params *p, const int8
 void tinyc_conv2d_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
                      void *scratch)
 {
+#if TINYC_HAS_MVE
+    if (2 * p->k_padded + TINYC_CONV_MVE_SLACK <= 4 * p->k_padded) {  /* its columns fit the scratch (K >= 16) */
+        tinyc_conv_mve_run_s8(p, x, bias, y, (int8_t *)scratch);
+        return;
+    }
+#endif
     tinyc_conv_run_s8(p, x, bias, y, (int16_t *)scratch);
 }
 
 void tinyc_conv2d_smallk_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y)
 {
+#if TINYC_HAS_MVE
+    /* Helium's columns: 2 k_padded + 32 bytes; the DSP fallback (k_padded < 16) needs 4 k_padded */
+    int32_t col[(2 * TINYC_CONV_SMALLK + TINYC_CONV_MVE_SLACK) / 4];
+#else
     int32_t col[TINYC_CONV_SMALLK / 2 * 2];  /* 2 * TINYC_CONV_SMALLK int16, word aligned */
+#endif
     TINYC_ASSERT(p->k_padded <= TINYC_CONV_SMALLK);
+#if TINYC_HAS_MVE
+    if (2 * p->k_padded + TINYC_CONV_MVE_SLACK <= 4 * p->k_padded) {
+        tinyc_conv_mve_run_s8(p, x, bias, y, (int8_t *)(void *)col);
+        return;
+    }
+#endif
     tinyc_conv_run_s8(p, x, bias, y, (int16_t *)(void *)col);
 }
 

@@ -1,6 +1,7 @@
 /* tinyc_depthwise.c: depthwise convolution kernels, portable C99, no scratch (loop order and
  * padding as tinyc_conv.c). */
 #include "tinyc_depthwise.h"
+#include "tinyc_conv_mve.h"
 
 /* Depthwise 3x3, stride 1, dilation 1, pad 1 on every side, multiplier 1: one channel plane.
  * A missing row (top or bottom output row) gets zero weights and reads a valid row instead, so every
@@ -223,6 +224,134 @@ static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t
 }
 #endif
 
+#if TINYC_HAS_MVE
+/* Four outputs' taps of one kernel row, stride 2: padded row r from output column ox, a byte gather at
+ * even offsets (stride 1 reads contiguous bytes). Lanes past the row's outputs read at most 8 bytes past the
+ * row, still inside scratch (the sums follow the last row); their sums are not stored. */
+#define TINYC_DW_MVE_TAP(acc, r, kx, wv) \
+    acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32((r) + 2 * ox + (kx), even), wv)
+
+/* Copy n bytes, 16 per step (tail predicated): the rows are short, a memcpy call costs more. */
+static void tinyc_dw_mve_copy_s8(int8_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; i += 16) {
+        const mve_pred16_t live = vctp8q((uint32_t)(n - i));
+        vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, live), live);
+    }
+}
+
+/* tinyc_dw_3x3_plane_dsp on Helium: the same padded row bands and sums in scratch; four output columns
+ * per step as int32 lanes (nine widening loads and multiply-accumulates) into the sums, then the row
+ * requantized four at a time (two loops: the weights and the tail constants do not fit the registers
+ * together). */
+static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xc, const int8_t *wc,
+                                   const tinyc_mve_outq *q, int8_t *yc, int8_t *rows, int32_t rb, int32_t nb)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
+    const int32_t sh = g->stride_h, sw = g->stride_w, band = (nb - 3) / sh + 1;
+    const int32_t w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5];
+    const int32_t w6 = wc[6], w7 = wc[7], w8 = wc[8];
+    const uint32x4_t even = vidupq_n_u32(0, 2);
+    int32_t *sums = (int32_t *)(void *)(rows + nb * rb);
+    /* Stride 1 with narrow rows: the band's padded rows are contiguous, so output (oy, ox) sums at flat
+     * position oy * rb + ox read taps at flat + ky * rb + kx: `flat` output rows at a time run as one
+     * vector loop over rb columns each (the junk columns past OW and up to 3 lanes past the last row
+     * read inside scratch and are not stored), filling the max(OW, 32) + 2 sums. */
+    const int32_t fit = ((out_w > TINYC_DW_SUMS ? out_w : TINYC_DW_SUMS) + 2 - 3) / rb;
+    const int32_t flat = sw == 1 && sh == 1 && fit >= 2 ? fit : 0;
+    int32_t oy0, oy, ox, i;
+    for (oy0 = 0; oy0 < out_h; oy0 += band) {
+        const int32_t n_out = band < out_h - oy0 ? band : out_h - oy0, first = oy0 * sh - g->pad_top;
+        int8_t *dst = rows + g->pad_left;
+        const int32_t lo = first < 0 ? -first : 0, n_rows = (n_out - 1) * sh + 3;
+        const int32_t hi = in_h - first < n_rows ? in_h - first : n_rows;  /* rows [lo, hi) are inside x */
+        if (in_w <= 16 && band >= out_h) {  /* narrow rows, one band: one predicated copy per row */
+            const mve_pred16_t live = vctp8q((uint32_t)in_w);
+            const int8_t *src = xc + (first + lo) * in_w;
+            dst += lo * rb;
+            for (i = lo; i < hi; i++, dst += rb, src += in_w) {
+                vstrbq_p_s8(dst, vldrbq_z_s8(src, live), live);
+            }
+            i = n_rows;  /* the pad rows keep the caller's input_zp fill */
+        } else {
+            i = 0;
+        }
+        for (; i < n_rows; i++, dst += rb) {
+            const int32_t row = first + i;
+            if (row >= 0 && row < in_h) {
+                tinyc_dw_mve_copy_s8(dst, xc + row * in_w, in_w);
+            } else if (band < out_h) {  /* one band: pad rows keep the caller's input_zp fill */
+                memset(dst, p->input_zp, (size_t)in_w);
+            }
+        }
+        for (oy = 0; oy < n_out; oy++) {
+            const int8_t *r0 = rows + oy * sh * rb, *r1 = r0 + rb, *r2 = r1 + rb;
+            if (flat > 0) {  /* this and the next flat - 1 rows, run as one (see above) */
+                const int32_t rows_now = flat < n_out - oy ? flat : n_out - oy;
+                const int8_t *r = r0;
+                int32_t *sp = sums, f, k;
+                for (f = rows_now * rb; f > 0; f -= 4) {
+                    int32x4_t acc = vmulq_n_s32(vldrbq_s32(r), w0);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 1), w1);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2), w2);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + rb), w3);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + rb + 1), w4);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + rb + 2), w5);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2 * rb), w6);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2 * rb + 1), w7);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2 * rb + 2), w8);
+                    vstrwq_s32(sp, acc);
+                    r += 4;
+                    sp += 4;
+                }
+                for (k = 0; k < rows_now; k++) {
+                    tinyc_mve_row(q, sums + k * rb, yc + (oy0 + oy + k) * out_w, out_w);
+                }
+                oy += rows_now - 1;
+                continue;
+            }
+            if (sw == 1) {  /* pointer bumps: loads at immediate offsets */
+                int32_t *sp = sums;
+                for (ox = out_w; ox > 0; ox -= 4) {
+                    int32x4_t acc = vmulq_n_s32(vldrbq_s32(r0), w0);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 1), w1);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 2), w2);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r1), w3);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + 1), w4);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + 2), w5);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r2), w6);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 1), w7);
+                    acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 2), w8);
+                    vstrwq_p_s32(sp, acc, vctp32q((uint32_t)ox));
+                    r0 += 4;
+                    r1 += 4;
+                    r2 += 4;
+                    sp += 4;
+                }
+            } else {
+                for (ox = 0; ox < out_w; ox += 4) {
+                    int32x4_t acc = vdupq_n_s32(0);
+                    TINYC_DW_MVE_TAP(acc, r0, 0, w0);
+                    TINYC_DW_MVE_TAP(acc, r0, 1, w1);
+                    TINYC_DW_MVE_TAP(acc, r0, 2, w2);
+                    TINYC_DW_MVE_TAP(acc, r1, 0, w3);
+                    TINYC_DW_MVE_TAP(acc, r1, 1, w4);
+                    TINYC_DW_MVE_TAP(acc, r1, 2, w5);
+                    TINYC_DW_MVE_TAP(acc, r2, 0, w6);
+                    TINYC_DW_MVE_TAP(acc, r2, 1, w7);
+                    TINYC_DW_MVE_TAP(acc, r2, 2, w8);
+                    vstrwq_p_s32(sums + ox, acc, vctp32q((uint32_t)(out_w - ox)));
+                }
+            }
+            tinyc_mve_row(q, sums, yc + (oy0 + oy) * out_w, out_w);
+        }
+    }
+}
+#undef TINYC_DW_MVE_TAP
+#endif
+
 /* Depthwise 3x3, dilation 1, stride 1 or 2 (each axis), any pads, any multiplier: shapes and result as
  * tinyc_depthwise_conv2d_s8. DSP: each output plane reads its input plane through NB padded rows of
  * R bytes in scratch (R = max(pad_left + W, stride_w * even(OW) + 2) rounded up to 4; NB = 512 / R,
@@ -232,6 +361,24 @@ static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t
 void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                             const int32_t *bias, int8_t *y, void *scratch)
 {
+#if TINYC_HAS_MVE
+    {  /* the DSP path's scratch layout, four columns per step */
+        const tinyc_conv_geometry *g = &p->geom;
+        const int32_t mult = g->output.c / g->input.c;
+        const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
+        const int32_t rb = tinyc_dw_row_bytes(g), nb = tinyc_dw_band_rows(g, rb);
+        int32_t n, oc;
+        memset(scratch, p->input_zp, (size_t)(nb * rb));
+        for (n = 0; n < g->input.n; n++) {
+            for (oc = 0; oc < g->output.c; oc++) {
+                const tinyc_mve_outq q = tinyc_mve_outq_of(p, bias, oc, p->input_zp * p->weight_sums[oc]);
+                tinyc_dw_3x3_plane_mve_s8(p, x + ((size_t)n * g->input.c + oc / mult) * in_plane, w + (size_t)oc * 9,
+                                       &q, y + ((size_t)n * g->output.c + oc) * out_plane, (int8_t *)scratch, rb, nb);
+            }
+        }
+        return;
+    }
+#endif
 #if TINYC_HAS_DSP
     const tinyc_conv_geometry *g = &p->geom;
     const int32_t channels = g->input.c, mult = g->output.c / g->input.c;
@@ -389,6 +536,85 @@ static void tinyc_dw_cols_dsp(const tinyc_conv2d_s8_params *p, const int8_t *x, 
 }
 #endif
 
+#if TINYC_HAS_MVE
+/* The Helium form of tinyc_dw_cols_dsp, in the same scratch: per input channel, blocks of P output pixels
+ * (P as the DSP path's) gathered as byte columns of KP = K rounded up to 16 bytes (taps in (ky, kx) order,
+ * input_zp outside x), then each of the multiplier's output channels takes one VMLADAVA per 16 taps and
+ * pixel (its weights' last vector tail predicated: zero lanes past K, so the column bytes there never
+ * count), and its P sums are requantized four at a time. Needs KP + 4 <= 4 (C + 1) bytes a pixel (K >= 9). */
+static int tinyc_dw_cols_mve_fits(const tinyc_conv_geometry *g)
+{
+    const int32_t k = g->kernel_h * g->kernel_w;
+    return ((k + 15) & ~15) + 4 <= 4 * (tinyc_dw_col_words(g) + 1);
+}
+
+static void tinyc_dw_cols_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                                 const int32_t *bias, int8_t *y, int8_t *cols)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t k = g->kernel_h * g->kernel_w, kp = (k + 15) & ~15, kw = g->kernel_w, dw = g->dilation_w;
+    const int32_t np = tinyc_dw_col_pixels(g), mult = g->output.c / g->input.c, out_w = g->output.w;
+    const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * out_w;
+    const int8_t zp = (int8_t)p->input_zp;
+    int32_t *sums = (int32_t *)(void *)(cols + np * kp);
+    int32_t n, c, m, px, j, i, ky, kx;
+    memset(cols, 0, (size_t)(np * kp));  /* the bytes past K of every column stay finite */
+    for (n = 0; n < g->input.n; n++) {
+        for (c = 0; c < g->input.c; c++) {
+            const int8_t *xc = x + ((size_t)n * g->input.c + c) * in_plane;
+            for (px = 0; px < out_plane; px += np) {
+                const int32_t cnt = out_plane - px < np ? out_plane - px : np;
+                for (j = 0; j < cnt; j++) {
+                    const int32_t iy0 = ((px + j) / out_w) * g->stride_h - g->pad_top;
+                    const int32_t ix0 = ((px + j) % out_w) * g->stride_w - g->pad_left;
+                    int8_t *b = cols + j * kp;
+                    for (ky = 0; ky < g->kernel_h; ky++, b += kw) {
+                        const int32_t iy = iy0 + ky * g->dilation_h;
+                        for (kx = 0; kx < kw; kx++) {
+                            const int32_t ix = ix0 + kx * dw;
+                            b[kx] = iy >= 0 && iy < g->input.h && ix >= 0 && ix < g->input.w
+                                ? xc[iy * g->input.w + ix] : zp;
+                        }
+                    }
+                }
+                for (m = 0; m < mult; m++) {
+                    const int32_t oc = c * mult + m;
+                    const int8_t *wc = w + (size_t)oc * k;
+                    const tinyc_mve_outq q = tinyc_mve_outq_of(p, bias, oc, p->input_zp * p->weight_sums[oc]);
+                    if (kp <= 48) {  /* K <= 48 (3x3 to 7x7, 10x4): the weights stay in three registers */
+                        const int8x16_t v0 = vldrbq_z_s8(wc, vctp8q((uint32_t)k));
+                        const int8x16_t v1 = kp > 16 ? vldrbq_z_s8(wc + 16, vctp8q((uint32_t)(k - 16))) : vdupq_n_s8(0);
+                        const int8x16_t v2 = kp > 32 ? vldrbq_z_s8(wc + 32, vctp8q((uint32_t)(k - 32))) : vdupq_n_s8(0);
+                        const int8_t *col = cols;
+                        for (j = 0; j < cnt; j++, col += kp) {
+                            int32_t acc = vmladavq_s8(vldrbq_s8(col), v0);
+                            if (kp > 16) {
+                                acc = vmladavaq_s8(acc, vldrbq_s8(col + 16), v1);
+                            }
+                            if (kp > 32) {
+                                acc = vmladavaq_s8(acc, vldrbq_s8(col + 32), v2);
+                            }
+                            sums[j] = acc;
+                        }
+                    } else {
+                        for (j = 0; j < cnt; j++) {
+                            const int8_t *col = cols + j * kp;
+                            int32_t acc = 0;
+                            for (i = 0; i < kp; i += 16) {
+                                acc = vmladavaq_s8(acc, vldrbq_s8(col + i),
+                                                   vldrbq_z_s8(wc + i, vctp8q((uint32_t)(k - i))));
+                            }
+                            sums[j] = acc;
+                        }
+                    }
+                    tinyc_mve_row(&q, sums, y + ((size_t)n * g->output.c + oc) * out_plane + px, cnt);
+                }
+            }
+        }
+    }
+}
+#endif
+
 /* Any depthwise geometry, int8: shapes and result as tinyc_depthwise_conv2d_s8. DSP: blocks of P output
  * pixels gathered into columns of C words (C = (K & ~3) / 2 + K % 4, K = KH * KW; P = 1024 / (4 * C),
  * at least 2, at most OH * OW, rounded up to even), shared by the multiplier's output channels, and P
@@ -396,6 +622,12 @@ static void tinyc_dw_cols_dsp(const tinyc_conv2d_s8_params *p, const int8_t *x, 
 void tinyc_depthwise_cols_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                              const int32_t *bias, int8_t *y, void *scratch)
 {
+#if TINYC_HAS_MVE
+    if (tinyc_dw_cols_mve_fits(&p->geom)) {
+        tinyc_dw_cols_mve_s8(p, x, w, bias, y, (int8_t *)scratch);
+        return;
+    }
+#endif
 #if TINYC_HAS_DSP
     tinyc_dw_cols_dsp(p, x, w, bias, y, (int32_t *)scratch);
 #else

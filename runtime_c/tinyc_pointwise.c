@@ -1,5 +1,104 @@
 /* tinyc_pointwise.c: 1x1 convolution, int8, with a DSP path (SMLAD on int16 pairs). */
 #include "tinyc_pointwise.h"
+#include "tinyc_conv_mve.h"
+
+#if TINYC_HAS_MVE
+/* Pixels per block of the Helium path: its transposed block is 8 * Ci bytes (the wide kernel's scratch,
+ * or at most 1 KiB of stack for Ci <= 128). */
+#define TINYC_PW_MVE_PX 8
+#define TINYC_CONV_1X1_MVE_CI 128
+
+/* Pixels [0, n) (n <= 8) of every input plane from xp into t, pixel-major (row p = pixel p's Ci bytes):
+ * per plane one widening load of 8 pixels and one byte scatter with a stride of Ci. Pixels n..7 get 0. */
+static void tinyc_pw_mve_transpose_s8(const int8_t *xp, int32_t plane, int32_t cin, int32_t n, int8_t *t)
+{
+    const uint16x8_t offsets = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)cin);
+    const mve_pred16_t live = vctp16q((uint32_t)n);
+    int32_t ci;
+    for (ci = 0; ci < cin; ci++) {
+        vstrbq_scatter_offset_s16(t + ci, offsets, vldrbq_z_s16(xp + (size_t)ci * plane, live));
+    }
+}
+
+/* Raw sums of 2 output channels (w0, w1) x 2 pixels (rows xa, xb of the transposed block) over Ci, 16
+ * input channels per VMLADAVA, the last Ci % 16 tail predicated (zero lanes): s0[j], s1[j] for w0, w1.
+ * Four accumulators: VMLADAVA takes even registers only, and more of them spill. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_pw_mve_dot2x2(const int8_t *w0, const int8_t *w1, const int8_t *xa, const int8_t *xb,
+                                       int32_t cin, int32_t *s0, int32_t *s1)
+{
+    int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0, i;
+    for (i = cin >> 4; i > 0; i--) {  /* pointer bumps: loads with write-back */
+        const int8x16_t u = vldrbq_s8(w0), v = vldrbq_s8(w1), x = vldrbq_s8(xa), z = vldrbq_s8(xb);
+        w0 += 16;
+        w1 += 16;
+        xa += 16;
+        xb += 16;
+        a0 = vmladavaq_s8(a0, x, u);
+        b0 = vmladavaq_s8(b0, x, v);
+        a1 = vmladavaq_s8(a1, z, u);
+        b1 = vmladavaq_s8(b1, z, v);
+    }
+    if (cin & 15) {
+        const mve_pred16_t tail = vctp8q((uint32_t)(cin & 15));
+        const int8x16_t u = vldrbq_z_s8(w0, tail), v = vldrbq_z_s8(w1, tail);
+        const int8x16_t x = vldrbq_z_s8(xa, tail), z = vldrbq_z_s8(xb, tail);
+        a0 = vmladavaq_s8(a0, x, u);
+        b0 = vmladavaq_s8(b0, x, v);
+        a1 = vmladavaq_s8(a1, z, u);
+        b1 = vmladavaq_s8(b1, z, v);
+    }
+    s0[0] = a0;
+    s0[1] = a1;
+    s1[0] = b0;
+    s1[1] = b1;
+}
+
+/* Every output: blocks of P pixels (P = TINYC_PW_MVE_PX, or twice that when 16 * Ci fits the block)
+ * transposed into t, then per 2 output channels the block's raw sums, 2 pixels at a time
+ * (tinyc_pw_mve_dot2x2), requantized four pixels at a time (a channel's pixels are contiguous in y;
+ * lanes past the plane are not stored). */
+static void tinyc_pw_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w, const int32_t *bias,
+                         int8_t *yn, int8_t *t, int32_t t_bytes)
+{
+    const int32_t cin = p->geom.input.c, cout = p->geom.output.c, plane = p->geom.input.h * p->geom.input.w;
+    const int32_t blk = 2 * TINYC_PW_MVE_PX * cin <= t_bytes ? 2 * TINYC_PW_MVE_PX : TINYC_PW_MVE_PX;
+    int32_t px, co, g;
+    for (px = 0; px < plane; px += blk) {
+        const int32_t n = plane - px < blk ? plane - px : blk;
+        tinyc_pw_mve_transpose_s8(xn + px, plane, cin, n < TINYC_PW_MVE_PX ? n : TINYC_PW_MVE_PX, t);
+        if (blk > TINYC_PW_MVE_PX) {
+            tinyc_pw_mve_transpose_s8(xn + px + TINYC_PW_MVE_PX, plane, cin, n > TINYC_PW_MVE_PX ? n - TINYC_PW_MVE_PX : 0,
+                                   t + TINYC_PW_MVE_PX * cin);
+        }
+        for (co = 0; co < cout; co += 2) {
+            const int32_t co1 = co + 1 < cout ? co + 1 : co;  /* an odd last channel runs twice */
+            const int8_t *w0 = w + (size_t)co * cin, *w1 = w + (size_t)co1 * cin;
+            int32_t s0[2 * TINYC_PW_MVE_PX], s1[2 * TINYC_PW_MVE_PX];
+            if ((cin & 15) == 0) {  /* no tail: a copy of the loop without its test */
+                for (g = 0; g < n; g += 2) {
+                    tinyc_pw_mve_dot2x2(w0, w1, t + (size_t)g * cin, t + (size_t)(g + 1) * cin, cin & ~15, s0 + g,
+                                        s1 + g);
+                }
+            } else {
+                for (g = 0; g < n; g += 2) {
+                    tinyc_pw_mve_dot2x2(w0, w1, t + (size_t)g * cin, t + (size_t)(g + 1) * cin, cin, s0 + g, s1 + g);
+                }
+            }
+            {
+                const tinyc_mve_outq q0 = tinyc_mve_outq_of(p, bias, co, p->input_zp * p->weight_sums[co]);
+                tinyc_mve_row(&q0, s0, yn + (size_t)co * plane + px, n);
+            }
+            if (co1 != co) {
+                const tinyc_mve_outq q1 = tinyc_mve_outq_of(p, bias, co1, p->input_zp * p->weight_sums[co1]);
+                tinyc_mve_row(&q1, s1, yn + (size_t)co1 * plane + px, n);
+            }
+        }
+    }
+}
+#endif
 
 #if TINYC_HAS_DSP
 /* One (plane pair, pixel quad) step: xa, xb = 4 pixels of planes ci and ci + 2 (or ci + 1, ci + 3),
@@ -166,6 +265,13 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
         const int8_t *xn = x + (size_t)n * cin * plane;
         int8_t *yn = y + (size_t)n * cout * plane;
         int32_t co_fast = 0, px_fast = 0;
+#if TINYC_HAS_MVE
+        if (cin <= TINYC_CONV_1X1_MVE_CI) {  /* the transposed block on the stack: 8 * Ci <= 1 KiB */
+            int8_t t[TINYC_PW_MVE_PX * TINYC_CONV_1X1_MVE_CI];
+            tinyc_pw_mve_s8(p, xn, w, bias, yn, t, (int32_t)sizeof t);
+            continue;
+        }
+#endif
 #if TINYC_HAS_DSP
         const int32_t plane2 = 2 * plane, plane3 = 3 * plane, plane4 = 4 * plane;
         co_fast = cout & ~1;
@@ -240,6 +346,17 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
 void tinyc_conv2d_1x1_wide_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                               const int32_t *bias, int8_t *y, void *scratch)
 {
+#if TINYC_HAS_MVE
+    if (p->geom.input.c <= 8191) {  /* the scatter's uint16 offsets reach 7 * Ci */
+        const int32_t cin = p->geom.input.c, plane = p->geom.input.h * p->geom.input.w;
+        int32_t n;
+        for (n = 0; n < p->geom.input.n; n++) {
+            tinyc_pw_mve_s8(p, x + (size_t)n * cin * plane, w, bias, y + (size_t)n * p->geom.output.c * plane,
+                         (int8_t *)scratch, TINYC_PW_MVE_PX * cin);
+        }
+        return;
+    }
+#endif
 #if TINYC_HAS_DSP
     const int32_t cin = p->geom.input.c, plane = p->geom.input.h * p->geom.input.w;
     int32_t n;

@@ -67,6 +67,18 @@ def test_qemu_equals_host_and_reference(name, board, dtype):
     assert measured["instructions"] > 0
 
 
+@pytest.mark.parametrize("name", ["kws_dscnn", "vww_mobilenetv1", "ic_resnet8"])
+def test_m55_built_without_helium_equals_the_reference(name):
+    """The Cortex-M55 firmware built -mcpu=cortex-m55+nomve (DSP paths on the core whose default build takes
+    the Helium paths, which test_qemu_equals_host_and_reference covers): the same bits as the reference."""
+    c = compiled(name, "int8", "mps3-an547")
+    feeds = feeds_of(c, name)
+    on_board, _ = runners.run_board(c, feeds, ["-mcpu=cortex-m55+nomve"])
+    ref = interpreter.run_samples(c.graph, feeds)
+    for out in c.graph.outputs:
+        assert np.array_equal(on_board[out], ref[out]), f"{np.sum(on_board[out] != ref[out])} values differ"
+
+
 def test_instruction_counts_repeat_exactly():
     c = compiled("kws_dscnn", "int8", "mps2-an386")
     feeds = feeds_of(c, "kws_dscnn")

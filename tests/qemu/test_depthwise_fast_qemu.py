@@ -1,7 +1,7 @@
-"""The fast depthwise 3x3 and pointwise kernels as bare-metal firmware: the DSP path (Cortex-M4,
-mps2-an386) and the portable path (Cortex-M3, mps2-an385) equal ref_int8 bit for bit on every case of
-tests/host/test_depthwise_fast.py (strides 1 and 2, asymmetric pads, multiplier 2, Ci 8), one
-firmware per board."""
+"""The fast depthwise 3x3 and pointwise kernels as bare-metal firmware: the Helium path (Cortex-M55,
+mps3-an547, and built +nomve), the DSP path (Cortex-M4, mps2-an386) and the portable path (Cortex-M3,
+mps2-an385) equal ref_int8 bit for bit on every case of tests/host/test_depthwise_fast.py (strides 1 and 2,
+asymmetric pads, multiplier 2, Ci 8), one firmware per board."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import pytest
 
 from tests.conftest import need_tool
 from tests.host.test_depthwise_fast import fast_bundle
-from tests.qemu.test_conv_fast_qemu import run_on
+from tests.qemu.test_conv_fast_qemu import BOARD_IDS, BOARDS, run_on
 
-BOARDS = ("mps2-an386", "mps2-an385")
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +19,6 @@ def _tools():
     need_tool("qemu-system-arm")
 
 
-@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("board", BOARDS, ids=BOARD_IDS)
 def test_depthwise_and_pointwise_cases_on_board_equal_the_reference(board):
     run_on(*fast_bundle(samples=3), board)
