@@ -201,9 +201,9 @@ class Conv2d(Op):
             == (1, 1, 1, 1, 1) and tuple(node.attrs["pads"]) == (0, 0, 0, 0)
         if pointwise:  # its own kernel: the DSP loop assumes x[ci] and y[co] planes of the same size
             op, family = "conv2d_1x1", "tinyc_pointwise"
-            if 128 < geom["input"]["c"] <= 512:  # the DSP pair buffer (4 pixels) in scratch, not on the stack
+            if 64 < geom["input"]["c"] <= 512:  # the DSP pair buffer (8 pixels) in scratch: past the 1 KiB of stack
                 return KernelCall("tinyc_conv2d_1x1_wide_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
-                                  scratch_bytes=8 * geom["input"]["c"])
+                                  scratch_bytes=16 * geom["input"]["c"])
             return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
         if depthwise and _depthwise_3x3(geom):  # padded rows in scratch, 2 output columns per step
             scratch = _depthwise_3x3_scratch(geom)
