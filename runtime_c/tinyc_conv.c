@@ -36,7 +36,19 @@ static inline void tinyc_conv_out2_s8(const tinyc_conv_outq *q, int32_t oc, int3
 {
     const int32_t offset = q->input_zp * q->weight_sums[oc];
     const int32_t mult = q->multiplier[oc], shift = q->shift[oc];
+    const int32_t b = q->bias ? q->bias[oc] : 0;
+    const uint32_t right = (uint32_t)-shift;
     int32_t a0 = s0 - offset, a1 = s1 - offset;
+    if (right - 2u <= 21u && (uint32_t)b + 0x40000000u < 0x80000000u
+        && (uint32_t)offset + 0x40000000u < 0x80000000u) {  /* tinyc_conv_fastq's one-SMLAL form */
+        const int32_t bq = b - offset, rs = (int32_t)right - 1;
+        const int32_t round_hi = (int32_t)((1u << (right - 2u)) + (uint32_t)q->output_zp * (1u << (right - 1u)));
+        a0 = tinyc_conv_fastq_value(tinyc_conv_qadd(s0, bq), mult, round_hi, rs);
+        a1 = tinyc_conv_fastq_value(tinyc_conv_qadd(s1, bq), mult, round_hi, rs);
+        yp[d1] = (int8_t)tinyc_clamp_i32(a1, q->act_min, q->act_max);
+        yp[0] = (int8_t)tinyc_clamp_i32(a0, q->act_min, q->act_max);  /* after: d1 may be 0 */
+        return;
+    }
     if (q->bias) {
 #if TINYC_HAS_DSP
         a0 = __qadd(a0, q->bias[oc]);  /* the saturating add of tinyc_add_bias_sat */
