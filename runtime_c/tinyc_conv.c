@@ -39,6 +39,7 @@ static inline void tinyc_conv_out2_s8(const tinyc_conv_outq *q, int32_t oc, int3
     const int32_t b = q->bias ? q->bias[oc] : 0;
     const uint32_t right = (uint32_t)-shift;
     int32_t a0 = s0 - offset, a1 = s1 - offset;
+#if TINYC_HAS_DSP  /* portable C has no SMLAL: its 64-bit form is slower than tinyc_requantize there */
     if (right - 2u <= 21u && (uint32_t)b + 0x40000000u < 0x80000000u
         && (uint32_t)offset + 0x40000000u < 0x80000000u) {  /* tinyc_conv_fastq's one-SMLAL form */
         const int32_t bq = b - offset, rs = (int32_t)right - 1;
@@ -49,6 +50,10 @@ static inline void tinyc_conv_out2_s8(const tinyc_conv_outq *q, int32_t oc, int3
         yp[0] = (int8_t)tinyc_clamp_i32(a0, q->act_min, q->act_max);  /* after: d1 may be 0 */
         return;
     }
+#else
+    (void)b;
+    (void)right;
+#endif
     if (q->bias) {
 #if TINYC_HAS_DSP
         a0 = __qadd(a0, q->bias[oc]);  /* the saturating add of tinyc_add_bias_sat */
