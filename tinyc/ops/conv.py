@@ -64,7 +64,7 @@ def _conv_f64(x: np.ndarray, w: np.ndarray, node: Node) -> np.ndarray:
 
 
 SPARSE_COLUMNS_MIN_COUT = 2  # output channels per group from which the sparse conv fills columns
-SMALLK = 256  # runtime_c/tinyc_conv.h TINYC_CONV_SMALLK: the stack columns of tinyc_conv2d_smallk_s8 (1 KiB)
+SMALLK = 144  # runtime_c/tinyc_conv.h TINYC_CONV_SMALLK: the stack columns of tinyc_conv2d_smallk_s8 (1,152 B)
 
 
 def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
@@ -223,5 +223,5 @@ class Conv2d(Op):
         if params["k_padded"] <= SMALLK:  # columns on the stack: no arena scratch at a small layer's peak
             return KernelCall("tinyc_conv2d_smallk_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y])
         return KernelCall("tinyc_conv2d_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y],
-                          scratch_bytes=4 * params["k_padded"])
+                          scratch_bytes=8 * params["k_padded"])
 
