@@ -75,6 +75,41 @@ static inline void tinyc_conv_out2_s8(const tinyc_conv_outq *q, int32_t oc, int3
     yp[0] = (int8_t)tinyc_clamp_i32(a0 + q->output_zp, q->act_min, q->act_max);  /* after: d1 may be 0 */
 }
 
+/* Four output pixels s[0..3] of channel oc into yp[0..3] in tinyc_conv_fastq's one-SMLAL form, the
+ * channel's constants read once; 0 (nothing written) when the channel needs the general form or the
+ * core has no SMLAL (then tinyc_conv_out2_s8). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int tinyc_conv_out4_s8(const tinyc_conv_outq *q, int32_t oc, const int32_t *s, int8_t *yp)
+{
+#if TINYC_HAS_DSP
+    const int32_t offset = q->input_zp * q->weight_sums[oc];
+    const int32_t mult = q->multiplier[oc], b = q->bias ? q->bias[oc] : 0;
+    const uint32_t right = (uint32_t)-q->shift[oc];
+    if (right - 2u <= 21u && (uint32_t)b + 0x40000000u < 0x80000000u
+        && (uint32_t)offset + 0x40000000u < 0x80000000u) {
+        const int32_t bq = b - offset, rs = (int32_t)right - 1, lo = q->act_min, hi = q->act_max;
+        const int32_t round_hi = (int32_t)((1u << (right - 2u)) + (uint32_t)q->output_zp * (1u << (right - 1u)));
+        const int32_t v0 = tinyc_conv_fastq_value(__qadd(s[0], bq), mult, round_hi, rs);
+        const int32_t v1 = tinyc_conv_fastq_value(__qadd(s[1], bq), mult, round_hi, rs);
+        const int32_t v2 = tinyc_conv_fastq_value(__qadd(s[2], bq), mult, round_hi, rs);
+        const int32_t v3 = tinyc_conv_fastq_value(__qadd(s[3], bq), mult, round_hi, rs);
+        yp[0] = (int8_t)tinyc_clamp_i32(v0, lo, hi);
+        yp[1] = (int8_t)tinyc_clamp_i32(v1, lo, hi);
+        yp[2] = (int8_t)tinyc_clamp_i32(v2, lo, hi);
+        yp[3] = (int8_t)tinyc_clamp_i32(v3, lo, hi);
+        return 1;
+    }
+#else
+    (void)q;
+    (void)oc;
+    (void)s;
+    (void)yp;
+#endif
+    return 0;
+}
+
 #if !TINYC_HAS_DSP
 /* Byte j of weight word v (little-endian lanes, whatever the host's byte order) as int8. */
 static inline int32_t tinyc_conv_lane_s8(int32_t v, int j)
@@ -255,6 +290,10 @@ static void tinyc_conv_pixels_s8(const tinyc_conv2d_im2col_s8_params *p, const i
         }
         for (i = 0; i < n; i++) {  /* one copy of the output code: kws_dscnn's kernels must fit 12 KB */
             const int32_t *si = s + 4 * i;
+            if (n_px == 4 && tinyc_conv_out4_s8(&q, oc + i, si, yp)) {
+                yp += out_plane;
+                continue;
+            }
             if (n_px >= 2) {
                 tinyc_conv_out2_s8(&q, oc + i, si[0], si[1], yp, 1);
             } else {
