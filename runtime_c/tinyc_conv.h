@@ -25,14 +25,14 @@ typedef struct {
 } tinyc_conv2d_im2col_s8_params;
 
 /* x NCHW int8, bias int32 (Co) or NULL, y NCHW int8. sum (x - input_zp) * w stays in int32 for
- * K < 66000; the bias is added with saturation. Scratch: 4 * k_padded bytes (two int16 columns,
+ * K < 66000; the bias is added with saturation. Scratch: 8 * k_padded bytes (four int16 columns,
  * interleaved as tinyc_conv.c describes), 4-byte aligned. DSP and portable paths give the same bits. */
 void tinyc_conv2d_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
                      void *scratch);
-/* k_padded <= TINYC_CONV_SMALLK: as tinyc_conv2d_s8 with the columns on the stack (4 * TINYC_CONV_SMALLK
+/* k_padded <= TINYC_CONV_SMALLK: as tinyc_conv2d_s8 with the columns on the stack (8 * TINYC_CONV_SMALLK
  * bytes), no arena scratch: a small-K layer at the arena's peak (ResNet-8's 16-channel 3x3 convs) must
  * not raise it. Scratch: 0. */
-#define TINYC_CONV_SMALLK 256
+#define TINYC_CONV_SMALLK 144
 void tinyc_conv2d_smallk_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 /* Any groups, strides, dilations and pads, float32, bias float (Co) or NULL. Scratch: 0. */
 void tinyc_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,

@@ -1,11 +1,16 @@
 /* tinyc_conv_im2col.h: the int8 column fill of tinyc_conv2d_s8 (tinyc_conv.c only): two output
  * pixels' windows into int16 scratch in the layout tinyc_conv.c describes (k paired with k + half,
- * the two pixels' pairs alternating, a stride of 4 int16 between consecutive k), taps outside x
- * holding input_zp. Activations NCHW; one group's planes at a time. */
+ * the pixels' pairs alternating, a stride of TINYC_COL_S int16 between consecutive k: four pixel
+ * slots, filled two at a time), taps outside x holding input_zp. Activations NCHW; one group's planes
+ * at a time. */
 #ifndef TINYC_CONV_IM2COL_H
 #define TINYC_CONV_IM2COL_H
 
 #include "tinyc_conv_common.h"
+
+#ifndef TINYC_COL_S  /* int16 from k to k + 1: tinyc_conv.c's 4 pixel slots of one (k, k + half) pair each */
+#define TINYC_COL_S 8
+#endif
 
 /* What the column fill needs of one group, computed once per call. */
 typedef struct {
@@ -19,11 +24,11 @@ typedef struct {
 /* Where element k of pixel 0's column goes (pixel 1: + 2). */
 static inline int16_t *tinyc_conv_slot_s8(int16_t *col, int32_t half, int32_t k)
 {
-    return k < half ? col + 4 * k : col + 4 * (k - half) + 1;
+    return k < half ? col + TINYC_COL_S * k : col + TINYC_COL_S * (k - half) + 1;
 }
 
 /* Rows [r0, r1) (row r = ic * KH + ky, KW taps) of windows inside x with dw == 1 into d (the slot of
- * row r0's first tap, stride 4 int16, none crossing into the second half); xw points at the window's
+ * row r0's first tap, stride TINYC_COL_S int16, none crossing into the second half); xw points at the window's
  * x[0][iy0][ix0]. two: pixel 1's window, sw to the right, goes to d + 2. */
 static void tinyc_conv_rows_s8(const tinyc_conv_cols *c, const int8_t *xw, int32_t sw, int32_t r0, int32_t r1,
                                int16_t *d, int two)
@@ -35,12 +40,12 @@ static void tinyc_conv_rows_s8(const tinyc_conv_cols *c, const int8_t *xw, int32
         for (r = r0; r < r1; r++) {
             const int16_t b1 = xr[1], b2 = xr[2];
             d[0] = xr[0];
-            d[4] = b1;
-            d[8] = b2;
+            d[TINYC_COL_S] = b1;
+            d[2 * TINYC_COL_S] = b2;
             d[2] = b1;
-            d[6] = b2;
-            d[10] = xr[3];
-            d += 12;
+            d[TINYC_COL_S + 2] = b2;
+            d[2 * TINYC_COL_S + 2] = xr[3];
+            d += 3 * TINYC_COL_S;
             xr += row_step;
             if (++ky == kh) {
                 ky = 0;
@@ -52,12 +57,12 @@ static void tinyc_conv_rows_s8(const tinyc_conv_cols *c, const int8_t *xw, int32
     if (two && kw == 3) {  /* stride 2 and up: no shared taps */
         for (r = r0; r < r1; r++) {
             d[0] = xr[0];
-            d[4] = xr[1];
-            d[8] = xr[2];
+            d[TINYC_COL_S] = xr[1];
+            d[2 * TINYC_COL_S] = xr[2];
             d[2] = xr[sw];
-            d[6] = xr[sw + 1];
-            d[10] = xr[sw + 2];
-            d += 12;
+            d[TINYC_COL_S + 2] = xr[sw + 1];
+            d[2 * TINYC_COL_S + 2] = xr[sw + 2];
+            d += 3 * TINYC_COL_S;
             xr += row_step;
             if (++ky == kh) {
                 ky = 0;
@@ -73,7 +78,7 @@ static void tinyc_conv_rows_s8(const tinyc_conv_cols *c, const int8_t *xw, int32
             if (two) {
                 d[2] = xr[sw];
             }
-            d += 4;
+            d += TINYC_COL_S;
             xr += in_plane;
         }
         return;
@@ -81,9 +86,9 @@ static void tinyc_conv_rows_s8(const tinyc_conv_cols *c, const int8_t *xw, int32
     if (!two && kw == 3) {
         for (r = r0; r < r1; r++) {
             d[0] = xr[0];
-            d[4] = xr[1];
-            d[8] = xr[2];
-            d += 12;
+            d[TINYC_COL_S] = xr[1];
+            d[2 * TINYC_COL_S] = xr[2];
+            d += 3 * TINYC_COL_S;
             xr += row_step;
             if (++ky == kh) {
                 ky = 0;
@@ -94,14 +99,14 @@ static void tinyc_conv_rows_s8(const tinyc_conv_cols *c, const int8_t *xw, int32
     }
     for (r = r0; r < r1; r++) {
         for (kx = 0; kx < kw; kx++) {
-            d[4 * kx] = xr[kx];
+            d[TINYC_COL_S * kx] = xr[kx];
         }
         if (two) {
             for (kx = 0; kx < kw; kx++) {
-                d[4 * kx + 2] = xr[kx + sw];
+                d[TINYC_COL_S * kx + 2] = xr[kx + sw];
             }
         }
-        d += 4 * kw;
+        d += TINYC_COL_S * kw;
         xr += row_step;
         if (++ky == kh) {
             ky = 0;
@@ -144,9 +149,9 @@ typedef struct {
     int32_t iy0, ix0, ky_lo, ky_hi, kx_lo, kx_hi;
 } tinyc_conv_window;
 
-/* Rows [r0, r1) (row r = ic * KH + ky) of window wd into d (the slot of row r0's first tap, stride 4
- * int16, none crossing into the second half): taps outside x hold input_zp. Everything the loop reads
- * is a local: the int16 stores would otherwise reload it. */
+/* Rows [r0, r1) (row r = ic * KH + ky) of window wd into d (the slot of row r0's first tap, stride
+ * TINYC_COL_S int16, none crossing into the second half): taps outside x hold input_zp. Everything
+ * the loop reads is a local: the int16 stores would otherwise reload it. */
 static void tinyc_conv_edge_rows_s8(const tinyc_conv_cols *c, const tinyc_conv_window *wd, int32_t r0, int32_t r1,
                                     int16_t *d)
 {
@@ -161,19 +166,19 @@ static void tinyc_conv_edge_rows_s8(const tinyc_conv_cols *c, const tinyc_conv_w
         if (ky >= ky_lo && ky < ky_hi) {
             if (kw == 3 && dw == 1) {
                 d[0] = m0 ? xc[row] : zp;
-                d[4] = m1 ? xc[row + 1] : zp;
-                d[8] = m2 ? xc[row + 2] : zp;
+                d[TINYC_COL_S] = m1 ? xc[row + 1] : zp;
+                d[2 * TINYC_COL_S] = m2 ? xc[row + 2] : zp;
             } else {
                 for (kx = 0; kx < kw; kx++) {
-                    d[4 * kx] = kx >= kx_lo && kx < kx_hi ? xc[row + kx * dw] : zp;
+                    d[TINYC_COL_S * kx] = kx >= kx_lo && kx < kx_hi ? xc[row + kx * dw] : zp;
                 }
             }
         } else {
             for (kx = 0; kx < kw; kx++) {
-                d[4 * kx] = zp;
+                d[TINYC_COL_S * kx] = zp;
             }
         }
-        d += 4 * kw;
+        d += TINYC_COL_S * kw;
         row += row_step;
         if (++ky == kh) {
             ky = 0;

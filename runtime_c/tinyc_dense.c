@@ -79,9 +79,15 @@ static TINYC_DENSE_LOOP_ATTR void tinyc_dense_block(const int8_t *x, const int8_
     const int32_t tail = k_len & 3;
     int32_t i, t;
 #if TINYC_HAS_DSP
-    const int8_t *x_end8 = x + (k_len & ~7);
+    const int8_t *x_end8 = x + (k_len & ~7), *x_end16 = x + (k_len & ~15);
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
-    while (x != x_end8) {  /* 8 inputs: 66 instructions, post-incremented loads (gcc adds pointer updates) */
+    while (x != x_end16) {  /* 16 inputs: 132 instructions, one loop test */
+        TINYC_DENSE_ASM_STEP();
+        TINYC_DENSE_ASM_STEP();
+        TINYC_DENSE_ASM_STEP();
+        TINYC_DENSE_ASM_STEP();
+    }
+    if (x != x_end8) {  /* 8 inputs: 66 instructions, post-incremented loads (gcc adds pointer updates) */
         TINYC_DENSE_ASM_STEP();
         TINYC_DENSE_ASM_STEP();
     }
@@ -104,7 +110,7 @@ static TINYC_DENSE_LOOP_ATTR void tinyc_dense_block(const int8_t *x, const int8_
         }
     }
 #endif
-    for (i = 0; i < TINYC_DENSE_BLOCK; i++) {  /* K % 4: each row's last inputs, row after row */
+    for (i = 0; i < TINYC_DENSE_BLOCK && tail; i++) {  /* K % 4: each row's last inputs, row after row */
         for (t = 0; t < tail; t++) {
             acc[i] += x[t] * *wb++;
         }
@@ -142,6 +148,17 @@ static TINYC_DENSE_NOINLINE void tinyc_dense_outputs(const tinyc_dense_s8_params
     if (folded != NULL) {
         folded += m;
         for (i = 0; i < n; i++) {
+#if TINYC_HAS_DSP
+            const uint32_t right = (uint32_t)-shift[i];
+            if (right - 2u <= 21u) {  /* the usual shifts: tinyc_conv_fastq's one-SMLAL form (tinyc_conv_common.h) */
+                const int32_t a = acc[i] + folded[i];
+                uint32_t lo = 0x40000000u | ((uint32_t)a & 0x80000000u);
+                int32_t hi = (int32_t)((1u << (right - 2u)) + (uint32_t)output_zp * (1u << (right - 1u))) + (a < 0 ? -1 : 0);
+                __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(a), "r"(mult[i]));
+                y[i] = (int8_t)tinyc_clamp_i32(hi >> (right - 1u), clamp.min, clamp.max);
+                continue;
+            }
+#endif
             y[i] = tinyc_requantize_s8(acc[i] + folded[i], mult[i], shift[i], output_zp, clamp);
         }
     } else {

@@ -184,20 +184,22 @@ static void tinyc_pw_pairs(const int8_t *xp, int32_t plane, int32_t n_px, int32_
         a3 = __smlad(v_, wo, a3);                                                \
     } while (0)
 
-/* Every output, Ci <= buf_ci (pairs: 2 * buf_ci words), in blocks of 8 pixels (Ci <= half of it) or 4 (the last
- * block partly zeros). Per block the (x[ci][p], x[ci+2][p]) int16 pairs are built once into a stack
- * buffer (the pairing work is shared by all Co), then each output channel reads them with one LDRD per
- * two SMLADs and requantizes its raw sums through tinyc_conv_fastq. */
+/* Every output, 2 * Ci <= cap (the words of `pairs`), in blocks of 8 pixels (4 * Ci <= cap) or 4 (the last
+ * block partly zeros; a last block of 4 or fewer pixels takes the 4-pixel form: no SMLADs on zeros). Per
+ * block the (x[ci][p], x[ci+2][p]) int16 pairs are built once into the buffer (the pairing work is shared
+ * by all Co), then each output channel reads them with one LDRD per two SMLADs and requantizes its raw
+ * sums through tinyc_conv_fastq. */
 static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
-                                    const int32_t *bias, int8_t *yn, int32_t *pairs, int32_t buf_ci)
+                                    const int32_t *bias, int8_t *yn, int32_t *pairs, int32_t cap)
 {
     const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
     const int32_t plane = p->geom.input.h * p->geom.input.w, cin4 = cin & ~3;
-    const int32_t blk = 2 * cin <= buf_ci ? 8 : 4;
+    const int32_t blk_max = 4 * cin <= cap ? 8 : 4;
     int32_t px, ci, co;
 
-    for (px = 0; px < plane; px += blk) {
-        const int32_t n_px = plane - px < blk ? plane - px : blk;
+    for (px = 0; px < plane; px += blk_max) {
+        const int32_t n_px = plane - px < blk_max ? plane - px : blk_max;
+        const int32_t blk = n_px > 4 ? blk_max : 4;
         if (blk == 8) {  /* per 4 channels: 8 words of pixels 0..3, 8 of pixels 4..7 */
             tinyc_pw_pairs(xn + px, plane, n_px < 4 ? n_px : 4, cin4, pairs, 8);
             tinyc_pw_pairs(xn + px + 4, plane, n_px < 4 ? 0 : n_px - 4, cin4, pairs + 8, 8);
@@ -278,7 +280,7 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
         px_fast = plane & ~3;
         if (cin <= TINYC_CONV_1X1_BUF_CI) {
             int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
-            tinyc_conv_1x1_buffered_s8(p, xn, w, bias, yn, pairs, TINYC_CONV_1X1_BUF_CI);
+            tinyc_conv_1x1_buffered_s8(p, xn, w, bias, yn, pairs, 2 * TINYC_CONV_1X1_BUF_CI);
             co_fast = cout;  /* every output is done */
             px_fast = plane;
         }
@@ -341,8 +343,9 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
     }
 }
 
-/* As tinyc_conv2d_1x1_s8 for Ci > 128: the DSP build keeps its 4-pixel pair buffer in scratch instead of
- * the stack. Portable: tinyc_conv2d_1x1_s8. Scratch: 8 * Ci bytes. */
+/* As tinyc_conv2d_1x1_s8, the DSP build with its pair buffer in scratch instead of the stack: 8-pixel blocks
+ * for any Ci (the stack's 1 KiB holds them up to Ci = 64). Portable: tinyc_conv2d_1x1_s8.
+ * Scratch: 16 * Ci bytes. */
 void tinyc_conv2d_1x1_wide_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                               const int32_t *bias, int8_t *y, void *scratch)
 {
@@ -362,7 +365,7 @@ void tinyc_conv2d_1x1_wide_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, 
     int32_t n;
     for (n = 0; n < p->geom.input.n; n++) {
         tinyc_conv_1x1_buffered_s8(p, x + (size_t)n * cin * plane, w, bias,
-                                   y + (size_t)n * p->geom.output.c * plane, (int32_t *)scratch, cin);
+                                   y + (size_t)n * p->geom.output.c * plane, (int32_t *)scratch, 4 * cin);
     }
 #else
     (void)scratch;

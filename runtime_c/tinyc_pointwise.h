@@ -8,7 +8,7 @@
  * No arena scratch; the DSP build uses a 1 KiB stack buffer of input pairs when Ci <= 128. */
 void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                          const int32_t *bias, int8_t *y);
-/* The same for Ci > 128 with the DSP pair buffer in scratch: 8 * Ci bytes. */
+/* The same with the DSP pair buffer (8 pixels) in scratch: 16 * Ci bytes (tinyc picks it for Ci > 64). */
 void tinyc_conv2d_1x1_wide_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                               const int32_t *bias, int8_t *y, void *scratch);
 

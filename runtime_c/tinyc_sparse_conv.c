@@ -4,6 +4,7 @@
  * output pixels, two of them at col and col + 2, the other two at col + 1 and col + 3; the direct kernels
  * are in tinyc_sparse_taps.h. The DSP paths sum in another order, same bits. */
 #include "tinyc_sparse_taps.h"
+#define TINYC_COL_S 4  /* its columns: 4 int16 slots per k, filled two at a time (col, col + 1) */
 #include "tinyc_conv_im2col.h"
 
 /* Sums of 4 column slots (slot s = int16 col[4 k + s]) times one weight. DSP: P points at word 2 k (slots

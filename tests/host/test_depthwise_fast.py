@@ -47,10 +47,12 @@ DEPTHWISE = [
     # scratch over TINYC_DW_STACK_BYTES: the arena variant
     ((1, 2, 5, 300), 1, (1, 1), (1, 1, 1, 1), None),
 ]
-# pointwise (x shape, Co): Ci 8 (VWW's first 1x1), 1 to 9, 64 (8-pixel blocks), 67 (4-pixel blocks) and
-# 130 (tinyc_conv2d_1x1_wide_s8: the pair buffer in scratch); pixel counts of every % 4 and % 8.
+# pointwise (x shape, Co): Ci 8 (VWW's first 1x1: blocks of many 8-pixel units), 1 to 9, 64 (the stack's last
+# 8-pixel Ci), 67, 128 (VWW's 6x6 planes: 8-pixel units, a last unit of 4) and 130 (tinyc_conv2d_1x1_wide_s8
+# for Ci > 64: the pair buffer in scratch); pixel counts of every % 4 and % 8.
 POINTWISE = [((1, 8, 5, 7), 16), ((1, 8, 3, 3), 3), ((1, 1, 1, 3), 5), ((1, 5, 2, 9), 7), ((1, 7, 3, 1), 2),
-             ((1, 64, 5, 5), 9), ((1, 9, 1, 13), 1), ((1, 3, 6, 6), 4), ((1, 67, 3, 3), 5), ((1, 130, 2, 3), 3)]
+             ((1, 64, 5, 5), 9), ((1, 9, 1, 13), 1), ((1, 3, 6, 6), 4), ((1, 67, 3, 3), 5), ((1, 130, 2, 3), 3),
+             ((1, 128, 6, 6), 3), ((1, 8, 11, 13), 2)]
 # other depthwise geometries (tinyc_depthwise_cols_s8): (x shape, multiplier, kernel, strides, pads, dilations):
 # KWS's first layer (1 channel, multiplier 64, 10x4 stride 2), every K % 4, dilation 2, a 1-D input.
 COLS = [
@@ -121,10 +123,10 @@ def test_layers_pick_the_padded_row_column_or_pointwise_kernel_and_its_scratch()
             assert call.kernel == ("tinyc_depthwise_cols_small_s8" if small else "tinyc_depthwise_cols_s8"), node.name
             assert call.scratch_bytes == (0 if small else need), node.name
             kernels.add(call.kernel)
-        else:  # Ci > 128: the DSP pair buffer in scratch
-            wide = q.tensors[node.inputs[0]].shape[1] > 128
+        else:  # Ci > 64: the DSP pair buffer (8 pixels) in scratch
+            wide = q.tensors[node.inputs[0]].shape[1] > 64
             assert call.kernel == ("tinyc_conv2d_1x1_wide_s8" if wide else "tinyc_conv2d_1x1_s8"), node.name
-            assert call.scratch_bytes == (8 * q.tensors[node.inputs[0]].shape[1] if wide else 0), node.name
+            assert call.scratch_bytes == (16 * q.tensors[node.inputs[0]].shape[1] if wide else 0), node.name
     assert kernels == {"tinyc_depthwise_3x3_small_s8", "tinyc_depthwise_3x3_s8", "tinyc_depthwise_cols_small_s8",
                        "tinyc_depthwise_cols_s8"}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from tinyc import quant
@@ -68,10 +70,26 @@ def quantize_weighted(node: Node, g: Graph) -> Node:
     s_w = np.broadcast_to(wq.scale, (channels,))
     b_q = quantize_bias(g, b or None, s_in * s_w, channels)
     requant = requant_params(s_in * s_w / s_out)
+    _zero_dead_channels(g, requant["multiplier"] == 0, w_q, b_q)
     clamp = act_clamp_s8(node, g.tensors[node.outputs[0]].q)
     int8 = {"input_zp": zp_in, "output_zp": zp_out, "multiplier": requant["multiplier"],
             "shift": requant["shift"], "act_min": clamp["min"], "act_max": clamp["max"]}
     return Node(node.name, node.op, [x, w_q, b_q], list(node.outputs), dict(node.attrs, int8=int8))
+
+
+def _zero_dead_channels(g: Graph, dead: np.ndarray, w_q: str, b_q: str) -> None:
+    """A channel whose multiplier rounds to 0 outputs output_zp whatever its sums (a trained-away channel
+    with weights near 1e-30, quantized to full-range int8 noise at a 1e-32 scale): its int8 weights and
+    bias become 0, which changes no output and lets the layer store and skip them (CSR), as a .tflite of
+    the same model does."""
+    if not np.any(dead):
+        return
+    for name in (w_q, b_q):
+        if name:
+            t = g.tensors[name]
+            data = t.data.copy()  # passes replace constants, never mutate them
+            data[dead] = 0
+            g.tensors[name] = replace(t, data=data)
 
 
 def requant_params(real: np.ndarray) -> dict:

@@ -64,7 +64,7 @@ def _conv_f64(x: np.ndarray, w: np.ndarray, node: Node) -> np.ndarray:
 
 
 SPARSE_COLUMNS_MIN_COUT = 2  # output channels per group from which the sparse conv fills columns
-SMALLK = 256  # runtime_c/tinyc_conv.h TINYC_CONV_SMALLK: the stack columns of tinyc_conv2d_smallk_s8 (1 KiB)
+SMALLK = 144  # runtime_c/tinyc_conv.h TINYC_CONV_SMALLK: the stack columns of tinyc_conv2d_smallk_s8 (1,152 B)
 
 
 def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
@@ -201,9 +201,9 @@ class Conv2d(Op):
             == (1, 1, 1, 1, 1) and tuple(node.attrs["pads"]) == (0, 0, 0, 0)
         if pointwise:  # its own kernel: the DSP loop assumes x[ci] and y[co] planes of the same size
             op, family = "conv2d_1x1", "tinyc_pointwise"
-            if 128 < geom["input"]["c"] <= 512:  # the DSP pair buffer (4 pixels) in scratch, not on the stack
+            if 64 < geom["input"]["c"] <= 512:  # the DSP pair buffer (8 pixels) in scratch: past the 1 KiB of stack
                 return KernelCall("tinyc_conv2d_1x1_wide_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
-                                  scratch_bytes=8 * geom["input"]["c"])
+                                  scratch_bytes=16 * geom["input"]["c"])
             return KernelCall(f"tinyc_{op}_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y])
         if depthwise and _depthwise_3x3(geom):  # padded rows in scratch, 2 output columns per step
             scratch = _depthwise_3x3_scratch(geom)
@@ -223,5 +223,5 @@ class Conv2d(Op):
         if params["k_padded"] <= SMALLK:  # columns on the stack: no arena scratch at a small layer's peak
             return KernelCall("tinyc_conv2d_smallk_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y])
         return KernelCall("tinyc_conv2d_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y],
-                          scratch_bytes=4 * params["k_padded"])
+                          scratch_bytes=8 * params["k_padded"])
 
