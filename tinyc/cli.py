@@ -49,6 +49,9 @@ def _model_options(p: argparse.ArgumentParser) -> None:
                    help="prune each layer as far as its loss stays within LOSS (accuracy points with --eval)")
     z.add_argument("--flash-budget", metavar="BYTES", help="compress until flash fits (K and M suffixes)")
     z.add_argument("--ram-budget", metavar="BYTES", help="prune channels until RAM fits (K and M suffixes)")
+    z.add_argument("--latency-budget", metavar="N",
+                   help="with --board: compress until the predicted instructions per inference are at most N "
+                        "(k and M suffixes; README: Latency budget)")
     z.add_argument("--eval", metavar="FILE.npz", help="labelled data: report float, int8 and compressed accuracy")
     p.add_argument("--float-layers", metavar="auto|NAME,...",
                    help="keep these layers in float32 inside the int8 model (names or report labels); auto: the "
@@ -91,7 +94,8 @@ def _build(args, board: str | None = None) -> pipeline.Compiled:
                          board=board or args.board, name=args.name,
                          seed=args.seed, prune=args.prune, sparsity=args.sparsity, prune_channels=args.prune_channels,
                          kronecker=args.kronecker, doped=args.doped, max_drop=args.max_drop,
-                         flash_budget=args.flash_budget, ram_budget=args.ram_budget, eval=args.eval,
+                         flash_budget=args.flash_budget, ram_budget=args.ram_budget,
+                         latency_budget=args.latency_budget, eval=args.eval,
                          selftest=getattr(args, "selftest", None), float_layers=args.float_layers,
                          progress=progress.for_stream())
     for w in compiled.warnings:

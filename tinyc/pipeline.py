@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyc import accuracy, budget, compress as compression, fit, ir, report, report_html, selftest
+from tinyc import accuracy, budget, compress as compression, cost_model, fit, ir, report, report_html, selftest
 from tinyc.board import Board, load_board
 from tinyc.ir import C_TYPE
 from tinyc.codegen.c_literals import c_ident
@@ -47,6 +47,7 @@ class Options:
     compression: Compression = field(default_factory=Compression)
     flash_budget: int | None = None  # bytes of flash for weights and code
     ram_budget: int | None = None  # bytes of RAM for the arena and the stack
+    latency_budget: int | None = None  # instructions per inference on the board (cost model's prediction)
     labelled: tuple[dict[str, np.ndarray], np.ndarray] | None = None  # --eval: inputs and labels
     calib_labels: np.ndarray | None = None  # labels in the --calib file: sensitivity by accuracy
     progress: Progress = silent  # how long work shows its progress (the CLI: a bar on a terminal)
@@ -66,6 +67,7 @@ class Compiled:
     accuracy: dict | None = None  # {"float", "int8", "compressed"} in percent, with --eval
     selftest: Selftest | None = None  # the samples and expected outputs the board firmware embeds
     mixed: mixed.MixedChoice | None = None  # what --float-layers auto measured and chose
+    latency: dict | None = None  # --latency-budget: the compression chosen and its predicted instructions
 
 
 def frontend(model: str | Path) -> ir.Graph:
@@ -85,13 +87,14 @@ def random_inputs(g: ir.Graph, count: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def lower(g: ir.Graph, dtype: str, calib: dict[str, np.ndarray], float_layers: list[str] = (),
-          warnings: list[str] | None = None, *, method: str = DEFAULT_CALIBRATION) -> tuple[ir.Graph, MemoryPlan]:
+          warnings: list[str] | None = None, *, method: str = DEFAULT_CALIBRATION,
+          fastest_on: str | None = None) -> tuple[ir.Graph, MemoryPlan]:
     """Float graph -> the graph the C runs, and its memory plan. float_layers stay float32 in int8;
-    method: the calibration's."""
+    method: the calibration's; fastest_on: a board whose predicted fastest format each layer takes."""
     if dtype == "int8":
         g = quantize(g, calib, float_layers, [] if warnings is None else warnings,  # int8, float32 where asked
                      calibration=method)
-        g = choose_formats(g)  # dense, CSR or N:M per layer, whichever stores smallest
+        g = choose_formats(g, fastest_on=fastest_on)  # dense, CSR or N:M per layer: smallest (or fastest)
         ir.verify(g)
     return plan_memory(g)  # one arena, offsets and lower bound
 
@@ -103,6 +106,8 @@ def build(model: str | Path, opts: Options) -> Compiled:
     check_method(opts.calibration)
     name = c_ident(opts.name or Path(model).stem)
     board = load_board(opts.board) if opts.board else None  # an unknown board fails before any work
+    if opts.latency_budget is not None:
+        _check_latency_options(opts, board)
     g = frontend(model)
     c = opts.compression
     if opts.float_layers == "auto":  # --max-drop bounds the int8 loss, not the pruning
@@ -118,7 +123,7 @@ def build(model: str | Path, opts: Options) -> Compiled:
     if calib is None:
         calib = random_inputs(g, CALIB_SAMPLES, opts.seed)
     sens = None
-    if c.needs_sensitivity or opts.flash_budget:
+    if c.needs_sensitivity or opts.flash_budget or opts.latency_budget:
         sens = sensitivity.analyse(g, *compression.sensitivity_samples(calib, opts.calib_labels),
                                    progress=opts.progress)
     small, notes = compression.compress(g, c, sens, calib=calib)  # pruning and Kronecker, as asked
@@ -130,15 +135,22 @@ def build(model: str | Path, opts: Options) -> Compiled:
         small, q, plan = _fit_flash(g, c, sens, opts, calib, name, board, (small, q, plan), float_layers)
     if opts.ram_budget is not None:
         small, q, plan = _fit_ram(g, c, sens, opts, calib, (small, q, plan), float_layers)
+    latency_choice = None
+    if opts.latency_budget is not None:
+        small, q, plan, latency_choice = _fit_latency(g, c, sens, opts, calib, board, (small, q, plan), float_layers)
     accuracy = None
+    compressed = bool(c.any or opts.flash_budget or opts.ram_budget or latency_choice and latency_choice["compressed"])
     if opts.labelled is not None:
-        accuracy = _accuracy(g, q, opts, calib, compressed=c.any or opts.flash_budget or opts.ram_budget)
+        accuracy = _accuracy(g, q, opts, calib, compressed=compressed)
+    damage = _damage_warning(g, q, opts, calib, accuracy, compressed)
+    if damage:
+        notes.append(damage)
     tests = None
     if opts.selftest is not None:
         if board is None:
             raise BadInput("--selftest: give --board too: the samples go into that board's firmware")
         tests = selftest.prepare(q, opts.selftest)
-    return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy, tests, choice)
+    return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy, tests, choice, latency_choice)
 
 
 def _float_layers(g: ir.Graph, opts: Options, calib) -> tuple[list[str], mixed.MixedChoice | None]:
@@ -212,6 +224,84 @@ def _fit_ram(g, c, sens, opts, calib, current, float_layers):
                      "channels pruned where the graph allows")
 
 
+def _check_latency_options(opts: Options, board: Board | None) -> None:
+    if board is None:
+        raise BadInput("--latency-budget counts instructions on a board: give --board too")
+    if opts.dtype != "int8":
+        raise BadInput("--latency-budget: the cost model covers the int8 kernels; use --dtype int8")
+    if opts.latency_budget <= 0:
+        raise BadInput(f"--latency-budget {opts.latency_budget}: give instructions per inference, more than 0")
+    cost_model.check_board(board.name)
+
+
+def _fit_latency(g, c, sens, opts, calib, board, current, float_layers):
+    """The least-loss compression whose predicted instructions meet the budget: for each channel-pruning
+    step, the least unstructured pruning (sensitivity order, formats the fastest per layer) that fits;
+    then, among those, the one whose float loss on the calibration samples is least."""
+    small, q, plan = current
+    q, plan = lower(small, "int8", calib, float_layers, method=opts.calibration, fastest_on=board.name)
+    start = cost_model.total(q, board.name)
+    if start <= opts.latency_budget:
+        return small, q, plan, {"prune_channels": c.prune_channels, "prune": c.prune, "predicted": start,
+                                "compressed": False}
+    loss_of, metric = sensitivity.loss_function(g, *compression.sensitivity_samples(calib, opts.calib_labels))
+    fitting, smallest = [], start
+    steps = [(ch, p) for ch in budget.LATENCY_CHANNEL_RATIOS for p in budget.FLASH_TARGETS
+             if (ch or 0) >= (c.prune_channels or 0) and p >= (c.prune or 0)]
+    done_channels = set()
+    for ch, target in opts.progress(steps, "latency budget search"):
+        if ch in done_channels:  # a milder pruning already fits at this channel ratio
+            continue
+        step = replace(c, prune_channels=ch or c.prune_channels)
+        cand, _ = compression.compress(g, step, sens, prune=target or None, calib=calib)
+        layers = [f for f in float_layers if f in {n.name for n in cand.nodes}]
+        cq, cplan = lower(cand, "int8", calib, layers, method=opts.calibration, fastest_on=board.name)
+        predicted = cost_model.total(cq, board.name)
+        smallest = min(smallest, predicted)
+        if predicted <= opts.latency_budget:
+            done_channels.add(ch)
+            fitting.append((loss_of(cand), ch, target, predicted, cand, cq, cplan))
+    if not fitting:
+        raise DoesNotFit(f"--latency-budget {opts.latency_budget:,} instructions cannot be met on {board.name}: the "
+                         f"fewest predicted are {smallest:,}, with {budget.LATENCY_CHANNEL_RATIOS[-1]:.0%} of the "
+                         f"channels and {budget.FLASH_TARGETS[-1]:.0%} of the weights pruned")
+    loss, ch, target, predicted, cand, cq, cplan = min(fitting, key=lambda f: (f[0], f[3]))
+    return cand, cq, cplan, {"prune_channels": ch, "prune": target, "predicted": predicted, "loss": round(loss, 4),
+                             "loss_metric": metric, "compressed": True, "dense_predicted": start}
+
+
+DEFAULT_MAX_DROP = 2.0  # accuracy points below float before compile warns (without --max-drop)
+MIN_AGREEMENT = 95.0  # % agreement with float (no labels) below which compile warns
+
+
+def _damage_warning(g, q, opts, calib, acc: dict | None, compressed: bool) -> str | None:
+    """One line when what is compiled lost too much against float: the --eval accuracy more than --max-drop
+    (default 2 points) below float, or without labels, after compression, agreement with float on the
+    calibration samples below 95 % (top class, or 100 - relative RMS error % for non-classifiers)."""
+    hint = "fine-tune with --finetune DATA.npz, or compress less"
+    if acc is not None:
+        got = next((acc[k] for k in ("compressed", "mixed", "int8") if acc.get(k) is not None), None)
+        limit = opts.compression.max_drop if opts.compression.max_drop is not None else DEFAULT_MAX_DROP
+        if got is not None and acc["float"] - got > limit:
+            what = "compressed" if acc.get("compressed") is not None else "int8"
+            return (f"{what} accuracy {got:.2f} % is {acc['float'] - got:.2f} points below float {acc['float']:.2f} % "
+                    f"on --eval (more than --max-drop {limit:g}): {hint}")
+        return None
+    if not compressed or q is g:
+        return None
+    samples, _ = compression.sensitivity_samples(calib, None)
+    kind, value = accuracy.agreement(g, q, samples, opts.progress)
+    if value >= MIN_AGREEMENT:
+        return None
+    count = len(next(iter(samples.values())))
+    what = ("same top class as float on" if kind == "top class"
+            else "agreement with float (100 % - relative RMS error of the output) on")
+    return (f"compressed model: {what} {value:.1f} % of {count} calibration samples, below {MIN_AGREEMENT:g} % "
+            f"(no --eval labels): {hint}" if kind == "top class" else
+            f"compressed model: {what} {count} calibration samples is {value:.1f} %, below {MIN_AGREEMENT:g} % "
+            f"(no --eval labels): {hint}")
+
+
 def _accuracy(g, q, opts, calib, compressed) -> dict:
     """Top-1 accuracy (%) of the float model, the plain int8 model and what is compiled."""
     samples, labels = opts.labelled
@@ -233,6 +323,10 @@ def report_of(compiled: Compiled, code: int | None = None) -> dict:
     doc["accuracy"] = compiled.accuracy
     if compiled.mixed is not None:
         doc["float_layers_auto"] = compiled.mixed.as_dict()
+    if compiled.board is not None and compiled.graph.is_int8 and compiled.board.name in cost_model.boards():
+        doc = report.with_predicted(doc, cost_model.predict(compiled.graph, compiled.board.name))
+    if compiled.latency is not None:
+        doc["latency_budget"] = {k: v for k, v in compiled.latency.items() if k != "compressed"}
     return doc
 
 

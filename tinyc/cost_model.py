@@ -1,0 +1,114 @@
+"""Predicted instructions per inference of an int8 graph on a board: one linear model per C kernel.
+
+Each kernel call is described by a few physical counts (`features`): one call, the MACs it really does
+(nonzero weights only for CSR and N:M), output and input elements, and for convolutions the patch
+elements an im2col or column gather touches (output pixels x Ci/group x KH x KW). Instructions are a
+non-negative combination of them, one coefficient row per kernel name and board, fitted by
+bench/cost_model.py to QEMU -icount counts of one-node firmwares and kept in tinyc/data/cost_model.json.
+A kernel without its own row uses the board's `*` row (fitted on every measurement): the report marks it.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from tinyc import ops
+from tinyc.errors import BadInput
+from tinyc.ir import Graph, Node
+
+FEATURES = ("calls", "macs", "outputs", "inputs", "patch")
+DATA = Path(__file__).resolve().parent / "data" / "cost_model.json"
+GENERIC = "*"  # the row for kernels the fit set did not reach
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    return json.loads(DATA.read_text())
+
+
+def boards() -> list[str]:
+    """Boards the cost model has coefficients for."""
+    return sorted(_table()["boards"])
+
+
+def check_board(board: str) -> None:
+    if board not in _table()["boards"]:
+        raise BadInput(f"--latency-budget: no cost model for board {board!r} (fitted: {', '.join(boards())}); "
+                       f"measure one with `python bench/cost_model.py --board {board}`")
+
+
+def _elements(g: Graph, names: list[str]) -> int:
+    return sum(int(np.prod(g.tensors[n].shape, dtype=np.int64)) for n in names if n)
+
+
+def _density(node: Node, g: Graph) -> float:
+    """Share of the weight a sparse kernel multiplies: nonzeros (CSR) or N of M (N:M); 1 when dense."""
+    if node.op not in ("conv2d", "dense"):
+        return 1.0
+    w = g.tensors[node.inputs[1]]
+    if w.data is None or w.format == "dense":
+        return 1.0
+    if w.format == "csr":
+        return float(np.count_nonzero(w.data)) / w.data.size
+    n, m = (int(v) for v in w.format.split(":"))
+    return n / m
+
+
+def _patch(node: Node, g: Graph) -> int:
+    """Elements of the input windows a conv gathers: output pixels x Ci/group x KH x KW (0 for other ops)."""
+    if node.op != "conv2d":
+        return 0
+    w = g.tensors[node.inputs[1]].shape
+    y = g.tensors[node.outputs[0]].shape
+    pixels = int(np.prod(y[2:], dtype=np.int64))
+    return pixels * int(np.prod(w[1:], dtype=np.int64))
+
+
+def kernel_name(node: Node, g: Graph) -> str | None:
+    """The C kernel a node calls, None for a view (no call)."""
+    op = ops.get(node.op)
+    return None if op.is_view else op.kernel(node, g).kernel
+
+
+def features(node: Node, g: Graph) -> dict[str, float]:
+    from tinyc.report import _macs  # the report's MAC count, so both agree
+
+    consts = {i for i in node.inputs if i and g.tensors[i].is_const}
+    return {"calls": 1.0, "macs": _macs(node, g) * _density(node, g),
+            "outputs": float(_elements(g, node.outputs)),
+            "inputs": float(_elements(g, [i for i in node.inputs if i and i not in consts])),
+            "patch": float(_patch(node, g))}
+
+
+def _row(board: str, kernel: str) -> tuple[dict, bool]:
+    rows = _table()["boards"][board]["kernels"]
+    return (rows[kernel], True) if kernel in rows else (rows[GENERIC], False)
+
+
+def predict_node(node: Node, g: Graph, board: str) -> tuple[int, bool]:
+    """(predicted instructions of node's kernel call, whether its kernel has its own coefficients)."""
+    kernel = kernel_name(node, g)
+    if kernel is None:
+        return 0, True
+    coef, own = _row(board, kernel)
+    f = features(node, g)
+    return int(round(sum(coef.get(k, 0.0) * f[k] for k in FEATURES))), own
+
+
+def predict(g: Graph, board: str) -> dict:
+    """{"layers": [{"name", "kernel", "instructions", "fitted"}], "total"} for int8 graph g on board."""
+    check_board(board)
+    layers = []
+    for node in g.nodes:
+        n, own = predict_node(node, g, board)
+        layers.append({"name": node.name, "kernel": kernel_name(node, g), "instructions": n, "fitted": own})
+    overhead = int(_table()["boards"][board].get("invoke", 0))
+    return {"layers": layers, "invoke": overhead, "total": overhead + sum(r["instructions"] for r in layers)}
+
+
+def total(g: Graph, board: str) -> int:
+    return predict(g, board)["total"]
