@@ -1,8 +1,11 @@
 """Predicted instructions per inference of an int8 graph on a board: one linear model per C kernel.
 
 Each kernel call is described by a few physical counts (`features`): one call, the MACs it really does
-(nonzero weights only for CSR and N:M), output and input elements, and for convolutions the patch
-elements an im2col or column gather touches (output pixels x Ci/group x KH x KW). Instructions are a
+(nonzero weights only for CSR and N:M), output and input elements, for convolutions the patch elements an
+im2col or column gather touches (output pixels x Ci/group x KH x KW), output rows (a loop's set-up per
+row: channels x output height; a dense layer's outputs), the reduction's tail (outputs x (reduction
+length mod 4): the MACs the 4-wide DSP loops leave to scalar code) and the idle lanes of 4-pixel runs
+(MACs a row's last, partly filled run of 4 output columns computes for nothing). Instructions are a
 non-negative combination of them, one coefficient row per kernel name and board, fitted by
 bench/cost_model.py to QEMU -icount counts of one-node firmwares and kept in tinyc/data/cost_model.json.
 A kernel without its own row uses the board's `*` row (fitted on every measurement): the report marks it.
@@ -20,7 +23,8 @@ from tinyc import ops
 from tinyc.errors import BadInput
 from tinyc.ir import Graph, Node
 
-FEATURES = ("calls", "macs", "outputs", "inputs", "patch")
+FEATURES = ("calls", "macs", "outputs", "inputs", "patch", "rows", "tail", "lanes")
+LANES = 4  # pixels or reduction elements the DSP loops take at a time
 DATA = Path(__file__).resolve().parent / "data" / "cost_model.json"
 GENERIC = "*"  # the row for kernels the fit set did not reach
 
@@ -58,14 +62,22 @@ def _density(node: Node, g: Graph) -> float:
     return n / m
 
 
-def _patch(node: Node, g: Graph) -> int:
-    """Elements of the input windows a conv gathers: output pixels x Ci/group x KH x KW (0 for other ops)."""
+def _conv_counts(node: Node, g: Graph) -> tuple[int, int, int, float]:
+    """(patch elements, output rows, reduction length, idle-lane share) of a conv2d or dense node; zeros else."""
+    if node.op == "dense":
+        k = g.tensors[node.inputs[1]].shape[1]
+        return 0, _elements(g, node.outputs), k, 0.0
     if node.op != "conv2d":
-        return 0
+        return 0, 0, 0, 0.0
     w = g.tensors[node.inputs[1]].shape
     y = g.tensors[node.outputs[0]].shape
     pixels = int(np.prod(y[2:], dtype=np.int64))
-    return pixels * int(np.prod(w[1:], dtype=np.int64))
+    k = int(np.prod(w[1:], dtype=np.int64))
+    depthwise = int(node.attrs["group"]) == g.tensors[node.inputs[0]].shape[1]
+    rows = int(np.prod(y[:-1], dtype=np.int64))  # N x Co x OH (x 1-D: N x Co)
+    out_w = y[-1]
+    idle = (-out_w % LANES) / out_w
+    return (0 if depthwise else pixels * k), rows, k, idle
 
 
 def kernel_name(node: Node, g: Graph) -> str | None:
@@ -78,10 +90,13 @@ def features(node: Node, g: Graph) -> dict[str, float]:
     from tinyc.report import _macs  # the report's MAC count, so both agree
 
     consts = {i for i in node.inputs if i and g.tensors[i].is_const}
-    return {"calls": 1.0, "macs": _macs(node, g) * _density(node, g),
-            "outputs": float(_elements(g, node.outputs)),
+    macs = _macs(node, g) * _density(node, g)
+    outputs = _elements(g, node.outputs)
+    patch, rows, k, idle = _conv_counts(node, g)
+    return {"calls": 1.0, "macs": macs, "outputs": float(outputs),
             "inputs": float(_elements(g, [i for i in node.inputs if i and i not in consts])),
-            "patch": float(_patch(node, g))}
+            "patch": float(patch), "rows": float(rows), "tail": float(outputs * (k % LANES)),
+            "lanes": macs * idle}
 
 
 def _row(board: str, kernel: str) -> tuple[dict, bool]:

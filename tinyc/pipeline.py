@@ -235,9 +235,11 @@ def _check_latency_options(opts: Options, board: Board | None) -> None:
 
 
 def _fit_latency(g, c, sens, opts, calib, board, current, float_layers):
-    """The least-loss compression whose predicted instructions meet the budget: for each channel-pruning
-    step, the least unstructured pruning (sensitivity order, formats the fastest per layer) that fits;
-    then, among those, the one whose float loss on the calibration samples is least."""
+    """The least-loss compression whose predicted instructions meet the budget. For each channel-pruning
+    step, the least unstructured pruning (sensitivity order; each layer in its fastest format) that fits,
+    found by bisection (more pruning never predicts slower); the steps stop once one fits unpruned or loses
+    more than the best so far. Among those candidates, the one whose float loss on the calibration samples
+    is least."""
     small, q, plan = current
     q, plan = lower(small, "int8", calib, float_layers, method=opts.calibration, fastest_on=board.name)
     start = cost_model.total(q, board.name)
@@ -245,23 +247,36 @@ def _fit_latency(g, c, sens, opts, calib, board, current, float_layers):
         return small, q, plan, {"prune_channels": c.prune_channels, "prune": c.prune, "predicted": start,
                                 "compressed": False}
     loss_of, metric = sensitivity.loss_function(g, *compression.sensitivity_samples(calib, opts.calib_labels))
-    fitting, smallest = [], start
-    steps = [(ch, p) for ch in budget.LATENCY_CHANNEL_RATIOS for p in budget.FLASH_TARGETS
-             if (ch or 0) >= (c.prune_channels or 0) and p >= (c.prune or 0)]
-    done_channels = set()
-    for ch, target in opts.progress(steps, "latency budget search"):
-        if ch in done_channels:  # a milder pruning already fits at this channel ratio
-            continue
-        step = replace(c, prune_channels=ch or c.prune_channels)
-        cand, _ = compression.compress(g, step, sens, prune=target or None, calib=calib)
-        layers = [f for f in float_layers if f in {n.name for n in cand.nodes}]
-        cq, cplan = lower(cand, "int8", calib, layers, method=opts.calibration, fastest_on=board.name)
-        predicted = cost_model.total(cq, board.name)
-        smallest = min(smallest, predicted)
-        if predicted <= opts.latency_budget:
-            done_channels.add(ch)
-            fitting.append((loss_of(cand), ch, target, predicted, cand, cq, cplan))
+    targets = [p for p in budget.FLASH_TARGETS if p >= (c.prune or 0)]
+    tried: dict = {}
+
+    def attempt(ch, target):
+        if (ch, target) not in tried:
+            cand, _ = compression.compress(g, replace(c, prune_channels=ch or c.prune_channels), sens,
+                                           prune=target or None, calib=calib)
+            layers = [f for f in float_layers if f in {n.name for n in cand.nodes}]
+            cq, cplan = lower(cand, "int8", calib, layers, method=opts.calibration, fastest_on=board.name)
+            tried[(ch, target)] = (cost_model.total(cq, board.name), cand, cq, cplan)
+        return tried[(ch, target)]
+
+    fitting = []
+    levels = [ch for ch in budget.LATENCY_CHANNEL_RATIOS if (ch or 0) >= (c.prune_channels or 0)]
+    for ch in opts.progress(levels, "latency budget search"):
+        if attempt(ch, targets[-1])[0] > opts.latency_budget:
+            continue  # even the most pruning misses at this channel ratio
+        lo, hi = 0, len(targets) - 1  # targets[hi] fits; find the least that does
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if attempt(ch, targets[mid])[0] <= opts.latency_budget else (mid + 1, hi)
+        predicted, cand, cq, cplan = attempt(ch, targets[hi])
+        loss = loss_of(cand)
+        if fitting and loss > min(f[0] for f in fitting):
+            break  # removing more channels now loses more than the pruning it spares
+        fitting.append((loss, ch, targets[hi], predicted, cand, cq, cplan))
+        if hi == 0:
+            break  # fits with no unstructured pruning: removing more channels only loses more
     if not fitting:
+        smallest = min(v[0] for v in tried.values())
         raise DoesNotFit(f"--latency-budget {opts.latency_budget:,} instructions cannot be met on {board.name}: the "
                          f"fewest predicted are {smallest:,}, with {budget.LATENCY_CHANNEL_RATIOS[-1]:.0%} of the "
                          f"channels and {budget.FLASH_TARGETS[-1]:.0%} of the weights pruned")
