@@ -59,7 +59,8 @@ DENSE = [dense(64, 12), dense(64, 64), dense(100, 40), dense(128, 32), dense(256
 CONV = [conv(16, 8, 8, 32), conv(8, 16, 16, 16), conv(16, 16, 16, 16), conv(32, 8, 8, 32), conv(3, 32, 32, 16),
         conv(12, 10, 10, 24), conv(11, 8, 8, 22), conv(24, 6, 6, 40), conv(4, 12, 12, 8)]
 POINTWISE = [conv(64, 25, 5, 64, 1), conv(32, 25, 5, 32, 1), conv(48, 12, 12, 48, 1), conv(16, 16, 16, 32, 1),
-             conv(64, 8, 8, 128, 1), conv(45, 25, 5, 45, 1), conv(51, 25, 5, 38, 1), conv(24, 10, 10, 8, 1)]
+             conv(64, 8, 8, 128, 1), conv(45, 25, 5, 45, 1), conv(51, 25, 5, 38, 1), conv(24, 10, 10, 8, 1),
+             conv(12, 9, 9, 20, 1), conv(40, 5, 5, 30, 1), conv(28, 11, 11, 14, 1), conv(8, 15, 15, 25, 1)]
 DEPTHWISE = [conv(64, 25, 5, 64, group=64), conv(32, 25, 5, 32, group=32), conv(16, 16, 16, 16, group=16),
              conv(48, 25, 5, 48, group=48), conv(45, 25, 5, 45, group=45), conv(96, 10, 10, 96, group=96),
              conv(1, 8, 8, 16), conv(1, 8, 8, 8), conv(1, 12, 12, 12), conv(1, 6, 6, 20)]
@@ -102,7 +103,8 @@ def stored(q, fmt: str):
 
 
 def variants(spec: tuple, seed: int, formats: str) -> list:
-    """Int8 one-node graphs of spec: dense only, or its pruned (CSR, N:M) or Kronecker forms."""
+    """Int8 one-node graphs of spec: dense only, or its pruned forms (sparse: CSR and N:M; csr: CSR only),
+    or its Kronecker forms."""
     g = float_graph(spec, seed)
     rng = np.random.default_rng(seed + 1)
     calib = {"x": rng.uniform(-1, 1, (CALIB, *g.tensors["x"].shape)).astype(np.float32)}
@@ -111,7 +113,7 @@ def variants(spec: tuple, seed: int, formats: str) -> list:
     if formats == "kronecker":
         return [(quantize(kronecker(g, layers=["layer"], doped=d), calib), calib) for d in (False, True)]
     rows = [(stored(quantize(prune_unstructured(g, {"layer": s}), calib), "csr"), calib) for s in SPARSE]
-    for n, m in PATTERNS:
+    for n, m in PATTERNS if formats == "sparse" else ():
         pruned, skipped = prune_nm(g, n, m)
         if not skipped:
             rows.append((stored(quantize(pruned, calib), f"{n}:{m}"), calib))
@@ -140,6 +142,25 @@ FIT_SET = {"dense": (DENSE, "dense"), "conv": (CONV, "dense"), "pointwise": (POI
            "sparse": (SPARSE_SET, "sparse"), "kronecker": (KRONECKER_SET, "kronecker")}
 
 
+# The counts that can matter to each kernel's loops (the rest stay 0): few features per kernel, so a fit
+# on a handful of shapes does not chase noise.
+_DENSE = ("calls", "macs", "outputs", "inputs", "tail")
+_SPARSE_CONV = ("calls", "macs", "outputs", "patch", "rows")
+KERNEL_FEATURES = {"tinyc_dense_s8": _DENSE, "tinyc_dense_csr_s8": _DENSE, "tinyc_dense_nm_s8": _DENSE,
+                   "tinyc_dense_nm_table_s8": _DENSE, "tinyc_dense_kp_s8": _DENSE, "tinyc_dense_dkp_s8": _DENSE,
+                   "tinyc_conv2d_s8": ("calls", "macs", "outputs", "patch", "rows", "tail"),
+                   "tinyc_conv2d_smallk_s8": ("calls", "macs", "outputs", "patch", "rows", "tail"),
+                   "tinyc_conv2d_1x1_s8": ("calls", "macs", "outputs", "inputs", "tail", "edge"),
+                   "tinyc_conv2d_1x1_wide_s8": ("calls", "macs", "outputs", "inputs", "tail", "edge"),
+                   "tinyc_conv2d_csr_cols_s8": _SPARSE_CONV, "tinyc_conv2d_nm_cols_s8": _SPARSE_CONV,
+                   "tinyc_conv2d_csr_s8": _SPARSE_CONV, "tinyc_conv2d_nm_s8": _SPARSE_CONV,
+                   "tinyc_depthwise_3x3_small_s8": ("calls", "macs", "outputs", "rows", "lanes"),
+                   "tinyc_depthwise_3x3_s8": ("calls", "macs", "outputs", "rows", "lanes"),
+                   "tinyc_depthwise_cols_small_s8": ("calls", "macs", "outputs", "rows", "lanes"),
+                   "tinyc_depthwise_cols_s8": ("calls", "macs", "outputs", "rows", "lanes")}
+SIMPLE = ("calls", "outputs", "inputs")  # pools, softmax, elementwise: a pass over the data
+
+
 def nonnegative_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Least squares with coefficients >= 0 (a count never lowers the time): drop the most negative
     feature and refit until none is negative. Rows are weighted by 1/y, so the fit is in relative error."""
@@ -163,7 +184,8 @@ def fit(rows: list[dict]) -> dict:
         by_kernel.setdefault(r["kernel"], []).append(r)
     by_kernel[cost_model.GENERIC] = rows
     for kernel, rs in sorted(by_kernel.items()):
-        x = np.array([[r["features"][k] for k in cost_model.FEATURES] for r in rs])
+        use = cost_model.FEATURES if kernel == cost_model.GENERIC else KERNEL_FEATURES.get(kernel, SIMPLE)
+        x = np.array([[r["features"][k] if k in use else 0.0 for k in cost_model.FEATURES] for r in rs])
         y = np.array([r["instructions"] for r in rs], dtype=np.float64)
         coef = nonnegative_fit(x, y)
         err = np.abs(x @ coef - y) / y

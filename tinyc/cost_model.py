@@ -5,7 +5,9 @@ Each kernel call is described by a few physical counts (`features`): one call, t
 im2col or column gather touches (output pixels x Ci/group x KH x KW), output rows (a loop's set-up per
 row: channels x output height; a dense layer's outputs), the reduction's tail (outputs x (reduction
 length mod 4): the MACs the 4-wide DSP loops leave to scalar code) and the idle lanes of 4-pixel runs
-(MACs a row's last, partly filled run of 4 output columns computes for nothing). Instructions are a
+(MACs a row's last, partly filled run of 4 output columns computes for nothing), and the edge of the
+4-pixel x 2-channel blocks (MACs of the pixels past the plane's last full 4 and of an odd last output
+channel, which the pointwise kernels do in scalar code). Instructions are a
 non-negative combination of them, one coefficient row per kernel name and board, fitted by
 bench/cost_model.py to QEMU -icount counts of one-node firmwares and kept in tinyc/data/cost_model.json.
 A kernel without its own row uses the board's `*` row (fitted on every measurement): the report marks it.
@@ -23,7 +25,7 @@ from tinyc import ops
 from tinyc.errors import BadInput
 from tinyc.ir import Graph, Node
 
-FEATURES = ("calls", "macs", "outputs", "inputs", "patch", "rows", "tail", "lanes")
+FEATURES = ("calls", "macs", "outputs", "inputs", "patch", "rows", "tail", "lanes", "edge")
 LANES = 4  # pixels or reduction elements the DSP loops take at a time
 DATA = Path(__file__).resolve().parent / "data" / "cost_model.json"
 GENERIC = "*"  # the row for kernels the fit set did not reach
@@ -62,13 +64,14 @@ def _density(node: Node, g: Graph) -> float:
     return n / m
 
 
-def _conv_counts(node: Node, g: Graph) -> tuple[int, int, int, float]:
-    """(patch elements, output rows, reduction length, idle-lane share) of a conv2d or dense node; zeros else."""
+def _conv_counts(node: Node, g: Graph) -> tuple[int, int, int, float, float]:
+    """(patch elements, output rows, reduction length, idle-lane share, block-edge share) of a conv2d or
+    dense node; zeros else."""
     if node.op == "dense":
         k = g.tensors[node.inputs[1]].shape[1]
-        return 0, _elements(g, node.outputs), k, 0.0
+        return 0, _elements(g, node.outputs), k, 0.0, 0.0
     if node.op != "conv2d":
-        return 0, 0, 0, 0.0
+        return 0, 0, 0, 0.0, 0.0
     w = g.tensors[node.inputs[1]].shape
     y = g.tensors[node.outputs[0]].shape
     pixels = int(np.prod(y[2:], dtype=np.int64))
@@ -77,7 +80,25 @@ def _conv_counts(node: Node, g: Graph) -> tuple[int, int, int, float]:
     rows = int(np.prod(y[:-1], dtype=np.int64))  # N x Co x OH (x 1-D: N x Co)
     out_w = y[-1]
     idle = (-out_w % LANES) / out_w
-    return (0 if depthwise else pixels * k), rows, k, idle
+    co = y[1] // int(node.attrs["group"])
+    edge = 1.0 - (pixels // LANES * LANES) * (co // 2 * 2) / (pixels * co)
+    return (0 if depthwise else pixels * k), rows, k, idle, edge
+
+
+QUAD_KERNELS = ("tinyc_conv2d_csr_cols_s8", "tinyc_conv2d_nm_cols_s8")  # rows in runs of 4 output columns
+QUAD_W = 19  # TINYC_SPC_QUAD_W (tinyc_sparse_conv.c): the widest kernel_w + 3 the runs take
+
+
+def _quad_scale(node: Node, g: Graph) -> float:
+    """Pixel slots over pixels when the sparse conv computes each row in runs of 4 (the last one full
+    width whatever it holds): every count of such a call scales by it. 1 for other calls."""
+    if kernel_name(node, g) not in QUAD_KERNELS:
+        return 1.0
+    a, kw = node.attrs, g.tensors[node.inputs[1]].shape[-1]
+    if a["strides"][-1] != 1 or a["dilations"][-1] != 1 or kw + 3 > QUAD_W:
+        return 1.0
+    out_w = g.tensors[node.outputs[0]].shape[-1]
+    return -(-out_w // LANES) * LANES / out_w
 
 
 def kernel_name(node: Node, g: Graph) -> str | None:
@@ -90,13 +111,15 @@ def features(node: Node, g: Graph) -> dict[str, float]:
     from tinyc.report import _macs  # the report's MAC count, so both agree
 
     consts = {i for i in node.inputs if i and g.tensors[i].is_const}
-    macs = _macs(node, g) * _density(node, g)
-    outputs = _elements(g, node.outputs)
-    patch, rows, k, idle = _conv_counts(node, g)
+    quad = _quad_scale(node, g)
+    macs = _macs(node, g) * _density(node, g) * quad
+    outputs = _elements(g, node.outputs) * quad
+    patch, rows, k, idle, edge = _conv_counts(node, g)
+    patch *= quad
     return {"calls": 1.0, "macs": macs, "outputs": float(outputs),
             "inputs": float(_elements(g, [i for i in node.inputs if i and i not in consts])),
             "patch": float(patch), "rows": float(rows), "tail": float(outputs * (k % LANES)),
-            "lanes": macs * idle}
+            "lanes": macs * idle, "edge": macs * edge}
 
 
 def _row(board: str, kernel: str) -> tuple[dict, bool]:
