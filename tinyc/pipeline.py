@@ -247,7 +247,7 @@ def _fit_latency(g, c, sens, opts, calib, board, current, float_layers):
         return small, q, plan, {"prune_channels": c.prune_channels, "prune": c.prune, "predicted": start,
                                 "compressed": False}
     loss_of, metric = sensitivity.loss_function(g, *compression.sensitivity_samples(calib, opts.calib_labels))
-    targets = [p for p in budget.FLASH_TARGETS if p >= (c.prune or 0)]
+    targets = [p for p in budget.LATENCY_PRUNE_TARGETS if p >= (c.prune or 0)]
     tried: dict = {}
 
     def attempt(ch, target):
@@ -279,7 +279,7 @@ def _fit_latency(g, c, sens, opts, calib, board, current, float_layers):
         smallest = min(v[0] for v in tried.values())
         raise DoesNotFit(f"--latency-budget {opts.latency_budget:,} instructions cannot be met on {board.name}: the "
                          f"fewest predicted are {smallest:,}, with {budget.LATENCY_CHANNEL_RATIOS[-1]:.0%} of the "
-                         f"channels and {budget.FLASH_TARGETS[-1]:.0%} of the weights pruned")
+                         f"channels and {budget.LATENCY_PRUNE_TARGETS[-1]:.0%} of the weights pruned")
     loss, ch, target, predicted, cand, cq, cplan = min(fitting, key=lambda f: (f[0], f[3]))
     return cand, cq, cplan, {"prune_channels": ch, "prune": target, "predicted": predicted, "loss": round(loss, 4),
                              "loss_metric": metric, "compressed": True, "dense_predicted": start}
