@@ -14,6 +14,7 @@ from tinyc.errors import BadInput
 
 FLASH_TARGETS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95)  # share of prunable weights pruned
 LATENCY_PRUNE_TARGETS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.825, 0.85, 0.875, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95)
+LATENCY_MARGIN = 0.02  # the search aims 2 % under --latency-budget: the cost model is within ~1-2 % on whole models
 LATENCY_CHANNEL_RATIOS = (None, 0.1, 0.2, 0.3, 0.4, 0.45, 0.5, 0.6, 0.7)  # channels removed (--latency-budget)
 RAM_CHANNEL_RATIOS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)[bB]?\s*$")

@@ -62,7 +62,9 @@ def _measure(model, calib, **options) -> tuple[int, int, dict]:
     compiled = api.build(model, calib=calib, board=BOARD, **options)
     feeds = {k: v[:1] for k, v in runners.feeds_for(compiled.graph, {compiled.graph.inputs[0]: calib}).items()}
     _, measured = runners.run_board(compiled, feeds)
-    return measured["instructions"], cost_model.total(compiled.graph, BOARD), compiled.latency
+    prediction = cost_model.predict(compiled.graph, BOARD)
+    assert all(layer["fitted"] for layer in prediction["layers"]), prediction  # no kernel left to the `*` guess
+    return measured["instructions"], prediction["total"], compiled.latency
 
 
 @pytest.mark.parametrize("name", CASES)

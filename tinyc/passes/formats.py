@@ -42,10 +42,14 @@ def best_format(w: np.ndarray, allow: tuple[str, ...] = ("dense", "csr", "nm")) 
 
 
 def _fastest(g: Graph, node, board: str, allow: tuple[str, ...]) -> str:
-    """The format whose kernel the cost model predicts fastest on board (dense on a tie)."""
+    """The format whose kernel the cost model predicts fastest on board (dense on a tie). Only kernels the
+    model was fitted on compete (a guess must not win), and grouped convs stay dense (the sparse kernels
+    were measured on dense layers and group-1 convs)."""
     from tinyc import cost_model
 
     w = g.tensors[node.inputs[1]]
+    if node.op == "conv2d" and int(node.attrs["group"]) != 1:
+        return "dense"
     matrix = sparse.weight_matrix(w.data)
     candidates = ["dense"] + ([c for c in (_nm_candidate(matrix, m) for m in NM_M) if c] if "nm" in allow else [])
     if "csr" in allow and matrix.shape[1] <= MAX_CSR_COLUMNS and np.count_nonzero(matrix) < matrix.size:
@@ -53,8 +57,10 @@ def _fastest(g: Graph, node, board: str, allow: tuple[str, ...]) -> str:
     cost = {}
     for fmt in candidates:
         w.format = fmt
-        cost[fmt] = cost_model.predict_node(node, g, board)[0]
-    return min(candidates, key=cost.__getitem__)
+        instructions, fitted = cost_model.predict_node(node, g, board)
+        if fitted or fmt == "dense":
+            cost[fmt] = instructions
+    return min(cost, key=cost.__getitem__)
 
 
 def choose_formats(g: Graph, allow: tuple[str, ...] = ("dense", "csr", "nm"), fastest_on: str | None = None) -> Graph:
