@@ -131,7 +131,7 @@ def measurements(board: str, sets: dict[str, tuple[list, str]] | None = None) ->
                 feeds = {k: v[:1] for k, v in feeds_for(q, calib).items()}
                 count = measure_layer(q, feeds, board)
                 f = cost_model.features(node, q)
-                rows.append({"set": label, "kernel": cost_model.kernel_name(node, q), "features": f,
+                rows.append({"set": label, "kernel": cost_model.cost_key(node, q), "features": f,
                              "instructions": count, "shape": [list(spec[1]), list(spec[2] or [])]})
                 print(f"{label:10} {rows[-1]['kernel']:32} {count:>10,}", file=sys.stderr)
     return rows

@@ -89,16 +89,26 @@ QUAD_KERNELS = ("tinyc_conv2d_csr_cols_s8", "tinyc_conv2d_nm_cols_s8")  # rows i
 QUAD_W = 19  # TINYC_SPC_QUAD_W (tinyc_sparse_conv.c): the widest kernel_w + 3 the runs take
 
 
+def _in_quads(node: Node, g: Graph) -> bool:
+    """Whether the sparse conv runs this node's rows in runs of 4 output columns (its other path: lists)."""
+    a, kw = node.attrs, g.tensors[node.inputs[1]].shape[-1]
+    return a["strides"][-1] == 1 and a["dilations"][-1] == 1 and kw + 3 <= QUAD_W
+
+
 def _quad_scale(node: Node, g: Graph) -> float:
     """Pixel slots over pixels when the sparse conv computes each row in runs of 4 (the last one full
     width whatever it holds): every count of such a call scales by it. 1 for other calls."""
-    if kernel_name(node, g) not in QUAD_KERNELS:
-        return 1.0
-    a, kw = node.attrs, g.tensors[node.inputs[1]].shape[-1]
-    if a["strides"][-1] != 1 or a["dilations"][-1] != 1 or kw + 3 > QUAD_W:
+    if kernel_name(node, g) not in QUAD_KERNELS or not _in_quads(node, g):
         return 1.0
     out_w = g.tensors[node.outputs[0]].shape[-1]
     return -(-out_w // LANES) * LANES / out_w
+
+
+def cost_key(node: Node, g: Graph) -> str | None:
+    """The row of coefficients a call uses: its kernel's name, `/lists` added for the sparse conv's
+    path without runs of 4 (other loops, so other coefficients)."""
+    kernel = kernel_name(node, g)
+    return kernel + "/lists" if kernel in QUAD_KERNELS and not _in_quads(node, g) else kernel
 
 
 def kernel_name(node: Node, g: Graph) -> str | None:
@@ -129,7 +139,7 @@ def _row(board: str, kernel: str) -> tuple[dict, bool]:
 
 def predict_node(node: Node, g: Graph, board: str) -> tuple[int, bool]:
     """(predicted instructions of node's kernel call, whether its kernel has its own coefficients)."""
-    kernel = kernel_name(node, g)
+    kernel = cost_key(node, g)
     if kernel is None:
         return 0, True
     coef, own = _row(board, kernel)
@@ -143,7 +153,7 @@ def predict(g: Graph, board: str) -> dict:
     layers = []
     for node in g.nodes:
         n, own = predict_node(node, g, board)
-        layers.append({"name": node.name, "kernel": kernel_name(node, g), "instructions": n, "fitted": own})
+        layers.append({"name": node.name, "kernel": cost_key(node, g), "instructions": n, "fitted": own})
     overhead = int(_table()["boards"][board].get("invoke", 0))
     return {"layers": layers, "invoke": overhead, "total": overhead + sum(r["instructions"] for r in layers)}
 

@@ -44,7 +44,7 @@ def test_cost_model_predicts_fresh_kernels_within_5_percent():
         assert abs(predicted - r["instructions"]) <= 0.05 * r["instructions"], (r, predicted)
 
 
-def _kws_samples(count: int = 16) -> np.ndarray:
+def _kws_samples(count: int = 32) -> np.ndarray:
     """The one real KWS sample and seeded noisy copies of it (noise 0.1 x its spread): calibration and the
     agreement figure."""
     x = np.load(EXAMPLES / "kws_dscnn_samples.npz")["input"].astype(np.float32)
