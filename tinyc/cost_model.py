@@ -44,7 +44,7 @@ def boards() -> list[str]:
 def check_board(board: str) -> None:
     if board not in _table()["boards"]:
         raise BadInput(f"--latency-budget: no cost model for board {board!r} (fitted: {', '.join(boards())}); "
-                       f"measure one with `python bench/cost_model.py --board {board}`")
+                       f"measure one under QEMU with `python bench/cost_model.py --board {board}`")
 
 
 def _elements(g: Graph, names: list[str]) -> int:
