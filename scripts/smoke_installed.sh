@@ -71,6 +71,7 @@ ok compile_doped compile "$mlp" -o dkp --calib "$mlp_calib" --kronecker auto --d
 ok compile_max_drop compile "$cnn" -o maxdrop --calib "$cnn_calib" --max-drop 1 --eval "$cnn_test"
 ok compile_flash_budget compile "$cnn" -o flash --calib "$cnn_calib" --flash-budget 12K
 ok compile_ram_budget compile "$cnn" -o ram --calib "$cnn_calib" --ram-budget 40K --board stm32f103c8
+ok compile_latency_budget compile "$cnn" -o latency --calib "$cnn_calib" --latency-budget 400k --board mps2-an386
 ok compile_eval compile "$mlp" -o eval --calib "$mlp_calib" --eval "$mlp_test"
 ok compile_arduino compile "$cnn" -o arduino --calib "$cnn_calib" --arduino
 exists arduino/library.properties arduino/src/digits_cnn.h arduino/examples/digits_cnn/digits_cnn.ino
@@ -113,6 +114,7 @@ fails bad_dtype compile "$cnn" -o x --dtype int4
 fails bad_board compile "$cnn" -o x --board no-such-board
 fails bad_ratio compile "$cnn" -o x --prune 1.5
 fails bad_budget compile "$cnn" -o x --flash-budget lots
+fails latency_without_board compile "$cnn" -o x --latency-budget 400k
 fails bad_option compile "$cnn" -o x --no-such-option
 fails missing_report report "$work/nothing"
 fails selftest_without_board compile "$mlp" -o x --selftest "$mlp_test"

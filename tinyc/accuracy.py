@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyc import interpreter, io
+from tinyc import interpreter, io, quant
 from tinyc.errors import BadInput
 from tinyc.ir import Graph
 from tinyc.progress import Progress, silent
@@ -27,6 +27,30 @@ def accuracy(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray, progr
     predicted = [int(np.argmax(interpreter.run(g, {k: v[i] for k, v in feeds.items()})[out]))
                  for i in progress(range(count), f"accuracy ({dtype})", count)]
     return float(np.mean(np.array(predicted) == labels) * 100.0) if count else 0.0
+
+
+CLASSIFIER_MAX_CLASSES = 100  # a first output with more values per sample is a signal (autoencoder, map), not scores
+
+
+def agreement(float_graph: Graph, compiled: Graph, samples: dict[str, np.ndarray],
+              progress: Progress = silent) -> tuple[str, float]:
+    """How far the compiled graph agrees with the float one on unlabelled samples, in percent (100 = the same):
+    ("top class", share of samples whose argmax matches) for a classifier (a first output of at most
+    CLASSIFIER_MAX_CLASSES values, rank <= 2); else ("output", 100 - relative RMS error % of the outputs)."""
+    out = float_graph.outputs[0]
+    count = len(next(iter(samples.values())))
+    reference = interpreter.run_samples(float_graph, samples)[out].reshape(count, -1).astype(np.float64)
+    feeds = interpreter.feeds_for(compiled, samples)
+    t = compiled.tensors[compiled.outputs[0]]
+    got = np.stack([interpreter.run(compiled, {k: v[i] for k, v in feeds.items()})[compiled.outputs[0]]
+                    for i in progress(range(count), "agreement with float", count)]).reshape(count, -1)
+    if t.dtype == "int8":  # real values: (q - zero_point) * scale
+        got = quant.dequantize_array(got, t.q).astype(np.float64)
+    shape = float_graph.tensors[out].shape
+    if reference.shape[1] <= CLASSIFIER_MAX_CLASSES and len(shape) <= 2:
+        return "top class", float(np.mean(reference.argmax(1) == got.argmax(1)) * 100.0)
+    rms = float(np.sqrt(np.mean(reference ** 2))) or 1.0
+    return "output", 100.0 - float(np.sqrt(np.mean((got - reference) ** 2))) / rms * 100.0
 
 
 def load_labelled(path: str | Path, float_graph: Graph) -> tuple[dict[str, np.ndarray], np.ndarray]:

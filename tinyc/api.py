@@ -16,7 +16,7 @@ import numpy as np
 
 from tinyc import io, pipeline, report, runners
 from tinyc.accuracy import load_labelled
-from tinyc.budget import parse_bytes
+from tinyc.budget import parse_bytes, parse_count
 from tinyc.compress import Compression
 from tinyc.errors import BadInput
 from tinyc.ir import Graph
@@ -42,7 +42,7 @@ def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = Non
           name: str | None = None, seed: int = 0, prune: float | None = None, sparsity: str | None = None,
           prune_channels: float | None = None, kronecker: str | None = None, doped: bool | None = None,
           max_drop: float | None = None, flash_budget: int | str | None = None,
-          ram_budget: int | str | None = None, eval: str | Path | None = None,  # noqa: A002
+          ram_budget: int | str | None = None, latency_budget: int | str | None = None, eval: str | Path | None = None,  # noqa: A002
           selftest: Samples | None = None, float_layers: str | list[str] | None = None,
           finetune: Samples | None = None, epochs: int = pipeline.DEFAULT_EPOCHS, lr: float = pipeline.DEFAULT_LR,
           progress: Progress = silent) -> pipeline.Compiled:
@@ -51,7 +51,9 @@ def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = Non
     board firmware embeds and checks at start-up. float_layers: layers kept in float32 inside the int8 model
     (names, or "auto": the fewest that bring int8 within max_drop of float). calibration: minmax,
     percentile or mse (tinyc.passes.calibration). finetune: training inputs (a file may hold `labels`) to
-    fine-tune the compressed model on for `epochs` at learning rate `lr` (needs tinyc[train]: PyTorch)."""
+    fine-tune the compressed model on for `epochs` at learning rate `lr` (needs tinyc[train]: PyTorch).
+    latency_budget: instructions per inference on the board, as the cost model predicts them (README: Latency
+    budget)."""
     if float_layers is not None and not isinstance(float_layers, str):
         float_layers = ",".join(float_layers)
     opts = pipeline.Options(dtype=dtype, calibration=calibration, name=name, seed=seed, board=board, progress=progress,
@@ -62,6 +64,8 @@ def build(model: str | Path, *, dtype: str = "int8", calib: Samples | None = Non
         opts.flash_budget = parse_bytes(str(flash_budget), "--flash-budget")
     if ram_budget is not None:
         opts.ram_budget = parse_bytes(str(ram_budget), "--ram-budget")
+    if latency_budget is not None:
+        opts.latency_budget = parse_count(str(latency_budget), "--latency-budget")
     if calib is not None or eval is not None or selftest is not None or finetune is not None:
         float_graph = pipeline.frontend(model)
         if finetune is not None:

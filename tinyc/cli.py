@@ -50,6 +50,9 @@ def _model_options(p: argparse.ArgumentParser) -> None:
                    help="prune each layer as far as its loss stays within LOSS (accuracy points with --eval)")
     z.add_argument("--flash-budget", metavar="BYTES", help="compress until flash fits (K and M suffixes)")
     z.add_argument("--ram-budget", metavar="BYTES", help="prune channels until RAM fits (K and M suffixes)")
+    z.add_argument("--latency-budget", metavar="N",
+                   help="with --board: compress until the predicted instructions per inference are at most N "
+                        "(k and M suffixes; README: Latency budget)")
     z.add_argument("--eval", metavar="FILE.npz", help="labelled data: report float, int8 and compressed accuracy")
     z.add_argument("--finetune", metavar="FILE.npz",
                    help="fine-tune the compressed model on these inputs (with `labels` if present): distillation from "
@@ -99,7 +102,8 @@ def _build(args, board: str | None = None) -> pipeline.Compiled:
                          board=board or args.board, name=args.name,
                          seed=args.seed, prune=args.prune, sparsity=args.sparsity, prune_channels=args.prune_channels,
                          kronecker=args.kronecker, doped=args.doped, max_drop=args.max_drop,
-                         flash_budget=args.flash_budget, ram_budget=args.ram_budget, eval=args.eval,
+                         flash_budget=args.flash_budget, ram_budget=args.ram_budget,
+                         latency_budget=args.latency_budget, eval=args.eval,
                          selftest=getattr(args, "selftest", None), float_layers=args.float_layers,
                          finetune=args.finetune, epochs=args.epochs, lr=args.lr,
                          progress=progress.for_stream())

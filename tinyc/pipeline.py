@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyc import accuracy, budget, compress as compression, fit, ir, report, report_html, selftest
+from tinyc import accuracy, budget, compress as compression, cost_model, fit, ir, report, report_html, selftest
 from tinyc.board import Board, load_board
 from tinyc.ir import C_TYPE
 from tinyc.codegen.c_literals import c_ident
@@ -49,6 +49,7 @@ class Options:
     compression: Compression = field(default_factory=Compression)
     flash_budget: int | None = None  # bytes of flash for weights and code
     ram_budget: int | None = None  # bytes of RAM for the arena and the stack
+    latency_budget: int | None = None  # instructions per inference on the board (cost model's prediction)
     labelled: tuple[dict[str, np.ndarray], np.ndarray] | None = None  # --eval: inputs and labels
     calib_labels: np.ndarray | None = None  # labels in the --calib file: sensitivity by accuracy
     progress: Progress = silent  # how long work shows its progress (the CLI: a bar on a terminal)
@@ -72,6 +73,7 @@ class Compiled:
     selftest: Selftest | None = None  # the samples and expected outputs the board firmware embeds
     mixed: mixed.MixedChoice | None = None  # what --float-layers auto measured and chose
     finetune: dict | None = None  # what --finetune did (report.json "finetune")
+    latency: dict | None = None  # --latency-budget: the compression chosen and its predicted instructions
 
 
 def frontend(model: str | Path) -> ir.Graph:
@@ -91,13 +93,14 @@ def random_inputs(g: ir.Graph, count: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def lower(g: ir.Graph, dtype: str, calib: dict[str, np.ndarray], float_layers: list[str] = (),
-          warnings: list[str] | None = None, *, method: str = DEFAULT_CALIBRATION) -> tuple[ir.Graph, MemoryPlan]:
+          warnings: list[str] | None = None, *, method: str = DEFAULT_CALIBRATION,
+          fastest_on: str | None = None) -> tuple[ir.Graph, MemoryPlan]:
     """Float graph -> the graph the C runs, and its memory plan. float_layers stay float32 in int8;
-    method: the calibration's."""
+    method: the calibration's; fastest_on: a board whose predicted fastest format each layer takes."""
     if dtype == "int8":
         g = quantize(g, calib, float_layers, [] if warnings is None else warnings,  # int8, float32 where asked
                      calibration=method)
-        g = choose_formats(g)  # dense, CSR or N:M per layer, whichever stores smallest
+        g = choose_formats(g, fastest_on=fastest_on)  # dense, CSR or N:M per layer: smallest (or fastest)
         ir.verify(g)
     return plan_memory(g)  # one arena, offsets and lower bound
 
@@ -109,6 +112,8 @@ def build(model: str | Path, opts: Options) -> Compiled:
     check_method(opts.calibration)
     name = c_ident(opts.name or Path(model).stem)
     board = load_board(opts.board) if opts.board else None  # an unknown board fails before any work
+    if opts.latency_budget is not None:
+        _check_latency_options(opts, board)
     g = frontend(model)
     c = opts.compression
     if opts.float_layers == "auto":  # --max-drop bounds the int8 loss, not the pruning
@@ -127,7 +132,7 @@ def build(model: str | Path, opts: Options) -> Compiled:
     if calib is None:
         calib = random_inputs(g, CALIB_SAMPLES, opts.seed)
     sens = None
-    if c.needs_sensitivity or opts.flash_budget:
+    if c.needs_sensitivity or opts.flash_budget or opts.latency_budget:
         sens = sensitivity.analyse(g, *compression.sensitivity_samples(calib, opts.calib_labels),
                                    progress=opts.progress)
     small, notes = compression.compress(g, c, sens, calib=calib)  # pruning and Kronecker, as asked
@@ -142,19 +147,27 @@ def build(model: str | Path, opts: Options) -> Compiled:
         small, q, plan = _fit_flash(g, c, sens, opts, calib, name, board, (small, q, plan), float_layers)
     if opts.ram_budget is not None:
         small, q, plan = _fit_ram(g, c, sens, opts, calib, (small, q, plan), float_layers)
+    latency_choice = None
+    if opts.latency_budget is not None:
+        small, q, plan, latency_choice = _fit_latency(g, c, sens, opts, calib, board, (small, q, plan), float_layers)
     accuracy = None
+    compressed = bool(c.any or opts.flash_budget or opts.ram_budget or latency_choice and latency_choice["compressed"]
+                      or tuned is not None)
     if opts.labelled is not None:
-        accuracy = _accuracy(g, q, opts, calib,
-                             compressed=c.any or opts.flash_budget or opts.ram_budget or tuned is not None)
+        accuracy = _accuracy(g, q, opts, calib, compressed=compressed)
         if tuned is not None:  # what fine-tuning changed: the same compression, compiled without it
             before = lower(untuned, opts.dtype, calib, float_layers, method=opts.calibration)[0]
             accuracy["before_finetune"] = accuracy_of(before, opts)
+    damage = _damage_warning(g, q, opts, calib, accuracy, compressed, tuned is not None)
+    if damage:
+        notes.append(damage)
     tests = None
     if opts.selftest is not None:
         if board is None:
             raise BadInput("--selftest: give --board too: the samples go into that board's firmware")
         tests = selftest.prepare(q, opts.selftest)
-    return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy, tests, choice, tuned)
+    return Compiled(name, g, q, plan, warnings + notes, board, sens, accuracy, tests, choice, tuned,
+                    latency_choice)
 
 
 def _check_finetune(opts: Options) -> None:
@@ -162,9 +175,9 @@ def _check_finetune(opts: Options) -> None:
         raise BadInput(f"--epochs {opts.epochs}: at least 1")
     if not opts.lr > 0:
         raise BadInput(f"--lr {opts.lr:g}: must be above 0")
-    if opts.flash_budget is not None or opts.ram_budget is not None:
-        raise BadInput("--finetune with --flash-budget or --ram-budget: not supported yet; give the compression "
-                       "(--prune, --sparsity, --prune-channels) instead")
+    if opts.flash_budget is not None or opts.ram_budget is not None or opts.latency_budget is not None:
+        raise BadInput("--finetune with --flash-budget, --ram-budget or --latency-budget: not supported yet; give "
+                       "the compression (--prune, --sparsity, --prune-channels) instead")
     from tinyc import train  # noqa: F401  (no PyTorch: its one-line error now, not after the compression)
 
 
@@ -282,6 +295,102 @@ def accuracy_of(q: ir.Graph, opts: Options) -> float:
     return accuracy.accuracy(q, samples, labels, opts.progress)
 
 
+def _check_latency_options(opts: Options, board: Board | None) -> None:
+    if board is None:
+        raise BadInput("--latency-budget counts instructions on a board: give --board too")
+    if opts.dtype != "int8":
+        raise BadInput("--latency-budget: the cost model covers the int8 kernels; use --dtype int8")
+    if opts.latency_budget <= 0:
+        raise BadInput(f"--latency-budget {opts.latency_budget}: give instructions per inference, more than 0")
+    cost_model.check_board(board.name)
+
+
+def _fit_latency(g, c, sens, opts, calib, board, current, float_layers):
+    """The least-loss compression whose predicted instructions are budget.LATENCY_MARGIN under the budget.
+    For each channel-pruning step, the least unstructured pruning (sensitivity order; each layer in its
+    fastest format) that fits, found by bisection (more pruning never predicts slower); the steps stop
+    once one fits unpruned or loses more than the best so far. Among those candidates, the one whose
+    float loss on the calibration samples is least."""
+    small, q, plan = current
+    aim = int(opts.latency_budget * (1.0 - budget.LATENCY_MARGIN))  # predictions err by a percent or two
+    q, plan = lower(small, "int8", calib, float_layers, method=opts.calibration, fastest_on=board.name)
+    start = cost_model.total(q, board.name)
+    if start <= aim:
+        return small, q, plan, {"prune_channels": c.prune_channels, "prune": c.prune, "predicted": start,
+                                "compressed": False}
+    loss_of, metric = sensitivity.loss_function(g, *compression.sensitivity_samples(calib, opts.calib_labels))
+    targets = [p for p in budget.LATENCY_PRUNE_TARGETS if p >= (c.prune or 0)]
+    tried: dict = {}
+
+    def attempt(ch, target):
+        if (ch, target) not in tried:
+            cand, _ = compression.compress(g, replace(c, prune_channels=ch or c.prune_channels), sens,
+                                           prune=target or None, calib=calib)
+            layers = [f for f in float_layers if f in {n.name for n in cand.nodes}]
+            cq, cplan = lower(cand, "int8", calib, layers, method=opts.calibration, fastest_on=board.name)
+            tried[(ch, target)] = (cost_model.total(cq, board.name), cand, cq, cplan)
+        return tried[(ch, target)]
+
+    fitting = []
+    levels = [ch for ch in budget.LATENCY_CHANNEL_RATIOS if (ch or 0) >= (c.prune_channels or 0)]
+    for ch in opts.progress(levels, "latency budget search"):
+        if attempt(ch, targets[-1])[0] > aim:
+            continue  # even the most pruning misses at this channel ratio
+        lo, hi = 0, len(targets) - 1  # targets[hi] fits; find the least that does
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if attempt(ch, targets[mid])[0] <= aim else (mid + 1, hi)
+        predicted, cand, cq, cplan = attempt(ch, targets[hi])
+        loss = loss_of(cand)
+        if fitting and loss > min(f[0] for f in fitting):
+            break  # removing more channels now loses more than the pruning it spares
+        fitting.append((loss, ch, targets[hi], predicted, cand, cq, cplan))
+        if hi == 0:
+            break  # fits with no unstructured pruning: removing more channels only loses more
+    if not fitting:
+        smallest = min(v[0] for v in tried.values())
+        raise DoesNotFit(f"--latency-budget {opts.latency_budget:,} instructions cannot be met on {board.name}: the "
+                         f"fewest predicted are {smallest:,} (aiming {budget.LATENCY_MARGIN:.0%} under), with "
+                         f"{budget.LATENCY_CHANNEL_RATIOS[-1]:.0%} of the "
+                         f"channels and {budget.LATENCY_PRUNE_TARGETS[-1]:.0%} of the weights pruned")
+    loss, ch, target, predicted, cand, cq, cplan = min(fitting, key=lambda f: (f[0], f[3]))
+    return cand, cq, cplan, {"prune_channels": ch, "prune": target, "predicted": predicted, "loss": round(loss, 4),
+                             "loss_metric": metric, "compressed": True, "dense_predicted": start}
+
+
+DEFAULT_MAX_DROP = 2.0  # accuracy points below float before compile warns (without --max-drop)
+MIN_AGREEMENT = 95.0  # % agreement with float (no labels) below which compile warns
+
+
+def _damage_warning(g, q, opts, calib, acc: dict | None, compressed: bool, tuned: bool = False) -> str | None:
+    """One line when what is compiled lost too much against float: the --eval accuracy more than --max-drop
+    (default 2 points) below float, or without labels, after compression, agreement with float on the
+    calibration samples below 95 % (top class, or 100 - relative RMS error % for non-classifiers)."""
+    hint = ("fine-tune longer (--epochs) or on more data, or compress less" if tuned
+            else "fine-tune with --finetune DATA.npz, or compress less")
+    if acc is not None:
+        got = next((acc[k] for k in ("compressed", "mixed", "int8") if acc.get(k) is not None), None)
+        limit = opts.compression.max_drop if opts.compression.max_drop is not None else DEFAULT_MAX_DROP
+        if got is not None and acc["float"] - got > limit:
+            what = "compressed" if acc.get("compressed") is not None else "int8"
+            return (f"{what} accuracy {got:.2f} % is {acc['float'] - got:.2f} points below float {acc['float']:.2f} % "
+                    f"on --eval (more than --max-drop {limit:g}): {hint}")
+        return None
+    if not compressed or q is g:
+        return None
+    samples, _ = compression.sensitivity_samples(calib, None)
+    kind, value = accuracy.agreement(g, q, samples, opts.progress)
+    if value >= MIN_AGREEMENT:
+        return None
+    count = len(next(iter(samples.values())))
+    what = ("same top class as float on" if kind == "top class"
+            else "agreement with float (100 % - relative RMS error of the output) on")
+    return (f"compressed model: {what} {value:.1f} % of {count} calibration samples, below {MIN_AGREEMENT:g} % "
+            f"(no --eval labels): {hint}" if kind == "top class" else
+            f"compressed model: {what} {count} calibration samples is {value:.1f} %, below {MIN_AGREEMENT:g} % "
+            f"(no --eval labels): {hint}")
+
+
 def _accuracy(g, q, opts, calib, compressed) -> dict:
     """Top-1 accuracy (%) of the float model, the plain int8 model and what is compiled."""
     samples, labels = opts.labelled
@@ -305,6 +414,10 @@ def report_of(compiled: Compiled, code: int | None = None) -> dict:
         doc["float_layers_auto"] = compiled.mixed.as_dict()
     if compiled.finetune is not None:
         doc["finetune"] = compiled.finetune
+    if compiled.board is not None and compiled.graph.is_int8 and compiled.board.name in cost_model.boards():
+        doc = report.with_predicted(doc, cost_model.predict(compiled.graph, compiled.board.name))
+    if compiled.latency is not None:
+        doc["latency_budget"] = {k: v for k, v in compiled.latency.items() if k != "compressed"}
     return doc
 
 

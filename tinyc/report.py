@@ -135,6 +135,31 @@ def measured(report: dict, elf_sizes: dict, instructions: int | None) -> dict:
     return doc
 
 
+def with_predicted(report: dict, prediction: dict) -> dict:
+    """A copy of report with the cost model's instructions (tinyc.cost_model.predict): per layer
+    `instructions_predicted`, and `instructions` {"predicted", "unfitted_kernels"} for the model."""
+    doc = dict(report)
+    doc["layers"] = [dict(layer, instructions_predicted=p["instructions"])
+                     for layer, p in zip(report["layers"], prediction["layers"])]
+    doc["instructions"] = {"predicted": prediction["total"],
+                           "unfitted_kernels": sorted({p["kernel"] for p in prediction["layers"] if not p["fitted"]})}
+    return doc
+
+
+def instructions_line(report: dict) -> str | None:
+    """Predicted (and measured, once run) instructions per inference, with the gap in percent."""
+    predicted = (report.get("instructions") or {}).get("predicted")
+    measured = (report.get("measured") or {}).get("instructions")
+    if predicted is None and measured is None:
+        return None
+    parts = [] if predicted is None else [f"predicted {predicted:,}"]
+    if measured is not None:
+        parts.append(f"measured {measured:,}")
+        if predicted:
+            parts.append(f"gap {(measured - predicted) / predicted:+.1%}")
+    return "instructions per inference (QEMU -icount, not cycles): " + ", ".join(parts)
+
+
 def _fmt(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
@@ -211,6 +236,9 @@ def _measured_lines(report: dict, board: Board | None) -> list[str]:
         return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(row, aligns, widths)).rstrip()
 
     instructions = "-" if m["instructions"] is None else f"{m['instructions']:,} per inference"
+    predicted = (report.get("instructions") or {}).get("predicted")
+    if predicted and m["instructions"] is not None:
+        instructions += f" (predicted {predicted:,}, gap {(m['instructions'] - predicted) / predicted:+.1%})"
     return ["", line(titles), *map(line, cells), f"instructions (QEMU -icount, not cycles)  {instructions}"]
 
 
@@ -233,6 +261,9 @@ def format_table(report: dict, board: Board | None = None) -> str:
     ]
     if board is not None:
         header.append(_plan_line(report, board))
+    if report.get("instructions") and report["measured"] is None:
+        header.append(f"instructions {report['instructions']['predicted']:,} per inference predicted "
+                      "(cost model; QEMU -icount counts)")
     if report.get("accuracy"):
         acc = report["accuracy"]
         header.append("accuracy   " + ", ".join(f"{k} {v:.2f} %" for k, v in acc.items() if v is not None))

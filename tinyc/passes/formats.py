@@ -41,8 +41,31 @@ def best_format(w: np.ndarray, allow: tuple[str, ...] = ("dense", "csr", "nm")) 
     return fmt
 
 
-def choose_formats(g: Graph, allow: tuple[str, ...] = ("dense", "csr", "nm")) -> Graph:
-    """A copy of int8 graph g with each conv2d/dense int8 weight's .format set (float graphs: unchanged)."""
+def _fastest(g: Graph, node, board: str, allow: tuple[str, ...]) -> str:
+    """The format whose kernel the cost model predicts fastest on board (dense on a tie). Only kernels the
+    model was fitted on compete (a guess must not win), and grouped convs stay dense (the sparse kernels
+    were measured on dense layers and group-1 convs)."""
+    from tinyc import cost_model
+
+    w = g.tensors[node.inputs[1]]
+    if node.op == "conv2d" and int(node.attrs["group"]) != 1:
+        return "dense"
+    matrix = sparse.weight_matrix(w.data)
+    candidates = ["dense"] + ([c for c in (_nm_candidate(matrix, m) for m in NM_M) if c] if "nm" in allow else [])
+    if "csr" in allow and matrix.shape[1] <= MAX_CSR_COLUMNS and np.count_nonzero(matrix) < matrix.size:
+        candidates.append("csr")
+    cost = {}
+    for fmt in candidates:
+        w.format = fmt
+        instructions, fitted = cost_model.predict_node(node, g, board)
+        if fitted or fmt == "dense":
+            cost[fmt] = instructions
+    return min(cost, key=cost.__getitem__)
+
+
+def choose_formats(g: Graph, allow: tuple[str, ...] = ("dense", "csr", "nm"), fastest_on: str | None = None) -> Graph:
+    """A copy of int8 graph g with each conv2d/dense int8 weight's .format set (float graphs: unchanged):
+    the smallest in flash, or with fastest_on (a board of the cost model) the fastest there."""
     h = g.copy()
     for node in h.nodes:
         if node.op not in ("conv2d", "dense"):
@@ -50,7 +73,10 @@ def choose_formats(g: Graph, allow: tuple[str, ...] = ("dense", "csr", "nm")) ->
         w = h.tensors[node.inputs[1]]
         if w.data is None or w.dtype != "int8" or h.tensors[node.outputs[0]].dtype != "int8":
             continue
-        w.format = best_format(sparse.weight_matrix(w.data), allow)
+        if fastest_on:
+            w.format = _fastest(h, node, fastest_on, allow)
+        else:
+            w.format = best_format(sparse.weight_matrix(w.data), allow)
     return h
 
 

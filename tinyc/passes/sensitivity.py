@@ -62,6 +62,12 @@ def _scorer(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray | None)
             None, "output error (%)")
 
 
+def loss_function(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray | None = None):
+    """(loss(float graph), metric name): accuracy drop against the labels, else output error against g."""
+    loss_of, _, metric = _scorer(g, samples, labels)
+    return loss_of, metric
+
+
 def analyse(g: Graph, samples: dict[str, np.ndarray], labels: np.ndarray | None = None,
             ratios: tuple[float, ...] = RATIOS, progress: Progress = silent) -> Sensitivity:
     """Prune each layer alone at each ratio and measure the loss."""
