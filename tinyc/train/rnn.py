@@ -85,6 +85,7 @@ def install(core) -> None:
     core.TRAINABLE["gru"] = GRU_INPUTS
     core.register("gru_kp")(gru_kp)
     core.TRAINABLE["gru_kp"] = GRU_KP_INPUTS
+    core.QUANTIZED_WEIGHTS["gru_kp"] = {1: "row", 2: "tensor", 3: "row", 4: "tensor"}  # as tinyc.ops.rnn_kp
 
 
 try:  # the fine-tuning executor (tinyc.train.module) imports every file of tinyc/train: join it
