@@ -63,7 +63,8 @@ PER_LAYER_BYTES = 128  # one call in the schedule and its const params struct (a
 STARTUP_BYTES = 1024  # vector table, reset handler, memcpy and memset
 SOFT_FLOAT_BYTES = 4096  # float32 without an FPU: libgcc's single-precision routines (3,984 B on M0+)
 LIBM_BYTES = 3072  # float32 softmax, sigmoid/tanh and RNNs call newlib's expf/tanhf (2.5-3.1 KiB)
-LIBM_OPS = {"softmax", "unary", "lstm", "gru", "gru_kp", "rnn", "pow", "log_softmax", "reduce", "normalize", "lrn"}  # expf, ...
+LIBM_OPS = {"softmax", "unary", "lstm", "gru", "gru_kp", "rnn", "pow", "log_softmax", "reduce", "normalize",
+            "lrn"}  # expf, ...
 NAME_WIDTH = 40  # layer names in messages are cut to this (TensorFlow exports make very long ones)
 
 

@@ -40,7 +40,8 @@ def test_float_reference_equals_the_gru_with_the_products_formed(lbr, direction)
     node = g.nodes[0]
     x = random_samples(g, 1, seed=1)["x"][0]
     wa, wb, ra, rb, b = (g.tensors[n].data for n in node.inputs[1:])
-    gru_node = Node("g", "gru", [], ["y", "y_h"], {"hidden_size": 6, "direction": direction, "linear_before_reset": lbr})
+    attrs = {"hidden_size": 6, "direction": direction, "linear_before_reset": lbr}
+    gru_node = Node("g", "gru", [], ["y", "y_h"], attrs)
     want = ops.get("gru").ref_float(gru_node, [x, np.kron(wa, wb)[None], np.kron(ra, rb)[None], b])
     got = ops.get("gru_kp").ref_float(node, [x, wa, wb, ra, rb, b])
     for w, o in zip(want, got):

@@ -149,7 +149,9 @@ def _gru_matrices(node: Node, g: Graph) -> tuple[np.ndarray, np.ndarray] | None:
     if ins[3] and not g.tensors[ins[3]].is_const:
         return None
     a = node.attrs
-    if a.get("direction", "forward") not in ("forward", "reverse") or a.get("clip") is not None or len(node.outputs) > 2:
+    if a.get("direction", "forward") not in ("forward", "reverse") or a.get("clip") is not None:
+        return None
+    if len(node.outputs) > 2:
         return None
     if a.get("acts") and [x[0] for x in a["acts"]] != ["Sigmoid", "Tanh"]:
         return None
