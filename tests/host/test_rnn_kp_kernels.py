@@ -56,3 +56,19 @@ def test_gru_kp_float_c_matches_reference(case):
     ref, c = run_ref(g, feeds), run_c_host(g, feeds, sanitize=True)
     for out in ("y0", "y1"):
         assert np.abs(c[out] - ref[out]).max() <= 1e-4 * max(1.0, float(np.abs(ref[out]).max()))
+
+
+def test_digits_gru_factored_by_the_pass_int8_c_equals_reference():
+    from pathlib import Path
+
+    from tinyc import pipeline
+    from tinyc.passes.kronecker import kronecker
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    g = kronecker(pipeline.frontend(examples / "digits_gru.onnx"), "auto", trained=True)
+    calib = np.load(examples / "digits_calib_gru.npz")["input"]
+    q = quantize_graph(g, {g.inputs[0]: calib})
+    feeds = {g.inputs[0]: np.load(examples / "digits_test_gru.npz")["input"][:16]}
+    ref, c = run_ref(q, feeds), run_c_host(q, feeds, sanitize=True)
+    out = q.outputs[0]
+    assert np.array_equal(c[out], ref[out]), f"{np.sum(c[out] != ref[out])} values differ"
