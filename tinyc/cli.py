@@ -43,7 +43,7 @@ def _model_options(p: argparse.ArgumentParser) -> None:
                    help="zero this share of the weights, per-layer ratios from the sensitivity analysis")
     z.add_argument("--sparsity", metavar="N:M", help="keep N of every M weights along the reduction axis")
     z.add_argument("--prune-channels", type=float, metavar="RATIO", help="remove this share of filters (L1 norm)")
-    z.add_argument("--kronecker", metavar="auto|LAYER,...", help="Kronecker-factorise dense layers")
+    z.add_argument("--kronecker", metavar="auto|LAYER,...", help="Kronecker-factorise dense layers and GRUs (W, R)")
     z.add_argument("--doped", action="store_true", default=None,
                    help="with --kronecker: keep the largest residual entries as a sparse correction (doped KP)")
     z.add_argument("--max-drop", type=float, metavar="LOSS",

@@ -68,8 +68,8 @@ def validate(c: Compression, g: Graph) -> None:
         names = {n.name for n in g.nodes}
         unknown = [x for x in c.kronecker.split(",") if x not in names]
         if unknown:
-            dense = [n.name for n in g.nodes if n.op == "dense"][:5]
-            raise BadInput(f"--kronecker: no layer {unknown[0]!r} (dense layers: {', '.join(dense) or 'none'})")
+            dense = [n.name for n in g.nodes if n.op in ("dense", "gru")][:5]
+            raise BadInput(f"--kronecker: no layer {unknown[0]!r} (dense and GRU layers: {', '.join(dense) or 'none'})")
 
 
 def sensitivity_samples(calib: dict[str, np.ndarray],

@@ -36,6 +36,7 @@ FAMILY_BYTES = {
     "tinyc_tensor": {"int8": 1124, "float32": 1112},
     "tinyc_resize": {"int8": 1304, "float32": 612},  # int8: nearest and linear (TFLite bilinear + requantize)
     "tinyc_kronecker": {"int8": 2492, "float32": 1060},
+    "tinyc_rnn_kp": {"int8": 2492, "float32": 1488},  # GRU with Kronecker-factored W and R (one direction)
     "tinyc_sparse": {"int8": 5280, "float32": 1652},  # CSR and N:M dense kernels, for layers stored sparse
     "tinyc_sparse_conv": {"int8": 10604, "float32": 9600},  # CSR and N:M conv kernels (helpers count as both)
     "tinyc_conv_transpose": {"int8": 1112, "float32": 680},  # int8: TFLite TRANSPOSE_CONV
@@ -52,7 +53,7 @@ OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "de
              "gru": "tinyc_rnn", "rnn": "tinyc_rnn", "softmax": "tinyc_softmax", "concat": "tinyc_tensor",
              "pad": "tinyc_tensor", "transpose": "tinyc_tensor", "strided_copy": "tinyc_tensor",
              "gather": "tinyc_tensor", "gather_indexed": "tinyc_tensor", "constant": "tinyc_tensor",
-             "resize": "tinyc_resize", "dense_kp": "tinyc_kronecker",
+             "resize": "tinyc_resize", "dense_kp": "tinyc_kronecker", "gru_kp": "tinyc_rnn_kp",
              "log_softmax": "tinyc_softmax", "reduce": "tinyc_reduce", "cumsum": "tinyc_reduce",
              "normalize": "tinyc_norm", "lrn": "tinyc_norm", "conv_transpose2d": "tinyc_conv_transpose",
              "argmax": "tinyc_arg", "topk": "tinyc_arg", "quantize": "tinyc_quantize",
@@ -62,7 +63,8 @@ PER_LAYER_BYTES = 128  # one call in the schedule and its const params struct (a
 STARTUP_BYTES = 1024  # vector table, reset handler, memcpy and memset
 SOFT_FLOAT_BYTES = 4096  # float32 without an FPU: libgcc's single-precision routines (3,984 B on M0+)
 LIBM_BYTES = 3072  # float32 softmax, sigmoid/tanh and RNNs call newlib's expf/tanhf (2.5-3.1 KiB)
-LIBM_OPS = {"softmax", "unary", "lstm", "gru", "rnn", "pow", "log_softmax", "reduce", "normalize", "lrn"}  # expf, ...
+LIBM_OPS = {"softmax", "unary", "lstm", "gru", "gru_kp", "rnn", "pow", "log_softmax", "reduce", "normalize",
+            "lrn"}  # expf, ...
 NAME_WIDTH = 40  # layer names in messages are cut to this (TensorFlow exports make very long ones)
 
 

@@ -140,7 +140,7 @@ def test_fit_to_data_recovers_an_exact_product_and_beats_the_nearest_kp_on_the_d
     assert err_fit < 0.9 * err_near
 
 
-def test_install_registers_dense_kp_and_gru_with_the_fine_tuning_executor():
+def test_install_registers_dense_kp_gru_and_gru_kp_with_the_fine_tuning_executor():
     from types import SimpleNamespace
 
     from tinyc.train import kronecker as train_kp
@@ -153,9 +153,10 @@ def test_install_registers_dense_kp_and_gru_with_the_fine_tuning_executor():
             return fn
         return add
 
-    core = SimpleNamespace(register=register, TRAINABLE={}, MASKED={})
+    core = SimpleNamespace(register=register, TRAINABLE={}, MASKED={}, QUANTIZED_WEIGHTS={})
     train_kp.install(core)
     train_rnn.install(core)
-    assert table == {"dense_kp": train_kp.dense_kp, "gru": train_rnn.gru}
-    assert core.TRAINABLE == {"dense_kp": (1, 2, 3, 4), "gru": (1, 2, 3)}
+    assert table == {"dense_kp": train_kp.dense_kp, "gru": train_rnn.gru, "gru_kp": train_rnn.gru_kp}
+    assert core.TRAINABLE == {"dense_kp": (1, 2, 3, 4), "gru": (1, 2, 3), "gru_kp": (1, 2, 3, 4, 5)}
+    assert core.QUANTIZED_WEIGHTS == {"gru_kp": {1: "row", 2: "tensor", 3: "row", 4: "tensor"}}
     assert core.MASKED == {"dense_kp": (4,)}  # the doped residual's zeros stay zero

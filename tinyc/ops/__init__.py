@@ -105,3 +105,4 @@ from tinyc.ops import conv_transpose  # noqa: E402,F401
 from tinyc.ops import resize  # noqa: E402,F401
 from tinyc.ops import arg  # noqa: E402,F401
 from tinyc.ops import boundary  # noqa: E402,F401
+from tinyc.ops import rnn_kp  # noqa: E402,F401

@@ -1,5 +1,6 @@
 """Kronecker-product compression: replace dense (and 1x1 conv) weights W by A (x) B, optionally plus a
-sparse residual ("doped" KP), as dense_kp nodes. Pure numpy on the float graph; it never quantizes.
+sparse residual ("doped" KP), as dense_kp nodes; and a GRU's input and recurrent matrices W and R by
+A (x) B each, as gru_kp nodes. Pure numpy on the float graph; it never quantizes.
 
 Sizes here are int8 flash bytes as tinyc.report counts the int8 layer (weights, bias, requantization
 arrays, CSR indices), so "10x smaller" means the report's layer bytes, not only the weight matrix.
@@ -18,6 +19,8 @@ AUTO_MIN_ENTRIES = 4096  # layers="auto" skips dense layers with M*K below this
 ERROR_SLACK = (1.1, 0.02)  # shape rule: error <= best * 1.1 + 0.02 counts as "as good as the best"
 AUTO_DOPE_ERROR = 0.1  # doped="auto" dopes a layer whose plain KP relative error exceeds this...
 AUTO_DOPE_MIN_FRACTION = 0.01  # ...when the byte budget leaves room for at least 1 % of entries
+GRU_MIN_RATIO = 16.0  # a GRU's W and R: matrix entries / factor entries (float32 bytes vs float32 bytes)
+GRU_GATES = 3  # rows of a GRU's A split into z, r, h (gru_kp computes one gate's rows alone)
 
 
 def nearest_kronecker(w: np.ndarray, shape_a: tuple[int, int], shape_b: tuple[int, int]
@@ -123,6 +126,51 @@ def shape_for_ratio(m: int, k: int, has_bias: bool, min_ratio: float = MIN_RATIO
     return most_capable_shape(m, k, lambda a, b: kp_layer_bytes(a, b, has_bias) <= budget)
 
 
+def gru_shape(m: int, k: int, min_ratio: float = GRU_MIN_RATIO
+              ) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Factor shapes for a GRU matrix (M = 3H rows, K columns): the most capable shape (most_capable_shape)
+    whose A has a multiple of 3 rows and whose factors hold at most M*K / min_ratio entries.
+    The same rule with or without fine-tuning: the recurrence compounds a factor's error at every
+    step, so a post-training GRU KP is rarely usable whatever its shape, and training fixes the shape's
+    capacity, not its starting error."""
+    return most_capable_shape(m, k, lambda a, b: a[0] % GRU_GATES == 0
+                              and (a[0] * a[1] + b[0] * b[1]) * min_ratio <= m * k)
+
+
+def _gru_matrices(node: Node, g: Graph) -> tuple[np.ndarray, np.ndarray] | None:
+    """(W, R) of a GRU that gru_kp can compute: constant W and R, one direction, default activations,
+    no clip, no sequence_lens or initial_h, at most Y and Y_h; None for anything else."""
+    if node.op != "gru":
+        return None
+    ins = list(node.inputs) + [""] * (6 - len(node.inputs))
+    w, r = (g.tensors.get(ins[i]) for i in (1, 2))
+    if w is None or r is None or not (w.is_const and r.is_const) or w.shape[0] != 1 or any(ins[4:]):
+        return None
+    if ins[3] and not g.tensors[ins[3]].is_const:
+        return None
+    a = node.attrs
+    if a.get("direction", "forward") not in ("forward", "reverse") or a.get("clip") is not None:
+        return None
+    if len(node.outputs) > 2:
+        return None
+    if a.get("acts") and [x[0] for x in a["acts"]] != ["Sigmoid", "Tanh"]:
+        return None
+    return w.data[0], r.data[0]
+
+
+def _replace_gru(node: Node, g: Graph, w: np.ndarray, r: np.ndarray, shapes) -> Node:
+    """The gru_kp node for GRU node: W ~ WA (x) WB and R ~ RA (x) RB, nearest Kronecker factors."""
+    names, attrs = [node.inputs[0]], {k: v for k, v in node.attrs.items() if k != "acts"}
+    for mat, m, (shape_a, shape_b) in (("w", w, shapes[0]), ("r", r, shapes[1])):
+        fa, fb = nearest_kronecker(m, shape_a, shape_b)
+        for part, f, shape in (("a", fa, shape_a), ("b", fb, shape_b)):
+            names.append(g.add_const(f"{node.name}_kp_{mat}{part}", f.astype(np.float32), "float32"))
+            attrs[f"shape_{mat}{part}"] = tuple(shape)
+        g.tensors[names[-2]].format = "kp"
+    names.append(node.inputs[3] if len(node.inputs) > 3 else "")
+    return Node(node.name, "gru_kp", names, list(node.outputs), attrs)
+
+
 def budget_nnz(m: int, k: int, shape_a, shape_b, has_bias: bool, min_ratio: float = MIN_RATIO) -> int:
     """The most residual nonzeros a doped layer can keep and stay min_ratio smaller than dense int8."""
     budget = dense_layer_bytes(m, k) / min_ratio
@@ -204,7 +252,8 @@ def kronecker(g: Graph, layers: str | list[str] = "auto", doped: bool | str = Fa
     """Replace the chosen layers of float graph g by dense_kp nodes (W ~ A (x) B [+ residual]).
 
     layers: "auto" (every dense layer with M*K >= 4096 that some factor shape makes min_ratio
-    smaller) or node names (dense, or 1x1 conv2d with stride 1, no pads, group 1).
+    smaller, and every GRU gru_kp can compute) or node names (dense, 1x1 conv2d with stride 1, no
+    pads, group 1, or GRU). A GRU's W and R get shapes by gru_shape (GRU_MIN_RATIO), never doped.
     doped: True adds the largest entries of W - A (x) B as a CSR residual, "auto" only where plain
     KP's relative error exceeds 0.1 and the budget holds >= 1 % of entries. dope: the fraction of
     entries kept; None = as many as keep the layer min_ratio smaller than dense int8.
@@ -216,17 +265,30 @@ def kronecker(g: Graph, layers: str | list[str] = "auto", doped: bool | str = Fa
         raise BadInput(f"kronecker dope={dope}: a fraction of the entries, in [0, 1]")
     g = g.copy()
     eligible = {n.name: w for n in g.nodes if (w := _weight_matrix(n, g)) is not None}
+    grus = {n.name: wr for n in g.nodes if (wr := _gru_matrices(n, g)) is not None}
     if layers == "auto":
-        chosen = [n for n in g.nodes if n.op == "dense" and n.name in eligible
-                  and eligible[n.name].size >= AUTO_MIN_ENTRIES]
+        chosen = [n for n in g.nodes if (n.op == "dense" and n.name in eligible
+                                         and eligible[n.name].size >= AUTO_MIN_ENTRIES) or n.name in grus]
     else:
         layers = [layers] if isinstance(layers, str) else list(layers)
-        unknown = [name for name in layers if name not in eligible]
+        unknown = [name for name in layers if name not in eligible and name not in grus]
         if unknown:
-            raise BadInput(f"kronecker layers {unknown}: not dense or 1x1 conv layers; valid: {sorted(eligible)}")
+            raise BadInput(f"kronecker layers {unknown}: not dense, 1x1 conv or GRU (one direction, default "
+                           f"activations) layers; valid: {sorted(eligible) + sorted(grus)}")
         chosen = [n for n in g.nodes if n.name in layers]
     replaced: dict[str, Node] = {}
     for node in chosen:
+        if node.name in grus:  # W and R each A (x) B; never doped
+            w, r = grus[node.name]
+            shapes = [gru_shape(*w.shape), gru_shape(*r.shape)]
+            if None in shapes:
+                if layers == "auto":
+                    continue
+                raise BadInput(f"kronecker layer {node.name!r} (gru, W {w.shape[0]}x{w.shape[1]}, R "
+                               f"{r.shape[0]}x{r.shape[1]}): no factor shape with 3 gates of rows in A has "
+                               f"{GRU_MIN_RATIO:g}x fewer entries")
+            replaced[node.name] = _replace_gru(node, g, w, r, shapes)
+            continue
         w = eligible[node.name]
         has_bias = len(node.inputs) > 2 and bool(node.inputs[2])
         plan = _plan_layer(w, has_bias, doped, dope, min_ratio, trained)
@@ -238,7 +300,7 @@ def kronecker(g: Graph, layers: str | list[str] = "auto", doped: bool | str = Fa
             raise BadInput(f"kronecker layer {node.name!r} ({w.shape[0]}x{w.shape[1]}): no factor shape is "
                            f"{min_ratio:g}x smaller than dense int8 (best {best:.1f}x)")
         replaced[node.name] = _replace(node, g, w, *plan)
-    old_weights = {n.inputs[1] for n in g.nodes if n.name in replaced}
+    old_weights = {n.inputs[i] for n in g.nodes if n.name in replaced for i in ((1, 2) if n.op == "gru" else (1,))}
     g.nodes = [replaced.get(n.name, n) for n in g.nodes]
     still_used = {i for n in g.nodes for i in n.inputs}
     for name in old_weights - still_used:

@@ -33,7 +33,7 @@ from tinyc.passes.prune import keep_n_of_m
 from tinyc.passes.quantize import quantize
 from tinyc.progress import Progress, silent
 from tinyc.train.kronecker import comatrix_keep
-from tinyc.train.module import MASKED, TRAINABLE, GraphModule
+from tinyc.train.module import MASKED, QUANTIZED_WEIGHTS, TRAINABLE, GraphModule
 
 TEMPERATURE = 2.0  # softens both distributions for distillation (Hinton et al.)
 DISTILL_WEIGHT = 0.5  # share of the distillation term when labels give a cross-entropy term too
@@ -260,6 +260,11 @@ def fake_weight(w: torch.Tensor) -> torch.Tensor:
     return w + (q.float() - w).detach()
 
 
+def fake_weight_per_tensor(w: torch.Tensor) -> torch.Tensor:
+    """One symmetric int8 scale for the whole tensor (fake_weight of it seen as one row)."""
+    return fake_weight(w.reshape(1, -1)).reshape(w.shape)
+
+
 def fake_activation(q: QParams):
     """Per-tensor asymmetric int8, as quant.quantize_array then dequantize; no gradient outside the range."""
     s, zp = float(q.scale[0]), int(q.zero_point[0])
@@ -283,6 +288,9 @@ def fake_quantize(model: GraphModule, current: Graph, calib: dict[str, np.ndarra
     for node in model.graph.nodes:
         if node.op in MASKED and node.inputs[1] in model.slot:
             model.weight_hooks[node.inputs[1]] = fake_weight
+        for k, per in QUANTIZED_WEIGHTS.get(node.op, {}).items():
+            if node.inputs[k] in model.slot:
+                model.weight_hooks[node.inputs[k]] = fake_weight if per == "row" else fake_weight_per_tensor
 
 
 def predict(g: Graph, samples: dict[str, np.ndarray], *, qat: bool = False,

@@ -26,6 +26,9 @@ TorchOp = Callable[[Node, list, "GraphModule"], list]
 TORCH_OPS: dict[str, TorchOp] = {}
 TRAINABLE = {"dense": (1, 2), "conv2d": (1, 2), "conv_transpose2d": (1, 2)}  # op -> inputs trained when constant
 MASKED = {"dense": (1,), "conv2d": (1,)}  # op -> trained inputs whose zeros are structure (pruning), kept zero
+# op -> {trained input: "row" | "tensor"}: QAT fake-quantizes these as tinyc's int8 stores them (per row or per
+# tensor, symmetric), besides input 1 of the MASKED ops
+QUANTIZED_WEIGHTS: dict[str, dict[int, str]] = {}
 
 
 def register(*names: str) -> Callable[[TorchOp], TorchOp]:

@@ -1,6 +1,7 @@
 """The ONNX GRU node in torch, for fine-tuning: the float semantics of tinyc.ops.rnn.Gru.ref_float
 (gates z, r, h; linear_before_reset; forward, reverse, bidirectional; any batch; clip; the ONNX
-activation functions) with W, R and B trainable; and a GRU whose W and R are Kronecker products.
+activation functions) with W, R and B trainable; gru_kp (tinyc.ops.rnn_kp), whose W and R are
+Kronecker products of trained factors; and KroneckerGru, the same as a module of its own.
 """
 
 from __future__ import annotations
@@ -67,10 +68,24 @@ def gru(node: Node, xs: list, module=None) -> list:
     return results[: len(node.outputs)]
 
 
+GRU_KP_INPUTS = (1, 2, 3, 4, 5)  # WA, WB, RA, RB, B
+
+
+def gru_kp(node: Node, xs: list, module=None) -> list:
+    """The torch form of gru_kp: xs = [X, WA, WB, RA, RB, B or None]; W = WA (x) WB, R = RA (x) RB."""
+    x, wa, wb, ra, rb, b = (list(xs) + [None] * 6)[:6]
+    w, r = torch.kron(wa, wb)[None], torch.kron(ra, rb)[None]
+    return gru(node, [x, w, r, b])
+
+
 def install(core) -> None:
-    """Teach the fine-tuning executor (tinyc.train.module) gru, with W, R and B trained."""
+    """Teach the fine-tuning executor (tinyc.train.module) gru, with W, R and B trained, and gru_kp,
+    with its factors and B trained."""
     core.register("gru")(gru)
     core.TRAINABLE["gru"] = GRU_INPUTS
+    core.register("gru_kp")(gru_kp)
+    core.TRAINABLE["gru_kp"] = GRU_KP_INPUTS
+    core.QUANTIZED_WEIGHTS["gru_kp"] = {1: "row", 2: "tensor", 3: "row", 4: "tensor"}  # as tinyc.ops.rnn_kp
 
 
 try:  # the fine-tuning executor (tinyc.train.module) imports every file of tinyc/train: join it
