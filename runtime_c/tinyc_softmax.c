@@ -69,8 +69,8 @@ void tinyc_softmax_s8(const tinyc_softmax_s8_params *p, const int8_t *x, int8_t 
             }
             half = sum / 2;
             for (k = 0; k < n; ++k) { /* all non-negative: division rounds half up, as the reference */
-                const uint32_t q = ((table[max - xr[k * step]] << 8) + half) / sum;
-                yr[k * step] = (int8_t)((int32_t)(q > 255 ? 255 : q) - 128);
+                const uint32_t q = (table[max - xr[k * step]] * p->levels + half) / sum;
+                yr[k * step] = (int8_t)tinyc_clamp_i32((int32_t)q + p->out_zp, -128, 127);
             }
         }
     }
