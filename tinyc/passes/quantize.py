@@ -15,8 +15,8 @@ from tinyc import ops, quant
 from tinyc.errors import UnsupportedOp
 from tinyc.ir import Graph, Node, QParams, Tensor
 from tinyc.ops.boundary import attrs_of
+from tinyc.passes import prequantized
 from tinyc.passes.calibration import DEFAULT, calibrate
-from tinyc.passes.simplify import fold_scaling_into_tables
 
 
 def quantize(g: Graph, samples: dict[str, np.ndarray], float_layers: Iterable[str] = (),
@@ -35,15 +35,7 @@ def quantize(g: Graph, samples: dict[str, np.ndarray], float_layers: Iterable[st
         needs_ranges = any(t.q is None for t in g.tensors.values() if not t.is_const)
         ranges = calibrate(g, samples, calibration) if needs_ranges else {}
     floating = set(float_layers)
-    if g.requantization == "once":
-        g = global_averages_as_means(g)
-    left = left_in_float(g)
-    if left:
-        g = params_through_moves(g)
-        left = left_in_float(g)
-    if left:
-        g = fold_scaling_into_tables(g, set(left) - floating, floating)
-        left = left_in_float(g)
+    g, left = prequantized.prepare(g, floating)
     if left and warnings is not None:  # the model's own choice: run them in float, as onnxruntime does
         floating |= set(left)
         shown = ", ".join(repr(n) for n in left[:4]) + (f" and {len(left) - 4} more" if len(left) > 4 else "")
@@ -59,76 +51,6 @@ def quantize(g: Graph, samples: dict[str, np.ndarray], float_layers: Iterable[st
             floating.add(e.node.name)
             why = str(e.__cause__).split("): ", 1)[-1]  # the op's own reason, without the node it names again
             warnings.append(f"node {e.node.name!r} ({e.node.op}): no int8 form ({why}); it runs in float32")
-
-
-def left_in_float(g: Graph) -> list[str]:
-    """In a model that carries its own int8 parameters on some activations but not all (onnxruntime's QDQ
-    files leave the ops it does not quantize between a DequantizeLinear and a QuantizeLinear), the nodes
-    whose every activation result has none: the file computes them in float. So does a node that reads such a
-    result (no DequantizeLinear before it: onnxruntime computes it in float and quantizes its result once).
-    Views pass parameters on."""
-    activations = [t for t in g.tensors.values() if not t.is_const and t.dtype == "float32"]
-    if not any(t.q is not None for t in activations) or all(t.q is not None for t in activations):
-        return []
-    carries = {n for n in g.inputs if g.tensors[n].q is not None}  # activations with parameters, through views
-    left = []
-    for node in g.nodes:
-        outs = [o for o in node.outputs if o and g.tensors[o].dtype == "float32"]
-        ins = [i for i in node.inputs if i and not g.tensors[i].is_const and g.tensors[i].dtype == "float32"]
-        if ops.get(node.op).is_view:
-            carries.update(o for o in outs if g.tensors[o].q is not None or all(i in carries for i in ins))
-            continue
-        carries.update(o for o in outs if g.tensors[o].q is not None)
-        if outs and (all(g.tensors[o].q is None for o in outs) or not all(i in carries for i in ins)):
-            left.append(node.name)
-    return left
-
-
-def global_averages_as_means(g: Graph) -> Graph:
-    """A copy of g where a global average pool whose file gives its output parameters other than its input's
-    is a mean over the spatial axes: TFLite's int8 pool keeps the input's parameters and a table then
-    requantizes (two roundings, a step apart on a fifth of the outputs); the int8 mean rounds once onto the
-    file's parameters, as onnxruntime's QLinearGlobalAveragePool does."""
-    g = g.copy()
-    for k, node in enumerate(g.nodes):
-        if node.op != "avgpool" or any(node.attrs["pads"]) or node.attrs.get("ceil_mode"):
-            continue
-        x, y = g.tensors[node.inputs[0]], g.tensors[node.outputs[0]]
-        if x.q is None or y.q is None or tuple(node.attrs["kernel"]) != tuple(x.shape[2:]) or \
-                (np.array_equal(x.q.scale, y.q.scale) and np.array_equal(x.q.zero_point, y.q.zero_point)):
-            continue
-        axes = tuple(range(2, len(x.shape)))
-        g.nodes[k] = Node(node.name, "reduce", list(node.inputs), list(node.outputs),
-                          {"kind": "mean", "axes": axes, "keepdims": True})
-    return g
-
-
-MOVES = ("reshape", "transpose", "strided_copy")  # int8 in, the same integers out: parameters pass through
-
-
-def params_through_moves(g: Graph) -> Graph:
-    """A copy of g where a data movement with parameters on one side only (onnxruntime's QOperator files
-    transpose int8 tensors between QLinear nodes; a float LayerNorm is transposed before its QuantizeLinear)
-    gives them to the other side: moving values on a grid keeps them on it, so this is exact, and the op
-    before or after runs in int8 rather than in float."""
-    g = g.copy()
-    changed = True
-    while changed:
-        changed = False
-        for node in g.nodes:
-            if node.op not in MOVES or len(node.outputs) != 1:
-                continue
-            x, y = g.tensors[node.inputs[0]], g.tensors[node.outputs[0]]
-            if x.is_const or x.dtype != "float32" or y.dtype != "float32" or (x.q is None) == (y.q is None):
-                continue
-            if y.q is None:
-                y.q = x.q
-            elif len(g.consumers(x.name)) == 1 and x.name not in g.outputs:
-                x.q = y.q
-            else:
-                continue
-            changed = True
-    return g
 
 
 class _NoInt8Form(Exception):
