@@ -94,7 +94,8 @@ void tinyc_reduce_s8(const tinyc_reduce_s8_params *p, const int8_t *x, int8_t *y
         outputs *= p->kept.dims[k];
     }
     for (o = 0; o < outputs; ++o) {
-        const int32_t v = tinyc_requantize(reduce_one_s8(p, x + off), p->multiplier, p->shift) + p->output_zp;
+        const int32_t acc = reduce_one_s8(p, x + off) * ((int32_t)1 << p->pre_shift);
+        const int32_t v = tinyc_requantize(acc, p->multiplier, p->shift) + p->output_zp;
         y[o] = (int8_t)tinyc_clamp_i32(v, -128, 127);
         tinyc_loops_step(&p->kept, idx, &off, &unused);
     }

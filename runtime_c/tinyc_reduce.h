@@ -34,6 +34,7 @@ void tinyc_reduce_f32(const tinyc_reduce_f32_params *p, const float *x, float *y
 typedef struct {
     int32_t kind; /* TINYC_REDUCE_* */
     int32_t input_zp, count, multiplier, shift, output_zp;
+    int32_t pre_shift; /* acc * 2^pre_shift before the requantization: more fractional bits, one rounding */
     tinyc_loops kept;
     tinyc_loops reduced;
 } tinyc_reduce_s8_params;

@@ -53,7 +53,8 @@ void tinyc_log_softmax_f32(const tinyc_softmax_f32_params *p, const float *x, fl
 void tinyc_softmax_s8(const tinyc_softmax_s8_params *p, const int8_t *x, int8_t *y)
 {
     const int32_t n = p->axis_size, step = p->inner;
-    const uint32_t *table = p->exp_table;
+    const uint32_t *table = p->exp_table, levels = p->levels;
+    const int32_t out_zp = p->out_zp;
     int32_t o, i, k;
     for (o = 0; o < p->outer; ++o) {
         for (i = 0; i < p->inner; ++i) {
@@ -69,8 +70,9 @@ void tinyc_softmax_s8(const tinyc_softmax_s8_params *p, const int8_t *x, int8_t 
             }
             half = sum / 2;
             for (k = 0; k < n; ++k) { /* all non-negative: division rounds half up, as the reference */
-                const uint32_t q = ((table[max - xr[k * step]] << 8) + half) / sum;
-                yr[k * step] = (int8_t)((int32_t)(q > 255 ? 255 : q) - 128);
+                /* q <= levels and out_zp >= -128: only the top can saturate */
+                const int32_t v = (int32_t)((table[max - xr[k * step]] * levels + half) / sum) + out_zp;
+                yr[k * step] = (int8_t)(v > 127 ? 127 : v);
             }
         }
     }

@@ -10,13 +10,16 @@ typedef struct {
     int32_t outer, axis_size, inner; /* element counts before, along and after the axis */
 } tinyc_softmax_f32_params;
 
-/* int8, integer only; output q is fixed at scale 1/256, zero point -128. Per row:
- * d = max - x in [0, 255]; y = ((E[d] << 8) + sum / 2) / sum - 128 clamped to 127, where
- * E[d] = round(exp(-d * s_in) * 2^20) and sum = sum of E over the row. axis_size <= 4095,
- * so every intermediate fits uint32 (the compiler checks). */
+/* int8, integer only; output q is scale 1 / levels, zero point out_zp (TFLite's 1/256, -128 unless
+ * the model gives its own). Per row: d = max - x in [0, 255];
+ * y = clamp((E[d] * levels + sum / 2) / sum + out_zp), where E[d] = round(exp(-d * s_in) * 2^20) and
+ * sum = sum of E over the row: one rounding straight to the output's grid. axis_size <= 4095 and
+ * levels <= 256, so every intermediate fits uint32 (the compiler checks). */
 typedef struct {
     int32_t outer, axis_size, inner;
     const uint32_t *exp_table; /* 256 entries, E[0] = 2^20 */
+    uint32_t levels;           /* 1 / output scale, 1 to 256 */
+    int32_t out_zp;
 } tinyc_softmax_s8_params;
 
 /* int8 by TensorFlow Lite Micro's reference rule (reference/softmax.h), bit for bit; output q fixed

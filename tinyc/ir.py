@@ -77,6 +77,9 @@ class Graph:
     nodes: list[Node]  # topological order: this is the schedule
     inputs: list[str]
     outputs: list[str]
+    # How multipliers are chosen (tinyc/quant.py quantize_multiplier): "tflite" (normalized, TFLite's: the
+    # product is rounded twice when it shifts right) or "once" (a file onnxruntime quantized: it rounds once)
+    requantization: str = "tflite"
 
     def copy(self) -> Graph:
         """A deep copy that shares constant arrays (passes replace data, never mutate it)."""

@@ -6,6 +6,8 @@ TensorFlow Lite's int8 scheme. Nothing here reads graphs; passes and ops call th
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -22,11 +24,30 @@ def round_half_away(x: np.ndarray | float) -> np.ndarray:
     return np.sign(x) * np.floor(np.abs(x) + 0.5)
 
 
-def quantize_multiplier(real: float) -> tuple[int, int]:
-    """real ~= multiplier * 2**(shift - 31) with multiplier in [2**30, 2**31).
+_REQUANTIZATION: ContextVar[str] = ContextVar("requantization", default="tflite")
+ONCE_BITS = 20  # "once" keeps a multiplier of at least this many bits unshifted (a relative error below 2^-20)
 
-    TFLite's QuantizeMultiplier: a multiplier too small to represent (shift < -31)
-    becomes (0, 0), so the product is exactly 0.
+
+@contextmanager
+def requantization(rule: str):
+    """Within it, quantize_multiplier follows `rule` (ir.Graph.requantization): "tflite" or "once"."""
+    token = _REQUANTIZATION.set(rule)
+    try:
+        yield
+    finally:
+        _REQUANTIZATION.reset(token)
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """real ~= multiplier * 2**(shift - 31).
+
+    TFLite's QuantizeMultiplier (multiplier in [2**30, 2**31)): a multiplier too small to represent
+    (shift < -31) becomes (0, 0), so the product is exactly 0. TFLite's right shift rounds the product a second
+    time: its doubling high multiply keeps only -shift fractional bits, so a value within 2^(shift-1) below a
+    half rounds up (a quarter of them at shift -1). Under requantization("once") a real in [2^-11, 0.5) gets
+    shift 0 and the multiplier real 2^31 unnormalized (20 bits or more): the product is rounded once, as
+    onnxruntime's float requantization rounds it. Below 2^-11 TFLite's form is kept: its window is 2^-12 or
+    less. The kernels are the same.
     """
     if real == 0.0 or not math.isfinite(real):
         return 0, 0
@@ -35,6 +56,8 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     q = int(round_half_away(mantissa * (1 << 31)))
     if q == 1 << 31:
         q, shift = q // 2, shift + 1
+    if shift < 0 and _REQUANTIZATION.get() == "once" and real * 2.0**31 >= 2.0**ONCE_BITS:
+        shift, q = 0, int(round_half_away(real * 2.0**31))
     if shift < -31:
         return 0, 0
     if shift > 30:  # scales a user's weights can produce (a weight of 1e30, say): no int8 form

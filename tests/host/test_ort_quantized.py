@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import need_tool
-from tests.ort_quantized import CASES, SHORT, measure, output_params
+from tests.ort_quantized import CASES, measure, output_params
 
 
 def _check(tmp_path, model: str, form: str, activations: str, weights: str = "int8") -> None:
@@ -28,17 +28,6 @@ def _check(tmp_path, model: str, form: str, activations: str, weights: str = "in
 @pytest.mark.parametrize("model,form,activations", CASES)
 def test_onnxruntime_quantized_zoo_model_agrees_with_onnxruntime(tmp_path, model, form, activations):
     _check(tmp_path, model, form, activations)
-
-
-@pytest.mark.parametrize("model", sorted(SHORT))
-def test_onnxruntime_quantized_transformer_stays_near_onnxruntime(tmp_path, model):
-    """Bit-exact ref = host, the file's own output parameters, and the agreement it reaches (short of 99 %)."""
-    need_tool("cc")
-    m = measure(model, "qdq", "int8", tmp_path)
-    for name in m["graph"].outputs:
-        assert np.array_equal(m["ref"][name], m["host"][name]), name
-    print(f"{model} qdq int8: {m['agreement']}")
-    assert m["agreement"]["within2"] >= SHORT[model] and m["agreement"]["max"] <= 6.5, m["agreement"]
 
 
 @pytest.mark.parametrize("form", ["qdq", "qoperator"])

@@ -102,3 +102,26 @@ def test_per_channel_weights_are_symmetric_and_use_full_range():
     q, params = quant.quantize_weights_per_channel(w, axis=0)
     assert q.tolist() == [[64, -127], [0, 0], [127, 64]]
     assert not params.zero_point.any()
+
+
+@pytest.mark.parametrize("real", [math.pi / 8, 1 / math.e, math.sqrt(2) / 20, 2.0**-9.5, math.e / 4000])
+def test_once_multipliers_round_the_product_once(real):
+    """Under requantization("once") (files onnxruntime quantized) the product acc x real is rounded once: it
+    equals round half away from zero of the exact product, where TFLite's normalized multiplier, shifted right
+    after the high multiply, rounds some products up a step (those within 2^(shift-1) below a half)."""
+    acc = np.arange(-40000, 40000, 7, dtype=np.int64)
+    exact = quant.round_half_away(acc * real)
+    with quant.requantization("once"):
+        m, s = quant.quantize_multiplier(real)
+    assert s == 0 and m >= 1 << quant.ONCE_BITS
+    assert np.mean(quant.requantize(acc, m, s) == exact) > 0.9999
+    tm, ts = quant.quantize_multiplier(real)  # the default: TFLite's
+    assert ts < 0 and np.mean(quant.requantize(acc, tm, ts) == exact) < 0.9999
+
+
+def test_once_keeps_tflite_multipliers_outside_its_range():
+    with quant.requantization("once"):
+        for real in (2.0**-12, 1e-7, 0.75, 3.0):
+            m, s = quant.quantize_multiplier(real)
+            with quant.requantization("tflite"):
+                assert (m, s) == quant.quantize_multiplier(real)

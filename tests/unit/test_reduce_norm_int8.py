@@ -87,6 +87,23 @@ def test_int8_reduce_is_within_its_rounding_of_float(kind):
         assert np.max(_own_error(g, q, x)) <= bound + 1e-4, (shape, axes, p)
 
 
+@pytest.mark.parametrize("rule", ["onnx", "tflm"])
+def test_int8_mean_of_an_onnx_model_rounds_once(rule):
+    """The mean of 7 (a transformer's token pooling): TFLM's rule shifts right after the high multiply and rounds
+    a quarter of the outputs twice; an ONNX model's pre-shifted sum rounds them once, as float then round does."""
+    attrs = {"kind": "mean", "axes": (1,), "keepdims": False, **({"rule": "tflm"} if rule == "tflm" else {})}
+    g = graph_of("reduce", [("x", (64, 7, 32))], attrs)
+    rng = np.random.default_rng(7)  # rows of nearly equal values: the mean spans the input's range (shift -1)
+    x = (rng.normal(size=(4, 64, 1, 32)) + 0.2 * rng.normal(size=(4, 64, 7, 32))).astype(np.float32)
+    q = quantize_graph(g, {"x": x})
+    err = _own_error(g, q, x)
+    once = np.mean(err <= 0.5 + 1e-6)
+    if rule == "onnx":
+        assert q.nodes[0].attrs["int8"]["pre_shift"] > 0 and once == 1.0, once
+    else:
+        assert q.nodes[0].attrs["int8"]["pre_shift"] == 0 and once < 0.9, once
+
+
 def test_int8_max_keeps_the_input_parameters():
     g = graph_of("reduce", [("x", (3, 5))], {"kind": "max", "axes": (1,), "keepdims": False})
     q = quantize_graph(g, {"x": np.random.default_rng(0).normal(size=(4, 3, 5)).astype(np.float32)})

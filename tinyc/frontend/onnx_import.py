@@ -216,6 +216,8 @@ class Importer:
         used = {i for n in self.nodes for i in n.inputs} | {o for n in self.nodes for o in n.outputs}
         tensors = {k: t for k, t in self.tensors.items() if k in used or not t.is_const}
         graph = Graph(self.name, tensors, self.nodes, [vi.name for vi in inputs], outputs)
+        if any(t.q is not None for t in tensors.values() if not t.is_const):
+            graph.requantization = "once"  # a file onnxruntime quantized: its requantizations round once
         verify(graph)
         return graph
 

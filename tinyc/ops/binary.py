@@ -132,9 +132,10 @@ class _AddSub(_Binary):
         # TFLite's reference add: both inputs rescaled to twice the larger input scale,
         # after a left shift of 20 bits that keeps the rounding error below one output step.
         twice_max = 2.0 * max(sa, sb)
-        am, ash = quant.quantize_multiplier(sa / twice_max)
-        bm, bsh = quant.quantize_multiplier(sb / twice_max)
-        om, osh = quant.quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT) * so))
+        with quant.requantization("tflite"):
+            am, ash = quant.quantize_multiplier(sa / twice_max)
+            bm, bsh = quant.quantize_multiplier(sb / twice_max)
+            om, osh = quant.quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT) * so))
         return {"left_shift": ADD_LEFT_SHIFT, "a_multiplier": am, "a_shift": ash,
                 "b_multiplier": bm, "b_shift": bsh, "output_multiplier": om, "output_shift": osh}
 

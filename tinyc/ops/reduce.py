@@ -38,6 +38,20 @@ def _reduce(kind: str, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     return total / max(int(np.prod([x.shape[a] for a in axes])), 1) if kind == "mean" else total
 
 
+def _sum_f32(x: np.ndarray, axes: tuple[int, ...], kind: str) -> np.ndarray:
+    """Sum or mean as the C computes it: float32, one element at a time in row-major order of the reduced
+    axes, the mean divided by the count in float32; so a float32 mean feeding an int8 quantize rounds as
+    the C does (a QDQ file's float ReduceMean)."""
+    kept = [a for a in range(x.ndim) if a not in axes]
+    rows = np.transpose(np.asarray(x, np.float32), kept + list(axes)).reshape(*[x.shape[a] for a in kept], -1)
+    acc = np.zeros(rows.shape[:-1], np.float32)
+    for r in range(rows.shape[-1]):
+        acc = (acc + rows[..., r]).astype(np.float32)
+    if kind == "mean":
+        acc = (acc / np.float32(max(rows.shape[-1], 1))).astype(np.float32)
+    return acc
+
+
 @register
 class Reduce(Op):
     """y = attrs["kind"] of x over attrs["axes"] (sorted, non-negative); keepdims keeps them as 1."""
@@ -52,7 +66,8 @@ class Reduce(Op):
         return [tuple(d for k, d in enumerate(shape) if k not in axes)]
 
     def ref_float(self, node, xs):
-        y = _reduce(node.attrs["kind"], xs[0], tuple(node.attrs["axes"]))
+        kind, axes = node.attrs["kind"], tuple(node.attrs["axes"])
+        y = _sum_f32(xs[0], axes, kind) if kind in ("sum", "mean") else _reduce(kind, xs[0], axes)
         return [y.reshape(self.infer_shape(node, [xs[0].shape])[0]).astype(np.float32)]
 
     def output_qparams(self, node, g, calibrated):
@@ -74,8 +89,16 @@ class Reduce(Op):
         if kind == "mean":  # TFLM: (m << n) / count, shift - n, as QuantizedMeanOrSum
             n = min(count.bit_length() - 1, 32, 31 + s)
             m, s = (m << n) // count, s - n
+        pre_shift = 0
+        if node.attrs.get("rule") != "tflm" and kind in ("sum", "mean", "max", "min"):
+            # acc << pre_shift (|acc| <= 255 count stays below 2^30): the doubling high multiply then keeps
+            # pre_shift more fractional bits, so the result is rounded once (TFLM's rounds twice when the
+            # shift is right: up to a step in a quarter of the outputs of a mean of 7)
+            bound = 255 * (1 if kind in ("max", "min") else count)
+            pre_shift = max(0, min(30 - bound.bit_length(), 31 + s))
+            s -= pre_shift
         int8 = {"kind": REDUCE_KINDS[kind], "input_zp": zp_in, "count": count, "multiplier": m, "shift": s,
-                "output_zp": zp_out}
+                "pre_shift": pre_shift, "output_zp": zp_out}
         return Node(node.name, node.op, list(node.inputs), list(node.outputs), {**node.attrs, "int8": int8})
 
     def ref_int8(self, node, xs):
@@ -90,7 +113,7 @@ class Reduce(Op):
                 acc = _sqrt_q(acc)
         else:
             acc = np.sum(d, axis=axes, keepdims=True)
-        y = quant.requantize(acc, p["multiplier"], p["shift"]) + p["output_zp"]
+        y = quant.requantize(acc << p["pre_shift"], p["multiplier"], p["shift"]) + p["output_zp"]
         return [quant.saturate(y).reshape(self.infer_shape(node, [xs[0].shape])[0])]
 
     def kernel(self, node, g):

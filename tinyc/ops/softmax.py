@@ -4,7 +4,8 @@ exp table built here.
 Log softmax in int8 is TFLM's LOG_SOFTMAX (reference/log_softmax.h), whatever the source format:
 gemmlowp's exp of the rescaled difference, a Q12.19 sum, TFLite's fixed-point log, output 16/256, 127.
 
-Two int8 softmax rules (attrs["rule"]): tinyc's own (default, below) and "tflm", TensorFlow Lite Micro's
+Two int8 softmax rules (attrs["rule"]): tinyc's own (default, below: onto 1/256, -128, or onto a model's own
+parameters of scale 1/K, rounded once) and "tflm", TensorFlow Lite Micro's
 reference softmax bit for bit (gemmlowp fixed point: exp of the rescaled difference in Q5.26, a Q12.19
 sum, a Newton-Raphson reciprocal), which .tflite models get. attrs["beta"] (default 1) scales the input.
 C: runtime_c/tinyc_softmax.c.
@@ -33,6 +34,20 @@ def _loops(shape: tuple, axis: int) -> tuple[int, int, int]:
     return int(np.prod(shape[:axis])), shape[axis], int(np.prod(shape[axis + 1:]))
 
 
+def _levels(q: QParams | None) -> int | None:
+    """The multiplier K of softmax's output, y = round(p K) + zero point, when output parameters q (a model's
+    own) have scale 1/K' for an integer K' <= 256: K = floor(1 / scale) in float32, onnxruntime's QLinearSoftmax
+    rule (its optimizer fuses a QDQ softmax into it), so 254 for the 1/255 that quantize_static writes. The
+    result is rounded once. None otherwise: the op writes 1/256 and a table requantizes to q."""
+    if q is None or q.scale.size != 1:
+        return None
+    inverse = 1.0 / float(q.scale[0])
+    k = round(inverse)
+    if not (1 <= k <= 256 and abs(inverse - k) <= 1e-5 * k):
+        return None
+    return max(1, int(np.floor(np.float32(1) / np.float32(q.scale[0]))))
+
+
 @register
 class Softmax(Op):
     """y = exp(x - max) / sum(exp(x - max)) along attrs["axis"] (non-negative)."""
@@ -50,6 +65,9 @@ class Softmax(Op):
         return [(e / e.sum(axis=node.attrs["axis"], keepdims=True)).astype(np.float32)]
 
     def output_qparams(self, node, g, calibrated):
+        own = g.tensors[node.outputs[0]].q  # a QDQ model's: kept when the kernel rounds straight onto it
+        if node.attrs.get("rule") != "tflm" and _levels(own) is not None:
+            return [own]
         return [QParams.per_tensor(*OUTPUT_Q)]
 
     def quantize(self, node, g):
@@ -65,11 +83,14 @@ class Softmax(Op):
         if node.attrs.get("beta", 1.0) != 1.0:
             raise UnsupportedOp(f"node {node.name!r} (softmax): int8 with beta != 1 only under the tflm rule")
         table = quant.round_half_away(np.exp(-np.arange(256) * s_in) * (1 << EXP_BITS)).astype(np.uint32)
+        out = g.tensors[node.outputs[0]].q
+        levels = _levels(out) or round(1 / OUTPUT_Q[0])
+        out_zp = int(out.zero_point[0]) if _levels(out) else OUTPUT_Q[1]
         return Node(node.name, node.op, list(node.inputs), list(node.outputs),
-                    {**node.attrs, "int8": {"exp_table": table}})
+                    {**node.attrs, "int8": {"exp_table": table, "levels": levels, "out_zp": out_zp}})
 
     def ref_int8(self, node, xs):
-        # Per row: d = max - x in [0, 255]; y = round(E[d] * 256 / sum E) - 128, with the
+        # Per row: d = max - x in [0, 255]; y = round(E[d] * levels / sum E) + out_zp, with the
         # rounding done by integer division of non-negatives, as the C kernel does.
         axis, table = node.attrs["axis"], node.attrs["int8"]["exp_table"].astype(np.int64)
         x = xs[0].astype(np.int64)
@@ -77,7 +98,7 @@ class Softmax(Op):
             return [tflm_softmax(x, axis, table)]
         e = table[x.max(axis=axis, keepdims=True) - x]
         total = e.sum(axis=axis, keepdims=True)
-        y = ((e << 8) + total // 2) // total - 128
+        y = (e * node.attrs["int8"]["levels"] + total // 2) // total + node.attrs["int8"]["out_zp"]
         return [quant.saturate(y)]
 
     def kernel(self, node, g):
@@ -88,7 +109,7 @@ class Softmax(Op):
             params["exp_table"] = node.attrs["int8"]["exp_table"]
             return KernelCall("tinyc_softmax_tflm_s8", "tinyc_softmax", "tinyc_softmax_tflm_s8_params", params, args)
         if out_dtype(node, g) == "int8":
-            params["exp_table"] = node.attrs["int8"]["exp_table"]
+            params.update({k: node.attrs["int8"][k] for k in ("exp_table", "levels", "out_zp")})
             return KernelCall("tinyc_softmax_s8", "tinyc_softmax", "tinyc_softmax_s8_params", params, args)
         return KernelCall("tinyc_softmax_f32", "tinyc_softmax", "tinyc_softmax_f32_params", params, args)
 

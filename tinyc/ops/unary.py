@@ -80,6 +80,8 @@ def apply_fn(node: Node, x: np.ndarray) -> np.ndarray:
     """The float function of a unary node, in x's precision (float32 or float64).
     NaN and inf follow numpy (log(0) = -inf, sqrt(-1) = NaN, ...)."""
     fn, dt = node.attrs["fn"], x.dtype.type
+    if "input_scale" in node.attrs:  # a folded Mul or Div by a constant (passes/simplify.py)
+        x = x * dt(node.attrs["input_scale"])
     with np.errstate(all="ignore"):
         if fn in _F64:
             return _F64[fn](x.astype(np.float64)).astype(dt)
@@ -156,6 +158,7 @@ class Unary(Op):
         if out_dtype(node, g) == "int8":
             return KernelCall("tinyc_lut_s8", "tinyc_elementwise", "tinyc_lut_s8_params",
                               {"size": size, "table": node.attrs["int8"]["table"]}, args)
+        assert "input_scale" not in node.attrs, f"node {node.name!r}: a folded scaling only has an int8 table"
         params = {"size": size, "fn": FUNCTIONS.index(node.attrs["fn"]),
                   "alpha": _slot(node, 0, 0.0), "beta": _slot(node, 1, 0.0),
                   "min": _clip_bound(node, "min", -FLT_MAX), "max": _clip_bound(node, "max", FLT_MAX)}

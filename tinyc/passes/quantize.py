@@ -15,6 +15,7 @@ from tinyc import ops, quant
 from tinyc.errors import UnsupportedOp
 from tinyc.ir import Graph, Node, QParams, Tensor
 from tinyc.ops.boundary import attrs_of
+from tinyc.passes import prequantized
 from tinyc.passes.calibration import DEFAULT, calibrate
 
 
@@ -34,7 +35,7 @@ def quantize(g: Graph, samples: dict[str, np.ndarray], float_layers: Iterable[st
         needs_ranges = any(t.q is None for t in g.tensors.values() if not t.is_const)
         ranges = calibrate(g, samples, calibration) if needs_ranges else {}
     floating = set(float_layers)
-    left = left_in_float(g)
+    g, left = prequantized.prepare(g, floating)
     if left and warnings is not None:  # the model's own choice: run them in float, as onnxruntime does
         floating |= set(left)
         shown = ", ".join(repr(n) for n in left[:4]) + (f" and {len(left) - 4} more" if len(left) > 4 else "")
@@ -42,28 +43,14 @@ def quantize(g: Graph, samples: dict[str, np.ndarray], float_layers: Iterable[st
                         f"around their results) run in float32: {shown}")
     while True:
         try:
-            return drop_unused_constants(_quantize_mixed(g, ranges, floating))
+            with quant.requantization(g.requantization):
+                return drop_unused_constants(_quantize_mixed(g, ranges, floating))
         except _NoInt8Form as e:  # run it in float and start again: its boundaries move
             if warnings is None:
                 raise e.__cause__ from None
             floating.add(e.node.name)
             why = str(e.__cause__).split("): ", 1)[-1]  # the op's own reason, without the node it names again
             warnings.append(f"node {e.node.name!r} ({e.node.op}): no int8 form ({why}); it runs in float32")
-
-
-def left_in_float(g: Graph) -> list[str]:
-    """In a model that carries its own int8 parameters on some activations but not all (onnxruntime's QDQ
-    files leave the ops it does not quantize between a DequantizeLinear and a QuantizeLinear), the nodes
-    whose every activation result has none: the file computes them in float. Views pass parameters on."""
-    activations = [t for t in g.tensors.values() if not t.is_const and t.dtype == "float32"]
-    if not any(t.q is not None for t in activations) or all(t.q is not None for t in activations):
-        return []
-    left = []
-    for node in g.nodes:
-        outs = [g.tensors[o] for o in node.outputs if o and g.tensors[o].dtype == "float32"]
-        if outs and not ops.get(node.op).is_view and all(t.q is None for t in outs):
-            left.append(node.name)
-    return left
 
 
 class _NoInt8Form(Exception):

@@ -48,6 +48,8 @@ def fold_affine(g: Graph) -> Graph:
             user = _sole_consumer(g, node)
             if user is None or user.op not in ("mul", "add"):
                 continue
+            if g.tensors[node.outputs[0]].q is not None:
+                continue  # a pre-quantized model rounds (and clips) in between: folding would change its integers
             other = [i for i in user.inputs if i != node.outputs[0]]
             if len(other) != 1 or not g.tensors[other[0]].is_const:
                 continue
@@ -73,6 +75,33 @@ def fold_affine(g: Graph) -> Graph:
             g.nodes.remove(user)
             changed = True
             break
+    return drop_dead_tensors(g)
+
+
+def fold_scaling_into_tables(g: Graph, scalings: set[str], float_nodes: set[str]) -> Graph:
+    """A Mul or Div by a scalar constant (named in `scalings`: nodes a QDQ file leaves in float) whose only
+    reader is a unary function becomes that function's attrs["input_scale"]: GELU's erf(x / sqrt 2) is then
+    one int8 table from x's parameters to the file's, rounded once as the file's float chain is, rather than
+    x / sqrt 2 quantized at a calibrated scale and then tabled. A function in `float_nodes` keeps its input."""
+    g = g.copy()
+    for node in list(g.nodes):
+        if node.name not in scalings or node.op not in ("mul", "div") or len(node.inputs) != 2:
+            continue
+        consts = [i for i in node.inputs if g.tensors[i].is_const]
+        user = _sole_consumer(g, node)
+        if len(consts) != 1 or user is None or user.op != "unary" or "input_scale" in user.attrs or \
+                user.name in float_nodes:
+            continue
+        c = g.tensors[consts[0]].data
+        if c.size != 1 or not np.isfinite(c).all() or not c.all() or (node.op == "div" and consts[0] != node.inputs[1]):
+            continue
+        c = float(c.reshape(-1)[0])
+        x = next(i for i in node.inputs if i != consts[0])
+        if g.tensors[x].shape != g.tensors[node.outputs[0]].shape:
+            continue
+        user.attrs["input_scale"] = 1.0 / c if node.op == "div" else c
+        user.inputs = [x if i == node.outputs[0] else i for i in user.inputs]
+        g.nodes.remove(node)
     return drop_dead_tensors(g)
 
 
