@@ -104,14 +104,18 @@ def test_a_clipped_bias_takes_the_saturating_path():
     assert np.array_equal(call.params["weight_sums"], w.sum(axis=1))
 
 
-@pytest.mark.parametrize("m,k", [(1, 1), (5, 3), (6, 4), (7, 5), (12, 17), (13, 8), (3, 255)])
+@pytest.mark.parametrize("m,k", [(1, 1), (5, 3), (6, 4), (7, 5), (12, 17), (13, 8), (3, 255), (6, 16), (12, 47), (7, 64)])
 def test_block_layout_is_a_permutation_of_the_rows_as_the_kernel_reads_them(m, k):
     w = np.arange(m * k, dtype=np.int64).reshape(m, k)
     lay = dense_block_layout(w)
     assert sorted(lay.tolist()) == list(range(m * k))
-    k4, pos = k - k % 4, 0
+    k16, k4, pos = k - k % 16, k - k % 4, 0
     for b0 in range(0, m - m % DENSE_BLOCK, DENSE_BLOCK):  # the walk of tinyc_dense_block
-        for c in range(0, k4, 4):
+        for c in range(0, k16, 16):
+            for r in range(DENSE_BLOCK):
+                assert lay[pos:pos + 16].tolist() == w[b0 + r, c:c + 16].tolist()
+                pos += 16
+        for c in range(k16, k4, 4):
             for r in range(DENSE_BLOCK):
                 assert lay[pos:pos + 4].tolist() == w[b0 + r, c:c + 4].tolist()
                 pos += 4
