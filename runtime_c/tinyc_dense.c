@@ -174,10 +174,12 @@ static TINYC_DENSE_LOOP_ATTR void tinyc_dense_block(const int8_t *x, const int8_
     for (i = 0; i < TINYC_DENSE_BLOCK; i++) {
         acc[i] = 0;
     }
-    for (; x != x_end16; x += 16) {
-        for (i = 0; i < TINYC_DENSE_BLOCK; i++, wb += 16) {
-            for (j = 0; j < 16; j++) {
-                acc[i] += x[j] * wb[j];
+    for (; x != x_end16; wb += 16 * TINYC_DENSE_BLOCK) {  /* as the 4-input loop below, row r at wb + 16 r */
+        for (j = 0; j < 16; j += 4, x += 4) {
+            const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+            const int8_t *wr = wb + j;
+            for (i = 0; i < TINYC_DENSE_BLOCK; i++, wr += 16) {
+                acc[i] += x0 * wr[0] + x1 * wr[1] + x2 * wr[2] + x3 * wr[3];
             }
         }
     }
