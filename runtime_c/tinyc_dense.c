@@ -4,6 +4,7 @@
 
 #include "tinyc_arch.h"
 #include "tinyc_dense.h"
+#include "tinyc_vec_requant.h"
 
 /* Scratch: 0. The input zero point leaves the inner loop (compile-time constants): sum_k (x - zp) * w =
  * sum_k x * w - zp * weight_sums[m], and with no possible saturation bias_folded[m] = bias[m] - zp * weight_sums[m].
@@ -222,21 +223,6 @@ static int32_t tinyc_dense_dot1(const int8_t *x, const int8_t *wm, int32_t k_len
     return acc;
 }
 
-#if TINYC_HAS_MVE
-/* tinyc_requantize on 4 lanes, bit for bit: a saturating left shift (VQSHL by max(shift, 0)), the doubling
- * high multiply (VQRDMULH: floor((a * multiplier + 2^30) / 2^31), multiplier >= 0 cannot saturate), then
- * the right shift rounding half away from zero: VRSHL rounds half up, so a negative value is first moved
- * down by one when it shifts (gemmlowp's fixup; VQADD keeps INT32_MIN, an exact multiple). */
-static inline int32x4_t tinyc_dense_requantize_x4(int32x4_t acc, int32x4_t multiplier, int32x4_t shift)
-{
-    const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t right_neg = vminq_s32(shift, zero);
-    const int32x4_t hi = vqrdmulhq_s32(vqshlq_s32(acc, vmaxq_s32(shift, zero)), multiplier);
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(hi, right_neg), 31);
-    return vrshlq_s32(vqaddq_s32(hi, fixup), right_neg);
-}
-#endif
-
 /* The n sums sum_k x * w of rows m .. m + n - 1 to int8: plus the folded bias (no saturation can
  * occur, checked at compile time), or minus input_zp * weight_sums and plus the bias, saturated.
  * With MVE 4 outputs per step (predicated loads: nothing read past the arrays).
@@ -261,7 +247,7 @@ static TINYC_DENSE_NOINLINE void tinyc_dense_outputs(const tinyc_dense_s8_params
                 sum = vqaddq_s32(sum, vldrwq_z_s32(bias + m + i, pred));
             }
         }
-        v = tinyc_dense_requantize_x4(sum, vldrwq_z_s32(mult + i, pred), vldrwq_z_s32(shift + i, pred));
+        v = tinyc_requantize_x4(sum, vldrwq_z_s32(mult + i, pred), vldrwq_z_s32(shift + i, pred));
         v = vminq_s32(vmaxq_s32(vaddq_n_s32(v, output_zp), vdupq_n_s32(clamp.min)), vdupq_n_s32(clamp.max));
         vstrbq_p_s32(y + i, v, pred);
     }
