@@ -45,6 +45,28 @@ def lut_bundle(count: int, seed: int = 0) -> tuple[Graph, dict[str, np.ndarray]]
     return quantize_graph(g, calib), {x: 1.5 * v for x, v in calib.items()}
 
 
+def broadcast_bundle(count: int, seed: int = 0) -> tuple[Graph, dict[str, np.ndarray]]:
+    """add, sub, mul of a (1, 5, 3, 7) and a b repeated over the channels (rows contiguous, b's rows
+    restart) or along the rows (b's stride 0: the row loops)."""
+    tensors = {"a": Tensor("a", (1, 5, 3, 7), "float32"), "b": Tensor("b", (1, 1, 3, 7), "float32"),
+               "c": Tensor("c", (1, 5, 3, 1), "float32")}
+    nodes = []
+    for k, (op, b) in enumerate([("add", "b"), ("sub", "b"), ("mul", "b"), ("add", "c"), ("mul", "c")]):
+        nodes.append(Node(f"n{k}", op, ["a", b], [f"y{k}"], {"act": None}))
+        tensors[f"y{k}"] = Tensor(f"y{k}", (1, 5, 3, 7), "float32")
+    g = Graph("broadcast", tensors, nodes, ["a", "b", "c"], [n.outputs[0] for n in nodes])
+    verify(g)
+    rng = np.random.default_rng(seed)
+    calib = {n: rng.uniform(lo, hi, (count, *tensors[n].shape)).astype(np.float32)
+             for n, (lo, hi) in zip("abc", [(-0.3, 4.0), (-5.0, 0.4), (-1.0, 1.0)])}
+    return quantize_graph(g, calib), {n: 1.1 * v for n, v in calib.items()}
+
+
+@pytest.mark.parametrize("board", KERNEL_BOARDS)
+def test_broadcast_binary_rows_on_board_equal_the_reference(board):
+    run_on(*broadcast_bundle(3), board)
+
+
 @pytest.mark.parametrize("board", KERNEL_BOARDS)
 def test_fast_binary_loops_on_board_equal_the_reference(board):
     run_on(*fast_bundle((1, 5, 3, 7), 3), board)
