@@ -28,6 +28,7 @@ static void row_start(const int32_t *d, const int32_t *sa, const int32_t *sb, in
     *ob = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
 }
 
+#if TINYC_HAS_MVE
 /* True when strides s walk dims d as one contiguous run (a size-1 dim's stride does not matter). */
 static int contiguous(const int32_t *d, const int32_t *s)
 {
@@ -41,14 +42,20 @@ static int contiguous(const int32_t *d, const int32_t *s)
     return 1;
 }
 
-/* Output rows and row length of a binary int8 loop: one row of everything when neither input broadcasts
- * (fewer row starts; the same elements in the same order). */
+#endif
+
+/* Output rows and row length of a binary int8 loop. With Helium one row of everything when neither input
+ * broadcasts (the same elements in the same order; short rows would leave the vectors part empty). */
 static int32_t binary_rows(const int32_t *d, const int32_t *sa, const int32_t *sb, int32_t *n)
 {
+#if TINYC_HAS_MVE
     if (contiguous(d, sa) && contiguous(d, sb)) {
         *n = d[0] * d[1] * d[2] * d[3];
         return 1;
     }
+#else
+    (void)sa, (void)sb;
+#endif
     *n = d[3];
     return d[0] * d[1] * d[2];
 }
