@@ -1,6 +1,6 @@
-"""Kronecker kernels as firmware under QEMU: int8 bit-exact with the reference on mps2-an386 (M4) and
-mps2-an385 (M3), float32 close, on one chain of dense_kp nodes covering every variant and on the AD
-autoencoder compressed by the kronecker pass."""
+"""Kronecker kernels as firmware under QEMU: int8 bit-exact with the reference on mps3-an547 (M55, Helium, and
+built +nomve), mps2-an386 (M4) and mps2-an385 (M3), float32 close, on one chain of dense_kp nodes covering every
+variant and on the AD autoencoder compressed by the kronecker pass."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import need_tool
 from tests.helpers import random_samples
 from tests.models import model_path, sample_inputs
+from tests.qemu.test_dense_fast_qemu import BOARDS, FLAGS
 from tinyc import interpreter, ir, ops, pipeline, runners
 from tinyc.board import load_board
 from tinyc.ir import Graph, Node, Tensor
@@ -70,7 +71,7 @@ def kp_chain(seed: int = 0) -> Graph:
 
 def compiled(float_graph: Graph, graph: Graph, board: str) -> pipeline.Compiled:
     graph, plan = plan_memory(graph)
-    return pipeline.Compiled(float_graph.name, float_graph, graph, plan, [], load_board(board))
+    return pipeline.Compiled(float_graph.name, float_graph, graph, plan, [], load_board(FLAGS.get(board, (board,))[0]))
 
 
 def test_chain_covers_both_orders_and_both_layouts():
@@ -79,13 +80,13 @@ def test_chain_covers_both_orders_and_both_layouts():
     assert {link[5] for link in links} == {"dense", "nchw"}
 
 
-@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an385"])
+@pytest.mark.parametrize("board", BOARDS)
 def test_kp_chain_int8_on_qemu_equals_reference(board):
     g = kp_chain()
     q = quantize(g, random_samples(g, 16, seed=1))
     c = compiled(g, q, board)
     feeds = runners.feeds_for(q, random_samples(g, 6, seed=2, lo=-1.5, hi=1.5))
-    on_board, measured = runners.run_board(c, feeds)
+    on_board, measured = runners.run_board(c, feeds, FLAGS.get(board, (board, []))[1])
     ref = interpreter.run_samples(q, feeds)
     out = q.outputs[0]
     assert np.array_equal(on_board[out], ref[out]), f"{np.sum(on_board[out] != ref[out])} values differ"
@@ -101,13 +102,14 @@ def test_kp_chain_float_on_qemu_matches_reference():
     assert np.abs(on_board[out] - ref[out]).max() <= 1e-4 * max(1.0, float(np.abs(ref[out]).max()))
 
 
+@pytest.mark.parametrize("board", ["mps2-an386", "mps3-an547"])
 @pytest.mark.parametrize("doped", [False, True], ids=["kp", "doped_kp"])
-def test_ad_autoencoder_kp_on_qemu_equals_reference(doped):
+def test_ad_autoencoder_kp_on_qemu_equals_reference(doped, board):
     g = pipeline.frontend(model_path("ad_fc_autoencoder"))
     calib = sample_inputs("ad_fc_autoencoder", g.inputs[0], g.tensors[g.inputs[0]].shape)
     h = kronecker(g, "auto", doped=doped)
     q = quantize(h, calib)
-    c = compiled(h, q, "mps2-an386")
+    c = compiled(h, q, board)
     feeds = runners.feeds_for(q, {k: v[:6] for k, v in calib.items()})
     on_board, _ = runners.run_board(c, feeds)
     ref = interpreter.run_samples(q, feeds)
