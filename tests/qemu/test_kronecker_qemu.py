@@ -4,6 +4,8 @@ variant and on the AD autoencoder compressed by the kronecker pass."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -102,13 +104,19 @@ def test_kp_chain_float_on_qemu_matches_reference():
     assert np.abs(on_board[out] - ref[out]).max() <= 1e-4 * max(1.0, float(np.abs(ref[out]).max()))
 
 
-@pytest.mark.parametrize("board", ["mps2-an386", "mps3-an547"])
-@pytest.mark.parametrize("doped", [False, True], ids=["kp", "doped_kp"])
-def test_ad_autoencoder_kp_on_qemu_equals_reference(doped, board):
+@functools.lru_cache(maxsize=None)
+def ad_kp(doped: bool) -> tuple[Graph, Graph, dict]:
+    """The AD autoencoder compressed by the kronecker pass (minutes of factor search: once per variant)."""
     g = pipeline.frontend(model_path("ad_fc_autoencoder"))
     calib = sample_inputs("ad_fc_autoencoder", g.inputs[0], g.tensors[g.inputs[0]].shape)
     h = kronecker(g, "auto", doped=doped)
-    q = quantize(h, calib)
+    return h, quantize(h, calib), calib
+
+
+@pytest.mark.parametrize("board", ["mps2-an386", "mps3-an547"])
+@pytest.mark.parametrize("doped", [False, True], ids=["kp", "doped_kp"])
+def test_ad_autoencoder_kp_on_qemu_equals_reference(doped, board):
+    h, q, calib = ad_kp(doped)
     c = compiled(h, q, board)
     feeds = runners.feeds_for(q, {k: v[:6] for k, v in calib.items()})
     on_board, _ = runners.run_board(c, feeds)
