@@ -43,14 +43,18 @@ static int16_t kp_sat16(int32_t v)
     return (int16_t)tinyc_clamp_i32(v, -32768, 32767);
 }
 
-/* sum a[l] * t[l] over n (int8 times int16). With Helium 8 lanes a step (VMLADAV, the last predicated). */
+/* sum a[l] * t[l] over n (int8 times int16). With Helium 8 lanes a step (VMLADAV, the last n % 8 predicated). */
 static int32_t kp_dot_s8_s16(const int8_t *a, const int16_t *t, int32_t n)
 {
     int32_t acc = 0, l = 0;
 #if TINYC_HAS_MVE
-    for (; l < n; l += 8) {
+    for (; l + 8 <= n; l += 8) {
+        acc = vmladavaq_s16(acc, vldrbq_s16(a + l), vldrhq_s16(t + l));
+    }
+    if (l > 0 && l < n) {  /* a short factor row stays scalar: the vector set-up would not pay */
         const mve_pred16_t pred = vctp16q((uint32_t)(n - l));
         acc = vmladavaq_p_s16(acc, vldrbq_z_s16(a + l, pred), vldrhq_z_s16(t + l, pred), pred);
+        l = n;
     }
 #endif
     for (; l < n; l++) acc += a[l] * t[l];
@@ -58,18 +62,20 @@ static int32_t kp_dot_s8_s16(const int8_t *a, const int16_t *t, int32_t n)
 }
 
 /* sum w[l] * (x[l * xs] - zp) over n, |x - zp| <= 255 (int16 lanes). With Helium 8 lanes a step: x loaded
- * plainly (xs = 1) or gathered (VLDRB gather at l * xs, which the caller keeps below 2^16). */
+ * plainly (xs = 1) or gathered (VLDRB gather at l * xs, kept below 2^16); the last n % 8 scalar. */
 static int32_t kp_dot_x(const int8_t *w, const int8_t *x, size_t xs, int32_t n, int32_t zp)
 {
     int32_t acc = 0, l = 0;
 #if TINYC_HAS_MVE
-    const uint16x8_t at = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)xs);
-    if ((size_t)n * xs <= 65536u) {
-        for (; l < n; l += 8) {
-            const mve_pred16_t pred = vctp16q((uint32_t)(n - l));
-            const int8_t *xl = x + (size_t)l * xs;
-            const int16x8_t xv = xs == 1 ? vldrbq_z_s16(xl, pred) : vldrbq_gather_offset_z_s16(xl, at, pred);
-            acc = vmladavaq_p_s16(acc, vldrbq_z_s16(w + l, pred), vsubq_n_s16(xv, (int16_t)zp), pred);
+    if (n >= 8 && xs == 1) {
+        for (; l + 8 <= n; l += 8) {
+            acc = vmladavaq_s16(acc, vldrbq_s16(w + l), vsubq_n_s16(vldrbq_s16(x + l), (int16_t)zp));
+        }
+    } else if (n >= 8 && (size_t)n * xs <= 65536u) {
+        const uint16x8_t at = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)xs);
+        for (; l + 8 <= n; l += 8) {
+            const int16x8_t xv = vldrbq_gather_offset_s16(x + (size_t)l * xs, at);
+            acc = vmladavaq_s16(acc, vldrbq_s16(w + l), vsubq_n_s16(xv, (int16_t)zp));
         }
     }
 #endif

@@ -123,3 +123,24 @@ def test_ad_autoencoder_kp_on_qemu_equals_reference(doped, board):
     ref = interpreter.run_samples(q, feeds)
     out = q.outputs[0]
     assert np.array_equal(on_board[out], ref[out]), f"{np.sum(on_board[out] != ref[out])} values differ"
+
+
+@pytest.mark.parametrize("shapes", [((2, 19), (3, 17)), ((3, 17), (2, 19))], ids=["19x17", "17x19"])
+def test_long_factor_rows_on_the_m55_equal_the_reference(shapes):
+    """Factor rows of 17 and 19 (Helium's 8-lane steps and a remainder in both stages), doped, on mps3-an547."""
+    rng = np.random.default_rng(4)
+    shape_a, shape_b = shapes
+    m, k = shape_a[0] * shape_b[0], shape_a[1] * shape_b[1]
+    consts = {"a": rng.normal(size=shape_a), "b": rng.normal(size=shape_b), "bias": rng.normal(size=m),
+              "r": np.where(rng.random((m, k)) < 0.1, rng.normal(0, 0.3, (m, k)), 0)}
+    tensors = {"x": Tensor("x", (2, k)), "y": Tensor("y", (2, m))}
+    tensors.update({n: Tensor(n, v.shape, "float32", v.astype(np.float32)) for n, v in consts.items()})
+    attrs = {"shape_a": shape_a, "shape_b": shape_b, "act": None, "layout": "dense",
+             "residual_nnz": int(np.count_nonzero(consts["r"]))}
+    g = Graph("kp_long", tensors, [Node("n", "dense_kp", ["x", "a", "b", "bias", "r"], ["y"], attrs)], ["x"], ["y"])
+    ir.verify(g)
+    q = quantize(g, random_samples(g, 16, seed=1))
+    feeds = runners.feeds_for(q, random_samples(g, 4, seed=2, lo=-1.5, hi=1.5))
+    on_board, _ = runners.run_board(compiled(g, q, "mps3-an547"), feeds)
+    ref = interpreter.run_samples(q, feeds)
+    assert np.array_equal(on_board["y"], ref["y"]), f"{np.sum(on_board['y'] != ref['y'])} values differ"
