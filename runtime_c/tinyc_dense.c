@@ -1,8 +1,10 @@
-/* tinyc_dense.c: dense and matmul kernels, C99, no scratch; tinyc_dense_s8 has a DSP path (Cortex-M4/M7). */
+/* tinyc_dense.c: dense and matmul kernels, C99, no scratch; tinyc_dense_s8 has Helium (Cortex-M55) and DSP
+ * (Cortex-M4/M7) paths. */
 #include <string.h>
 
 #include "tinyc_arch.h"
 #include "tinyc_dense.h"
+#include "tinyc_vec_requant.h"
 
 /* Scratch: 0. The input zero point leaves the inner loop (compile-time constants): sum_k (x - zp) * w =
  * sum_k x * w - zp * weight_sums[m], and with no possible saturation bias_folded[m] = bias[m] - zp * weight_sums[m].
@@ -70,28 +72,96 @@
 #endif /* __OPTIMIZE__ */
 #endif
 
+#if TINYC_HAS_DSP && defined(__OPTIMIZE__)
+/* Row r of step j (of 4) in a 16-input group of the layout: its 4 weights at w + 16 r + 4 j, addressed from w
+ * already advanced past the group's 96 bytes by the first load of step 0 (post-incremented). */
+#define TINYC_DENSE_ASM_ROW16(a, r, j)                              \
+    "ldr %[ww], [%[w], #(16*" #r "+4*" #j "-96)]\n\t"             \
+    "sxtb16 %[t], %[ww]\n\t"                                       \
+    "smlad %[" a "], %[xe], %[t], %[" a "]\n\t"                    \
+    "sxtb16 %[t], %[ww], ror #8\n\t"                               \
+    "smlad %[" a "], %[xo], %[t], %[" a "]\n\t"
+#define TINYC_DENSE_ASM_X16                                         \
+    "ldr %[t], [%[x]], #4\n\t"                                      \
+    "sxtb16 %[xe], %[t]\n\t"                                        \
+    "sxtb16 %[xo], %[t], ror #8\n\t"
+#define TINYC_DENSE_ASM_STEP16(j)                                                                   \
+    TINYC_DENSE_ASM_X16 TINYC_DENSE_ASM_ROW16("a0", 0, j) TINYC_DENSE_ASM_ROW16("a1", 1, j)         \
+    TINYC_DENSE_ASM_ROW16("a2", 2, j) TINYC_DENSE_ASM_ROW16("a3", 3, j)                             \
+    TINYC_DENSE_ASM_ROW16("a4", 4, j) TINYC_DENSE_ASM_ROW16("a5", 5, j)
+/* 16 inputs x 6 rows: 4 steps of 33 instructions (the step-0 row-0 load advances w by the group). */
+#define TINYC_DENSE_ASM_GROUP16()                                                                \
+    do {                                                                                         \
+        int32_t xe, xo, ww, t;                                                                   \
+        __asm__("ldr %[ww], [%[w]], #96\n\t"                                                     \
+                TINYC_DENSE_ASM_X16                                                              \
+                "sxtb16 %[t], %[ww]\n\t"                                                         \
+                "smlad %[a0], %[xe], %[t], %[a0]\n\t"                                            \
+                "sxtb16 %[t], %[ww], ror #8\n\t"                                                 \
+                "smlad %[a0], %[xo], %[t], %[a0]\n\t"                                            \
+                TINYC_DENSE_ASM_ROW16("a1", 1, 0) TINYC_DENSE_ASM_ROW16("a2", 2, 0)               \
+                TINYC_DENSE_ASM_ROW16("a3", 3, 0) TINYC_DENSE_ASM_ROW16("a4", 4, 0)               \
+                TINYC_DENSE_ASM_ROW16("a5", 5, 0)                                                \
+                TINYC_DENSE_ASM_STEP16(1) TINYC_DENSE_ASM_STEP16(2) TINYC_DENSE_ASM_STEP16(3)    \
+                : [x] "+r"(x), [w] "+r"(wb), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),           \
+                  [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [xe] "=&r"(xe), [xo] "=&r"(xo),      \
+                  [ww] "=&r"(ww), [t] "=&r"(t)                                                     \
+                :                                                                                \
+                : "memory");                                                                     \
+    } while (0)
+#elif TINYC_HAS_DSP
+/* -O0: the 16-input group as 4 steps over a plain pointer per row (same sums). */
+#define TINYC_DENSE_ASM_GROUP16()                                                                \
+    do {                                                                                         \
+        int32_t j_;                                                                              \
+        for (j_ = 0; j_ < 16; j_ += 4) {                                                         \
+            const int32_t t_ = tinyc_load4(x);                                                   \
+            const int32_t xe = __sxtb16(t_), xo = tinyc_sxtb16_odd(t_);                          \
+            const int8_t *r_ = wb + j_;                                                          \
+            int32_t ww_;                                                                         \
+            x += 4;                                                                              \
+            ww_ = tinyc_load4(r_); a0 = __smlad(xo, tinyc_sxtb16_odd(ww_), __smlad(xe, __sxtb16(ww_), a0)); \
+            ww_ = tinyc_load4(r_ + 16); a1 = __smlad(xo, tinyc_sxtb16_odd(ww_), __smlad(xe, __sxtb16(ww_), a1)); \
+            ww_ = tinyc_load4(r_ + 32); a2 = __smlad(xo, tinyc_sxtb16_odd(ww_), __smlad(xe, __sxtb16(ww_), a2)); \
+            ww_ = tinyc_load4(r_ + 48); a3 = __smlad(xo, tinyc_sxtb16_odd(ww_), __smlad(xe, __sxtb16(ww_), a3)); \
+            ww_ = tinyc_load4(r_ + 64); a4 = __smlad(xo, tinyc_sxtb16_odd(ww_), __smlad(xe, __sxtb16(ww_), a4)); \
+            ww_ = tinyc_load4(r_ + 80); a5 = __smlad(xo, tinyc_sxtb16_odd(ww_), __smlad(xe, __sxtb16(ww_), a5)); \
+        }                                                                                        \
+        wb += 96;                                                                                \
+    } while (0)
+#endif
+
+#if TINYC_HAS_MVE && !TINYC_HAS_DSP
+#error "tinyc_dense: the Helium path leaves the K % 16 inputs to the DSP step (every MVE core has DSP)"
+#endif
+
 /* acc[i] = sum_k x[k] * w[i][k] for the TINYC_DENSE_BLOCK rows of one block, stored interleaved (see
- * tinyc_dense.h). With DSP: per 8 inputs 2 x 33 + cmp + bne = 68 instructions for 48 MACs; not inlined, so
- * the caller's variables do not compete for the registers (3 pointers, 6 sums, 2 x halves, 2 temps). */
+ * tinyc_dense.h). With MVE: per 16 inputs 1 + 6 vector loads and 6 VMLADAVA (96 MACs); with DSP: per 16
+ * inputs 4 x 33 + cmp + bne = 134 instructions. Then the 4-input groups with DSP, the last K % 4 plainly.
+ * Not inlined, so the caller's variables do not compete for the registers (3 pointers, 6 sums, 4 temps). */
 static TINYC_DENSE_LOOP_ATTR void tinyc_dense_block(const int8_t *x, const int8_t *wb, int32_t k_len, int32_t *acc)
 {
-    const int8_t *x_end4 = x + (k_len & ~3);
+    const int8_t *x_end16 = x + (k_len & ~15), *x_end4 = x + (k_len & ~3);
     const int32_t tail = k_len & 3;
     int32_t i, t;
 #if TINYC_HAS_DSP
-    const int8_t *x_end8 = x + (k_len & ~7), *x_end16 = x + (k_len & ~15);
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
-    while (x != x_end16) {  /* 16 inputs: 132 instructions, one loop test */
-        TINYC_DENSE_ASM_STEP();
-        TINYC_DENSE_ASM_STEP();
-        TINYC_DENSE_ASM_STEP();
-        TINYC_DENSE_ASM_STEP();
+    while (x != x_end16) {
+#if TINYC_HAS_MVE
+        const int8x16_t xv = vldrbq_s8(x);
+        a0 = vmladavaq_s8(a0, xv, vldrbq_s8(wb));
+        a1 = vmladavaq_s8(a1, xv, vldrbq_s8(wb + 16));
+        a2 = vmladavaq_s8(a2, xv, vldrbq_s8(wb + 32));
+        a3 = vmladavaq_s8(a3, xv, vldrbq_s8(wb + 48));
+        a4 = vmladavaq_s8(a4, xv, vldrbq_s8(wb + 64));
+        a5 = vmladavaq_s8(a5, xv, vldrbq_s8(wb + 80));
+        x += 16;
+        wb += 96;
+#else
+        TINYC_DENSE_ASM_GROUP16();
+#endif
     }
-    if (x != x_end8) {  /* 8 inputs: 66 instructions, post-incremented loads (gcc adds pointer updates) */
-        TINYC_DENSE_ASM_STEP();
-        TINYC_DENSE_ASM_STEP();
-    }
-    if (x != x_end4) {
+    while (x != x_end4) {
         TINYC_DENSE_ASM_STEP();
     }
     acc[0] = a0;
@@ -101,8 +171,18 @@ static TINYC_DENSE_LOOP_ATTR void tinyc_dense_block(const int8_t *x, const int8_
     acc[4] = a4;
     acc[5] = a5;
 #else
+    int32_t j;
     for (i = 0; i < TINYC_DENSE_BLOCK; i++) {
         acc[i] = 0;
+    }
+    for (; x != x_end16; wb += 16 * TINYC_DENSE_BLOCK) {  /* as the 4-input loop below, row r at wb + 16 r */
+        for (j = 0; j < 16; j += 4, x += 4) {
+            const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+            const int8_t *wr = wb + j;
+            for (i = 0; i < TINYC_DENSE_BLOCK; i++, wr += 16) {
+                acc[i] += x0 * wr[0] + x1 * wr[1] + x2 * wr[2] + x3 * wr[3];
+            }
+        }
     }
     for (; x != x_end4; x += 4) {
         for (i = 0; i < TINYC_DENSE_BLOCK; i++, wb += 4) {
@@ -121,7 +201,16 @@ static TINYC_DENSE_LOOP_ATTR void tinyc_dense_block(const int8_t *x, const int8_
 static int32_t tinyc_dense_dot1(const int8_t *x, const int8_t *wm, int32_t k_len)
 {
     int32_t acc = 0, k = 0;
-#if TINYC_HAS_DSP
+#if TINYC_HAS_MVE
+    for (; k + 16 <= k_len; k += 16) {
+        acc = vmladavaq_s8(acc, vldrbq_s8(x + k), vldrbq_s8(wm + k));
+    }
+    if (k < k_len) {  /* the last K % 16: predicated loads read no byte past the row */
+        const mve_pred16_t pred = vctp8q((uint32_t)(k_len - k));
+        acc = vmladavaq_p_s8(acc, vldrbq_z_s8(x + k, pred), vldrbq_z_s8(wm + k, pred), pred);
+    }
+    k = k_len;
+#elif TINYC_HAS_DSP
     for (; k + 4 <= k_len; k += 4) {
         const int32_t xw = tinyc_load4(x + k), ww = tinyc_load4(wm + k);
         acc = __smlad(__sxtb16(xw), __sxtb16(ww), acc);
@@ -136,6 +225,7 @@ static int32_t tinyc_dense_dot1(const int8_t *x, const int8_t *wm, int32_t k_len
 
 /* The n sums sum_k x * w of rows m .. m + n - 1 to int8: plus the folded bias (no saturation can
  * occur, checked at compile time), or minus input_zp * weight_sums and plus the bias, saturated.
+ * With MVE 4 outputs per step (predicated loads: nothing read past the arrays).
  * Not inlined: its locals stay in registers instead of competing with the row loop's. */
 static TINYC_DENSE_NOINLINE void tinyc_dense_outputs(const tinyc_dense_s8_params *p, const int32_t *acc, int32_t n,
                                                      const int32_t *bias, int32_t m, int8_t *y)
@@ -145,6 +235,23 @@ static TINYC_DENSE_NOINLINE void tinyc_dense_outputs(const tinyc_dense_s8_params
     const tinyc_clamp clamp = p->clamp;
     int32_t i;
     y += m;
+#if TINYC_HAS_MVE
+    for (i = 0; i < n; i += 4) {
+        const mve_pred16_t pred = vctp32q((uint32_t)(n - i));
+        int32x4_t sum = vldrwq_z_s32(acc + i, pred), v;
+        if (folded != NULL) {
+            sum = vaddq_s32(sum, vldrwq_z_s32(folded + m + i, pred));
+        } else {  /* sum x * w - zp * sum w is exact in int32; the bias is added saturating */
+            sum = vsubq_s32(sum, vmulq_n_s32(vldrwq_z_s32(p->weight_sums + m + i, pred), p->input_zp));
+            if (bias != NULL) {
+                sum = vqaddq_s32(sum, vldrwq_z_s32(bias + m + i, pred));
+            }
+        }
+        v = tinyc_requantize_x4(sum, vldrwq_z_s32(mult + i, pred), vldrwq_z_s32(shift + i, pred));
+        v = vminq_s32(vmaxq_s32(vaddq_n_s32(v, output_zp), vdupq_n_s32(clamp.min)), vdupq_n_s32(clamp.max));
+        vstrbq_p_s32(y + i, v, pred);
+    }
+#else
     if (folded != NULL) {
         folded += m;
         for (i = 0; i < n; i++) {
@@ -167,25 +274,34 @@ static TINYC_DENSE_NOINLINE void tinyc_dense_outputs(const tinyc_dense_s8_params
             y[i] = tinyc_requantize_s8(sum, mult[i], shift[i], output_zp, clamp);
         }
     }
+#endif
 }
+
+/* Outputs are requantized 2 blocks (12 rows) at a time: whole Helium vectors. */
+#define TINYC_DENSE_OUT_BATCH (2 * TINYC_DENSE_BLOCK)
 
 void tinyc_dense_s8(const tinyc_dense_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y)
 {
     const int32_t k_len = p->in_features, m_len = p->out_features;
     const int32_t blocked = m_len - m_len % TINYC_DENSE_BLOCK;
-    int32_t r, m;
+    int32_t r, m, n;
 
     for (r = 0; r < p->rows; r++) {
         const int8_t *xr = x + (size_t)r * k_len, *w = p->weights;
         int8_t *yr = y + (size_t)r * m_len;
-        int32_t acc[TINYC_DENSE_BLOCK];
-        for (m = 0; m < blocked; m += TINYC_DENSE_BLOCK, w += (size_t)TINYC_DENSE_BLOCK * k_len) {
-            tinyc_dense_block(xr, w, k_len, acc);
-            tinyc_dense_outputs(p, acc, TINYC_DENSE_BLOCK, bias, m, yr);
+        int32_t acc[TINYC_DENSE_OUT_BATCH];
+        for (m = 0; m < blocked; m += n) {
+            for (n = 0; n < TINYC_DENSE_OUT_BATCH && m + n < blocked; n += TINYC_DENSE_BLOCK) {
+                tinyc_dense_block(xr, w, k_len, acc + n);
+                w += (size_t)TINYC_DENSE_BLOCK * k_len;
+            }
+            tinyc_dense_outputs(p, acc, n, bias, m, yr);
         }
-        for (; m < m_len; m++, w += k_len) {  /* the last M % TINYC_DENSE_BLOCK rows, stored plainly */
-            acc[0] = tinyc_dense_dot1(xr, w, k_len);
-            tinyc_dense_outputs(p, acc, 1, bias, m, yr);
+        if (m < m_len) {  /* the last M % TINYC_DENSE_BLOCK rows, stored plainly */
+            for (n = 0; m + n < m_len; n++, w += k_len) {
+                acc[n] = tinyc_dense_dot1(xr, w, k_len);
+            }
+            tinyc_dense_outputs(p, acc, n, bias, m, yr);
         }
     }
 }

@@ -11,9 +11,10 @@
 /* int8: y[r][m] = clamp(requantize(sat32(bias[m] + sum_k (x[r][k] - input_zp) * w[m][k]),
  * multiplier[m], shift[m]) + output_zp).
  * weights: the int8 W (M, K), same bytes, reordered (tinyc/ops/dense.py dense_block_layout): the first
- * M - M % 6 rows in blocks of 6, each block = for every 4 inputs k4 < K - K % 4, the 4 weights of row 0,
- * then of row 1, ... row 5; then the K % 4 last weights of row 0, row 1, ... row 5. The last M % 6 rows
- * follow row-major. One pointer walks a block and 6 rows share each x load. */
+ * M - M % 6 rows in blocks of 6, each block = for every 16 inputs k16 < K - K % 16, the 16 weights of row 0,
+ * then of row 1, ... row 5 (a Helium vector per row); then for every 4 inputs k4 < K - K % 4 of the rest,
+ * the 4 weights of row 0, ... row 5 (a word per row); then the K % 4 last weights of row 0, ... row 5.
+ * The last M % 6 rows follow row-major. One pointer walks a block and 6 rows share each x load. */
 typedef struct {
     int32_t rows, in_features, out_features;
     const int8_t *weights;
@@ -35,7 +36,8 @@ typedef struct {
 } tinyc_dense_f32_params;
 
 /* x int8, weights int8 in [-127, 127], bias int32 (M) or NULL. Exact for K < 66000 (int32 sum).
- * With TINYC_HAS_DSP: 6 output rows and 4 inputs per step (SXTB16 + SMLAD); same bits as the portable loop. */
+ * With TINYC_HAS_MVE: 6 output rows and 16 inputs per step (VMLADAVA); with TINYC_HAS_DSP 4 inputs per step
+ * (SXTB16 + SMLAD); same bits as the portable loop. */
 void tinyc_dense_s8(const tinyc_dense_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
 void tinyc_dense_f32(const tinyc_dense_f32_params *p, const float *x, const float *w,
                      const float *bias, float *y);

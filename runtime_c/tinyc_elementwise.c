@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "tinyc_elementwise.h"
+#include "tinyc_vec_requant.h"
 
 /* The fast loops stay out of line: inlined into the row walk they would spill their constants. */
 #if defined(__GNUC__)
@@ -25,6 +26,38 @@ static void row_start(const int32_t *d, const int32_t *sa, const int32_t *sb, in
     const int32_t i2 = r % d[2], i1 = (r / d[2]) % d[1], i0 = r / (d[2] * d[1]);
     *oa = i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
     *ob = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
+}
+
+#if TINYC_HAS_MVE
+/* True when strides s walk dims d as one contiguous run (a size-1 dim's stride does not matter). */
+static int contiguous(const int32_t *d, const int32_t *s)
+{
+    int32_t k, run = 1;
+    for (k = 3; k >= 0; --k) {
+        if (d[k] > 1 && s[k] != run) {
+            return 0;
+        }
+        run *= d[k];
+    }
+    return 1;
+}
+
+#endif
+
+/* Output rows and row length of a binary int8 loop. With Helium one row of everything when neither input
+ * broadcasts (the same elements in the same order; short rows would leave the vectors part empty). */
+static int32_t binary_rows(const int32_t *d, const int32_t *sa, const int32_t *sb, int32_t *n)
+{
+#if TINYC_HAS_MVE
+    if (contiguous(d, sa) && contiguous(d, sb)) {
+        *n = d[0] * d[1] * d[2] * d[3];
+        return 1;
+    }
+#else
+    (void)sa, (void)sb;
+#endif
+    *n = d[3];
+    return d[0] * d[1] * d[2];
 }
 
 /* Clamp to [lo, hi], max applied last (min > max gives max, as ONNX Clip). A bound of +-FLT_MAX
@@ -226,21 +259,73 @@ TINYC_ELEM_NOINLINE static void add_sub_flat_s8(const tinyc_add_s8_params *p, co
     }
 }
 
+#if TINYC_HAS_MVE
+/* tinyc_requantize on 4 lanes for shift <= 0, the multiplier a scalar and rn the vector of shift
+ * (tinyc_vec_requant.h; rn's sign bit is the fixup mask: set exactly when the value shifts right). */
+static inline int32x4_t rescale_right_x4(int32x4_t acc, int32_t multiplier, int32x4_t rn)
+{
+    const int32x4_t hi = vqrdmulhq_n_s32(acc, multiplier);
+    return vrshlq_s32(vqaddq_s32(hi, vshrq_n_s32(vandq_s32(hi, rn), 31)), rn);
+}
+
+/* The add/sub result of 4 lanes of a and b, as the reference computes it lane by lane. */
+typedef struct {
+    int32x4_t rn_a, rn_b, rn_o, lo, hi;
+    int32_t left, za, zb, zo, ma, mb, mo, sign;
+} add_mve;
+
+static inline int32x4_t add_sub_x4(const add_mve *k, int32x4_t a, int32x4_t b)
+{
+    const int32x4_t u = rescale_right_x4(vshlq_r_s32(vsubq_n_s32(a, k->za), k->left), k->ma, k->rn_a);
+    const int32x4_t v = rescale_right_x4(vshlq_r_s32(vsubq_n_s32(b, k->zb), k->left), k->mb, k->rn_b);
+    const int32x4_t t = rescale_right_x4(vmlaq_n_s32(u, v, k->sign), k->mo, k->rn_o);  /* u + sign * v */
+    return vminq_s32(vmaxq_s32(vaddq_n_s32(t, k->zo), k->lo), k->hi);
+}
+
+/* One contiguous row of add (sign 1) or sub (-1), 4 lanes a step, the last 1..3 predicated: the same bits
+ * as the reference when the input and output shifts are <= 0 (add_sub_s8 checks). The parameters are copied
+ * to locals: a store to y (int8) could alias *p, and its fields would be reloaded. */
+TINYC_ELEM_NOINLINE static void add_sub_mve_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b,
+                                               int8_t *y, int32_t n, int32_t sign)
+{
+    add_mve k;
+    int32_t i;
+    k.rn_a = vdupq_n_s32(p->a_shift), k.rn_b = vdupq_n_s32(p->b_shift), k.rn_o = vdupq_n_s32(p->output_shift);
+    k.lo = vdupq_n_s32(p->clamp.min), k.hi = vdupq_n_s32(p->clamp.max);
+    k.left = p->left_shift, k.za = p->a_zp, k.zb = p->b_zp, k.zo = p->output_zp;
+    k.ma = p->a_multiplier, k.mb = p->b_multiplier, k.mo = p->output_multiplier, k.sign = sign;
+    for (i = 0; i + 4 <= n; i += 4) {
+        vstrbq_s32(y + i, add_sub_x4(&k, vldrbq_s32(a + i), vldrbq_s32(b + i)));
+    }
+    if (i < n) {
+        const mve_pred16_t pred = vctp32q((uint32_t)(n - i));
+        vstrbq_p_s32(y + i, add_sub_x4(&k, vldrbq_z_s32(a + i, pred), vldrbq_z_s32(b + i, pred)), pred);
+    }
+}
+#endif
+
 /* TFLite's reference int8 add: (x - zp) * 2^left_shift stays below 2^28 for int8 input, so
  * neither the rescaled inputs nor their sum can overflow int32. Rows whose inputs are both
  * contiguous take add_sub_flat_s8 when the output shift allows (see there). */
 static void add_sub_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y,
                        int32_t sign)
 {
-    const int32_t *d = p->out_dims, n = d[3], sa = p->a_strides[3], sb = p->b_strides[3];
+    const int32_t *d = p->out_dims, sa = p->a_strides[3], sb = p->b_strides[3];
     const int32_t lift = (int32_t)1 << p->left_shift;
-    const int32_t rows = d[0] * d[1] * d[2];
+    int32_t n;
+    const int32_t rows = binary_rows(d, p->a_strides, p->b_strides, &n);
     const int flat = sa == 1 && sb == 1 && p->left_shift == 20 && p->a_shift <= 0 && p->b_shift <= 0 &&
                      p->output_shift <= -1 &&
                      p->output_shift >= -23;
     int32_t r, i, oa, ob;
     for (r = 0; r < rows; ++r, y += n) {
         row_start(d, p->a_strides, p->b_strides, r, &oa, &ob);
+#if TINYC_HAS_MVE
+        if (sa == 1 && sb == 1 && p->left_shift <= 20 && p->a_shift <= 0 && p->b_shift <= 0 && p->output_shift <= 0) {
+            add_sub_mve_s8(p, a + oa, b + ob, y, n, sign);
+            continue;
+        }
+#endif
         if (flat) {
             add_sub_flat_s8(p, a + oa, b + ob, y, n, sign);
             continue;
@@ -266,16 +351,52 @@ void tinyc_sub_s8(const tinyc_add_s8_params *p, const int8_t *a, const int8_t *b
 
 /* |acc| <= 255^2 < 2^16: for output_shift in [-31, 13], 2 * (acc << max(shift, 0)) fits int32 and
  * the left shift cannot saturate, so rescale_x2 (right = max(-shift, 0)) gives tinyc_requantize. */
+#if TINYC_HAS_MVE
+/* One contiguous row of mul, 4 lanes a step, the last 1..3 predicated: tinyc_requantize_x4 of the exact
+ * products (parameters in locals, as add_sub_mve_s8). */
+static inline int32x4_t mul_x4(int32x4_t a, int32x4_t b, int32_t za, int32_t zb, int32_t zo, int32x4_t mult,
+                               int32x4_t shift, int32x4_t lo, int32x4_t hi)
+{
+    const int32x4_t acc = vmulq_s32(vsubq_n_s32(a, za), vsubq_n_s32(b, zb));
+    return vminq_s32(vmaxq_s32(vaddq_n_s32(tinyc_requantize_x4(acc, mult, shift), zo), lo), hi);
+}
+
+TINYC_ELEM_NOINLINE static void mul_mve_s8(const tinyc_mul_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y,
+                                           int32_t n)
+{
+    const int32x4_t mult = vdupq_n_s32(p->output_multiplier), shift = vdupq_n_s32(p->output_shift);
+    const int32x4_t lo = vdupq_n_s32(p->clamp.min), hi = vdupq_n_s32(p->clamp.max);
+    const int32_t za = p->a_zp, zb = p->b_zp, zo = p->output_zp;
+    int32_t i;
+    for (i = 0; i + 4 <= n; i += 4) {
+        vstrbq_s32(y + i, mul_x4(vldrbq_s32(a + i), vldrbq_s32(b + i), za, zb, zo, mult, shift, lo, hi));
+    }
+    if (i < n) {
+        const mve_pred16_t pred = vctp32q((uint32_t)(n - i));
+        vstrbq_p_s32(y + i, mul_x4(vldrbq_z_s32(a + i, pred), vldrbq_z_s32(b + i, pred), za, zb, zo, mult, shift,
+                                   lo, hi), pred);
+    }
+}
+#endif
+
 void tinyc_mul_s8(const tinyc_mul_s8_params *p, const int8_t *a, const int8_t *b, int8_t *y)
 {
-    const int32_t *d = p->out_dims, n = d[3], sa = p->a_strides[3], sb = p->b_strides[3];
-    const int32_t rows = d[0] * d[1] * d[2];
+    const int32_t *d = p->out_dims, sa = p->a_strides[3], sb = p->b_strides[3];
+    int32_t n;
+    const int32_t rows = binary_rows(d, p->a_strides, p->b_strides, &n);
     const int fast = p->output_shift <= 13;
     const int32_t left = p->output_shift > 0 ? p->output_shift + 1 : 1;
     const rescale ro = rescale_of(p->output_multiplier, p->output_shift > 0 ? 0 : p->output_shift);
     int32_t r, i, oa, ob;
     for (r = 0; r < rows; ++r) {
         row_start(d, p->a_strides, p->b_strides, r, &oa, &ob);
+#if TINYC_HAS_MVE
+        if (sa == 1 && sb == 1) {
+            mul_mve_s8(p, a + oa, b + ob, y, n);
+            y += n;
+            continue;
+        }
+#endif
         for (i = 0; i < n; ++i) {
             const int32_t acc = (a[oa + i * sa] - p->a_zp) * (b[ob + i * sb] - p->b_zp); /* |acc| <= 255^2 */
             *y++ = fast ? clamp_s8(rescale_x2(acc * (1 << left), ro) + p->output_zp, p->clamp)
@@ -357,8 +478,16 @@ void tinyc_where_s8(const tinyc_where_s8_params *p, const int8_t *cond, const in
 
 void tinyc_lut_s8(const tinyc_lut_s8_params *p, const int8_t *x, int8_t *y)
 {
-    int32_t i;
-    for (i = 0; i < p->size; ++i) {
+    int32_t i = 0;
+#if TINYC_HAS_MVE
+    /* 16 lanes a step: the offsets x + 128 (x ^ 0x80 as bytes) gather from the table (VLDRB gather) */
+    for (; i < p->size; i += 16) {
+        const mve_pred16_t pred = vctp8q((uint32_t)(p->size - i));
+        const uint8x16_t at = veorq_u8(vldrbq_z_u8((const uint8_t *)x + i, pred), vdupq_n_u8(0x80));
+        vstrbq_p_s8(y + i, vldrbq_gather_offset_z_s8(p->table, at, pred), pred);
+    }
+#endif
+    for (; i < p->size; ++i) {
         y[i] = p->table[x[i] + 128];
     }
 }

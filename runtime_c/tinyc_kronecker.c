@@ -43,6 +43,46 @@ static int16_t kp_sat16(int32_t v)
     return (int16_t)tinyc_clamp_i32(v, -32768, 32767);
 }
 
+/* sum a[l] * t[l] over n (int8 times int16). With Helium 8 lanes a step (VMLADAV, the last n % 8 predicated). */
+static int32_t kp_dot_s8_s16(const int8_t *a, const int16_t *t, int32_t n)
+{
+    int32_t acc = 0, l = 0;
+#if TINYC_HAS_MVE
+    for (; l + 8 <= n; l += 8) {
+        acc = vmladavaq_s16(acc, vldrbq_s16(a + l), vldrhq_s16(t + l));
+    }
+    if (l > 0 && l < n) {  /* a short factor row stays scalar: the vector set-up would not pay */
+        const mve_pred16_t pred = vctp16q((uint32_t)(n - l));
+        acc = vmladavaq_p_s16(acc, vldrbq_z_s16(a + l, pred), vldrhq_z_s16(t + l, pred), pred);
+        l = n;
+    }
+#endif
+    for (; l < n; l++) acc += a[l] * t[l];
+    return acc;
+}
+
+/* sum w[l] * (x[l * xs] - zp) over n, |x - zp| <= 255 (int16 lanes). With Helium 8 lanes a step: x loaded
+ * plainly (xs = 1) or gathered (VLDRB gather at l * xs, kept below 2^16); the last n % 8 scalar. */
+static int32_t kp_dot_x(const int8_t *w, const int8_t *x, size_t xs, int32_t n, int32_t zp)
+{
+    int32_t acc = 0, l = 0;
+#if TINYC_HAS_MVE
+    if (n >= 8 && xs == 1) {
+        for (; l + 8 <= n; l += 8) {
+            acc = vmladavaq_s16(acc, vldrbq_s16(w + l), vsubq_n_s16(vldrbq_s16(x + l), (int16_t)zp));
+        }
+    } else if (n >= 8 && (size_t)n * xs <= 65536u) {
+        const uint16x8_t at = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)xs);
+        for (; l + 8 <= n; l += 8) {
+            const int16x8_t xv = vldrbq_gather_offset_s16(x + (size_t)l * xs, at);
+            acc = vmladavaq_s16(acc, vldrbq_s16(w + l), vsubq_n_s16(xv, (int16_t)zp));
+        }
+    }
+#endif
+    for (; l < n; l++) acc += w[l] * ((int32_t)x[(size_t)l * xs] - zp);
+    return acc;
+}
+
 /* Stage 1 for one vector x: A-first T[i1][j2] = sum_j1 A[i1][j1] X[j1][j2], else
  * T[i2][j1] = sum_j2 B[i2][j2] X[j1][j2]; with X[j1][j2] = x[(j1*k2 + j2) * feature stride] - input_zp. */
 static void kp_stage1_s8(const tinyc_dense_kp_s8_params *p, const int8_t *x, const int8_t *a, const int8_t *b,
@@ -51,16 +91,13 @@ static void kp_stage1_s8(const tinyc_dense_kp_s8_params *p, const int8_t *x, con
     const tinyc_kp_shape *s = &p->shape;
     const size_t fs = (size_t)s->in_feature_stride;
     const int32_t zp = p->input_zp;
-    int32_t i, j, l;
+    int32_t i, j;
 
     if (p->a_first) {
         for (i = 0; i < s->m1; i++) {
             const int8_t *ai = a + (size_t)i * s->k1;
             for (j = 0; j < s->k2; j++) {
-                int32_t acc = 0;
-                for (l = 0; l < s->k1; l++) {
-                    acc += ai[l] * ((int32_t)x[((size_t)l * s->k2 + j) * fs] - zp);
-                }
+                const int32_t acc = kp_dot_x(ai, x + (size_t)j * fs, (size_t)s->k2 * fs, s->k1, zp);
                 *t++ = kp_sat16(tinyc_requantize(acc, p->stage_multiplier, p->stage_shift));
             }
         }
@@ -68,11 +105,7 @@ static void kp_stage1_s8(const tinyc_dense_kp_s8_params *p, const int8_t *x, con
         for (i = 0; i < s->m2; i++) {
             const int8_t *bi = b + (size_t)i * s->k2;
             for (j = 0; j < s->k1; j++) {
-                const int8_t *xj = x + (size_t)j * s->k2 * fs;
-                int32_t acc = 0;
-                for (l = 0; l < s->k2; l++) {
-                    acc += bi[l] * ((int32_t)xj[(size_t)l * fs] - zp);
-                }
+                const int32_t acc = kp_dot_x(bi, x + (size_t)j * s->k2 * fs, fs, s->k2, zp);
                 *t++ = kp_sat16(tinyc_requantize(acc, p->stage_multiplier, p->stage_shift));
             }
         }
@@ -86,7 +119,7 @@ static void kp_s8(const tinyc_dense_kp_s8_params *p, const tinyc_kp_csr_s8 *res,
     const tinyc_kp_shape *s = &p->shape;
     const size_t fs = (size_t)s->in_feature_stride, ofs = (size_t)s->out_feature_stride;
     const int32_t zp = p->input_zp;
-    int32_t r, i1, i2, l;
+    int32_t r, i1, i2;
 
     for (r = 0; r < s->rows; r++) {
         const int8_t *xr = x + (size_t)r * s->in_row_stride;
@@ -97,13 +130,9 @@ static void kp_s8(const tinyc_dense_kp_s8_params *p, const tinyc_kp_csr_s8 *res,
                 const int32_t m = i1 * s->m2 + i2;
                 int32_t acc = 0;
                 if (p->a_first) {
-                    const int16_t *ti = t + (size_t)i1 * s->k2;
-                    const int8_t *bi = b + (size_t)i2 * s->k2;
-                    for (l = 0; l < s->k2; l++) acc += ti[l] * bi[l];
+                    acc = kp_dot_s8_s16(b + (size_t)i2 * s->k2, t + (size_t)i1 * s->k2, s->k2);
                 } else {
-                    const int8_t *ai = a + (size_t)i1 * s->k1;
-                    const int16_t *ti = t + (size_t)i2 * s->k1;
-                    for (l = 0; l < s->k1; l++) acc += ai[l] * ti[l];
+                    acc = kp_dot_s8_s16(a + (size_t)i1 * s->k1, t + (size_t)i2 * s->k1, s->k1);
                 }
                 if (res) {  /* int64 sum saturated to int32, as the np.clip in ref_int8 */
                     const int64_t sum = (int64_t)acc + tinyc_requantize(kp_csr_row_s8(res, m, xr, fs, zp),

@@ -3,6 +3,7 @@
  * Only stored weights are visited: a pruned weight is zero and adds nothing, so the results are
  * the dense kernels' bit for bit. */
 #include "tinyc_sparse.h"
+#include "tinyc_vec_requant.h"
 
 static int32_t tinyc_csr_ptr(const tinyc_csr_s8 *w, int32_t r)
 {
@@ -11,6 +12,9 @@ static int32_t tinyc_csr_ptr(const tinyc_csr_s8 *w, int32_t r)
     }
     return w->row_ptr_u16 != NULL ? (int32_t)w->row_ptr_u16[r] : (int32_t)w->row_ptr_u32[r];
 }
+
+/* The pair table of tinyc_dense_nm_table_s8: DSP cores without Helium (with Helium, gathers replace it). */
+#define TINYC_NM_TABLE (TINYC_HAS_DSP && !TINYC_HAS_MVE)
 
 static int32_t tinyc_nm_bits(int32_t m)
 {
@@ -36,7 +40,16 @@ static inline int32_t tinyc_sparse_mac4(int32_t acc, int32_t vw, int32_t x0, int
 static int32_t tinyc_csr_dot_u8(const int8_t *v, const uint8_t *c, int32_t count, const int8_t *x)
 {
     int32_t acc = 0;
-#if TINYC_HAS_DSP
+#if TINYC_HAS_MVE
+    for (; count >= 16; count -= 16, v += 16, c += 16) {  /* x gathered at 16 columns, VMLADAV */
+        acc = vmladavaq_s8(acc, vldrbq_gather_offset_s8(x, vldrbq_u8(c)), vldrbq_s8(v));
+    }
+    if (count > 0) {
+        const mve_pred16_t pred = vctp8q((uint32_t)count);
+        acc = vmladavaq_p_s8(acc, vldrbq_gather_offset_z_s8(x, vldrbq_z_u8(c, pred), pred), vldrbq_z_s8(v, pred), pred);
+    }
+    return acc;
+#elif TINYC_HAS_DSP
     for (; count >= 4; count -= 4, v += 4, c += 4) {
         const uint32_t cw = (uint32_t)tinyc_load4((const int8_t *)c);
         acc = tinyc_sparse_mac4(acc, tinyc_load4(v), x[cw & 0xffu], x[(cw >> 8) & 0xffu], x[(cw >> 16) & 0xffu],
@@ -56,7 +69,17 @@ static int32_t tinyc_csr_dot_u8(const int8_t *v, const uint8_t *c, int32_t count
 static int32_t tinyc_csr_dot_u16(const int8_t *v, const uint16_t *c, int32_t count, const int8_t *x)
 {
     int32_t acc = 0;
-#if TINYC_HAS_DSP
+#if TINYC_HAS_MVE
+    for (; count >= 8; count -= 8, v += 8, c += 8) {  /* x gathered at 8 columns as int16 lanes */
+        acc = vmladavaq_s16(acc, vldrbq_gather_offset_s16(x, vldrhq_u16(c)), vldrbq_s16(v));
+    }
+    if (count > 0) {
+        const mve_pred16_t pred = vctp16q((uint32_t)count);
+        acc = vmladavaq_p_s16(acc, vldrbq_gather_offset_z_s16(x, vldrhq_z_u16(c, pred), pred), vldrbq_z_s16(v, pred),
+                              pred);
+    }
+    return acc;
+#elif TINYC_HAS_DSP
     for (; count >= 4; count -= 4, v += 4, c += 4) {
         acc = tinyc_sparse_mac4(acc, tinyc_load4(v), x[c[0]], x[c[1]], x[c[2]], x[c[3]]);
     }
@@ -85,11 +108,16 @@ typedef struct {
 /* acc[i] = sum x * v of output m + i, minus input_zp * sum v when there is no folded bias. */
 static int32_t tinyc_sparse_zp_term(const tinyc_sparse_tail *t, const int8_t *v, int32_t count)
 {
-    int32_t vsum = 0, j;
+    int32_t vsum = 0, j = 0;
     if (t->bias_folded != NULL) {
         return 0;
     }
-    for (j = 0; j < count; j++) {
+#if TINYC_HAS_MVE
+    for (; j < count; j += 16) {
+        vsum = vaddvaq_p_s8(vsum, vldrbq_z_s8(v + j, vctp8q((uint32_t)(count - j))), vctp8q((uint32_t)(count - j)));
+    }
+#endif
+    for (; j < count; j++) {
         vsum += v[j];
     }
     return t->input_zp * vsum;
@@ -107,6 +135,20 @@ static void tinyc_sparse_finish(const tinyc_sparse_tail *t, const int32_t *acc, 
     const tinyc_clamp clamp = t->clamp;
     int32_t i;
     y += m;
+#if TINYC_HAS_MVE
+    for (i = 0; i < n; i += 4) {  /* 4 outputs a step, loads predicated: nothing read past the arrays */
+        const mve_pred16_t pred = vctp32q((uint32_t)(n - i));
+        int32x4_t sum = vldrwq_z_s32(acc + i, pred), v;
+        if (t->bias_folded != NULL) {
+            sum = vaddq_s32(sum, vldrwq_z_s32(t->bias_folded + m + i, pred));
+        } else if (t->bias != NULL) {
+            sum = vqaddq_s32(sum, vldrwq_z_s32(t->bias + m + i, pred));
+        }
+        v = tinyc_requantize_x4(sum, vldrwq_z_s32(mult + i, pred), vldrwq_z_s32(shift + i, pred));
+        v = vminq_s32(vmaxq_s32(vaddq_n_s32(v, output_zp), vdupq_n_s32(clamp.min)), vdupq_n_s32(clamp.max));
+        vstrbq_p_s32(y + i, v, pred);
+    }
+#else
     if (t->bias_folded != NULL) {
         const int32_t *folded = t->bias_folded + m;
         for (i = 0; i < n; i++) {
@@ -117,6 +159,7 @@ static void tinyc_sparse_finish(const tinyc_sparse_tail *t, const int32_t *acc, 
             y[i] = tinyc_requantize_s8(tinyc_add_bias_sat(acc[i], t->bias, m + i), mult[i], shift[i], output_zp, clamp);
         }
     }
+#endif
 }
 
 /* acc[i] = sum x * v of rows m0 .. m0 + n - 1 (minus the zero-point term without a folded bias). The
@@ -290,7 +333,7 @@ static int32_t tinyc_nm_dot(const tinyc_nm_layout *l, const int8_t *v, const uin
  * 512 * ceil((K / 16) / 4) bytes (units of a last partial block included), 2:4 256 * (K / 32) bytes (the groups
  * after the whole blocks read x); the portable build gets the same scratch and reads x directly. */
 
-#if TINYC_HAS_DSP
+#if TINYC_NM_TABLE
 /* t[4 (a + 4 b)] = (x[a], x[4 + b]) as int16 lanes, for a, b in 0..3. */
 static void tinyc_nm_table_pair(const int8_t *x, int32_t *t)
 {
@@ -464,7 +507,21 @@ static int32_t tinyc_nm14_rest(int32_t acc, const int8_t *v, const uint8_t *pos,
 {
     int32_t left = groups, i;
     uint32_t b;
-#if TINYC_HAS_DSP
+#if TINYC_HAS_MVE
+    /* 16 groups (4 position bytes) a step: lane l of unit u = l / 4 holds value j = l % 4 of the stored order
+     * v0 v2 v1 v3, so group g = (0, 2, 1, 3)[j] of the unit: position (byte u >> 2 g) & 3, input 16 u + 4 g + it */
+    static const uint8_t byte_of[16] = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3};
+    static const int8_t down[16] = {0, -4, -2, -6, 0, -4, -2, -6, 0, -4, -2, -6, 0, -4, -2, -6};
+    static const uint8_t base[16] = {0, 8, 4, 12, 16, 24, 20, 28, 32, 40, 36, 44, 48, 56, 52, 60};
+    const uint8x16_t bytes = vld1q_u8(byte_of), at = vld1q_u8(base);
+    const int8x16_t shifts = vld1q_s8(down);
+    (void)t;
+    for (; left >= 16; left -= 16, v += 16, x += 64, pos += 4) {
+        const uint8x16_t p = vandq_u8(vshlq_u8(vldrbq_gather_offset_u8(pos, bytes), shifts), vdupq_n_u8(3));
+        acc = vmladavaq_s8(acc, vldrbq_gather_offset_s8(x, vaddq_u8(p, at)), vldrbq_s8(v));
+    }
+#endif
+#if TINYC_NM_TABLE
     for (i = 0; left >= 4; left -= 4, v += 4, x += 16, i++) {
         const int32_t vw = tinyc_load4(v);
         b = *pos++;
@@ -493,6 +550,23 @@ static int32_t tinyc_nm14_rest(int32_t acc, const int8_t *v, const uint8_t *pos,
 static int32_t tinyc_nm24_rest(int32_t acc, const int8_t *v, const uint8_t *pos, int32_t groups, const int8_t *x)
 {
     uint32_t s0, s1;
+#if TINYC_HAS_MVE
+    /* 8 groups (4 slot bytes) a step: lane l of byte u = l / 4 holds a0 a1 b0 b1 (j = l % 4) of groups 2 u
+     * (low nibble) and 2 u + 1: slot (byte >> 4 (j & 1)) & 15, position P0 or P1 (j >= 2) of it from a
+     * 16-byte table, input 8 u + 4 (j & 1) + position */
+    static const uint8_t byte_of[16] = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3};
+    static const int8_t down[16] = {0, -4, 0, -4, 0, -4, 0, -4, 0, -4, 0, -4, 0, -4, 0, -4};
+    static const uint8_t half[16] = {0, 0, 8, 8, 0, 0, 8, 8, 0, 0, 8, 8, 0, 0, 8, 8};
+    static const uint8_t base[16] = {0, 4, 0, 4, 8, 12, 8, 12, 16, 20, 16, 20, 24, 28, 24, 28};
+    static const uint8_t slot_pos[16] = {0, 0, 0, 0, 1, 1, 2, 0, 0, 1, 2, 3, 2, 3, 3, 0};  /* P0(s), P1(s) */
+    const uint8x16_t bytes = vld1q_u8(byte_of), lut_at = vld1q_u8(half), at = vld1q_u8(base);
+    const int8x16_t shifts = vld1q_s8(down);
+    for (; groups >= 8; groups -= 8, v += 16, x += 32, pos += 4) {
+        const uint8x16_t slot = vandq_u8(vshlq_u8(vldrbq_gather_offset_u8(pos, bytes), shifts), vdupq_n_u8(15));
+        const uint8x16_t p = vldrbq_gather_offset_u8(slot_pos, vaddq_u8(slot, lut_at));
+        acc = vmladavaq_s8(acc, vldrbq_gather_offset_s8(x, vaddq_u8(p, at)), vldrbq_s8(v));
+    }
+#endif
     for (; groups >= 2; groups -= 2, v += 4, x += 8) {
         s0 = *pos & 15u;
         s1 = (uint32_t)*pos++ >> 4;
@@ -518,7 +592,7 @@ static void tinyc_nm_table_finish(const tinyc_sparse_tail *t, const int32_t *acc
     const uint32_t zp = (uint32_t)t->output_zp;
     const int32_t lo = t->clamp.min, hi = t->clamp.max;
     int32_t i;
-    if (t->bias_folded == NULL) {
+    if (t->bias_folded == NULL || TINYC_HAS_MVE) {  /* with Helium its 4-lane requantization */
         tinyc_sparse_finish(t, acc, n, m, y);
         return;
     }
@@ -541,7 +615,7 @@ void tinyc_dense_nm_table_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x,
                              void *scratch)
 {
     const int32_t k_len = p->in_features, m_len = p->out_features, groups = k_len / 4, keep = p->weights.n;
-#if TINYC_HAS_DSP
+#if TINYC_NM_TABLE
     const int32_t per_block = keep == 1 ? 16 : 8;  /* groups per asm block */
     const int32_t blocks = groups / per_block, rest = groups % per_block;
 #else
@@ -556,7 +630,7 @@ void tinyc_dense_nm_table_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x,
     for (r = 0; r < p->rows; r++) {
         const int8_t *xr = x + (size_t)r * k_len, *v = p->weights.values;
         const uint8_t *pos = p->weights.positions;
-#if TINYC_HAS_DSP
+#if TINYC_NM_TABLE
         if (keep == 1) {
             tinyc_nm_table_build(xr, groups / 4, table);
         } else {
@@ -565,7 +639,7 @@ void tinyc_dense_nm_table_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x,
 #endif
         for (m0 = 0; m0 < m_len; m0 += TINYC_SPARSE_ROWS) {
             const int32_t n = tinyc_min_i32(TINYC_SPARSE_ROWS, m_len - m0);
-#if TINYC_HAS_DSP
+#if TINYC_NM_TABLE
             if (rest == 0 && p->bias_folded != NULL) {  /* the usual case: whole blocks, nothing else */
                 tinyc_nm_table_rows(acc, n, keep, blocks, table, &v, &pos);
                 tinyc_nm_table_finish(&t, acc, n, m0, y + (size_t)r * m_len);
@@ -575,7 +649,7 @@ void tinyc_dense_nm_table_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x,
             for (i = 0; i < n; i++) {
                 const int8_t *v0 = v;
                 acc[i] = 0;
-#if TINYC_HAS_DSP
+#if TINYC_NM_TABLE
                 if (blocks > 0) {  /* moves v and pos on */
                     tinyc_nm_table_rows(acc + i, 1, keep, blocks, table, &v, &pos);
                 }

@@ -25,7 +25,7 @@ SHAPES = [((1, 1), 1, True, None), ((1, 3), 5, True, (0.0, None)), ((1, 4), 4, F
           ((1, 5), 7, True, None), ((1, 7), 3, True, (0.0, 6.0)), ((3, 8), 9, True, None),
           ((1, 13), 1, False, None), ((2, 33), 6, True, None), ((1, 3, 17), 5, True, (0.0, None)),
           ((1, 64), 8, True, None), ((1, 255), 13, True, None), ((3, 5), 3, True, None),
-          ((2, 17), 1, True, None), ((5, 7), 5, False, None), ((2, 1), 3, True, None)]
+          ((2, 17), 1, True, None), ((5, 7), 5, False, None), ((2, 1), 3, True, None), ((1, 40), 19, True, None)]
 # input ranges: symmetric, all positive (input_zp = -128), all negative (input_zp = 127)
 RANGES = [(-1.0, 1.0), (0.0, 1.0), (-1.0, 0.0)]
 
@@ -104,14 +104,19 @@ def test_a_clipped_bias_takes_the_saturating_path():
     assert np.array_equal(call.params["weight_sums"], w.sum(axis=1))
 
 
-@pytest.mark.parametrize("m,k", [(1, 1), (5, 3), (6, 4), (7, 5), (12, 17), (13, 8), (3, 255)])
+@pytest.mark.parametrize("m,k", [(1, 1), (5, 3), (6, 4), (7, 5), (12, 17), (13, 8), (3, 255),
+                                 (6, 16), (12, 47), (7, 64)])
 def test_block_layout_is_a_permutation_of_the_rows_as_the_kernel_reads_them(m, k):
     w = np.arange(m * k, dtype=np.int64).reshape(m, k)
     lay = dense_block_layout(w)
     assert sorted(lay.tolist()) == list(range(m * k))
-    k4, pos = k - k % 4, 0
+    k16, k4, pos = k - k % 16, k - k % 4, 0
     for b0 in range(0, m - m % DENSE_BLOCK, DENSE_BLOCK):  # the walk of tinyc_dense_block
-        for c in range(0, k4, 4):
+        for c in range(0, k16, 16):
+            for r in range(DENSE_BLOCK):
+                assert lay[pos:pos + 16].tolist() == w[b0 + r, c:c + 16].tolist()
+                pos += 16
+        for c in range(k16, k4, 4):
             for r in range(DENSE_BLOCK):
                 assert lay[pos:pos + 4].tolist() == w[b0 + r, c:c + 4].tolist()
                 pos += 4

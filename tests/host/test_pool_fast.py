@@ -19,6 +19,8 @@ POOLS = [  # (input shape, kernel, strides, pads t l b r)
     ((1, 7, 25, 5), (25, 5), (1, 1), (0, 0, 0, 0)),
     ((1, 3, 5, 17), (2, 9), (1, 4), (0, 0, 0, 0)),
     ((1, 3, 5, 17), (3, 11), (2, 3), (1, 2, 1, 2)),
+    ((1, 2, 3, 41), (2, 3), (1, 1), (0, 0, 0, 0)),   # rows of 39 windows: several 16- and 4-lane steps
+    ((1, 2, 4, 70), (2, 2), (2, 2), (1, 1, 0, 1)),   # stride 2 with a padded border column
 ]
 
 

@@ -1,16 +1,37 @@
-"""tinyc_dense_s8 and the sparse kernels as bare-metal firmware: the DSP paths (Cortex-M4, mps2-an386)
-and the portable paths (Cortex-M3, mps2-an385) equal ref_int8 bit for bit on every odd shape, zero point
-and near-limit sum of tests/host/test_dense_fast.py and test_sparse_conv_fast.py, one firmware per board."""
+"""tinyc_dense_s8 and the sparse kernels as bare-metal firmware: the Helium paths (Cortex-M55, mps3-an547), the
+DSP paths (the M55 built +nomve, Cortex-M4 mps2-an386) and the portable paths (Cortex-M3, mps2-an385) equal
+ref_int8 bit for bit on every odd shape, zero point and near-limit sum of tests/host/test_dense_fast.py and
+test_sparse_conv_fast.py, one firmware per board."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import need_tool
-from tests.qemu.test_conv_fast_qemu import run_on
-from tests.host.test_dense_fast import clipped_bias_graph, extreme_graph, int8_dense_bundle, sparse_bundle, table_bundle
+import numpy as np
 
-BOARDS = ("mps2-an386", "mps2-an385")
+from tests.conftest import need_tool
+from tests.host.test_dense_fast import clipped_bias_graph, extreme_graph, int8_dense_bundle, sparse_bundle, table_bundle
+from tinyc import interpreter, pipeline, runners
+from tinyc.board import load_board
+from tinyc.ir import Graph
+from tinyc.passes.plan import plan_memory
+
+# A board, or a board and extra compiler flags: "mps3-an547+nomve" is the Cortex-M55 without Helium (its DSP paths)
+BOARDS = ("mps3-an547", "mps3-an547+nomve", "mps2-an386", "mps2-an385")
+FLAGS = {"mps3-an547+nomve": ("mps3-an547", ["-mcpu=cortex-m55+nomve"])}
+
+
+def run_on(g: Graph, calib: dict[str, np.ndarray], board: str) -> None:
+    """g's firmware on a board of BOARDS (or FLAGS) under QEMU equals ref_int8 bit for bit."""
+    name, flags = FLAGS.get(board, (board, []))
+    planned, plan = plan_memory(g)
+    c = pipeline.Compiled(g.name, g, planned, plan, [], load_board(name))
+    feeds = runners.feeds_for(c.graph, calib)
+    got, measured = runners.run_board(c, feeds, flags)
+    want = interpreter.run_samples(c.graph, feeds)
+    for out in c.graph.outputs:
+        assert np.array_equal(got[out], want[out]), f"{board} {out}: {np.sum(got[out] != want[out])} differ"
+    assert measured["instructions"] > 0
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,10 @@
-"""Kronecker kernels as firmware under QEMU: int8 bit-exact with the reference on mps2-an386 (M4) and
-mps2-an385 (M3), float32 close, on one chain of dense_kp nodes covering every variant and on the AD
-autoencoder compressed by the kronecker pass."""
+"""Kronecker kernels as firmware under QEMU: int8 bit-exact with the reference on mps3-an547 (M55, Helium, and
+built +nomve), mps2-an386 (M4) and mps2-an385 (M3), float32 close, on one chain of dense_kp nodes covering every
+variant and on the AD autoencoder compressed by the kronecker pass."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from tests.conftest import need_tool
 from tests.helpers import random_samples
 from tests.models import model_path, sample_inputs
+from tests.qemu.test_dense_fast_qemu import BOARDS, FLAGS
 from tinyc import interpreter, ir, ops, pipeline, runners
 from tinyc.board import load_board
 from tinyc.ir import Graph, Node, Tensor
@@ -70,7 +73,7 @@ def kp_chain(seed: int = 0) -> Graph:
 
 def compiled(float_graph: Graph, graph: Graph, board: str) -> pipeline.Compiled:
     graph, plan = plan_memory(graph)
-    return pipeline.Compiled(float_graph.name, float_graph, graph, plan, [], load_board(board))
+    return pipeline.Compiled(float_graph.name, float_graph, graph, plan, [], load_board(FLAGS.get(board, (board,))[0]))
 
 
 def test_chain_covers_both_orders_and_both_layouts():
@@ -79,13 +82,13 @@ def test_chain_covers_both_orders_and_both_layouts():
     assert {link[5] for link in links} == {"dense", "nchw"}
 
 
-@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an385"])
+@pytest.mark.parametrize("board", BOARDS)
 def test_kp_chain_int8_on_qemu_equals_reference(board):
     g = kp_chain()
     q = quantize(g, random_samples(g, 16, seed=1))
     c = compiled(g, q, board)
     feeds = runners.feeds_for(q, random_samples(g, 6, seed=2, lo=-1.5, hi=1.5))
-    on_board, measured = runners.run_board(c, feeds)
+    on_board, measured = runners.run_board(c, feeds, FLAGS.get(board, (board, []))[1])
     ref = interpreter.run_samples(q, feeds)
     out = q.outputs[0]
     assert np.array_equal(on_board[out], ref[out]), f"{np.sum(on_board[out] != ref[out])} values differ"
@@ -101,15 +104,43 @@ def test_kp_chain_float_on_qemu_matches_reference():
     assert np.abs(on_board[out] - ref[out]).max() <= 1e-4 * max(1.0, float(np.abs(ref[out]).max()))
 
 
-@pytest.mark.parametrize("doped", [False, True], ids=["kp", "doped_kp"])
-def test_ad_autoencoder_kp_on_qemu_equals_reference(doped):
+@functools.lru_cache(maxsize=None)
+def ad_kp(doped: bool) -> tuple[Graph, Graph, dict]:
+    """The AD autoencoder compressed by the kronecker pass (minutes of factor search: once per variant)."""
     g = pipeline.frontend(model_path("ad_fc_autoencoder"))
     calib = sample_inputs("ad_fc_autoencoder", g.inputs[0], g.tensors[g.inputs[0]].shape)
     h = kronecker(g, "auto", doped=doped)
-    q = quantize(h, calib)
-    c = compiled(h, q, "mps2-an386")
+    return h, quantize(h, calib), calib
+
+
+@pytest.mark.parametrize("board", ["mps2-an386", "mps3-an547"])
+@pytest.mark.parametrize("doped", [False, True], ids=["kp", "doped_kp"])
+def test_ad_autoencoder_kp_on_qemu_equals_reference(doped, board):
+    h, q, calib = ad_kp(doped)
+    c = compiled(h, q, board)
     feeds = runners.feeds_for(q, {k: v[:6] for k, v in calib.items()})
     on_board, _ = runners.run_board(c, feeds)
     ref = interpreter.run_samples(q, feeds)
     out = q.outputs[0]
     assert np.array_equal(on_board[out], ref[out]), f"{np.sum(on_board[out] != ref[out])} values differ"
+
+
+@pytest.mark.parametrize("shapes", [((2, 19), (3, 17)), ((3, 17), (2, 19))], ids=["19x17", "17x19"])
+def test_long_factor_rows_on_the_m55_equal_the_reference(shapes):
+    """Factor rows of 17 and 19 (Helium's 8-lane steps and a remainder in both stages), doped, on mps3-an547."""
+    rng = np.random.default_rng(4)
+    shape_a, shape_b = shapes
+    m, k = shape_a[0] * shape_b[0], shape_a[1] * shape_b[1]
+    consts = {"a": rng.normal(size=shape_a), "b": rng.normal(size=shape_b), "bias": rng.normal(size=m),
+              "r": np.where(rng.random((m, k)) < 0.1, rng.normal(0, 0.3, (m, k)), 0)}
+    tensors = {"x": Tensor("x", (2, k)), "y": Tensor("y", (2, m))}
+    tensors.update({n: Tensor(n, v.shape, "float32", v.astype(np.float32)) for n, v in consts.items()})
+    attrs = {"shape_a": shape_a, "shape_b": shape_b, "act": None, "layout": "dense",
+             "residual_nnz": int(np.count_nonzero(consts["r"]))}
+    g = Graph("kp_long", tensors, [Node("n", "dense_kp", ["x", "a", "b", "bias", "r"], ["y"], attrs)], ["x"], ["y"])
+    ir.verify(g)
+    q = quantize(g, random_samples(g, 16, seed=1))
+    feeds = runners.feeds_for(q, random_samples(g, 4, seed=2, lo=-1.5, hi=1.5))
+    on_board, _ = runners.run_board(compiled(g, q, "mps3-an547"), feeds)
+    ref = interpreter.run_samples(q, feeds)
+    assert np.array_equal(on_board["y"], ref["y"]), f"{np.sum(on_board['y'] != ref['y'])} values differ"

@@ -20,7 +20,7 @@ def _tools():
 
 
 @pytest.mark.parametrize("min_cout", [1, 10**9], ids=["columns", "direct"])
-@pytest.mark.parametrize("board", ("mps2-an386", "mps2-an385"))
+@pytest.mark.parametrize("board", ("mps3-an547", "mps2-an386", "mps2-an385"))  # no Helium path: the M55 = its DSP
 def test_sparse_conv_kernels_on_board_equal_the_reference(monkeypatch, board, min_cout):
     monkeypatch.setattr(conv_op, "SPARSE_COLUMNS_MIN_COUT", min_cout)
     run_on(*int8_bundle(cases(), samples=2, seed=3), board)

@@ -10,6 +10,7 @@ from tests.conftest import need_tool
 from tests.host.test_sparse_kernels import (CONV_SHAPES, DENSE_SHAPES, assert_outputs_equal, csr_variants,
                                             int8_bundle, layer_cases, nm_variants)
 from tests.models import model_path, sample_inputs
+from tests.qemu.test_dense_fast_qemu import FLAGS
 from tinyc import interpreter, pipeline, runners
 from tinyc.board import load_board
 from tinyc.compress import Compression
@@ -19,6 +20,8 @@ from tinyc.passes.prune import prune_unstructured, uniform_ratios
 from tinyc.passes.quantize import quantize
 
 BOARDS = ("mps2-an386", "mps2-an385")  # Cortex-M4 and M3; the kernels are portable C on both
+# the random layers also on the Cortex-M55 (Helium: gathered CSR and N:M rows) and the M55 built +nomve
+LAYER_BOARDS = ("mps3-an547", "mps3-an547+nomve", *BOARDS)
 MODELS = ("kws_dscnn", "ad_fc_autoencoder", "vww_mobilenetv1")
 MODEL_SAMPLES = 2  # a full emulation each
 
@@ -31,17 +34,17 @@ def _tools():
 
 def compiled_for(g, name: str, board: str) -> pipeline.Compiled:
     planned, plan = plan_memory(g)
-    return pipeline.Compiled(name, g, planned, plan, [], load_board(board))
+    return pipeline.Compiled(name, g, planned, plan, [], load_board(FLAGS.get(board, (board,))[0]))
 
 
-@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("board", LAYER_BOARDS)
 def test_random_sparse_layers_on_board_equal_the_reference(board):
     cases = (layer_cases(DENSE_SHAPES, csr_variants) + layer_cases(DENSE_SHAPES, nm_variants)
              + layer_cases(CONV_SHAPES, csr_variants, seed=1) + layer_cases(CONV_SHAPES, nm_variants, seed=1))
     q, calib = int8_bundle(cases, samples=2)
     c = compiled_for(q, "sparse_cases", board)
     feeds = runners.feeds_for(c.graph, calib)
-    got, measured = runners.run_board(c, feeds)
+    got, measured = runners.run_board(c, feeds, FLAGS.get(board, (board, []))[1])
     assert_outputs_equal(got, interpreter.run_samples(c.graph, feeds), c.graph, cases)
     assert measured["instructions"] > 0
 

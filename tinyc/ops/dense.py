@@ -29,13 +29,20 @@ DENSE_BLOCK = 6  # TINYC_DENSE_BLOCK in runtime_c/tinyc_dense.h
 
 def dense_block_layout(w: np.ndarray, block: int = DENSE_BLOCK) -> np.ndarray:
     """W (M, K) as tinyc_dense_s8 reads it (same bytes): rows in blocks of `block`, each block interleaved by
-    4 inputs (row 0's w[k4:k4+4], row 1's, ...), then every row's K % 4 last weights; the last M % block
-    rows row-major."""
+    16 inputs (row 0's w[k:k+16], row 1's, ...: one Helium load per row), then by 4 inputs over the K % 16 next
+    (row 0's 4, row 1's, ...: one word per row for SMLAD), then every row's K % 4 last weights; the last
+    M % block rows row-major."""
     m, k = w.shape
-    full, k4 = m - m % block, k - k % 4
+    full, k16, k4 = m - m % block, k - k % 16, k - k % 4
+    if full == 0:
+        return np.ascontiguousarray(w.reshape(-1))
+
+    def interleaved(cols: np.ndarray, step: int) -> np.ndarray:  # (blocks, block, n * step) -> (blocks, -1)
+        n = cols.shape[2] // step
+        return cols.reshape(full // block, block, n, step).transpose(0, 2, 1, 3).reshape(full // block, -1)
+
     blocks = w[:full].reshape(full // block, block, k)
-    main = blocks[:, :, :k4].reshape(full // block, block, k4 // 4, 4).transpose(0, 2, 1, 3)
-    parts = np.concatenate([main.reshape(full // block, block * k4),
+    parts = np.concatenate([interleaved(blocks[:, :, :k16], 16), interleaved(blocks[:, :, k16:k4], 4),
                             blocks[:, :, k4:].reshape(full // block, block * (k - k4))], axis=1)
     return np.ascontiguousarray(np.concatenate([parts.reshape(-1), w[full:].reshape(-1)]).astype(w.dtype))
 
