@@ -135,10 +135,11 @@ def test_matmul_s8_kernel_equals_ref_int8(shapes):
 
 
 def test_s8_kernels_saturate_a_clipped_bias_as_ref_does():
-    """A channel with tiny weights and a real bias gets bias INT32_MAX; adding to it must not wrap."""
+    """A channel with tiny weights and a real bias gets bias INT32_MAX; adding to it must not wrap. (Tiny, not
+    negligible: a channel whose requantization multiplier rounds to 0 is dead and stored as zeros.)"""
     rng = np.random.default_rng(9)
     w = rng.normal(0, 0.5, (3, 2, 3, 3)).astype(np.float32)
-    w[1] *= 1e-12
+    w[1] *= 1e-6
     b = np.array([0.1, 1.0, -0.2], np.float32)
     graphs = [graph_of("conv2d", [("x", (1, 2, 5, 5)), ("w", w), ("b", b)], conv(pads=(1, 1, 1, 1))),
               graph_of("dense", [("x", (1, 18)), ("w", w.reshape(3, 18)), ("b", b)], {"act": None})]
