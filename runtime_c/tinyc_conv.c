@@ -272,7 +272,7 @@ static void tinyc_conv_mve_block_s8(const int8_t *w, const int8_t *col, int32_t 
 {
     const int8_t *hi = col + 2 * half;
     const int8x16_t zero = vdupq_n_s8(0);
-    int32_t q = 0, i;
+    int32_t q = 0;
     if (n == 4) {
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
         int8x16x4_t v;
@@ -296,12 +296,64 @@ static void tinyc_conv_mve_block_s8(const int8_t *w, const int8_t *col, int32_t 
         b2 = vmladavaxq_s8(b2, v.val[3], ch);       \
         b3 = vmlsdavaxq_s8(b3, v.val[3], ch);       \
     } while (0)
+#if defined(__GNUC__)
+        if (half >= 8) {
+            /* The chunk loop in asm: VMLADAVA writes even registers only, and with LE's counter in lr gcc
+             * has seven for eight sums (it moves and spills them every chunk: 31 instructions, here 25). */
+            register int32_t r0 __asm__("r0") = 0, r2 __asm__("r2") = 0, r4 __asm__("r4") = 0,
+                                  r6 __asm__("r6") = 0, r8 __asm__("r8") = 0, r10 __asm__("r10") = 0,
+                                  r12 __asm__("r12") = 0, r14 __asm__("lr") = 0;
+            const int8_t *wp = w, *lp = col, *hp = hi;
+            int32_t chunks = half >> 3;
+            __asm__ volatile(
+                "1:\n\t"
+                "vld40.8 {q0, q1, q2, q3}, [%[wp]]\n\t"
+                "vld41.8 {q0, q1, q2, q3}, [%[wp]]\n\t"
+                "vld42.8 {q0, q1, q2, q3}, [%[wp]]\n\t"
+                "vld43.8 {q0, q1, q2, q3}, [%[wp]]!\n\t"
+                "vldrb.u8 q4, [%[lp]], #16\n\t"
+                "vldrb.u8 q5, [%[hp]], #16\n\t"
+                "vmladava.s8 %[a0], q0, q4\n\t"
+                "vmlsdava.s8 %[a1], q0, q4\n\t"
+                "vmladavax.s8 %[a2], q0, q4\n\t"
+                "vmlsdavax.s8 %[a3], q0, q4\n\t"
+                "vmladava.s8 %[b0], q1, q4\n\t"
+                "vmlsdava.s8 %[b1], q1, q4\n\t"
+                "vmladavax.s8 %[b2], q1, q4\n\t"
+                "vmlsdavax.s8 %[b3], q1, q4\n\t"
+                "vmladava.s8 %[a0], q2, q5\n\t"
+                "vmlsdava.s8 %[a1], q2, q5\n\t"
+                "vmladavax.s8 %[a2], q2, q5\n\t"
+                "vmlsdavax.s8 %[a3], q2, q5\n\t"
+                "vmladava.s8 %[b0], q3, q5\n\t"
+                "vmlsdava.s8 %[b1], q3, q5\n\t"
+                "vmladavax.s8 %[b2], q3, q5\n\t"
+                "vmlsdavax.s8 %[b3], q3, q5\n\t"
+                "subs %[n], %[n], #1\n\t"
+                "bne 1b"
+                : [a0] "+r"(r0), [a1] "+r"(r2), [a2] "+r"(r4), [a3] "+r"(r6), [b0] "+r"(r8), [b1] "+r"(r10),
+                  [b2] "+r"(r12), [b3] "+r"(r14), [wp] "+r"(wp), [lp] "+r"(lp), [hp] "+r"(hp), [n] "+r"(chunks)
+                :
+                : "q0", "q1", "q2", "q3", "q4", "q5", "memory", "cc");
+            a0 = r0;
+            a1 = r2;
+            a2 = r4;
+            a3 = r6;
+            b0 = r8;
+            b1 = r10;
+            b2 = r12;
+            b3 = r14;
+            q = (half >> 3) << 3;
+        }
+#else
+        int32_t i;
         for (i = half >> 3; i > 0; i--, q += 8) {
             v = vld4q_s8(w + 8 * q);
             cl = vldrbq_s8(col + 2 * q);
             ch = vldrbq_s8(hi + 2 * q);
             TINYC_CONV_MVE_4X2();
         }
+#endif
         if (q < half) {  /* the last pairs: VLD4's lanes as four predicated byte gathers, none past half */
             const mve_pred16_t live = vctp8q((uint32_t)(2 * (half - q)));
             const uint8x16_t by4 = vidupq_n_u8(0, 4);
@@ -392,32 +444,36 @@ static void tinyc_conv_mve_col_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t
     }
 }
 
-/* Both pixels' columns (windows at (iya, ixa), (iyb, ixb), any may reach outside x; dw = 1, KW <= 16): per
- * kernel row one predicated load per window, the lanes of taps outside x (or of a row outside x: no lane
- * read) input_zp, and one interleaving VST2 of 32 bytes (the next row's overwrite the rest; the last
- * row's spill into the zero tail, with zeros). Addresses before a row are formed but never read. */
+/* Both pixels' columns (windows at (iya, ixa), (iyb, ixb), any may reach outside x; dw = 1, KW <= 16,
+ * KH <= 16): per kernel row one predicated load per window, the lanes of taps outside x (or of a row outside
+ * x: no lane read) input_zp, and one interleaving VST2 of 32 bytes (the next row's overwrite the rest; the
+ * last row's spill into the zero tail, with zeros). Each row's predicates are set once, before the channel
+ * loop (no bounds tests per row). Addresses before a row are formed but never read. */
 static void tinyc_conv_mve_cols_s8(const tinyc_conv_cols *c, int32_t iya, int32_t ixa, int32_t iyb, int32_t ixb,
                                    int8_t *col)
 {
     const int8x16_t zp = vdupq_n_s8((int8_t)c->zp);
-    const int32_t kw = c->kw, step = 2 * kw;
+    const int32_t kw = c->kw, kh = c->kh, step = 2 * kw;
+    mve_pred16_t pa[16], pb[16];
     int32_t lo, hi, ya_lo, ya_hi, yb_lo, yb_hi, ic, ky;
     mve_pred16_t la, lb;
     tinyc_conv_taps(ixa, c->in_w, kw, 1, &lo, &hi);
     la = lo < hi ? (mve_pred16_t)(vctp8q((uint32_t)hi) & ~vctp8q((uint32_t)lo)) : 0;
     tinyc_conv_taps(ixb, c->in_w, kw, 1, &lo, &hi);
     lb = lo < hi ? (mve_pred16_t)(vctp8q((uint32_t)hi) & ~vctp8q((uint32_t)lo)) : 0;
-    tinyc_conv_taps(iya, c->in_h, c->kh, c->dh, &ya_lo, &ya_hi);
-    tinyc_conv_taps(iyb, c->in_h, c->kh, c->dh, &yb_lo, &yb_hi);
+    tinyc_conv_taps(iya, c->in_h, kh, c->dh, &ya_lo, &ya_hi);
+    tinyc_conv_taps(iyb, c->in_h, kh, c->dh, &yb_lo, &yb_hi);
+    for (ky = 0; ky < kh; ky++) {
+        pa[ky] = ky >= ya_lo && ky < ya_hi ? la : 0;
+        pb[ky] = ky >= yb_lo && ky < yb_hi ? lb : 0;
+    }
     for (ic = 0; ic < c->cin_g; ic++) {
         const uintptr_t plane = (uintptr_t)(c->xg + (size_t)ic * c->in_plane);
         uintptr_t ra = plane + (uintptr_t)(iya * c->in_w + ixa), rb = plane + (uintptr_t)(iyb * c->in_w + ixb);
-        for (ky = 0; ky < c->kh; ky++) {
+        for (ky = 0; ky < kh; ky++) {
             int8x16x2_t v;
-            v.val[0] = vpselq_s8(vldrbq_z_s8((const int8_t *)ra, ky >= ya_lo && ky < ya_hi ? la : 0), zp,
-                                 ky >= ya_lo && ky < ya_hi ? la : 0);
-            v.val[1] = vpselq_s8(vldrbq_z_s8((const int8_t *)rb, ky >= yb_lo && ky < yb_hi ? lb : 0), zp,
-                                 ky >= yb_lo && ky < yb_hi ? lb : 0);
+            v.val[0] = vpselq_s8(vldrbq_z_s8((const int8_t *)ra, pa[ky]), zp, pa[ky]);
+            v.val[1] = vpselq_s8(vldrbq_z_s8((const int8_t *)rb, pb[ky]), zp, pb[ky]);
             vst2q_s8(col, v);
             __asm__("" : "+r"(col));  /* gcc 12 would fold the step into VST2 as a register write-back, which
                                        * VST2 does not have (assembler error) */
@@ -526,7 +582,7 @@ static void tinyc_conv_mve_run_s8(const tinyc_conv2d_im2col_s8_params *p, const 
                 if (c.dw == 1 && c.kw <= 16 && iya >= 0 && iyb >= 0 && iya + span_h < c.in_h && iyb + span_h < c.in_h
                     && ixa >= 0 && ixb >= 0 && ixa + span_w < c.in_w && ixb + span_w < c.in_w) {
                     tinyc_conv_mve_cols_inside_s8(&c, c.xg + iya * c.in_w + ixa, c.xg + iyb * c.in_w + ixb, col);
-                } else if (c.dw == 1 && c.kw <= 16) {
+                } else if (c.dw == 1 && c.kw <= 16 && c.kh <= 16) {
                     tinyc_conv_mve_cols_s8(&c, iya, ixa, iyb, ixb, col);
                 } else {
                     tinyc_conv_mve_col_s8(&c, iya, ixa, col);
