@@ -23,7 +23,7 @@ STACK_BYTES = 2048  # stack allowance: the kernels are flat loops with a few loc
 # over cortex-m0plus/m3/m4/m7/m33/m55 (mostly the M0+: Thumb-1 code is the longest). Only the
 # kernels a model calls get linked, so whole families over-count: the estimate stays an upper bound.
 FAMILY_BYTES = {
-    "tinyc_conv": {"int8": 7228, "float32": 1048},  # int8: the M55 build has the Helium path too
+    "tinyc_conv": {"int8": 7472, "float32": 1048},  # int8: the M55 build has the Helium path too
     "tinyc_depthwise": {"int8": 8728, "float32": 2828},  # int8: the M55 build has the Helium paths too
     "tinyc_pointwise": {"int8": 5264, "float32": 256},  # int8: the M55 build has the Helium path too
     "tinyc_dense": {"int8": 2068, "float32": 1784},
