@@ -356,60 +356,8 @@ static void tinyc_conv_mve_block_s8(const int8_t *w, const int8_t *col, int32_t 
 {
     const int8_t *hi = col + 2 * half;
     const int8x16_t zero = vdupq_n_s8(0);
-    int32_t q = 0, i;
-    if (n == 4) {
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-        int8x16x4_t v;
-        int8x16_t cl, ch;
-#define TINYC_CONV_MVE_4X2()                        \
-    do {                                            \
-        a0 = vmladavaq_s8(a0, v.val[0], cl);        \
-        a1 = vmlsdavaq_s8(a1, v.val[0], cl);        \
-        a2 = vmladavaxq_s8(a2, v.val[0], cl);       \
-        a3 = vmlsdavaxq_s8(a3, v.val[0], cl);       \
-        a0 = vmladavaq_s8(a0, v.val[2], ch);        \
-        a1 = vmlsdavaq_s8(a1, v.val[2], ch);        \
-        a2 = vmladavaxq_s8(a2, v.val[2], ch);       \
-        a3 = vmlsdavaxq_s8(a3, v.val[2], ch);       \
-        b0 = vmladavaq_s8(b0, v.val[1], cl);        \
-        b1 = vmlsdavaq_s8(b1, v.val[1], cl);        \
-        b2 = vmladavaxq_s8(b2, v.val[1], cl);       \
-        b3 = vmlsdavaxq_s8(b3, v.val[1], cl);       \
-        b0 = vmladavaq_s8(b0, v.val[3], ch);        \
-        b1 = vmlsdavaq_s8(b1, v.val[3], ch);        \
-        b2 = vmladavaxq_s8(b2, v.val[3], ch);       \
-        b3 = vmlsdavaxq_s8(b3, v.val[3], ch);       \
-    } while (0)
-        for (i = half >> 3; i > 0; i--, q += 8) {
-            v = vld4q_s8(w + 8 * q);
-            cl = vldrbq_s8(col + 2 * q);
-            ch = vldrbq_s8(hi + 2 * q);
-            TINYC_CONV_MVE_4X2();
-        }
-        if (q < half) {  /* the last pairs: VLD4's lanes as four predicated byte gathers, none past half */
-            const mve_pred16_t live = vctp8q((uint32_t)(2 * (half - q)));
-            const uint8x16_t by4 = vidupq_n_u8(0, 4);
-            v.val[0] = vldrbq_gather_offset_z_s8(w + 8 * q, by4, live);
-            v.val[1] = vldrbq_gather_offset_z_s8(w + 8 * q + 1, by4, live);
-            v.val[2] = vldrbq_gather_offset_z_s8(w + 8 * q + 2, by4, live);
-            v.val[3] = vldrbq_gather_offset_z_s8(w + 8 * q + 3, by4, live);
-            cl = vldrbq_s8(col + 2 * q);
-            ch = vldrbq_s8(hi + 2 * q);
-            TINYC_CONV_MVE_4X2();
-            q = half;
-        }
-#undef TINYC_CONV_MVE_4X2
-        /* e = c0 (a) or c1 (b), o = c2 or c3: e x0 = (S + D) / 2, o x1 = (S - D) / 2, e x1 = (X - Y) / 2,
-         * o x0 = (X + Y) / 2 (unsigned wrap-around: the true values fit int32) */
-        s[0] = (int32_t)((uint32_t)a0 + (uint32_t)a1) >> 1;
-        s[5] = (int32_t)((uint32_t)a0 - (uint32_t)a1) >> 1;
-        s[1] = (int32_t)((uint32_t)a2 - (uint32_t)a3) >> 1;
-        s[4] = (int32_t)((uint32_t)a2 + (uint32_t)a3) >> 1;
-        s[2] = (int32_t)((uint32_t)b0 + (uint32_t)b1) >> 1;
-        s[7] = (int32_t)((uint32_t)b0 - (uint32_t)b1) >> 1;
-        s[3] = (int32_t)((uint32_t)b2 - (uint32_t)b3) >> 1;
-        s[6] = (int32_t)((uint32_t)b2 + (uint32_t)b3) >> 1;
-    } else if (n == 2) {
+    int32_t q = 0;
+    if (n == 2) {
         int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
         for (; q < half && w + 4 * q + 64 <= w_end; q += 16) {
             int8x16x4_t v = vld4q_s8(w + 4 * q);
@@ -458,6 +406,132 @@ static void tinyc_conv_mve_block_s8(const int8_t *w, const int8_t *col, int32_t 
     }
 }
 
+/* Blocks of 4 output channels (nblocks of them from oc, their weights from w) x the 2 pixels of col: each
+ * block's sums (e = c0 or c1, o = c2 or c3: e x0 = (S + D) / 2, o x1 = (S - D) / 2, e x1 = (X - Y) / 2,
+ * o x0 = (X + Y) / 2, wrapping: the true values fit int32) go into two vectors, lanes = the channels, one
+ * per pixel, requantized and stored out_plane apart (pixel 1 at yp + 1 when two). Not inlined: its vector
+ * spills stay in its own frame. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_conv_mve_blocks4_s8(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, int32_t oc,
+                                      int32_t nblocks, const int8_t *w, const int8_t *col, int32_t half,
+                                      int8_t *yp, int32_t out_plane, int two)
+{
+    const int8_t *hi = col + 2 * half;
+    const uint32x4_t planes4 = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_plane);
+    for (; nblocks > 0; nblocks--, oc += 4, w += 8 * half, yp += 4 * out_plane) {
+        const tinyc_mve_outq4 q4 = tinyc_mve_outq4_of(p->requant.multiplier + oc, p->requant.shift + oc,
+                                                      p->weight_sums + oc, bias ? bias + oc : NULL, p->input_zp,
+                                                      p->output_zp, p->clamp);
+        int32_t q = 0;
+        int32x4_t x, y, xs, ys;
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+            int8x16x4_t v;
+            int8x16_t cl, ch;
+#define TINYC_CONV_MVE_4X2()                        \
+        do {                                            \
+            a0 = vmladavaq_s8(a0, v.val[0], cl);        \
+            a1 = vmlsdavaq_s8(a1, v.val[0], cl);        \
+            a2 = vmladavaxq_s8(a2, v.val[0], cl);       \
+            a3 = vmlsdavaxq_s8(a3, v.val[0], cl);       \
+            a0 = vmladavaq_s8(a0, v.val[2], ch);        \
+            a1 = vmlsdavaq_s8(a1, v.val[2], ch);        \
+            a2 = vmladavaxq_s8(a2, v.val[2], ch);       \
+            a3 = vmlsdavaxq_s8(a3, v.val[2], ch);       \
+            b0 = vmladavaq_s8(b0, v.val[1], cl);        \
+            b1 = vmlsdavaq_s8(b1, v.val[1], cl);        \
+            b2 = vmladavaxq_s8(b2, v.val[1], cl);       \
+            b3 = vmlsdavaxq_s8(b3, v.val[1], cl);       \
+            b0 = vmladavaq_s8(b0, v.val[3], ch);        \
+            b1 = vmlsdavaq_s8(b1, v.val[3], ch);        \
+            b2 = vmladavaxq_s8(b2, v.val[3], ch);       \
+            b3 = vmlsdavaxq_s8(b3, v.val[3], ch);       \
+        } while (0)
+#if defined(__GNUC__)
+            if (half >= 8) {
+                /* The chunk loop in asm: VMLADAVA writes even registers only, and with LE's counter in lr gcc
+                 * has seven for eight sums (it moves and spills them every chunk: 31 instructions, here 25). */
+                register int32_t r0 __asm__("r0") = 0, r2 __asm__("r2") = 0, r4 __asm__("r4") = 0,
+                                      r6 __asm__("r6") = 0, r8 __asm__("r8") = 0, r10 __asm__("r10") = 0,
+                                      r12 __asm__("r12") = 0, r14 __asm__("lr") = 0;
+                const int8_t *wp = w, *lp = col, *hp = hi;
+                int32_t chunks = half >> 3;
+                __asm__ volatile(
+                    "1:\n\t"
+                    "vld40.8 {q0, q1, q2, q3}, [%[wp]]\n\t"
+                    "vld41.8 {q0, q1, q2, q3}, [%[wp]]\n\t"
+                    "vld42.8 {q0, q1, q2, q3}, [%[wp]]\n\t"
+                    "vld43.8 {q0, q1, q2, q3}, [%[wp]]!\n\t"
+                    "vldrb.u8 q4, [%[lp]], #16\n\t"
+                    "vldrb.u8 q5, [%[hp]], #16\n\t"
+                    "vmladava.s8 %[a0], q0, q4\n\t"
+                    "vmlsdava.s8 %[a1], q0, q4\n\t"
+                    "vmladavax.s8 %[a2], q0, q4\n\t"
+                    "vmlsdavax.s8 %[a3], q0, q4\n\t"
+                    "vmladava.s8 %[b0], q1, q4\n\t"
+                    "vmlsdava.s8 %[b1], q1, q4\n\t"
+                    "vmladavax.s8 %[b2], q1, q4\n\t"
+                    "vmlsdavax.s8 %[b3], q1, q4\n\t"
+                    "vmladava.s8 %[a0], q2, q5\n\t"
+                    "vmlsdava.s8 %[a1], q2, q5\n\t"
+                    "vmladavax.s8 %[a2], q2, q5\n\t"
+                    "vmlsdavax.s8 %[a3], q2, q5\n\t"
+                    "vmladava.s8 %[b0], q3, q5\n\t"
+                    "vmlsdava.s8 %[b1], q3, q5\n\t"
+                    "vmladavax.s8 %[b2], q3, q5\n\t"
+                    "vmlsdavax.s8 %[b3], q3, q5\n\t"
+                    "subs %[n], %[n], #1\n\t"
+                    "bne 1b"
+                    : [a0] "+r"(r0), [a1] "+r"(r2), [a2] "+r"(r4), [a3] "+r"(r6), [b0] "+r"(r8), [b1] "+r"(r10),
+                      [b2] "+r"(r12), [b3] "+r"(r14), [wp] "+r"(wp), [lp] "+r"(lp), [hp] "+r"(hp), [n] "+r"(chunks)
+                    :
+                    : "q0", "q1", "q2", "q3", "q4", "q5", "memory", "cc");
+                a0 = r0;
+                a1 = r2;
+                a2 = r4;
+                a3 = r6;
+                b0 = r8;
+                b1 = r10;
+                b2 = r12;
+                b3 = r14;
+                q = (half >> 3) << 3;
+            }
+#else
+            int32_t i;
+            for (i = half >> 3; i > 0; i--, q += 8) {
+                v = vld4q_s8(w + 8 * q);
+                cl = vldrbq_s8(col + 2 * q);
+                ch = vldrbq_s8(hi + 2 * q);
+                TINYC_CONV_MVE_4X2();
+            }
+#endif
+            if (q < half) {  /* the last pairs: VLD4's lanes as four predicated byte gathers, none past half */
+                const mve_pred16_t live = vctp8q((uint32_t)(2 * (half - q)));
+                const uint8x16_t by4 = vidupq_n_u8(0, 4);
+                v.val[0] = vldrbq_gather_offset_z_s8(w + 8 * q, by4, live);
+                v.val[1] = vldrbq_gather_offset_z_s8(w + 8 * q + 1, by4, live);
+                v.val[2] = vldrbq_gather_offset_z_s8(w + 8 * q + 2, by4, live);
+                v.val[3] = vldrbq_gather_offset_z_s8(w + 8 * q + 3, by4, live);
+                cl = vldrbq_s8(col + 2 * q);
+                ch = vldrbq_s8(hi + 2 * q);
+                TINYC_CONV_MVE_4X2();
+                q = half;
+            }
+#undef TINYC_CONV_MVE_4X2
+        /* x = (a0, b0, a2, b2), y = (a1, b1, a3, b3): x + y is pixel 0's; pixel 1's from the swapped halves */
+        x = vsetq_lane_s32(b2, vsetq_lane_s32(a2, vsetq_lane_s32(b0, vdupq_n_s32(a0), 1), 2), 3);
+        y = vsetq_lane_s32(b3, vsetq_lane_s32(a3, vsetq_lane_s32(b1, vdupq_n_s32(a1), 1), 2), 3);
+        xs = vsetq_lane_s32(b0, vsetq_lane_s32(a0, vsetq_lane_s32(b2, vdupq_n_s32(a2), 1), 2), 3);
+        ys = vsetq_lane_s32(b1, vsetq_lane_s32(a1, vsetq_lane_s32(b3, vdupq_n_s32(a3), 1), 2), 3);
+        if (two) {
+            vstrbq_scatter_offset_s32(yp + 1, planes4,
+                                      tinyc_mve_requantize4(&q4, vshrq_n_s32(vsubq_s32(xs, ys), 1)));
+        }
+        vstrbq_scatter_offset_s32(yp, planes4, tinyc_mve_requantize4(&q4, vshrq_n_s32(vaddq_s32(x, y), 1)));
+    }
+}
+
 /* Pixel j's column of the window at (iy0, ix0), any geometry: taps outside x hold input_zp. */
 static void tinyc_conv_mve_col_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int8_t *col)
 {
@@ -476,32 +550,36 @@ static void tinyc_conv_mve_col_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t
     }
 }
 
-/* Both pixels' columns (windows at (iya, ixa), (iyb, ixb), any may reach outside x; dw = 1, KW <= 16): per
- * kernel row one predicated load per window, the lanes of taps outside x (or of a row outside x: no lane
- * read) input_zp, and one interleaving VST2 of 32 bytes (the next row's overwrite the rest; the last
- * row's spill into the zero tail, with zeros). Addresses before a row are formed but never read. */
+/* Both pixels' columns (windows at (iya, ixa), (iyb, ixb), any may reach outside x; dw = 1, KW <= 16,
+ * KH <= 16): per kernel row one predicated load per window, the lanes of taps outside x (or of a row outside
+ * x: no lane read) input_zp, and one interleaving VST2 of 32 bytes (the next row's overwrite the rest; the
+ * last row's spill into the zero tail, with zeros). Each row's predicates are set once, before the channel
+ * loop (no bounds tests per row). Addresses before a row are formed but never read. */
 static void tinyc_conv_mve_cols_s8(const tinyc_conv_cols *c, int32_t iya, int32_t ixa, int32_t iyb, int32_t ixb,
                                    int8_t *col)
 {
     const int8x16_t zp = vdupq_n_s8((int8_t)c->zp);
-    const int32_t kw = c->kw, step = 2 * kw;
+    const int32_t kw = c->kw, kh = c->kh, step = 2 * kw;
+    mve_pred16_t pa[16], pb[16];
     int32_t lo, hi, ya_lo, ya_hi, yb_lo, yb_hi, ic, ky;
     mve_pred16_t la, lb;
     tinyc_conv_taps(ixa, c->in_w, kw, 1, &lo, &hi);
     la = lo < hi ? (mve_pred16_t)(vctp8q((uint32_t)hi) & ~vctp8q((uint32_t)lo)) : 0;
     tinyc_conv_taps(ixb, c->in_w, kw, 1, &lo, &hi);
     lb = lo < hi ? (mve_pred16_t)(vctp8q((uint32_t)hi) & ~vctp8q((uint32_t)lo)) : 0;
-    tinyc_conv_taps(iya, c->in_h, c->kh, c->dh, &ya_lo, &ya_hi);
-    tinyc_conv_taps(iyb, c->in_h, c->kh, c->dh, &yb_lo, &yb_hi);
+    tinyc_conv_taps(iya, c->in_h, kh, c->dh, &ya_lo, &ya_hi);
+    tinyc_conv_taps(iyb, c->in_h, kh, c->dh, &yb_lo, &yb_hi);
+    for (ky = 0; ky < kh; ky++) {
+        pa[ky] = ky >= ya_lo && ky < ya_hi ? la : 0;
+        pb[ky] = ky >= yb_lo && ky < yb_hi ? lb : 0;
+    }
     for (ic = 0; ic < c->cin_g; ic++) {
         const uintptr_t plane = (uintptr_t)(c->xg + (size_t)ic * c->in_plane);
         uintptr_t ra = plane + (uintptr_t)(iya * c->in_w + ixa), rb = plane + (uintptr_t)(iyb * c->in_w + ixb);
-        for (ky = 0; ky < c->kh; ky++) {
+        for (ky = 0; ky < kh; ky++) {
             int8x16x2_t v;
-            v.val[0] = vpselq_s8(vldrbq_z_s8((const int8_t *)ra, ky >= ya_lo && ky < ya_hi ? la : 0), zp,
-                                 ky >= ya_lo && ky < ya_hi ? la : 0);
-            v.val[1] = vpselq_s8(vldrbq_z_s8((const int8_t *)rb, ky >= yb_lo && ky < yb_hi ? lb : 0), zp,
-                                 ky >= yb_lo && ky < yb_hi ? lb : 0);
+            v.val[0] = vpselq_s8(vldrbq_z_s8((const int8_t *)ra, pa[ky]), zp, pa[ky]);
+            v.val[1] = vpselq_s8(vldrbq_z_s8((const int8_t *)rb, pb[ky]), zp, pb[ky]);
             vst2q_s8(col, v);
             __asm__("" : "+r"(col));  /* gcc 12 would fold the step into VST2 as a register write-back, which
                                        * VST2 does not have (assembler error) */
@@ -532,26 +610,6 @@ static void tinyc_conv_mve_cols_inside_s8(const tinyc_conv_cols *c, const int8_t
             rb += c->row_step;
         }
     }
-}
-
-/* The outputs of a block of 4 channels (oc..oc + 3) x 2 pixels from its sums s (channel m, pixel j at
- * s[2 m + j]): lanes = the channels, one vector per pixel, stored out_plane apart (pixel 1 at yp + 1 when
- * two). Out of line: the lane constants need the vector registers. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void tinyc_conv_mve_out4_s8(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, int32_t oc,
-                                   const int32_t *s, int8_t *yp, int32_t out_plane, int two)
-{
-    const tinyc_mve_outq4 q4 = tinyc_mve_outq4_of(p->requant.multiplier + oc, p->requant.shift + oc,
-                                                  p->weight_sums + oc, bias ? bias + oc : NULL, p->input_zp,
-                                                  p->output_zp, p->clamp);
-    const uint32x4_t even4 = vidupq_n_u32(0, 2), planes4 = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_plane);
-    if (two) {
-        vstrbq_scatter_offset_s32(yp + 1, planes4,
-                                  tinyc_mve_requantize4(&q4, vldrwq_gather_shifted_offset_s32(s + 1, even4)));
-    }
-    vstrbq_scatter_offset_s32(yp, planes4, tinyc_mve_requantize4(&q4, vldrwq_gather_shifted_offset_s32(s, even4)));
 }
 
 /* tinyc_conv_run_s8 on Helium: output pixels in raster order two at a time (a lone last one paired with
@@ -610,21 +668,21 @@ static void tinyc_conv_mve_run_s8(const tinyc_conv2d_im2col_s8_params *p, const 
                 if (c.dw == 1 && c.kw <= 16 && iya >= 0 && iyb >= 0 && iya + span_h < c.in_h && iyb + span_h < c.in_h
                     && ixa >= 0 && ixb >= 0 && ixa + span_w < c.in_w && ixb + span_w < c.in_w) {
                     tinyc_conv_mve_cols_inside_s8(&c, c.xg + iya * c.in_w + ixa, c.xg + iyb * c.in_w + ixb, col);
-                } else if (c.dw == 1 && c.kw <= 16) {
+                } else if (c.dw == 1 && c.kw <= 16 && c.kh <= 16) {
                     tinyc_conv_mve_cols_s8(&c, iya, ixa, iyb, ixb, col);
                 } else {
                     tinyc_conv_mve_col_s8(&c, iya, ixa, col);
                     tinyc_conv_mve_col_s8(&c, iyb, ixb, col + 1);
                 }
-                for (m = 0; m < cout_g; m += nb) {
-                    nb = cout_g - m >= 4 ? 4 : cout_g - m >= 2 ? 2 : 1;
+                m = cout_g >> 2 << 2;
+                if (m > 0) {
+                    tinyc_conv_mve_blocks4_s8(p, bias, grp * cout_g, m >> 2, wr, col, half, yp, out_plane, two);
+                    yp += m * out_plane;
+                    wr += m * 2 * half;
+                }
+                for (; m < cout_g; m += nb) {
+                    nb = cout_g - m >= 2 ? 2 : 1;
                     tinyc_conv_mve_block_s8(wr, col, half, nb, w_end, s);
-                    if (nb == 4) {
-                        tinyc_conv_mve_out4_s8(p, bias, grp * cout_g + m, s, yp, out_plane, two);
-                        yp += 4 * out_plane;
-                        wr += 8 * half;
-                        continue;
-                    }
                     for (i = 0; i < nb; i++) {
                         tinyc_conv_out2_s8(&q, grp * cout_g + m + i, s[2 * i], s[2 * i + 1], yp, two);
                         yp += out_plane;
