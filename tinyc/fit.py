@@ -10,39 +10,49 @@ It reads the report and never changes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from tinyc import ops
 from tinyc.board import Board
 from tinyc.errors import DoesNotFit
+from tinyc.resources import runtime_dir
 
 STACK_BYTES = 2048  # stack allowance: the kernels are flat loops with a few locals, no recursion
 
 # Code estimate, in bytes. Kernel families: every function of runtime_c/<family>.c for that dtype
-# (int8 includes the int16 helpers), arm-none-eabi-gcc 12 -O2 -ffunction-sections, the largest
-# over cortex-m0plus/m3/m4/m7/m33/m55 (mostly the M0+: Thumb-1 code is the longest). Only the
-# kernels a model calls get linked, so whole families over-count: the estimate stays an upper bound.
-FAMILY_BYTES = {
-    "tinyc_conv": {"int8": 8780, "float32": 1228},  # int8: the M55 build has the Helium path too
-    "tinyc_depthwise": {"int8": 8728, "float32": 2828},  # int8: the M55 build has the Helium paths too
-    "tinyc_pointwise": {"int8": 5268, "float32": 260},  # int8: the M55 build has the Helium path too
-    "tinyc_dense": {"int8": 2676, "float32": 2392},
-    "tinyc_elementwise": {"int8": 4788, "float32": 5056},  # float32: 8 binary kernels, 2 unary switches
-    "tinyc_pool": {"int8": 1880, "float32": 1024},
-    "tinyc_rnn": {"int8": 8556, "float32": 4496},  # int8: tinyc (any direction, batch) and TFLM LSTM rules
-    "tinyc_softmax": {"int8": 4356, "float32": 1112},  # int8: tinyc and TFLM rules, TFLM log softmax
-    "tinyc_reduce": {"int8": 1664, "float32": 820},  # int8: sum/mean (TFLite), max, min, squares, L2, cumsum
-    "tinyc_norm": {"int8": 2648, "float32": 1428},
-    "tinyc_tensor": {"int8": 1124, "float32": 1112},
-    "tinyc_resize": {"int8": 1304, "float32": 612},  # int8: nearest and linear (TFLite bilinear + requantize)
-    "tinyc_kronecker": {"int8": 2504, "float32": 1236},
-    "tinyc_rnn_kp": {"int8": 2492, "float32": 1488},  # GRU with Kronecker-factored W and R (one direction)
-    "tinyc_sparse": {"int8": 5280, "float32": 1652},  # CSR and N:M dense kernels, for layers stored sparse
-    "tinyc_sparse_conv": {"int8": 10604, "float32": 9600},  # CSR and N:M conv kernels (helpers count as both)
-    "tinyc_conv_transpose": {"int8": 1112, "float32": 680},  # int8: TFLite TRANSPOSE_CONV
-    "tinyc_arg": {"int8": 772, "float32": 1032},  # argmax/argmin and top-k
-    "tinyc_quantize": {"int8": 256, "float32": 0},  # the int8/float32 boundary of a mixed model
-}
+# (int8 includes the int16 helpers), arm-none-eabi-gcc 12 -O2 -ffunction-sections, measured per core
+# (the M0+'s Thumb-1 code is the longest, the M4's DSP and the M55's Helium paths add their own) by
+# scripts/family_bytes.py into tinyc/data/family_bytes.json. Only the kernels a model calls get linked,
+# so whole families over-count: the estimate stays an upper bound.
+FAMILY_BYTES_FILE = Path(__file__).resolve().parent / "data" / "family_bytes.json"
+FAMILY_BYTES_BY_CORE: dict[str, dict[str, dict[str, int]]] = json.loads(FAMILY_BYTES_FILE.read_text())
+# the largest over every core: for a core not measured, and the families' names
+FAMILY_BYTES = {f: {dt: max(table[f][dt] for table in FAMILY_BYTES_BY_CORE.values()) for dt in ("int8", "float32")}
+                for f in next(iter(FAMILY_BYTES_BY_CORE.values()))}
+MEASURED_ON = {"cortex-m0plus": "rpi-pico", "cortex-m3": "mps2-an385", "cortex-m4": "mps2-an386",
+               "cortex-m7": "mps2-an500", "cortex-m33": "mps2-an386", "cortex-m55": "mps3-an547"}
+
+
+def family_bytes(core: str) -> dict[str, dict[str, int]]:
+    """Kernel family sizes on a core (gcc -mcpu name); the largest over all for one not measured."""
+    return FAMILY_BYTES_BY_CORE.get(core, FAMILY_BYTES)
+
+
+def measured_boards() -> dict[str, Board]:
+    """The board whose gcc flags measure each core (the M33 with DSP and FPU: the larger build)."""
+    from tinyc.board import load_board
+
+    boards = {core: load_board(name) for core, name in MEASURED_ON.items()}
+    boards["cortex-m33"] = replace(boards["cortex-m33"], core="cortex-m33", fpu="fpv5-sp-d16", dsp=True)
+    return boards
+
+
+def family_sources() -> list[Path]:
+    return sorted(runtime_dir().glob("tinyc_*.c"))
+
+
 # conv2d counts all three conv families: which one a layer calls depends on its shape, not in the report.
 OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "dense": "tinyc_dense",
              "matmul": "tinyc_dense", "add": "tinyc_elementwise",
@@ -83,14 +93,15 @@ def estimated_code_bytes(report: dict, board: Board) -> int:
     # each layer's own dtype: a mixed-precision model has float32 layers inside an int8 one
     by_dtype = {dt: [k["op"] for k in kernels if k.get("dtype", report["dtype"]) == dt] for dt in ("int8", "float32")}
     code = STARTUP_BYTES + PER_LAYER_BYTES * len(kernels)
+    table = family_bytes(board.core)
     for dtype, kernel_ops in by_dtype.items():
-        largest = max(sizes[dtype] for sizes in FAMILY_BYTES.values())
+        largest = max(sizes[dtype] for sizes in table.values())
         # an op this table does not know yet counts as the largest family, never as nothing
         families = {f for op in kernel_ops for f in _as_tuple(OP_FAMILY.get(op, op))}
         if any(k.get("format", "dense") == "csr" or ":" in k.get("format", "") for k in kernels
                if k["op"] in kernel_ops):
             families |= {"tinyc_sparse", "tinyc_sparse_conv"}  # the layer's op is not known here: both, an upper bound
-        code += sum(FAMILY_BYTES[f][dtype] if f in FAMILY_BYTES else largest for f in families)
+        code += sum(table[f][dtype] if f in table else largest for f in families)
     if by_dtype["float32"]:
         code += SOFT_FLOAT_BYTES if board.fpu == "none" else 0
         code += LIBM_BYTES if LIBM_OPS & set(by_dtype["float32"]) else 0

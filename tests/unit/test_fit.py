@@ -2,7 +2,6 @@
 
 import dataclasses
 import re
-import subprocess
 
 import pytest
 
@@ -11,6 +10,7 @@ from tests.models import model_path
 from tinyc import fit, ops, pipeline
 from tinyc.board import gcc_flags, load_board
 from tinyc.errors import DoesNotFit
+from tinyc.toolchain.arm import family_bytes
 from tinyc.report import build_report
 from tinyc.resources import runtime_dir
 
@@ -101,30 +101,41 @@ def test_the_largest_part_can_be_the_stack():
 def test_estimate_counts_each_family_once_layers_startup_and_not_views():
     b = load_board("mps2-an386")
     one = fit.estimated_code_bytes(report(ops_=("conv2d",)), b)
-    conv = sum(fit.FAMILY_BYTES[f]["int8"] for f in ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"))
+    table = fit.family_bytes(b.core)
+    conv = sum(table[f]["int8"] for f in ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"))
     assert one == conv + fit.STARTUP_BYTES + fit.PER_LAYER_BYTES
     two = fit.estimated_code_bytes(report(ops_=("conv2d", "conv2d", "reshape")), b)
     assert two == one + fit.PER_LAYER_BYTES  # the family once, the view not at all
     both = fit.estimated_code_bytes(report(ops_=("add", "mul")), b)
-    assert both == fit.FAMILY_BYTES["tinyc_elementwise"]["int8"] + fit.STARTUP_BYTES + 2 * fit.PER_LAYER_BYTES
+    assert both == table["tinyc_elementwise"]["int8"] + fit.STARTUP_BYTES + 2 * fit.PER_LAYER_BYTES
 
 
 def test_estimate_adds_float_support_for_float32_only():
     hard, soft = load_board("mps2-an386"), load_board("mps2-an385")
-    dense = {dt: fit.FAMILY_BYTES["tinyc_dense"][dt] + fit.STARTUP_BYTES + fit.PER_LAYER_BYTES
-             for dt in ("int8", "float32")}
-    assert fit.estimated_code_bytes(report(ops_=("dense",)), soft) == dense["int8"]
-    assert fit.estimated_code_bytes(report(ops_=("dense",), dtype="float32"), hard) == dense["float32"]
+
+    def dense(b, dt):  # each core's own kernel sizes
+        return fit.family_bytes(b.core)["tinyc_dense"][dt] + fit.STARTUP_BYTES + fit.PER_LAYER_BYTES
+
+    assert fit.estimated_code_bytes(report(ops_=("dense",)), soft) == dense(soft, "int8")
+    assert fit.estimated_code_bytes(report(ops_=("dense",), dtype="float32"), hard) == dense(hard, "float32")
     assert fit.estimated_code_bytes(report(ops_=("dense",), dtype="float32"), soft) == \
-        dense["float32"] + fit.SOFT_FLOAT_BYTES
+        dense(soft, "float32") + fit.SOFT_FLOAT_BYTES
     with_exp = fit.estimated_code_bytes(report(ops_=("dense", "softmax"), dtype="float32"), hard)
-    assert with_exp == dense["float32"] + fit.FAMILY_BYTES["tinyc_softmax"]["float32"] + fit.PER_LAYER_BYTES + \
-        fit.LIBM_BYTES
+    assert with_exp == dense(hard, "float32") + fit.family_bytes(hard.core)["tinyc_softmax"]["float32"] + \
+        fit.PER_LAYER_BYTES + fit.LIBM_BYTES
+
+
+def test_the_estimate_is_the_boards_core_own():
+    """An M3 does not carry the M4's DSP paths nor the M55's Helium ones: its estimate is smaller."""
+    ops_ = ("conv2d", "dense", "softmax")
+    m3, m4, m55 = (fit.estimated_code_bytes(report(ops_=ops_), load_board(n))
+                   for n in ("mps2-an385", "mps2-an386", "mps3-an547"))
+    assert m3 < m4 < m55
 
 
 def test_an_op_the_estimate_does_not_know_counts_as_the_largest_family():
     b = load_board("mps2-an386")
-    largest = max(sizes["int8"] for sizes in fit.FAMILY_BYTES.values())
+    largest = max(sizes["int8"] for sizes in fit.family_bytes(b.core).values())
     assert fit.estimated_code_bytes(report(ops_=("conv2d_csr_future",)), b) == \
         largest + fit.STARTUP_BYTES + fit.PER_LAYER_BYTES
 
@@ -137,34 +148,17 @@ def test_every_registered_kernel_op_has_a_family():
     assert {p.stem for p in runtime_dir().glob("tinyc_*.c")} == set(fit.FAMILY_BYTES)
 
 
-def _family_bytes(family: str, flags: list[str], tmp_path) -> dict[str, int]:
-    """Bytes of a family's int8 (s8/s16) and float32 (f32) functions and data; shared helpers in both."""
-    obj = tmp_path / f"{family}.o"
-    subprocess.run(["arm-none-eabi-gcc", *flags, "-std=c99", "-O2", "-ffunction-sections", "-fdata-sections",
-                    "-I", str(runtime_dir()), "-c", str(runtime_dir() / f"{family}.c"), "-o", str(obj)], check=True)
-    out = subprocess.run(["arm-none-eabi-size", "-A", str(obj)], capture_output=True, text=True, check=True).stdout
-    sizes = {"int8": 0, "float32": 0}
-    for section, size in re.findall(r"^(\.(?:text|rodata|data)\S*)\s+(\d+)", out, re.M):
-        kinds = ["int8"] if ("_s8" in section or "_s16" in section) else ["float32"] if "_f32" in section \
-            else ["int8", "float32"]
-        for kind in kinds:
-            sizes[kind] += int(size)
-    return sizes
-
-
 @pytest.mark.qemu
 def test_family_table_is_still_an_upper_bound_of_the_compiled_kernels(tmp_path):
-    """The estimate's kernel sizes, re-measured on every core; when a kernel grows, update FAMILY_BYTES
-    with the values this test prints."""
+    """The estimate's kernel sizes, re-measured on every core; when a kernel grows, run
+    scripts/family_bytes.py (it rewrites tinyc/data/family_bytes.json)."""
     need_tool("arm-none-eabi-gcc")
-    boards = [load_board(n) for n in ("rpi-pico", "mps2-an385", "mps2-an386", "mps2-an500", "mps3-an547")]
-    m33 = dataclasses.replace(boards[2], core="cortex-m33", fpu="fpv5-sp-d16")
-    measured = {}
-    for family in fit.FAMILY_BYTES:
-        per_core = [_family_bytes(family, gcc_flags(b), tmp_path) for b in [*boards, m33]]
-        measured[family] = {kind: max(s[kind] for s in per_core) for kind in ("int8", "float32")}
-    too_small = {f: m for f, m in measured.items()
-                 if any(m[k] > fit.FAMILY_BYTES[f][k] for k in m)}
-    assert not too_small, f"FAMILY_BYTES under-counts; measured now: {measured}"
-    too_large = {f: m for f, m in measured.items() if any(fit.FAMILY_BYTES[f][k] > 1.25 * m[k] + 64 for k in m)}
-    assert not too_large, f"FAMILY_BYTES over-counts by more than 25 %; measured now: {measured}"
+    sources = fit.family_sources()
+    assert {p.stem for p in sources} == set(fit.FAMILY_BYTES)
+    for core, board in fit.measured_boards().items():
+        table = fit.family_bytes(core)
+        measured = {p.stem: family_bytes(p, gcc_flags(board), tmp_path) for p in sources}
+        too_small = {f: m for f, m in measured.items() if any(m[k] > table[f][k] for k in m)}
+        assert not too_small, f"{core}: the table under-counts; measured now: {too_small}"
+        too_large = {f: m for f, m in measured.items() if any(table[f][k] > 1.25 * m[k] + 64 for k in m)}
+        assert not too_large, f"{core}: the table over-counts by more than 25 %; measured now: {too_large}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -79,3 +80,19 @@ def _load_address(elf: Path) -> int:
 
     with open(elf, "rb") as f:
         return min(s["p_paddr"] for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_LOAD" and s["p_filesz"])
+
+
+def family_bytes(source: Path, cpu_flags: list[str], work: Path) -> dict[str, int]:
+    """Flash bytes of one runtime_c family's int8 (s8/s16) and float32 (f32) functions and data at -O2
+    (shared helpers count in both): what the fit check's code estimate adds per family."""
+    obj = work / f"{source.stem}.o"
+    subprocess.run([gcc(), *cpu_flags, "-std=c99", *COMMON, "-I", str(source.parent), "-c", str(source),
+                    "-o", str(obj)], check=True)
+    out = subprocess.run(["arm-none-eabi-size", "-A", str(obj)], capture_output=True, text=True, check=True).stdout
+    sizes = {"int8": 0, "float32": 0}
+    for section, size in re.findall(r"^(\.(?:text|rodata|data)\S*)\s+(\d+)", out, re.M):
+        kinds = ["int8"] if ("_s8" in section or "_s16" in section) else ["float32"] if "_f32" in section \
+            else ["int8", "float32"]
+        for kind in kinds:
+            sizes[kind] += int(size)
+    return sizes
