@@ -162,6 +162,73 @@ static void tinyc_sparse_finish(const tinyc_sparse_tail *t, const int32_t *acc, 
 #endif
 }
 
+/* The reference requantization of a (shift outside tinyc_sparse_finish_folded's fast range), out of line:
+ * the fast loop keeps its registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t tinyc_sparse_requant_slow(int32_t a, int32_t multiplier, int32_t shift)
+{
+    return tinyc_requantize(a, multiplier, shift);
+}
+
+/* y[i] for outputs with a folded bias (see tinyc_sparse_finish_folded); int8_range: the clamp is the int8
+ * range, one SSAT on DSP cores. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_sparse_folded_rows(const int32_t *acc, const int32_t *folded, const int32_t *mult,
+                                            const int32_t *shift, int32_t n, int32_t zp, tinyc_clamp clamp,
+                                            int int8_range, int8_t *y)
+{
+    const uint32_t round = 1u + 2u * (uint32_t)zp;
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        const int32_t a = acc[i] + folded[i];
+        const uint32_t right_minus_2 = (uint32_t)(-2 - shift[i]);
+        int32_t v;
+        if (right_minus_2 <= 21u) {
+            v = tinyc_conv_fastq_value(a, mult[i], (int32_t)(round << right_minus_2), (int32_t)right_minus_2 + 1);
+        } else {
+            v = tinyc_sparse_requant_slow(a, mult[i], shift[i]) + zp;
+        }
+#if TINYC_HAS_DSP
+        if (int8_range) {
+            y[i] = (int8_t)__ssat(v, 8);
+            continue;
+        }
+#else
+        (void)int8_range;
+#endif
+        y[i] = (int8_t)tinyc_clamp_i32(v, clamp.min, clamp.max);
+    }
+}
+
+/* tinyc_sparse_finish with a folded bias: a = sum + bias_folded[m] is exact (the compiler checked), and an
+ * output whose shift is in [-23, -2] takes tinyc_conv_fastq's one-SMLAL form, the same bits as
+ * tinyc_requantize_s8 (a zero multiplier included: both give output_zp). Its rounding constant
+ * 2^(right - 2) + zp 2^(right - 1) is (1 + 2 zp) << (right - 2). Other shifts, or no folded bias, take
+ * tinyc_sparse_finish's. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_sparse_finish_folded(const tinyc_sparse_tail *t, const int32_t *acc, int32_t n, int32_t m,
+                                       int8_t *y)
+{
+    const int32_t *mult = t->requant.multiplier + m, *shift = t->requant.shift + m, *folded = t->bias_folded + m;
+    if (t->bias_folded == NULL || TINYC_HAS_MVE) {  /* with Helium its 4-lane requantization */
+        tinyc_sparse_finish(t, acc, n, m, y);
+        return;
+    }
+#if TINYC_HAS_DSP
+    if (t->clamp.min == -128 && t->clamp.max == 127) {
+        tinyc_sparse_folded_rows(acc, folded, mult, shift, n, t->output_zp, t->clamp, 1, y + m);
+        return;
+    }
+#endif
+    tinyc_sparse_folded_rows(acc, folded, mult, shift, n, t->output_zp, t->clamp, 0, y + m);
+}
+
 /* acc[i] = sum x * v of rows m0 .. m0 + n - 1 (minus the zero-point term without a folded bias). The
  * values and columns of consecutive rows are contiguous: both pointers just run on. The row lengths are
  * read first (one index type test per call, not per row). */
@@ -215,7 +282,7 @@ void tinyc_dense_csr_s8(const tinyc_dense_csr_s8_params *p, const int8_t *x, con
         for (m0 = 0; m0 < m_len; m0 += TINYC_SPARSE_ROWS) {
             const int32_t n = tinyc_min_i32(TINYC_SPARSE_ROWS, m_len - m0);
             tinyc_csr_rows(&p->weights, &t, m0, n, x + (size_t)r * k_len, acc);
-            tinyc_sparse_finish(&t, acc, n, m0, y + (size_t)r * m_len);
+            tinyc_sparse_finish_folded(&t, acc, n, m0, y + (size_t)r * m_len);
         }
     }
 }
@@ -406,56 +473,59 @@ static void tinyc_nm24_table_build(const int8_t *x, int32_t blocks, int32_t *t)
 #define TINYC_NM_TABLE_ODD "orr %[o], %[c], %[o], lsr #2\n\t" "orr %[o], %[o], %[c2]\n\t"
 #define TINYC_NM_TABLE_C2(half) [c2] "i"(half)
 #endif
-#define TINYC_NM_TABLE_BLOCKS(name, half, step)                                                                   \
+/* One block: 4 position bytes, 16 values, `step` bytes of table. */
+#define TINYC_NM_TABLE_BODY(step)                                                                                 \
+    "ldr %[e], [%[pos]], #4\n\t"                                                                                  \
+    "and %[o], %[e], #0xf0f0f0f0\n\t"                                                                             \
+    "and %[e], %[e], #0x0f0f0f0f\n\t"                                                                             \
+    "orr %[e], %[c], %[e], lsl #2\n\t"                                                                            \
+    TINYC_NM_TABLE_ODD                                                                                            \
+    "ldr %[vw], [%[v]], #4\n\t"                                                                                   \
+    "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                             \
+    "sxtb16 %[vw], %[vw]\n\t"                                                                                     \
+    "uxtb %[tw], %[e]\n\t"                                                                                        \
+    "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                        \
+    "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                                      \
+    "uxtb %[tw], %[o]\n\t"                                                                                        \
+    "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                        \
+    "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                                      \
+    "ldr %[vw], [%[v]], #4\n\t"                                                                                   \
+    "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                             \
+    "sxtb16 %[vw], %[vw]\n\t"                                                                                     \
+    "uxtb %[tw], %[e], ror #8\n\t"                                                                                \
+    "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                        \
+    "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                                      \
+    "uxtb %[tw], %[o], ror #8\n\t"                                                                                \
+    "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                        \
+    "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                                      \
+    "ldr %[vw], [%[v]], #4\n\t"                                                                                   \
+    "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                             \
+    "sxtb16 %[vw], %[vw]\n\t"                                                                                     \
+    "uxtb %[tw], %[e], ror #16\n\t"                                                                               \
+    "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                        \
+    "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                                      \
+    "uxtb %[tw], %[o], ror #16\n\t"                                                                               \
+    "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                        \
+    "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                                      \
+    "ldr %[vw], [%[v]], #4\n\t"                                                                                   \
+    "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                             \
+    "sxtb16 %[vw], %[vw]\n\t"                                                                                     \
+    "lsr %[tw], %[e], #24\n\t"                                                                                    \
+    "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                        \
+    "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                                      \
+    "lsr %[tw], %[o], #24\n\t"                                                                                    \
+    "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                        \
+    "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                                      \
+    "add %[t], %[t], #" step "\n\t"
+
+#define TINYC_NM_TABLE_BLOCKS(name, half, body)                                                                   \
 static inline int32_t name(int32_t acc, int32_t blocks, const int32_t **t, const int8_t **v, const uint8_t **pos) \
 {                                                                                                                 \
     const int32_t *tp = *t;                                                                                       \
     const int8_t *vp = *v;                                                                                        \
     const uint8_t *pp = *pos;                                                                                     \
     uint32_t e, o, vw, vs, tw;                                                                                    \
-    __asm__("1:\n\t"                                                                                              \
-            "ldr %[e], [%[pos]], #4\n\t"                                                                          \
-            "and %[o], %[e], #0xf0f0f0f0\n\t"                                                                     \
-            "and %[e], %[e], #0x0f0f0f0f\n\t"                                                                     \
-            "orr %[e], %[c], %[e], lsl #2\n\t"                                                                    \
-            TINYC_NM_TABLE_ODD                                                                                    \
-            "ldr %[vw], [%[v]], #4\n\t"                                                                           \
-            "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                     \
-            "sxtb16 %[vw], %[vw]\n\t"                                                                             \
-            "uxtb %[tw], %[e]\n\t"                                                                                \
-            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
-            "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                              \
-            "uxtb %[tw], %[o]\n\t"                                                                                \
-            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
-            "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                              \
-            "ldr %[vw], [%[v]], #4\n\t"                                                                           \
-            "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                     \
-            "sxtb16 %[vw], %[vw]\n\t"                                                                             \
-            "uxtb %[tw], %[e], ror #8\n\t"                                                                        \
-            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
-            "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                              \
-            "uxtb %[tw], %[o], ror #8\n\t"                                                                        \
-            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
-            "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                              \
-            "ldr %[vw], [%[v]], #4\n\t"                                                                           \
-            "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                     \
-            "sxtb16 %[vw], %[vw]\n\t"                                                                             \
-            "uxtb %[tw], %[e], ror #16\n\t"                                                                       \
-            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
-            "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                              \
-            "uxtb %[tw], %[o], ror #16\n\t"                                                                       \
-            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
-            "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                              \
-            "ldr %[vw], [%[v]], #4\n\t"                                                                           \
-            "sxtb16 %[vs], %[vw], ror #8\n\t"                                                                     \
-            "sxtb16 %[vw], %[vw]\n\t"                                                                             \
-            "lsr %[tw], %[e], #24\n\t"                                                                            \
-            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
-            "smlad %[acc], %[tw], %[vw], %[acc]\n\t"                                                              \
-            "lsr %[tw], %[o], #24\n\t"                                                                            \
-            "ldr %[tw], [%[t], %[tw], lsl #2]\n\t"                                                                \
-            "smlad %[acc], %[tw], %[vs], %[acc]\n\t"                                                              \
-            "add %[t], %[t], #" step "\n\t"                                                                       \
+    __asm__("1:\n\t" body                                                                                         \
             "subs %[n], %[n], #1\n\t"                                                                             \
             "bne 1b\n\t"                                                                                          \
             : [acc] "+r"(acc), [n] "+r"(blocks), [t] "+r"(tp), [v] "+r"(vp), [pos] "+r"(pp), [e] "=&r"(e),        \
@@ -468,8 +538,10 @@ static inline int32_t name(int32_t acc, int32_t blocks, const int32_t **t, const
     return acc;                                                                                                   \
 }
 
-TINYC_NM_TABLE_BLOCKS(tinyc_nm14_blocks, 0x40404040u, "512")
-TINYC_NM_TABLE_BLOCKS(tinyc_nm24_blocks, 0x20202020u, "256")
+TINYC_NM_TABLE_BLOCKS(tinyc_nm14_blocks, 0x40404040u, TINYC_NM_TABLE_BODY("512"))
+TINYC_NM_TABLE_BLOCKS(tinyc_nm24_blocks, 0x20202020u, TINYC_NM_TABLE_BODY("256"))
+/* 1:4, two blocks a step (`blocks` counts pairs): one loop branch per 32 weights, not 16. */
+TINYC_NM_TABLE_BLOCKS(tinyc_nm14_block_pairs, 0x40404040u, TINYC_NM_TABLE_BODY("512") TINYC_NM_TABLE_BODY("512"))
 
 /* acc[i] = the whole blocks of rows i < n (the asm above, row after row); moves *v and *pos on. */
 #if defined(__GNUC__)
@@ -481,7 +553,12 @@ static void tinyc_nm_table_rows(int32_t *acc, int32_t n, int32_t keep, int32_t b
     const int8_t *vp = *v;
     const uint8_t *pp = *pos;
     int32_t i;
-    if (keep == 1) {
+    if (keep == 1 && blocks % 2 == 0) {
+        for (i = 0; i < n; i++) {
+            const int32_t *tp = table;
+            acc[i] = tinyc_nm14_block_pairs(0, blocks / 2, &tp, &vp, &pp);
+        }
+    } else if (keep == 1) {
         for (i = 0; i < n; i++) {
             const int32_t *tp = table;
             acc[i] = tinyc_nm14_blocks(0, blocks, &tp, &vp, &pp);
@@ -580,37 +657,6 @@ static int32_t tinyc_nm24_rest(int32_t acc, const int8_t *v, const uint8_t *pos,
     return acc;
 }
 
-/* tinyc_sparse_finish with a folded bias: a = sum + bias_folded[m] is exact (the compiler checked), and an
- * output whose shift is in [-23, -2] (or multiplier 0) takes tinyc_conv_fastq's one-SMLAL form, the same
- * bits as tinyc_requantize_s8; other shifts, or no folded bias, take tinyc_sparse_finish's. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void tinyc_nm_table_finish(const tinyc_sparse_tail *t, const int32_t *acc, int32_t n, int32_t m, int8_t *y)
-{
-    const int32_t *mult = t->requant.multiplier + m, *shift = t->requant.shift + m, *folded = t->bias_folded + m;
-    const uint32_t zp = (uint32_t)t->output_zp;
-    const int32_t lo = t->clamp.min, hi = t->clamp.max;
-    int32_t i;
-    if (t->bias_folded == NULL || TINYC_HAS_MVE) {  /* with Helium its 4-lane requantization */
-        tinyc_sparse_finish(t, acc, n, m, y);
-        return;
-    }
-    y += m;
-    for (i = 0; i < n; i++) {
-        const int32_t a = acc[i] + folded[i];
-        const uint32_t right = mult[i] == 0 ? 2u : (uint32_t)-shift[i];
-        int32_t v;
-        if (right - 2u <= 21u) {
-            v = tinyc_conv_fastq_value(a, mult[i], (int32_t)((1u << (right - 2u)) + zp * (1u << (right - 1u))),
-                                       (int32_t)right - 1);
-        } else {
-            v = tinyc_requantize(a, mult[i], shift[i]) + (int32_t)zp;
-        }
-        y[i] = (int8_t)tinyc_clamp_i32(v, lo, hi);
-    }
-}
-
 void tinyc_dense_nm_table_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
                              void *scratch)
 {
@@ -642,7 +688,7 @@ void tinyc_dense_nm_table_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x,
 #if TINYC_NM_TABLE
             if (rest == 0 && p->bias_folded != NULL) {  /* the usual case: whole blocks, nothing else */
                 tinyc_nm_table_rows(acc, n, keep, blocks, table, &v, &pos);
-                tinyc_nm_table_finish(&t, acc, n, m0, y + (size_t)r * m_len);
+                tinyc_sparse_finish_folded(&t, acc, n, m0, y + (size_t)r * m_len);
                 continue;
             }
 #endif
@@ -662,7 +708,7 @@ void tinyc_dense_nm_table_s8(const tinyc_dense_nm_s8_params *p, const int8_t *x,
                 }
                 acc[i] -= tinyc_sparse_zp_term(&t, v0, groups * keep);
             }
-            tinyc_nm_table_finish(&t, acc, n, m0, y + (size_t)r * m_len);
+            tinyc_sparse_finish_folded(&t, acc, n, m0, y + (size_t)r * m_len);
         }
     }
 }
