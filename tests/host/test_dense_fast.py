@@ -76,7 +76,7 @@ def clipped_bias_graph() -> tuple[Graph, dict[str, np.ndarray]]:
     weight_sums path (saturating bias add) instead of bias_folded."""
     rng = np.random.default_rng(3)
     w = rng.normal(0, 0.5, (6, 11)).astype(np.float32)
-    w[2] = 1e-9
+    w[2] = 1e-5  # tiny, not negligible: a row whose multiplier rounds to 0 is dead and stored as zeros
     b = rng.normal(0, 0.5, 6).astype(np.float32)
     b[2] = 50.0
     cases = [("clip", "dense", (2, 11), w, b, {"act": None, "range": (0.0, 1.0)}, "dense")]
@@ -203,7 +203,7 @@ def table_bundle(n: int, samples: int = 3, seed: int = 4) -> tuple[Graph, dict[s
         b = rng.normal(0, 0.5, m).astype(np.float32) if has_bias else None
         cases.append((f"t{i}", "dense", xs, w, b, {"act": act, "range": RANGES[i % 3]}, "dense"))
     w = rng.normal(0, 0.5, (9, 68)).astype(np.float32)
-    w[2] = 1e-9
+    w[2] = 1e-5  # tiny, not negligible: a row whose multiplier rounds to 0 is dead and stored as zeros
     b = rng.normal(0, 0.5, 9).astype(np.float32)
     b[2] = 50.0
     cases.append(("tclip", "dense", (2, 68), w, b, {"act": None, "range": (0.0, 1.0)}, "dense"))
