@@ -115,6 +115,9 @@ fails bad_board compile "$cnn" -o x --board no-such-board
 fails bad_ratio compile "$cnn" -o x --prune 1.5
 fails bad_budget compile "$cnn" -o x --flash-budget lots
 fails latency_without_board compile "$cnn" -o x --latency-budget 400k
+# a plain install has no PyTorch: --finetune says what to install, in one line
+fails finetune_without_torch compile "$cnn" -o x --prune 0.5 --finetune "$ex/digits_train_cnn.npz"
+grep -q "tinyc\[train\]" finetune_without_torch.err || { echo "FAIL  --finetune's error names the extra"; failures=$((failures + 1)); }
 fails bad_option compile "$cnn" -o x --no-such-option
 fails missing_report report "$work/nothing"
 fails selftest_without_board compile "$mlp" -o x --selftest "$mlp_test"
