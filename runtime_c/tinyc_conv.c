@@ -448,7 +448,9 @@ static void tinyc_conv_mve_blocks4_s8(const tinyc_conv2d_im2col_s8_params *p, co
             b2 = vmladavaxq_s8(b2, v.val[3], ch);       \
             b3 = vmlsdavaxq_s8(b3, v.val[3], ch);       \
         } while (0)
-#if defined(__GNUC__)
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(TINYC_MVE_ASM)
+            /* TINYC_MVE_ASM: the board's flags set it (tinyc.board.gcc_flags); the asm takes every even register and
+             * lr, so a build with -fno-omit-frame-pointer (r7) or -O0 leaves it out and runs the loop below */
             if (half >= 8) {
                 /* The chunk loop in asm: VMLADAVA writes even registers only, and with LE's counter in lr gcc
                  * has seven for eight sums (it moves and spills them every chunk: 31 instructions, here 25). */

@@ -250,9 +250,11 @@ _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", dict: 
 def gcc_flags(board: Board) -> list[str]:
     """arm-none-eabi-gcc flags for the board's core: -mcpu, -mthumb and the float ABI."""
     cpu = board.core + ("+nodsp" if board.core == "cortex-m33" and not board.dsp else "")
+    # the M55's conv loop in asm needs r7: on for the firmware tinyc builds (no frame pointer), off by default
+    asm = ["-DTINYC_MVE_ASM"] if board.core == "cortex-m55" else []
     if board.fpu == "none":
-        return [f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=soft"]
-    return [f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={board.fpu}"]
+        return [f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=soft", *asm]
+    return [f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={board.fpu}", *asm]
 
 
 def _kib(size: int) -> str:

@@ -15,7 +15,6 @@ import numpy as np
 from tests.helpers import quantize_graph
 from tests.host.test_elementwise_fast import RESCALE_CHECK, fast_bundle, in_place_chain
 from tests.host.test_pool_fast import pool_bundle
-from tests.qemu.test_conv_fast_qemu import BOARDS
 from tests.qemu.test_dense_fast_qemu import BOARDS as KERNEL_BOARDS
 from tests.qemu.test_dense_fast_qemu import run_on
 from tinyc.ir import Graph, Node, Tensor, verify
@@ -23,6 +22,8 @@ from tinyc.board import gcc_flags, load_board
 from tinyc.codegen.emit import template_env
 from tinyc.resources import runtime_dir
 from tinyc.toolchain import arm, qemu
+
+BOARDS = ("mps2-an386", "mps2-an385")  # Cortex-M4 with DSP, M3 without
 
 
 def lut_bundle(count: int, seed: int = 0) -> tuple[Graph, dict[str, np.ndarray]]:

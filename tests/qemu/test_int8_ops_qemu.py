@@ -13,9 +13,10 @@ import pytest
 from tests.host.test_int8_ops_c import int8_feeds
 from tests.host.test_rnn_directions_int8 import _model
 from tests.int8_op_cases import compile_int8
-from tests.qemu.test_conv_fast_qemu import BOARDS
 from tinyc import interpreter, pipeline, runners
 from tinyc.board import load_board
+
+BOARDS = ("mps2-an386", "mps2-an385")  # Cortex-M4 with DSP, M3 without
 
 
 def _on_board(compiled, feeds, board):

@@ -202,7 +202,8 @@ def test_bad_board_file_is_a_one_line_error_naming_file_and_key(tmp_path, edit, 
     ("cortex-m4", "none", True, ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft"]),
     ("cortex-m33", "fpv5-sp-d16", False, ["-mcpu=cortex-m33+nodsp", "-mthumb", "-mfloat-abi=hard",
                                           "-mfpu=fpv5-sp-d16"]),
-    ("cortex-m55", "fpv5-d16", True, ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"]),
+    ("cortex-m55", "fpv5-d16", True, ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16",
+                                       "-DTINYC_MVE_ASM"]),
 ])
 def test_gcc_flags_follow_core_fpu_and_dsp(tmp_path, core, fpu, dsp, flags):
     text = (GOOD.replace('"cortex-m4"', f'"{core}"').replace('"fpv4-sp-d16"', f'"{fpu}"')
