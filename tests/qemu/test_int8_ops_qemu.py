@@ -37,6 +37,12 @@ def test_int8_binary_ops_on_board_equal_the_reference(name, board, tmp_path):
 @pytest.mark.parametrize("board", BOARDS)
 @pytest.mark.parametrize("op", ["LSTM", "GRU"])
 def test_int8_bidirectional_batched_rnn_on_board_equals_the_reference(op, board, tmp_path):
+    compiled, feeds = bidirectional_batched_rnn(op, tmp_path)
+    _on_board(compiled, feeds, board)
+
+
+def bidirectional_batched_rnn(op: str, tmp_path):
+    """A bidirectional LSTM or GRU of batch 2 compiled int8 on 3 random samples, and its int8 feeds."""
     model = _model(op, "bidirectional", 2)
     path = tmp_path / "m.onnx"
     onnx.save(model, path)
@@ -44,4 +50,4 @@ def test_int8_bidirectional_batched_rnn_on_board_equals_the_reference(op, board,
     x = {vi.name: rng.uniform(-1, 1, (3, *[d.dim_value for d in vi.type.tensor_type.shape.dim])).astype(np.float32)
          for vi in model.graph.input}
     compiled = pipeline.build(path, pipeline.Options(dtype="int8", calib=x))
-    _on_board(compiled, runners.feeds_for(compiled.graph, x), board)
+    return compiled, runners.feeds_for(compiled.graph, x)

@@ -14,7 +14,6 @@ import pytest
 
 from tests.conftest import need_tool
 from tests.helpers import quantize_graph
-from tests.host.test_rnn_directions_int8 import _model
 from tests.unit.test_rnn_ops import one_node
 from tinyc import interpreter, pipeline, runners
 from tinyc.board import load_board
@@ -66,13 +65,6 @@ def test_int8_rnn_kernels_on_board_equal_the_reference(case, build):
 @pytest.mark.parametrize("build", BUILDS[2:4], ids=IDS[2:4])
 def test_int8_bidirectional_batched_rnn_on_m55_equals_the_reference(op, build, tmp_path):
     """tests/qemu/test_int8_ops_qemu.py's bidirectional, batched cells (M4 and M3 there) on the M55."""
-    import onnx
+    from tests.qemu.test_int8_ops_qemu import bidirectional_batched_rnn
 
-    model = _model(op, "bidirectional", 2)
-    path = tmp_path / "m.onnx"
-    onnx.save(model, path)
-    rng = np.random.default_rng(5)
-    x = {vi.name: rng.uniform(-1, 1, (3, *[d.dim_value for d in vi.type.tensor_type.shape.dim])).astype(np.float32)
-         for vi in model.graph.input}
-    compiled = pipeline.build(path, pipeline.Options(dtype="int8", calib=x))
-    _equal_on(compiled, runners.feeds_for(compiled.graph, x), *build)
+    _equal_on(*bidirectional_batched_rnn(op, tmp_path), *build)
