@@ -241,6 +241,95 @@ static void tinyc_dw_mve_copy_s8(int8_t *dst, const int8_t *src, int32_t n)
     }
 }
 
+/* Stride 1 with short rows (at most 16 bytes in and out) and the whole plane in one band of scratch: the
+ * "flat" layout. Padded row i sits at i * rf with its input bytes at pad_left, rf = W + max(pad_left,
+ * pad_right): a row's right pad is the next row's left pad (input_zp, like the junk bytes between), so
+ * output (oy, ox) at flat position f = oy * rf + ox sums the taps at f + ky * rf + kx, and a chunk of output
+ * rows is one vector loop over its positions (1 junk per row of rf instead of a rounded-up row). */
+static int32_t tinyc_dw_flat_row_bytes(const tinyc_conv_geometry *g)
+{
+    const int32_t pad_right = g->output.w + 2 - g->pad_left - g->input.w;
+    return g->input.w + (g->pad_left > pad_right ? g->pad_left : pad_right);
+}
+
+/* Bytes of the flat rows: OH + 2 padded rows, then what the wrap of the last row (pad_left <= 3) and the
+ * last chunk's up to 3 lanes past its positions read, rounded up to 4 (the sums follow). */
+static int32_t tinyc_dw_flat_rows_bytes(const tinyc_conv_geometry *g)
+{
+    return ((g->output.h + 2) * tinyc_dw_flat_row_bytes(g) + 8 + 3) & ~3;
+}
+
+/* Output rows per chunk of the flat layout in the scratch of `bytes` (tinyc_depthwise_3x3_s8's), 0 if the
+ * layer does not fit it: the sums of a chunk (rounded up to 4) follow the flat rows. */
+static int32_t tinyc_dw_flat_chunk_rows(const tinyc_conv_geometry *g, int32_t bytes)
+{
+    const int32_t pad_right = g->output.w + 2 - g->pad_left - g->input.w;
+    const int32_t sums = ((bytes - tinyc_dw_flat_rows_bytes(g)) / 4) & ~3;
+    if (g->stride_h != 1 || g->stride_w != 1 || g->input.w > 16 || g->output.w > 16 || g->pad_left > 3
+        || pad_right > 3 || sums < 4) {
+        return 0;
+    }
+    return sums / tinyc_dw_flat_row_bytes(g);
+}
+
+/* The int32 sums of n * 4 flat positions from r (rows of rf bytes), weights wc: three row pointers, each
+ * kernel row's taps at immediate offsets. Not inlined: alone, gcc keeps the nine weights and four pointers
+ * in registers (inlined into the plane loop it spilled four of them). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_dw_flat_sums_mve(const int8_t *r, int32_t rf, int32_t n, const int8_t *wc, int32_t *sums)
+{
+    const int32_t w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5];
+    const int32_t w6 = wc[6], w7 = wc[7], w8 = wc[8];
+    const int8_t *r0 = r, *r1 = r + rf, *r2 = r + 2 * rf;
+    for (; n > 0; n--) {
+        int32x4_t acc = vmulq_n_s32(vldrbq_s32(r0 + 1), w1);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 2), w2);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r0), w0);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + 1), w4);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + 2), w5);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r1), w3);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 1), w7);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 2), w8);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r2), w6);
+        r0 += 4;
+        r1 += 4;
+        r2 += 4;
+        vstrwq_s32(sums, acc);
+        sums += 4;
+    }
+}
+
+/* One output plane in the flat layout (rows: the flat rows, their pads input_zp; k rows per chunk): the
+ * input rows copied in, then per chunk the int32 sums of its positions, requantized in place to bytes
+ * (byte j is written after int32 j is read), then each output row's OW bytes stored. */
+static void tinyc_dw_3x3_flat_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xc, const int8_t *wc,
+                                     const tinyc_mve_outq *q, int8_t *yc, int8_t *rows, int32_t k)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
+    const int32_t rf = tinyc_dw_flat_row_bytes(g);
+    const mve_pred16_t in_live = vctp8q((uint32_t)in_w), out_live = vctp8q((uint32_t)out_w);
+    int32_t *sums = (int32_t *)(void *)(rows + tinyc_dw_flat_rows_bytes(g));
+    int8_t *bytes = (int8_t *)sums, *dst = rows + g->pad_top * rf + g->pad_left;
+    int32_t i, oy0;
+    for (i = 0; i < in_h; i++, dst += rf, xc += in_w) {  /* input row i is padded row pad_top + i */
+        vstrbq_p_s8(dst, vldrbq_z_s8(xc, in_live), in_live);
+    }
+    for (oy0 = 0; oy0 < out_h; oy0 += k) {
+        const int32_t n_rows = k < out_h - oy0 ? k : out_h - oy0;
+        int32_t f;
+        tinyc_dw_flat_sums_mve(rows + oy0 * rf, rf, (n_rows * rf + 3) >> 2, wc, sums);
+        for (f = 0; f < n_rows * rf; f += 4) {
+            vstrbq_s32(bytes + f, tinyc_mve_requantize(q, vldrwq_s32(sums + f)));
+        }
+        for (i = 0; i < n_rows; i++) {
+            vstrbq_p_s8(yc + (oy0 + i) * out_w, vldrbq_z_s8(bytes + i * rf, out_live), out_live);
+        }
+    }
+}
+
 /* tinyc_dw_3x3_plane_dsp on Helium: the same padded row bands and sums in scratch; four output columns
  * per step as int32 lanes (nine widening loads and multiply-accumulates) into the sums, then the row
  * requantized four at a time (two loops: the weights and the tail constants do not fit the registers
@@ -367,11 +456,19 @@ void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, co
         const int32_t mult = g->output.c / g->input.c;
         const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
         const int32_t rb = tinyc_dw_row_bytes(g), nb = tinyc_dw_band_rows(g, rb);
+        const int32_t k = tinyc_dw_flat_chunk_rows(g, nb * rb + 4 * ((g->output.w > TINYC_DW_SUMS ? g->output.w
+                                                                                                 : TINYC_DW_SUMS) + 2));
         int32_t n, oc;
-        memset(scratch, p->input_zp, (size_t)(nb * rb));
+        memset(scratch, p->input_zp, (size_t)(k > 0 ? tinyc_dw_flat_rows_bytes(g) : nb * rb));
         for (n = 0; n < g->input.n; n++) {
             for (oc = 0; oc < g->output.c; oc++) {
                 const tinyc_mve_outq q = tinyc_mve_outq_of(p, bias, oc, p->input_zp * p->weight_sums[oc]);
+                if (k > 0) {
+                    tinyc_dw_3x3_flat_mve_s8(p, x + ((size_t)n * g->input.c + oc / mult) * in_plane,
+                                             w + (size_t)oc * 9, &q, y + ((size_t)n * g->output.c + oc) * out_plane,
+                                             (int8_t *)scratch, k);
+                    continue;
+                }
                 tinyc_dw_3x3_plane_mve_s8(p, x + ((size_t)n * g->input.c + oc / mult) * in_plane, w + (size_t)oc * 9,
                                        &q, y + ((size_t)n * g->output.c + oc) * out_plane, (int8_t *)scratch, rb, nb);
             }

@@ -46,6 +46,11 @@ DEPTHWISE = [
     ((1, 3, 15, 101), 1, (2, 2), (0, 0, 1, 1), None),
     # scratch over TINYC_DW_STACK_BYTES: the arena variant
     ((1, 2, 5, 300), 1, (1, 1), (1, 1, 1, 1), None),
+    # Helium's flat layout (stride 1, rows <= 16): KWS's 25x5 planes in chunks of 7 rows, a last of 4;
+    # left pad over right and right over left (the row width is W + the larger)
+    ((1, 3, 25, 5), 1, (1, 1), (1, 1, 1, 1), (0.0, None)),
+    ((1, 3, 6, 4), 1, (1, 1), (0, 2, 2, 1), None),
+    ((1, 2, 4, 6), 1, (1, 1), (2, 0, 1, 2), (0.0, 6.0)),
 ]
 # pointwise (x shape, Co): Ci 8 (VWW's first 1x1: blocks of many 8-pixel units), 1 to 9, 64 (the stack's last
 # 8-pixel Ci), 67, 128 (VWW's 6x6 planes: 8-pixel units, a last unit of 4) and 130 (tinyc_conv2d_1x1_wide_s8
