@@ -266,7 +266,7 @@ static int32_t tinyc_dw_flat_chunk_rows(const tinyc_conv_geometry *g, int32_t by
     const int32_t pad_right = g->output.w + 2 - g->pad_left - g->input.w;
     const int32_t sums = ((bytes - tinyc_dw_flat_rows_bytes(g)) / 4) & ~3;
     if (g->stride_h != 1 || g->stride_w != 1 || g->input.w > 16 || g->output.w > 16 || g->pad_left > 3
-        || pad_right > 3 || sums < 4) {
+        || pad_right > 3 || sums < 8) {
         return 0;
     }
     return sums / tinyc_dw_flat_row_bytes(g);
@@ -301,31 +301,65 @@ static void tinyc_dw_flat_sums_mve(const int8_t *r, int32_t rf, int32_t n, const
     }
 }
 
+/* Requantize sums[0..n) (n a multiple of 4) in place to bytes (byte j is written after int32 j is read).
+ * The common channel (shift < 0, and bias - zsum at least 2^18 inside int32: the raw sums, |.| < 9 * 128 *
+ * 128 < 2^18, added to it never saturate) takes three steps less than tinyc_mve_requantize: one add for the
+ * subtract and saturating add, no left shift, and the rounding fix-up of a negative value as a + (a >> 31). */
+static void tinyc_dw_requantize_in_place_mve(const tinyc_mve_outq *q, int32_t *sums, int32_t n)
+{
+    const int64_t folded = (int64_t)q->bias - q->zsum;
+    int8_t *bytes = (int8_t *)sums;
+    int32_t f;
+    if (q->left == 0 && q->right > 0 && folded > INT32_MIN + (1 << 18) && folded < INT32_MAX - (1 << 18)) {
+        const int32_t c = (int32_t)folded, neg_right = -q->right, zp = q->output_zp;
+        const int32x4_t lo = vdupq_n_s32(q->act_min), hi = vdupq_n_s32(q->act_max);
+        for (f = 0; f < n; f += 4) {
+            int32x4_t a = vqrdmulhq_n_s32(vaddq_n_s32(vldrwq_s32(sums + f), c), q->multiplier);
+            a = vaddq_s32(a, vshrq_n_s32(a, 31));
+            a = vaddq_n_s32(vrshlq_n_s32(a, neg_right), zp);
+            vstrbq_s32(bytes + f, vminq_s32(vmaxq_s32(a, lo), hi));
+        }
+        return;
+    }
+    for (f = 0; f < n; f += 4) {
+        vstrbq_s32(bytes + f, tinyc_mve_requantize(q, vldrwq_s32(sums + f)));
+    }
+}
+
 /* One output plane in the flat layout (rows: the flat rows, their pads input_zp; k rows per chunk): the
- * input rows copied in, then per chunk the int32 sums of its positions, requantized in place to bytes
- * (byte j is written after int32 j is read), then each output row's OW bytes stored. */
+ * input rows copied in, then per chunk the int32 sums of its positions, requantized in place to bytes,
+ * then each output row's OW bytes stored. A row's 16-byte load (of x) or store (to y) is unpredicated where
+ * it stays inside the plane; the byte rows are read 16 bytes at a time inside the sums (chunk_rows). */
 static void tinyc_dw_3x3_flat_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xc, const int8_t *wc,
                                      const tinyc_mve_outq *q, int8_t *yc, int8_t *rows, int32_t k)
 {
     const tinyc_conv_geometry *g = &p->geom;
     const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
     const int32_t rf = tinyc_dw_flat_row_bytes(g);
+    const int32_t in_whole = in_h * in_w < 16 ? 0 : (in_h * in_w - 16) / in_w + 1;    /* rows i < it: i * W + 16 <= H * W */
+    const int32_t out_whole = out_h * out_w < 16 ? 0 : (out_h * out_w - 16) / out_w + 1;
     const mve_pred16_t in_live = vctp8q((uint32_t)in_w), out_live = vctp8q((uint32_t)out_w);
     int32_t *sums = (int32_t *)(void *)(rows + tinyc_dw_flat_rows_bytes(g));
-    int8_t *bytes = (int8_t *)sums, *dst = rows + g->pad_top * rf + g->pad_left;
+    const int8_t *bytes = (const int8_t *)sums;
+    int8_t *dst = rows + g->pad_top * rf + g->pad_left;
     int32_t i, oy0;
-    for (i = 0; i < in_h; i++, dst += rf, xc += in_w) {  /* input row i is padded row pad_top + i */
+    for (i = 0; i < in_whole; i++, dst += rf, xc += in_w) {  /* input row i is padded row pad_top + i */
+        vstrbq_p_s8(dst, vldrbq_s8(xc), in_live);
+    }
+    for (; i < in_h; i++, dst += rf, xc += in_w) {
         vstrbq_p_s8(dst, vldrbq_z_s8(xc, in_live), in_live);
     }
     for (oy0 = 0; oy0 < out_h; oy0 += k) {
-        const int32_t n_rows = k < out_h - oy0 ? k : out_h - oy0;
-        int32_t f;
-        tinyc_dw_flat_sums_mve(rows + oy0 * rf, rf, (n_rows * rf + 3) >> 2, wc, sums);
-        for (f = 0; f < n_rows * rf; f += 4) {
-            vstrbq_s32(bytes + f, tinyc_mve_requantize(q, vldrwq_s32(sums + f)));
-        }
-        for (i = 0; i < n_rows; i++) {
-            vstrbq_p_s8(yc + (oy0 + i) * out_w, vldrbq_z_s8(bytes + i * rf, out_live), out_live);
+        const int32_t n_rows = k < out_h - oy0 ? k : out_h - oy0, n = (n_rows * rf + 3) & ~3;
+        int8_t *yr = yc + oy0 * out_w;
+        tinyc_dw_flat_sums_mve(rows + oy0 * rf, rf, n >> 2, wc, sums);
+        tinyc_dw_requantize_in_place_mve(q, sums, n);
+        for (i = 0; i < n_rows; i++, yr += out_w) {  /* later rows overwrite the 16 - OW bytes past a row */
+            if (oy0 + i < out_whole) {
+                vstrbq_s8(yr, vldrbq_s8(bytes + i * rf));
+            } else {
+                vstrbq_p_s8(yr, vldrbq_s8(bytes + i * rf), out_live);
+            }
         }
     }
 }
@@ -438,6 +472,37 @@ static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int
         }
     }
 }
+/* Bytes of tinyc_depthwise_3x3_s8's scratch (tinyc/ops/conv.py _depthwise_3x3_scratch). */
+static int32_t tinyc_dw_scratch_bytes(const tinyc_conv_geometry *g)
+{
+    const int32_t rb = tinyc_dw_row_bytes(g);
+    return tinyc_dw_band_rows(g, rb) * rb + 4 * ((g->output.w > TINYC_DW_SUMS ? g->output.w : TINYC_DW_SUMS) + 2);
+}
+
+/* tinyc_depthwise_3x3_s8 on Helium with `bytes` of scratch: the flat layout where it fits, else the DSP
+ * path's padded row bands, four columns per step. */
+static void tinyc_dw_3x3_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                                const int32_t *bias, int8_t *y, void *scratch, int32_t bytes)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t mult = g->output.c / g->input.c;
+    const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
+    const int32_t rb = tinyc_dw_row_bytes(g), nb = tinyc_dw_band_rows(g, rb), k = tinyc_dw_flat_chunk_rows(g, bytes);
+    int32_t n, oc;
+    memset(scratch, p->input_zp, (size_t)(k > 0 ? tinyc_dw_flat_rows_bytes(g) : nb * rb));
+    for (n = 0; n < g->input.n; n++) {
+        for (oc = 0; oc < g->output.c; oc++) {
+            const int8_t *xc = x + ((size_t)n * g->input.c + oc / mult) * in_plane;
+            int8_t *yc = y + ((size_t)n * g->output.c + oc) * out_plane;
+            const tinyc_mve_outq q = tinyc_mve_outq_of(p, bias, oc, p->input_zp * p->weight_sums[oc]);
+            if (k > 0) {
+                tinyc_dw_3x3_flat_mve_s8(p, xc, w + (size_t)oc * 9, &q, yc, (int8_t *)scratch, k);
+            } else {
+                tinyc_dw_3x3_plane_mve_s8(p, xc, w + (size_t)oc * 9, &q, yc, (int8_t *)scratch, rb, nb);
+            }
+        }
+    }
+}
 #undef TINYC_DW_MVE_TAP
 #endif
 
@@ -451,30 +516,8 @@ void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, co
                             const int32_t *bias, int8_t *y, void *scratch)
 {
 #if TINYC_HAS_MVE
-    {  /* the DSP path's scratch layout, four columns per step */
-        const tinyc_conv_geometry *g = &p->geom;
-        const int32_t mult = g->output.c / g->input.c;
-        const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
-        const int32_t rb = tinyc_dw_row_bytes(g), nb = tinyc_dw_band_rows(g, rb);
-        const int32_t k = tinyc_dw_flat_chunk_rows(g, nb * rb + 4 * ((g->output.w > TINYC_DW_SUMS ? g->output.w
-                                                                                                 : TINYC_DW_SUMS) + 2));
-        int32_t n, oc;
-        memset(scratch, p->input_zp, (size_t)(k > 0 ? tinyc_dw_flat_rows_bytes(g) : nb * rb));
-        for (n = 0; n < g->input.n; n++) {
-            for (oc = 0; oc < g->output.c; oc++) {
-                const tinyc_mve_outq q = tinyc_mve_outq_of(p, bias, oc, p->input_zp * p->weight_sums[oc]);
-                if (k > 0) {
-                    tinyc_dw_3x3_flat_mve_s8(p, x + ((size_t)n * g->input.c + oc / mult) * in_plane,
-                                             w + (size_t)oc * 9, &q, y + ((size_t)n * g->output.c + oc) * out_plane,
-                                             (int8_t *)scratch, k);
-                    continue;
-                }
-                tinyc_dw_3x3_plane_mve_s8(p, x + ((size_t)n * g->input.c + oc / mult) * in_plane, w + (size_t)oc * 9,
-                                       &q, y + ((size_t)n * g->output.c + oc) * out_plane, (int8_t *)scratch, rb, nb);
-            }
-        }
-        return;
-    }
+    tinyc_dw_3x3_mve_s8(p, x, w, bias, y, scratch, tinyc_dw_scratch_bytes(&p->geom));
+    return;
 #endif
 #if TINYC_HAS_DSP
     const tinyc_conv_geometry *g = &p->geom;
@@ -505,7 +548,10 @@ void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, co
 void tinyc_depthwise_3x3_small_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                                   const int32_t *bias, int8_t *y)
 {
-#if TINYC_HAS_DSP
+#if TINYC_HAS_MVE
+    int32_t buf[TINYC_DW_STACK_BYTES / 4];
+    tinyc_dw_3x3_mve_s8(p, x, w, bias, y, buf, (int32_t)sizeof buf);  /* all of it: bigger chunks */
+#elif TINYC_HAS_DSP
     int32_t buf[TINYC_DW_STACK_BYTES / 4];
     tinyc_depthwise_3x3_s8(p, x, w, bias, y, buf);
 #else
