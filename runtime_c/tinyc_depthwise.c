@@ -382,7 +382,7 @@ static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int
      * position oy * rb + ox read taps at flat + ky * rb + kx: `flat` output rows at a time run as one
      * vector loop over rb columns each (the junk columns past OW and up to 3 lanes past the last row
      * read inside scratch and are not stored), filling the max(OW, 32) + 2 sums. */
-    const int32_t fit = ((out_w > TINYC_DW_SUMS ? out_w : TINYC_DW_SUMS) + 2 - 3) / rb;
+    const int32_t cap = (out_w > TINYC_DW_SUMS ? out_w : TINYC_DW_SUMS) + 2, fit = (cap - 3) / rb;
     const int32_t flat = sw == 1 && sh == 1 && fit >= 2 ? fit : 0;
     int32_t oy0, oy, ox, i;
     for (oy0 = 0; oy0 < out_h; oy0 += band) {
@@ -413,31 +413,22 @@ static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int
             const int8_t *r0 = rows + oy * sh * rb, *r1 = r0 + rb, *r2 = r1 + rb;
             if (flat > 0) {  /* this and the next flat - 1 rows, run as one (see above) */
                 const int32_t rows_now = flat < n_out - oy ? flat : n_out - oy;
-                const int8_t *r = r0;
-                int32_t *sp = sums, f, k;
-                for (f = rows_now * rb; f > 0; f -= 4) {
-                    int32x4_t acc = vmulq_n_s32(vldrbq_s32(r), w0);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 1), w1);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2), w2);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + rb), w3);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + rb + 1), w4);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + rb + 2), w5);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2 * rb), w6);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2 * rb + 1), w7);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r + 2 * rb + 2), w8);
-                    vstrwq_s32(sp, acc);
-                    r += 4;
-                    sp += 4;
-                }
+                int32_t k;
+                tinyc_dw_flat_sums_mve(r0, rb, (rows_now * rb + 3) >> 2, wc, sums);
                 for (k = 0; k < rows_now; k++) {
                     tinyc_mve_row(q, sums + k * rb, yc + (oy0 + oy + k) * out_w, out_w);
                 }
                 oy += rows_now - 1;
                 continue;
             }
-            if (sw == 1) {  /* pointer bumps: loads at immediate offsets */
-                int32_t *sp = sums;
-                for (ox = out_w; ox > 0; ox -= 4) {
+            if (sw == 1) {  /* whole vectors as far as the sums allow, the last 1-3 columns predicated */
+                const int32_t whole = (((out_w + 3) & ~3) <= cap ? out_w + 3 : out_w) >> 2;
+                int32_t *sp = sums + 4 * whole;
+                tinyc_dw_flat_sums_mve(r0, rb, whole, wc, sums);
+                r0 += 4 * whole;
+                r1 += 4 * whole;
+                r2 += 4 * whole;
+                for (ox = out_w - 4 * whole; ox > 0; ox -= 4) {
                     int32x4_t acc = vmulq_n_s32(vldrbq_s32(r0), w0);
                     acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 1), w1);
                     acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 2), w2);
