@@ -301,14 +301,17 @@ static void tinyc_dw_flat_sums_mve(const int8_t *r, int32_t rf, int32_t n, const
     }
 }
 
-/* Requantize sums[0..n) (n a multiple of 4) in place to bytes (byte j is written after int32 j is read).
- * The common channel (shift < 0, and bias - zsum at least 2^18 inside int32: the raw sums, |.| < 9 * 128 *
- * 128 < 2^18, added to it never saturate) takes three steps less than tinyc_mve_requantize: one add for the
- * subtract and saturating add, no left shift, and the rounding fix-up of a negative value as a + (a >> 31). */
-static void tinyc_dw_requantize_in_place_mve(const tinyc_mve_outq *q, int32_t *sums, int32_t n)
+/* out[j] = the output of raw sum sums[j], j < n (n a multiple of 4); out may be sums itself (byte j is
+ * written after int32 j is read). The common channel (shift < 0, and bias - zsum at least 2^18 inside int32:
+ * the raw sums, |.| < 9 * 128 * 128 < 2^18, added to it never saturate) takes three steps less than
+ * tinyc_mve_requantize: one add for the subtract and saturating add, no left shift, and the rounding fix-up
+ * of a negative value as a + (a >> 31). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_dw_requantize_mve(const tinyc_mve_outq *q, const int32_t *sums, int32_t n, int8_t *out)
 {
     const int64_t folded = (int64_t)q->bias - q->zsum;
-    int8_t *bytes = (int8_t *)sums;
     int32_t f;
     if (q->left == 0 && q->right > 0 && folded > INT32_MIN + (1 << 18) && folded < INT32_MAX - (1 << 18)) {
         const int32_t c = (int32_t)folded, neg_right = -q->right, zp = q->output_zp;
@@ -317,12 +320,12 @@ static void tinyc_dw_requantize_in_place_mve(const tinyc_mve_outq *q, int32_t *s
             int32x4_t a = vqrdmulhq_n_s32(vaddq_n_s32(vldrwq_s32(sums + f), c), q->multiplier);
             a = vaddq_s32(a, vshrq_n_s32(a, 31));
             a = vaddq_n_s32(vrshlq_n_s32(a, neg_right), zp);
-            vstrbq_s32(bytes + f, vminq_s32(vmaxq_s32(a, lo), hi));
+            vstrbq_s32(out + f, vminq_s32(vmaxq_s32(a, lo), hi));
         }
         return;
     }
     for (f = 0; f < n; f += 4) {
-        vstrbq_s32(bytes + f, tinyc_mve_requantize(q, vldrwq_s32(sums + f)));
+        vstrbq_s32(out + f, tinyc_mve_requantize(q, vldrwq_s32(sums + f)));
     }
 }
 
@@ -353,7 +356,7 @@ static void tinyc_dw_3x3_flat_mve_s8(const tinyc_conv2d_s8_params *p, const int8
         const int32_t n_rows = k < out_h - oy0 ? k : out_h - oy0, n = (n_rows * rf + 3) & ~3;
         int8_t *yr = yc + oy0 * out_w;
         tinyc_dw_flat_sums_mve(rows + oy0 * rf, rf, n >> 2, wc, sums);
-        tinyc_dw_requantize_in_place_mve(q, sums, n);
+        tinyc_dw_requantize_mve(q, sums, n, (int8_t *)sums);
         for (i = 0; i < n_rows; i++, yr += out_w) {  /* later rows overwrite the 16 - OW bytes past a row */
             if (oy0 + i < out_whole) {
                 vstrbq_s8(yr, vldrbq_s8(bytes + i * rf));
@@ -459,7 +462,10 @@ static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int
                     vstrwq_p_s32(sums + ox, acc, vctp32q((uint32_t)(out_w - ox)));
                 }
             }
-            tinyc_mve_row(q, sums, yc + (oy0 + oy) * out_w, out_w);
+            tinyc_dw_requantize_mve(q, sums, out_w & ~3, yc + (oy0 + oy) * out_w);
+            if (out_w & 3) {
+                tinyc_mve_row(q, sums + (out_w & ~3), yc + (oy0 + oy) * out_w + (out_w & ~3), out_w & 3);
+            }
         }
     }
 }
