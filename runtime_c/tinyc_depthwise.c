@@ -329,22 +329,46 @@ static inline void tinyc_dw_requantize_mve(const tinyc_mve_outq *q, const int32_
     }
 }
 
-/* One output plane in the flat layout (rows: the flat rows, their pads input_zp; k rows per chunk): the
- * input rows copied in, then per chunk the int32 sums of its positions, requantized in place to bytes,
- * then each output row's OW bytes stored. A row's 16-byte load (of x) or store (to y) is unpredicated where
- * it stays inside the plane; the byte rows are read 16 bytes at a time inside the sums (chunk_rows). */
-static void tinyc_dw_3x3_flat_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xc, const int8_t *wc,
-                                     const tinyc_mve_outq *q, int8_t *yc, int8_t *rows, int32_t k)
+/* What the flat layout's planes share, worked out once per layer (int8 stores may alias the params). */
+typedef struct {
+    int32_t in_h, in_w, out_h, out_w;
+    int32_t rf;         /* tinyc_dw_flat_row_bytes */
+    int32_t k;          /* output rows per chunk (tinyc_dw_flat_chunk_rows) */
+    int32_t first;      /* offset of input row 0 in the rows: pad_top * rf + pad_left */
+    int32_t in_whole;   /* input rows i < in_whole are read 16 bytes at a time: i * W + 16 <= H * W */
+    int32_t out_whole;  /* output rows likewise stored */
+    int32_t rows_bytes; /* tinyc_dw_flat_rows_bytes: the sums follow */
+} tinyc_dw_flat;
+
+static tinyc_dw_flat tinyc_dw_flat_of(const tinyc_conv_geometry *g, int32_t k)
 {
-    const tinyc_conv_geometry *g = &p->geom;
-    const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
-    const int32_t rf = tinyc_dw_flat_row_bytes(g);
-    const int32_t in_whole = in_h * in_w < 16 ? 0 : (in_h * in_w - 16) / in_w + 1;    /* rows i < it: i * W + 16 <= H * W */
-    const int32_t out_whole = out_h * out_w < 16 ? 0 : (out_h * out_w - 16) / out_w + 1;
+    tinyc_dw_flat f;
+    f.in_h = g->input.h;
+    f.in_w = g->input.w;
+    f.out_h = g->output.h;
+    f.out_w = g->output.w;
+    f.rf = tinyc_dw_flat_row_bytes(g);
+    f.k = k;
+    f.first = g->pad_top * f.rf + g->pad_left;
+    f.in_whole = f.in_h * f.in_w < 16 ? 0 : (f.in_h * f.in_w - 16) / f.in_w + 1;
+    f.out_whole = f.out_h * f.out_w < 16 ? 0 : (f.out_h * f.out_w - 16) / f.out_w + 1;
+    f.rows_bytes = tinyc_dw_flat_rows_bytes(g);
+    return f;
+}
+
+/* One output plane in the flat layout (rows: the flat rows, their pads input_zp): the input rows copied
+ * in, then per chunk the int32 sums of its positions, requantized in place to bytes, then each output
+ * row's OW bytes stored. A row's 16-byte load (of x) or store (to y) is unpredicated where it stays inside
+ * the plane; the byte rows are read 16 bytes at a time inside the sums (tinyc_dw_flat_chunk_rows). */
+static void tinyc_dw_3x3_flat_mve_s8(const tinyc_dw_flat *fl, const int8_t *xc, const int8_t *wc,
+                                     const tinyc_mve_outq *q, int8_t *yc, int8_t *rows)
+{
+    const int32_t in_h = fl->in_h, in_w = fl->in_w, out_h = fl->out_h, out_w = fl->out_w, rf = fl->rf, k = fl->k;
+    const int32_t in_whole = fl->in_whole, out_whole = fl->out_whole;
     const mve_pred16_t in_live = vctp8q((uint32_t)in_w), out_live = vctp8q((uint32_t)out_w);
-    int32_t *sums = (int32_t *)(void *)(rows + tinyc_dw_flat_rows_bytes(g));
+    int32_t *sums = (int32_t *)(void *)(rows + fl->rows_bytes);
     const int8_t *bytes = (const int8_t *)sums;
-    int8_t *dst = rows + g->pad_top * rf + g->pad_left;
+    int8_t *dst = rows + fl->first;
     int32_t i, oy0;
     for (i = 0; i < in_whole; i++, dst += rf, xc += in_w) {  /* input row i is padded row pad_top + i */
         vstrbq_p_s8(dst, vldrbq_s8(xc), in_live);
@@ -354,15 +378,15 @@ static void tinyc_dw_3x3_flat_mve_s8(const tinyc_conv2d_s8_params *p, const int8
     }
     for (oy0 = 0; oy0 < out_h; oy0 += k) {
         const int32_t n_rows = k < out_h - oy0 ? k : out_h - oy0, n = (n_rows * rf + 3) & ~3;
+        const int32_t whole = out_whole - oy0 < n_rows ? out_whole - oy0 : n_rows;
         int8_t *yr = yc + oy0 * out_w;
         tinyc_dw_flat_sums_mve(rows + oy0 * rf, rf, n >> 2, wc, sums);
         tinyc_dw_requantize_mve(q, sums, n, (int8_t *)sums);
-        for (i = 0; i < n_rows; i++, yr += out_w) {  /* later rows overwrite the 16 - OW bytes past a row */
-            if (oy0 + i < out_whole) {
-                vstrbq_s8(yr, vldrbq_s8(bytes + i * rf));
-            } else {
-                vstrbq_p_s8(yr, vldrbq_s8(bytes + i * rf), out_live);
-            }
+        for (i = 0; i < whole; i++, yr += out_w) {  /* later rows overwrite the 16 - OW bytes past a row */
+            vstrbq_s8(yr, vldrbq_s8(bytes + i * rf));
+        }
+        for (; i < n_rows; i++, yr += out_w) {
+            vstrbq_p_s8(yr, vldrbq_s8(bytes + i * rf), out_live);
         }
     }
 }
@@ -485,15 +509,16 @@ static void tinyc_dw_3x3_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *x
     const int32_t mult = g->output.c / g->input.c;
     const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
     const int32_t rb = tinyc_dw_row_bytes(g), nb = tinyc_dw_band_rows(g, rb), k = tinyc_dw_flat_chunk_rows(g, bytes);
+    const tinyc_dw_flat fl = tinyc_dw_flat_of(g, k);
     int32_t n, oc;
-    memset(scratch, p->input_zp, (size_t)(k > 0 ? tinyc_dw_flat_rows_bytes(g) : nb * rb));
+    memset(scratch, p->input_zp, (size_t)(k > 0 ? fl.rows_bytes : nb * rb));
     for (n = 0; n < g->input.n; n++) {
         for (oc = 0; oc < g->output.c; oc++) {
             const int8_t *xc = x + ((size_t)n * g->input.c + oc / mult) * in_plane;
             int8_t *yc = y + ((size_t)n * g->output.c + oc) * out_plane;
             const tinyc_mve_outq q = tinyc_mve_outq_of(p, bias, oc, p->input_zp * p->weight_sums[oc]);
             if (k > 0) {
-                tinyc_dw_3x3_flat_mve_s8(p, xc, w + (size_t)oc * 9, &q, yc, (int8_t *)scratch, k);
+                tinyc_dw_3x3_flat_mve_s8(&fl, xc, w + (size_t)oc * 9, &q, yc, (int8_t *)scratch);
             } else {
                 tinyc_dw_3x3_plane_mve_s8(p, xc, w + (size_t)oc * 9, &q, yc, (int8_t *)scratch, rb, nb);
             }
