@@ -329,6 +329,86 @@ static inline void tinyc_dw_requantize_mve(const tinyc_mve_outq *q, const int32_
     }
 }
 
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(TINYC_MVE_ASM)
+/* The common channel's output constants (tinyc_dw_requantize_mve's short case) as vectors. */
+typedef struct {
+    int32x4_t folded, multiplier, neg_right, output_zp, act_min, act_max;
+} tinyc_dw_fastq;
+
+/* 1 if q is the common channel, then its constants in *fq. */
+static int tinyc_dw_fastq_of(const tinyc_mve_outq *q, tinyc_dw_fastq *fq)
+{
+    const int64_t folded = (int64_t)q->bias - q->zsum;
+    if (q->left != 0 || q->right <= 0 || folded <= INT32_MIN + (1 << 18) || folded >= INT32_MAX - (1 << 18)) {
+        return 0;
+    }
+    fq->folded = vdupq_n_s32((int32_t)folded);
+    fq->multiplier = vdupq_n_s32(q->multiplier);
+    fq->neg_right = vdupq_n_s32(-q->right);
+    fq->output_zp = vdupq_n_s32(q->output_zp);
+    fq->act_min = vdupq_n_s32(q->act_min);
+    fq->act_max = vdupq_n_s32(q->act_max);
+    return 1;
+}
+
+/* tinyc_dw_flat_sums_mve and tinyc_dw_requantize_mve's short case in one loop, n * 4 output bytes to out
+ * (each sum starts from bias - zsum: exact, see there). In asm: it takes all 13 low registers and lr
+ * (TINYC_MVE_ASM: no frame pointer) and the 8 vector registers, which gcc's C (33 instructions a step
+ * for the two loops) spilled; here 28. */
+__attribute__((noinline))
+static void tinyc_dw_flat_out_mve(const int8_t *r, int32_t rf, int32_t n, const int8_t *wc, const tinyc_dw_fastq *fq,
+                                  int8_t *out)
+{
+    /* every register pinned: the widening loads and the narrowing store take low base registers only */
+    register const int8_t *r0 __asm__("r0") = r, *r1 __asm__("r1") = r + rf, *r2 __asm__("r2") = r + 2 * rf;
+    register int8_t *o __asm__("r3") = out;
+    register int32_t w0 __asm__("r4") = wc[0], w1 __asm__("r5") = wc[1], w2 __asm__("r6") = wc[2];
+    register int32_t w3 __asm__("r7") = wc[3], w4 __asm__("r8") = wc[4], w5 __asm__("r9") = wc[5];
+    register int32_t w6 __asm__("r10") = wc[6], w7 __asm__("r11") = wc[7], w8 __asm__("r12") = wc[8];
+    register int32_t count __asm__("lr") = n;
+    int32x4_t acc, t;
+    __asm__ volatile(
+        "dls lr, lr\n"
+        "1:\n\t"
+        "vmov %q[acc], %q[c]\n\t"
+        "vldrb.s32 %q[t], [%[r0], #1]\n\t"
+        "vmla.s32 %q[acc], %q[t], %[w1]\n\t"
+        "vldrb.s32 %q[t], [%[r0], #2]\n\t"
+        "vmla.s32 %q[acc], %q[t], %[w2]\n\t"
+        "vldrb.s32 %q[t], [%[r0]], #4\n\t"
+        "vmla.s32 %q[acc], %q[t], %[w0]\n\t"
+        "vldrb.s32 %q[t], [%[r1], #1]\n\t"
+        "vmla.s32 %q[acc], %q[t], %[w4]\n\t"
+        "vldrb.s32 %q[t], [%[r1], #2]\n\t"
+        "vmla.s32 %q[acc], %q[t], %[w5]\n\t"
+        "vldrb.s32 %q[t], [%[r1]], #4\n\t"
+        "vmla.s32 %q[acc], %q[t], %[w3]\n\t"
+        "vldrb.s32 %q[t], [%[r2], #1]\n\t"
+        "vmla.s32 %q[acc], %q[t], %[w7]\n\t"
+        "vldrb.s32 %q[t], [%[r2], #2]\n\t"
+        "vmla.s32 %q[acc], %q[t], %[w8]\n\t"
+        "vldrb.s32 %q[t], [%[r2]], #4\n\t"
+        "vmla.s32 %q[acc], %q[t], %[w6]\n\t"
+        "vqrdmulh.s32 %q[acc], %q[acc], %q[m]\n\t"
+        "vshr.s32 %q[t], %q[acc], #31\n\t"
+        "vadd.i32 %q[acc], %q[acc], %q[t]\n\t"
+        "vrshl.s32 %q[acc], %q[acc], %q[sh]\n\t"
+        "vadd.i32 %q[acc], %q[acc], %q[zp]\n\t"
+        "vmax.s32 %q[acc], %q[acc], %q[lo]\n\t"
+        "vmin.s32 %q[acc], %q[acc], %q[hi]\n\t"
+        "vstrb.32 %q[acc], [%[out]], #4\n\t"
+        "le lr, 1b"
+        : [acc] "=&w"(acc), [t] "=&w"(t), [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2), [out] "+l"(o), "+r"(count)
+        : [c] "w"(fq->folded), [m] "w"(fq->multiplier), [sh] "w"(fq->neg_right), [zp] "w"(fq->output_zp),
+          [lo] "w"(fq->act_min), [hi] "w"(fq->act_max), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [w3] "r"(w3),
+          [w4] "r"(w4), [w5] "r"(w5), [w6] "r"(w6), [w7] "r"(w7), [w8] "r"(w8)
+        : "memory");
+}
+#define TINYC_DW_FLAT_ASM 1
+#else
+#define TINYC_DW_FLAT_ASM 0
+#endif
+
 /* What the flat layout's planes share, worked out once per layer (int8 stores may alias the params). */
 typedef struct {
     int32_t in_h, in_w, out_h, out_w;
@@ -370,6 +450,10 @@ static void tinyc_dw_3x3_flat_mve_s8(const tinyc_dw_flat *fl, const int8_t *xc, 
     const int8_t *bytes = (const int8_t *)sums;
     int8_t *dst = rows + fl->first;
     int32_t i, oy0;
+#if TINYC_DW_FLAT_ASM
+    tinyc_dw_fastq fq;
+    const int fast = tinyc_dw_fastq_of(q, &fq);
+#endif
     for (i = 0; i < in_whole; i++, dst += rf, xc += in_w) {  /* input row i is padded row pad_top + i */
         vstrbq_p_s8(dst, vldrbq_s8(xc), in_live);
     }
@@ -380,8 +464,15 @@ static void tinyc_dw_3x3_flat_mve_s8(const tinyc_dw_flat *fl, const int8_t *xc, 
         const int32_t n_rows = k < out_h - oy0 ? k : out_h - oy0, n = (n_rows * rf + 3) & ~3;
         const int32_t whole = out_whole - oy0 < n_rows ? out_whole - oy0 : n_rows;
         int8_t *yr = yc + oy0 * out_w;
-        tinyc_dw_flat_sums_mve(rows + oy0 * rf, rf, n >> 2, wc, sums);
-        tinyc_dw_requantize_mve(q, sums, n, (int8_t *)sums);
+#if TINYC_DW_FLAT_ASM
+        if (fast) {
+            tinyc_dw_flat_out_mve(rows + oy0 * rf, rf, n >> 2, wc, &fq, (int8_t *)sums);
+        } else
+#endif
+        {
+            tinyc_dw_flat_sums_mve(rows + oy0 * rf, rf, n >> 2, wc, sums);
+            tinyc_dw_requantize_mve(q, sums, n, (int8_t *)sums);
+        }
         for (i = 0; i < whole; i++, yr += out_w) {  /* later rows overwrite the 16 - OW bytes past a row */
             vstrbq_s8(yr, vldrbq_s8(bytes + i * rf));
         }
