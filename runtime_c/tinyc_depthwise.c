@@ -486,6 +486,9 @@ static void tinyc_dw_3x3_flat_mve_s8(const tinyc_dw_flat *fl, const int8_t *xc, 
  * per step as int32 lanes (nine widening loads and multiply-accumulates) into the sums, then the row
  * requantized four at a time (two loops: the weights and the tail constants do not fit the registers
  * together). */
+#if defined(__GNUC__)
+__attribute__((noinline))  /* out of the flat path's channel loop: its registers stay free */
+#endif
 static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xc, const int8_t *wc,
                                    const tinyc_mve_outq *q, int8_t *yc, int8_t *rows, int32_t rb, int32_t nb)
 {
@@ -503,6 +506,10 @@ static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int
     const int32_t cap = (out_w > TINYC_DW_SUMS ? out_w : TINYC_DW_SUMS) + 2, fit = (cap - 3) / rb;
     const int32_t flat = sw == 1 && sh == 1 && fit >= 2 ? fit : 0;
     int32_t oy0, oy, ox, i;
+#if TINYC_DW_FLAT_ASM
+    tinyc_dw_fastq fq;
+    const int fast = tinyc_dw_fastq_of(q, &fq);
+#endif
     for (oy0 = 0; oy0 < out_h; oy0 += band) {
         const int32_t n_out = band < out_h - oy0 ? band : out_h - oy0, first = oy0 * sh - g->pad_top;
         int8_t *dst = rows + g->pad_left;
@@ -539,6 +546,17 @@ static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int
                 oy += rows_now - 1;
                 continue;
             }
+#if TINYC_DW_FLAT_ASM
+            if (sw == 1 && fast && out_w >= 4) {  /* whole vectors straight to y, the last 1-3 through a sum */
+                int8_t *yr = yc + (oy0 + oy) * out_w;
+                tinyc_dw_flat_out_mve(r0, rb, out_w >> 2, wc, &fq, yr);
+                if (out_w & 3) {
+                    tinyc_dw_flat_sums_mve(r0 + (out_w & ~3), rb, 1, wc, sums);
+                    tinyc_mve_row(q, sums, yr + (out_w & ~3), out_w & 3);
+                }
+                continue;
+            }
+#endif
             if (sw == 1) {  /* whole vectors as far as the sums allow, the last 1-3 columns predicated */
                 const int32_t whole = (((out_w + 3) & ~3) <= cap ? out_w + 3 : out_w) >> 2;
                 int32_t *sp = sums + 4 * whole;
