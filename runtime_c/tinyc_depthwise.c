@@ -307,9 +307,9 @@ static void tinyc_dw_flat_sums_mve(const int8_t *r, int32_t rf, int32_t n, const
  * tinyc_mve_requantize: one add for the subtract and saturating add, no left shift, and the rounding fix-up
  * of a negative value as a + (a >> 31). */
 #if defined(__GNUC__)
-__attribute__((always_inline))
+__attribute__((noinline))
 #endif
-static inline void tinyc_dw_requantize_mve(const tinyc_mve_outq *q, const int32_t *sums, int32_t n, int8_t *out)
+static void tinyc_dw_requantize_mve(const tinyc_mve_outq *q, const int32_t *sums, int32_t n, int8_t *out)
 {
     const int64_t folded = (int64_t)q->bias - q->zsum;
     int32_t f;
@@ -546,54 +546,36 @@ static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int
                 oy += rows_now - 1;
                 continue;
             }
-#if TINYC_DW_FLAT_ASM
-            if (sw == 1 && fast && out_w >= 4) {  /* whole vectors straight to y, the last 1-3 through a sum */
+            if (sw == 1) {  /* whole vectors straight to y, the last 1-3 columns through one more of sums */
                 int8_t *yr = yc + (oy0 + oy) * out_w;
-                tinyc_dw_flat_out_mve(r0, rb, out_w >> 2, wc, &fq, yr);
+                const int32_t body = out_w & ~3;
+#if TINYC_DW_FLAT_ASM
+                if (fast && body > 0) {
+                    tinyc_dw_flat_out_mve(r0, rb, body >> 2, wc, &fq, yr);
+                } else
+#endif
+                {
+                    tinyc_dw_flat_sums_mve(r0, rb, body >> 2, wc, sums);
+                    tinyc_dw_requantize_mve(q, sums, body, yr);
+                }
                 if (out_w & 3) {
-                    tinyc_dw_flat_sums_mve(r0 + (out_w & ~3), rb, 1, wc, sums);
-                    tinyc_mve_row(q, sums, yr + (out_w & ~3), out_w & 3);
+                    tinyc_dw_flat_sums_mve(r0 + body, rb, 1, wc, sums);
+                    tinyc_mve_row(q, sums, yr + body, out_w & 3);
                 }
                 continue;
             }
-#endif
-            if (sw == 1) {  /* whole vectors as far as the sums allow, the last 1-3 columns predicated */
-                const int32_t whole = (((out_w + 3) & ~3) <= cap ? out_w + 3 : out_w) >> 2;
-                int32_t *sp = sums + 4 * whole;
-                tinyc_dw_flat_sums_mve(r0, rb, whole, wc, sums);
-                r0 += 4 * whole;
-                r1 += 4 * whole;
-                r2 += 4 * whole;
-                for (ox = out_w - 4 * whole; ox > 0; ox -= 4) {
-                    int32x4_t acc = vmulq_n_s32(vldrbq_s32(r0), w0);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 1), w1);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 2), w2);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r1), w3);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + 1), w4);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + 2), w5);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r2), w6);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 1), w7);
-                    acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 2), w8);
-                    vstrwq_p_s32(sp, acc, vctp32q((uint32_t)ox));
-                    r0 += 4;
-                    r1 += 4;
-                    r2 += 4;
-                    sp += 4;
-                }
-            } else {
-                for (ox = 0; ox < out_w; ox += 4) {
-                    int32x4_t acc = vdupq_n_s32(0);
-                    TINYC_DW_MVE_TAP(acc, r0, 0, w0);
-                    TINYC_DW_MVE_TAP(acc, r0, 1, w1);
-                    TINYC_DW_MVE_TAP(acc, r0, 2, w2);
-                    TINYC_DW_MVE_TAP(acc, r1, 0, w3);
-                    TINYC_DW_MVE_TAP(acc, r1, 1, w4);
-                    TINYC_DW_MVE_TAP(acc, r1, 2, w5);
-                    TINYC_DW_MVE_TAP(acc, r2, 0, w6);
-                    TINYC_DW_MVE_TAP(acc, r2, 1, w7);
-                    TINYC_DW_MVE_TAP(acc, r2, 2, w8);
-                    vstrwq_p_s32(sums + ox, acc, vctp32q((uint32_t)(out_w - ox)));
-                }
+            for (ox = 0; ox < out_w; ox += 4) {  /* stride 2 */
+                int32x4_t acc = vdupq_n_s32(0);
+                TINYC_DW_MVE_TAP(acc, r0, 0, w0);
+                TINYC_DW_MVE_TAP(acc, r0, 1, w1);
+                TINYC_DW_MVE_TAP(acc, r0, 2, w2);
+                TINYC_DW_MVE_TAP(acc, r1, 0, w3);
+                TINYC_DW_MVE_TAP(acc, r1, 1, w4);
+                TINYC_DW_MVE_TAP(acc, r1, 2, w5);
+                TINYC_DW_MVE_TAP(acc, r2, 0, w6);
+                TINYC_DW_MVE_TAP(acc, r2, 1, w7);
+                TINYC_DW_MVE_TAP(acc, r2, 2, w8);
+                vstrwq_p_s32(sums + ox, acc, vctp32q((uint32_t)(out_w - ox)));
             }
             tinyc_dw_requantize_mve(q, sums, out_w & ~3, yc + (oy0 + oy) * out_w);
             if (out_w & 3) {
