@@ -301,20 +301,26 @@ static void tinyc_dw_flat_sums_mve(const int8_t *r, int32_t rf, int32_t n, const
     }
 }
 
+/* 1 for the common channel, whose output step is three shorter than tinyc_mve_requantize: shift < 0 (no
+ * left shift; the rounding fix-up of a negative value is a + (a >> 31)) and bias - zsum at least 2^18 inside
+ * int32, so that one add of it to a raw sum (|.| < 9 * 128 * 128 < 2^18) replaces the subtract and
+ * saturating add: it never saturates. */
+static int tinyc_dw_common_channel(const tinyc_mve_outq *q)
+{
+    const int64_t folded = (int64_t)q->bias - q->zsum;
+    return q->left == 0 && q->right > 0 && folded > INT32_MIN + (1 << 18) && folded < INT32_MAX - (1 << 18);
+}
+
 /* out[j] = the output of raw sum sums[j], j < n (n a multiple of 4); out may be sums itself (byte j is
- * written after int32 j is read). The common channel (shift < 0, and bias - zsum at least 2^18 inside int32:
- * the raw sums, |.| < 9 * 128 * 128 < 2^18, added to it never saturate) takes three steps less than
- * tinyc_mve_requantize: one add for the subtract and saturating add, no left shift, and the rounding fix-up
- * of a negative value as a + (a >> 31). */
+ * written after int32 j is read). */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void tinyc_dw_requantize_mve(const tinyc_mve_outq *q, const int32_t *sums, int32_t n, int8_t *out)
 {
-    const int64_t folded = (int64_t)q->bias - q->zsum;
     int32_t f;
-    if (q->left == 0 && q->right > 0 && folded > INT32_MIN + (1 << 18) && folded < INT32_MAX - (1 << 18)) {
-        const int32_t c = (int32_t)folded, neg_right = -q->right, zp = q->output_zp;
+    if (tinyc_dw_common_channel(q)) {
+        const int32_t c = q->bias - q->zsum, neg_right = -q->right, zp = q->output_zp;
         const int32x4_t lo = vdupq_n_s32(q->act_min), hi = vdupq_n_s32(q->act_max);
         for (f = 0; f < n; f += 4) {
             int32x4_t a = vqrdmulhq_n_s32(vaddq_n_s32(vldrwq_s32(sums + f), c), q->multiplier);
@@ -335,14 +341,13 @@ typedef struct {
     int32x4_t folded, multiplier, neg_right, output_zp, act_min, act_max;
 } tinyc_dw_fastq;
 
-/* 1 if q is the common channel, then its constants in *fq. */
+/* 1 if q is the common channel (tinyc_dw_common_channel), then its constants in *fq. */
 static int tinyc_dw_fastq_of(const tinyc_mve_outq *q, tinyc_dw_fastq *fq)
 {
-    const int64_t folded = (int64_t)q->bias - q->zsum;
-    if (q->left != 0 || q->right <= 0 || folded <= INT32_MIN + (1 << 18) || folded >= INT32_MAX - (1 << 18)) {
+    if (!tinyc_dw_common_channel(q)) {
         return 0;
     }
-    fq->folded = vdupq_n_s32((int32_t)folded);
+    fq->folded = vdupq_n_s32(q->bias - q->zsum);
     fq->multiplier = vdupq_n_s32(q->multiplier);
     fq->neg_right = vdupq_n_s32(-q->right);
     fq->output_zp = vdupq_n_s32(q->output_zp);
@@ -351,10 +356,10 @@ static int tinyc_dw_fastq_of(const tinyc_mve_outq *q, tinyc_dw_fastq *fq)
     return 1;
 }
 
-/* tinyc_dw_flat_sums_mve and tinyc_dw_requantize_mve's short case in one loop, n * 4 output bytes to out
- * (each sum starts from bias - zsum: exact, see there). In asm: it takes all 13 low registers and lr
- * (TINYC_MVE_ASM: no frame pointer) and the 8 vector registers, which gcc's C (33 instructions a step
- * for the two loops) spilled; here 28. */
+/* tinyc_dw_flat_sums_mve and the common channel's output step in one loop, n >= 1 steps of 4 output bytes
+ * to out (each sum starts from bias - zsum: exact, see tinyc_dw_common_channel). In asm: it takes r0-r12,
+ * lr (TINYC_MVE_ASM: no frame pointer) and the 8 vector registers; gcc's C spilled weights and constants
+ * (33 instructions a step for the two loops, here 28). */
 __attribute__((noinline))
 static void tinyc_dw_flat_out_mve(const int8_t *r, int32_t rf, int32_t n, const int8_t *wc, const tinyc_dw_fastq *fq,
                                   int8_t *out)
@@ -623,8 +628,10 @@ static void tinyc_dw_3x3_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *x
  * tinyc_depthwise_conv2d_s8. DSP: each output plane reads its input plane through NB padded rows of
  * R bytes in scratch (R = max(pad_left + W, stride_w * even(OW) + 2) rounded up to 4; NB = 512 / R,
  * at least 3, at most (OH - 1) * stride_h + 3), 2 output columns per step, and buffers int32 sums
- * (S = max(OW, 32) + 2 of them) before requantizing. Portable: tinyc_depthwise_conv2d_s8.
- * Scratch: NB * R + 4 * S bytes (both builds get it). */
+ * (S = max(OW, 32) + 2 of them) before requantizing. Helium: stride 1 with rows of at most 16 bytes in the
+ * flat layout (tinyc_dw_flat_row_bytes) where the plane's padded rows fit the same scratch (the stack
+ * variant: all its TINYC_DW_STACK_BYTES), else the DSP layout 4 columns per step.
+ * Portable: tinyc_depthwise_conv2d_s8. Scratch: NB * R + 4 * S bytes (every build gets it). */
 void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                             const int32_t *bias, int8_t *y, void *scratch)
 {
