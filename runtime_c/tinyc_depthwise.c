@@ -589,6 +589,7 @@ static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int
         }
     }
 }
+
 /* Bytes of tinyc_depthwise_3x3_s8's scratch (tinyc/ops/conv.py _depthwise_3x3_scratch). */
 static int32_t tinyc_dw_scratch_bytes(const tinyc_conv_geometry *g)
 {
