@@ -185,4 +185,4 @@ def test_conv_nm_call_uses_the_sparse_family():
     call = ops.get("conv2d").kernel(h.nodes[0], h)
     assert h.tensors[h.nodes[0].inputs[1]].format == "2:4"
     assert call.kernel == "tinyc_conv2d_nm_cols_s8" and call.args == ["x", h.nodes[0].inputs[2], "y0"]
-    assert call.family == "tinyc_sparse_conv" and call.scratch_bytes == 8 * 4 * 3 * 3 + 40 * 5
+    assert call.family == "tinyc_sparse_conv" and call.scratch_bytes == 8 * 4 * 3 * 3 + 42 * 5
