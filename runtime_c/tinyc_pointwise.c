@@ -119,6 +119,9 @@ static void tinyc_pw_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, c
 #if TINYC_HAS_DSP
 /* Input channels the stack buffer of tinyc_conv_1x1_buffered_s8 holds: 8 bytes each, 1 KiB of stack. */
 #define TINYC_CONV_1X1_BUF_CI 128
+#ifndef TINYC_CONV_1X1_BLOCKS4_CI
+#define TINYC_CONV_1X1_BLOCKS4_CI 16  /* up to this Ci (a multiple of 4): tinyc_conv_1x1_blocks4_s8 */
+#endif
 
 /* The int16 pairs of 4 pixels (n_px <= 4 of them real, zeros after) of input channels [0, cin4): per 4
  * channels ci, 8 words [4 pixels of (x[ci], x[ci+2])], [4 pixels of (x[ci+1], x[ci+3])], then `gap`
@@ -183,6 +186,110 @@ static void tinyc_pw_pairs(const int8_t *xp, int32_t plane, int32_t n_px, int32_
         a2 = __smlad(u_, wo, a2);                                                \
         a3 = __smlad(v_, wo, a3);                                                \
     } while (0)
+
+/* A channel's fast-form constants (tinyc_conv_fastq) as tinyc_pw_store4 reads them. */
+typedef struct {
+    int32_t multiplier, round_hi, rs;  /* rs = right - 1 */
+    int32_t lo4, hi4;                  /* the clamp bounds in each byte */
+} tinyc_pw_outq;
+
+/* The outputs of 4 consecutive pixels whose sums a0..a3 already hold the bias (no saturation possible), stored
+ * as one word: per sum the one-SMLAL form of tinyc_conv_fastq_value (the sign term from the sum's top bit)
+ * and SSAT to int8; then packed (PKHBT, UXTB16) and clamped bytewise to [lo, hi] (SSUB8 sets a byte's GE bit
+ * when it is >= the bound's byte, SEL takes it: max, then min, as tinyc_clamp_i32). 38 instructions. */
+#define TINYC_PW_Q1(A)                                   \
+    "and %[t1], " A ", #0x80000000\n\t"                  \
+    "orr %[t1], %[t1], #0x40000000\n\t"                  \
+    "sub %[t2], %[rh], " A ", lsr #31\n\t"               \
+    "smlal %[t1], %[t2], " A ", %[m]\n\t"                \
+    "asr " A ", %[t2], %[rs]\n\t"                        \
+    "ssat " A ", #8, " A "\n\t"
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_pw_store4(int8_t *y, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const tinyc_pw_outq *k)
+{
+    int32_t m, rh, rs, t1, t2;
+    __asm__ volatile("ldrd %[m], %[rh], [%[k]]\n\t"
+                     "ldr %[rs], [%[k], #8]\n\t"
+                     TINYC_PW_Q1("%[a0]") TINYC_PW_Q1("%[a1]") TINYC_PW_Q1("%[a2]") TINYC_PW_Q1("%[a3]")
+                     "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
+                     "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
+                     "uxtb16 %[a0], %[a0]\n\t"
+                     "uxtb16 %[a1], %[a1]\n\t"
+                     "orr %[a0], %[a0], %[a1], lsl #8\n\t"
+                     "ldrd %[t1], %[t2], [%[k], #12]\n\t"
+                     "ssub8 %[m], %[a0], %[t1]\n\t"
+                     "sel %[a0], %[a0], %[t1]\n\t"
+                     "ssub8 %[m], %[t2], %[a0]\n\t"
+                     "sel %[a0], %[a0], %[t2]\n\t"
+                     "str %[a0], [%[y]]"  /* volatile: the store is its only effect (its outputs are scratch) */
+                     : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m), [rh] "=&r"(rh),
+                       [rs] "=&r"(rs), [t1] "=&r"(t1), [t2] "=&r"(t2)
+                     : [k] "r"(k), [y] "r"(y)
+                     : "cc", "memory");
+}
+
+/* Pixel blocks of 4 per pass for Ci % 4 == 0: as many blocks' pairs as `pairs` holds (2 Ci words each) are
+ * built at once, then each output channel runs over all of them with its constants set up once; when its
+ * bias cannot overflow a sum (|bias - zsum| + Ci * 2^14 < 2^31) the sums start at it (no QADD) and
+ * tinyc_pw_store4 writes 4 outputs at once. Other channels and a short last block take
+ * tinyc_conv_fastq_row_s8; a dead channel (multiplier 0) is one constant. */
+static void tinyc_conv_1x1_blocks4_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
+                                      const int32_t *bias, int8_t *yn, int32_t *pairs, int32_t cap)
+{
+    const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
+    const int32_t plane = p->geom.input.h * p->geom.input.w, bwords = 2 * cin;
+    const int32_t span = (cap / bwords) * 4;  /* pixels per pass */
+    const int32_t lo4 = (int32_t)((uint32_t)(uint8_t)p->clamp.min * 0x01010101u);
+    const int32_t hi4 = (int32_t)((uint32_t)(uint8_t)p->clamp.max * 0x01010101u);
+    const int64_t sum_max = (int64_t)cin * 16384;  /* |sum of x * w| <= Ci * 128 * 127 */
+    int32_t px0, px, co, ci;
+
+    for (px0 = 0; px0 < plane; px0 += span) {
+        const int32_t end = plane - px0 < span ? plane : px0 + span;
+        int32_t *bp = pairs;
+        for (px = px0; px < end; px += 4, bp += bwords) {
+            tinyc_pw_pairs(xn + px, plane, end - px < 4 ? end - px : 4, cin, bp, 0);
+        }
+        for (co = 0; co < cout; co++) {
+            const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
+            const int64_t b64 = q.bias;
+            const int folded = q.fast && (b64 < 0 ? -b64 : b64) + sum_max < 2147483647;
+            const int32_t init = folded ? q.bias : 0;
+            const tinyc_pw_outq k = {q.multiplier, q.round_hi, q.right_minus_1, lo4, hi4};
+            const int8_t *wc = w + (size_t)co * cin;
+            const int8_t *const wend = wc + cin;
+            int8_t *yp = yn + (size_t)co * plane + px0;
+            const int32_t *pp = pairs;
+            const int32_t full = folded ? (end - px0) / 4 : 0;  /* blocks stored by tinyc_pw_store4 */
+            int32_t b;
+            if (p->requant.multiplier[co] == 0) {  /* a dead channel: one constant */
+                memset(yp, tinyc_conv_fastq_s8(&q, 0), (size_t)(end - px0));
+                continue;
+            }
+            for (b = 0; b < full; b++, yp += 4) {
+                int32_t a0 = init, a1 = init, a2 = init, a3 = init;
+                const int8_t *wp;
+                for (wp = wc; wp < wend; wp += 4) {
+                    const int32_t ww = tinyc_load4(wp);
+                    const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
+                    TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
+                }
+                tinyc_pw_store4(yp, a0, a1, a2, a3, &k);
+            }
+            for (px = px0 + 4 * full; px < end; px += 4, yp += 4) {
+                int32_t acc[4] = {0, 0, 0, 0};
+                for (ci = 0; ci < cin; ci += 4) {
+                    const int32_t ww = tinyc_load4(wc + ci);
+                    const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
+                    TINYC_PW_QUAD(pp, we, wo, acc[0], acc[1], acc[2], acc[3]);
+                }
+                tinyc_conv_fastq_row_s8(&q, acc, yp, end - px < 4 ? end - px : 4, 1);
+            }
+        }
+    }
+}
 
 /* Every output, 2 * Ci <= cap (the words of `pairs`), in blocks of 8 pixels (4 * Ci <= cap) or 4 (the last
  * block partly zeros; a last block of 4 or fewer pixels takes the 4-pixel form: no SMLADs on zeros). Per
@@ -278,7 +385,12 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
         const int32_t plane2 = 2 * plane, plane3 = 3 * plane, plane4 = 4 * plane;
         co_fast = cout & ~1;
         px_fast = plane & ~3;
-        if (cin <= TINYC_CONV_1X1_BUF_CI) {
+        if (cin <= TINYC_CONV_1X1_BLOCKS4_CI && cin % 4 == 0) {
+            int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
+            tinyc_conv_1x1_blocks4_s8(p, xn, w, bias, yn, pairs, 2 * TINYC_CONV_1X1_BUF_CI);
+            co_fast = cout;  /* every output is done */
+            px_fast = plane;
+        } else if (cin <= TINYC_CONV_1X1_BUF_CI) {
             int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
             tinyc_conv_1x1_buffered_s8(p, xn, w, bias, yn, pairs, 2 * TINYC_CONV_1X1_BUF_CI);
             co_fast = cout;  /* every output is done */
