@@ -120,7 +120,7 @@ static void tinyc_pw_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, c
 /* Input channels the stack buffer of tinyc_conv_1x1_buffered_s8 holds: 8 bytes each, 1 KiB of stack. */
 #define TINYC_CONV_1X1_BUF_CI 128
 #ifndef TINYC_CONV_1X1_BLOCKS4_CI
-#define TINYC_CONV_1X1_BLOCKS4_CI 16  /* up to this Ci (a multiple of 4): tinyc_conv_1x1_blocks4_s8 */
+#define TINYC_CONV_1X1_BLOCKS4_CI 32  /* up to this Ci (a multiple of 4): tinyc_conv_1x1_blocks4_s8 */
 #endif
 
 /* The int16 pairs of 4 pixels (n_px <= 4 of them real, zeros after) of input channels [0, cin4): per 4
@@ -191,6 +191,7 @@ static void tinyc_pw_pairs(const int8_t *xp, int32_t plane, int32_t n_px, int32_
 typedef struct {
     int32_t multiplier, round_hi, rs;  /* rs = right - 1 */
     int32_t lo4, hi4;                  /* the clamp bounds in each byte */
+    int32_t bias;                      /* tinyc_pw_store4_qadd: added to each sum (saturating) first */
 } tinyc_pw_outq;
 
 /* The outputs of 4 consecutive pixels whose sums a0..a3 already hold the bias (no saturation possible), stored
@@ -204,30 +205,50 @@ typedef struct {
     "smlal %[t1], %[t2], " A ", %[m]\n\t"                \
     "asr " A ", %[t2], %[rs]\n\t"                        \
     "ssat " A ", #8, " A "\n\t"
+#define TINYC_PW_STORE4_ASM(PRE)                                                                            \
+    __asm__ volatile(PRE                                                                                    \
+                     "ldrd %[m], %[rh], [%[k]]\n\t"                                                         \
+                     "ldr %[rs], [%[k], #8]\n\t"                                                            \
+                     TINYC_PW_Q1("%[a0]") TINYC_PW_Q1("%[a1]") TINYC_PW_Q1("%[a2]") TINYC_PW_Q1("%[a3]")    \
+                     "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"                                               \
+                     "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"                                               \
+                     "uxtb16 %[a0], %[a0]\n\t"                                                              \
+                     "uxtb16 %[a1], %[a1]\n\t"                                                              \
+                     "orr %[a0], %[a0], %[a1], lsl #8\n\t"                                                  \
+                     "ldrd %[t1], %[t2], [%[k], #12]\n\t"                                                   \
+                     "ssub8 %[m], %[a0], %[t1]\n\t"                                                         \
+                     "sel %[a0], %[a0], %[t1]\n\t"                                                          \
+                     "ssub8 %[m], %[t2], %[a0]\n\t"                                                         \
+                     "sel %[a0], %[a0], %[t2]\n\t"                                                          \
+                     "str %[a0], [%[y]]"                                                                    \
+                     : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m),        \
+                       [rh] "=&r"(rh), [rs] "=&r"(rs), [t1] "=&r"(t1), [t2] "=&r"(t2)                       \
+                     : [k] "r"(k), [y] "r"(y)                                                               \
+                     : "cc", "memory")
+
+/* volatile asm: the store is its only effect (its register outputs are scratch) */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
 static inline void tinyc_pw_store4(int8_t *y, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const tinyc_pw_outq *k)
 {
     int32_t m, rh, rs, t1, t2;
-    __asm__ volatile("ldrd %[m], %[rh], [%[k]]\n\t"
-                     "ldr %[rs], [%[k], #8]\n\t"
-                     TINYC_PW_Q1("%[a0]") TINYC_PW_Q1("%[a1]") TINYC_PW_Q1("%[a2]") TINYC_PW_Q1("%[a3]")
-                     "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
-                     "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
-                     "uxtb16 %[a0], %[a0]\n\t"
-                     "uxtb16 %[a1], %[a1]\n\t"
-                     "orr %[a0], %[a0], %[a1], lsl #8\n\t"
-                     "ldrd %[t1], %[t2], [%[k], #12]\n\t"
-                     "ssub8 %[m], %[a0], %[t1]\n\t"
-                     "sel %[a0], %[a0], %[t1]\n\t"
-                     "ssub8 %[m], %[t2], %[a0]\n\t"
-                     "sel %[a0], %[a0], %[t2]\n\t"
-                     "str %[a0], [%[y]]"  /* volatile: the store is its only effect (its outputs are scratch) */
-                     : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m), [rh] "=&r"(rh),
-                       [rs] "=&r"(rs), [t1] "=&r"(t1), [t2] "=&r"(t2)
-                     : [k] "r"(k), [y] "r"(y)
-                     : "cc", "memory");
+    TINYC_PW_STORE4_ASM("");
+}
+
+/* As tinyc_pw_store4 for raw sums: k->bias added first with QADD (saturating, as tinyc_conv_fastq_s8). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_pw_store4_qadd(int8_t *y, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                        const tinyc_pw_outq *k)
+{
+    int32_t m, rh, rs, t1, t2;
+    TINYC_PW_STORE4_ASM("ldr %[m], [%[k], #20]\n\t"
+                        "qadd %[a0], %[a0], %[m]\n\t"
+                        "qadd %[a1], %[a1], %[m]\n\t"
+                        "qadd %[a2], %[a2], %[m]\n\t"
+                        "qadd %[a3], %[a3], %[m]\n\t");
 }
 
 /* Pixel blocks of 4 per pass for Ci % 4 == 0: as many blocks' pairs as `pairs` holds (2 Ci words each) are
@@ -257,7 +278,7 @@ static void tinyc_conv_1x1_blocks4_s8(const tinyc_conv2d_s8_params *p, const int
             const int64_t b64 = q.bias;
             const int folded = q.fast && (b64 < 0 ? -b64 : b64) + sum_max < 2147483647;
             const int32_t init = folded ? q.bias : 0;
-            const tinyc_pw_outq k = {q.multiplier, q.round_hi, q.right_minus_1, lo4, hi4};
+            const tinyc_pw_outq k = {q.multiplier, q.round_hi, q.right_minus_1, lo4, hi4, q.bias};
             const int8_t *wc = w + (size_t)co * cin;
             const int8_t *const wend = wc + cin;
             int8_t *yp = yn + (size_t)co * plane + px0;
@@ -291,18 +312,93 @@ static void tinyc_conv_1x1_blocks4_s8(const tinyc_conv2d_s8_params *p, const int
     }
 }
 
+/* Every output channel of one block of tinyc_conv_1x1_buffered_s8 (pixels px .. px + n_px, pairs built);
+ * skip_dead (a constant where inlined) checks for dead channels. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_pw_block8_channels(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
+                                            const int32_t *bias, int8_t *yn, const int32_t *pairs, int32_t px,
+                                            int32_t n_px, int32_t blk, int skip_dead)
+{
+    const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
+    const int32_t plane = p->geom.input.h * p->geom.input.w, cin4 = cin & ~3;
+    const int32_t lo4 = (int32_t)((uint32_t)(uint8_t)p->clamp.min * 0x01010101u);
+    const int32_t hi4 = (int32_t)((uint32_t)(uint8_t)p->clamp.max * 0x01010101u);
+    int32_t ci, co;
+
+    for (co = 0; co < cout; co++) {
+        const int8_t *wc = w + (size_t)co * cin;
+        const int32_t *pp = pairs;
+        int8_t *yp = yn + (size_t)co * plane + px;
+        int32_t acc[8];
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
+        if (skip_dead && p->requant.multiplier[co] == 0) {  /* a dead channel: one constant */
+            const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, 0);
+            memset(yp, tinyc_conv_fastq_s8(&q, 0), (size_t)n_px);
+            continue;
+        }
+        if (blk == 8) {
+            int32_t a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+            for (ci = 0; ci < cin4; ci += 4) {
+                const int32_t ww = tinyc_load4(wc + ci);
+                const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
+                TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
+                TINYC_PW_QUAD(pp, we, wo, a4, a5, a6, a7);
+            }
+            if (n_px == 8 && cin4 == cin) {
+                const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
+                if (q.fast) {
+                    const tinyc_pw_outq k = {q.multiplier, q.round_hi, q.right_minus_1, lo4, hi4, q.bias};
+                    tinyc_pw_store4_qadd(yp, a0, a1, a2, a3, &k);
+                    tinyc_pw_store4_qadd(yp + 4, a4, a5, a6, a7, &k);
+                    continue;
+                }
+            }
+            acc[4] = a4;
+            acc[5] = a5;
+            acc[6] = a6;
+            acc[7] = a7;
+        } else {
+            for (ci = 0; ci < cin4; ci += 4) {
+                const int32_t ww = tinyc_load4(wc + ci);
+                const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
+                TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
+            }
+        }
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+        for (; ci < cin; ci++) {  /* Ci % 4 */
+            const int8_t *xr = xn + (size_t)ci * plane + px;
+            const int32_t wv = wc[ci];
+            for (i = 0; i < n_px; i++) acc[i] += xr[i] * wv;
+        }
+        {
+            const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
+            tinyc_conv_fastq_row_s8(&q, acc, yp, n_px, 1);
+        }
+    }
+}
+
 /* Every output, 2 * Ci <= cap (the words of `pairs`), in blocks of 8 pixels (4 * Ci <= cap) or 4 (the last
  * block partly zeros; a last block of 4 or fewer pixels takes the 4-pixel form: no SMLADs on zeros). Per
  * block the (x[ci][p], x[ci+2][p]) int16 pairs are built once into the buffer (the pairing work is shared
  * by all Co), then each output channel reads them with one LDRD per two SMLADs and requantizes its raw
- * sums through tinyc_conv_fastq. */
+ * sums through tinyc_conv_fastq (a whole block of 8 with Ci % 4 == 0 by tinyc_pw_store4_qadd); a dead channel
+ * (multiplier 0) is one constant. */
 static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
                                     const int32_t *bias, int8_t *yn, int32_t *pairs, int32_t cap)
 {
     const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
     const int32_t plane = p->geom.input.h * p->geom.input.w, cin4 = cin & ~3;
     const int32_t blk_max = 4 * cin <= cap ? 8 : 4;
-    int32_t px, ci, co;
+    int32_t px, co, dead = 0;
+
+    for (co = 0; co < cout; co++) {
+        dead |= p->requant.multiplier[co] == 0;
+    }
 
     for (px = 0; px < plane; px += blk_max) {
         const int32_t n_px = plane - px < blk_max ? plane - px : blk_max;
@@ -313,43 +409,10 @@ static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const in
         } else {
             tinyc_pw_pairs(xn + px, plane, n_px, cin4, pairs, 0);
         }
-        for (co = 0; co < cout; co++) {
-            const int8_t *wc = w + (size_t)co * cin;
-            const int32_t *pp = pairs;
-            int32_t acc[8];
-            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
-            if (blk == 8) {
-                int32_t a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-                for (ci = 0; ci < cin4; ci += 4) {
-                    const int32_t ww = tinyc_load4(wc + ci);
-                    const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
-                    TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
-                    TINYC_PW_QUAD(pp, we, wo, a4, a5, a6, a7);
-                }
-                acc[4] = a4;
-                acc[5] = a5;
-                acc[6] = a6;
-                acc[7] = a7;
-            } else {
-                for (ci = 0; ci < cin4; ci += 4) {
-                    const int32_t ww = tinyc_load4(wc + ci);
-                    const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
-                    TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
-                }
-            }
-            acc[0] = a0;
-            acc[1] = a1;
-            acc[2] = a2;
-            acc[3] = a3;
-            for (; ci < cin; ci++) {  /* Ci % 4 */
-                const int8_t *xr = xn + (size_t)ci * plane + px;
-                const int32_t wv = wc[ci];
-                for (i = 0; i < n_px; i++) acc[i] += xr[i] * wv;
-            }
-            {
-                const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
-                tinyc_conv_fastq_row_s8(&q, acc, yn + (size_t)co * plane + px, n_px, 1);
-            }
+        if (dead) {  /* the check of each channel in its own copy of the loop: it costs registers */
+            tinyc_pw_block8_channels(p, xn, w, bias, yn, pairs, px, n_px, blk, 1);
+        } else {
+            tinyc_pw_block8_channels(p, xn, w, bias, yn, pairs, px, n_px, blk, 0);
         }
     }
 }
