@@ -505,6 +505,10 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
             const int8_t *wc = w + (size_t)co * cin;
             const int32_t zsum = input_zp * p->weight_sums[co];
             const tinyc_conv_channel chan = tinyc_conv_channel_of_s8(p, bias, co);
+            if (p->requant.multiplier[co] == 0 && co >= co_fast) {  /* a dead channel: output_zp, clamped */
+                memset(yn + (size_t)co * plane, tinyc_conv_finish_s8(p, &chan, 0), (size_t)plane);
+                continue;
+            }
             for (px = co < co_fast ? px_fast : 0; px < plane; px++) {
                 const int8_t *xp = xn + px;
                 int32_t acc = 0;
