@@ -251,19 +251,64 @@ static inline void tinyc_pw_store4_qadd(int8_t *y, int32_t a0, int32_t a1, int32
                         "qadd %[a3], %[a3], %[m]\n\t");
 }
 
+/* Out of line, to keep the hot loops' copies small: channel co's tinyc_pw_store4 constants into *k
+ * (its bias for tinyc_pw_store4_qadd); 0 when the channel needs tinyc_conv_fastq_row_s8. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int tinyc_pw_outq_of(const tinyc_conv2d_s8_params *p, const int32_t *bias, int32_t co, tinyc_pw_outq *k)
+{
+    const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
+    k->multiplier = q.multiplier;
+    k->round_hi = q.round_hi;
+    k->rs = q.right_minus_1;
+    k->lo4 = (int32_t)((uint32_t)(uint8_t)p->clamp.min * 0x01010101u);
+    k->hi4 = (int32_t)((uint32_t)(uint8_t)p->clamp.max * 0x01010101u);
+    k->bias = q.bias;
+    return q.fast;
+}
+
+/* Out of line: channel co's outputs yp[0 .. n) from its raw sums acc over the first cin4 input channels, the
+ * last Ci % 4 channels added from the planes at xp (x + px). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_pw_finish_s8(const tinyc_conv2d_s8_params *p, const int32_t *bias, int32_t co, int32_t *acc,
+                               const int8_t *xp, const int8_t *wc, int32_t cin4, int8_t *yp, int32_t n)
+{
+    const int32_t cin = p->geom.input.c, plane = p->geom.input.h * p->geom.input.w;
+    const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
+    int32_t ci, i;
+    for (ci = cin4; ci < cin; ci++) {  /* Ci % 4 */
+        const int8_t *xr = xp + (size_t)ci * plane;
+        const int32_t wv = wc[ci];
+        for (i = 0; i < n; i++) acc[i] += xr[i] * wv;
+    }
+    tinyc_conv_fastq_row_s8(&q, acc, yp, n, 1);
+}
+
+/* Out of line: a dead channel's (multiplier 0) outputs yp[0 .. n), one constant (output_zp, clamped). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_pw_dead_s8(const tinyc_conv2d_s8_params *p, const int32_t *bias, int32_t co, int8_t *yp, int32_t n)
+{
+    const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, 0);
+    memset(yp, tinyc_conv_fastq_s8(&q, 0), (size_t)n);
+}
+
 /* Pixel blocks of 4 per pass for Ci % 4 == 0: as many blocks' pairs as `pairs` holds (2 Ci words each) are
  * built at once, then each output channel runs over all of them with its constants set up once; when its
  * bias cannot overflow a sum (|bias - zsum| + Ci * 2^14 < 2^31) the sums start at it (no QADD) and
  * tinyc_pw_store4 writes 4 outputs at once. Other channels and a short last block take
  * tinyc_conv_fastq_row_s8; a dead channel (multiplier 0) is one constant. */
+#if !TINYC_HAS_MVE
 static void tinyc_conv_1x1_blocks4_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
                                       const int32_t *bias, int8_t *yn, int32_t *pairs, int32_t cap)
 {
     const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
     const int32_t plane = p->geom.input.h * p->geom.input.w, bwords = 2 * cin;
     const int32_t span = (cap / bwords) * 4;  /* pixels per pass */
-    const int32_t lo4 = (int32_t)((uint32_t)(uint8_t)p->clamp.min * 0x01010101u);
-    const int32_t hi4 = (int32_t)((uint32_t)(uint8_t)p->clamp.max * 0x01010101u);
     const int64_t sum_max = (int64_t)cin * 16384;  /* |sum of x * w| <= Ci * 128 * 127 */
     int32_t px0, px, co, ci;
 
@@ -274,11 +319,11 @@ static void tinyc_conv_1x1_blocks4_s8(const tinyc_conv2d_s8_params *p, const int
             tinyc_pw_pairs(xn + px, plane, end - px < 4 ? end - px : 4, cin, bp, 0);
         }
         for (co = 0; co < cout; co++) {
-            const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
-            const int64_t b64 = q.bias;
-            const int folded = q.fast && (b64 < 0 ? -b64 : b64) + sum_max < 2147483647;
-            const int32_t init = folded ? q.bias : 0;
-            const tinyc_pw_outq k = {q.multiplier, q.round_hi, q.right_minus_1, lo4, hi4, q.bias};
+            tinyc_pw_outq k;
+            const int fast = tinyc_pw_outq_of(p, bias, co, &k);
+            const int64_t b64 = k.bias;
+            const int folded = fast && (b64 < 0 ? -b64 : b64) + sum_max < 2147483647;
+            const int32_t init = folded ? k.bias : 0;
             const int8_t *wc = w + (size_t)co * cin;
             const int8_t *const wend = wc + cin;
             int8_t *yp = yn + (size_t)co * plane + px0;
@@ -286,7 +331,7 @@ static void tinyc_conv_1x1_blocks4_s8(const tinyc_conv2d_s8_params *p, const int
             const int32_t full = folded ? (end - px0) / 4 : 0;  /* blocks stored by tinyc_pw_store4 */
             int32_t b;
             if (p->requant.multiplier[co] == 0) {  /* a dead channel: one constant */
-                memset(yp, tinyc_conv_fastq_s8(&q, 0), (size_t)(end - px0));
+                tinyc_pw_dead_s8(p, bias, co, yp, end - px0);
                 continue;
             }
             for (b = 0; b < full; b++, yp += 4) {
@@ -306,11 +351,12 @@ static void tinyc_conv_1x1_blocks4_s8(const tinyc_conv2d_s8_params *p, const int
                     const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
                     TINYC_PW_QUAD(pp, we, wo, acc[0], acc[1], acc[2], acc[3]);
                 }
-                tinyc_conv_fastq_row_s8(&q, acc, yp, end - px < 4 ? end - px : 4, 1);
+                tinyc_pw_finish_s8(p, bias, co, acc, xn + px, wc, cin, yp, end - px < 4 ? end - px : 4);
             }
         }
     }
 }
+#endif
 
 /* Every output channel of one block of tinyc_conv_1x1_buffered_s8 (pixels px .. px + n_px, pairs built);
  * skip_dead (a constant where inlined) checks for dead channels. */
@@ -323,8 +369,6 @@ static inline void tinyc_pw_block8_channels(const tinyc_conv2d_s8_params *p, con
 {
     const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
     const int32_t plane = p->geom.input.h * p->geom.input.w, cin4 = cin & ~3;
-    const int32_t lo4 = (int32_t)((uint32_t)(uint8_t)p->clamp.min * 0x01010101u);
-    const int32_t hi4 = (int32_t)((uint32_t)(uint8_t)p->clamp.max * 0x01010101u);
     int32_t ci, co;
 
     for (co = 0; co < cout; co++) {
@@ -332,10 +376,9 @@ static inline void tinyc_pw_block8_channels(const tinyc_conv2d_s8_params *p, con
         const int32_t *pp = pairs;
         int8_t *yp = yn + (size_t)co * plane + px;
         int32_t acc[8];
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         if (skip_dead && p->requant.multiplier[co] == 0) {  /* a dead channel: one constant */
-            const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, 0);
-            memset(yp, tinyc_conv_fastq_s8(&q, 0), (size_t)n_px);
+            tinyc_pw_dead_s8(p, bias, co, yp, n_px);
             continue;
         }
         if (blk == 8) {
@@ -347,9 +390,8 @@ static inline void tinyc_pw_block8_channels(const tinyc_conv2d_s8_params *p, con
                 TINYC_PW_QUAD(pp, we, wo, a4, a5, a6, a7);
             }
             if (n_px == 8 && cin4 == cin) {
-                const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
-                if (q.fast) {
-                    const tinyc_pw_outq k = {q.multiplier, q.round_hi, q.right_minus_1, lo4, hi4, q.bias};
+                tinyc_pw_outq k;
+                if (tinyc_pw_outq_of(p, bias, co, &k)) {
                     tinyc_pw_store4_qadd(yp, a0, a1, a2, a3, &k);
                     tinyc_pw_store4_qadd(yp + 4, a4, a5, a6, a7, &k);
                     continue;
@@ -370,15 +412,7 @@ static inline void tinyc_pw_block8_channels(const tinyc_conv2d_s8_params *p, con
         acc[1] = a1;
         acc[2] = a2;
         acc[3] = a3;
-        for (; ci < cin; ci++) {  /* Ci % 4 */
-            const int8_t *xr = xn + (size_t)ci * plane + px;
-            const int32_t wv = wc[ci];
-            for (i = 0; i < n_px; i++) acc[i] += xr[i] * wv;
-        }
-        {
-            const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
-            tinyc_conv_fastq_row_s8(&q, acc, yp, n_px, 1);
-        }
+        tinyc_pw_finish_s8(p, bias, co, acc, xn + px, wc, cin4, yp, n_px);
     }
 }
 
@@ -409,11 +443,16 @@ static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const in
         } else {
             tinyc_pw_pairs(xn + px, plane, n_px, cin4, pairs, 0);
         }
+#if TINYC_HAS_MVE  /* reached only past the Helium path's limits: one copy, no skip */
+        (void)dead;
+        tinyc_pw_block8_channels(p, xn, w, bias, yn, pairs, px, n_px, blk, 0);
+#else
         if (dead) {  /* the check of each channel in its own copy of the loop: it costs registers */
             tinyc_pw_block8_channels(p, xn, w, bias, yn, pairs, px, n_px, blk, 1);
         } else {
             tinyc_pw_block8_channels(p, xn, w, bias, yn, pairs, px, n_px, blk, 0);
         }
+#endif
     }
 }
 #endif
@@ -448,12 +487,15 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
         const int32_t plane2 = 2 * plane, plane3 = 3 * plane, plane4 = 4 * plane;
         co_fast = cout & ~1;
         px_fast = plane & ~3;
+#if !TINYC_HAS_MVE  /* (Helium took these) */
         if (cin <= TINYC_CONV_1X1_BLOCKS4_CI && cin % 4 == 0) {
             int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
             tinyc_conv_1x1_blocks4_s8(p, xn, w, bias, yn, pairs, 2 * TINYC_CONV_1X1_BUF_CI);
             co_fast = cout;  /* every output is done */
             px_fast = plane;
-        } else if (cin <= TINYC_CONV_1X1_BUF_CI) {
+        } else
+#endif
+        if (cin <= TINYC_CONV_1X1_BUF_CI) {
             int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
             tinyc_conv_1x1_buffered_s8(p, xn, w, bias, yn, pairs, 2 * TINYC_CONV_1X1_BUF_CI);
             co_fast = cout;  /* every output is done */
