@@ -119,6 +119,9 @@ static void tinyc_pw_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, c
 #if TINYC_HAS_DSP
 /* Input channels the stack buffer of tinyc_conv_1x1_buffered_s8 holds: 8 bytes each, 1 KiB of stack. */
 #define TINYC_CONV_1X1_BUF_CI 128
+#ifndef TINYC_CONV_1X1_BLOCKS4_CI
+#define TINYC_CONV_1X1_BLOCKS4_CI 32  /* up to this Ci (a multiple of 4): tinyc_conv_1x1_blocks4_s8 */
+#endif
 
 /* The int16 pairs of 4 pixels (n_px <= 4 of them real, zeros after) of input channels [0, cin4): per 4
  * channels ci, 8 words [4 pixels of (x[ci], x[ci+2])], [4 pixels of (x[ci+1], x[ci+3])], then `gap`
@@ -184,18 +187,252 @@ static void tinyc_pw_pairs(const int8_t *xp, int32_t plane, int32_t n_px, int32_
         a3 = __smlad(v_, wo, a3);                                                \
     } while (0)
 
+/* A channel's fast-form constants (tinyc_conv_fastq) as tinyc_pw_store4 reads them. */
+typedef struct {
+    int32_t multiplier, round_hi, rs;  /* rs = right - 1 */
+    int32_t lo4, hi4;                  /* the clamp bounds in each byte */
+    int32_t bias;                      /* tinyc_pw_store4_qadd: added to each sum (saturating) first */
+} tinyc_pw_outq;
+
+/* The outputs of 4 consecutive pixels whose sums a0..a3 already hold the bias (no saturation possible), stored
+ * as one word: per sum the one-SMLAL form of tinyc_conv_fastq_value (the sign term from the sum's top bit)
+ * and SSAT to int8; then packed (PKHBT, UXTB16) and clamped bytewise to [lo, hi] (SSUB8 sets a byte's GE bit
+ * when it is >= the bound's byte, SEL takes it: max, then min, as tinyc_clamp_i32). 38 instructions. */
+#define TINYC_PW_Q1(A)                                   \
+    "and %[t1], " A ", #0x80000000\n\t"                  \
+    "orr %[t1], %[t1], #0x40000000\n\t"                  \
+    "sub %[t2], %[rh], " A ", lsr #31\n\t"               \
+    "smlal %[t1], %[t2], " A ", %[m]\n\t"                \
+    "asr " A ", %[t2], %[rs]\n\t"                        \
+    "ssat " A ", #8, " A "\n\t"
+#define TINYC_PW_STORE4_ASM(PRE)                                                                            \
+    __asm__ volatile(PRE                                                                                    \
+                     "ldrd %[m], %[rh], [%[k]]\n\t"                                                         \
+                     "ldr %[rs], [%[k], #8]\n\t"                                                            \
+                     TINYC_PW_Q1("%[a0]") TINYC_PW_Q1("%[a1]") TINYC_PW_Q1("%[a2]") TINYC_PW_Q1("%[a3]")    \
+                     "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"                                               \
+                     "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"                                               \
+                     "uxtb16 %[a0], %[a0]\n\t"                                                              \
+                     "uxtb16 %[a1], %[a1]\n\t"                                                              \
+                     "orr %[a0], %[a0], %[a1], lsl #8\n\t"                                                  \
+                     "ldrd %[t1], %[t2], [%[k], #12]\n\t"                                                   \
+                     "ssub8 %[m], %[a0], %[t1]\n\t"                                                         \
+                     "sel %[a0], %[a0], %[t1]\n\t"                                                          \
+                     "ssub8 %[m], %[t2], %[a0]\n\t"                                                         \
+                     "sel %[a0], %[a0], %[t2]\n\t"                                                          \
+                     "str %[a0], [%[y]]"                                                                    \
+                     : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m),        \
+                       [rh] "=&r"(rh), [rs] "=&r"(rs), [t1] "=&r"(t1), [t2] "=&r"(t2)                       \
+                     : [k] "r"(k), [y] "r"(y)                                                               \
+                     : "cc", "memory")
+
+/* volatile asm: the store is its only effect (its register outputs are scratch) */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_pw_store4(int8_t *y, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const tinyc_pw_outq *k)
+{
+    int32_t m, rh, rs, t1, t2;
+    TINYC_PW_STORE4_ASM("");
+}
+
+/* As tinyc_pw_store4 for raw sums: k->bias added first with QADD (saturating, as tinyc_conv_fastq_s8). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_pw_store4_qadd(int8_t *y, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                        const tinyc_pw_outq *k)
+{
+    int32_t m, rh, rs, t1, t2;
+    TINYC_PW_STORE4_ASM("ldr %[m], [%[k], #20]\n\t"
+                        "qadd %[a0], %[a0], %[m]\n\t"
+                        "qadd %[a1], %[a1], %[m]\n\t"
+                        "qadd %[a2], %[a2], %[m]\n\t"
+                        "qadd %[a3], %[a3], %[m]\n\t");
+}
+
+/* Out of line, to keep the hot loops' copies small: channel co's tinyc_pw_store4 constants into *k
+ * (its bias for tinyc_pw_store4_qadd); 0 when the channel needs tinyc_conv_fastq_row_s8. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int tinyc_pw_outq_of(const tinyc_conv2d_s8_params *p, const int32_t *bias, int32_t co, tinyc_pw_outq *k)
+{
+    const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
+    k->multiplier = q.multiplier;
+    k->round_hi = q.round_hi;
+    k->rs = q.right_minus_1;
+    k->lo4 = (int32_t)((uint32_t)(uint8_t)p->clamp.min * 0x01010101u);
+    k->hi4 = (int32_t)((uint32_t)(uint8_t)p->clamp.max * 0x01010101u);
+    k->bias = q.bias;
+    return q.fast;
+}
+
+/* Out of line: channel co's outputs yp[0 .. n) from its raw sums acc over the first cin4 input channels, the
+ * last Ci % 4 channels added from the planes at xp (x + px). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_pw_finish_s8(const tinyc_conv2d_s8_params *p, const int32_t *bias, int32_t co, int32_t *acc,
+                               const int8_t *xp, const int8_t *wc, int32_t cin4, int8_t *yp, int32_t n)
+{
+    const int32_t cin = p->geom.input.c, plane = p->geom.input.h * p->geom.input.w;
+    const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
+    int32_t ci, i;
+    for (ci = cin4; ci < cin; ci++) {  /* Ci % 4 */
+        const int8_t *xr = xp + (size_t)ci * plane;
+        const int32_t wv = wc[ci];
+        for (i = 0; i < n; i++) acc[i] += xr[i] * wv;
+    }
+    tinyc_conv_fastq_row_s8(&q, acc, yp, n, 1);
+}
+
+/* Out of line: a dead channel's (multiplier 0) outputs yp[0 .. n), one constant (output_zp, clamped). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_pw_dead_s8(const tinyc_conv2d_s8_params *p, const int32_t *bias, int32_t co, int8_t *yp, int32_t n)
+{
+    const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, 0);
+    memset(yp, tinyc_conv_fastq_s8(&q, 0), (size_t)n);
+}
+
+/* Pixel blocks of 4 per pass for Ci % 4 == 0: as many blocks' pairs as `pairs` holds (2 Ci words each) are
+ * built at once, then each output channel runs over all of them with its constants set up once; when its
+ * bias cannot overflow a sum (|bias - zsum| + Ci * 2^14 < 2^31) the sums start at it (no QADD) and
+ * tinyc_pw_store4 writes 4 outputs at once. Other channels and a short last block take
+ * tinyc_conv_fastq_row_s8; a dead channel (multiplier 0) is one constant. */
+#if !TINYC_HAS_MVE
+static void tinyc_conv_1x1_blocks4_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
+                                      const int32_t *bias, int8_t *yn, int32_t *pairs, int32_t cap)
+{
+    const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
+    const int32_t plane = p->geom.input.h * p->geom.input.w, bwords = 2 * cin;
+    const int32_t span = (cap / bwords) * 4;  /* pixels per pass */
+    const int64_t sum_max = (int64_t)cin * 16384;  /* |sum of x * w| <= Ci * 128 * 127 */
+    int32_t px0, px, co, ci;
+
+    for (px0 = 0; px0 < plane; px0 += span) {
+        const int32_t end = plane - px0 < span ? plane : px0 + span;
+        int32_t *bp = pairs;
+        for (px = px0; px < end; px += 4, bp += bwords) {
+            tinyc_pw_pairs(xn + px, plane, end - px < 4 ? end - px : 4, cin, bp, 0);
+        }
+        for (co = 0; co < cout; co++) {
+            tinyc_pw_outq k;
+            const int fast = tinyc_pw_outq_of(p, bias, co, &k);
+            const int64_t b64 = k.bias;
+            const int folded = fast && (b64 < 0 ? -b64 : b64) + sum_max < 2147483647;
+            const int32_t init = folded ? k.bias : 0;
+            const int8_t *wc = w + (size_t)co * cin;
+            const int8_t *const wend = wc + cin;
+            int8_t *yp = yn + (size_t)co * plane + px0;
+            const int32_t *pp = pairs;
+            const int32_t full = folded ? (end - px0) / 4 : 0;  /* blocks stored by tinyc_pw_store4 */
+            int32_t b;
+            if (p->requant.multiplier[co] == 0) {  /* a dead channel: one constant */
+                tinyc_pw_dead_s8(p, bias, co, yp, end - px0);
+                continue;
+            }
+            for (b = 0; b < full; b++, yp += 4) {
+                int32_t a0 = init, a1 = init, a2 = init, a3 = init;
+                const int8_t *wp;
+                for (wp = wc; wp < wend; wp += 4) {
+                    const int32_t ww = tinyc_load4(wp);
+                    const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
+                    TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
+                }
+                tinyc_pw_store4(yp, a0, a1, a2, a3, &k);
+            }
+            for (px = px0 + 4 * full; px < end; px += 4, yp += 4) {
+                int32_t acc[4] = {0, 0, 0, 0};
+                for (ci = 0; ci < cin; ci += 4) {
+                    const int32_t ww = tinyc_load4(wc + ci);
+                    const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
+                    TINYC_PW_QUAD(pp, we, wo, acc[0], acc[1], acc[2], acc[3]);
+                }
+                tinyc_pw_finish_s8(p, bias, co, acc, xn + px, wc, cin, yp, end - px < 4 ? end - px : 4);
+            }
+        }
+    }
+}
+#endif
+
+/* Every output channel of one block of tinyc_conv_1x1_buffered_s8 (pixels px .. px + n_px, pairs built);
+ * skip_dead (a constant where inlined) checks for dead channels. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_pw_block8_channels(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
+                                            const int32_t *bias, int8_t *yn, const int32_t *pairs, int32_t px,
+                                            int32_t n_px, int32_t blk, int skip_dead)
+{
+    const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
+    const int32_t plane = p->geom.input.h * p->geom.input.w, cin4 = cin & ~3;
+    int32_t ci, co;
+
+    for (co = 0; co < cout; co++) {
+        const int8_t *wc = w + (size_t)co * cin;
+        const int32_t *pp = pairs;
+        int8_t *yp = yn + (size_t)co * plane + px;
+        int32_t acc[8];
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        if (skip_dead && p->requant.multiplier[co] == 0) {  /* a dead channel: one constant */
+            tinyc_pw_dead_s8(p, bias, co, yp, n_px);
+            continue;
+        }
+        if (blk == 8) {
+            int32_t a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+            for (ci = 0; ci < cin4; ci += 4) {
+                const int32_t ww = tinyc_load4(wc + ci);
+                const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
+                TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
+                TINYC_PW_QUAD(pp, we, wo, a4, a5, a6, a7);
+            }
+            if (n_px == 8 && cin4 == cin) {
+                tinyc_pw_outq k;
+                if (tinyc_pw_outq_of(p, bias, co, &k)) {
+                    tinyc_pw_store4_qadd(yp, a0, a1, a2, a3, &k);
+                    tinyc_pw_store4_qadd(yp + 4, a4, a5, a6, a7, &k);
+                    continue;
+                }
+            }
+            acc[4] = a4;
+            acc[5] = a5;
+            acc[6] = a6;
+            acc[7] = a7;
+        } else {
+            for (ci = 0; ci < cin4; ci += 4) {
+                const int32_t ww = tinyc_load4(wc + ci);
+                const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
+                TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
+            }
+        }
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+        tinyc_pw_finish_s8(p, bias, co, acc, xn + px, wc, cin4, yp, n_px);
+    }
+}
+
 /* Every output, 2 * Ci <= cap (the words of `pairs`), in blocks of 8 pixels (4 * Ci <= cap) or 4 (the last
  * block partly zeros; a last block of 4 or fewer pixels takes the 4-pixel form: no SMLADs on zeros). Per
  * block the (x[ci][p], x[ci+2][p]) int16 pairs are built once into the buffer (the pairing work is shared
  * by all Co), then each output channel reads them with one LDRD per two SMLADs and requantizes its raw
- * sums through tinyc_conv_fastq. */
+ * sums through tinyc_conv_fastq (a whole block of 8 with Ci % 4 == 0 by tinyc_pw_store4_qadd); a dead channel
+ * (multiplier 0) is one constant. */
 static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
                                     const int32_t *bias, int8_t *yn, int32_t *pairs, int32_t cap)
 {
     const int32_t cin = p->geom.input.c, cout = p->geom.output.c;
     const int32_t plane = p->geom.input.h * p->geom.input.w, cin4 = cin & ~3;
     const int32_t blk_max = 4 * cin <= cap ? 8 : 4;
-    int32_t px, ci, co;
+    int32_t px, co, dead = 0;
+
+    for (co = 0; co < cout; co++) {
+        dead |= p->requant.multiplier[co] == 0;
+    }
 
     for (px = 0; px < plane; px += blk_max) {
         const int32_t n_px = plane - px < blk_max ? plane - px : blk_max;
@@ -206,44 +443,16 @@ static void tinyc_conv_1x1_buffered_s8(const tinyc_conv2d_s8_params *p, const in
         } else {
             tinyc_pw_pairs(xn + px, plane, n_px, cin4, pairs, 0);
         }
-        for (co = 0; co < cout; co++) {
-            const int8_t *wc = w + (size_t)co * cin;
-            const int32_t *pp = pairs;
-            int32_t acc[8];
-            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
-            if (blk == 8) {
-                int32_t a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-                for (ci = 0; ci < cin4; ci += 4) {
-                    const int32_t ww = tinyc_load4(wc + ci);
-                    const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
-                    TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
-                    TINYC_PW_QUAD(pp, we, wo, a4, a5, a6, a7);
-                }
-                acc[4] = a4;
-                acc[5] = a5;
-                acc[6] = a6;
-                acc[7] = a7;
-            } else {
-                for (ci = 0; ci < cin4; ci += 4) {
-                    const int32_t ww = tinyc_load4(wc + ci);
-                    const int32_t we = __sxtb16(ww), wo = tinyc_sxtb16_odd(ww);
-                    TINYC_PW_QUAD(pp, we, wo, a0, a1, a2, a3);
-                }
-            }
-            acc[0] = a0;
-            acc[1] = a1;
-            acc[2] = a2;
-            acc[3] = a3;
-            for (; ci < cin; ci++) {  /* Ci % 4 */
-                const int8_t *xr = xn + (size_t)ci * plane + px;
-                const int32_t wv = wc[ci];
-                for (i = 0; i < n_px; i++) acc[i] += xr[i] * wv;
-            }
-            {
-                const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
-                tinyc_conv_fastq_row_s8(&q, acc, yn + (size_t)co * plane + px, n_px, 1);
-            }
+#if TINYC_HAS_MVE  /* reached only past the Helium path's limits: one copy, no skip */
+        (void)dead;
+        tinyc_pw_block8_channels(p, xn, w, bias, yn, pairs, px, n_px, blk, 0);
+#else
+        if (dead) {  /* the check of each channel in its own copy of the loop: it costs registers */
+            tinyc_pw_block8_channels(p, xn, w, bias, yn, pairs, px, n_px, blk, 1);
+        } else {
+            tinyc_pw_block8_channels(p, xn, w, bias, yn, pairs, px, n_px, blk, 0);
         }
+#endif
     }
 }
 #endif
@@ -278,6 +487,14 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
         const int32_t plane2 = 2 * plane, plane3 = 3 * plane, plane4 = 4 * plane;
         co_fast = cout & ~1;
         px_fast = plane & ~3;
+#if !TINYC_HAS_MVE  /* (Helium took these) */
+        if (cin <= TINYC_CONV_1X1_BLOCKS4_CI && cin % 4 == 0) {
+            int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
+            tinyc_conv_1x1_blocks4_s8(p, xn, w, bias, yn, pairs, 2 * TINYC_CONV_1X1_BUF_CI);
+            co_fast = cout;  /* every output is done */
+            px_fast = plane;
+        } else
+#endif
         if (cin <= TINYC_CONV_1X1_BUF_CI) {
             int32_t pairs[2 * TINYC_CONV_1X1_BUF_CI];
             tinyc_conv_1x1_buffered_s8(p, xn, w, bias, yn, pairs, 2 * TINYC_CONV_1X1_BUF_CI);
@@ -330,6 +547,10 @@ void tinyc_conv2d_1x1_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const
             const int8_t *wc = w + (size_t)co * cin;
             const int32_t zsum = input_zp * p->weight_sums[co];
             const tinyc_conv_channel chan = tinyc_conv_channel_of_s8(p, bias, co);
+            if (p->requant.multiplier[co] == 0 && co >= co_fast) {  /* a dead channel: output_zp, clamped */
+                memset(yn + (size_t)co * plane, tinyc_conv_finish_s8(p, &chan, 0), (size_t)plane);
+                continue;
+            }
             for (px = co < co_fast ? px_fast : 0; px < plane; px++) {
                 const int8_t *xp = xn + px;
                 int32_t acc = 0;

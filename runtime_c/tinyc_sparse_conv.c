@@ -248,6 +248,8 @@ typedef struct {
     int16_t *col;
     const tinyc_conv_fastq *q;  /* per output channel */
     tinyc_sparse_row nm_row;    /* N:M: row 0 (every row has its count and bytes) */
+    const int16_t *live;        /* the group's output channels with entries, live[0 .. nlive) (CSR) */
+    int32_t nlive;
     int32_t nm_row_bytes;
     int32_t cout_g, reduction, out_plane;
 } tinyc_spc;
@@ -259,9 +261,11 @@ static void tinyc_spc_channels(const tinyc_spc *t, int32_t oc0, int8_t *yg, cons
     const tinyc_sparse_conv *c = t->c;
     const int contiguous = npix == 4 && pix[3] == pix[0] + 3;
     tinyc_sparse_row row = t->nm_row;  /* N:M: the layout of every row, row 0's arrays */
-    int32_t oc, j, s[4];
-    for (oc = oc0; oc < oc0 + t->cout_g; oc++, yg += t->out_plane) {
+    int32_t i, j, s[4];
+    for (i = 0; i < t->nlive; i++) {
+        const int32_t oc = t->live[i];
         const tinyc_conv_fastq *q = t->q + oc;
+        int8_t *yc = yg + (oc - oc0) * t->out_plane;
         if (c->csr != NULL) {
             const tinyc_sparse_row r = tinyc_csr_row(c->csr, oc);
             tinyc_spc_csr_dot(&r, t->col, s);
@@ -271,10 +275,10 @@ static void tinyc_spc_channels(const tinyc_spc *t, int32_t oc0, int8_t *yg, cons
             tinyc_spc_nm_dot(&row, t->col, s);
         }
         if (contiguous) {
-            tinyc_conv_fastq_row_s8(q, s, yg + pix[0], 4, 1);
+            tinyc_conv_fastq_row_s8(q, s, yc + pix[0], 4, 1);
         } else {
             for (j = 0; j < npix; j++) {
-                yg[pix[j]] = tinyc_conv_fastq_s8(q, s[j]);
+                yc[pix[j]] = tinyc_conv_fastq_s8(q, s[j]);
             }
         }
     }
@@ -292,7 +296,11 @@ static void tinyc_spc_quad_cols(const tinyc_conv_cols *cc, const int8_t *xw, int
         for (ky = 0; ky < kh; ky++, xw += row_step) {
 #if TINYC_HAS_DSP
             int32_t *d = (int32_t *)(void *)col;
-            if (kw == 3) {
+            if (kw == 1 && kh == 1) {  /* pointwise: one word per input channel */
+                const int32_t u = tinyc_load4(xw);
+                d[0] = __sxtb16(u);
+                d[1] = tinyc_sxtb16_odd(u);
+            } else if (kw == 3) {
                 const int32_t u = tinyc_load4(xw), v = tinyc_load4(xw + 2);
                 const int32_t a0 = __sxtb16(u), a1 = tinyc_sxtb16_odd(u), a2 = __sxtb16(v);
                 d[0] = a0;
@@ -470,13 +478,37 @@ static void tinyc_spc_list(const tinyc_spc *t, const tinyc_conv_cols *cc, int32_
 }
 
 /* The column kernels: per group, with stride_w 1 and dilation_w 1 each output row in runs of 4 pixels whose
- * columns fill at once; else the pixels in lists of 4, filled one by one when the list is full. Scratch: 8 * K bytes of
- * columns (4 pixels of K int16), then Co tinyc_conv_fastq (40 bytes each: tinyc/ops/conv.py counts on it). */
+ * columns fill at once; else the pixels in lists of 4, filled one by one when the list is full. A pointwise
+ * conv (1x1, stride 1, no padding) runs its planes as one row: no short runs at row ends. A CSR row without
+ * entries (a dead channel) outputs one constant: its plane is filled once and skipped. Scratch: 8 * K bytes
+ * of columns (4 pixels of K int16), then Co tinyc_conv_fastq (40 bytes each) and Co int16 live channels
+ * (tinyc/ops/conv.py counts on 42 Co). */
 typedef char tinyc_spc_fastq_is_40_bytes[sizeof(tinyc_conv_fastq) == 40 ? 1 : -1];
 
-static void tinyc_spc_run(const tinyc_sparse_conv *c, const int8_t *x, const int32_t *bias, int8_t *y, void *scratch)
+/* CSR row r has no entries. */
+static int tinyc_spc_empty(const tinyc_sparse_conv *c, int32_t r)
 {
-    const tinyc_conv_geometry *g = c->g;
+    return c->csr != NULL && tinyc_csr_ptr(c->csr, r + 1) == tinyc_csr_ptr(c->csr, r);
+}
+
+/* g, a pointwise conv's planes as one row. */
+static tinyc_conv_geometry tinyc_spc_flat(const tinyc_conv_geometry *g)
+{
+    tinyc_conv_geometry f = *g;
+    if (f.kernel_h == 1 && f.kernel_w == 1 && f.stride_h == 1 && f.stride_w == 1 && f.pad_top == 0
+        && f.pad_left == 0 && f.output.h == f.input.h && f.output.w == f.input.w) {
+        f.input.w = f.output.w = f.input.h * f.input.w;
+        f.input.h = f.output.h = 1;
+    }
+    return f;
+}
+
+static void tinyc_spc_run(const tinyc_sparse_conv *c0, const int8_t *x, const int32_t *bias, int8_t *y, void *scratch)
+{
+    const tinyc_conv_geometry flat = tinyc_spc_flat(c0->g);
+    const tinyc_conv_geometry *g = &flat;
+    tinyc_sparse_conv flat_c = *c0;
+    const tinyc_sparse_conv *c = &flat_c;
     const int32_t groups = g->groups, co = g->output.c, out_w = g->output.w;
     const int32_t cout_g = co / groups, out_plane = g->output.h * out_w;
     const int quads = g->stride_w == 1 && g->dilation_w == 1 && g->kernel_w + 3 <= TINYC_SPC_QUAD_W;
@@ -484,8 +516,10 @@ static void tinyc_spc_run(const tinyc_sparse_conv *c, const int8_t *x, const int
     tinyc_spc t;
     tinyc_conv2d_s8_params dp;  /* the output constants, for tinyc_conv_fastq_of_s8 */
     tinyc_conv_fastq *q;
-    int32_t n, grp, oy, ox, i, oy_lo, oy_hi, ox_lo, ox_hi, pix[4];
+    int16_t *live;
+    int32_t n, grp, oy, ox, i, oy_lo, oy_hi, ox_lo, ox_hi, pix[4], nlive = 0;
 
+    flat_c.g = g;
     cc.in_h = g->input.h;
     cc.in_w = g->input.w;
     cc.in_plane = cc.in_h * cc.in_w;
@@ -510,6 +544,8 @@ static void tinyc_spc_run(const tinyc_sparse_conv *c, const int8_t *x, const int
     t.out_plane = out_plane;
     q = (tinyc_conv_fastq *)(void *)(t.col + 4 * cc.k);
     t.q = q;
+    live = (int16_t *)(void *)(q + co);
+    t.live = live;
     memset(&t.nm_row, 0, sizeof t.nm_row);
     t.nm_row_bytes = 0;
     if (c->nm != NULL) {
@@ -526,6 +562,9 @@ static void tinyc_spc_run(const tinyc_sparse_conv *c, const int8_t *x, const int
             wsum += row.values[j];
         }
         q[i] = tinyc_conv_fastq_of_s8(&dp, bias, i, c->input_zp * wsum);
+        if (!tinyc_spc_empty(c, i)) {
+            live[nlive++] = (int16_t)i;
+        }
     }
     tinyc_sparse_inner(g->output.h, cc.in_h, cc.kh, g->stride_h, g->pad_top, cc.dh, &oy_lo, &oy_hi);
     tinyc_sparse_inner(out_w, cc.in_w, cc.kw, g->stride_w, g->pad_left, cc.dw, &ox_lo, &ox_hi);
@@ -533,6 +572,17 @@ static void tinyc_spc_run(const tinyc_sparse_conv *c, const int8_t *x, const int
         for (grp = 0; grp < groups; grp++) {
             int8_t *yg = y + ((size_t)n * co + (size_t)grp * cout_g) * out_plane;
             int32_t j = 0;  /* pixels in the list */
+            for (i = 0; i < cout_g; i++) {
+                if (tinyc_spc_empty(c, grp * cout_g + i)) {
+                    memset(yg + i * out_plane, tinyc_conv_fastq_s8(q + grp * cout_g + i, 0), (size_t)out_plane);
+                }
+            }
+            t.live = live;  /* the group's live channels: a run of the sorted list */
+            while (t.live < live + nlive && *t.live < grp * cout_g) {
+                t.live++;
+            }
+            for (t.nlive = 0; t.live + t.nlive < live + nlive && t.live[t.nlive] < (grp + 1) * cout_g; t.nlive++) {
+            }
             cc.xg = x + ((size_t)n * g->input.c + (size_t)grp * cc.cin_g) * cc.in_plane;
             for (oy = 0; oy < g->output.h; oy++) {
                 const int32_t iy0 = oy * g->stride_h - g->pad_top;

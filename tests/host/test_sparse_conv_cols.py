@@ -3,7 +3,8 @@ pixels per column pass, runs of 4 with stride 1 and edge runs from word loads, l
 direct taps (tinyc_conv2d_csr_s8 / _nm_s8), each forced through conv.SPARSE_COLUMNS_MIN_COUT, bit-exact with
 ref_int8 on odd shapes: channels 1, 3, 5, 7, groups and depthwise (multiplier 1 and 2), strides, dilations,
 asymmetric and wide pads, widths that are not a multiple of 4, kernels 1, 2, 3, 5 wide, CSR with 8- and
-16-bit columns, N:M with m = 4 (the asm steps, n = 1, 2, 3) and other m. The same cases run under QEMU in
+16-bit columns, rows without entries, pointwise planes, N:M with m = 4 (the asm steps, n = 1, 2, 3) and
+other m. The same cases run under QEMU in
 tests/qemu/test_sparse_conv_cols_qemu.py (DSP on mps2-an386, portable on mps2-an385)."""
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ SHAPES = CONV_SHAPES + [
     ("c3_3x3_stride_w2", (1, 3, 7, 9), (4, 3, 3, 3), conv(strides=(1, 2), pads=(1, 1, 1, 1)), True),
     ("c16_3x3_u16", (1, 32, 5, 6), (4, 32, 3, 3), conv(pads=(1, 1, 1, 1)), True),
     ("c1_1x5_conv1d", (1, 2, 1, 23), (3, 2, 1, 5), conv(pads=(0, 2, 0, 2)), True),
+    ("pointwise_5x7", (1, 6, 5, 7), (9, 6, 1, 1), conv(), True),  # planes run as one row of 35 pixels
+    ("pointwise_g2_3x6", (1, 4, 3, 6), (6, 2, 1, 1), conv(group=2), True),
+    ("pointwise_2x2", (1, 5, 2, 2), (7, 5, 1, 1), conv(act=(0.0, None)), False),
 ]
 PATTERNS = ("1:4", "2:4", "3:4", "1:2", "2:8")
 
@@ -41,7 +45,15 @@ PATTERNS = ("1:4", "2:4", "3:4", "1:2", "2:8")
 def variants(w):
     k = weight_matrix(w).shape[1]
     nm = [(p, _nm(w, p)) for p in PATTERNS if k % int(p.split(":")[1]) == 0]
-    return [("csr30", _prune_to(w, 0.3)), ("csr90", _prune_to(w, 0.9))] + nm
+    return [("csr30", _prune_to(w, 0.3)), ("csr90", _prune_to(w, 0.9)), ("csrdead", _dead_rows(w))] + nm
+
+
+def _dead_rows(w):
+    """Half the output channels without entries (CSR rows the column kernels fill with one constant), the
+    others 30 % pruned."""
+    out = _prune_to(w, 0.3)
+    out[1::2] = 0
+    return out
 
 
 def cases():

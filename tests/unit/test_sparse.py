@@ -185,4 +185,15 @@ def test_conv_nm_call_uses_the_sparse_family():
     call = ops.get("conv2d").kernel(h.nodes[0], h)
     assert h.tensors[h.nodes[0].inputs[1]].format == "2:4"
     assert call.kernel == "tinyc_conv2d_nm_cols_s8" and call.args == ["x", h.nodes[0].inputs[2], "y0"]
-    assert call.family == "tinyc_sparse_conv" and call.scratch_bytes == 8 * 4 * 3 * 3 + 40 * 5
+    assert call.family == "tinyc_sparse_conv" and call.scratch_bytes == 8 * 4 * 3 * 3 + 42 * 5
+
+
+def test_dead_rows_the_dense_kernel_skips_count_as_free():
+    """vww's 128 -> 128 pointwise: 71 dead channels (zero rows), the live rows 80 % nonzero. By bytes CSR wins
+    (2 B per nonzero against 1 B per weight); the live rows alone are smaller dense, which runs faster."""
+    w = random_sparse(np.random.default_rng(5), 128, 128, 0.8)
+    w[:71] = 0
+    assert best_format(w) == "csr"
+    assert best_format(w, free_rows=71) == "dense"
+    w[71:] = random_sparse(np.random.default_rng(6), 57, 128, 0.3)  # live rows sparse: CSR stays smaller
+    assert best_format(w, free_rows=71) == "csr"

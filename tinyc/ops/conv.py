@@ -102,7 +102,7 @@ DW_STACK_BYTES = 1024  # runtime_c/tinyc_depthwise.h TINYC_DW_STACK_BYTES
 
 
 def _sparse_columns(geom: dict) -> bool:
-    """The sparse conv fills columns of 4 pixels (tinyc_conv2d_*_cols_s8, scratch 8 K + 40 Co bytes) when a
+    """The sparse conv fills columns of 4 pixels (tinyc_conv2d_*_cols_s8, scratch 8 K + 42 Co bytes) when a
     group has enough output channels to share them; else (depthwise) it reads the taps straight."""
     return geom["output"]["c"] // geom["groups"] >= SPARSE_COLUMNS_MIN_COUT
 
@@ -193,7 +193,7 @@ class Conv2d(Op):
             if _sparse_columns(geom):
                 k = g.tensors[w].data[0].size
                 return KernelCall(f"tinyc_conv2d_{kind}_cols_s8", "tinyc_sparse_conv", ptype, params, [x, b, y],
-                                  scratch_bytes=8 * k + 40 * geom["output"]["c"])
+                                  scratch_bytes=8 * k + 42 * geom["output"]["c"])
             return KernelCall(f"tinyc_conv2d_{kind}_s8", "tinyc_sparse_conv", ptype, params, [x, b, y])
         wq = g.tensors[w].data
         params["weight_sums"] = wq.reshape(wq.shape[0], -1).astype(np.int32).sum(axis=1, dtype=np.int32)
