@@ -801,6 +801,331 @@ void tinyc_conv2d_smallk_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t
     tinyc_conv_run_s8(p, x, bias, y, (int16_t *)(void *)col);
 }
 
+/* The chunked layout (tinyc_conv.h): per pixel its column of k_padded bytes in k order, the two pixels
+ * TINYC_CONV_CHUNKED_COL bytes apart (16 bytes of slack after each: a vector row store may spill past K). */
+#define TINYC_CONV_CHUNKED_COL(kp) ((kp) + TINYC_CONV_CHUNK)
+
+#if !TINYC_HAS_MVE
+/* Channel m's (of a group, blocks4 blocks of 4) weight at k in the chunked layout from wg. */
+static inline int32_t tinyc_conv_chunked_w(const int8_t *wg, int32_t kp, int32_t blocks4, int32_t m, int32_t k)
+{
+    if (m < 4 * blocks4) {
+        return wg[(size_t)(m >> 2) * 4 * kp + (k >> 4) * 4 * TINYC_CONV_CHUNK + (m & 3) * TINYC_CONV_CHUNK + (k & 15)];
+    }
+    return wg[(size_t)m * kp + k];
+}
+#endif
+
+/* The column of the window at (iy0, ix0) in k order into col[0..K), any geometry: taps outside x hold zp. */
+static void tinyc_conv_chunked_col_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int8_t *col)
+{
+    const int8_t zp = (int8_t)c->zp;
+    int32_t ic, ky, kx;
+    for (ic = 0; ic < c->cin_g; ic++) {
+        const int8_t *xc = c->xg + (size_t)ic * c->in_plane;
+        for (ky = 0; ky < c->kh; ky++) {
+            const int32_t iy = iy0 + ky * c->dh;
+            for (kx = 0; kx < c->kw; kx++) {
+                const int32_t ix = ix0 + kx * c->dw;
+                *col++ = iy >= 0 && iy < c->in_h && ix >= 0 && ix < c->in_w ? xc[iy * c->in_w + ix] : zp;
+            }
+        }
+    }
+}
+
+/* The group geometry the column fills need. */
+static void tinyc_conv_chunked_cols_of(const tinyc_conv2d_im2col_s8_params *p, tinyc_conv_cols *c)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    c->in_h = g->input.h;
+    c->in_w = g->input.w;
+    c->in_plane = c->in_h * c->in_w;
+    c->kh = g->kernel_h;
+    c->kw = g->kernel_w;
+    c->dh = g->dilation_h;
+    c->dw = g->dilation_w;
+    c->cin_g = g->input.c / g->groups;
+    c->k = c->cin_g * c->kh * c->kw;
+    c->half = p->k_padded >> 1;
+    c->row_step = c->dh * c->in_w;
+    c->plane_step = c->in_plane - c->kh * c->row_step;
+    c->zp = (int16_t)p->input_zp;
+}
+
+static void tinyc_conv_chunked_outq_of(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, tinyc_conv_outq *q)
+{
+    q->input_zp = p->input_zp;
+    q->output_zp = p->output_zp;
+    q->act_min = p->clamp.min;
+    q->act_max = p->clamp.max;
+    q->multiplier = p->requant.multiplier;
+    q->shift = p->requant.shift;
+    q->weight_sums = p->weight_sums;
+    q->bias = bias;
+}
+
+#if TINYC_HAS_MVE
+/* Pixel (iy0, ix0)'s column into col (dw = 1, KW <= 16, KH <= 16): per kernel row one predicated load, the
+ * lanes of taps outside x (or of a row outside x: no lane read) zp, one 16-byte store (the next row's
+ * overwrites the rest; the last row's spill lands in [K, k_padded), whose weights are 0, and the slack).
+ * Addresses outside x are formed but never read. */
+static void tinyc_conv_chunked_mve_col_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int8_t *col)
+{
+    const int8x16_t zp = vdupq_n_s8((int8_t)c->zp);
+    const int32_t kw = c->kw, kh = c->kh;
+    mve_pred16_t pr[16], taps;
+    int32_t lo, hi, ic, ky;
+    tinyc_conv_taps(ix0, c->in_w, kw, 1, &lo, &hi);
+    taps = lo < hi ? (mve_pred16_t)(vctp8q((uint32_t)hi) & ~vctp8q((uint32_t)lo)) : 0;
+    tinyc_conv_taps(iy0, c->in_h, kh, c->dh, &lo, &hi);
+    for (ky = 0; ky < kh; ky++) {
+        pr[ky] = ky >= lo && ky < hi ? taps : 0;
+    }
+    for (ic = 0; ic < c->cin_g; ic++) {
+        uintptr_t r = (uintptr_t)(c->xg + (size_t)ic * c->in_plane) + (uintptr_t)(iy0 * c->in_w + ix0);
+        for (ky = 0; ky < kh; ky++) {
+            vst1q_s8(col, vpselq_s8(vldrbq_z_s8((const int8_t *)r, pr[ky]), zp, pr[ky]));
+            col += kw;
+            r += (uintptr_t)c->row_step;
+        }
+    }
+}
+
+/* The byte offsets of a window's KH x KW taps from its first (lane ky * KW + kx; the lanes past KH * KW 0),
+ * when they fit a byte gather: KH * KW <= 16 and the last tap < 256 bytes from the first; else 0. */
+static int tinyc_conv_chunked_gather_of(const tinyc_conv_cols *c, uint8x16_t *offsets)
+{
+    uint8_t o[16] = {0};
+    int32_t ky, kx;
+    if (c->kh * c->kw > 16 || (c->kh - 1) * c->row_step + (c->kw - 1) * c->dw > 255) {
+        return 0;
+    }
+    for (ky = 0; ky < c->kh; ky++) {
+        for (kx = 0; kx < c->kw; kx++) {
+            o[ky * c->kw + kx] = (uint8_t)(ky * c->row_step + kx * c->dw);
+        }
+    }
+    *offsets = vld1q_u8(o);
+    return 1;
+}
+
+/* Pixel (iy0, ix0)'s column into col by one predicated byte gather per input channel (offsets from
+ * tinyc_conv_chunked_gather_of): the lanes of taps outside x (never read) zp, one 16-byte store per
+ * channel (the next channel's overwrites the rest; the last one's spill lands in [K, k_padded), whose
+ * weights are 0, and the slack). all: the predicate of a window inside x. */
+static void tinyc_conv_chunked_gather_col_s8(const tinyc_conv_cols *c, uint8x16_t offsets, mve_pred16_t all,
+                                             int32_t iy0, int32_t ix0, int8_t *col)
+{
+    const int8x16_t zp = vdupq_n_s8((int8_t)c->zp);
+    const int32_t taps = c->kh * c->kw;
+    uintptr_t r = (uintptr_t)c->xg + (uintptr_t)(iy0 * c->in_w + ix0);
+    mve_pred16_t live = all;
+    int32_t ic;
+    if (iy0 < 0 || ix0 < 0 || iy0 + (c->kh - 1) * c->dh >= c->in_h || ix0 + (c->kw - 1) * c->dw >= c->in_w) {
+        int32_t xlo, xhi, ylo, yhi, ky;
+        uint32_t row = 0, bits = 0;
+        tinyc_conv_taps(ix0, c->in_w, c->kw, c->dw, &xlo, &xhi);
+        tinyc_conv_taps(iy0, c->in_h, c->kh, c->dh, &ylo, &yhi);
+        if (xlo < xhi) {
+            row = (1u << xhi) - (1u << xlo);
+        }
+        for (ky = ylo; ky < yhi; ky++) {
+            bits |= row << (ky * c->kw);
+        }
+        live = (mve_pred16_t)bits;
+    }
+    for (ic = 0; ic < c->cin_g; ic++, r += (uintptr_t)c->in_plane, col += taps) {
+        vst1q_s8(col, vpselq_s8(vldrbq_gather_offset_z_s8((const int8_t *)r, offsets, live), zp, live));
+    }
+}
+
+/* Sums s[4 j + i] of channel i of a block of 4 (weights w, chunked) x pixel j of 2 (columns c0, c1) over
+ * `chunks` 16-byte chunks: per chunk 4 weight loads, 2 column loads, 8 VMLADAVA. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_conv_chunked_sums_4x2(const int8_t *w, const int8_t *c0, const int8_t *c1, int32_t chunks,
+                                               int32x4_t *s0, int32x4_t *s1)
+{
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(TINYC_MVE_ASM)
+    /* TINYC_MVE_ASM: as in tinyc_conv_mve_blocks4_s8 (VMLADAVA writes even registers only: all eight here) */
+    register int32_t r0 __asm__("r0") = 0, r2 __asm__("r2") = 0, r4 __asm__("r4") = 0, r6 __asm__("r6") = 0,
+                          r8 __asm__("r8") = 0, r10 __asm__("r10") = 0, r12 __asm__("r12") = 0,
+                          r14 __asm__("lr") = 0;
+    __asm__ volatile(
+        "1:\n\t"
+        "vldrb.u8 q1, [%[w], #16]\n\t"
+        "vldrb.u8 q2, [%[w], #32]\n\t"
+        "vldrb.u8 q3, [%[w], #48]\n\t"
+        "vldrb.u8 q0, [%[w]], #64\n\t"
+        "vldrb.u8 q4, [%[c0]], #16\n\t"
+        "vldrb.u8 q5, [%[c1]], #16\n\t"
+        "vmladava.s8 %[a0], q0, q4\n\t"
+        "vmladava.s8 %[a1], q1, q4\n\t"
+        "vmladava.s8 %[a2], q2, q4\n\t"
+        "vmladava.s8 %[a3], q3, q4\n\t"
+        "vmladava.s8 %[b0], q0, q5\n\t"
+        "vmladava.s8 %[b1], q1, q5\n\t"
+        "vmladava.s8 %[b2], q2, q5\n\t"
+        "vmladava.s8 %[b3], q3, q5\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b"
+        : [a0] "+r"(r0), [a1] "+r"(r2), [a2] "+r"(r4), [a3] "+r"(r6), [b0] "+r"(r8), [b1] "+r"(r10),
+          [b2] "+r"(r12), [b3] "+r"(r14), [w] "+r"(w), [c0] "+r"(c0), [c1] "+r"(c1), [n] "+r"(chunks)
+        :
+        : "q0", "q1", "q2", "q3", "q4", "q5", "memory", "cc");
+    *s0 = vsetq_lane_s32(r6, vsetq_lane_s32(r4, vsetq_lane_s32(r2, vdupq_n_s32(r0), 1), 2), 3);
+    *s1 = vsetq_lane_s32(r14, vsetq_lane_s32(r12, vsetq_lane_s32(r10, vdupq_n_s32(r8), 1), 2), 3);
+#else
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    for (; chunks > 0; chunks--, w += 4 * TINYC_CONV_CHUNK, c0 += TINYC_CONV_CHUNK, c1 += TINYC_CONV_CHUNK) {
+        const int8x16_t v0 = vldrbq_s8(w), v1 = vldrbq_s8(w + 16), v2 = vldrbq_s8(w + 32), v3 = vldrbq_s8(w + 48);
+        const int8x16_t x0 = vldrbq_s8(c0), x1 = vldrbq_s8(c1);
+        a0 = vmladavaq_s8(a0, v0, x0);
+        a1 = vmladavaq_s8(a1, v1, x0);
+        a2 = vmladavaq_s8(a2, v2, x0);
+        a3 = vmladavaq_s8(a3, v3, x0);
+        b0 = vmladavaq_s8(b0, v0, x1);
+        b1 = vmladavaq_s8(b1, v1, x1);
+        b2 = vmladavaq_s8(b2, v2, x1);
+        b3 = vmladavaq_s8(b3, v3, x1);
+    }
+    *s0 = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
+    *s1 = vsetq_lane_s32(b3, vsetq_lane_s32(b2, vsetq_lane_s32(b1, vdupq_n_s32(b0), 1), 2), 3);
+#endif
+}
+
+/* tinyc_conv2d_chunked_s8 on Helium: output pixels in raster order two at a time (a lone last one paired
+ * with itself, its copy's outputs dropped), their columns in col, then blocks of 4 output channels (sums as
+ * lanes, requantized and stored out_plane apart) and the last channels one at a time. Not inlined: its frame
+ * stays its own. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_conv_chunked_mve_run_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x,
+                                          const int32_t *bias, int8_t *y, int8_t *col)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t kp = p->k_padded, chunks = kp / TINYC_CONV_CHUNK, cs = TINYC_CONV_CHUNKED_COL(kp);
+    const int32_t groups = g->groups, cout_g = g->output.c / groups, blocks4 = cout_g >> 2;
+    const int32_t out_w = g->output.w, out_plane = g->output.h * out_w;
+    const uint32x4_t planes4 = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_plane);
+    tinyc_conv_cols c;
+    tinyc_conv_outq q;
+    int32_t n, grp, px, b, m;
+    int8_t *col1 = col + cs;
+    uint8x16_t offsets = vdupq_n_u8(0);
+    int vector_cols, gather;
+    mve_pred16_t all;
+    tinyc_conv_chunked_cols_of(p, &c);
+    tinyc_conv_chunked_outq_of(p, bias, &q);
+    vector_cols = c.dw == 1 && c.kw <= 16 && c.kh <= 16;
+    gather = tinyc_conv_chunked_gather_of(&c, &offsets);
+    all = gather ? (mve_pred16_t)((1u << (c.kh * c.kw)) - 1u) : 0;  /* KH * KW <= 16 when gather */
+    memset(col, 0, (size_t)(2 * cs));
+    for (n = 0; n < g->input.n; n++) {
+        for (grp = 0; grp < groups; grp++) {
+            const int8_t *wg = (const int8_t *)(const void *)p->weights + (size_t)grp * cout_g * kp;
+            int8_t *yg = y + ((size_t)n * g->output.c + (size_t)grp * cout_g) * out_plane;
+            c.xg = x + ((size_t)n * g->input.c + (size_t)grp * c.cin_g) * c.in_plane;
+            for (px = 0; px < out_plane; px += 2) {
+                const int two = px + 1 < out_plane;
+                const int32_t pb = two ? px + 1 : px;
+                const int32_t iya = (px / out_w) * g->stride_h - g->pad_top, ixa = (px % out_w) * g->stride_w - g->pad_left;
+                const int32_t iyb = (pb / out_w) * g->stride_h - g->pad_top, ixb = (pb % out_w) * g->stride_w - g->pad_left;
+                const int8_t *w = wg;
+                int8_t *yp = yg + px;
+                if (gather) {
+                    tinyc_conv_chunked_gather_col_s8(&c, offsets, all, iya, ixa, col);
+                    tinyc_conv_chunked_gather_col_s8(&c, offsets, all, iyb, ixb, col1);
+                } else if (vector_cols) {
+                    tinyc_conv_chunked_mve_col_s8(&c, iya, ixa, col);
+                    tinyc_conv_chunked_mve_col_s8(&c, iyb, ixb, col1);
+                } else {
+                    tinyc_conv_chunked_col_s8(&c, iya, ixa, col);
+                    tinyc_conv_chunked_col_s8(&c, iyb, ixb, col1);
+                }
+                for (b = 0; b < blocks4; b++, w += 4 * kp, yp += 4 * out_plane) {
+                    const int32_t oc = grp * cout_g + 4 * b;
+                    const tinyc_mve_outq4 q4 = tinyc_mve_outq4_of(p->requant.multiplier + oc, p->requant.shift + oc,
+                                                                  p->weight_sums + oc, bias ? bias + oc : NULL,
+                                                                  p->input_zp, p->output_zp, p->clamp);
+                    int32x4_t s0, s1;
+                    tinyc_conv_chunked_sums_4x2(w, col, col1, chunks, &s0, &s1);
+                    if (two) {
+                        vstrbq_scatter_offset_s32(yp + 1, planes4, tinyc_mve_requantize4(&q4, s1));
+                    }
+                    vstrbq_scatter_offset_s32(yp, planes4, tinyc_mve_requantize4(&q4, s0));
+                }
+                for (m = 4 * blocks4; m < cout_g; m++, w += kp, yp += out_plane) {
+                    int32_t a0 = 0, a1 = 0, t;
+                    for (t = 0; t < kp; t += TINYC_CONV_CHUNK) {
+                        const int8x16_t v = vldrbq_s8(w + t);
+                        a0 = vmladavaq_s8(a0, v, vldrbq_s8(col + t));
+                        a1 = vmladavaq_s8(a1, v, vldrbq_s8(col1 + t));
+                    }
+                    tinyc_conv_out2_s8(&q, grp * cout_g + m, a0, a1, yp, two);
+                }
+            }
+        }
+    }
+}
+#endif
+
+#if !TINYC_HAS_MVE
+/* tinyc_conv2d_chunked_s8 without Helium: one pixel at a time, one channel at a time, plain C over the
+ * chunked layout (the same sums). col: K bytes. */
+static void tinyc_conv_chunked_run_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias,
+                                      int8_t *y, int8_t *col)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t kp = p->k_padded, groups = g->groups, cout_g = g->output.c / groups, blocks4 = cout_g >> 2;
+    const int32_t out_w = g->output.w, out_plane = g->output.h * out_w;
+    tinyc_conv_cols c;
+    tinyc_conv_outq q;
+    int32_t n, grp, px, m, k;
+    tinyc_conv_chunked_cols_of(p, &c);
+    tinyc_conv_chunked_outq_of(p, bias, &q);
+    for (n = 0; n < g->input.n; n++) {
+        for (grp = 0; grp < groups; grp++) {
+            const int8_t *wg = (const int8_t *)(const void *)p->weights + (size_t)grp * cout_g * kp;
+            int8_t *yg = y + ((size_t)n * g->output.c + (size_t)grp * cout_g) * out_plane;
+            c.xg = x + ((size_t)n * g->input.c + (size_t)grp * c.cin_g) * c.in_plane;
+            for (px = 0; px < out_plane; px++) {
+                tinyc_conv_chunked_col_s8(&c, (px / out_w) * g->stride_h - g->pad_top,
+                                          (px % out_w) * g->stride_w - g->pad_left, col);
+                for (m = 0; m < cout_g; m++) {
+                    int32_t s = 0;
+                    for (k = 0; k < c.k; k++) {
+                        s += col[k] * tinyc_conv_chunked_w(wg, kp, blocks4, m, k);
+                    }
+                    tinyc_conv_out2_s8(&q, grp * cout_g + m, s, s, yg + (size_t)m * out_plane + px, 0);
+                }
+            }
+        }
+    }
+}
+
+#endif
+
+void tinyc_conv2d_chunked_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
+                             void *scratch)
+{
+#if TINYC_HAS_MVE
+    tinyc_conv_chunked_mve_run_s8(p, x, bias, y, (int8_t *)scratch);
+#else
+    tinyc_conv_chunked_run_s8(p, x, bias, y, (int8_t *)scratch);
+#endif
+}
+
+void tinyc_conv2d_chunked_small_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias,
+                                   int8_t *y)
+{
+    int32_t col[2 * TINYC_CONV_CHUNKED_COL(TINYC_CONV_SMALLK) / 4];
+    TINYC_ASSERT(p->k_padded <= TINYC_CONV_SMALLK);
+    tinyc_conv2d_chunked_s8(p, x, bias, y, col);
+}
+
 /* As tinyc_conv2d_s8 in float32; bias float (Co) or NULL. Scratch: 0. */
 void tinyc_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
                       const float *bias, float *y)
