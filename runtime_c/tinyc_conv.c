@@ -995,10 +995,27 @@ static inline void tinyc_conv_chunked_sums_4x2(const int8_t *w, const int8_t *c0
 #endif
 }
 
-/* tinyc_conv2d_chunked_s8 on Helium: output pixels in raster order two at a time (a lone last one paired
- * with itself, its copy's outputs dropped), their columns in col, then blocks of 4 output channels (sums as
- * lanes, requantized and stored out_plane apart) and the last channels one at a time. Not inlined: its frame
- * stays its own. */
+/* Pixel px's column (of the group in c) into col, by the fastest fill the geometry allows. */
+static void tinyc_conv_chunked_mve_fill_s8(const tinyc_conv2d_im2col_s8_params *p, const tinyc_conv_cols *c,
+                                           int32_t px, int gather, uint8x16_t offsets, mve_pred16_t all, int8_t *col)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t iy0 = (px / g->output.w) * g->stride_h - g->pad_top;
+    const int32_t ix0 = (px % g->output.w) * g->stride_w - g->pad_left;
+    if (gather) {
+        tinyc_conv_chunked_gather_col_s8(c, offsets, all, iy0, ix0, col);
+    } else if (c->dw == 1 && c->kw <= 16 && c->kh <= 16) {
+        tinyc_conv_chunked_mve_col_s8(c, iy0, ix0, col);
+    } else {
+        tinyc_conv_chunked_col_s8(c, iy0, ix0, col);
+    }
+}
+
+/* tinyc_conv2d_chunked_s8 on Helium: output pixels in raster order TINYC_CONV_CHUNKED_PIXELS at a time, their
+ * columns in col (cs bytes apart), then per block of 4 output channels (its output constants read once per
+ * batch) the batch's pixel pairs (sums as lanes, requantized and stored out_plane apart; an odd last pixel
+ * paired with itself, its copy's outputs dropped), and the last Co/g % 4 channels one at a time. Not
+ * inlined: its frame stays its own. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -1008,63 +1025,59 @@ static void tinyc_conv_chunked_mve_run_s8(const tinyc_conv2d_im2col_s8_params *p
     const tinyc_conv_geometry *g = &p->geom;
     const int32_t kp = p->k_padded, chunks = kp / TINYC_CONV_CHUNK, cs = TINYC_CONV_CHUNKED_COL(kp);
     const int32_t groups = g->groups, cout_g = g->output.c / groups, blocks4 = cout_g >> 2;
-    const int32_t out_w = g->output.w, out_plane = g->output.h * out_w;
+    const int32_t out_plane = g->output.h * g->output.w;
     const uint32x4_t planes4 = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_plane);
     tinyc_conv_cols c;
     tinyc_conv_outq q;
-    int32_t n, grp, px, b, m;
-    int8_t *col1 = col + cs;
+    int32_t n, grp, px, b, m, j, npx;
     uint8x16_t offsets = vdupq_n_u8(0);
-    int vector_cols, gather;
+    int gather;
     mve_pred16_t all;
     tinyc_conv_chunked_cols_of(p, &c);
     tinyc_conv_chunked_outq_of(p, bias, &q);
-    vector_cols = c.dw == 1 && c.kw <= 16 && c.kh <= 16;
     gather = tinyc_conv_chunked_gather_of(&c, &offsets);
     all = gather ? (mve_pred16_t)((1u << (c.kh * c.kw)) - 1u) : 0;  /* KH * KW <= 16 when gather */
-    memset(col, 0, (size_t)(2 * cs));
+    memset(col, 0, (size_t)(TINYC_CONV_CHUNKED_PIXELS * cs));
     for (n = 0; n < g->input.n; n++) {
         for (grp = 0; grp < groups; grp++) {
             const int8_t *wg = (const int8_t *)(const void *)p->weights + (size_t)grp * cout_g * kp;
             int8_t *yg = y + ((size_t)n * g->output.c + (size_t)grp * cout_g) * out_plane;
             c.xg = x + ((size_t)n * g->input.c + (size_t)grp * c.cin_g) * c.in_plane;
-            for (px = 0; px < out_plane; px += 2) {
-                const int two = px + 1 < out_plane;
-                const int32_t pb = two ? px + 1 : px;
-                const int32_t iya = (px / out_w) * g->stride_h - g->pad_top, ixa = (px % out_w) * g->stride_w - g->pad_left;
-                const int32_t iyb = (pb / out_w) * g->stride_h - g->pad_top, ixb = (pb % out_w) * g->stride_w - g->pad_left;
+            for (px = 0; px < out_plane; px += npx) {
                 const int8_t *w = wg;
                 int8_t *yp = yg + px;
-                if (gather) {
-                    tinyc_conv_chunked_gather_col_s8(&c, offsets, all, iya, ixa, col);
-                    tinyc_conv_chunked_gather_col_s8(&c, offsets, all, iyb, ixb, col1);
-                } else if (vector_cols) {
-                    tinyc_conv_chunked_mve_col_s8(&c, iya, ixa, col);
-                    tinyc_conv_chunked_mve_col_s8(&c, iyb, ixb, col1);
-                } else {
-                    tinyc_conv_chunked_col_s8(&c, iya, ixa, col);
-                    tinyc_conv_chunked_col_s8(&c, iyb, ixb, col1);
+                npx = out_plane - px < TINYC_CONV_CHUNKED_PIXELS ? out_plane - px : TINYC_CONV_CHUNKED_PIXELS;
+                for (j = 0; j < npx; j++) {
+                    tinyc_conv_chunked_mve_fill_s8(p, &c, px + j, gather, offsets, all, col + j * cs);
                 }
                 for (b = 0; b < blocks4; b++, w += 4 * kp, yp += 4 * out_plane) {
                     const int32_t oc = grp * cout_g + 4 * b;
                     const tinyc_mve_outq4 q4 = tinyc_mve_outq4_of(p->requant.multiplier + oc, p->requant.shift + oc,
                                                                   p->weight_sums + oc, bias ? bias + oc : NULL,
                                                                   p->input_zp, p->output_zp, p->clamp);
-                    int32x4_t s0, s1;
-                    tinyc_conv_chunked_sums_4x2(w, col, col1, chunks, &s0, &s1);
-                    if (two) {
-                        vstrbq_scatter_offset_s32(yp + 1, planes4, tinyc_mve_requantize4(&q4, s1));
+                    for (j = 0; j < npx; j += 2) {
+                        const int two = j + 1 < npx;
+                        const int8_t *c0 = col + j * cs;
+                        int32x4_t s0, s1;
+                        tinyc_conv_chunked_sums_4x2(w, c0, two ? c0 + cs : c0, chunks, &s0, &s1);
+                        if (two) {
+                            vstrbq_scatter_offset_s32(yp + j + 1, planes4, tinyc_mve_requantize4(&q4, s1));
+                        }
+                        vstrbq_scatter_offset_s32(yp + j, planes4, tinyc_mve_requantize4(&q4, s0));
                     }
-                    vstrbq_scatter_offset_s32(yp, planes4, tinyc_mve_requantize4(&q4, s0));
                 }
                 for (m = 4 * blocks4; m < cout_g; m++, w += kp, yp += out_plane) {
-                    int32_t a0 = 0, a1 = 0, t;
-                    for (t = 0; t < kp; t += TINYC_CONV_CHUNK) {
-                        const int8x16_t v = vldrbq_s8(w + t);
-                        a0 = vmladavaq_s8(a0, v, vldrbq_s8(col + t));
-                        a1 = vmladavaq_s8(a1, v, vldrbq_s8(col1 + t));
+                    for (j = 0; j < npx; j += 2) {
+                        const int two = j + 1 < npx;
+                        const int8_t *c0 = col + j * cs, *c1 = two ? c0 + cs : c0;
+                        int32_t a0 = 0, a1 = 0, t;
+                        for (t = 0; t < kp; t += TINYC_CONV_CHUNK) {
+                            const int8x16_t v = vldrbq_s8(w + t);
+                            a0 = vmladavaq_s8(a0, v, vldrbq_s8(c0 + t));
+                            a1 = vmladavaq_s8(a1, v, vldrbq_s8(c1 + t));
+                        }
+                        tinyc_conv_out2_s8(&q, grp * cout_g + m, a0, a1, yp + j, two);
                     }
-                    tinyc_conv_out2_s8(&q, grp * cout_g + m, a0, a1, yp, two);
                 }
             }
         }
@@ -1121,7 +1134,7 @@ void tinyc_conv2d_chunked_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_
 void tinyc_conv2d_chunked_small_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias,
                                    int8_t *y)
 {
-    int32_t col[2 * TINYC_CONV_CHUNKED_COL(TINYC_CONV_SMALLK) / 4];
+    int32_t col[TINYC_CONV_CHUNKED_PIXELS * TINYC_CONV_CHUNKED_COL(TINYC_CONV_SMALLK) / 4];
     TINYC_ASSERT(p->k_padded <= TINYC_CONV_SMALLK);
     tinyc_conv2d_chunked_s8(p, x, bias, y, col);
 }

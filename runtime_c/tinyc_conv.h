@@ -38,8 +38,9 @@ void tinyc_conv2d_smallk_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t
  * chosen for a core with Helium): k_padded = K rounded up to 16; per group, blocks of 4 channels hold per
  * 16-byte chunk t of k the 4 channels' bytes k in [16 t, 16 t + 16) one after the other (64 bytes), the
  * Co/groups % 4 last channels their k_padded bytes each. Without Helium a plain loop over the same layout
- * (slow; the same bits). Scratch: 2 * k_padded + 32 bytes (two pixels' columns). */
+ * (slow; the same bits). Scratch: TINYC_CONV_CHUNKED_PIXELS * (k_padded + 16) bytes (the pixels' columns). */
 #define TINYC_CONV_CHUNK 16
+#define TINYC_CONV_CHUNKED_PIXELS 8
 void tinyc_conv2d_chunked_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
                              void *scratch);
 /* k_padded <= TINYC_CONV_SMALLK: as tinyc_conv2d_chunked_s8 with its columns on the stack. Scratch: 0. */

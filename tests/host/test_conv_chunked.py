@@ -14,7 +14,7 @@ from tests.host.test_conv_fast import assert_equal_outputs, calib_of
 from tests.host.test_sparse_kernels import bundle
 from tinyc import ops
 from tinyc.ir import Graph
-from tinyc.ops.conv import CHUNK, SMALLK, chunked_weights
+from tinyc.ops.conv import CHUNK, CHUNKED_PIXELS, SMALLK, chunked_weights
 
 pytestmark = pytest.mark.host
 
@@ -91,7 +91,7 @@ def test_helium_graphs_take_the_chunked_kernel_and_others_do_not():
         call = ops.get("conv2d").kernel(node, q)
         small = call.params["k_padded"] <= SMALLK
         assert call.kernel == ("tinyc_conv2d_chunked_small_s8" if small else "tinyc_conv2d_chunked_s8"), node.name
-        assert call.scratch_bytes == (0 if small else 2 * (call.params["k_padded"] + CHUNK))
+        assert call.scratch_bytes == (0 if small else CHUNKED_PIXELS * (call.params["k_padded"] + CHUNK))
     q.helium = False
     kernels = {ops.get("conv2d").kernel(node, q).kernel for node in q.nodes}
     assert kernels == {"tinyc_conv2d_smallk_s8", "tinyc_conv2d_s8"}

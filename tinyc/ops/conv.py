@@ -99,6 +99,7 @@ def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
 
 
 CHUNK = 16  # runtime_c/tinyc_conv.h TINYC_CONV_CHUNK
+CHUNKED_PIXELS = 8  # runtime_c/tinyc_conv.h TINYC_CONV_CHUNKED_PIXELS: columns filled at a time
 
 
 def chunked_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
@@ -122,8 +123,8 @@ def chunked_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
 
 
 def _chunked_scratch(kp: int) -> int:
-    """Bytes of tinyc_conv2d_chunked_s8's scratch: two pixels' columns of k_padded + CHUNK bytes."""
-    return 2 * (kp + CHUNK)
+    """Bytes of tinyc_conv2d_chunked_s8's scratch: CHUNKED_PIXELS columns of k_padded + CHUNK bytes."""
+    return CHUNKED_PIXELS * (kp + CHUNK)
 
 
 DW_STACK_BYTES = 1024  # runtime_c/tinyc_depthwise.h TINYC_DW_STACK_BYTES
