@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import need_tool
 from tests.helpers import quantize_graph, run_c_host, run_ref
 from tests.host.test_conv_fast import assert_equal_outputs, calib_of
+from tests.host.test_conv_general import int8_general_bundle
 from tests.host.test_sparse_kernels import bundle
 from tinyc import ops
 from tinyc.ir import Graph
@@ -100,4 +101,18 @@ def test_helium_graphs_take_the_chunked_kernel_and_others_do_not():
 def test_chunked_portable_path_equals_ref_int8():
     need_tool("gcc")
     q, calib = int8_chunked_bundle()
+    assert_equal_outputs(run_c_host(q, calib, sanitize=True), run_ref(q, calib))
+
+
+def general_bundle_for_helium(samples: int = 2) -> tuple[Graph, dict[str, np.ndarray]]:
+    """tests/host/test_conv_general.py's odd shapes (kernels 1x1 to 4x10, pads, groups 3, 1-D) for Helium."""
+    q, calib = int8_general_bundle(samples)
+    q.helium = True
+    return q, calib
+
+
+def test_chunked_portable_path_equals_ref_int8_on_the_general_shapes():
+    need_tool("gcc")
+    q, calib = general_bundle_for_helium()
+    assert "tinyc_conv2d_chunked_small_s8" in {ops.get("conv2d").kernel(node, q).kernel for node in q.nodes}
     assert_equal_outputs(run_c_host(q, calib, sanitize=True), run_ref(q, calib))

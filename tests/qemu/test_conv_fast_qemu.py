@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import need_tool
-from tests.host.test_conv_chunked import int8_chunked_bundle
+from tests.host.test_conv_chunked import general_bundle_for_helium, int8_chunked_bundle
 from tests.host.test_conv_fast import extreme_graph, int8_conv_bundle
 from tinyc import interpreter, pipeline, runners
 from tinyc.board import load_board
@@ -54,3 +54,8 @@ def test_near_limit_pointwise_sums_on_board_equal_the_reference(board):
 @pytest.mark.parametrize("board", BOARDS[:2], ids=BOARD_IDS[:2])
 def test_chunked_conv_layers_on_the_m55_equal_the_reference(board):
     run_on(*int8_chunked_bundle(samples=3), board)
+
+
+@pytest.mark.parametrize("board", BOARDS[:2], ids=BOARD_IDS[:2])
+def test_chunked_conv_on_the_general_shapes_on_the_m55_equals_the_reference(board):
+    run_on(*general_bundle_for_helium(samples=2), board)
