@@ -916,14 +916,18 @@ static int tinyc_conv_chunked_gather_of(const tinyc_conv_cols *c, uint8x16_t *of
 static void tinyc_conv_chunked_gather_col_s8(const tinyc_conv_cols *c, uint8x16_t offsets, mve_pred16_t all,
                                              int32_t iy0, int32_t ix0, int8_t *col)
 {
-    const int8x16_t zp = vdupq_n_s8((int8_t)c->zp);
-    const int32_t taps = c->kh * c->kw;
+    const int32_t taps = c->kh * c->kw, in_plane = c->in_plane;  /* in locals: the stores to col may alias c */
     uintptr_t r = (uintptr_t)c->xg + (uintptr_t)(iy0 * c->in_w + ix0);
-    mve_pred16_t live = all;
-    int32_t ic;
-    if (iy0 < 0 || ix0 < 0 || iy0 + (c->kh - 1) * c->dh >= c->in_h || ix0 + (c->kw - 1) * c->dw >= c->in_w) {
+    int32_t ic = c->cin_g;
+    if (iy0 >= 0 && ix0 >= 0 && iy0 + (c->kh - 1) * c->dh < c->in_h && ix0 + (c->kw - 1) * c->dw < c->in_w) {
+        for (; ic > 0; ic--, r += (uintptr_t)in_plane, col += taps) {  /* the lanes past the taps 0 */
+            vst1q_s8(col, vldrbq_gather_offset_z_s8((const int8_t *)r, offsets, all));
+        }
+    } else {
+        const int8x16_t zp = vdupq_n_s8((int8_t)c->zp);
         int32_t xlo, xhi, ylo, yhi, ky;
         uint32_t row = 0, bits = 0;
+        mve_pred16_t live;
         tinyc_conv_taps(ix0, c->in_w, c->kw, c->dw, &xlo, &xhi);
         tinyc_conv_taps(iy0, c->in_h, c->kh, c->dh, &ylo, &yhi);
         if (xlo < xhi) {
@@ -933,49 +937,61 @@ static void tinyc_conv_chunked_gather_col_s8(const tinyc_conv_cols *c, uint8x16_
             bits |= row << (ky * c->kw);
         }
         live = (mve_pred16_t)bits;
-    }
-    for (ic = 0; ic < c->cin_g; ic++, r += (uintptr_t)c->in_plane, col += taps) {
-        vst1q_s8(col, vpselq_s8(vldrbq_gather_offset_z_s8((const int8_t *)r, offsets, live), zp, live));
+        for (; ic > 0; ic--, r += (uintptr_t)in_plane, col += taps) {
+            vst1q_s8(col, vpselq_s8(vldrbq_gather_offset_z_s8((const int8_t *)r, offsets, live), zp, live));
+        }
     }
 }
 
 /* Sums s[4 j + i] of channel i of a block of 4 (weights w, chunked) x pixel j of 2 (columns c0, c1) over
- * `chunks` 16-byte chunks: per chunk 4 weight loads, 2 column loads, 8 VMLADAVA. */
+ * `chunks` >= 1 16-byte chunks: per chunk 4 weight loads, 2 column loads, 8 VMLADAVA. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
 static inline void tinyc_conv_chunked_sums_4x2(const int8_t *w, const int8_t *c0, const int8_t *c1, int32_t chunks,
-                                               int32x4_t *s0, int32x4_t *s1)
+                                               int32_t *s)
 {
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(TINYC_MVE_ASM)
-    /* TINYC_MVE_ASM: as in tinyc_conv_mve_blocks4_s8 (VMLADAVA writes even registers only: all eight here) */
-    register int32_t r0 __asm__("r0") = 0, r2 __asm__("r2") = 0, r4 __asm__("r4") = 0, r6 __asm__("r6") = 0,
-                          r8 __asm__("r8") = 0, r10 __asm__("r10") = 0, r12 __asm__("r12") = 0,
-                          r14 __asm__("lr") = 0;
+    /* TINYC_MVE_ASM: as in tinyc_conv_mve_blocks4_s8 (VMLADAVA writes even registers only: all eight here, the
+     * first chunk's VMLADAV sets them) */
+#define TINYC_CONV_CHUNK_ASM(OP)                                                                  \
+    "vldrb.u8 q1, [%[w], #16]\n\t"                                                                \
+    "vldrb.u8 q2, [%[w], #32]\n\t"                                                                \
+    "vldrb.u8 q3, [%[w], #48]\n\t"                                                                \
+    "vldrb.u8 q0, [%[w]], #64\n\t"                                                                \
+    "vldrb.u8 q4, [%[c0]], #16\n\t"                                                               \
+    "vldrb.u8 q5, [%[c1]], #16\n\t"                                                               \
+    OP " r0, q0, q4\n\t"                                                                          \
+    OP " r2, q1, q4\n\t"                                                                          \
+    OP " r4, q2, q4\n\t"                                                                          \
+    OP " r6, q3, q4\n\t"                                                                          \
+    OP " r8, q0, q5\n\t"                                                                          \
+    OP " r10, q1, q5\n\t"                                                                         \
+    OP " r12, q2, q5\n\t"                                                                         \
+    OP " lr, q3, q5\n\t"                                                                          \
+    "subs %[n], %[n], #1\n\t"
+    register int32_t r0 __asm__("r0"), r2 __asm__("r2"), r4 __asm__("r4"), r6 __asm__("r6"), r8 __asm__("r8"),
+        r10 __asm__("r10"), r12 __asm__("r12"), r14 __asm__("lr");
     __asm__ volatile(
+        TINYC_CONV_CHUNK_ASM("vmladav.s8")
+        "beq 2f\n"
         "1:\n\t"
-        "vldrb.u8 q1, [%[w], #16]\n\t"
-        "vldrb.u8 q2, [%[w], #32]\n\t"
-        "vldrb.u8 q3, [%[w], #48]\n\t"
-        "vldrb.u8 q0, [%[w]], #64\n\t"
-        "vldrb.u8 q4, [%[c0]], #16\n\t"
-        "vldrb.u8 q5, [%[c1]], #16\n\t"
-        "vmladava.s8 %[a0], q0, q4\n\t"
-        "vmladava.s8 %[a1], q1, q4\n\t"
-        "vmladava.s8 %[a2], q2, q4\n\t"
-        "vmladava.s8 %[a3], q3, q4\n\t"
-        "vmladava.s8 %[b0], q0, q5\n\t"
-        "vmladava.s8 %[b1], q1, q5\n\t"
-        "vmladava.s8 %[b2], q2, q5\n\t"
-        "vmladava.s8 %[b3], q3, q5\n\t"
-        "subs %[n], %[n], #1\n\t"
-        "bne 1b"
-        : [a0] "+r"(r0), [a1] "+r"(r2), [a2] "+r"(r4), [a3] "+r"(r6), [b0] "+r"(r8), [b1] "+r"(r10),
-          [b2] "+r"(r12), [b3] "+r"(r14), [w] "+r"(w), [c0] "+r"(c0), [c1] "+r"(c1), [n] "+r"(chunks)
+        TINYC_CONV_CHUNK_ASM("vmladava.s8")
+        "bne 1b\n"
+        "2:"
+        : "=r"(r0), "=r"(r2), "=r"(r4), "=r"(r6), "=r"(r8), "=r"(r10), "=r"(r12), "=r"(r14), [w] "+r"(w),
+          [c0] "+r"(c0), [c1] "+r"(c1), [n] "+r"(chunks)
         :
         : "q0", "q1", "q2", "q3", "q4", "q5", "memory", "cc");
-    *s0 = vsetq_lane_s32(r6, vsetq_lane_s32(r4, vsetq_lane_s32(r2, vdupq_n_s32(r0), 1), 2), 3);
-    *s1 = vsetq_lane_s32(r14, vsetq_lane_s32(r12, vsetq_lane_s32(r10, vdupq_n_s32(r8), 1), 2), 3);
+    s[0] = r0;
+    s[1] = r2;
+    s[2] = r4;
+    s[3] = r6;
+    s[4] = r8;
+    s[5] = r10;
+    s[6] = r12;
+    s[7] = r14;
+#undef TINYC_CONV_CHUNK_ASM
 #else
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
     for (; chunks > 0; chunks--, w += 4 * TINYC_CONV_CHUNK, c0 += TINYC_CONV_CHUNK, c1 += TINYC_CONV_CHUNK) {
@@ -990,12 +1006,22 @@ static inline void tinyc_conv_chunked_sums_4x2(const int8_t *w, const int8_t *c0
         b2 = vmladavaq_s8(b2, v2, x1);
         b3 = vmladavaq_s8(b3, v3, x1);
     }
-    *s0 = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
-    *s1 = vsetq_lane_s32(b3, vsetq_lane_s32(b2, vsetq_lane_s32(b1, vdupq_n_s32(b0), 1), 2), 3);
+    s[0] = a0;
+    s[1] = a1;
+    s[2] = a2;
+    s[3] = a3;
+    s[4] = b0;
+    s[5] = b1;
+    s[6] = b2;
+    s[7] = b3;
 #endif
 }
 
-/* Pixel px's column (of the group in c) into col, by the fastest fill the geometry allows. */
+/* Pixel px's column (of the group in c) into col, by the fastest fill the geometry allows. Not inlined: the
+ * fills' frames stay out of the caller's. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void tinyc_conv_chunked_mve_fill_s8(const tinyc_conv2d_im2col_s8_params *p, const tinyc_conv_cols *c,
                                            int32_t px, int gather, uint8x16_t offsets, mve_pred16_t all, int8_t *col)
 {
@@ -1011,22 +1037,45 @@ static void tinyc_conv_chunked_mve_fill_s8(const tinyc_conv2d_im2col_s8_params *
     }
 }
 
-/* tinyc_conv2d_chunked_s8 on Helium: output pixels in raster order TINYC_CONV_CHUNKED_PIXELS at a time, their
- * columns in col (cs bytes apart), then per block of 4 output channels (its output constants read once per
- * batch) the batch's pixel pairs (sums as lanes, requantized and stored out_plane apart; an odd last pixel
- * paired with itself, its copy's outputs dropped), and the last Co/g % 4 channels one at a time. Not
- * inlined: its frame stays its own. */
+/* A block of 4 output channels (from oc, weights w) x the npx pixels of the columns col (cs bytes apart) into
+ * yp[0 .. npx) of the 4 channels' planes: the sums of pixel pairs (an odd last pixel twice: its copy's sums
+ * unused) as lanes, requantized with the block's output constants read once, stored out_plane apart. Not
+ * inlined: its vector spills stay in its own frame. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_conv_chunked_block_s8(const tinyc_conv2d_im2col_s8_params *p, const int32_t *bias, int32_t oc,
+                                        const int8_t *w, const int8_t *col, int32_t cs, int32_t npx, int8_t *yp)
+{
+    const int32_t chunks = p->k_padded / TINYC_CONV_CHUNK, out_plane = p->geom.output.h * p->geom.output.w;
+    const uint32x4_t planes4 = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_plane);
+    const tinyc_mve_outq4 q4 = tinyc_mve_outq4_of(p->requant.multiplier + oc, p->requant.shift + oc,
+                                                  p->weight_sums + oc, bias ? bias + oc : NULL, p->input_zp,
+                                                  p->output_zp, p->clamp);
+    int32_t sums[4 * TINYC_CONV_CHUNKED_PIXELS], j;
+    for (j = 0; j < npx; j += 2) {
+        const int8_t *c0 = col + j * cs;
+        tinyc_conv_chunked_sums_4x2(w, c0, j + 1 < npx ? c0 + cs : c0, chunks, sums + 4 * j);
+    }
+    for (j = 0; j < npx; j++) {
+        vstrbq_scatter_offset_s32(yp + j, planes4, tinyc_mve_requantize4(&q4, vldrwq_s32(sums + 4 * j)));
+    }
+}
+
+/* tinyc_conv2d_chunked_s8 on Helium: output pixels in raster order `pixels` (even, <= TINYC_CONV_CHUNKED_PIXELS) at a time, their
+ * columns in col (cs bytes apart), then tinyc_conv_chunked_block_s8 per block of 4 output channels and the
+ * last Co/g % 4 channels one at a time (an odd last pixel paired with itself, its copy's outputs dropped).
+ * Not inlined: its frame stays its own. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void tinyc_conv_chunked_mve_run_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x,
-                                          const int32_t *bias, int8_t *y, int8_t *col)
+                                          const int32_t *bias, int8_t *y, int8_t *col, int32_t pixels)
 {
     const tinyc_conv_geometry *g = &p->geom;
-    const int32_t kp = p->k_padded, chunks = kp / TINYC_CONV_CHUNK, cs = TINYC_CONV_CHUNKED_COL(kp);
+    const int32_t kp = p->k_padded, cs = TINYC_CONV_CHUNKED_COL(kp);
     const int32_t groups = g->groups, cout_g = g->output.c / groups, blocks4 = cout_g >> 2;
     const int32_t out_plane = g->output.h * g->output.w;
-    const uint32x4_t planes4 = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_plane);
     tinyc_conv_cols c;
     tinyc_conv_outq q;
     int32_t n, grp, px, b, m, j, npx;
@@ -1037,7 +1086,7 @@ static void tinyc_conv_chunked_mve_run_s8(const tinyc_conv2d_im2col_s8_params *p
     tinyc_conv_chunked_outq_of(p, bias, &q);
     gather = tinyc_conv_chunked_gather_of(&c, &offsets);
     all = gather ? (mve_pred16_t)((1u << (c.kh * c.kw)) - 1u) : 0;  /* KH * KW <= 16 when gather */
-    memset(col, 0, (size_t)(TINYC_CONV_CHUNKED_PIXELS * cs));
+    memset(col, 0, (size_t)(pixels * cs));
     for (n = 0; n < g->input.n; n++) {
         for (grp = 0; grp < groups; grp++) {
             const int8_t *wg = (const int8_t *)(const void *)p->weights + (size_t)grp * cout_g * kp;
@@ -1046,25 +1095,12 @@ static void tinyc_conv_chunked_mve_run_s8(const tinyc_conv2d_im2col_s8_params *p
             for (px = 0; px < out_plane; px += npx) {
                 const int8_t *w = wg;
                 int8_t *yp = yg + px;
-                npx = out_plane - px < TINYC_CONV_CHUNKED_PIXELS ? out_plane - px : TINYC_CONV_CHUNKED_PIXELS;
+                npx = out_plane - px < pixels ? out_plane - px : pixels;
                 for (j = 0; j < npx; j++) {
                     tinyc_conv_chunked_mve_fill_s8(p, &c, px + j, gather, offsets, all, col + j * cs);
                 }
                 for (b = 0; b < blocks4; b++, w += 4 * kp, yp += 4 * out_plane) {
-                    const int32_t oc = grp * cout_g + 4 * b;
-                    const tinyc_mve_outq4 q4 = tinyc_mve_outq4_of(p->requant.multiplier + oc, p->requant.shift + oc,
-                                                                  p->weight_sums + oc, bias ? bias + oc : NULL,
-                                                                  p->input_zp, p->output_zp, p->clamp);
-                    for (j = 0; j < npx; j += 2) {
-                        const int two = j + 1 < npx;
-                        const int8_t *c0 = col + j * cs;
-                        int32x4_t s0, s1;
-                        tinyc_conv_chunked_sums_4x2(w, c0, two ? c0 + cs : c0, chunks, &s0, &s1);
-                        if (two) {
-                            vstrbq_scatter_offset_s32(yp + j + 1, planes4, tinyc_mve_requantize4(&q4, s1));
-                        }
-                        vstrbq_scatter_offset_s32(yp + j, planes4, tinyc_mve_requantize4(&q4, s0));
-                    }
+                    tinyc_conv_chunked_block_s8(p, bias, grp * cout_g + 4 * b, w, col, cs, npx, yp);
                 }
                 for (m = 4 * blocks4; m < cout_g; m++, w += kp, yp += out_plane) {
                     for (j = 0; j < npx; j += 2) {
@@ -1125,7 +1161,7 @@ void tinyc_conv2d_chunked_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_
                              void *scratch)
 {
 #if TINYC_HAS_MVE
-    tinyc_conv_chunked_mve_run_s8(p, x, bias, y, (int8_t *)scratch);
+    tinyc_conv_chunked_mve_run_s8(p, x, bias, y, (int8_t *)scratch, TINYC_CONV_CHUNKED_PIXELS);
 #else
     tinyc_conv_chunked_run_s8(p, x, bias, y, (int8_t *)scratch);
 #endif
@@ -1134,9 +1170,18 @@ void tinyc_conv2d_chunked_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_
 void tinyc_conv2d_chunked_small_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias,
                                    int8_t *y)
 {
-    int32_t col[TINYC_CONV_CHUNKED_PIXELS * TINYC_CONV_CHUNKED_COL(TINYC_CONV_SMALLK) / 4];
+    /* the columns in TINYC_CONV_CHUNKED_SMALL_BYTES: with the Helium frames near 1.3 KB of stack */
+    int32_t col[TINYC_CONV_CHUNKED_SMALL_BYTES / 4];
     TINYC_ASSERT(p->k_padded <= TINYC_CONV_SMALLK);
-    tinyc_conv2d_chunked_s8(p, x, bias, y, col);
+#if TINYC_HAS_MVE
+    {
+        int32_t pixels = TINYC_CONV_CHUNKED_SMALL_BYTES / TINYC_CONV_CHUNKED_COL(p->k_padded);
+        pixels = pixels < TINYC_CONV_CHUNKED_PIXELS ? pixels & ~1 : TINYC_CONV_CHUNKED_PIXELS;
+        tinyc_conv_chunked_mve_run_s8(p, x, bias, y, (int8_t *)(void *)col, pixels);
+    }
+#else
+    tinyc_conv_chunked_run_s8(p, x, bias, y, (int8_t *)(void *)col);
+#endif
 }
 
 /* As tinyc_conv2d_s8 in float32; bias float (Co) or NULL. Scratch: 0. */

@@ -41,6 +41,8 @@ void tinyc_conv2d_smallk_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t
  * (slow; the same bits). Scratch: TINYC_CONV_CHUNKED_PIXELS * (k_padded + 16) bytes (the pixels' columns). */
 #define TINYC_CONV_CHUNK 16
 #define TINYC_CONV_CHUNKED_PIXELS 8
+/* tinyc_conv2d_chunked_small_s8's columns on the stack: 4 pixels at k_padded = TINYC_CONV_SMALLK, 8 from 64 down */
+#define TINYC_CONV_CHUNKED_SMALL_BYTES (4 * (TINYC_CONV_SMALLK + TINYC_CONV_CHUNK))
 void tinyc_conv2d_chunked_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
                              void *scratch);
 /* k_padded <= TINYC_CONV_SMALLK: as tinyc_conv2d_chunked_s8 with its columns on the stack. Scratch: 0. */

@@ -250,7 +250,7 @@ class Conv2d(Op):
                               scratch_bytes=scratch)
         if g.helium:  # the layout Helium reads 4 channels x 2 pixels from with 6 loads and 8 VMLADAVA per chunk
             params["k_padded"], params["weights"] = chunked_weights(wq, geom["groups"])
-            if params["k_padded"] <= SMALLK:
+            if params["k_padded"] <= SMALLK:  # columns on the stack, as tinyc_conv2d_smallk_s8
                 return KernelCall("tinyc_conv2d_chunked_small_s8", family, "tinyc_conv2d_im2col_s8_params", params,
                                   [x, b, y])
             return KernelCall("tinyc_conv2d_chunked_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y],
