@@ -953,7 +953,7 @@ static inline void tinyc_conv_chunked_sums_4x2(const int8_t *w, const int8_t *c0
 {
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(TINYC_MVE_ASM)
     /* TINYC_MVE_ASM: as in tinyc_conv_mve_blocks4_s8 (VMLADAVA writes even registers only: all eight here, the
-     * first chunk's VMLADAV sets them) */
+     * first chunk's VMLADAV sets them, one STM stores them in s's order) */
 #define TINYC_CONV_CHUNK_ASM(OP)                                                                  \
     "vldrb.u8 q1, [%[w], #16]\n\t"                                                                \
     "vldrb.u8 q2, [%[w], #32]\n\t"                                                                \
@@ -970,27 +970,17 @@ static inline void tinyc_conv_chunked_sums_4x2(const int8_t *w, const int8_t *c0
     OP " r12, q2, q5\n\t"                                                                         \
     OP " lr, q3, q5\n\t"                                                                          \
     "subs %[n], %[n], #1\n\t"
-    register int32_t r0 __asm__("r0"), r2 __asm__("r2"), r4 __asm__("r4"), r6 __asm__("r6"), r8 __asm__("r8"),
-        r10 __asm__("r10"), r12 __asm__("r12"), r14 __asm__("lr");
     __asm__ volatile(
         TINYC_CONV_CHUNK_ASM("vmladav.s8")
         "beq 2f\n"
         "1:\n\t"
         TINYC_CONV_CHUNK_ASM("vmladava.s8")
         "bne 1b\n"
-        "2:"
-        : "=r"(r0), "=r"(r2), "=r"(r4), "=r"(r6), "=r"(r8), "=r"(r10), "=r"(r12), "=r"(r14), [w] "+r"(w),
-          [c0] "+r"(c0), [c1] "+r"(c1), [n] "+r"(chunks)
-        :
-        : "q0", "q1", "q2", "q3", "q4", "q5", "memory", "cc");
-    s[0] = r0;
-    s[1] = r2;
-    s[2] = r4;
-    s[3] = r6;
-    s[4] = r8;
-    s[5] = r10;
-    s[6] = r12;
-    s[7] = r14;
+        "2:\n\t"
+        "stm %[s], {r0, r2, r4, r6, r8, r10, r12, lr}"
+        : [w] "+r"(w), [c0] "+r"(c0), [c1] "+r"(c1), [n] "+r"(chunks)
+        : [s] "r"(s)
+        : "r0", "r2", "r4", "r6", "r8", "r10", "r12", "lr", "q0", "q1", "q2", "q3", "q4", "q5", "memory", "cc");
 #undef TINYC_CONV_CHUNK_ASM
 #else
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
