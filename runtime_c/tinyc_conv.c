@@ -951,9 +951,10 @@ __attribute__((always_inline))
 static inline void tinyc_conv_chunked_sums_4x2(const int8_t *w, const int8_t *c0, const int8_t *c1, int32_t chunks,
                                                int32_t *s)
 {
-#if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(TINYC_MVE_ASM)
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__) && defined(TINYC_MVE_ASM)
     /* TINYC_MVE_ASM: as in tinyc_conv_mve_blocks4_s8 (VMLADAVA writes even registers only: all eight here, the
-     * first chunk's VMLADAV sets them, one STM stores them in s's order) */
+     * first chunk's VMLADAV sets them, one STM stores them in s's order); its four pointers and counter need
+     * five odd registers, which -Os does not leave it */
 #define TINYC_CONV_CHUNK_ASM(OP)                                                                  \
     "vldrb.u8 q1, [%[w], #16]\n\t"                                                                \
     "vldrb.u8 q2, [%[w], #32]\n\t"                                                                \

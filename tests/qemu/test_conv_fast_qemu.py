@@ -59,3 +59,8 @@ def test_chunked_conv_layers_on_the_m55_equal_the_reference(board):
 @pytest.mark.parametrize("board", BOARDS[:2], ids=BOARD_IDS[:2])
 def test_chunked_conv_on_the_general_shapes_on_the_m55_equals_the_reference(board):
     run_on(*general_bundle_for_helium(samples=2), board)
+
+
+def test_chunked_conv_without_the_asm_loop_on_the_m55_equals_the_reference():
+    """The intrinsics loop a build without TINYC_MVE_ASM (or at -Os) takes instead of the asm one."""
+    run_on(*int8_chunked_bundle(samples=2), ("mps3-an547", ("-UTINYC_MVE_ASM",)))
