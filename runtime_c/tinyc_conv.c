@@ -805,22 +805,24 @@ void tinyc_conv2d_smallk_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t
  * TINYC_CONV_CHUNKED_COL bytes apart (16 bytes of slack after each: a vector row store may spill past K). */
 #define TINYC_CONV_CHUNKED_COL(kp) ((kp) + TINYC_CONV_CHUNK)
 
-#if !TINYC_HAS_MVE
-/* Channel m's (of a group, blocks4 blocks of 4) weight at k in the chunked layout from wg. */
-static inline int32_t tinyc_conv_chunked_w(const int8_t *wg, int32_t kp, int32_t blocks4, int32_t m, int32_t k)
-{
-    if (m < 4 * blocks4) {
-        return wg[(size_t)(m >> 2) * 4 * kp + (k >> 4) * 4 * TINYC_CONV_CHUNK + (m & 3) * TINYC_CONV_CHUNK + (k & 15)];
-    }
-    return wg[(size_t)m * kp + k];
-}
-#endif
 
-/* The column of the window at (iy0, ix0) in k order into col[0..K), any geometry: taps outside x hold zp. */
+/* The column of the window at (iy0, ix0) in k order into col[0..K), any geometry: taps outside x hold zp
+ * (a window inside x: its rows copied). */
 static void tinyc_conv_chunked_col_s8(const tinyc_conv_cols *c, int32_t iy0, int32_t ix0, int8_t *col)
 {
     const int8_t zp = (int8_t)c->zp;
     int32_t ic, ky, kx;
+    if (c->dw == 1 && iy0 >= 0 && ix0 >= 0 && iy0 + (c->kh - 1) * c->dh < c->in_h && ix0 + c->kw <= c->in_w) {
+        const int8_t *xr = c->xg + iy0 * c->in_w + ix0;
+        for (ic = 0; ic < c->cin_g; ic++, xr += c->plane_step) {
+            for (ky = 0; ky < c->kh; ky++, xr += c->row_step) {
+                for (kx = 0; kx < c->kw; kx++) {  /* a few bytes: a loop, not a memcpy call */
+                    *col++ = xr[kx];
+                }
+            }
+        }
+        return;
+    }
     for (ic = 0; ic < c->cin_g; ic++) {
         const int8_t *xc = c->xg + (size_t)ic * c->in_plane;
         for (ky = 0; ky < c->kh; ky++) {
@@ -1113,33 +1115,121 @@ static void tinyc_conv_chunked_mve_run_s8(const tinyc_conv2d_im2col_s8_params *p
 #endif
 
 #if !TINYC_HAS_MVE
-/* tinyc_conv2d_chunked_s8 without Helium: one pixel at a time, one channel at a time, plain C over the
- * chunked layout (the same sums). col: K bytes. */
+#if TINYC_HAS_DSP
+/* Two pixels' columns ca, cb (k_padded bytes) as SMLAD operands, per 4 k: (ca[0], ca[2]), (ca[1], ca[3]),
+ * (cb[0], cb[2]), (cb[1], cb[3]) as int16 pairs (SXTB16 and SXTB16 ROR 8 of the word). */
+static void tinyc_conv_chunked_pairs_s8(const int8_t *ca, const int8_t *cb, int32_t kp, int32_t *e)
+{
+    int32_t k;
+    for (k = 0; k < kp; k += 4, e += 4) {
+        const int32_t a = tinyc_load4(ca + k), b = tinyc_load4(cb + k);
+        e[0] = __sxtb16(a);
+        e[1] = tinyc_sxtb16_odd(a);
+        e[2] = __sxtb16(b);
+        e[3] = tinyc_sxtb16_odd(b);
+    }
+}
+#endif
+
+#if TINYC_HAS_DSP
+/* Sums s[2 i + j] of channel i < nm (1 or 2; channel 1's chunks 16 bytes after channel 0's) x pixel j of 2
+ * (SMLAD pairs e) over `chunks` chunks, step bytes from one of a channel's chunks to the next. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_conv_chunked_dot_s8(const int8_t *wm, int32_t step, int32_t nm, const int32_t *e,
+                                             int32_t chunks, int32_t s[4])
+{
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, t, j;
+    for (t = 0; t < chunks; t++, wm += step) {
+        const int32_t *w4 = (const int32_t *)(const void *)wm;  /* 16-byte chunks of an int32 array: aligned */
+        for (j = 0; j < 4; j++, e += 4) {
+            const int32_t v = w4[j], lo = __sxtb16(v), hi = tinyc_sxtb16_odd(v);
+            const int32_t e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3];
+            s0 = __smlad(lo, e0, s0);
+            s0 = __smlad(hi, e1, s0);
+            s1 = __smlad(lo, e2, s1);
+            s1 = __smlad(hi, e3, s1);
+            if (nm == 2) {
+                const int32_t u = w4[j + 4], ulo = __sxtb16(u), uhi = tinyc_sxtb16_odd(u);
+                s2 = __smlad(ulo, e0, s2);
+                s2 = __smlad(uhi, e1, s2);
+                s3 = __smlad(ulo, e2, s3);
+                s3 = __smlad(uhi, e3, s3);
+            }
+        }
+    }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
+}
+#endif
+
+/* tinyc_conv2d_chunked_s8 without Helium: pixels two at a time (a lone last one paired with itself, its
+ * copy's outputs dropped), their columns in col (cs bytes apart; with DSP, their SMLAD pairs after them),
+ * then one output channel at a time over the chunked layout (a block channel's 16-byte chunks 64 bytes
+ * apart, a last channel's contiguous): SMLAD per two k and pixel, or plain C. The same sums. */
 static void tinyc_conv_chunked_run_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias,
                                       int8_t *y, int8_t *col)
 {
     const tinyc_conv_geometry *g = &p->geom;
-    const int32_t kp = p->k_padded, groups = g->groups, cout_g = g->output.c / groups, blocks4 = cout_g >> 2;
+    const int32_t kp = p->k_padded, cs = TINYC_CONV_CHUNKED_COL(kp), chunks = kp / TINYC_CONV_CHUNK;
+    const int32_t groups = g->groups, cout_g = g->output.c / groups, blocks4 = cout_g >> 2;
     const int32_t out_w = g->output.w, out_plane = g->output.h * out_w;
+    int8_t *cb = col + cs;
     tinyc_conv_cols c;
     tinyc_conv_outq q;
-    int32_t n, grp, px, m, k;
+    int32_t n, grp, px, m, t, nm;
     tinyc_conv_chunked_cols_of(p, &c);
     tinyc_conv_chunked_outq_of(p, bias, &q);
+    memset(col, 0, (size_t)(2 * cs));  /* k in [K, k_padded) stay 0 */
     for (n = 0; n < g->input.n; n++) {
         for (grp = 0; grp < groups; grp++) {
             const int8_t *wg = (const int8_t *)(const void *)p->weights + (size_t)grp * cout_g * kp;
             int8_t *yg = y + ((size_t)n * g->output.c + (size_t)grp * cout_g) * out_plane;
             c.xg = x + ((size_t)n * g->input.c + (size_t)grp * c.cin_g) * c.in_plane;
-            for (px = 0; px < out_plane; px++) {
+            for (px = 0; px < out_plane; px += 2) {
+                const int two = px + 1 < out_plane;
+                const int32_t pb = two ? px + 1 : px;
+#if TINYC_HAS_DSP
+                int32_t *e = (int32_t *)(void *)(col + 2 * cs);
+#endif
                 tinyc_conv_chunked_col_s8(&c, (px / out_w) * g->stride_h - g->pad_top,
                                           (px % out_w) * g->stride_w - g->pad_left, col);
-                for (m = 0; m < cout_g; m++) {
-                    int32_t s = 0;
-                    for (k = 0; k < c.k; k++) {
-                        s += col[k] * tinyc_conv_chunked_w(wg, kp, blocks4, m, k);
+                tinyc_conv_chunked_col_s8(&c, (pb / out_w) * g->stride_h - g->pad_top,
+                                          (pb % out_w) * g->stride_w - g->pad_left, cb);
+#if TINYC_HAS_DSP
+                tinyc_conv_chunked_pairs_s8(col, cb, kp, e);
+#endif
+                for (m = 0; m < cout_g; m += nm) {
+                    const int block = m < 4 * blocks4;
+                    const int32_t step = block ? 4 * TINYC_CONV_CHUNK : TINYC_CONV_CHUNK;
+                    const int8_t *wm = block ? wg + (size_t)(m >> 2) * 4 * kp + (m & 3) * TINYC_CONV_CHUNK
+                                             : wg + (size_t)m * kp;
+                    int32_t s[4] = {0, 0, 0, 0};  /* channel i's pixel j at s[2 i + j] */
+#if TINYC_HAS_DSP
+                    nm = block ? 2 : 1;  /* a block's channels m, m + 1: their chunks 16 bytes apart */
+                    if (block) {  /* nm a constant in each copy */
+                        tinyc_conv_chunked_dot_s8(wm, step, 2, e, chunks, s);
+                    } else {
+                        tinyc_conv_chunked_dot_s8(wm, step, 1, e, chunks, s);
                     }
-                    tinyc_conv_out2_s8(&q, grp * cout_g + m, s, s, yg + (size_t)m * out_plane + px, 0);
+#else
+                    const int8_t *ka = col, *kb = cb;
+                    nm = 1;
+                    for (t = 0; t < chunks; t++, wm += step, ka += TINYC_CONV_CHUNK, kb += TINYC_CONV_CHUNK) {
+                        int32_t i;
+                        for (i = 0; i < TINYC_CONV_CHUNK; i++) {
+                            s[0] += wm[i] * ka[i];
+                            s[1] += wm[i] * kb[i];
+                        }
+                    }
+#endif
+                    for (t = 0; t < nm; t++) {
+                        tinyc_conv_out2_s8(&q, grp * cout_g + m + t, s[2 * t], s[2 * t + 1],
+                                           yg + (size_t)(m + t) * out_plane + px, two);
+                    }
                 }
             }
         }
@@ -1161,8 +1251,10 @@ void tinyc_conv2d_chunked_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_
 void tinyc_conv2d_chunked_small_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias,
                                    int8_t *y)
 {
-    /* the columns in TINYC_CONV_CHUNKED_SMALL_BYTES: with the Helium frames near 1.3 KB of stack */
-    int32_t col[TINYC_CONV_CHUNKED_SMALL_BYTES / 4];
+    /* the columns in TINYC_CONV_CHUNKED_SMALL_BYTES: with the Helium frames near 1.3 KB of stack; without
+     * Helium two pixels' columns and their SMLAD pairs (6 k_padded + 32 bytes) */
+    int32_t col[(TINYC_HAS_MVE ? TINYC_CONV_CHUNKED_SMALL_BYTES
+                               : 6 * TINYC_CONV_SMALLK + 2 * TINYC_CONV_CHUNK) / 4];
     TINYC_ASSERT(p->k_padded <= TINYC_CONV_SMALLK);
 #if TINYC_HAS_MVE
     {
