@@ -13,7 +13,8 @@ from tests.helpers import quantize_graph, run_c_host, run_ref
 from tests.host.test_conv_fast import assert_equal_outputs, calib_of
 from tests.host.test_conv_general import int8_general_bundle
 from tests.host.test_sparse_kernels import bundle
-from tinyc import ops
+from tinyc import fit, ops
+from tinyc.board import load_board
 from tinyc.ir import Graph
 from tinyc.ops.conv import CHUNK, CHUNKED_PIXELS, SMALLK, chunked_weights
 
@@ -116,3 +117,14 @@ def test_chunked_portable_path_equals_ref_int8_on_the_general_shapes():
     q, calib = general_bundle_for_helium()
     assert "tinyc_conv2d_chunked_small_s8" in {ops.get("conv2d").kernel(node, q).kernel for node in q.nodes}
     assert_equal_outputs(run_c_host(q, calib, sanitize=True), run_ref(q, calib))
+
+
+def test_code_estimate_counts_the_chunked_family_on_a_helium_core_only():
+    doc = {"dtype": "int8", "layers": [{"op": "conv2d"}]}
+    for name, helium in (("mps3-an547", True), ("mps2-an386", False)):
+        board = load_board(name)
+        table = fit.family_bytes(board.core)
+        largest = max(sizes["int8"] for sizes in table.values())  # a family the table does not know yet
+        families = set(fit.OP_FAMILY["conv2d"]) | ({"tinyc_conv_chunked"} if helium else set())
+        want = fit.STARTUP_BYTES + fit.PER_LAYER_BYTES + sum(table.get(f, {"int8": largest})["int8"] for f in families)
+        assert fit.estimated_code_bytes(doc, board) == want, name

@@ -98,8 +98,9 @@ def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
     return kp, np.concatenate(out).view("<i4").astype(np.int32)
 
 
-CHUNK = 16  # runtime_c/tinyc_conv.h TINYC_CONV_CHUNK
-CHUNKED_PIXELS = 8  # runtime_c/tinyc_conv.h TINYC_CONV_CHUNKED_PIXELS: columns filled at a time
+CHUNKED_FAMILY = "tinyc_conv_chunked"  # its kernels: only a Helium build links them (tinyc.fit counts it so)
+CHUNK = 16  # runtime_c/tinyc_conv_chunked.h TINYC_CONV_CHUNK
+CHUNKED_PIXELS = 8  # runtime_c/tinyc_conv_chunked.h TINYC_CONV_CHUNKED_PIXELS: columns filled at a time
 
 
 def chunked_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
@@ -250,6 +251,7 @@ class Conv2d(Op):
                               scratch_bytes=scratch)
         if g.helium:  # the layout Helium reads 4 channels x 2 pixels from with 6 loads and 8 VMLADAVA per chunk
             params["k_padded"], params["weights"] = chunked_weights(wq, geom["groups"])
+            family = CHUNKED_FAMILY
             if params["k_padded"] <= SMALLK:  # columns on the stack, as tinyc_conv2d_smallk_s8
                 return KernelCall("tinyc_conv2d_chunked_small_s8", family, "tinyc_conv2d_im2col_s8_params", params,
                                   [x, b, y])
