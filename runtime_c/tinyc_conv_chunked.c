@@ -14,10 +14,9 @@ typedef struct {
     int16_t zp;
 } tinyc_chunked_cols;
 
-/* Per pixel its column of k_padded bytes in k order, the two pixels
- * TINYC_CONV_CHUNKED_COL bytes apart (16 bytes of slack after each: a vector row store may spill past K). */
+/* Per pixel its column of k_padded bytes in k order, one pixel's TINYC_CONV_CHUNKED_COL bytes after the
+ * last's (16 bytes of slack after each: a vector store of a row may spill past K). */
 #define TINYC_CONV_CHUNKED_COL(kp) ((kp) + TINYC_CONV_CHUNK)
-
 
 /* The column of the window at (iy0, ix0) in k order into col[0..K), any geometry: taps outside x hold zp
  * (a window inside x: its rows copied). */
@@ -176,9 +175,9 @@ static inline void tinyc_conv_chunked_sums_4x2(const int8_t *w, const int8_t *c0
                                                int32_t *s)
 {
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__) && defined(TINYC_MVE_ASM)
-    /* TINYC_MVE_ASM: as in tinyc_conv_mve_blocks4_s8 (VMLADAVA writes even registers only: all eight here, the
-     * first chunk's VMLADAV sets them, one STM stores them in s's order); its four pointers and counter need
-     * five odd registers, which -Os does not leave it */
+    /* TINYC_MVE_ASM (the board's flags; as tinyc_conv.c's asm loop): VMLADAVA writes even registers only, all
+     * eight here, the first chunk's VMLADAV sets them, one STM stores them in s's order; its four pointers and
+     * counter need five odd registers, which -Os does not leave it */
 #define TINYC_CONV_CHUNK_ASM(OP)                                                                  \
     "vldrb.u8 q1, [%[w], #16]\n\t"                                                                \
     "vldrb.u8 q2, [%[w], #32]\n\t"                                                                \
@@ -277,8 +276,8 @@ static void tinyc_conv_chunked_block_s8(const tinyc_conv2d_im2col_s8_params *p, 
     }
 }
 
-/* tinyc_conv2d_chunked_s8 on Helium: output pixels in raster order `pixels` (even, <= TINYC_CONV_CHUNKED_PIXELS) at a time, their
- * columns in col (cs bytes apart), then tinyc_conv_chunked_block_s8 per block of 4 output channels and the
+/* tinyc_conv2d_chunked_s8 on Helium: output pixels in raster order `pixels` (even, at most
+ * TINYC_CONV_CHUNKED_PIXELS) at a time, their columns in col (cs bytes apart), then tinyc_conv_chunked_block_s8 per block of 4 output channels and the
  * last Co/g % 4 channels one at a time (an odd last pixel paired with itself, its copy's outputs dropped).
  * Not inlined: its frame stays its own. */
 #if defined(__GNUC__)
