@@ -277,9 +277,9 @@ static void tinyc_conv_chunked_block_s8(const tinyc_conv2d_im2col_s8_params *p, 
 }
 
 /* tinyc_conv2d_chunked_s8 on Helium: output pixels in raster order `pixels` (even, at most
- * TINYC_CONV_CHUNKED_PIXELS) at a time, their columns in col (cs bytes apart), then tinyc_conv_chunked_block_s8 per block of 4 output channels and the
- * last Co/g % 4 channels one at a time (an odd last pixel paired with itself, its copy's outputs dropped).
- * Not inlined: its frame stays its own. */
+ * TINYC_CONV_CHUNKED_PIXELS) at a time, their columns in col (cs bytes apart), then tinyc_conv_chunked_block_s8
+ * per block of 4 output channels and the last Co/g % 4 channels one at a time (an odd last pixel paired with
+ * itself, its copy's outputs dropped). Not inlined: its frame stays its own. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
