@@ -31,7 +31,7 @@ def one_node_graph(g: Graph, index: int) -> Graph:
     used = [t for t in (*node.inputs, *node.outputs) if t]
     inputs = [t for t in node.inputs if t and g.tensors[t].data is None]
     return Graph(f"{g.name}_n{index}", {t: g.tensors[t] for t in used}, [node], inputs,
-                 [t for t in node.outputs if t])
+                 [t for t in node.outputs if t], helium=g.helium)  # the kernels of the compiled graph
 
 
 def measure_node(c: Compiled, index: int, extra: list[str]) -> int:

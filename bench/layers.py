@@ -12,7 +12,7 @@ import numpy as np
 
 from sparse import one_node  # bench/sparse.py: float32 graph x -> op(x, w, b) -> y
 from tinyc import ops, report
-from tinyc.board import load_board
+from tinyc.board import has_helium, load_board
 from tinyc.ir import Graph
 from tinyc.passes.plan import plan_memory
 from tinyc.passes.quantize import quantize
@@ -65,6 +65,7 @@ def compiled_layer(layer: Layer, board: str = BOARD, seed: int = 0) -> tuple[Com
     rng = np.random.default_rng(seed + 1)
     calib = {"x": rng.uniform(-1, 1, (CALIB, *layer.x_shape)).astype(np.float32)}
     q = quantize(g, calib)
+    q.helium = has_helium(load_board(board))  # as pipeline.build: the kernels the board's core runs fastest
     planned, plan = plan_memory(q)
     name = "layer_" + "".join(ch if ch.isalnum() else "_" for ch in layer.name.split(" (")[0])
     c = Compiled(name, q, planned, plan, [], load_board(board))

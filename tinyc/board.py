@@ -247,11 +247,18 @@ def console_defines(board: Board) -> list[tuple[str, str]]:
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", dict: "a table", list: "a list"}
 
 
+HELIUM_CORES = ("cortex-m55",)  # cores with integer Helium (MVE): kernels may take layouts only Helium reads fast
+
+
+def has_helium(board: Board | None) -> bool:
+    return board is not None and board.core in HELIUM_CORES
+
+
 def gcc_flags(board: Board) -> list[str]:
     """arm-none-eabi-gcc flags for the board's core: -mcpu, -mthumb and the float ABI."""
     cpu = board.core + ("+nodsp" if board.core == "cortex-m33" and not board.dsp else "")
     # the M55's conv loop in asm needs r7: on for the firmware tinyc builds (no frame pointer), off by default
-    asm = ["-DTINYC_MVE_ASM"] if board.core == "cortex-m55" else []
+    asm = ["-DTINYC_MVE_ASM"] if has_helium(board) else []
     if board.fpu == "none":
         return [f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=soft", *asm]
     return [f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={board.fpu}", *asm]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tinyc import ops
-from tinyc.board import Board
+from tinyc.board import Board, has_helium
 from tinyc.errors import DoesNotFit
 from tinyc.resources import runtime_dir
 
@@ -68,6 +68,8 @@ OP_FAMILY = {"conv2d": ("tinyc_conv", "tinyc_depthwise", "tinyc_pointwise"), "de
              "normalize": "tinyc_norm", "lrn": "tinyc_norm", "conv_transpose2d": "tinyc_conv_transpose",
              "argmax": "tinyc_arg", "topk": "tinyc_arg", "quantize": "tinyc_quantize",
              "dequantize": "tinyc_quantize"}
+# and on a core with Helium (tinyc.board.has_helium) these as well: the kernels its graphs call instead
+HELIUM_OP_FAMILY = {"conv2d": "tinyc_conv_chunked"}
 # Measured on the shared models (kws_dscnn, vww_mobilenetv1: 70-115 B a layer on cortex-m0plus):
 PER_LAYER_BYTES = 128  # one call in the schedule and its const params struct (arrays are weights)
 STARTUP_BYTES = 1024  # vector table, reset handler, memcpy and memset
@@ -98,6 +100,8 @@ def estimated_code_bytes(report: dict, board: Board) -> int:
         largest = max(sizes[dtype] for sizes in table.values())
         # an op this table does not know yet counts as the largest family, never as nothing
         families = {f for op in kernel_ops for f in _as_tuple(OP_FAMILY.get(op, op))}
+        if has_helium(board):
+            families |= {HELIUM_OP_FAMILY[op] for op in kernel_ops if op in HELIUM_OP_FAMILY}
         if any(k.get("format", "dense") == "csr" or ":" in k.get("format", "") for k in kernels
                if k["op"] in kernel_ops):
             families |= {"tinyc_sparse", "tinyc_sparse_conv"}  # the layer's op is not known here: both, an upper bound

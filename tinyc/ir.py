@@ -80,6 +80,9 @@ class Graph:
     # How multipliers are chosen (tinyc/quant.py quantize_multiplier): "tflite" (normalized, TFLite's: the
     # product is rounded twice when it shifts right) or "once" (a file onnxruntime quantized: it rounds once)
     requantization: str = "tflite"
+    # Compiled for a core with Helium (tinyc.board.has_helium): conv2d takes the weight layout its Helium
+    # path reads fastest (tinyc_conv2d_chunked_s8; a build without Helium runs it too, slower, the same bits)
+    helium: bool = False
 
     def copy(self) -> Graph:
         """A deep copy that shares constant arrays (passes replace data, never mutate it)."""

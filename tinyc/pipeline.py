@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyc import accuracy, budget, compress as compression, cost_model, fit, ir, report, report_html, selftest
-from tinyc.board import Board, load_board
+from tinyc.board import Board, has_helium, load_board
 from tinyc.ir import C_TYPE
 from tinyc.codegen.c_literals import c_ident
 from tinyc.codegen.arduino import as_arduino_library
@@ -115,6 +115,7 @@ def build(model: str | Path, opts: Options) -> Compiled:
     if opts.latency_budget is not None:
         _check_latency_options(opts, board)
     g = frontend(model)
+    g.helium = has_helium(board)  # before lowering: the memory plan takes the kernels' scratch
     c = opts.compression
     if opts.float_layers == "auto":  # --max-drop bounds the int8 loss, not the pruning
         c = replace(c, max_drop=None)

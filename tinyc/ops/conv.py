@@ -98,6 +98,36 @@ def im2col_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
     return kp, np.concatenate(out).view("<i4").astype(np.int32)
 
 
+CHUNKED_FAMILY = "tinyc_conv_chunked"  # its kernels: only a Helium build links them (tinyc.fit counts it so)
+CHUNK = 16  # runtime_c/tinyc_conv_chunked.h TINYC_CONV_CHUNK
+CHUNKED_PIXELS = 8  # runtime_c/tinyc_conv_chunked.h TINYC_CONV_CHUNKED_PIXELS: columns filled at a time
+
+
+def chunked_weights(wq: np.ndarray, groups: int) -> tuple[int, np.ndarray]:
+    """(k_padded, Co * k_padded / 4 int32 words of 4 int8) for tinyc_conv2d_chunked_s8 (Helium).
+
+    Rows w[oc] flattened (Ci/g, KH, KW) and zero padded to k_padded (a multiple of CHUNK). Per group, blocks
+    of 4 channels hold per chunk of CHUNK k the 4 channels' bytes one after the other; the last Co/g % 4
+    channels their rows whole.
+    """
+    co = wq.shape[0]
+    k = wq[0].size
+    kp = -(-k // CHUNK) * CHUNK
+    rows = np.zeros((co, kp), np.int8)
+    rows[:, :k] = wq.reshape(co, k)
+    out = []
+    for grp in np.split(rows, groups):
+        whole = len(grp) // 4 * 4
+        out.append(grp[:whole].reshape(-1, 4, kp // CHUNK, CHUNK).transpose(0, 2, 1, 3).ravel())
+        out.append(grp[whole:].ravel())
+    return kp, np.concatenate(out).view("<i4").astype(np.int32)
+
+
+def _chunked_scratch(kp: int) -> int:
+    """Bytes of tinyc_conv2d_chunked_s8's scratch: CHUNKED_PIXELS columns of k_padded + CHUNK bytes."""
+    return CHUNKED_PIXELS * (kp + CHUNK)
+
+
 DW_STACK_BYTES = 1024  # runtime_c/tinyc_depthwise.h TINYC_DW_STACK_BYTES
 
 
@@ -219,6 +249,14 @@ class Conv2d(Op):
                                   [x, w, b, y])
             return KernelCall("tinyc_depthwise_cols_s8", family, "tinyc_conv2d_s8_params", params, [x, w, b, y],
                               scratch_bytes=scratch)
+        if g.helium:  # the layout Helium reads 4 channels x 2 pixels from with 6 loads and 8 VMLADAVA per chunk
+            params["k_padded"], params["weights"] = chunked_weights(wq, geom["groups"])
+            family = CHUNKED_FAMILY
+            if params["k_padded"] <= SMALLK:  # columns on the stack, as tinyc_conv2d_smallk_s8
+                return KernelCall("tinyc_conv2d_chunked_small_s8", family, "tinyc_conv2d_im2col_s8_params", params,
+                                  [x, b, y])
+            return KernelCall("tinyc_conv2d_chunked_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y],
+                              scratch_bytes=_chunked_scratch(params["k_padded"]))
         params["k_padded"], params["weights"] = im2col_weights(wq, geom["groups"])
         if params["k_padded"] <= SMALLK:  # columns on the stack: no arena scratch at a small layer's peak
             return KernelCall("tinyc_conv2d_smallk_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y])
