@@ -40,6 +40,11 @@ DEPTHWISE = [
     ((1, 3, 7, 5), 1, (2, 1), (2, 1, 0, 1), (0.0, None)),
     ((1, 3, 5, 7), 2, (1, 1), (1, 1, 1, 1), None),
     ((1, 5, 6, 5), 2, (2, 2), (0, 0, 1, 1), None),
+    # the DSP path's flat rows (stride 1, pad 1, the plane in scratch): KWS's 25x5 planes in 4 blocks of
+    # output rows, VWW's 12x12 in 3, width 2 (the narrowest)
+    ((1, 4, 25, 5), 1, (1, 1), (1, 1, 1, 1), (0.0, None)),
+    ((1, 3, 12, 12), 1, (1, 1), (1, 1, 1, 1), None),
+    ((1, 2, 9, 2), 1, (1, 1), (1, 1, 1, 1), (0.0, 6.0)),
     # wide rows: the scratch holds a band of rows (8, 3 and 4 of them), sums flush every row
     ((1, 3, 20, 61), 1, (1, 1), (1, 1, 1, 1), None),
     ((1, 2, 9, 130), 1, (1, 1), (1, 1, 1, 1), (0.0, None)),
