@@ -140,11 +140,10 @@ static int32_t tinyc_dw_band_rows(const tinyc_conv_geometry *g, int32_t rb)
  * (b2, b4) . (w0, w2) + b3 * w1. */
 #define TINYC_DW_ROW_S2(rp, w02, w1v, MLA_B1, MLA_B3)                                         \
     do {                                                                                  \
-        const int32_t q_ = tinyc_load4(rp), r_ = tinyc_load4((rp) + 2);          \
-        const int32_t o_ = tinyc_sxtb16_odd(q_);                                     \
+        const int32_t q_ = tinyc_load4(rp), o_ = tinyc_sxtb16_odd(q_);            \
         a0 = __smlad(__sxtb16(q_), w02, a0);                                              \
         a0 = MLA_B1(o_, w1v, a0);                                                         \
-        a1 = __smlad(__sxtb16(r_), w02, a1);                                              \
+        a1 = __smlad(__sxtb16(tinyc_load4((rp) + 2)), w02, a1);                           \
         a1 = MLA_B3(o_, w1v, a1);                                                         \
     } while (0)
 
@@ -216,8 +215,8 @@ static void tinyc_dw_sums_s2(const tinyc_dw_taps *t, const int8_t *rp, int32_t r
     const int32_t w00 = t->w00, w10 = t->w10, w20 = t->w20, w01 = t->w01, w21 = t->w21;
     const int8_t *end = rp + 2 * n;
     for (; rp < end; rp += 4, sp += 2) {
-        const int32_t o = tinyc_sxtb16_odd(tinyc_load4(rp));
-        int32_t a0 = __smlabb(o, w01, __smuad(__sxtb16(tinyc_load4(rp)), w00));
+        const int32_t q = tinyc_load4(rp), o = tinyc_sxtb16_odd(q);
+        int32_t a0 = __smlabb(o, w01, __smuad(__sxtb16(q), w00));
         int32_t a1 = __smlatb(o, w01, __smuad(__sxtb16(tinyc_load4(rp + 2)), w00));
         TINYC_DW_ROW_S2(rp + rb, w10, w01, __smlabt, __smlatt);
         TINYC_DW_ROW_S2(rp + 2 * rb, w20, w21, __smlabb, __smlatb);
