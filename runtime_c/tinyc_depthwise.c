@@ -272,18 +272,34 @@ static void tinyc_dw_outputs(const tinyc_conv_fastq *q, const int32_t *sums, int
 /* The h rows of plane xc (w >= 2 bytes each) into the flat rows of pitch w + 1 from rows + pitch + 1 (see
  * tinyc_dw_3x3_flat_dsp), whole words: a row's last word may run up to 3 bytes past it, over its right pad
  * byte (written back after the row) and the next row's first bytes (rewritten by that row). The last row,
- * whose words could read past x and write into the bottom pad row, is copied exactly. */
+ * whose words could read past x and write into the bottom pad row, is copied exactly. Rows of up to 8
+ * bytes (KWS's 5, VWW's 6 and 3) take one or two words without a loop: the loop set-up costs as much. */
 static void tinyc_dw_copy_flat(int8_t *rows, const int8_t *xc, int32_t h, int32_t w, int8_t zp)
 {
     const int32_t pitch = w + 1;
-    int8_t *dst = rows + pitch + 1;
-    int32_t r, i;
-    for (r = 0; r + 1 < h; r++, dst += pitch, xc += w) {
-        for (i = 0; i < w; i += 4) {
-            const int32_t v = tinyc_load4(xc + i);
-            memcpy(dst + i, &v, 4);
+    int8_t *dst = rows + pitch + 1, *const last = dst + (h - 1) * pitch;
+    int32_t i;
+    if (w <= 4) {
+        for (; dst < last; dst += pitch, xc += w) {
+            const int32_t v = tinyc_load4(xc);
+            memcpy(dst, &v, 4);
+            dst[w] = zp;
         }
-        dst[w] = zp;
+    } else if (w <= 8) {
+        for (; dst < last; dst += pitch, xc += w) {
+            const int32_t v0 = tinyc_load4(xc), v1 = tinyc_load4(xc + 4);
+            memcpy(dst, &v0, 4);
+            memcpy(dst + 4, &v1, 4);
+            dst[w] = zp;
+        }
+    } else {
+        for (; dst < last; dst += pitch, xc += w) {
+            for (i = 0; i < w; i += 4) {
+                const int32_t v = tinyc_load4(xc + i);
+                memcpy(dst + i, &v, 4);
+            }
+            dst[w] = zp;
+        }
     }
     tinyc_dw_copy_row(dst, xc, w);
 }
