@@ -193,8 +193,11 @@ static tinyc_dw_taps tinyc_dw_taps_of(const int8_t *wc)
 
 /* Stride 1: the n (even) sums sp[i] = 3x3 taps of padded rows rp, rp + rb, rp + 2 rb from column i,
  * 2 columns per step. */
-TINYC_DW_LOOP_ATTR
-static void tinyc_dw_sums_s1(const tinyc_dw_taps *t, const int8_t *rp, int32_t rb, int32_t *sp, int32_t n)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_dw_sums_s1_loop(const tinyc_dw_taps *t, const int8_t *rp, int32_t rb, int32_t *sp,
+                                         int32_t n)
 {
     const int32_t w00 = t->w00, w10 = t->w10, w20 = t->w20, w01 = t->w01, w21 = t->w21;
     const int8_t *end = rp + n;
@@ -209,8 +212,11 @@ static void tinyc_dw_sums_s1(const tinyc_dw_taps *t, const int8_t *rp, int32_t r
 }
 
 /* Stride 2 along the row: the n (even) sums sp[i] from padded column 2 i. */
-TINYC_DW_LOOP_ATTR
-static void tinyc_dw_sums_s2(const tinyc_dw_taps *t, const int8_t *rp, int32_t rb, int32_t *sp, int32_t n)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_dw_sums_s2_loop(const tinyc_dw_taps *t, const int8_t *rp, int32_t rb, int32_t *sp,
+                                         int32_t n)
 {
     const int32_t w00 = t->w00, w10 = t->w10, w20 = t->w20, w01 = t->w01, w21 = t->w21;
     const int8_t *end = rp + 2 * n;
@@ -223,6 +229,18 @@ static void tinyc_dw_sums_s2(const tinyc_dw_taps *t, const int8_t *rp, int32_t r
         sp[0] = a0;
         sp[1] = a1;
     }
+}
+
+TINYC_DW_LOOP_ATTR
+static void tinyc_dw_sums_s1(const tinyc_dw_taps *t, const int8_t *rp, int32_t rb, int32_t *sp, int32_t n)
+{
+    tinyc_dw_sums_s1_loop(t, rp, rb, sp, n);
+}
+
+TINYC_DW_LOOP_ATTR
+static void tinyc_dw_sums_s2(const tinyc_dw_taps *t, const int8_t *rp, int32_t rb, int32_t *sp, int32_t n)
+{
+    tinyc_dw_sums_s2_loop(t, rp, rb, sp, n);
 }
 
 /* The fast tail (tinyc_conv_fastq with clamp.max 127) of tinyc_dw_outputs: one loop over the outputs,
@@ -252,8 +270,11 @@ static inline void tinyc_dw_outputs_fast(const tinyc_conv_fastq *q, const int32_
 
 /* y[r * w + i] = the output of sums[r * pitch + i], i < w, r < rows (w, rows >= 1): a block of output
  * rows whose sums lie pitch apart, the channel's constants read once. */
-static void tinyc_dw_outputs(const tinyc_conv_fastq *q, const int32_t *sums, int32_t pitch, int8_t *y,
-                             int32_t w, int32_t rows)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_dw_outputs_rows(const tinyc_conv_fastq *q, const int32_t *sums, int32_t pitch, int8_t *y,
+                                         int32_t w, int32_t rows)
 {
     int32_t r;
     if (q->fast && q->clamp.max == 127) {
@@ -267,6 +288,32 @@ static void tinyc_dw_outputs(const tinyc_conv_fastq *q, const int32_t *sums, int
     for (r = 0; r < rows; r++) {
         tinyc_conv_fastq_row_s8(q, sums + r * pitch, y + r * w, w, 1);
     }
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_dw_outputs(const tinyc_conv_fastq *q, const int32_t *sums, int32_t pitch, int8_t *y, int32_t w,
+                             int32_t rows)
+{
+    tinyc_dw_outputs_rows(q, sums, pitch, y, w, rows);
+}
+
+/* One output row of a wide plane (its sums fill the buffer): summed, then requantized, in one call. */
+TINYC_DW_LOOP_ATTR
+static void tinyc_dw_row_s1(const tinyc_dw_taps *t, const tinyc_conv_fastq *q, const int8_t *rp, int32_t rb,
+                            int32_t *sums, int8_t *y, int32_t w)
+{
+    tinyc_dw_sums_s1_loop(t, rp, rb, sums, (w + 1) & ~1);
+    tinyc_dw_outputs_rows(q, sums, w, y, w, 1);
+}
+
+TINYC_DW_LOOP_ATTR
+static void tinyc_dw_row_s2(const tinyc_dw_taps *t, const tinyc_conv_fastq *q, const int8_t *rp, int32_t rb,
+                            int32_t *sums, int8_t *y, int32_t w)
+{
+    tinyc_dw_sums_s2_loop(t, rp, rb, sums, (w + 1) & ~1);
+    tinyc_dw_outputs_rows(q, sums, w, y, w, 1);
 }
 
 /* The h rows of plane xc (w >= 2 bytes each) into the flat rows of pitch w + 1 from rows + pitch + 1 (see
@@ -365,7 +412,14 @@ static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t
                 memset(dst, p->input_zp, (size_t)in_w);
             }
         }
-        for (oy = 0; oy < n_out; oy++) {
+        for (oy = 0; oy < n_out && 2 * out_w > cap; oy++) {  /* wide rows: a row per buffer */
+            if (sw == 1) {
+                tinyc_dw_row_s1(t, q, rows + oy * sh * rb, rb, sums, yc + (oy0 + oy) * out_w, out_w);
+            } else {
+                tinyc_dw_row_s2(t, q, rows + oy * sh * rb, rb, sums, yc + (oy0 + oy) * out_w, out_w);
+            }
+        }
+        for (; oy < n_out; oy++) {
             if (sw == 1) {
                 tinyc_dw_sums_s1(t, rows + oy * sh * rb, rb, sums + filled, n_sums);
             } else {
