@@ -567,7 +567,9 @@ static void tinyc_dw_3x3_plane_mve_s8(const tinyc_conv2d_s8_params *p, const int
  * tinyc_depthwise_conv2d_s8. DSP: each output plane reads its input plane through NB padded rows of
  * R bytes in scratch (R = max(pad_left + W, stride_w * even(OW) + 2) rounded up to 4; NB = 512 / R,
  * at least 3, at most (OH - 1) * stride_h + 3), 2 output columns per step, and buffers int32 sums
- * (S = max(OW, 32) + 2 of them) before requantizing. Portable: tinyc_depthwise_conv2d_s8.
+ * (S = max(OW, 32) + 2 of them) before requantizing; stride 1 and pad 1 with the whole padded plane
+ * in the NB * R bytes use the same scratch as flat rows of pitch W + 1 (tinyc_dw_3x3_flat_dsp).
+ * Portable: tinyc_depthwise_conv2d_s8.
  * Scratch: NB * R + 4 * S bytes (both builds get it). */
 void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                             const int32_t *bias, int8_t *y, void *scratch)
