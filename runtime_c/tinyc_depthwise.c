@@ -243,33 +243,10 @@ static void tinyc_dw_sums_s2(const tinyc_dw_taps *t, const int8_t *rp, int32_t r
     tinyc_dw_sums_s2_loop(t, rp, rb, sp, n);
 }
 
-/* The fast tail (tinyc_conv_fastq with clamp.max 127) of tinyc_dw_outputs: one loop over the outputs,
- * the row ends as checks (rows of a few outputs: an inner loop's set-up costs as much as the row);
- * `lower` 0 when clamp.min is -128 (SSAT is the whole clamp). */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline void tinyc_dw_outputs_fast(const tinyc_conv_fastq *q, const int32_t *sums, int32_t pitch,
-                                         int8_t *y, int32_t w, int32_t rows, int lower)
-{
-    const int32_t bias = q->bias, multiplier = q->multiplier, rs = q->right_minus_1, round_hi = q->round_hi;
-    const int32_t lo = q->clamp.min, skip = pitch - w;
-    const int8_t *const y_end = y + w * rows;
-    const int8_t *row_end = y + w;
-    for (;;) {
-        int32_t v = __ssat(tinyc_conv_fastq_value(__qadd(*sums++, bias), multiplier, round_hi, rs), 8);
-        if (lower && v < lo) v = lo;
-        *y++ = (int8_t)v;
-        if (y == row_end) {
-            if (y == y_end) return;
-            sums += skip;
-            row_end += w;
-        }
-    }
-}
-
 /* y[r * w + i] = the output of sums[r * pitch + i], i < w, r < rows (w, rows >= 1): a block of output
- * rows whose sums lie pitch apart, the channel's constants read once. */
+ * rows whose sums lie pitch apart, the channel's constants read once. The usual tail (the fast form, clamp
+ * (-128, 127): SSAT is the whole clamp) is one loop over the outputs with the row ends as checks (rows of
+ * a few outputs: an inner loop's set-up costs as much as the row); any other goes a row at a time. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
@@ -277,13 +254,19 @@ static inline void tinyc_dw_outputs_rows(const tinyc_conv_fastq *q, const int32_
                                          int32_t w, int32_t rows)
 {
     int32_t r;
-    if (q->fast && q->clamp.max == 127) {
-        if (q->clamp.min == -128) {
-            tinyc_dw_outputs_fast(q, sums, pitch, y, w, rows, 0);
-        } else {
-            tinyc_dw_outputs_fast(q, sums, pitch, y, w, rows, 1);
+    if (q->fast && q->clamp.max == 127 && q->clamp.min == -128) {
+        const int32_t bias = q->bias, multiplier = q->multiplier, rs = q->right_minus_1, round_hi = q->round_hi;
+        const int32_t skip = pitch - w;
+        const int8_t *const y_end = y + w * rows;
+        const int8_t *row_end = y + w;
+        for (;;) {
+            *y++ = (int8_t)__ssat(tinyc_conv_fastq_value(__qadd(*sums++, bias), multiplier, round_hi, rs), 8);
+            if (y == row_end) {
+                if (y == y_end) return;
+                sums += skip;
+                row_end += w;
+            }
         }
-        return;
     }
     for (r = 0; r < rows; r++) {
         tinyc_conv_fastq_row_s8(q, sums + r * pitch, y + r * w, w, 1);
