@@ -259,6 +259,20 @@ static inline void tinyc_dw_outputs_rows(const tinyc_conv_fastq *q, const int32_
         const int32_t skip = pitch - w;
         const int8_t *const y_end = y + w * rows;
         const int8_t *row_end = y + w;
+        if ((w & 1) == 0) {  /* even rows: two outputs a step (one LDRD, one loop check) */
+            for (;;) {
+                int32_t s0, s1;
+                tinyc_conv_load_pair(&sums, &s0, &s1);
+                y[0] = (int8_t)__ssat(tinyc_conv_fastq_value(__qadd(s0, bias), multiplier, round_hi, rs), 8);
+                y[1] = (int8_t)__ssat(tinyc_conv_fastq_value(__qadd(s1, bias), multiplier, round_hi, rs), 8);
+                y += 2;
+                if (y == row_end) {
+                    if (y == y_end) return;
+                    sums += skip;
+                    row_end += w;
+                }
+            }
+        }
         for (;;) {
             *y++ = (int8_t)__ssat(tinyc_conv_fastq_value(__qadd(*sums++, bias), multiplier, round_hi, rs), 8);
             if (y == row_end) {
