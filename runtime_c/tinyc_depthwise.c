@@ -140,11 +140,10 @@ static int32_t tinyc_dw_band_rows(const tinyc_conv_geometry *g, int32_t rb)
  * (b2, b4) . (w0, w2) + b3 * w1. */
 #define TINYC_DW_ROW_S2(rp, w02, w1v, MLA_B1, MLA_B3)                                         \
     do {                                                                                  \
-        const int32_t q_ = tinyc_load4(rp), r_ = tinyc_load4((rp) + 2);          \
-        const int32_t o_ = tinyc_sxtb16_odd(q_);                                     \
+        const int32_t q_ = tinyc_load4(rp), o_ = tinyc_sxtb16_odd(q_);            \
         a0 = __smlad(__sxtb16(q_), w02, a0);                                              \
         a0 = MLA_B1(o_, w1v, a0);                                                         \
-        a1 = __smlad(__sxtb16(r_), w02, a1);                                              \
+        a1 = __smlad(__sxtb16(tinyc_load4((rp) + 2)), w02, a1);                           \
         a1 = MLA_B3(o_, w1v, a1);                                                         \
     } while (0)
 
@@ -165,19 +164,237 @@ static void tinyc_dw_copy_row(int8_t *dst, const int8_t *xr, int32_t w)
     for (; i < w; i++) dst[i] = xr[i];
 }
 
-/* One output plane from input plane xc and 3x3 weights wc, in bands of output rows: the band's padded
+/* gcc only (clang lacks the attribute): the sum loops out of line with the pre-allocation scheduler off
+ * fit the 14 registers (inlined into the plane loop, or scheduled, they spill the weights). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TINYC_DW_LOOP_ATTR __attribute__((noinline, optimize("no-schedule-insns")))
+#elif defined(__GNUC__)
+#define TINYC_DW_LOOP_ATTR __attribute__((noinline))
+#else
+#define TINYC_DW_LOOP_ATTR
+#endif
+
+/* One channel's 3x3 weights as int16 pairs: (w0, w2), (w3, w5), (w6, w8) along the kernel rows, (w1, w4)
+ * and w7 for the middle column. */
+typedef struct {
+    int32_t w00, w10, w20, w01, w21;
+} tinyc_dw_taps;
+
+static tinyc_dw_taps tinyc_dw_taps_of(const int8_t *wc)
+{
+    tinyc_dw_taps t;
+    t.w00 = tinyc_dw_pair(wc[0], wc[2]);
+    t.w10 = tinyc_dw_pair(wc[3], wc[5]);
+    t.w20 = tinyc_dw_pair(wc[6], wc[8]);
+    t.w01 = tinyc_dw_pair(wc[1], wc[4]);
+    t.w21 = wc[7];
+    return t;
+}
+
+/* Stride 1: the n (even) sums sp[i] = 3x3 taps of padded rows rp, rp + rb, rp + 2 rb from column i,
+ * 2 columns per step. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_dw_sums_s1_loop(const tinyc_dw_taps *t, const int8_t *rp, int32_t rb, int32_t *sp,
+                                         int32_t n)
+{
+    const int32_t w00 = t->w00, w10 = t->w10, w20 = t->w20, w01 = t->w01, w21 = t->w21;
+    const int8_t *end = rp + n;
+    for (; rp < end; rp += 2, sp += 2) {
+        const int32_t q = tinyc_load4(rp), e = __sxtb16(q), o = tinyc_sxtb16_odd(q);
+        int32_t a0 = __smlabb(o, w01, __smuad(e, w00)), a1 = __smlatb(e, w01, __smuad(o, w00));
+        TINYC_DW_ROW_S1(rp + rb, w10, w01, __smlabt, __smlatt);
+        TINYC_DW_ROW_S1(rp + 2 * rb, w20, w21, __smlabb, __smlatb);
+        sp[0] = a0;
+        sp[1] = a1;
+    }
+}
+
+/* Stride 2 along the row: the n (even) sums sp[i] from padded column 2 i. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_dw_sums_s2_loop(const tinyc_dw_taps *t, const int8_t *rp, int32_t rb, int32_t *sp,
+                                         int32_t n)
+{
+    const int32_t w00 = t->w00, w10 = t->w10, w20 = t->w20, w01 = t->w01, w21 = t->w21;
+    const int8_t *end = rp + 2 * n;
+    for (; rp < end; rp += 4, sp += 2) {
+        const int32_t q = tinyc_load4(rp), o = tinyc_sxtb16_odd(q);
+        int32_t a0 = __smlabb(o, w01, __smuad(__sxtb16(q), w00));
+        int32_t a1 = __smlatb(o, w01, __smuad(__sxtb16(tinyc_load4(rp + 2)), w00));
+        TINYC_DW_ROW_S2(rp + rb, w10, w01, __smlabt, __smlatt);
+        TINYC_DW_ROW_S2(rp + 2 * rb, w20, w21, __smlabb, __smlatb);
+        sp[0] = a0;
+        sp[1] = a1;
+    }
+}
+
+TINYC_DW_LOOP_ATTR
+static void tinyc_dw_sums_s1(const tinyc_dw_taps *t, const int8_t *rp, int32_t rb, int32_t *sp, int32_t n)
+{
+    tinyc_dw_sums_s1_loop(t, rp, rb, sp, n);
+}
+
+TINYC_DW_LOOP_ATTR
+static void tinyc_dw_sums_s2(const tinyc_dw_taps *t, const int8_t *rp, int32_t rb, int32_t *sp, int32_t n)
+{
+    tinyc_dw_sums_s2_loop(t, rp, rb, sp, n);
+}
+
+/* y[r * w + i] = the output of sums[r * pitch + i], i < w, r < rows (w, rows >= 1): a block of output
+ * rows whose sums lie pitch apart, the channel's constants read once. The usual tail (the fast form, clamp
+ * (-128, 127): SSAT is the whole clamp) is one loop over the outputs with the row ends as checks (rows of
+ * a few outputs: an inner loop's set-up costs as much as the row); any other goes a row at a time. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_dw_outputs_rows(const tinyc_conv_fastq *q, const int32_t *sums, int32_t pitch, int8_t *y,
+                                         int32_t w, int32_t rows)
+{
+    int32_t r;
+    if (q->fast && q->clamp.max == 127 && q->clamp.min == -128) {
+        const int32_t bias = q->bias, multiplier = q->multiplier, rs = q->right_minus_1, round_hi = q->round_hi;
+        const int32_t skip = pitch - w;
+        const int8_t *const y_end = y + w * rows;
+        const int8_t *row_end = y + w;
+        if ((w & 1) == 0) {  /* even rows: two outputs a step (one LDRD, one loop check) */
+            for (;;) {
+                int32_t s0, s1;
+                tinyc_conv_load_pair(&sums, &s0, &s1);
+                y[0] = (int8_t)__ssat(tinyc_conv_fastq_value(__qadd(s0, bias), multiplier, round_hi, rs), 8);
+                y[1] = (int8_t)__ssat(tinyc_conv_fastq_value(__qadd(s1, bias), multiplier, round_hi, rs), 8);
+                y += 2;
+                if (y == row_end) {
+                    if (y == y_end) return;
+                    sums += skip;
+                    row_end += w;
+                }
+            }
+        }
+        for (;;) {
+            *y++ = (int8_t)__ssat(tinyc_conv_fastq_value(__qadd(*sums++, bias), multiplier, round_hi, rs), 8);
+            if (y == row_end) {
+                if (y == y_end) return;
+                sums += skip;
+                row_end += w;
+            }
+        }
+    }
+    for (r = 0; r < rows; r++) {
+        tinyc_conv_fastq_row_s8(q, sums + r * pitch, y + r * w, w, 1);
+    }
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_dw_outputs(const tinyc_conv_fastq *q, const int32_t *sums, int32_t pitch, int8_t *y, int32_t w,
+                             int32_t rows)
+{
+    tinyc_dw_outputs_rows(q, sums, pitch, y, w, rows);
+}
+
+/* One output row of a wide plane (its sums fill the buffer): summed, then requantized, in one call. */
+TINYC_DW_LOOP_ATTR
+static void tinyc_dw_row_s1(const tinyc_dw_taps *t, const tinyc_conv_fastq *q, const int8_t *rp, int32_t rb,
+                            int32_t *sums, int8_t *y, int32_t w)
+{
+    tinyc_dw_sums_s1_loop(t, rp, rb, sums, (w + 1) & ~1);
+    tinyc_dw_outputs_rows(q, sums, w, y, w, 1);
+}
+
+TINYC_DW_LOOP_ATTR
+static void tinyc_dw_row_s2(const tinyc_dw_taps *t, const tinyc_conv_fastq *q, const int8_t *rp, int32_t rb,
+                            int32_t *sums, int8_t *y, int32_t w)
+{
+    tinyc_dw_sums_s2_loop(t, rp, rb, sums, (w + 1) & ~1);
+    tinyc_dw_outputs_rows(q, sums, w, y, w, 1);
+}
+
+/* The h rows of plane xc (w >= 2 bytes each) into the flat rows of pitch w + 1 from rows + pitch + 1 (see
+ * tinyc_dw_3x3_flat_dsp), whole words: a row's last word may run up to 3 bytes past it, over its right pad
+ * byte (written back after the row) and the next row's first bytes (rewritten by that row). The last row,
+ * whose words could read past x and write into the bottom pad row, is copied exactly. Rows of up to 8
+ * bytes (KWS's 5, VWW's 6 and 3) take one or two words without a loop: the loop set-up costs as much. */
+static void tinyc_dw_copy_flat(int8_t *rows, const int8_t *xc, int32_t h, int32_t w, int8_t zp)
+{
+    const int32_t pitch = w + 1;
+    int8_t *dst = rows + pitch + 1, *const last = dst + (h - 1) * pitch;
+    int32_t i;
+    if (w <= 4) {
+        for (; dst < last; dst += pitch, xc += w) {
+            const int32_t v = tinyc_load4(xc);
+            memcpy(dst, &v, 4);
+            dst[w] = zp;
+        }
+    } else if (w <= 8) {
+        for (; dst < last; dst += pitch, xc += w) {
+            const int32_t v0 = tinyc_load4(xc), v1 = tinyc_load4(xc + 4);
+            memcpy(dst, &v0, 4);
+            memcpy(dst + 4, &v1, 4);
+            dst[w] = zp;
+        }
+    } else {
+        for (; dst < last; dst += pitch, xc += w) {
+            for (i = 0; i < w; i += 4) {
+                const int32_t v = tinyc_load4(xc + i);
+                memcpy(dst + i, &v, 4);
+            }
+            dst[w] = zp;
+        }
+    }
+    tinyc_dw_copy_row(dst, xc, w);
+}
+
+/* Stride 1, pad 1 on every side, with the whole padded plane in scratch as one flat run of rows of pitch
+ * W + 1 (a row's right pad is the next row's left pad; pad bytes keep the caller's input_zp fill): output
+ * (oy, ox) sums at flat oy * pitch + ox, so a block of output rows is one loop over block * pitch columns
+ * (the junk sums at ox = W are not stored), and its outputs are requantized in one call. Narrow planes
+ * (KWS's 25x5, VWW's 12x12 and smaller) are mostly row overheads in the banded form below. */
+static void tinyc_dw_3x3_flat_dsp(const tinyc_conv2d_s8_params *p, const int8_t *xc, const tinyc_dw_taps *t,
+                                  const tinyc_conv_fastq *q, int8_t *yc, int8_t *rows, int32_t *sums,
+                                  int32_t block)
+{
+    const int32_t h = p->geom.input.h, w = p->geom.input.w, pitch = w + 1;
+    int32_t oy;
+    tinyc_dw_copy_flat(rows, xc, h, w, (int8_t)p->input_zp);
+    for (oy = 0; oy < h; oy += block) {
+        const int32_t n = block < h - oy ? block : h - oy;
+        tinyc_dw_sums_s1(t, rows + oy * pitch, pitch, sums, (n * pitch + 1) & ~1);
+        tinyc_dw_outputs(q, sums, pitch, yc + oy * w, w, n);
+    }
+}
+
+/* Output rows per block of the flat form (its sums follow the flat rows in scratch), or 0 when the
+ * geometry or the scratch does not fit it. */
+static int32_t tinyc_dw_flat_block(const tinyc_conv_geometry *g, int32_t rb, int32_t nb, int32_t *sums_offset)
+{
+    const int32_t pitch = g->input.w + 1, flat = ((g->input.h + 2) * pitch + 4 + 3) & ~3;
+    const int32_t total = nb * rb + 4 * ((g->output.w > TINYC_DW_SUMS ? g->output.w : TINYC_DW_SUMS) + 2);
+    int32_t block;
+    if (g->stride_h != 1 || g->stride_w != 1 || g->pad_top != 1 || g->pad_left != 1
+        || g->output.h != g->input.h || g->output.w != g->input.w || g->input.w < 2 || flat > nb * rb) {
+        return 0;
+    }
+    *sums_offset = flat;
+    block = (total - flat) / 4 / pitch;
+    if (((block * pitch + 1) & ~1) * 4 > total - flat) block--;
+    return block;
+}
+
+/* One output plane from input plane xc and 3x3 weights t, in bands of output rows: the band's padded
  * input rows (nb of rb bytes; padding holds input_zp) are copied to scratch, then each output row is
  * summed 2 columns per step (SMLAD on int16 pairs along the kernel row) into the int32 sums after them,
  * which are requantized a buffer at a time. Every sum covers all 9 taps, so the zero-point term is
  * the full weight sum (in q). */
-static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t *xc, const int8_t *wc,
+static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t *xc, const tinyc_dw_taps *t,
                                    const tinyc_conv_fastq *q, int8_t *yc, int8_t *rows, int32_t rb, int32_t nb)
 {
     const tinyc_conv_geometry *g = &p->geom;
     const int32_t in_h = g->input.h, in_w = g->input.w, out_h = g->output.h, out_w = g->output.w;
-    const int32_t sh = g->stride_h, sw = g->stride_w, rb2 = 2 * rb;
-    const int32_t w00 = tinyc_dw_pair(wc[0], wc[2]), w10 = tinyc_dw_pair(wc[3], wc[5]);
-    const int32_t w20 = tinyc_dw_pair(wc[6], wc[8]), w01 = tinyc_dw_pair(wc[1], wc[4]), w21 = wc[7];
+    const int32_t sh = g->stride_h, sw = g->stride_w, n_sums = (out_w + 1) & ~1;
     int32_t *sums = (int32_t *)(void *)(rows + nb * rb);  /* cap sums + 1 spare */
     const int32_t cap = out_w > TINYC_DW_SUMS ? out_w : TINYC_DW_SUMS, band = (nb - 3) / sh + 1;
     int32_t filled = 0, oy0, oy, i;
@@ -192,31 +409,22 @@ static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t
                 memset(dst, p->input_zp, (size_t)in_w);
             }
         }
-        for (oy = 0; oy < n_out; oy++) {
-            const int8_t *rp = rows + oy * sh * rb, *end = rp + sw * out_w;
-            int32_t *sp = sums + filled;
+        for (oy = 0; oy < n_out && 2 * out_w > cap; oy++) {  /* wide rows: a row per buffer */
             if (sw == 1) {
-                for (; rp < end; rp += 2, sp += 2) {
-                    int32_t a0 = 0, a1 = 0;
-                    TINYC_DW_ROW_S1(rp, w00, w01, __smlabb, __smlatb);
-                    TINYC_DW_ROW_S1(rp + rb, w10, w01, __smlabt, __smlatt);
-                    TINYC_DW_ROW_S1(rp + rb2, w20, w21, __smlabb, __smlatb);
-                    sp[0] = a0;
-                    sp[1] = a1;
-                }
+                tinyc_dw_row_s1(t, q, rows + oy * sh * rb, rb, sums, yc + (oy0 + oy) * out_w, out_w);
             } else {
-                for (; rp < end; rp += 4, sp += 2) {
-                    int32_t a0 = 0, a1 = 0;
-                    TINYC_DW_ROW_S2(rp, w00, w01, __smlabb, __smlatb);
-                    TINYC_DW_ROW_S2(rp + rb, w10, w01, __smlabt, __smlatt);
-                    TINYC_DW_ROW_S2(rp + rb2, w20, w21, __smlabb, __smlatb);
-                    sp[0] = a0;
-                    sp[1] = a1;
-                }
+                tinyc_dw_row_s2(t, q, rows + oy * sh * rb, rb, sums, yc + (oy0 + oy) * out_w, out_w);
+            }
+        }
+        for (; oy < n_out; oy++) {
+            if (sw == 1) {
+                tinyc_dw_sums_s1(t, rows + oy * sh * rb, rb, sums + filled, n_sums);
+            } else {
+                tinyc_dw_sums_s2(t, rows + oy * sh * rb, rb, sums + filled, n_sums);
             }
             filled += out_w;
             if (filled + out_w > cap || oy0 + oy == out_h - 1) {  /* requantize the buffered rows */
-                tinyc_conv_fastq_row_s8(q, sums, yc + (oy0 + oy + 1) * out_w - filled, filled, 1);
+                tinyc_dw_outputs(q, sums, filled, yc + (oy0 + oy + 1) * out_w - filled, filled, 1);
                 filled = 0;
             }
         }
@@ -629,9 +837,11 @@ static void tinyc_dw_3x3_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *x
  * tinyc_depthwise_conv2d_s8. DSP: each output plane reads its input plane through NB padded rows of
  * R bytes in scratch (R = max(pad_left + W, stride_w * even(OW) + 2) rounded up to 4; NB = 512 / R,
  * at least 3, at most (OH - 1) * stride_h + 3), 2 output columns per step, and buffers int32 sums
- * (S = max(OW, 32) + 2 of them) before requantizing. Helium: stride 1 with rows of at most 16 bytes in the
- * flat layout (tinyc_dw_flat_row_bytes) where the plane's padded rows fit the same scratch (the stack
- * variant: all its TINYC_DW_STACK_BYTES), else the DSP layout 4 columns per step.
+ * (S = max(OW, 32) + 2 of them) before requantizing; stride 1 and pad 1 with the whole padded plane
+ * in the NB * R bytes use the same scratch as flat rows of pitch W + 1 (tinyc_dw_3x3_flat_dsp).
+ * Helium: stride 1 with rows of at most 16 bytes in the flat layout (tinyc_dw_flat_row_bytes) where the
+ * plane's padded rows fit the same scratch (the stack variant: all its TINYC_DW_STACK_BYTES), else the DSP
+ * layout 4 columns per step.
  * Portable: tinyc_depthwise_conv2d_s8. Scratch: NB * R + 4 * S bytes (every build gets it). */
 void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                             const int32_t *bias, int8_t *y, void *scratch)
@@ -646,15 +856,22 @@ void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, co
     const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
     const int32_t rb = tinyc_dw_row_bytes(g), nb = tinyc_dw_band_rows(g, rb);
     int8_t *rows = (int8_t *)scratch;
-    int32_t n, oc;
+    int32_t n, oc, sums_offset = 0;
+    const int32_t block = tinyc_dw_flat_block(g, rb, nb, &sums_offset);
     memset(rows, p->input_zp, (size_t)(nb * rb));
     for (n = 0; n < g->input.n; n++) {
         const int8_t *xn = x + (size_t)n * channels * in_plane;
         int8_t *yn = y + (size_t)n * g->output.c * out_plane;
         for (oc = 0; oc < g->output.c; oc++) {
             const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, oc, p->input_zp * p->weight_sums[oc]);
-            tinyc_dw_3x3_plane_dsp(p, xn + (size_t)(oc / mult) * in_plane, w + (size_t)oc * 9, &q,
-                                   yn + (size_t)oc * out_plane, rows, rb, nb);
+            const tinyc_dw_taps t = tinyc_dw_taps_of(w + (size_t)oc * 9);
+            const int8_t *xc = xn + (size_t)(oc / mult) * in_plane;
+            if (block > 0) {
+                tinyc_dw_3x3_flat_dsp(p, xc, &t, &q, yn + (size_t)oc * out_plane, rows,
+                                      (int32_t *)(void *)(rows + sums_offset), block);
+            } else {
+                tinyc_dw_3x3_plane_dsp(p, xc, &t, &q, yn + (size_t)oc * out_plane, rows, rb, nb);
+            }
         }
     }
 #else
