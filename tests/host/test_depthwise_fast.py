@@ -52,6 +52,12 @@ DEPTHWISE = [
     ((1, 3, 6, 4), 1, (1, 1), (0, 2, 2, 1), None),
     ((1, 2, 4, 6), 1, (1, 1), (2, 0, 1, 2), (0.0, 6.0)),
     ((1, 2, 5, 5), 1, (1, 1), (1, 1, 1, 1), (0.0, 0.002)),  # a clamp this narrow: a left shift, saturation
+    # Helium's split layout (stride 2): pad_left 2 over two chunks of output rows (the first's pad rows
+    # refilled), x rows of 37 (two whole 16-byte steps and a tail); pad_left 1 (the halves swapped) through the
+    # C loop (a narrow clamp); OW 66, too wide for it: the byte gathers
+    ((1, 3, 11, 37), 1, (2, 2), (2, 2, 0, 1), None),
+    ((1, 2, 8, 9), 1, (2, 2), (1, 1, 0, 0), (0.0, 0.002)),
+    ((1, 2, 5, 131), 1, (2, 2), (1, 1, 1, 1), (0.0, None)),
 ]
 # pointwise (x shape, Co): Ci 8 (VWW's first 1x1: blocks of many 8-pixel units), 1 to 9, 64 (the stack's last
 # 8-pixel Ci), 67, 128 (VWW's 6x6 planes: 8-pixel units, a last unit of 4) and 130 (tinyc_conv2d_1x1_wide_s8
