@@ -321,9 +321,11 @@ typedef struct {
     int32_t re;        /* bytes of a region row: OW + 1 */
     int32_t k;         /* output rows per chunk */
     int32_t w;         /* input columns copied: those at padded columns <= 2 * OW */
+    int32_t steps;     /* w / 16 */
     int32_t at_even;   /* where x's even columns go from a row's E: its E or O (pad_left odd), + pad_left / 2 */
     int32_t at_odd;    /* and its odd columns */
-    int32_t out_whole; /* output rows i < out_whole are stored 16 bytes at a time (i * OW + 16 <= OH * OW) */
+    int32_t out_whole; /* output rows i < out_whole are stored 16 bytes at a time (i * OW + OW rounded up to 16
+                          <= OH * OW) */
     mve_pred16_t tail, tail_even, tail_odd; /* the last w % 16 bytes of x, and their even and odd halves */
     mve_pred16_t out_live;                  /* a row's OW bytes, OW <= 16 */
 } tinyc_dw_split;
@@ -347,7 +349,7 @@ static int tinyc_dw_split_fits(const tinyc_conv_geometry *g, int32_t bytes)
 static tinyc_dw_split tinyc_dw_split_of(const tinyc_conv_geometry *g, int32_t bytes)
 {
     const int32_t used = 2 * g->output.w + 1 - g->pad_left;
-    const int32_t pad_left = g->pad_left, swap = pad_left & 1;
+    const int32_t pad_left = g->pad_left, swap = pad_left & 1, wide = (g->output.w + 15) & ~15;
     tinyc_dw_split sp;
     sp.in_h = g->input.h;
     sp.in_w = g->input.w;
@@ -358,9 +360,10 @@ static tinyc_dw_split tinyc_dw_split_of(const tinyc_conv_geometry *g, int32_t by
     sp.re = g->output.w + 1;
     sp.k = sp.d / sp.re - 1 < g->output.h ? sp.d / sp.re - 1 : g->output.h;
     sp.w = used < g->input.w ? used : g->input.w;
+    sp.steps = sp.w >> 4;
     sp.at_even = (swap ? sp.d : 0) + (pad_left >> 1);
     sp.at_odd = (swap ? 0 : sp.d) + ((pad_left + 1) >> 1);
-    sp.out_whole = sp.out_h * sp.out_w < 16 ? 0 : (sp.out_h * sp.out_w - 16) / sp.out_w + 1;
+    sp.out_whole = sp.out_h * sp.out_w < wide ? 0 : (sp.out_h * sp.out_w - wide) / sp.out_w + 1;
     sp.tail = vctp8q((uint32_t)(sp.w & 15));
     sp.tail_even = vctp16q((uint32_t)(((sp.w & 15) + 1) >> 1));
     sp.tail_odd = vctp16q((uint32_t)((sp.w & 15) >> 1));
@@ -374,9 +377,9 @@ static tinyc_dw_split tinyc_dw_split_of(const tinyc_conv_geometry *g, int32_t by
 static void tinyc_dw_split_copy(const tinyc_dw_split *sp, int8_t *e, const int8_t *xr)
 {
     int8_t *ev = e + sp->at_even, *od = e + sp->at_odd;
-    const int8_t *end = xr + (sp->w & ~15);
+    int32_t steps = sp->steps;
     int8x16_t v;
-    for (; xr < end; xr += 16, ev += 8, od += 8) {
+    for (; steps > 0; steps--, xr += 16, ev += 8, od += 8) {
         v = vldrbq_s8(xr);
         vstrbq_s16(ev, vmovlbq_s8(v));
         vstrbq_s16(od, vmovltq_s8(v));
@@ -619,7 +622,7 @@ static void tinyc_dw_3x3_split_mve_s8(const tinyc_dw_split *sp, const int8_t *xc
     const int32_t out_h = sp->out_h, out_w = sp->out_w, d = sp->d, re = sp->re, k = sp->k;
     int32_t *sums = (int32_t *)(void *)(rows + 4 * d + 4);
     const int8_t *bytes = (const int8_t *)sums;
-    int32_t oy0, i, j;
+    int32_t oy0, i, j, whole;
 #if TINYC_DW_FLAT_ASM
     tinyc_dw_fastq fq;
     const int fast = d == TINYC_DW_SPLIT_ODD && tinyc_dw_fastq_of(q, &fq);
@@ -651,8 +654,8 @@ static void tinyc_dw_3x3_split_mve_s8(const tinyc_dw_split *sp, const int8_t *xc
             tinyc_dw_split_sums_mve(rows, 2 * d, re, d, n >> 2, wc, sums);
             tinyc_dw_requantize_mve(q, sums, n, (int8_t *)sums);
         }
+        whole = sp->out_whole - oy0 < n_rows ? sp->out_whole - oy0 : n_rows;
         if (out_w <= 16) { /* one vector a row; later rows overwrite the 16 - OW bytes past one */
-            const int32_t whole = sp->out_whole - oy0 < n_rows ? sp->out_whole - oy0 : n_rows;
             for (i = 0; i < whole; i++, yr += out_w) {
                 vstrbq_s8(yr, vldrbq_s8(bytes + i * re));
             }
@@ -661,7 +664,12 @@ static void tinyc_dw_3x3_split_mve_s8(const tinyc_dw_split *sp, const int8_t *xc
             }
             continue;
         }
-        for (i = 0; i < n_rows; i++, yr += out_w) {
+        for (i = 0; i < whole; i++, yr += out_w) { /* wider rows: whole vectors likewise */
+            for (j = 0; j < out_w; j += 16) {
+                vstrbq_s8(yr + j, vldrbq_s8(bytes + i * re + j));
+            }
+        }
+        for (; i < n_rows; i++, yr += out_w) {
             for (j = 0; j < out_w; j += 16) {
                 const mve_pred16_t live = vctp8q((uint32_t)(out_w - j));
                 vstrbq_p_s8(yr + j, vldrbq_z_s8(bytes + i * re + j, live), live);
