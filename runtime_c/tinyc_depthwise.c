@@ -863,7 +863,8 @@ static void tinyc_dw_3x3_helium_s8(const tinyc_conv2d_s8_params *p, const int8_t
  * at least 3, at most (OH - 1) * stride_h + 3), 2 output columns per step, and buffers int32 sums
  * (S = max(OW, 32) + 2 of them) before requantizing. Helium: stride 1 with rows of at most 16 bytes in the
  * flat layout (tinyc_dw_flat_row_bytes) where the plane's padded rows fit the same scratch (the stack
- * variant: all its TINYC_DW_STACK_BYTES), else the DSP layout 4 columns per step.
+ * variant: all its TINYC_DW_STACK_BYTES), stride 2 both ways in the split layout (tinyc_dw_split_fits: OW up
+ * to 61 with the stack variant's scratch), else the DSP layout 4 columns per step (stride 2: byte gathers).
  * Portable: tinyc_depthwise_conv2d_s8. Scratch: NB * R + 4 * S bytes (every build gets it). */
 void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                             const int32_t *bias, int8_t *y, void *scratch)
