@@ -231,13 +231,16 @@ static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t
 #define TINYC_DW_MVE_TAP(acc, r, kx, wv) \
     acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32((r) + 2 * ox + (kx), even), wv)
 
-/* Copy n bytes, 16 per step (tail predicated): the rows are short, a memcpy call costs more. */
+/* Copy n bytes, 16 per step, the last n % 16 predicated: the rows are short, a memcpy call costs more. */
 static void tinyc_dw_mve_copy_s8(int8_t *dst, const int8_t *src, int32_t n)
 {
-    int32_t i;
-    for (i = 0; i < n; i += 16) {
-        const mve_pred16_t live = vctp8q((uint32_t)(n - i));
-        vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, live), live);
+    int32_t steps = n >> 4;
+    for (; steps > 0; steps--, dst += 16, src += 16) {
+        vstrbq_s8(dst, vldrbq_s8(src));
+    }
+    if (n & 15) {
+        const mve_pred16_t live = vctp8q((uint32_t)(n & 15));
+        vstrbq_p_s8(dst, vldrbq_z_s8(src, live), live);
     }
 }
 
