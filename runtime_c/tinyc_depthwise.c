@@ -439,13 +439,16 @@ static void tinyc_dw_3x3_plane_dsp(const tinyc_conv2d_s8_params *p, const int8_t
 #define TINYC_DW_MVE_TAP(acc, r, kx, wv) \
     acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32((r) + 2 * ox + (kx), even), wv)
 
-/* Copy n bytes, 16 per step (tail predicated): the rows are short, a memcpy call costs more. */
+/* Copy n bytes, 16 per step, the last n % 16 predicated: the rows are short, a memcpy call costs more. */
 static void tinyc_dw_mve_copy_s8(int8_t *dst, const int8_t *src, int32_t n)
 {
-    int32_t i;
-    for (i = 0; i < n; i += 16) {
-        const mve_pred16_t live = vctp8q((uint32_t)(n - i));
-        vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, live), live);
+    int32_t steps = n >> 4;
+    for (; steps > 0; steps--, dst += 16, src += 16) {
+        vstrbq_s8(dst, vldrbq_s8(src));
+    }
+    if (n & 15) {
+        const mve_pred16_t live = vctp8q((uint32_t)(n & 15));
+        vstrbq_p_s8(dst, vldrbq_z_s8(src, live), live);
     }
 }
 
@@ -500,6 +503,125 @@ static void tinyc_dw_flat_sums_mve(const int8_t *r, int32_t rf, int32_t n, const
         acc = vmlaq_n_s32(acc, vldrbq_s32(r1), w3);
         acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 1), w7);
         acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 2), w8);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r2), w6);
+        r0 += 4;
+        r1 += 4;
+        r2 += 4;
+        vstrwq_s32(sums, acc);
+        sums += 4;
+    }
+}
+
+/* Stride 2 (both axes) without gathers: the "split" layout. A padded row's even columns E (E[j] = padded
+ * column 2j) and odd columns O go to separate rows of re = OW + 1 bytes, so output ox's taps of a kernel row
+ * are E[ox], O[ox] and E[ox + 1]: contiguous loads (a real M55 takes about a cycle per element of a byte
+ * gather, one per vector of these). A chunk of k output rows reads padded rows 0..2k of its band; their
+ * halves go to four regions D bytes apart, row i of a region at i * re:
+ *     0: E of the even padded rows (k + 1)   D: their O   2D: E of the odd rows (k)   3D: their O
+ * so output (oy, ox) at flat position f = oy * re + ox sums its taps at f + {0, 1, D} from three pointers
+ * (0, 2D, re: kernel rows 0, 1, 2), and the chunk is one vector loop over its positions like the stride-1
+ * flat layout (1 junk lane per row). D is TINYC_DW_SPLIT_ODD, the asm loop's immediate, where the scratch
+ * holds it, else the most that fits (the C loop). The sums (or the output bytes) follow at 4D + 4. */
+#define TINYC_DW_SPLIT_ODD 124
+#define TINYC_DW_STR_(x) #x
+#define TINYC_DW_STR(x) TINYC_DW_STR_(x)
+
+typedef struct {
+    int32_t in_h, in_w, out_h, out_w, top;
+    int32_t d;         /* the regions' distance: (k + 1) * re <= d */
+    int32_t re;        /* bytes of a region row: OW + 1 */
+    int32_t k;         /* output rows per chunk */
+    int32_t w;         /* input columns copied: those at padded columns <= 2 * OW */
+    int32_t steps;     /* w / 16 */
+    int32_t at_even;   /* where x's even columns go from a row's E: its E or O (pad_left odd), + pad_left / 2 */
+    int32_t at_odd;    /* and its odd columns */
+    int32_t out_whole; /* output rows i < out_whole are stored 16 bytes at a time (i * OW + OW rounded up to 16
+                          <= OH * OW) */
+    mve_pred16_t tail, tail_even, tail_odd; /* the last w % 16 bytes of x, and their even and odd halves */
+    mve_pred16_t out_live;                  /* a row's OW bytes, OW <= 16 */
+} tinyc_dw_split;
+
+/* D of a layer with `bytes` of scratch: the regions (4D + 4 bytes), then 4D bytes of sums. */
+static int32_t tinyc_dw_split_d(int32_t bytes)
+{
+    const int32_t fit = ((bytes - 4) / 8) & ~3;
+    return fit < TINYC_DW_SPLIT_ODD ? fit : TINYC_DW_SPLIT_ODD;
+}
+
+/* 1 if the layer takes the split layout: stride 2 both ways, a chunk of at least one output row, and the
+ * padded rows read take columns of x (pad_left <= 2 * OW). */
+static int tinyc_dw_split_fits(const tinyc_conv_geometry *g, int32_t bytes)
+{
+    return g->stride_w == 2 && g->stride_h == 2 && tinyc_dw_split_d(bytes) / (g->output.w + 1) >= 2
+           && g->pad_left <= 2 * g->output.w;
+}
+
+/* The split layout of a layer that takes it (tinyc_dw_split_fits) with `bytes` of scratch. */
+static tinyc_dw_split tinyc_dw_split_of(const tinyc_conv_geometry *g, int32_t bytes)
+{
+    const int32_t used = 2 * g->output.w + 1 - g->pad_left;
+    const int32_t pad_left = g->pad_left, swap = pad_left & 1, wide = (g->output.w + 15) & ~15;
+    tinyc_dw_split sp;
+    sp.in_h = g->input.h;
+    sp.in_w = g->input.w;
+    sp.out_h = g->output.h;
+    sp.out_w = g->output.w;
+    sp.top = g->pad_top;
+    sp.d = tinyc_dw_split_d(bytes);
+    sp.re = g->output.w + 1;
+    sp.k = sp.d / sp.re - 1 < g->output.h ? sp.d / sp.re - 1 : g->output.h;
+    sp.w = used < g->input.w ? used : g->input.w;
+    sp.steps = sp.w >> 4;
+    sp.at_even = (swap ? sp.d : 0) + (pad_left >> 1);
+    sp.at_odd = (swap ? 0 : sp.d) + ((pad_left + 1) >> 1);
+    sp.out_whole = sp.out_h * sp.out_w < wide ? 0 : (sp.out_h * sp.out_w - wide) / sp.out_w + 1;
+    sp.tail = vctp8q((uint32_t)(sp.w & 15));
+    sp.tail_even = vctp16q((uint32_t)(((sp.w & 15) + 1) >> 1));
+    sp.tail_odd = vctp16q((uint32_t)((sp.w & 15) >> 1));
+    sp.out_live = vctp8q((uint32_t)sp.out_w);
+    return sp;
+}
+
+/* Input row xr into the split rows from e (E; O at e + d): x's even and odd columns each to the half their
+ * padded column's parity picks, 16 bytes of x per step (widened to int16 lanes, stored narrowed), the last
+ * w % 16 predicated. Pad bytes are never written: they keep input_zp. */
+static void tinyc_dw_split_copy(const tinyc_dw_split *sp, int8_t *e, const int8_t *xr)
+{
+    int8_t *ev = e + sp->at_even, *od = e + sp->at_odd;
+    int32_t steps = sp->steps;
+    int8x16_t v;
+    for (; steps > 0; steps--, xr += 16, ev += 8, od += 8) {
+        v = vldrbq_s8(xr);
+        vstrbq_s16(ev, vmovlbq_s8(v));
+        vstrbq_s16(od, vmovltq_s8(v));
+    }
+    if (sp->w & 15) {
+        v = vldrbq_z_s8(xr, sp->tail);
+        vstrbq_p_s16(ev, vmovlbq_s8(v), sp->tail_even);
+        vstrbq_p_s16(od, vmovltq_s8(v), sp->tail_odd);
+    }
+}
+
+/* tinyc_dw_flat_sums_mve on the split layout: kernel rows at r, r + d1 and r + d2, the middle column's taps
+ * at + d and the right's at + 1. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_dw_split_sums_mve(const int8_t *r, int32_t d1, int32_t d2, int32_t d, int32_t n, const int8_t *wc,
+                                    int32_t *sums)
+{
+    const int32_t w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5];
+    const int32_t w6 = wc[6], w7 = wc[7], w8 = wc[8];
+    const int8_t *r0 = r, *r1 = r + d1, *r2 = r + d2;
+    for (; n > 0; n--) {
+        int32x4_t acc = vmulq_n_s32(vldrbq_s32(r0 + d), w1);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r0 + 1), w2);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r0), w0);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + d), w4);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r1 + 1), w5);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r1), w3);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + d), w7);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(r2 + 1), w8);
         acc = vmlaq_n_s32(acc, vldrbq_s32(r2), w6);
         r0 += 4;
         r1 += 4;
@@ -565,58 +687,62 @@ static int tinyc_dw_fastq_of(const tinyc_mve_outq *q, tinyc_dw_fastq *fq)
 }
 
 /* tinyc_dw_flat_sums_mve and the common channel's output step in one loop, n >= 1 steps of 4 output bytes
- * to out (each sum starts from bias - zsum: exact, see tinyc_dw_common_channel). In asm: it takes r0-r12,
- * lr (TINYC_MVE_ASM: no frame pointer) and the 8 vector registers; gcc's C spilled weights and constants
- * (33 instructions a step for the two loops, here 28). */
-__attribute__((noinline))
-static void tinyc_dw_flat_out_mve(const int8_t *r, int32_t rf, int32_t n, const int8_t *wc, const tinyc_dw_fastq *fq,
-                                  int8_t *out)
-{
-    /* every register pinned: the widening loads and the narrowing store take low base registers only */
-    register const int8_t *r0 __asm__("r0") = r, *r1 __asm__("r1") = r + rf, *r2 __asm__("r2") = r + 2 * rf;
-    register int8_t *o __asm__("r3") = out;
-    register int32_t w0 __asm__("r4") = wc[0], w1 __asm__("r5") = wc[1], w2 __asm__("r6") = wc[2];
-    register int32_t w3 __asm__("r7") = wc[3], w4 __asm__("r8") = wc[4], w5 __asm__("r9") = wc[5];
-    register int32_t w6 __asm__("r10") = wc[6], w7 __asm__("r11") = wc[7], w8 __asm__("r12") = wc[8];
-    register int32_t count __asm__("lr") = n;
-    int32x4_t acc, t;
-    __asm__ volatile(
-        "dls lr, lr\n"
-        "1:\n\t"
-        "vmov %q[acc], %q[c]\n\t"
-        "vldrb.s32 %q[t], [%[r0], #1]\n\t"
-        "vmla.s32 %q[acc], %q[t], %[w1]\n\t"
-        "vldrb.s32 %q[t], [%[r0], #2]\n\t"
-        "vmla.s32 %q[acc], %q[t], %[w2]\n\t"
-        "vldrb.s32 %q[t], [%[r0]], #4\n\t"
-        "vmla.s32 %q[acc], %q[t], %[w0]\n\t"
-        "vldrb.s32 %q[t], [%[r1], #1]\n\t"
-        "vmla.s32 %q[acc], %q[t], %[w4]\n\t"
-        "vldrb.s32 %q[t], [%[r1], #2]\n\t"
-        "vmla.s32 %q[acc], %q[t], %[w5]\n\t"
-        "vldrb.s32 %q[t], [%[r1]], #4\n\t"
-        "vmla.s32 %q[acc], %q[t], %[w3]\n\t"
-        "vldrb.s32 %q[t], [%[r2], #1]\n\t"
-        "vmla.s32 %q[acc], %q[t], %[w7]\n\t"
-        "vldrb.s32 %q[t], [%[r2], #2]\n\t"
-        "vmla.s32 %q[acc], %q[t], %[w8]\n\t"
-        "vldrb.s32 %q[t], [%[r2]], #4\n\t"
-        "vmla.s32 %q[acc], %q[t], %[w6]\n\t"
-        "vqrdmulh.s32 %q[acc], %q[acc], %q[m]\n\t"
-        "vshr.s32 %q[t], %q[acc], #31\n\t"
-        "vadd.i32 %q[acc], %q[acc], %q[t]\n\t"
-        "vrshl.s32 %q[acc], %q[acc], %q[sh]\n\t"
-        "vadd.i32 %q[acc], %q[acc], %q[zp]\n\t"
-        "vmax.s32 %q[acc], %q[acc], %q[lo]\n\t"
-        "vmin.s32 %q[acc], %q[acc], %q[hi]\n\t"
-        "vstrb.32 %q[acc], [%[out]], #4\n\t"
-        "le lr, 1b"
-        : [acc] "=&w"(acc), [t] "=&w"(t), [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2), [out] "+l"(o), "+r"(count)
-        : [c] "w"(fq->folded), [m] "w"(fq->multiplier), [sh] "w"(fq->neg_right), [zp] "w"(fq->output_zp),
-          [lo] "w"(fq->act_min), [hi] "w"(fq->act_max), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [w3] "r"(w3),
-          [w4] "r"(w4), [w5] "r"(w5), [w6] "r"(w6), [w7] "r"(w7), [w8] "r"(w8)
-        : "memory");
+ * to out (each sum starts from bias - zsum: exact, see tinyc_dw_common_channel); kernel rows at r, r + D1,
+ * r + D2 (expressions of rf), each one's taps at + AT1 (w1), + AT2 (w2) and + 0 (w0), immediates. In asm: it takes r0-r12, lr (TINYC_MVE_ASM:
+ * no frame pointer) and the 8 vector registers; gcc's C spilled weights and constants (33 instructions a
+ * step for the two loops, here 28). */
+#define TINYC_DW_OUT_LOOP(NAME, AT1, AT2, D1, D2) \
+__attribute__((noinline))                                                                                         \
+static void NAME(const int8_t *r, int32_t rf, int32_t n, const int8_t *wc, const tinyc_dw_fastq *fq, int8_t *out) \
+{                                                                                                                 \
+    /* every register pinned: the widening loads and the narrowing store take low base registers only */          \
+    register const int8_t *r0 __asm__("r0") = r, *r1 __asm__("r1") = r + (D1), *r2 __asm__("r2") = r + (D2);     \
+    register int8_t *o __asm__("r3") = out;                                                                       \
+    register int32_t w0 __asm__("r4") = wc[0], w1 __asm__("r5") = wc[1], w2 __asm__("r6") = wc[2];                \
+    register int32_t w3 __asm__("r7") = wc[3], w4 __asm__("r8") = wc[4], w5 __asm__("r9") = wc[5];                \
+    register int32_t w6 __asm__("r10") = wc[6], w7 __asm__("r11") = wc[7], w8 __asm__("r12") = wc[8];             \
+    register int32_t count __asm__("lr") = n;                                                                     \
+    int32x4_t acc, t;                                                                                             \
+    __asm__ volatile(                                                                                             \
+        "dls lr, lr\n"                                                                                            \
+        "1:\n\t"                                                                                                  \
+        "vmov %q[acc], %q[c]\n\t"                                                                                 \
+        "vldrb.s32 %q[t], [%[r0], #" AT1 "]\n\t"                                                                  \
+        "vmla.s32 %q[acc], %q[t], %[w1]\n\t"                                                                      \
+        "vldrb.s32 %q[t], [%[r0], #" AT2 "]\n\t"                                                                  \
+        "vmla.s32 %q[acc], %q[t], %[w2]\n\t"                                                                      \
+        "vldrb.s32 %q[t], [%[r0]], #4\n\t"                                                                        \
+        "vmla.s32 %q[acc], %q[t], %[w0]\n\t"                                                                      \
+        "vldrb.s32 %q[t], [%[r1], #" AT1 "]\n\t"                                                                  \
+        "vmla.s32 %q[acc], %q[t], %[w4]\n\t"                                                                      \
+        "vldrb.s32 %q[t], [%[r1], #" AT2 "]\n\t"                                                                  \
+        "vmla.s32 %q[acc], %q[t], %[w5]\n\t"                                                                      \
+        "vldrb.s32 %q[t], [%[r1]], #4\n\t"                                                                        \
+        "vmla.s32 %q[acc], %q[t], %[w3]\n\t"                                                                      \
+        "vldrb.s32 %q[t], [%[r2], #" AT1 "]\n\t"                                                                  \
+        "vmla.s32 %q[acc], %q[t], %[w7]\n\t"                                                                      \
+        "vldrb.s32 %q[t], [%[r2], #" AT2 "]\n\t"                                                                  \
+        "vmla.s32 %q[acc], %q[t], %[w8]\n\t"                                                                      \
+        "vldrb.s32 %q[t], [%[r2]], #4\n\t"                                                                        \
+        "vmla.s32 %q[acc], %q[t], %[w6]\n\t"                                                                      \
+        "vqrdmulh.s32 %q[acc], %q[acc], %q[m]\n\t"                                                                \
+        "vshr.s32 %q[t], %q[acc], #31\n\t"                                                                        \
+        "vadd.i32 %q[acc], %q[acc], %q[t]\n\t"                                                                    \
+        "vrshl.s32 %q[acc], %q[acc], %q[sh]\n\t"                                                                  \
+        "vadd.i32 %q[acc], %q[acc], %q[zp]\n\t"                                                                   \
+        "vmax.s32 %q[acc], %q[acc], %q[lo]\n\t"                                                                   \
+        "vmin.s32 %q[acc], %q[acc], %q[hi]\n\t"                                                                   \
+        "vstrb.32 %q[acc], [%[out]], #4\n\t"                                                                      \
+        "le lr, 1b"                                                                                               \
+        : [acc] "=&w"(acc), [t] "=&w"(t), [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2), [out] "+l"(o), "+r"(count) \
+        : [c] "w"(fq->folded), [m] "w"(fq->multiplier), [sh] "w"(fq->neg_right), [zp] "w"(fq->output_zp),         \
+          [lo] "w"(fq->act_min), [hi] "w"(fq->act_max), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [w3] "r"(w3),   \
+          [w4] "r"(w4), [w5] "r"(w5), [w6] "r"(w6), [w7] "r"(w7), [w8] "r"(w8)                                    \
+        : "memory");                                                                                              \
 }
+TINYC_DW_OUT_LOOP(tinyc_dw_flat_out_mve, "1", "2", rf, 2 * rf)
+TINYC_DW_OUT_LOOP(tinyc_dw_split_out_mve, TINYC_DW_STR(TINYC_DW_SPLIT_ODD), "1", 2 * TINYC_DW_SPLIT_ODD, rf)
+#undef TINYC_DW_OUT_LOOP
 #define TINYC_DW_FLAT_ASM 1
 #else
 #define TINYC_DW_FLAT_ASM 0
@@ -691,6 +817,74 @@ static void tinyc_dw_3x3_flat_mve_s8(const tinyc_dw_flat *fl, const int8_t *xc, 
         }
         for (; i < n_rows; i++, yr += out_w) {
             vstrbq_p_s8(yr, vldrbq_s8(bytes + i * rf), out_live);
+        }
+    }
+}
+
+/* One output plane of a stride-2 layer in the split layout (sp; rows: its regions, pads input_zp): per
+ * chunk the input rows split in, the int32 sums of its positions requantized in place to bytes (the common
+ * channel: the asm loop), then each output row's OW bytes stored. */
+#if defined(__GNUC__)
+__attribute__((noinline)) /* its frame (the vector constants) apart from the flat path's: the stack stays as it was */
+#endif
+static void tinyc_dw_3x3_split_mve_s8(const tinyc_dw_split *sp, const int8_t *xc, const int8_t *wc,
+                                      const tinyc_mve_outq *q, int8_t *yc, int8_t *rows, int8_t input_zp)
+{
+    const int32_t out_h = sp->out_h, out_w = sp->out_w, d = sp->d, re = sp->re, k = sp->k;
+    int32_t *sums = (int32_t *)(void *)(rows + 4 * d + 4);
+    const int8_t *bytes = (const int8_t *)sums;
+    int32_t oy0, i, j, whole;
+#if TINYC_DW_FLAT_ASM
+    tinyc_dw_fastq fq;
+    const int fast = d == TINYC_DW_SPLIT_ODD && tinyc_dw_fastq_of(q, &fq);
+#endif
+    for (oy0 = 0; oy0 < out_h; oy0 += k) {
+        const int32_t n_rows = k < out_h - oy0 ? k : out_h - oy0, n = (n_rows * re + 3) & ~3;
+        const int32_t first = 2 * oy0 - sp->top, n_in = 2 * n_rows + 1;
+        const int32_t lo = first < 0 ? -first : 0, hi = sp->in_h - first < n_in ? sp->in_h - first : n_in;
+        const int8_t *src = xc + (first + lo) * sp->in_w;
+        int8_t *yr = yc + oy0 * out_w;
+        for (i = lo; i < hi; i++, src += sp->in_w) { /* padded row 2 * oy0 + i: region (i & 1) * 2d, row i / 2 */
+            tinyc_dw_split_copy(sp, rows + (i & 1) * 2 * d + (i >> 1) * re, src);
+        }
+        if (k < out_h) { /* several chunks: this one's pad rows back to input_zp (one chunk: they keep the fill) */
+            for (i = 0; i < n_in; i++) {
+                if (i < lo || i >= hi) {
+                    int8_t *e = rows + (i & 1) * 2 * d + (i >> 1) * re;
+                    memset(e, input_zp, (size_t)re);
+                    memset(e + d, input_zp, (size_t)re);
+                }
+            }
+        }
+#if TINYC_DW_FLAT_ASM
+        if (fast) {
+            tinyc_dw_split_out_mve(rows, re, n >> 2, wc, &fq, (int8_t *)sums); /* d is TINYC_DW_SPLIT_ODD */
+        } else
+#endif
+        {
+            tinyc_dw_split_sums_mve(rows, 2 * d, re, d, n >> 2, wc, sums);
+            tinyc_dw_requantize_mve(q, sums, n, (int8_t *)sums);
+        }
+        whole = sp->out_whole - oy0 < n_rows ? sp->out_whole - oy0 : n_rows;
+        if (out_w <= 16) { /* one vector a row; later rows overwrite the 16 - OW bytes past one */
+            for (i = 0; i < whole; i++, yr += out_w) {
+                vstrbq_s8(yr, vldrbq_s8(bytes + i * re));
+            }
+            for (; i < n_rows; i++, yr += out_w) {
+                vstrbq_p_s8(yr, vldrbq_s8(bytes + i * re), sp->out_live);
+            }
+            continue;
+        }
+        for (i = 0; i < whole; i++, yr += out_w) { /* wider rows: whole vectors likewise */
+            for (j = 0; j < out_w; j += 16) {
+                vstrbq_s8(yr + j, vldrbq_s8(bytes + i * re + j));
+            }
+        }
+        for (; i < n_rows; i++, yr += out_w) {
+            for (j = 0; j < out_w; j += 16) {
+                const mve_pred16_t live = vctp8q((uint32_t)(out_w - j));
+                vstrbq_p_s8(yr + j, vldrbq_z_s8(bytes + i * re + j, live), live);
+            }
         }
     }
 }
@@ -805,8 +999,34 @@ static int32_t tinyc_dw_scratch_bytes(const tinyc_conv_geometry *g)
     return tinyc_dw_band_rows(g, rb) * rb + 4 * ((g->output.w > TINYC_DW_SUMS ? g->output.w : TINYC_DW_SUMS) + 2);
 }
 
-/* tinyc_depthwise_3x3_s8 on Helium with `bytes` of scratch: the flat layout where it fits, else the DSP
- * path's padded row bands, four columns per step. */
+/* tinyc_depthwise_3x3_s8 on Helium in the split layout (a layer that takes it: tinyc_dw_split_fits). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_dw_3x3_split_layer_mve(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                                         const int32_t *bias, int8_t *y, void *scratch, int32_t bytes)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const tinyc_dw_split sp = tinyc_dw_split_of(g, bytes);
+    const int32_t mult = g->output.c / g->input.c;
+    const int32_t in_plane = g->input.h * g->input.w, out_plane = g->output.h * g->output.w;
+    int32_t n, oc;
+    memset(scratch, p->input_zp, (size_t)(4 * sp.d));
+    for (n = 0; n < g->input.n; n++) {
+        for (oc = 0; oc < g->output.c; oc++) {
+            const tinyc_mve_outq q = tinyc_mve_outq_of(p, bias, oc, p->input_zp * p->weight_sums[oc]);
+            tinyc_dw_3x3_split_mve_s8(&sp, x + ((size_t)n * g->input.c + oc / mult) * in_plane, w + (size_t)oc * 9, &q,
+                                      y + ((size_t)n * g->output.c + oc) * out_plane, (int8_t *)scratch,
+                                      (int8_t)p->input_zp);
+        }
+    }
+}
+
+/* tinyc_depthwise_3x3_s8 on Helium with `bytes` of scratch, but the split layout: the flat layout where it
+ * fits, else the DSP path's padded row bands, four columns per step. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void tinyc_dw_3x3_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                                 const int32_t *bias, int8_t *y, void *scratch, int32_t bytes)
 {
@@ -830,6 +1050,21 @@ static void tinyc_dw_3x3_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *x
         }
     }
 }
+
+/* tinyc_depthwise_3x3_s8 on Helium: the split layout where it fits, else tinyc_dw_3x3_mve_s8. Out of line, two
+ * tail calls: neither's frame under the other's, nothing added to the stack variant's. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tinyc_dw_3x3_helium_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
+                                   const int32_t *bias, int8_t *y, void *scratch, int32_t bytes)
+{
+    if (tinyc_dw_split_fits(&p->geom, bytes)) {
+        tinyc_dw_3x3_split_layer_mve(p, x, w, bias, y, scratch, bytes);
+    } else {
+        tinyc_dw_3x3_mve_s8(p, x, w, bias, y, scratch, bytes);
+    }
+}
 #undef TINYC_DW_MVE_TAP
 #endif
 
@@ -840,14 +1075,15 @@ static void tinyc_dw_3x3_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *x
  * (S = max(OW, 32) + 2 of them) before requantizing; stride 1 and pad 1 with the whole padded plane
  * in the NB * R bytes use the same scratch as flat rows of pitch W + 1 (tinyc_dw_3x3_flat_dsp).
  * Helium: stride 1 with rows of at most 16 bytes in the flat layout (tinyc_dw_flat_row_bytes) where the
- * plane's padded rows fit the same scratch (the stack variant: all its TINYC_DW_STACK_BYTES), else the DSP
- * layout 4 columns per step.
+ * plane's padded rows fit the same scratch (the stack variant: all its TINYC_DW_STACK_BYTES), stride 2 both
+ * ways in the split layout (tinyc_dw_split_fits: OW up to 61 with the stack variant's scratch), else the DSP
+ * layout 4 columns per step (stride 2: byte gathers).
  * Portable: tinyc_depthwise_conv2d_s8. Scratch: NB * R + 4 * S bytes (every build gets it). */
 void tinyc_depthwise_3x3_s8(const tinyc_conv2d_s8_params *p, const int8_t *x, const int8_t *w,
                             const int32_t *bias, int8_t *y, void *scratch)
 {
 #if TINYC_HAS_MVE
-    tinyc_dw_3x3_mve_s8(p, x, w, bias, y, scratch, tinyc_dw_scratch_bytes(&p->geom));
+    tinyc_dw_3x3_helium_s8(p, x, w, bias, y, scratch, tinyc_dw_scratch_bytes(&p->geom));
     return;
 #endif
 #if TINYC_HAS_DSP
@@ -888,7 +1124,7 @@ void tinyc_depthwise_3x3_small_s8(const tinyc_conv2d_s8_params *p, const int8_t 
 {
 #if TINYC_HAS_MVE
     int32_t buf[TINYC_DW_STACK_BYTES / 4];
-    tinyc_dw_3x3_mve_s8(p, x, w, bias, y, buf, (int32_t)sizeof buf);  /* all of it: bigger chunks */
+    tinyc_dw_3x3_helium_s8(p, x, w, bias, y, buf, (int32_t)sizeof buf);  /* all of it: bigger chunks */
 #elif TINYC_HAS_DSP
     int32_t buf[TINYC_DW_STACK_BYTES / 4];
     tinyc_depthwise_3x3_s8(p, x, w, bias, y, buf);

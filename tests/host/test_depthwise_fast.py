@@ -57,6 +57,12 @@ DEPTHWISE = [
     ((1, 3, 6, 4), 1, (1, 1), (0, 2, 2, 1), None),
     ((1, 2, 4, 6), 1, (1, 1), (2, 0, 1, 2), (0.0, 6.0)),
     ((1, 2, 5, 5), 1, (1, 1), (1, 1, 1, 1), (0.0, 0.002)),  # a clamp this narrow: a left shift, saturation
+    # Helium's split layout (stride 2): pad_left 2 over two chunks of output rows (the first's pad rows
+    # refilled), x rows of 37 (two whole 16-byte steps and a tail); pad_left 1 (the halves swapped) through the
+    # C loop (a narrow clamp); OW 66, too wide for it: the byte gathers
+    ((1, 3, 11, 37), 1, (2, 2), (2, 2, 0, 1), None),
+    ((1, 2, 8, 9), 1, (2, 2), (1, 1, 0, 0), (0.0, 0.002)),
+    ((1, 2, 5, 131), 1, (2, 2), (1, 1, 1, 1), (0.0, None)),
 ]
 # depthwise cases whose channel 0 takes the slow requantize (the DSP path's other tail): flat rows, a wide
 # stride-1 row and a wide stride-2 row
