@@ -60,7 +60,10 @@ CONV = [conv(16, 8, 8, 32), conv(8, 16, 16, 16), conv(16, 16, 16, 16), conv(32, 
         conv(12, 10, 10, 24), conv(11, 8, 8, 22), conv(24, 6, 6, 40), conv(4, 12, 12, 8)]
 POINTWISE = [conv(64, 25, 5, 64, 1), conv(32, 25, 5, 32, 1), conv(48, 12, 12, 48, 1), conv(16, 16, 16, 32, 1),
              conv(64, 8, 8, 128, 1), conv(45, 25, 5, 45, 1), conv(51, 25, 5, 38, 1), conv(24, 10, 10, 8, 1),
-             conv(12, 9, 9, 20, 1), conv(40, 5, 5, 30, 1), conv(28, 11, 11, 14, 1), conv(8, 15, 15, 25, 1)]
+             conv(12, 9, 9, 20, 1), conv(40, 5, 5, 30, 1), conv(28, 11, 11, 14, 1), conv(8, 15, 15, 25, 1),
+             conv(32, 12, 12, 64, 1), conv(20, 9, 7, 44, 1), conv(96, 6, 6, 48, 1), conv(36, 9, 9, 36, 1),
+             conv(35, 25, 5, 35, 1), conv(44, 10, 10, 20, 1), conv(60, 8, 8, 30, 1), conv(37, 6, 6, 50, 1),
+             conv(16, 7, 7, 24, 1), conv(24, 5, 9, 40, 1), conv(8, 11, 11, 16, 1)]
 DEPTHWISE = [conv(64, 25, 5, 64, group=64), conv(32, 25, 5, 32, group=32), conv(16, 16, 16, 16, group=16),
              conv(48, 25, 5, 48, group=48), conv(45, 25, 5, 45, group=45), conv(96, 10, 10, 96, group=96),
              conv(1, 8, 8, 16), conv(1, 8, 8, 8), conv(1, 12, 12, 12), conv(1, 6, 6, 20)]
@@ -151,6 +154,7 @@ KERNEL_FEATURES = {"tinyc_dense_s8": _DENSE, "tinyc_dense_csr_s8": _DENSE, "tiny
                    "tinyc_conv2d_s8": ("calls", "macs", "outputs", "patch", "rows", "tail"),
                    "tinyc_conv2d_smallk_s8": ("calls", "macs", "outputs", "patch", "rows", "tail"),
                    "tinyc_conv2d_1x1_s8": ("calls", "macs", "outputs", "inputs", "tail", "edge"),
+                   "tinyc_conv2d_1x1_s8/blocks4": ("calls", "macs", "outputs", "inputs", "tail", "edge", "lanes"),
                    "tinyc_conv2d_1x1_wide_s8": ("calls", "macs", "outputs", "inputs", "tail", "edge"),
                    "tinyc_conv2d_csr_cols_s8": _SPARSE_CONV, "tinyc_conv2d_nm_cols_s8": _SPARSE_CONV,
                    "tinyc_conv2d_csr_s8": _SPARSE_CONV, "tinyc_conv2d_nm_s8": _SPARSE_CONV,

@@ -79,6 +79,8 @@ def _conv_counts(node: Node, g: Graph) -> tuple[int, int, int, float, float]:
     depthwise = int(node.attrs["group"]) == g.tensors[node.inputs[0]].shape[1]
     rows = int(np.prod(y[:-1], dtype=np.int64))  # N x Co x OH (x 1-D: N x Co)
     out_w = y[-1]
+    if _plane_as_row(node, g):
+        rows, out_w = rows // y[2], pixels
     idle = (-out_w % LANES) / out_w
     co = y[1] // int(node.attrs["group"])
     edge = 1.0 - (pixels // LANES * LANES) * (co // 2 * 2) / (pixels * co)
@@ -95,20 +97,38 @@ def _in_quads(node: Node, g: Graph) -> bool:
     return a["strides"][-1] == 1 and a["dilations"][-1] == 1 and kw + 3 <= QUAD_W
 
 
+def _plane_as_row(node: Node, g: Graph) -> bool:
+    """A 2-D pointwise conv (1x1, stride 1, no padding): the sparse conv runs each output plane as one row."""
+    a, w = node.attrs, g.tensors[node.inputs[1]].shape
+    return len(w) == 4 and tuple(w[2:]) == (1, 1) and all(s == 1 for s in a["strides"]) \
+        and not any(a.get("pads", ()))
+
+
 def _quad_scale(node: Node, g: Graph) -> float:
     """Pixel slots over pixels when the sparse conv computes each row in runs of 4 (the last one full
     width whatever it holds): every count of such a call scales by it. 1 for other calls."""
     if kernel_name(node, g) not in QUAD_KERNELS or not _in_quads(node, g):
         return 1.0
-    out_w = g.tensors[node.outputs[0]].shape[-1]
+    y = g.tensors[node.outputs[0]].shape
+    out_w = int(np.prod(y[2:], dtype=np.int64)) if _plane_as_row(node, g) else y[-1]
     return -(-out_w // LANES) * LANES / out_w
+
+
+POINTWISE_BLOCKS4_CI = 32  # TINYC_CONV_1X1_BLOCKS4_CI (tinyc_pointwise.c): the DSP path in blocks of 4 pixels
 
 
 def cost_key(node: Node, g: Graph) -> str | None:
     """The row of coefficients a call uses: its kernel's name, `/lists` added for the sparse conv's
-    path without runs of 4 (other loops, so other coefficients)."""
+    path without runs of 4, `/blocks4` for the pointwise kernel's path for Ci <= 32, a multiple of 4
+    (other loops, so other coefficients)."""
     kernel = kernel_name(node, g)
-    return kernel + "/lists" if kernel in QUAD_KERNELS and not _in_quads(node, g) else kernel
+    if kernel in QUAD_KERNELS and not _in_quads(node, g):
+        return kernel + "/lists"
+    if kernel == "tinyc_conv2d_1x1_s8":
+        ci = g.tensors[node.inputs[0]].shape[1]
+        if ci <= POINTWISE_BLOCKS4_CI and ci % 4 == 0:
+            return kernel + "/blocks4"
+    return kernel
 
 
 def kernel_name(node: Node, g: Graph) -> str | None:
