@@ -1,0 +1,248 @@
+/* tinyc_conv_first.h: tinyc_conv2d_first_s8 (tinyc_conv.c only), a network's first conv (few input channels,
+ * KW = 3) on the DSP cores without Helium. Other cores, shapes, and channels outside the fast requantization
+ * run tinyc_conv2d_smallk_s8 / tinyc_conv2d_s8 (same bits).
+ *
+ * Its own tap order makes the columns cheap: with R = Ci/g * KH kernel rows (row r = ic * KH + ky), pair r < R
+ * is row r's (tap 0, tap 2), pair R + t the tap 1 of rows 2t and 2t + 1 (P = R + ceil(R / 2) pairs). One
+ * unaligned word load per row gives both: SXTB16 of bytes (t0, t1, t2, t3) is (t0, t2), and of two rows'
+ * words packed by PKHBT, SXTB16 ROR 8 is their (t1, t1'). Scratch: the weights expanded to int16 pairs in
+ * that order (per channel pair and pair q: c0's word, c1's word), four pixels' columns (col[4 q + j]), the
+ * channels' tinyc_pw_outq; the sums of 2 channels x 4 pixels come from an unrolled SMLAD leaf, the outputs
+ * from tinyc_pw_store4_qadd (4 pixels of a channel in one word). */
+#ifndef TINYC_CONV_FIRST_H
+#define TINYC_CONV_FIRST_H
+
+#include "tinyc_conv.h"
+#include "tinyc_store4.h"
+
+#define TINYC_CONV_FIRST_PAIRS 18  /* the leaf's unrolled pairs: Ci * KH <= 12 */
+
+#if TINYC_HAS_DSP && !TINYC_HAS_MVE
+/* s[j] = channel c0, s[4 + j] = channel c1 at pixel slot j (< 4): sums over `pairs` (1..18) int16 pairs of
+ * the weights w (c0's word, c1's word per pair) and the columns c (4 words per pair). Entered part way
+ * into the unrolled pairs (11 four-byte instructions each), so no loop counter. */
+void tinyc_conv_first_sums(const int32_t *w, const int32_t *c, int32_t pairs, int32_t *s);
+#define TINYC_CONV_FIRST_PAIR_ASM                                                                  \
+    "ldrd r10, r11, [r0], #8\n\t"                                                                   \
+    "ldrd r12, lr, [r1], #8\n\t"                                                                    \
+    "smlad r2, r10, r12, r2\n\t"                                                                    \
+    "smlad r3, r10, lr, r3\n\t"                                                                     \
+    "smlad r6, r11, r12, r6\n\t"                                                                    \
+    "smlad r7, r11, lr, r7\n\t"                                                                     \
+    "ldrd r12, lr, [r1], #8\n\t"                                                                    \
+    "smlad r4, r10, r12, r4\n\t"                                                                    \
+    "smlad r5, r10, lr, r5\n\t"                                                                     \
+    "smlad r8, r11, r12, r8\n\t"                                                                    \
+    "smlad r9, r11, lr, r9\n\t"
+__asm__(".pushsection .text.tinyc_conv_first_sums,\"ax\",%progbits\n\t"
+        ".syntax unified\n\t"
+        ".thumb\n\t"
+        ".p2align 2\n\t"
+        ".global tinyc_conv_first_sums\n\t"
+        ".type tinyc_conv_first_sums, %function\n\t"
+        ".thumb_func\n"
+        "tinyc_conv_first_sums:\n\t"
+        "push {r3-r11, lr}\n\t"  /* [sp] = s */
+        "add r3, r2, r2, lsl #1\n\t"
+        "add r3, r3, r2, lsl #3\n\t"  /* 11 pairs */
+        "adr.w r12, 2f\n\t"
+        "sub r12, r12, r3, lsl #2\n\t"  /* 44 bytes a pair before the end */
+        "orr r12, r12, #1\n\t"
+        "movs r2, #0\n\t"
+        "movs r3, #0\n\t"
+        "movs r4, #0\n\t"
+        "movs r5, #0\n\t"
+        "movs r6, #0\n\t"
+        "movs r7, #0\n\t"
+        "mov r8, #0\n\t"
+        "mov r9, #0\n\t"
+        "bx r12\n"
+        "1:\n\t"
+        ".rept 18\n\t" TINYC_CONV_FIRST_PAIR_ASM ".endr\n"
+        "2:\n\t"
+        ".if (2b - 1b) - 18 * 44\n\t"
+        ".error \"tinyc_conv_first_sums: a pair is not 44 bytes\"\n\t"
+        ".endif\n\t"
+        "ldr r12, [sp]\n\t"
+        "stmia r12, {r2-r9}\n\t"
+        "pop {r3-r11, pc}\n\t"
+        ".size tinyc_conv_first_sums, . - tinyc_conv_first_sums\n\t"
+        ".popsection");
+#undef TINYC_CONV_FIRST_PAIR_ASM
+
+/* Weight (oc, k) of the im2col layout (tinyc_conv.h: blocks of 4, then 2, then 1 channel; groups 1). */
+static int32_t tinyc_conv_first_weight(const tinyc_conv2d_im2col_s8_params *p, int32_t oc, int32_t k)
+{
+    const int8_t *w = (const int8_t *)(const void *)p->weights;
+    const int32_t co = p->geom.output.c, kp = p->k_padded, half = kp >> 1, q = k % half, h = k / half;
+    const int32_t m4 = co & ~3;
+    if (oc < m4) {
+        const int32_t i = oc & 3;
+        return w[(oc & ~3) * kp + q * 8 + (i >> 1) * 4 + h * 2 + (i & 1)];
+    }
+    if (co - m4 >= 2 && oc < m4 + 2) {
+        return w[m4 * kp + q * 4 + h * 2 + (oc - m4)];
+    }
+    return w[oc * kp + (q >> 1) * 4 + h * 2 + (q & 1)];
+}
+
+static inline int32_t tinyc_conv_first_pack(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)hi << 16) | (uint16_t)lo);
+}
+
+/* What the column fill needs, computed once per call. */
+typedef struct {
+    const int8_t *x;  /* the image's first plane */
+    int32_t in_h, in_w, in_plane, kh, dh, rows, pairs;
+    int32_t zp;
+    int32_t off[12];  /* x offset of kernel row r from the window's top-left tap */
+} tinyc_conv_first_geom;
+
+/* Pixel slot j's column from a window with (iy0, ix0) anywhere: taps outside x hold input_zp. */
+static void tinyc_conv_first_edge(const tinyc_conv_first_geom *f, int32_t iy0, int32_t ix0, int32_t *col)
+{
+    int32_t r, kx, t1[12];
+    for (r = 0; r < f->rows; r++) {
+        const int32_t ic = r / f->kh, iy = iy0 + (r % f->kh) * f->dh;
+        int32_t v[3];
+        for (kx = 0; kx < 3; kx++) {
+            const int32_t ix = ix0 + kx;
+            v[kx] = iy >= 0 && iy < f->in_h && ix >= 0 && ix < f->in_w
+                ? f->x[ic * f->in_plane + iy * f->in_w + ix] : f->zp;
+        }
+        col[4 * r] = tinyc_conv_first_pack(v[0], v[2]);
+        t1[r] = v[1];
+    }
+    for (r = 0; r < f->rows; r += 2) {  /* a last lone row's partner has weight 0 */
+        col[4 * (f->rows + r / 2)] = tinyc_conv_first_pack(t1[r], r + 1 < f->rows ? t1[r + 1] : 0);
+    }
+}
+
+/* Pixel slot j's column from a window inside x at xw (its top-left tap) whose word loads stay inside x. */
+static inline void tinyc_conv_first_inside(const tinyc_conv_first_geom *f, const int8_t *xw, int32_t *col)
+{
+    const int32_t rows = f->rows;
+    int32_t *odd = col + 4 * rows;
+    int32_t r;
+    for (r = 0; r + 1 < rows; r += 2) {
+        const int32_t v0 = tinyc_load4(xw + f->off[r]), v1 = tinyc_load4(xw + f->off[r + 1]);
+        col[4 * r] = __sxtb16(v0);
+        col[4 * r + 4] = __sxtb16(v1);
+        *odd = tinyc_sxtb16_odd(tinyc_conv_pack_lo(v0, v1));
+        odd += 4;
+    }
+    if (r < rows) {
+        const int32_t v0 = tinyc_load4(xw + f->off[r]);
+        col[4 * r] = __sxtb16(v0);
+        *odd = tinyc_sxtb16_odd(v0);  /* its high half meets weight 0 */
+    }
+}
+
+/* The DSP kernel, or 0 when the layer or a channel needs tinyc_conv2d_s8. */
+static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias,
+                                int8_t *y, int32_t *scratch)
+{
+    const tinyc_conv_geometry *g = &p->geom;
+    const int32_t co = g->output.c, co2 = (co + 1) >> 1, out_w = g->output.w;
+    const int32_t out_plane = g->output.h * out_w, span_h = (g->kernel_h - 1) * g->dilation_h;
+    tinyc_conv_first_geom f;
+    int32_t *wx, *col, n, oc, r, q, px, j, cp;
+    tinyc_pw_outq *k;
+    if (g->groups != 1 || g->kernel_w != 3 || g->dilation_w != 1 || g->input.c * g->kernel_h > 12) {
+        return 0;
+    }
+    f.in_h = g->input.h;
+    f.in_w = g->input.w;
+    f.in_plane = f.in_h * f.in_w;
+    f.kh = g->kernel_h;
+    f.dh = g->dilation_h;
+    f.rows = g->input.c * f.kh;
+    f.pairs = f.rows + (f.rows + 1) / 2;
+    f.zp = p->input_zp;
+    wx = scratch;
+    col = wx + 2 * co2 * f.pairs;
+    k = (tinyc_pw_outq *)(void *)(col + 4 * f.pairs);
+    for (oc = 0; oc < co; oc++) {
+        const tinyc_conv_fastq fq = tinyc_conv_fastq_of(p->requant.multiplier[oc], p->requant.shift[oc],
+                                                        bias ? bias[oc] : 0, p->input_zp * p->weight_sums[oc],
+                                                        p->output_zp, p->clamp);
+        if (!fq.fast) {
+            return 0;
+        }
+        tinyc_pw_outq_from(&fq, &k[oc]);
+    }
+    for (oc = 0; oc < 2 * co2; oc++) {  /* an odd Co's last pair gets a zero channel */
+        int32_t *d = wx + (oc >> 1) * 2 * f.pairs + (oc & 1);
+        for (q = 0; q < f.pairs; q++) {
+            const int32_t ka = q < f.rows ? 3 * q : 3 * (2 * (q - f.rows)) + 1;
+            const int32_t kb = q < f.rows ? 3 * q + 2 : 3 * (2 * (q - f.rows) + 1) + 1;
+            const int32_t wa = oc < co ? tinyc_conv_first_weight(p, oc, ka) : 0;
+            const int32_t wb = oc < co && kb < 3 * f.rows ? tinyc_conv_first_weight(p, oc, kb) : 0;
+            d[2 * q] = tinyc_conv_first_pack(wa, wb);
+        }
+    }
+    for (r = 0; r < f.rows; r++) {
+        f.off[r] = (r / f.kh) * f.in_plane + (r % f.kh) * f.dh * f.in_w;
+    }
+    for (n = 0; n < g->input.n; n++) {
+        int32_t oy = 0, ox = 0;
+        f.x = x + (size_t)n * g->input.c * f.in_plane;
+        for (px = 0; px < out_plane; px += 4) {
+            const int32_t m = out_plane - px < 4 ? out_plane - px : 4;
+            int8_t *yp = y + (size_t)n * co * out_plane + px;
+            int32_t s[8];
+            for (j = 0; j < 4; j++) {
+                const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+                /* the word load of a row's taps reads one byte past them: inside x unless the last row */
+                if (j < m && iy0 >= 0 && iy0 + span_h < f.in_h && ix0 >= 0 && ix0 + 2 < f.in_w
+                    && (ix0 + 3 < f.in_w || iy0 + span_h + 1 < f.in_h)) {
+                    tinyc_conv_first_inside(&f, f.x + iy0 * f.in_w + ix0, col + j);
+                } else {
+                    tinyc_conv_first_edge(&f, iy0, ix0, col + j);  /* past the last pixel: any window */
+                }
+                if (j < m && ++ox == out_w) {
+                    ox = 0;
+                    oy++;
+                }
+            }
+            for (cp = 0; cp < co2; cp++) {
+                const int32_t c0 = 2 * cp;
+                tinyc_conv_first_sums(wx + cp * 2 * f.pairs, col, f.pairs, s);
+                for (j = 0; j < 2 && c0 + j < co; j++) {
+                    const tinyc_pw_outq *kc = &k[c0 + j];
+                    const int32_t *sj = s + 4 * j;
+                    int8_t *yc = yp + (size_t)(c0 + j) * out_plane;
+                    if (m == 4) {
+                        tinyc_pw_store4_qadd(yc, sj[0], sj[1], sj[2], sj[3], kc);
+                    } else {
+                        int32_t i;
+                        for (i = 0; i < m; i++) {
+                            const int32_t v = tinyc_conv_fastq_value(__qadd(sj[i], kc->bias), kc->multiplier,
+                                                                     kc->round_hi, kc->rs);
+                            yc[i] = (int8_t)tinyc_clamp_i32(v, p->clamp.min, p->clamp.max);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return 1;
+}
+#endif
+
+void tinyc_conv2d_first_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
+                           void *scratch)
+{
+#if TINYC_HAS_DSP && !TINYC_HAS_MVE
+    if (tinyc_conv_first_run(p, x, bias, y, (int32_t *)scratch)) {
+        return;
+    }
+    tinyc_conv2d_s8(p, x, bias, y, scratch);
+#else
+    (void)scratch;
+    tinyc_conv2d_smallk_s8(p, x, bias, y);  /* Helium and portable cores: the columns on the stack, as before */
+#endif
+}
+
+#endif /* TINYC_CONV_FIRST_H */

@@ -1,0 +1,85 @@
+/* tinyc_store4.h: four int8 outputs of one channel in one word store (DSP cores): the fast requantization of
+ * tinyc_conv_fastq in assembly, shared by the pointwise and first-layer conv kernels. */
+#ifndef TINYC_STORE4_H
+#define TINYC_STORE4_H
+
+#include "tinyc_conv_common.h"
+
+#if TINYC_HAS_DSP
+/* A channel's fast-form constants (tinyc_conv_fastq) as tinyc_pw_store4 reads them. */
+typedef struct {
+    int32_t multiplier, round_hi, rs;  /* rs = right - 1 */
+    int32_t lo4, hi4;                  /* the clamp bounds in each byte */
+    int32_t bias;                      /* tinyc_pw_store4_qadd: added to each sum (saturating) first */
+} tinyc_pw_outq;
+
+/* The outputs of 4 consecutive pixels whose sums a0..a3 already hold the bias (no saturation possible), stored
+ * as one word: per sum the one-SMLAL form of tinyc_conv_fastq_value (the sign term from the sum's top bit)
+ * and SSAT to int8; then packed (PKHBT, UXTB16) and clamped bytewise to [lo, hi] (SSUB8 sets a byte's GE bit
+ * when it is >= the bound's byte, SEL takes it: max, then min, as tinyc_clamp_i32). 38 instructions. */
+#define TINYC_PW_Q1(A)                                   \
+    "and %[t1], " A ", #0x80000000\n\t"                  \
+    "orr %[t1], %[t1], #0x40000000\n\t"                  \
+    "sub %[t2], %[rh], " A ", lsr #31\n\t"               \
+    "smlal %[t1], %[t2], " A ", %[m]\n\t"                \
+    "asr " A ", %[t2], %[rs]\n\t"                        \
+    "ssat " A ", #8, " A "\n\t"
+#define TINYC_PW_STORE4_ASM(PRE)                                                                            \
+    __asm__ volatile(PRE                                                                                    \
+                     "ldrd %[m], %[rh], [%[k]]\n\t"                                                         \
+                     "ldr %[rs], [%[k], #8]\n\t"                                                            \
+                     TINYC_PW_Q1("%[a0]") TINYC_PW_Q1("%[a1]") TINYC_PW_Q1("%[a2]") TINYC_PW_Q1("%[a3]")    \
+                     "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"                                               \
+                     "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"                                               \
+                     "uxtb16 %[a0], %[a0]\n\t"                                                              \
+                     "uxtb16 %[a1], %[a1]\n\t"                                                              \
+                     "orr %[a0], %[a0], %[a1], lsl #8\n\t"                                                  \
+                     "ldrd %[t1], %[t2], [%[k], #12]\n\t"                                                   \
+                     "ssub8 %[m], %[a0], %[t1]\n\t"                                                         \
+                     "sel %[a0], %[a0], %[t1]\n\t"                                                          \
+                     "ssub8 %[m], %[t2], %[a0]\n\t"                                                         \
+                     "sel %[a0], %[a0], %[t2]\n\t"                                                          \
+                     "str %[a0], [%[y]]"                                                                    \
+                     : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m),        \
+                       [rh] "=&r"(rh), [rs] "=&r"(rs), [t1] "=&r"(t1), [t2] "=&r"(t2)                       \
+                     : [k] "r"(k), [y] "r"(y)                                                               \
+                     : "cc", "memory")
+
+/* volatile asm: the store is its only effect (its register outputs are scratch) */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_pw_store4(int8_t *y, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const tinyc_pw_outq *k)
+{
+    int32_t m, rh, rs, t1, t2;
+    TINYC_PW_STORE4_ASM("");
+}
+
+/* As tinyc_pw_store4 for raw sums: k->bias added first with QADD (saturating, as tinyc_conv_fastq_s8). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_pw_store4_qadd(int8_t *y, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                        const tinyc_pw_outq *k)
+{
+    int32_t m, rh, rs, t1, t2;
+    TINYC_PW_STORE4_ASM("ldr %[m], [%[k], #20]\n\t"
+                        "qadd %[a0], %[a0], %[m]\n\t"
+                        "qadd %[a1], %[a1], %[m]\n\t"
+                        "qadd %[a2], %[a2], %[m]\n\t"
+                        "qadd %[a3], %[a3], %[m]\n\t");
+}
+
+/* A fast channel's constants (q->fast) as tinyc_pw_store4 reads them. */
+static inline void tinyc_pw_outq_from(const tinyc_conv_fastq *q, tinyc_pw_outq *k)
+{
+    k->multiplier = q->multiplier;
+    k->round_hi = q->round_hi;
+    k->rs = q->right_minus_1;
+    k->lo4 = (int32_t)((uint32_t)(uint8_t)q->clamp.min * 0x01010101u);
+    k->hi4 = (int32_t)((uint32_t)(uint8_t)q->clamp.max * 0x01010101u);
+    k->bias = q->bias;
+}
+#endif
+
+#endif /* TINYC_STORE4_H */
