@@ -18,8 +18,9 @@
 #define TINYC_CONV_FIRST_PAIRS 18  /* the leaf's unrolled pairs: Ci * KH <= 12 */
 
 #if TINYC_HAS_DSP && !TINYC_HAS_MVE
-/* s[j] = channel c0, s[4 + j] = channel c1 at pixel slot j (< 4): sums over `pairs` (1..18) int16 pairs of
- * the weights w (c0's word, c1's word per pair) and the columns c (4 words per pair). Entered part way
+/* s[j] = channel c0, s[4 + j] = channel c1 at pixel slot j (< 4): s[0], s[1] (c0's, c1's start value) plus
+ * sums over `pairs` (1..18) int16 pairs of the weights w (c0's word, c1's word per pair) and the columns c
+ * (4 words per pair). Entered part way
  * into the unrolled pairs (11 four-byte instructions each), so no loop counter. */
 void tinyc_conv_first_sums(const int32_t *w, const int32_t *c, int32_t pairs, int32_t *s);
 #define TINYC_CONV_FIRST_PAIR_ASM                                                                  \
@@ -43,19 +44,18 @@ __asm__(".pushsection .text.tinyc_conv_first_sums,\"ax\",%progbits\n\t"
         ".thumb_func\n"
         "tinyc_conv_first_sums:\n\t"
         "push {r3-r11, lr}\n\t"  /* [sp] = s */
-        "add r3, r2, r2, lsl #1\n\t"
-        "add r3, r3, r2, lsl #3\n\t"  /* 11 pairs */
+        "add lr, r2, r2, lsl #1\n\t"
+        "add lr, lr, r2, lsl #3\n\t"  /* 11 pairs */
         "adr.w r12, 2f\n\t"
-        "sub r12, r12, r3, lsl #2\n\t"  /* 44 bytes a pair before the end */
+        "sub r12, r12, lr, lsl #2\n\t"  /* 44 bytes a pair before the end */
         "orr r12, r12, #1\n\t"
-        "movs r2, #0\n\t"
-        "movs r3, #0\n\t"
-        "movs r4, #0\n\t"
-        "movs r5, #0\n\t"
-        "movs r6, #0\n\t"
-        "movs r7, #0\n\t"
-        "mov r8, #0\n\t"
-        "mov r9, #0\n\t"
+        "ldrd r2, r6, [r3]\n\t"
+        "mov r3, r2\n\t"
+        "mov r4, r2\n\t"
+        "mov r5, r2\n\t"
+        "mov r7, r6\n\t"
+        "mov r8, r6\n\t"
+        "mov r9, r6\n\t"
         "bx r12\n"
         "1:\n\t"
         ".rept 18\n\t" TINYC_CONV_FIRST_PAIR_ASM ".endr\n"
@@ -139,15 +139,90 @@ static inline void tinyc_conv_first_inside(const tinyc_conv_first_geom *f, const
     }
 }
 
+/* Four pixels' columns (slots 0..3) from windows inside x at xw + j sw (a row of output pixels) whose word
+ * loads stay inside x: per two kernel rows 8 word loads, 12 SXTB16, 4 PKHBT. */
+static void tinyc_conv_first_block(const tinyc_conv_first_geom *f, const int8_t *xw, int32_t sw, int32_t *col)
+{
+    const int32_t rows = f->rows, s2 = 2 * sw, s3 = 3 * sw;
+    const int32_t *off = f->off;
+    int32_t *odd = col + 4 * rows;
+    int32_t r;
+    for (r = 0; r + 1 < rows; r += 2) {
+        const int8_t *a = xw + off[r], *b = xw + off[r + 1];
+        const int32_t a0 = tinyc_load4(a), a1 = tinyc_load4(a + sw), a2 = tinyc_load4(a + s2), a3 = tinyc_load4(a + s3);
+        const int32_t b0 = tinyc_load4(b), b1 = tinyc_load4(b + sw), b2 = tinyc_load4(b + s2), b3 = tinyc_load4(b + s3);
+        col[0] = __sxtb16(a0);
+        col[1] = __sxtb16(a1);
+        col[2] = __sxtb16(a2);
+        col[3] = __sxtb16(a3);
+        col[4] = __sxtb16(b0);
+        col[5] = __sxtb16(b1);
+        col[6] = __sxtb16(b2);
+        col[7] = __sxtb16(b3);
+        odd[0] = tinyc_sxtb16_odd(tinyc_conv_pack_lo(a0, b0));
+        odd[1] = tinyc_sxtb16_odd(tinyc_conv_pack_lo(a1, b1));
+        odd[2] = tinyc_sxtb16_odd(tinyc_conv_pack_lo(a2, b2));
+        odd[3] = tinyc_sxtb16_odd(tinyc_conv_pack_lo(a3, b3));
+        col += 8;
+        odd += 4;
+    }
+    if (r < rows) {  /* a lone last row: its tap 1's partner has weight 0 */
+        const int8_t *a = xw + off[r];
+        const int32_t a0 = tinyc_load4(a), a1 = tinyc_load4(a + sw), a2 = tinyc_load4(a + s2), a3 = tinyc_load4(a + s3);
+        col[0] = __sxtb16(a0);
+        col[1] = __sxtb16(a1);
+        col[2] = __sxtb16(a2);
+        col[3] = __sxtb16(a3);
+        odd[0] = tinyc_sxtb16_odd(a0);
+        odd[1] = tinyc_sxtb16_odd(a1);
+        odd[2] = tinyc_sxtb16_odd(a2);
+        odd[3] = tinyc_sxtb16_odd(a3);
+    }
+}
+
+/* Four pixel slots' columns from output pixel (oy, ox) on in raster order (m < 4 of them left: the other slots
+ * get any finite column); (oy, ox) moves past them. */
+static void tinyc_conv_first_cols(const tinyc_conv_first_geom *f, const tinyc_conv_geometry *g, int32_t m,
+                                  int32_t *oy, int32_t *ox, int32_t *col)
+{
+    const int32_t out_w = g->output.w, sw = g->stride_w, span_h = (g->kernel_h - 1) * g->dilation_h;
+    const int32_t iy0 = *oy * g->stride_h - g->pad_top, ix0 = *ox * sw - g->pad_left;
+    /* the word load of a row's taps reads one byte past them: inside x unless on x's last row */
+    const int rows_in = iy0 >= 0 && iy0 + span_h < f->in_h, last_row = iy0 + span_h + 1 == f->in_h;
+    int32_t j;
+    if (m == 4 && *ox + 3 < out_w && rows_in && ix0 >= 0 && ix0 + 3 * sw + 2 < f->in_w
+        && (ix0 + 3 * sw + 3 < f->in_w || !last_row)) {  /* four windows inside x in a row */
+        tinyc_conv_first_block(f, f->x + iy0 * f->in_w + ix0, sw, col);
+        *ox += 4;
+    } else {
+        for (j = 0; j < 4; j++) {
+            const int32_t iy = *oy * g->stride_h - g->pad_top, ix = *ox * sw - g->pad_left;
+            if (j < m && iy >= 0 && iy + span_h < f->in_h && ix >= 0 && ix + 2 < f->in_w
+                && (ix + 3 < f->in_w || iy + span_h + 1 < f->in_h)) {
+                tinyc_conv_first_inside(f, f->x + iy * f->in_w + ix, col + j);
+            } else {
+                tinyc_conv_first_edge(f, iy, ix, col + j);  /* past the last pixel: any window */
+            }
+            if (j < m && ++*ox == out_w) {
+                *ox = 0;
+                ++*oy;
+            }
+        }
+    }
+    if (*ox == out_w) {
+        *ox = 0;
+        ++*oy;
+    }
+}
+
 /* The DSP kernel, or 0 when the layer or a channel needs tinyc_conv2d_s8. */
 static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias,
                                 int8_t *y, int32_t *scratch)
 {
     const tinyc_conv_geometry *g = &p->geom;
-    const int32_t co = g->output.c, co2 = (co + 1) >> 1, out_w = g->output.w;
-    const int32_t out_plane = g->output.h * out_w, span_h = (g->kernel_h - 1) * g->dilation_h;
+    const int32_t co = g->output.c, co2 = (co + 1) >> 1, out_plane = g->output.h * g->output.w;
     tinyc_conv_first_geom f;
-    int32_t *wx, *col, n, oc, r, q, px, j, cp;
+    int32_t *wx, *col, *b2, n, oc, r, q, px, cp, i;
     tinyc_pw_outq *k;
     if (g->groups != 1 || g->kernel_w != 3 || g->dilation_w != 1 || g->input.c * g->kernel_h > 12) {
         return 0;
@@ -162,16 +237,20 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
     f.zp = p->input_zp;
     wx = scratch;
     col = wx + 2 * co2 * f.pairs;
-    k = (tinyc_pw_outq *)(void *)(col + 4 * f.pairs);
+    b2 = col + 4 * f.pairs;  /* the sums' start values: the channels' biases, the odd Co's zero channel too */
+    k = (tinyc_pw_outq *)(void *)(b2 + 2 * co2);
     for (oc = 0; oc < co; oc++) {
         const tinyc_conv_fastq fq = tinyc_conv_fastq_of(p->requant.multiplier[oc], p->requant.shift[oc],
                                                         bias ? bias[oc] : 0, p->input_zp * p->weight_sums[oc],
                                                         p->output_zp, p->clamp);
-        if (!fq.fast) {
+        /* |bias| < 2^30 and |sum| < 2^20 (K <= 36): started from the bias, the sums cannot saturate */
+        if (!fq.fast || (uint32_t)fq.bias + 0x40000000u >= 0x80000000u) {
             return 0;
         }
         tinyc_pw_outq_from(&fq, &k[oc]);
+        b2[oc] = fq.bias;
     }
+    b2[2 * co2 - 1] = co & 1 ? 0 : b2[2 * co2 - 1];
     for (oc = 0; oc < 2 * co2; oc++) {  /* an odd Co's last pair gets a zero channel */
         int32_t *d = wx + (oc >> 1) * 2 * f.pairs + (oc & 1);
         for (q = 0; q < f.pairs; q++) {
@@ -190,40 +269,29 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
         f.x = x + (size_t)n * g->input.c * f.in_plane;
         for (px = 0; px < out_plane; px += 4) {
             const int32_t m = out_plane - px < 4 ? out_plane - px : 4;
-            int8_t *yp = y + (size_t)n * co * out_plane + px;
-            int32_t s[8];
-            for (j = 0; j < 4; j++) {
-                const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
-                /* the word load of a row's taps reads one byte past them: inside x unless the last row */
-                if (j < m && iy0 >= 0 && iy0 + span_h < f.in_h && ix0 >= 0 && ix0 + 2 < f.in_w
-                    && (ix0 + 3 < f.in_w || iy0 + span_h + 1 < f.in_h)) {
-                    tinyc_conv_first_inside(&f, f.x + iy0 * f.in_w + ix0, col + j);
-                } else {
-                    tinyc_conv_first_edge(&f, iy0, ix0, col + j);  /* past the last pixel: any window */
-                }
-                if (j < m && ++ox == out_w) {
-                    ox = 0;
-                    oy++;
-                }
-            }
+            int8_t *yc = y + (size_t)n * co * out_plane + px;
+            const int32_t *wc = wx;
+            tinyc_conv_first_cols(&f, g, m, &oy, &ox, col);
             for (cp = 0; cp < co2; cp++) {
-                const int32_t c0 = 2 * cp;
-                tinyc_conv_first_sums(wx + cp * 2 * f.pairs, col, f.pairs, s);
-                for (j = 0; j < 2 && c0 + j < co; j++) {
-                    const tinyc_pw_outq *kc = &k[c0 + j];
-                    const int32_t *sj = s + 4 * j;
-                    int8_t *yc = yp + (size_t)(c0 + j) * out_plane;
-                    if (m == 4) {
-                        tinyc_pw_store4_qadd(yc, sj[0], sj[1], sj[2], sj[3], kc);
-                    } else {
-                        int32_t i;
-                        for (i = 0; i < m; i++) {
-                            const int32_t v = tinyc_conv_fastq_value(__qadd(sj[i], kc->bias), kc->multiplier,
-                                                                     kc->round_hi, kc->rs);
-                            yc[i] = (int8_t)tinyc_clamp_i32(v, p->clamp.min, p->clamp.max);
-                        }
+                int32_t s[8];
+                s[0] = b2[2 * cp];
+                s[1] = b2[2 * cp + 1];
+                tinyc_conv_first_sums(wc, col, f.pairs, s);
+                wc += 2 * f.pairs;
+                if (m == 4) {
+                    tinyc_pw_store4(yc, s[0], s[1], s[2], s[3], &k[2 * cp]);
+                    if (2 * cp + 1 < co) {
+                        tinyc_pw_store4(yc + out_plane, s[4], s[5], s[6], s[7], &k[2 * cp + 1]);
+                    }
+                } else {
+                    for (i = 0; i < 2 * m && 2 * cp + i / m < co; i++) {
+                        const tinyc_pw_outq *kc = &k[2 * cp + i / m];
+                        const int32_t v = tinyc_conv_fastq_value(s[4 * (i / m) + i % m], kc->multiplier,
+                                                                 kc->round_hi, kc->rs);
+                        yc[(i / m) * out_plane + i % m] = (int8_t)tinyc_clamp_i32(v, p->clamp.min, p->clamp.max);
                     }
                 }
+                yc += 2 * out_plane;
             }
         }
     }
