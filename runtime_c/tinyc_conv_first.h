@@ -102,20 +102,29 @@ typedef struct {
 /* Pixel slot j's column from a window with (iy0, ix0) anywhere: taps outside x hold input_zp. */
 static void tinyc_conv_first_edge(const tinyc_conv_first_geom *f, int32_t iy0, int32_t ix0, int32_t *col)
 {
-    int32_t r, kx, t1[12];
-    for (r = 0; r < f->rows; r++) {
-        const int32_t ic = r / f->kh, iy = iy0 + (r % f->kh) * f->dh;
-        int32_t v[3];
-        for (kx = 0; kx < 3; kx++) {
-            const int32_t ix = ix0 + kx;
-            v[kx] = iy >= 0 && iy < f->in_h && ix >= 0 && ix < f->in_w
-                ? f->x[ic * f->in_plane + iy * f->in_w + ix] : f->zp;
+    const int8_t *xc = f->x;
+    const int32_t zp = f->zp, rows = f->rows, in_w = f->in_w;
+    const int m0 = ix0 >= 0 && ix0 < in_w, m1 = ix0 + 1 >= 0 && ix0 + 1 < in_w, m2 = ix0 + 2 >= 0 && ix0 + 2 < in_w;
+    int32_t r, ky = 0, iy = iy0, t1[12];
+    for (r = 0; r < rows; r++) {
+        int32_t v0 = zp, v1 = zp, v2 = zp;
+        if (iy >= 0 && iy < f->in_h) {
+            const int32_t at = iy * in_w + ix0;  /* an index: the window's first tap may lie before x */
+            v0 = m0 ? xc[at] : zp;
+            v1 = m1 ? xc[at + 1] : zp;
+            v2 = m2 ? xc[at + 2] : zp;
         }
-        col[4 * r] = tinyc_conv_first_pack(v[0], v[2]);
-        t1[r] = v[1];
+        col[4 * r] = tinyc_conv_first_pack(v0, v2);
+        t1[r] = v1;
+        iy += f->dh;
+        if (++ky == f->kh) {
+            ky = 0;
+            iy = iy0;
+            xc += f->in_plane;
+        }
     }
-    for (r = 0; r < f->rows; r += 2) {  /* a last lone row's partner has weight 0 */
-        col[4 * (f->rows + r / 2)] = tinyc_conv_first_pack(t1[r], r + 1 < f->rows ? t1[r + 1] : 0);
+    for (r = 0; r < rows; r += 2) {  /* a last lone row's partner has weight 0 */
+        col[4 * (rows + r / 2)] = tinyc_conv_first_pack(t1[r], r + 1 < rows ? t1[r + 1] : 0);
     }
 }
 
@@ -139,36 +148,67 @@ static inline void tinyc_conv_first_inside(const tinyc_conv_first_geom *f, const
     }
 }
 
+/* Rows 2 i, 2 i + 1 (i < n, n >= 1) of four windows at xw + j sw (row r at offset off[r]) into the columns:
+ * col[8 i + j] = (tap 0, tap 2) of row 2 i, col[8 i + 4 + j] of row 2 i + 1, odd[4 i + j] their (tap 1, tap 1).
+ * Per two rows 8 word loads, 12 SXTB16, 4 PKHBT, 6 STRD. */
+void tinyc_conv_first_fill4(const int8_t *xw, int32_t sw, const int32_t *off, int32_t *col, int32_t *odd, int32_t n);
+#define TINYC_CONV_FIRST_FILL2_ASM(COL)                                                            \
+    "ldr r6, [r4]\n\t"                                                                             \
+    "ldr r8, [r5]\n\t"                                                                             \
+    "ldr r7, [r4, r1]\n\t"                                                                         \
+    "ldr r9, [r5, r1]\n\t"                                                                         \
+    "pkhbt r10, r6, r8, lsl #16\n\t"                                                               \
+    "pkhbt r11, r7, r9, lsl #16\n\t"                                                               \
+    "sxtb16 r10, r10, ror #8\n\t"                                                                  \
+    "sxtb16 r11, r11, ror #8\n\t"                                                                  \
+    "strd r10, r11, [r12], #8\n\t"                                                                 \
+    "sxtb16 r6, r6\n\t"                                                                            \
+    "sxtb16 r7, r7\n\t"                                                                            \
+    "strd r6, r7, [r3, #" #COL "]\n\t"                                                             \
+    "sxtb16 r8, r8\n\t"                                                                            \
+    "sxtb16 r9, r9\n\t"                                                                            \
+    "strd r8, r9, [r3, #" #COL " + 16]\n\t"
+__asm__(".pushsection .text.tinyc_conv_first_fill4,\"ax\",%progbits\n\t"
+        ".syntax unified\n\t"
+        ".thumb\n\t"
+        ".p2align 2\n\t"
+        ".global tinyc_conv_first_fill4\n\t"
+        ".type tinyc_conv_first_fill4, %function\n\t"
+        ".thumb_func\n"
+        "tinyc_conv_first_fill4:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "ldrd r12, lr, [sp, #36]\n"  /* odd, n */
+        "1:\n\t"
+        "ldrd r4, r5, [r2], #8\n\t"
+        "add r4, r4, r0\n\t"
+        "add r5, r5, r0\n\t"
+        TINYC_CONV_FIRST_FILL2_ASM(0)  /* pixels 0, 1 */
+        "add r4, r4, r1, lsl #1\n\t"
+        "add r5, r5, r1, lsl #1\n\t"
+        TINYC_CONV_FIRST_FILL2_ASM(8)  /* pixels 2, 3 */
+        "adds r3, r3, #32\n\t"
+        "subs lr, lr, #1\n\t"
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size tinyc_conv_first_fill4, . - tinyc_conv_first_fill4\n\t"
+        ".popsection");
+#undef TINYC_CONV_FIRST_FILL2_ASM
+
 /* Four pixels' columns (slots 0..3) from windows inside x at xw + j sw (a row of output pixels) whose word
- * loads stay inside x: per two kernel rows 8 word loads, 12 SXTB16, 4 PKHBT. */
+ * loads stay inside x. */
 static void tinyc_conv_first_block(const tinyc_conv_first_geom *f, const int8_t *xw, int32_t sw, int32_t *col)
 {
-    const int32_t rows = f->rows, s2 = 2 * sw, s3 = 3 * sw;
-    const int32_t *off = f->off;
+    const int32_t rows = f->rows, pairs = rows >> 1;
     int32_t *odd = col + 4 * rows;
-    int32_t r;
-    for (r = 0; r + 1 < rows; r += 2) {
-        const int8_t *a = xw + off[r], *b = xw + off[r + 1];
-        const int32_t a0 = tinyc_load4(a), a1 = tinyc_load4(a + sw), a2 = tinyc_load4(a + s2), a3 = tinyc_load4(a + s3);
-        const int32_t b0 = tinyc_load4(b), b1 = tinyc_load4(b + sw), b2 = tinyc_load4(b + s2), b3 = tinyc_load4(b + s3);
-        col[0] = __sxtb16(a0);
-        col[1] = __sxtb16(a1);
-        col[2] = __sxtb16(a2);
-        col[3] = __sxtb16(a3);
-        col[4] = __sxtb16(b0);
-        col[5] = __sxtb16(b1);
-        col[6] = __sxtb16(b2);
-        col[7] = __sxtb16(b3);
-        odd[0] = tinyc_sxtb16_odd(tinyc_conv_pack_lo(a0, b0));
-        odd[1] = tinyc_sxtb16_odd(tinyc_conv_pack_lo(a1, b1));
-        odd[2] = tinyc_sxtb16_odd(tinyc_conv_pack_lo(a2, b2));
-        odd[3] = tinyc_sxtb16_odd(tinyc_conv_pack_lo(a3, b3));
-        col += 8;
-        odd += 4;
+    if (pairs > 0) {
+        tinyc_conv_first_fill4(xw, sw, f->off, col, odd, pairs);
     }
-    if (r < rows) {  /* a lone last row: its tap 1's partner has weight 0 */
-        const int8_t *a = xw + off[r];
-        const int32_t a0 = tinyc_load4(a), a1 = tinyc_load4(a + sw), a2 = tinyc_load4(a + s2), a3 = tinyc_load4(a + s3);
+    if (rows & 1) {  /* a lone last row: its tap 1's partner has weight 0 */
+        const int8_t *a = xw + f->off[rows - 1];
+        const int32_t a0 = tinyc_load4(a), a1 = tinyc_load4(a + sw), a2 = tinyc_load4(a + 2 * sw);
+        const int32_t a3 = tinyc_load4(a + 3 * sw);
+        col += 4 * (rows - 1);
+        odd += 4 * pairs;
         col[0] = __sxtb16(a0);
         col[1] = __sxtb16(a1);
         col[2] = __sxtb16(a2);
