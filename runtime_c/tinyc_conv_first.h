@@ -68,6 +68,60 @@ __asm__(".pushsection .text.tinyc_conv_first_sums,\"ax\",%progbits\n\t"
         "pop {r3-r11, pc}\n\t"
         ".size tinyc_conv_first_sums, . - tinyc_conv_first_sums\n\t"
         ".popsection");
+
+/* tinyc_conv_first_sums for channels k[0], k[1] (their bias the sums' start values), then their outputs at 4
+ * pixels stored as tinyc_pw_store4 does (same steps, fixed registers): y[0..3] for k[0], y[plane ..] for k[1]. */
+void tinyc_conv_first_out2(const int32_t *w, const int32_t *c, int32_t pairs, const tinyc_pw_outq *k, int8_t *y,
+                           int32_t plane);
+#define TINYC_CONV_FIRST_STORE_ASM(K, A0, A1, A2, A3)                                              \
+    "ldrd r10, r11, [r0, #" #K "]\n\t"                                                              \
+    "ldr r12, [r0, #" #K " + 8]\n\t"                                                                \
+    TINYC_PW_Q1_R(A0, "lr", "r1", "r11", "r10", "r12")                                              \
+    TINYC_PW_Q1_R(A1, "lr", "r1", "r11", "r10", "r12")                                              \
+    TINYC_PW_Q1_R(A2, "lr", "r1", "r11", "r10", "r12")                                              \
+    TINYC_PW_Q1_R(A3, "lr", "r1", "r11", "r10", "r12")                                              \
+    "ldrd lr, r1, [r0, #" #K " + 12]\n\t"                                                           \
+    TINYC_PW_PACK4_R(A0, A1, A2, A3, "lr", "r1", "r10")
+__asm__(".pushsection .text.tinyc_conv_first_out2,\"ax\",%progbits\n\t"
+        ".syntax unified\n\t"
+        ".thumb\n\t"
+        ".p2align 2\n\t"
+        ".global tinyc_conv_first_out2\n\t"
+        ".type tinyc_conv_first_out2, %function\n\t"
+        ".thumb_func\n"
+        "tinyc_conv_first_out2:\n\t"
+        "push {r3-r11, lr}\n\t"  /* [sp] = k, [sp, #40] = y, [sp, #44] = plane */
+        "add lr, r2, r2, lsl #1\n\t"
+        "add lr, lr, r2, lsl #3\n\t"
+        "adr.w r12, 2f\n\t"
+        "sub r12, r12, lr, lsl #2\n\t"
+        "orr r12, r12, #1\n\t"
+        "ldr r2, [r3, #20]\n\t"  /* k[0].bias */
+        "ldr r6, [r3, #44]\n\t"  /* k[1].bias */
+        "mov r3, r2\n\t"
+        "mov r4, r2\n\t"
+        "mov r5, r2\n\t"
+        "mov r7, r6\n\t"
+        "mov r8, r6\n\t"
+        "mov r9, r6\n\t"
+        "bx r12\n"
+        "1:\n\t"
+        ".rept 18\n\t" TINYC_CONV_FIRST_PAIR_ASM ".endr\n"
+        "2:\n\t"
+        ".if (2b - 1b) - 18 * 44\n\t"
+        ".error \"tinyc_conv_first_out2: a pair is not 44 bytes\"\n\t"
+        ".endif\n\t"
+        "ldr r0, [sp]\n\t"
+        TINYC_CONV_FIRST_STORE_ASM(0, "r2", "r3", "r4", "r5")
+        "ldr r1, [sp, #40]\n\t"
+        "str r2, [r1]\n\t"
+        TINYC_CONV_FIRST_STORE_ASM(24, "r6", "r7", "r8", "r9")
+        "ldrd r1, r2, [sp, #40]\n\t"
+        "str r6, [r1, r2]\n\t"
+        "pop {r3-r11, pc}\n\t"
+        ".size tinyc_conv_first_out2, . - tinyc_conv_first_out2\n\t"
+        ".popsection");
+#undef TINYC_CONV_FIRST_STORE_ASM
 #undef TINYC_CONV_FIRST_PAIR_ASM
 
 /* Weight (oc, k) of the im2col layout (tinyc_conv.h: blocks of 4, then 2, then 1 channel; groups 1). */
@@ -262,7 +316,7 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
     const tinyc_conv_geometry *g = &p->geom;
     const int32_t co = g->output.c, co2 = (co + 1) >> 1, out_plane = g->output.h * g->output.w;
     tinyc_conv_first_geom f;
-    int32_t *wx, *col, *b2, n, oc, r, q, px, cp, i;
+    int32_t *wx, *col, n, oc, r, q, px, cp, i;
     tinyc_pw_outq *k;
     if (g->groups != 1 || g->kernel_w != 3 || g->dilation_w != 1 || g->input.c * g->kernel_h > 12) {
         return 0;
@@ -277,8 +331,7 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
     f.zp = p->input_zp;
     wx = scratch;
     col = wx + 2 * co2 * f.pairs;
-    b2 = col + 4 * f.pairs;  /* the sums' start values: the channels' biases, the odd Co's zero channel too */
-    k = (tinyc_pw_outq *)(void *)(b2 + 2 * co2);
+    k = (tinyc_pw_outq *)(void *)(col + 4 * f.pairs);
     for (oc = 0; oc < co; oc++) {
         const tinyc_conv_fastq fq = tinyc_conv_fastq_of(p->requant.multiplier[oc], p->requant.shift[oc],
                                                         bias ? bias[oc] : 0, p->input_zp * p->weight_sums[oc],
@@ -288,9 +341,7 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
             return 0;
         }
         tinyc_pw_outq_from(&fq, &k[oc]);
-        b2[oc] = fq.bias;
     }
-    b2[2 * co2 - 1] = co & 1 ? 0 : b2[2 * co2 - 1];
     for (oc = 0; oc < 2 * co2; oc++) {  /* an odd Co's last pair gets a zero channel */
         int32_t *d = wx + (oc >> 1) * 2 * f.pairs + (oc & 1);
         for (q = 0; q < f.pairs; q++) {
@@ -314,16 +365,12 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
             tinyc_conv_first_cols(&f, g, m, &oy, &ox, col);
             for (cp = 0; cp < co2; cp++) {
                 int32_t s[8];
-                s[0] = b2[2 * cp];
-                s[1] = b2[2 * cp + 1];
-                tinyc_conv_first_sums(wc, col, f.pairs, s);
-                wc += 2 * f.pairs;
-                if (m == 4) {
-                    tinyc_pw_store4(yc, s[0], s[1], s[2], s[3], &k[2 * cp]);
-                    if (2 * cp + 1 < co) {
-                        tinyc_pw_store4(yc + out_plane, s[4], s[5], s[6], s[7], &k[2 * cp + 1]);
-                    }
-                } else {
+                if (m == 4 && 2 * cp + 1 < co) {
+                    tinyc_conv_first_out2(wc, col, f.pairs, &k[2 * cp], yc, out_plane);
+                } else {  /* the last pixels, an odd Co's last channel */
+                    s[0] = k[2 * cp].bias;
+                    s[1] = 2 * cp + 1 < co ? k[2 * cp + 1].bias : 0;
+                    tinyc_conv_first_sums(wc, col, f.pairs, s);
                     for (i = 0; i < 2 * m && 2 * cp + i / m < co; i++) {
                         const tinyc_pw_outq *kc = &k[2 * cp + i / m];
                         const int32_t v = tinyc_conv_fastq_value(s[4 * (i / m) + i % m], kc->multiplier,
@@ -331,6 +378,7 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
                         yc[(i / m) * out_plane + i % m] = (int8_t)tinyc_clamp_i32(v, p->clamp.min, p->clamp.max);
                     }
                 }
+                wc += 2 * f.pairs;
                 yc += 2 * out_plane;
             }
         }

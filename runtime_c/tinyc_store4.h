@@ -6,7 +6,8 @@
 #include "tinyc_conv_common.h"
 
 #if TINYC_HAS_DSP
-/* A channel's fast-form constants (tinyc_conv_fastq) as tinyc_pw_store4 reads them. */
+/* A channel's fast-form constants (tinyc_conv_fastq) as tinyc_pw_store4 reads them (24 bytes; assembly reads
+ * the fields by offset: keep their order). */
 typedef struct {
     int32_t multiplier, round_hi, rs;  /* rs = right - 1 */
     int32_t lo4, hi4;                  /* the clamp bounds in each byte */
@@ -17,28 +18,33 @@ typedef struct {
  * as one word: per sum the one-SMLAL form of tinyc_conv_fastq_value (the sign term from the sum's top bit)
  * and SSAT to int8; then packed (PKHBT, UXTB16) and clamped bytewise to [lo, hi] (SSUB8 sets a byte's GE bit
  * when it is >= the bound's byte, SEL takes it: max, then min, as tinyc_clamp_i32). 38 instructions. */
-#define TINYC_PW_Q1(A)                                   \
-    "and %[t1], " A ", #0x80000000\n\t"                  \
-    "orr %[t1], %[t1], #0x40000000\n\t"                  \
-    "sub %[t2], %[rh], " A ", lsr #31\n\t"               \
-    "smlal %[t1], %[t2], " A ", %[m]\n\t"                \
-    "asr " A ", %[t2], %[rs]\n\t"                        \
+/* The steps by register name (operands here, fixed registers in tinyc_conv_first.h's leaf): */
+#define TINYC_PW_Q1_R(A, T1, T2, RH, M, RS)              \
+    "and " T1 ", " A ", #0x80000000\n\t"                 \
+    "orr " T1 ", " T1 ", #0x40000000\n\t"                \
+    "sub " T2 ", " RH ", " A ", lsr #31\n\t"             \
+    "smlal " T1 ", " T2 ", " A ", " M "\n\t"             \
+    "asr " A ", " T2 ", " RS "\n\t"                      \
     "ssat " A ", #8, " A "\n\t"
+#define TINYC_PW_Q1(A) TINYC_PW_Q1_R(A, "%[t1]", "%[t2]", "%[rh]", "%[m]", "%[rs]")
+/* The four int8 values a0..a3 packed into A0 and clamped bytewise to [LO, HI] (lo4, hi4); A1 and S scratch. */
+#define TINYC_PW_PACK4_R(A0, A1, A2, A3, LO, HI, S)                                                        \
+    "pkhbt " A0 ", " A0 ", " A2 ", lsl #16\n\t"                                                           \
+    "pkhbt " A1 ", " A1 ", " A3 ", lsl #16\n\t"                                                           \
+    "uxtb16 " A0 ", " A0 "\n\t"                                                                          \
+    "uxtb16 " A1 ", " A1 "\n\t"                                                                          \
+    "orr " A0 ", " A0 ", " A1 ", lsl #8\n\t"                                                              \
+    "ssub8 " S ", " A0 ", " LO "\n\t"                                                                     \
+    "sel " A0 ", " A0 ", " LO "\n\t"                                                                      \
+    "ssub8 " S ", " HI ", " A0 "\n\t"                                                                     \
+    "sel " A0 ", " A0 ", " HI "\n\t"
 #define TINYC_PW_STORE4_ASM(PRE)                                                                            \
     __asm__ volatile(PRE                                                                                    \
                      "ldrd %[m], %[rh], [%[k]]\n\t"                                                         \
                      "ldr %[rs], [%[k], #8]\n\t"                                                            \
                      TINYC_PW_Q1("%[a0]") TINYC_PW_Q1("%[a1]") TINYC_PW_Q1("%[a2]") TINYC_PW_Q1("%[a3]")    \
-                     "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"                                               \
-                     "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"                                               \
-                     "uxtb16 %[a0], %[a0]\n\t"                                                              \
-                     "uxtb16 %[a1], %[a1]\n\t"                                                              \
-                     "orr %[a0], %[a0], %[a1], lsl #8\n\t"                                                  \
                      "ldrd %[t1], %[t2], [%[k], #12]\n\t"                                                   \
-                     "ssub8 %[m], %[a0], %[t1]\n\t"                                                         \
-                     "sel %[a0], %[a0], %[t1]\n\t"                                                          \
-                     "ssub8 %[m], %[t2], %[a0]\n\t"                                                         \
-                     "sel %[a0], %[a0], %[t2]\n\t"                                                          \
+                     TINYC_PW_PACK4_R("%[a0]", "%[a1]", "%[a2]", "%[a3]", "%[t1]", "%[t2]", "%[m]")          \
                      "str %[a0], [%[y]]"                                                                    \
                      : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m),        \
                        [rh] "=&r"(rh), [rs] "=&r"(rs), [t1] "=&r"(t1), [t2] "=&r"(t2)                       \

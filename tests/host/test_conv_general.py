@@ -97,7 +97,7 @@ def test_general_layers_take_four_columns_of_arena_scratch_or_the_stack_when_k_i
             rows = ci * kh
             co = call.params["geom"]["output"]["c"]
             c2 = (co + 1) // 2 * 2
-            want = 4 * ((c2 + 4) * (rows + (rows + 1) // 2) + c2) + 24 * co
+            want = 4 * (c2 + 4) * (rows + (rows + 1) // 2) + 24 * co
             assert (call.kernel, call.scratch_bytes) == ("tinyc_conv2d_first_s8", max(want, 8 * kp)), node.name
         else:
             assert call.kernel == ("tinyc_conv2d_smallk_s8" if small else "tinyc_conv2d_s8"), node.name

@@ -144,13 +144,13 @@ def _first_layer(geom: dict) -> bool:
 
 def first_scratch_bytes(geom: dict, k_padded: int) -> int:
     """tinyc_conv2d_first_s8's scratch: its weights (C2 x P words, C2 = Co rounded up to even), 4 pixels'
-    columns (4 P words), the sums' start values (C2 words), 24 bytes of output constants per channel
-    (P = R + ceil(R / 2), R = Ci * KH); at least the 8 k_padded of tinyc_conv2d_s8, which it falls back on."""
+    columns (4 P words), 24 bytes of output constants per channel (P = R + ceil(R / 2), R = Ci * KH); at
+    least the 8 k_padded of tinyc_conv2d_s8, which it falls back on."""
     rows = geom["input"]["c"] * geom["kernel_h"]
     pairs = rows + (rows + 1) // 2
     co = geom["output"]["c"]
     c2 = (co + 1) & ~1
-    return max(4 * (c2 * pairs + 4 * pairs + c2) + 24 * co, 8 * k_padded)
+    return max(4 * (c2 * pairs + 4 * pairs) + 24 * co, 8 * k_padded)
 
 
 @register
