@@ -153,6 +153,26 @@ typedef struct {
     int32_t off[12];  /* x offset of kernel row r from the window's top-left tap */
 } tinyc_conv_first_geom;
 
+/* Pixel slot j's column from the window at xw (its top-left tap; kernel row r at xw + off[r], rows of them)
+ * whose word loads stay inside the buffer. */
+static inline void tinyc_conv_first_inside(const int32_t *off, int32_t rows, const int8_t *xw, int32_t *col)
+{
+    int32_t *odd = col + 4 * rows;
+    int32_t r;
+    for (r = 0; r + 1 < rows; r += 2) {
+        const int32_t v0 = tinyc_load4(xw + off[r]), v1 = tinyc_load4(xw + off[r + 1]);
+        col[4 * r] = __sxtb16(v0);
+        col[4 * r + 4] = __sxtb16(v1);
+        *odd = tinyc_sxtb16_odd(tinyc_conv_pack_lo(v0, v1));
+        odd += 4;
+    }
+    if (r < rows) {
+        const int32_t v0 = tinyc_load4(xw + off[r]);
+        col[4 * r] = __sxtb16(v0);
+        *odd = tinyc_sxtb16_odd(v0);  /* its high half meets weight 0 */
+    }
+}
+
 /* Pixel slot j's column from a window with (iy0, ix0) anywhere: taps outside x hold input_zp. */
 static void tinyc_conv_first_edge(const tinyc_conv_first_geom *f, int32_t iy0, int32_t ix0, int32_t *col)
 {
@@ -179,26 +199,6 @@ static void tinyc_conv_first_edge(const tinyc_conv_first_geom *f, int32_t iy0, i
     }
     for (r = 0; r < rows; r += 2) {  /* a last lone row's partner has weight 0 */
         col[4 * (rows + r / 2)] = tinyc_conv_first_pack(t1[r], r + 1 < rows ? t1[r + 1] : 0);
-    }
-}
-
-/* Pixel slot j's column from a window inside x at xw (its top-left tap) whose word loads stay inside x. */
-static inline void tinyc_conv_first_inside(const tinyc_conv_first_geom *f, const int8_t *xw, int32_t *col)
-{
-    const int32_t rows = f->rows;
-    int32_t *odd = col + 4 * rows;
-    int32_t r;
-    for (r = 0; r + 1 < rows; r += 2) {
-        const int32_t v0 = tinyc_load4(xw + f->off[r]), v1 = tinyc_load4(xw + f->off[r + 1]);
-        col[4 * r] = __sxtb16(v0);
-        col[4 * r + 4] = __sxtb16(v1);
-        *odd = tinyc_sxtb16_odd(tinyc_conv_pack_lo(v0, v1));
-        odd += 4;
-    }
-    if (r < rows) {
-        const int32_t v0 = tinyc_load4(xw + f->off[r]);
-        col[4 * r] = __sxtb16(v0);
-        *odd = tinyc_sxtb16_odd(v0);  /* its high half meets weight 0 */
     }
 }
 
@@ -274,38 +274,38 @@ static void tinyc_conv_first_block(const tinyc_conv_first_geom *f, const int8_t 
     }
 }
 
-/* Four pixel slots' columns from output pixel (oy, ox) on in raster order (m < 4 of them left: the other slots
- * get any finite column); (oy, ox) moves past them. */
-static void tinyc_conv_first_cols(const tinyc_conv_first_geom *f, const tinyc_conv_geometry *g, int32_t m,
-                                  int32_t *oy, int32_t *ox, int32_t *col)
+/* Where the output pixels of row oy may take tinyc_conv_first_block: output columns [ox_lo, ox_hi) (empty when
+ * the kernel rows leave x), the word loads of the last window included. */
+typedef struct {
+    int32_t oy, ox_lo, ox_hi, x0;  /* x0: x index of the window (oy, 0)'s top-left tap */
+} tinyc_conv_first_row;
+
+static void tinyc_conv_first_row_of(const tinyc_conv_first_geom *f, const tinyc_conv_geometry *g, int32_t oy,
+                                    tinyc_conv_first_row *rw)
 {
-    const int32_t out_w = g->output.w, sw = g->stride_w, span_h = (g->kernel_h - 1) * g->dilation_h;
-    const int32_t iy0 = *oy * g->stride_h - g->pad_top, ix0 = *ox * sw - g->pad_left;
-    /* the word load of a row's taps reads one byte past them: inside x unless on x's last row */
-    const int rows_in = iy0 >= 0 && iy0 + span_h < f->in_h, last_row = iy0 + span_h + 1 == f->in_h;
-    int32_t j;
-    if (m == 4 && *ox + 3 < out_w && rows_in && ix0 >= 0 && ix0 + 3 * sw + 2 < f->in_w
-        && (ix0 + 3 * sw + 3 < f->in_w || !last_row)) {  /* four windows inside x in a row */
-        tinyc_conv_first_block(f, f->x + iy0 * f->in_w + ix0, sw, col);
-        *ox += 4;
+    const int32_t sw = g->stride_w, iy0 = oy * g->stride_h - g->pad_top;
+    const int32_t last = iy0 + (g->kernel_h - 1) * g->dilation_h;
+    /* a row's word load reads tap 3: inside x unless on x's last row */
+    const int32_t limit = f->in_w - 3 - (last + 1 == f->in_h) + g->pad_left;  /* ix0 + pad_left at most */
+    rw->oy = oy;
+    rw->x0 = iy0 * f->in_w - g->pad_left;
+    rw->ox_lo = (g->pad_left + sw - 1) / sw;
+    rw->ox_hi = iy0 >= 0 && last < f->in_h && limit >= 0 ? limit / sw + 1 : 0;
+    rw->ox_hi = rw->ox_hi < g->output.w ? rw->ox_hi : g->output.w;
+}
+
+/* Pixel slot j's column of output pixel (oy, ox), anywhere: word loads when they stay inside x, else by
+ * tinyc_conv_first_edge. */
+static void tinyc_conv_first_slot(const tinyc_conv_first_geom *f, const tinyc_conv_geometry *g, int32_t oy,
+                                  int32_t ox, int32_t *col)
+{
+    const int32_t iy = oy * g->stride_h - g->pad_top, ix = ox * g->stride_w - g->pad_left;
+    const int32_t span_h = (g->kernel_h - 1) * g->dilation_h;
+    if (iy >= 0 && iy + span_h < f->in_h && ix >= 0 && ix + 2 < f->in_w
+        && (ix + 3 < f->in_w || iy + span_h + 1 < f->in_h)) {
+        tinyc_conv_first_inside(f->off, f->rows, f->x + iy * f->in_w + ix, col);
     } else {
-        for (j = 0; j < 4; j++) {
-            const int32_t iy = *oy * g->stride_h - g->pad_top, ix = *ox * sw - g->pad_left;
-            if (j < m && iy >= 0 && iy + span_h < f->in_h && ix >= 0 && ix + 2 < f->in_w
-                && (ix + 3 < f->in_w || iy + span_h + 1 < f->in_h)) {
-                tinyc_conv_first_inside(f, f->x + iy * f->in_w + ix, col + j);
-            } else {
-                tinyc_conv_first_edge(f, iy, ix, col + j);  /* past the last pixel: any window */
-            }
-            if (j < m && ++*ox == out_w) {
-                *ox = 0;
-                ++*oy;
-            }
-        }
-    }
-    if (*ox == out_w) {
-        *ox = 0;
-        ++*oy;
+        tinyc_conv_first_edge(f, iy, ix, col);
     }
 }
 
@@ -314,7 +314,7 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
                                 int8_t *y, int32_t *scratch)
 {
     const tinyc_conv_geometry *g = &p->geom;
-    const int32_t co = g->output.c, co2 = (co + 1) >> 1, out_plane = g->output.h * g->output.w;
+    const int32_t co = g->output.c, co2 = (co + 1) >> 1, out_w = g->output.w, out_plane = g->output.h * out_w;
     tinyc_conv_first_geom f;
     int32_t *wx, *col, n, oc, r, q, px, cp, i;
     tinyc_pw_outq *k;
@@ -356,13 +356,30 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
         f.off[r] = (r / f.kh) * f.in_plane + (r % f.kh) * f.dh * f.in_w;
     }
     for (n = 0; n < g->input.n; n++) {
-        int32_t oy = 0, ox = 0;
+        tinyc_conv_first_row rw;
+        int32_t ox = 0;
         f.x = x + (size_t)n * g->input.c * f.in_plane;
+        tinyc_conv_first_row_of(&f, g, 0, &rw);
         for (px = 0; px < out_plane; px += 4) {
             const int32_t m = out_plane - px < 4 ? out_plane - px : 4;
             int8_t *yc = y + (size_t)n * co * out_plane + px;
             const int32_t *wc = wx;
-            tinyc_conv_first_cols(&f, g, m, &oy, &ox, col);
+            if (m == 4 && ox >= rw.ox_lo && ox + 3 < rw.ox_hi) {  /* four windows inside x in a row */
+                tinyc_conv_first_block(&f, f.x + rw.x0 + ox * g->stride_w, g->stride_w, col);
+                ox += 4;
+            } else {  /* slots past the last pixel get any finite column */
+                for (i = 0; i < 4; i++, ox++) {
+                    if (ox == out_w) {
+                        tinyc_conv_first_row_of(&f, g, rw.oy + 1, &rw);
+                        ox = 0;
+                    }
+                    tinyc_conv_first_slot(&f, g, rw.oy, ox, col + i);
+                }
+            }
+            if (ox == out_w && px + 4 < out_plane) {
+                tinyc_conv_first_row_of(&f, g, rw.oy + 1, &rw);
+                ox = 0;
+            }
             for (cp = 0; cp < co2; cp++) {
                 int32_t s[8];
                 if (m == 4 && 2 * cp + 1 < co) {
