@@ -69,10 +69,11 @@ __asm__(".pushsection .text.tinyc_conv_first_sums,\"ax\",%progbits\n\t"
         ".size tinyc_conv_first_sums, . - tinyc_conv_first_sums\n\t"
         ".popsection");
 
-/* tinyc_conv_first_sums for channels k[0], k[1] (their bias the sums' start values), then their outputs at 4
- * pixels stored as tinyc_pw_store4 does (same steps, fixed registers): y[0..3] for k[0], y[plane ..] for k[1]. */
-void tinyc_conv_first_out2(const int32_t *w, const int32_t *c, int32_t pairs, const tinyc_pw_outq *k, int8_t *y,
-                           int32_t plane);
+/* For channel pairs c (< n, n >= 1) in turn: tinyc_conv_first_sums for channels k[2 c], k[2 c + 1] (their
+ * bias the sums' start values; the pairs' weights one after the other from w), then their outputs at 4 pixels
+ * stored as tinyc_pw_store4 does (same steps, fixed registers) at y + 2 c plane and y + (2 c + 1) plane. */
+void tinyc_conv_first_out(const int32_t *w, const int32_t *c, int32_t pairs, const tinyc_pw_outq *k, int8_t *y,
+                          int32_t plane, int32_t n);
 #define TINYC_CONV_FIRST_STORE_ASM(K, A0, A1, A2, A3)                                              \
     "ldrd r10, r11, [r0, #" #K "]\n\t"                                                              \
     "ldr r12, [r0, #" #K " + 8]\n\t"                                                                \
@@ -82,20 +83,26 @@ void tinyc_conv_first_out2(const int32_t *w, const int32_t *c, int32_t pairs, co
     TINYC_PW_Q1_R(A3, "lr", "r1", "r11", "r10", "r12")                                              \
     "ldrd lr, r1, [r0, #" #K " + 12]\n\t"                                                           \
     TINYC_PW_PACK4_R(A0, A1, A2, A3, "lr", "r1", "r10")
-__asm__(".pushsection .text.tinyc_conv_first_out2,\"ax\",%progbits\n\t"
+__asm__(".pushsection .text.tinyc_conv_first_out,\"ax\",%progbits\n\t"
         ".syntax unified\n\t"
         ".thumb\n\t"
         ".p2align 2\n\t"
-        ".global tinyc_conv_first_out2\n\t"
-        ".type tinyc_conv_first_out2, %function\n\t"
+        ".global tinyc_conv_first_out\n\t"
+        ".type tinyc_conv_first_out, %function\n\t"
         ".thumb_func\n"
-        "tinyc_conv_first_out2:\n\t"
-        "push {r3-r11, lr}\n\t"  /* [sp] = k, [sp, #40] = y, [sp, #44] = plane */
+        "tinyc_conv_first_out:\n\t"
+        "push {r3-r11, lr}\n\t"
+        "sub sp, sp, #16\n\t"  /* [sp] entry, [sp, #4] c, [sp, #8] w, [sp, #12] k; y, plane, n at sp + 56.. */
         "add lr, r2, r2, lsl #1\n\t"
         "add lr, lr, r2, lsl #3\n\t"
         "adr.w r12, 2f\n\t"
-        "sub r12, r12, lr, lsl #2\n\t"
+        "sub r12, r12, lr, lsl #2\n\t"  /* 44 bytes a pair before the end */
         "orr r12, r12, #1\n\t"
+        "str r12, [sp]\n\t"
+        "str r1, [sp, #4]\n\t"
+        "str r3, [sp, #12]\n"
+        "3:\n\t"
+        "ldr r3, [sp, #12]\n\t"
         "ldr r2, [r3, #20]\n\t"  /* k[0].bias */
         "ldr r6, [r3, #44]\n\t"  /* k[1].bias */
         "mov r3, r2\n\t"
@@ -104,22 +111,35 @@ __asm__(".pushsection .text.tinyc_conv_first_out2,\"ax\",%progbits\n\t"
         "mov r7, r6\n\t"
         "mov r8, r6\n\t"
         "mov r9, r6\n\t"
+        "ldr r1, [sp, #4]\n\t"
+        "ldr r12, [sp]\n\t"
         "bx r12\n"
         "1:\n\t"
         ".rept 18\n\t" TINYC_CONV_FIRST_PAIR_ASM ".endr\n"
         "2:\n\t"
         ".if (2b - 1b) - 18 * 44\n\t"
-        ".error \"tinyc_conv_first_out2: a pair is not 44 bytes\"\n\t"
+        ".error \"tinyc_conv_first_out: a pair is not 44 bytes\"\n\t"
         ".endif\n\t"
-        "ldr r0, [sp]\n\t"
+        "str r0, [sp, #8]\n\t"
+        "ldr r0, [sp, #12]\n\t"
         TINYC_CONV_FIRST_STORE_ASM(0, "r2", "r3", "r4", "r5")
-        "ldr r1, [sp, #40]\n\t"
+        "ldr r1, [sp, #56]\n\t"
         "str r2, [r1]\n\t"
         TINYC_CONV_FIRST_STORE_ASM(24, "r6", "r7", "r8", "r9")
-        "ldrd r1, r2, [sp, #40]\n\t"
+        "ldrd r1, r2, [sp, #56]\n\t"
         "str r6, [r1, r2]\n\t"
+        "add r1, r1, r2, lsl #1\n\t"
+        "str r1, [sp, #56]\n\t"
+        "add r0, r0, #48\n\t"
+        "str r0, [sp, #12]\n\t"
+        "ldr r0, [sp, #8]\n\t"
+        "ldr r1, [sp, #64]\n\t"
+        "subs r1, r1, #1\n\t"
+        "str r1, [sp, #64]\n\t"
+        "bne 3b\n\t"
+        "add sp, sp, #16\n\t"
         "pop {r3-r11, pc}\n\t"
-        ".size tinyc_conv_first_out2, . - tinyc_conv_first_out2\n\t"
+        ".size tinyc_conv_first_out, . - tinyc_conv_first_out\n\t"
         ".popsection");
 #undef TINYC_CONV_FIRST_STORE_ASM
 #undef TINYC_CONV_FIRST_PAIR_ASM
@@ -380,20 +400,23 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
                 tinyc_conv_first_row_of(&f, g, rw.oy + 1, &rw);
                 ox = 0;
             }
-            for (cp = 0; cp < co2; cp++) {
+            cp = 0;
+            if (m == 4 && co >= 2) {  /* all full channel pairs in one call */
+                cp = co >> 1;
+                tinyc_conv_first_out(wc, col, f.pairs, k, yc, out_plane, cp);
+                wc += cp * 2 * f.pairs;
+                yc += cp * 2 * out_plane;
+            }
+            for (; cp < co2; cp++) {  /* the last pixels, an odd Co's last channel */
                 int32_t s[8];
-                if (m == 4 && 2 * cp + 1 < co) {
-                    tinyc_conv_first_out2(wc, col, f.pairs, &k[2 * cp], yc, out_plane);
-                } else {  /* the last pixels, an odd Co's last channel */
-                    s[0] = k[2 * cp].bias;
-                    s[1] = 2 * cp + 1 < co ? k[2 * cp + 1].bias : 0;
-                    tinyc_conv_first_sums(wc, col, f.pairs, s);
-                    for (i = 0; i < 2 * m && 2 * cp + i / m < co; i++) {
-                        const tinyc_pw_outq *kc = &k[2 * cp + i / m];
-                        const int32_t v = tinyc_conv_fastq_value(s[4 * (i / m) + i % m], kc->multiplier,
-                                                                 kc->round_hi, kc->rs);
-                        yc[(i / m) * out_plane + i % m] = (int8_t)tinyc_clamp_i32(v, p->clamp.min, p->clamp.max);
-                    }
+                s[0] = k[2 * cp].bias;
+                s[1] = 2 * cp + 1 < co ? k[2 * cp + 1].bias : 0;
+                tinyc_conv_first_sums(wc, col, f.pairs, s);
+                for (i = 0; i < 2 * m && 2 * cp + i / m < co; i++) {
+                    const tinyc_pw_outq *kc = &k[2 * cp + i / m];
+                    const int32_t v = tinyc_conv_fastq_value(s[4 * (i / m) + i % m], kc->multiplier, kc->round_hi,
+                                                             kc->rs);
+                    yc[(i / m) * out_plane + i % m] = (int8_t)tinyc_clamp_i32(v, p->clamp.min, p->clamp.max);
                 }
                 wc += 2 * f.pairs;
                 yc += 2 * out_plane;
