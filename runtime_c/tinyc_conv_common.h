@@ -86,35 +86,27 @@ typedef struct {
     tinyc_clamp clamp;
 } tinyc_conv_fastq;
 
-/* The tail constants of a channel (multiplier, shift, bias b) whose raw sums carry zsum = input_zp * (sum of
- * its weights). */
-static inline tinyc_conv_fastq tinyc_conv_fastq_of(int32_t multiplier, int32_t shift_in, int32_t b, int32_t zsum,
-                                                   int32_t output_zp, tinyc_clamp clamp)
-{
-    tinyc_conv_fastq q;
-    /* multiplier 0 (a dead channel) requantizes everything to 0 under any shift: take the fast form */
-    const int32_t shift = multiplier == 0 ? -2 : shift_in;
-    const uint32_t right = (uint32_t)-shift;
-    /* bias and zsum within +-2^30: bias - zsum fits int32 */
-    q.fast = (right - 2u <= 21u && (uint32_t)b + 0x40000000u < 0x80000000u
-              && (uint32_t)zsum + 0x40000000u < 0x80000000u) || multiplier == 0;
-    q.bias = multiplier == 0 ? 0 : (q.fast ? b - zsum : b);
-    q.zsum = zsum;
-    q.multiplier = multiplier;
-    q.shift = shift;
-    q.right_minus_1 = (int32_t)right - 1;
-    q.round_hi = (int32_t)((1u << ((right - 2u) & 31u)) + (uint32_t)output_zp * (1u << ((right - 1u) & 31u)));
-    q.output_zp = output_zp;
-    q.clamp = clamp;
-    return q;
-}
-
-/* tinyc_conv_fastq_of for output channel oc of p. */
+/* The tail constants of output channel oc whose raw sums carry zsum = input_zp * (sum of its weights). */
 static inline tinyc_conv_fastq tinyc_conv_fastq_of_s8(const tinyc_conv2d_s8_params *p, const int32_t *bias,
                                                       int32_t oc, int32_t zsum)
 {
-    return tinyc_conv_fastq_of(p->requant.multiplier[oc], p->requant.shift[oc], bias ? bias[oc] : 0, zsum,
-                               p->output_zp, p->clamp);
+    tinyc_conv_fastq q;
+    const int32_t b = bias ? bias[oc] : 0;
+    /* multiplier 0 (a dead channel) requantizes everything to 0 under any shift: take the fast form */
+    const int32_t shift = p->requant.multiplier[oc] == 0 ? -2 : p->requant.shift[oc];
+    const uint32_t right = (uint32_t)-shift;
+    /* bias and zsum within +-2^30: bias - zsum fits int32 */
+    q.fast = (right - 2u <= 21u && (uint32_t)b + 0x40000000u < 0x80000000u
+              && (uint32_t)zsum + 0x40000000u < 0x80000000u) || p->requant.multiplier[oc] == 0;
+    q.bias = p->requant.multiplier[oc] == 0 ? 0 : (q.fast ? b - zsum : b);
+    q.zsum = zsum;
+    q.multiplier = p->requant.multiplier[oc];
+    q.shift = shift;
+    q.right_minus_1 = (int32_t)right - 1;
+    q.round_hi = (int32_t)((1u << ((right - 2u) & 31u)) + (uint32_t)p->output_zp * (1u << ((right - 1u) & 31u)));
+    q.output_zp = p->output_zp;
+    q.clamp = p->clamp;
+    return q;
 }
 
 /* sat32(a + b). */

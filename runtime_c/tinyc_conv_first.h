@@ -336,6 +336,7 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
     const tinyc_conv_geometry *g = &p->geom;
     const int32_t co = g->output.c, co2 = (co + 1) >> 1, out_w = g->output.w, out_plane = g->output.h * out_w;
     tinyc_conv_first_geom f;
+    tinyc_conv2d_s8_params ps;
     int32_t *wx, *col, n, oc, r, q, px, cp, i;
     tinyc_pw_outq *k;
     if (g->groups != 1 || g->kernel_w != 3 || g->dilation_w != 1 || g->input.c * g->kernel_h > 12) {
@@ -352,10 +353,14 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
     wx = scratch;
     col = wx + 2 * co2 * f.pairs;
     k = (tinyc_pw_outq *)(void *)(col + 4 * f.pairs);
+    ps.geom = p->geom;  /* the fields tinyc_conv_fastq_of_s8 reads */
+    ps.input_zp = p->input_zp;
+    ps.output_zp = p->output_zp;
+    ps.requant = p->requant;
+    ps.clamp = p->clamp;
+    ps.weight_sums = p->weight_sums;
     for (oc = 0; oc < co; oc++) {
-        const tinyc_conv_fastq fq = tinyc_conv_fastq_of(p->requant.multiplier[oc], p->requant.shift[oc],
-                                                        bias ? bias[oc] : 0, p->input_zp * p->weight_sums[oc],
-                                                        p->output_zp, p->clamp);
+        const tinyc_conv_fastq fq = tinyc_conv_fastq_of_s8(&ps, bias, oc, p->input_zp * p->weight_sums[oc]);
         /* |bias| < 2^30 and |sum| < 2^20 (K <= 36): started from the bias, the sums cannot saturate */
         if (!fq.fast || (uint32_t)fq.bias + 0x40000000u >= 0x80000000u) {
             return 0;
