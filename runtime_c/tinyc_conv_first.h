@@ -81,8 +81,9 @@ void tinyc_conv_first_out(const int32_t *w, const int32_t *c, int32_t pairs, con
     TINYC_PW_Q1_R(A1, "lr", "r1", "r11", "r10", "r12")                                              \
     TINYC_PW_Q1_R(A2, "lr", "r1", "r11", "r10", "r12")                                              \
     TINYC_PW_Q1_R(A3, "lr", "r1", "r11", "r10", "r12")                                              \
+    TINYC_PW_PACK4_R(A0, A1, A2, A3)                                                                \
     "ldrd lr, r1, [r0, #" #K " + 12]\n\t"                                                           \
-    TINYC_PW_PACK4_R(A0, A1, A2, A3, "lr", "r1", "r10")
+    TINYC_PW_CLAMP4_R(A0, "lr", "r1", "r10")
 __asm__(".pushsection .text.tinyc_conv_first_out,\"ax\",%progbits\n\t"
         ".syntax unified\n\t"
         ".thumb\n\t"

@@ -196,7 +196,13 @@ __attribute__((noinline))
 static int tinyc_pw_outq_of(const tinyc_conv2d_s8_params *p, const int32_t *bias, int32_t co, tinyc_pw_outq *k)
 {
     const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
-    tinyc_pw_outq_from(&q, k);
+    /* tinyc_pw_outq_from's steps written out: through it gcc keeps q in memory here (6 more instructions a call) */
+    k->multiplier = q.multiplier;
+    k->round_hi = q.round_hi;
+    k->rs = q.right_minus_1;
+    k->lo4 = (int32_t)((uint32_t)(uint8_t)p->clamp.min * 0x01010101u);
+    k->hi4 = (int32_t)((uint32_t)(uint8_t)p->clamp.max * 0x01010101u);
+    k->bias = q.bias;
     return q.fast;
 }
 

@@ -27,13 +27,15 @@ typedef struct {
     "asr " A ", " T2 ", " RS "\n\t"                      \
     "ssat " A ", #8, " A "\n\t"
 #define TINYC_PW_Q1(A) TINYC_PW_Q1_R(A, "%[t1]", "%[t2]", "%[rh]", "%[m]", "%[rs]")
-/* The four int8 values a0..a3 packed into A0 and clamped bytewise to [LO, HI] (lo4, hi4); A1 and S scratch. */
-#define TINYC_PW_PACK4_R(A0, A1, A2, A3, LO, HI, S)                                                        \
+/* The four int8 values A0..A3 packed into A0 (A1 scratch), then clamped bytewise to [LO, HI] (lo4, hi4; S
+ * scratch). */
+#define TINYC_PW_PACK4_R(A0, A1, A2, A3)                                                                  \
     "pkhbt " A0 ", " A0 ", " A2 ", lsl #16\n\t"                                                           \
     "pkhbt " A1 ", " A1 ", " A3 ", lsl #16\n\t"                                                           \
     "uxtb16 " A0 ", " A0 "\n\t"                                                                          \
     "uxtb16 " A1 ", " A1 "\n\t"                                                                          \
-    "orr " A0 ", " A0 ", " A1 ", lsl #8\n\t"                                                              \
+    "orr " A0 ", " A0 ", " A1 ", lsl #8\n\t"
+#define TINYC_PW_CLAMP4_R(A0, LO, HI, S)                                                                  \
     "ssub8 " S ", " A0 ", " LO "\n\t"                                                                     \
     "sel " A0 ", " A0 ", " LO "\n\t"                                                                      \
     "ssub8 " S ", " HI ", " A0 "\n\t"                                                                     \
@@ -43,8 +45,9 @@ typedef struct {
                      "ldrd %[m], %[rh], [%[k]]\n\t"                                                         \
                      "ldr %[rs], [%[k], #8]\n\t"                                                            \
                      TINYC_PW_Q1("%[a0]") TINYC_PW_Q1("%[a1]") TINYC_PW_Q1("%[a2]") TINYC_PW_Q1("%[a3]")    \
+                     TINYC_PW_PACK4_R("%[a0]", "%[a1]", "%[a2]", "%[a3]")                                    \
                      "ldrd %[t1], %[t2], [%[k], #12]\n\t"                                                   \
-                     TINYC_PW_PACK4_R("%[a0]", "%[a1]", "%[a2]", "%[a3]", "%[t1]", "%[t2]", "%[m]")          \
+                     TINYC_PW_CLAMP4_R("%[a0]", "%[t1]", "%[t2]", "%[m]")                                    \
                      "str %[a0], [%[y]]"                                                                    \
                      : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m),        \
                        [rh] "=&r"(rh), [rs] "=&r"(rs), [t1] "=&r"(t1), [t2] "=&r"(t2)                       \
