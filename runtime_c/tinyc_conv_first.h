@@ -19,10 +19,28 @@
 
 #if TINYC_HAS_DSP && !TINYC_HAS_MVE
 /* s[j] = channel c0, s[4 + j] = channel c1 at pixel slot j (< 4): s[0], s[1] (c0's, c1's start value) plus
- * sums over `pairs` (1..18) int16 pairs of the weights w (c0's word, c1's word per pair) and the columns c
- * (4 words per pair). Entered part way
- * into the unrolled pairs (11 four-byte instructions each), so no loop counter. */
-void tinyc_conv_first_sums(const int32_t *w, const int32_t *c, int32_t pairs, int32_t *s);
+ * sums over `pairs` int16 pairs of the weights w (c0's word, c1's word per pair) and the columns c (4 words per
+ * pair). In C: only the last pixels and an odd Co's last channel come here. */
+static void tinyc_conv_first_sums_s8(const int32_t *w, const int32_t *c, int32_t pairs, int32_t *s)
+{
+    int32_t a[8], q, j;
+    for (j = 0; j < 4; j++) {
+        a[j] = s[0];
+        a[4 + j] = s[1];
+    }
+    for (q = 0; q < pairs; q++, w += 2, c += 4) {
+        for (j = 0; j < 4; j++) {
+            a[j] = __smlad(w[0], c[j], a[j]);
+            a[4 + j] = __smlad(w[1], c[j], a[4 + j]);
+        }
+    }
+    for (j = 0; j < 8; j++) {
+        s[j] = a[j];
+    }
+}
+
+/* One pair q of the leaf below: c0's and c1's weight words, four pixels' column words, 8 SMLAD (11 four-byte
+ * instructions: the leaf is entered part way into its unrolled pairs, so no loop counter). */
 #define TINYC_CONV_FIRST_PAIR_ASM                                                                  \
     "ldrd r10, r11, [r0], #8\n\t"                                                                   \
     "ldrd r12, lr, [r1], #8\n\t"                                                                    \
@@ -35,44 +53,11 @@ void tinyc_conv_first_sums(const int32_t *w, const int32_t *c, int32_t pairs, in
     "smlad r5, r10, lr, r5\n\t"                                                                     \
     "smlad r8, r11, r12, r8\n\t"                                                                    \
     "smlad r9, r11, lr, r9\n\t"
-__asm__(".pushsection .text.tinyc_conv_first_sums,\"ax\",%progbits\n\t"
-        ".syntax unified\n\t"
-        ".thumb\n\t"
-        ".p2align 2\n\t"
-        ".global tinyc_conv_first_sums\n\t"
-        ".type tinyc_conv_first_sums, %function\n\t"
-        ".thumb_func\n"
-        "tinyc_conv_first_sums:\n\t"
-        "push {r3-r11, lr}\n\t"  /* [sp] = s */
-        "add lr, r2, r2, lsl #1\n\t"
-        "add lr, lr, r2, lsl #3\n\t"  /* 11 pairs */
-        "adr.w r12, 2f\n\t"
-        "sub r12, r12, lr, lsl #2\n\t"  /* 44 bytes a pair before the end */
-        "orr r12, r12, #1\n\t"
-        "ldrd r2, r6, [r3]\n\t"
-        "mov r3, r2\n\t"
-        "mov r4, r2\n\t"
-        "mov r5, r2\n\t"
-        "mov r7, r6\n\t"
-        "mov r8, r6\n\t"
-        "mov r9, r6\n\t"
-        "bx r12\n"
-        "1:\n\t"
-        ".rept 18\n\t" TINYC_CONV_FIRST_PAIR_ASM ".endr\n"
-        "2:\n\t"
-        ".if (2b - 1b) - 18 * 44\n\t"
-        ".error \"tinyc_conv_first_sums: a pair is not 44 bytes\"\n\t"
-        ".endif\n\t"
-        "ldr r12, [sp]\n\t"
-        "stmia r12, {r2-r9}\n\t"
-        "pop {r3-r11, pc}\n\t"
-        ".size tinyc_conv_first_sums, . - tinyc_conv_first_sums\n\t"
-        ".popsection");
 
-/* For channel pairs c (< n, n >= 1) in turn: tinyc_conv_first_sums for channels k[2 c], k[2 c + 1] (their
+/* For channel pairs c (< n, n >= 1) in turn: tinyc_conv_first_sums_s8 for channels k[2 c], k[2 c + 1] (their
  * bias the sums' start values; the pairs' weights one after the other from w), then their outputs at 4 pixels
  * stored as tinyc_pw_store4 does (same steps, fixed registers) at y + 2 c plane and y + (2 c + 1) plane. */
-void tinyc_conv_first_out(const int32_t *w, const int32_t *c, int32_t pairs, const tinyc_pw_outq *k, int8_t *y,
+void tinyc_conv_first_out_s8(const int32_t *w, const int32_t *c, int32_t pairs, const tinyc_pw_outq *k, int8_t *y,
                           int32_t plane, int32_t n);
 #define TINYC_CONV_FIRST_STORE_ASM(K, A0, A1, A2, A3)                                              \
     "ldrd r10, r11, [r0, #" #K "]\n\t"                                                              \
@@ -84,14 +69,14 @@ void tinyc_conv_first_out(const int32_t *w, const int32_t *c, int32_t pairs, con
     TINYC_PW_PACK4_R(A0, A1, A2, A3)                                                                \
     "ldrd lr, r1, [r0, #" #K " + 12]\n\t"                                                           \
     TINYC_PW_CLAMP4_R(A0, "lr", "r1", "r10")
-__asm__(".pushsection .text.tinyc_conv_first_out,\"ax\",%progbits\n\t"
+__asm__(".pushsection .text.tinyc_conv_first_out_s8,\"ax\",%progbits\n\t"
         ".syntax unified\n\t"
         ".thumb\n\t"
         ".p2align 2\n\t"
-        ".global tinyc_conv_first_out\n\t"
-        ".type tinyc_conv_first_out, %function\n\t"
+        ".global tinyc_conv_first_out_s8\n\t"
+        ".type tinyc_conv_first_out_s8, %function\n\t"
         ".thumb_func\n"
-        "tinyc_conv_first_out:\n\t"
+        "tinyc_conv_first_out_s8:\n\t"
         "push {r3-r11, lr}\n\t"
         "sub sp, sp, #16\n\t"  /* [sp] entry, [sp, #4] c, [sp, #8] w, [sp, #12] k; y, plane, n at sp + 56.. */
         "add lr, r2, r2, lsl #1\n\t"
@@ -119,7 +104,7 @@ __asm__(".pushsection .text.tinyc_conv_first_out,\"ax\",%progbits\n\t"
         ".rept 18\n\t" TINYC_CONV_FIRST_PAIR_ASM ".endr\n"
         "2:\n\t"
         ".if (2b - 1b) - 18 * 44\n\t"
-        ".error \"tinyc_conv_first_out: a pair is not 44 bytes\"\n\t"
+        ".error \"tinyc_conv_first_out_s8: a pair is not 44 bytes\"\n\t"
         ".endif\n\t"
         "str r0, [sp, #8]\n\t"
         "ldr r0, [sp, #12]\n\t"
@@ -140,13 +125,13 @@ __asm__(".pushsection .text.tinyc_conv_first_out,\"ax\",%progbits\n\t"
         "bne 3b\n\t"
         "add sp, sp, #16\n\t"
         "pop {r3-r11, pc}\n\t"
-        ".size tinyc_conv_first_out, . - tinyc_conv_first_out\n\t"
+        ".size tinyc_conv_first_out_s8, . - tinyc_conv_first_out_s8\n\t"
         ".popsection");
 #undef TINYC_CONV_FIRST_STORE_ASM
 #undef TINYC_CONV_FIRST_PAIR_ASM
 
 /* Weight (oc, k) of the im2col layout (tinyc_conv.h: blocks of 4, then 2, then 1 channel; groups 1). */
-static int32_t tinyc_conv_first_weight(const tinyc_conv2d_im2col_s8_params *p, int32_t oc, int32_t k)
+static int32_t tinyc_conv_first_weight_s8(const tinyc_conv2d_im2col_s8_params *p, int32_t oc, int32_t k)
 {
     const int8_t *w = (const int8_t *)(const void *)p->weights;
     const int32_t co = p->geom.output.c, kp = p->k_padded, half = kp >> 1, q = k % half, h = k / half;
@@ -161,7 +146,7 @@ static int32_t tinyc_conv_first_weight(const tinyc_conv2d_im2col_s8_params *p, i
     return w[oc * kp + (q >> 1) * 4 + h * 2 + (q & 1)];
 }
 
-static inline int32_t tinyc_conv_first_pack(int32_t lo, int32_t hi)
+static inline int32_t tinyc_conv_first_pack_s8(int32_t lo, int32_t hi)
 {
     return (int32_t)(((uint32_t)hi << 16) | (uint16_t)lo);
 }
@@ -176,7 +161,7 @@ typedef struct {
 
 /* Pixel slot j's column from the window at xw (its top-left tap; kernel row r at xw + off[r], rows of them)
  * whose word loads stay inside the buffer. */
-static inline void tinyc_conv_first_inside(const int32_t *off, int32_t rows, const int8_t *xw, int32_t *col)
+static inline void tinyc_conv_first_inside_s8(const int32_t *off, int32_t rows, const int8_t *xw, int32_t *col)
 {
     int32_t *odd = col + 4 * rows;
     int32_t r;
@@ -195,7 +180,7 @@ static inline void tinyc_conv_first_inside(const int32_t *off, int32_t rows, con
 }
 
 /* Pixel slot j's column from a window with (iy0, ix0) anywhere: taps outside x hold input_zp. */
-static void tinyc_conv_first_edge(const tinyc_conv_first_geom *f, int32_t iy0, int32_t ix0, int32_t *col)
+static void tinyc_conv_first_edge_s8(const tinyc_conv_first_geom *f, int32_t iy0, int32_t ix0, int32_t *col)
 {
     const int8_t *xc = f->x;
     const int32_t zp = f->zp, rows = f->rows, in_w = f->in_w;
@@ -209,7 +194,7 @@ static void tinyc_conv_first_edge(const tinyc_conv_first_geom *f, int32_t iy0, i
             v1 = m1 ? xc[at + 1] : zp;
             v2 = m2 ? xc[at + 2] : zp;
         }
-        col[4 * r] = tinyc_conv_first_pack(v0, v2);
+        col[4 * r] = tinyc_conv_first_pack_s8(v0, v2);
         t1[r] = v1;
         iy += f->dh;
         if (++ky == f->kh) {
@@ -219,14 +204,14 @@ static void tinyc_conv_first_edge(const tinyc_conv_first_geom *f, int32_t iy0, i
         }
     }
     for (r = 0; r < rows; r += 2) {  /* a last lone row's partner has weight 0 */
-        col[4 * (rows + r / 2)] = tinyc_conv_first_pack(t1[r], r + 1 < rows ? t1[r + 1] : 0);
+        col[4 * (rows + r / 2)] = tinyc_conv_first_pack_s8(t1[r], r + 1 < rows ? t1[r + 1] : 0);
     }
 }
 
 /* Rows 2 i, 2 i + 1 (i < n, n >= 1) of four windows at xw + j sw (row r at offset off[r]) into the columns:
  * col[8 i + j] = (tap 0, tap 2) of row 2 i, col[8 i + 4 + j] of row 2 i + 1, odd[4 i + j] their (tap 1, tap 1).
  * Per two rows 8 word loads, 12 SXTB16, 4 PKHBT, 6 STRD. */
-void tinyc_conv_first_fill4(const int8_t *xw, int32_t sw, const int32_t *off, int32_t *col, int32_t *odd, int32_t n);
+void tinyc_conv_first_fill4_s8(const int8_t *xw, int32_t sw, const int32_t *off, int32_t *col, int32_t *odd, int32_t n);
 #define TINYC_CONV_FIRST_FILL2_ASM(COL)                                                            \
     "ldr r6, [r4]\n\t"                                                                             \
     "ldr r8, [r5]\n\t"                                                                             \
@@ -243,14 +228,14 @@ void tinyc_conv_first_fill4(const int8_t *xw, int32_t sw, const int32_t *off, in
     "sxtb16 r8, r8\n\t"                                                                            \
     "sxtb16 r9, r9\n\t"                                                                            \
     "strd r8, r9, [r3, #" #COL " + 16]\n\t"
-__asm__(".pushsection .text.tinyc_conv_first_fill4,\"ax\",%progbits\n\t"
+__asm__(".pushsection .text.tinyc_conv_first_fill4_s8,\"ax\",%progbits\n\t"
         ".syntax unified\n\t"
         ".thumb\n\t"
         ".p2align 2\n\t"
-        ".global tinyc_conv_first_fill4\n\t"
-        ".type tinyc_conv_first_fill4, %function\n\t"
+        ".global tinyc_conv_first_fill4_s8\n\t"
+        ".type tinyc_conv_first_fill4_s8, %function\n\t"
         ".thumb_func\n"
-        "tinyc_conv_first_fill4:\n\t"
+        "tinyc_conv_first_fill4_s8:\n\t"
         "push {r4-r11, lr}\n\t"
         "ldrd r12, lr, [sp, #36]\n"  /* odd, n */
         "1:\n\t"
@@ -265,18 +250,18 @@ __asm__(".pushsection .text.tinyc_conv_first_fill4,\"ax\",%progbits\n\t"
         "subs lr, lr, #1\n\t"
         "bne 1b\n\t"
         "pop {r4-r11, pc}\n\t"
-        ".size tinyc_conv_first_fill4, . - tinyc_conv_first_fill4\n\t"
+        ".size tinyc_conv_first_fill4_s8, . - tinyc_conv_first_fill4_s8\n\t"
         ".popsection");
 #undef TINYC_CONV_FIRST_FILL2_ASM
 
 /* Four pixels' columns (slots 0..3) from windows inside x at xw + j sw (a row of output pixels) whose word
  * loads stay inside x. */
-static void tinyc_conv_first_block(const tinyc_conv_first_geom *f, const int8_t *xw, int32_t sw, int32_t *col)
+static void tinyc_conv_first_block_s8(const tinyc_conv_first_geom *f, const int8_t *xw, int32_t sw, int32_t *col)
 {
     const int32_t rows = f->rows, pairs = rows >> 1;
     int32_t *odd = col + 4 * rows;
     if (pairs > 0) {
-        tinyc_conv_first_fill4(xw, sw, f->off, col, odd, pairs);
+        tinyc_conv_first_fill4_s8(xw, sw, f->off, col, odd, pairs);
     }
     if (rows & 1) {  /* a lone last row: its tap 1's partner has weight 0 */
         const int8_t *a = xw + f->off[rows - 1];
@@ -295,13 +280,13 @@ static void tinyc_conv_first_block(const tinyc_conv_first_geom *f, const int8_t 
     }
 }
 
-/* Where the output pixels of row oy may take tinyc_conv_first_block: output columns [ox_lo, ox_hi) (empty when
+/* Where the output pixels of row oy may take tinyc_conv_first_block_s8: output columns [ox_lo, ox_hi) (empty when
  * the kernel rows leave x), the word loads of the last window included. */
 typedef struct {
     int32_t oy, ox_lo, ox_hi, x0;  /* x0: x index of the window (oy, 0)'s top-left tap */
 } tinyc_conv_first_row;
 
-static void tinyc_conv_first_row_of(const tinyc_conv_first_geom *f, const tinyc_conv_geometry *g, int32_t oy,
+static void tinyc_conv_first_row_of_s8(const tinyc_conv_first_geom *f, const tinyc_conv_geometry *g, int32_t oy,
                                     tinyc_conv_first_row *rw)
 {
     const int32_t sw = g->stride_w, iy0 = oy * g->stride_h - g->pad_top;
@@ -316,22 +301,22 @@ static void tinyc_conv_first_row_of(const tinyc_conv_first_geom *f, const tinyc_
 }
 
 /* Pixel slot j's column of output pixel (oy, ox), anywhere: word loads when they stay inside x, else by
- * tinyc_conv_first_edge. */
-static void tinyc_conv_first_slot(const tinyc_conv_first_geom *f, const tinyc_conv_geometry *g, int32_t oy,
+ * tinyc_conv_first_edge_s8. */
+static void tinyc_conv_first_slot_s8(const tinyc_conv_first_geom *f, const tinyc_conv_geometry *g, int32_t oy,
                                   int32_t ox, int32_t *col)
 {
     const int32_t iy = oy * g->stride_h - g->pad_top, ix = ox * g->stride_w - g->pad_left;
     const int32_t span_h = (g->kernel_h - 1) * g->dilation_h;
     if (iy >= 0 && iy + span_h < f->in_h && ix >= 0 && ix + 2 < f->in_w
         && (ix + 3 < f->in_w || iy + span_h + 1 < f->in_h)) {
-        tinyc_conv_first_inside(f->off, f->rows, f->x + iy * f->in_w + ix, col);
+        tinyc_conv_first_inside_s8(f->off, f->rows, f->x + iy * f->in_w + ix, col);
     } else {
-        tinyc_conv_first_edge(f, iy, ix, col);
+        tinyc_conv_first_edge_s8(f, iy, ix, col);
     }
 }
 
 /* The DSP kernel, or 0 when the layer or a channel needs tinyc_conv2d_s8. */
-static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias,
+static int tinyc_conv_first_run_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias,
                                 int8_t *y, int32_t *scratch)
 {
     const tinyc_conv_geometry *g = &p->geom;
@@ -373,9 +358,9 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
         for (q = 0; q < f.pairs; q++) {
             const int32_t ka = q < f.rows ? 3 * q : 3 * (2 * (q - f.rows)) + 1;
             const int32_t kb = q < f.rows ? 3 * q + 2 : 3 * (2 * (q - f.rows) + 1) + 1;
-            const int32_t wa = oc < co ? tinyc_conv_first_weight(p, oc, ka) : 0;
-            const int32_t wb = oc < co && kb < 3 * f.rows ? tinyc_conv_first_weight(p, oc, kb) : 0;
-            d[2 * q] = tinyc_conv_first_pack(wa, wb);
+            const int32_t wa = oc < co ? tinyc_conv_first_weight_s8(p, oc, ka) : 0;
+            const int32_t wb = oc < co && kb < 3 * f.rows ? tinyc_conv_first_weight_s8(p, oc, kb) : 0;
+            d[2 * q] = tinyc_conv_first_pack_s8(wa, wb);
         }
     }
     for (r = 0; r < f.rows; r++) {
@@ -385,31 +370,31 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
         tinyc_conv_first_row rw;
         int32_t ox = 0;
         f.x = x + (size_t)n * g->input.c * f.in_plane;
-        tinyc_conv_first_row_of(&f, g, 0, &rw);
+        tinyc_conv_first_row_of_s8(&f, g, 0, &rw);
         for (px = 0; px < out_plane; px += 4) {
             const int32_t m = out_plane - px < 4 ? out_plane - px : 4;
             int8_t *yc = y + (size_t)n * co * out_plane + px;
             const int32_t *wc = wx;
             if (m == 4 && ox >= rw.ox_lo && ox + 3 < rw.ox_hi) {  /* four windows inside x in a row */
-                tinyc_conv_first_block(&f, f.x + rw.x0 + ox * g->stride_w, g->stride_w, col);
+                tinyc_conv_first_block_s8(&f, f.x + rw.x0 + ox * g->stride_w, g->stride_w, col);
                 ox += 4;
             } else {  /* slots past the last pixel get any finite column */
                 for (i = 0; i < 4; i++, ox++) {
                     if (ox == out_w) {
-                        tinyc_conv_first_row_of(&f, g, rw.oy + 1, &rw);
+                        tinyc_conv_first_row_of_s8(&f, g, rw.oy + 1, &rw);
                         ox = 0;
                     }
-                    tinyc_conv_first_slot(&f, g, rw.oy, ox, col + i);
+                    tinyc_conv_first_slot_s8(&f, g, rw.oy, ox, col + i);
                 }
             }
             if (ox == out_w && px + 4 < out_plane) {
-                tinyc_conv_first_row_of(&f, g, rw.oy + 1, &rw);
+                tinyc_conv_first_row_of_s8(&f, g, rw.oy + 1, &rw);
                 ox = 0;
             }
             cp = 0;
             if (m == 4 && co >= 2) {  /* all full channel pairs in one call */
                 cp = co >> 1;
-                tinyc_conv_first_out(wc, col, f.pairs, k, yc, out_plane, cp);
+                tinyc_conv_first_out_s8(wc, col, f.pairs, k, yc, out_plane, cp);
                 wc += cp * 2 * f.pairs;
                 yc += cp * 2 * out_plane;
             }
@@ -417,7 +402,7 @@ static int tinyc_conv_first_run(const tinyc_conv2d_im2col_s8_params *p, const in
                 int32_t s[8];
                 s[0] = k[2 * cp].bias;
                 s[1] = 2 * cp + 1 < co ? k[2 * cp + 1].bias : 0;
-                tinyc_conv_first_sums(wc, col, f.pairs, s);
+                tinyc_conv_first_sums_s8(wc, col, f.pairs, s);
                 for (i = 0; i < 2 * m && 2 * cp + i / m < co; i++) {
                     const tinyc_pw_outq *kc = &k[2 * cp + i / m];
                     const int32_t v = tinyc_conv_fastq_value(s[4 * (i / m) + i % m], kc->multiplier, kc->round_hi,
@@ -437,7 +422,7 @@ void tinyc_conv2d_first_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t 
                            void *scratch)
 {
 #if TINYC_HAS_DSP && !TINYC_HAS_MVE
-    if (tinyc_conv_first_run(p, x, bias, y, (int32_t *)scratch)) {
+    if (tinyc_conv_first_run_s8(p, x, bias, y, (int32_t *)scratch)) {
         return;
     }
     tinyc_conv2d_s8(p, x, bias, y, scratch);
