@@ -57,7 +57,10 @@ def pool(op: str, c: int, h: int, w: int, k: int | None = None) -> tuple:
 DENSE = [dense(64, 12), dense(64, 64), dense(100, 40), dense(128, 32), dense(256, 64), dense(512, 64),
          dense(256, 256), dense(640, 128), dense(200, 10), dense(48, 100)]
 CONV = [conv(16, 8, 8, 32), conv(8, 16, 16, 16), conv(16, 16, 16, 16), conv(32, 8, 8, 32), conv(3, 32, 32, 16),
-        conv(12, 10, 10, 24), conv(11, 8, 8, 22), conv(24, 6, 6, 40), conv(4, 12, 12, 8)]
+        conv(12, 10, 10, 24), conv(11, 8, 8, 22), conv(24, 6, 6, 40), conv(4, 12, 12, 8),
+        # first layers (tinyc_conv2d_first_s8): vww's, and a spread of Ci, Co, strides and planes
+        conv(3, 96, 96, 8, stride=2, pads=(0, 0, 1, 1)), conv(3, 24, 24, 16), conv(2, 16, 16, 8),
+        conv(4, 20, 20, 12, stride=2), conv(3, 17, 13, 6)]
 POINTWISE = [conv(64, 25, 5, 64, 1), conv(32, 25, 5, 32, 1), conv(48, 12, 12, 48, 1), conv(16, 16, 16, 32, 1),
              conv(64, 8, 8, 128, 1), conv(45, 25, 5, 45, 1), conv(51, 25, 5, 38, 1), conv(24, 10, 10, 8, 1),
              conv(12, 9, 9, 20, 1), conv(40, 5, 5, 30, 1), conv(28, 11, 11, 14, 1), conv(8, 15, 15, 25, 1),
@@ -153,6 +156,7 @@ KERNEL_FEATURES = {"tinyc_dense_s8": _DENSE, "tinyc_dense_csr_s8": _DENSE, "tiny
                    "tinyc_dense_nm_table_s8": _DENSE, "tinyc_dense_kp_s8": _DENSE, "tinyc_dense_dkp_s8": _DENSE,
                    "tinyc_conv2d_s8": ("calls", "macs", "outputs", "patch", "rows", "tail"),
                    "tinyc_conv2d_smallk_s8": ("calls", "macs", "outputs", "patch", "rows", "tail"),
+                   "tinyc_conv2d_first_s8": ("calls", "macs", "outputs", "patch", "rows", "tail"),
                    "tinyc_conv2d_1x1_s8": ("calls", "macs", "outputs", "inputs", "tail", "edge"),
                    "tinyc_conv2d_1x1_s8/blocks4": ("calls", "macs", "outputs", "inputs", "tail", "edge", "lanes"),
                    "tinyc_conv2d_1x1_wide_s8": ("calls", "macs", "outputs", "inputs", "tail", "edge"),

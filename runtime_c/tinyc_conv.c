@@ -801,6 +801,8 @@ void tinyc_conv2d_smallk_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t
     tinyc_conv_run_s8(p, x, bias, y, (int16_t *)(void *)col);
 }
 
+#include "tinyc_conv_first.h"  /* tinyc_conv2d_first_s8: after the kernels it falls back on */
+
 /* As tinyc_conv2d_s8 in float32; bias float (Co) or NULL. Scratch: 0. */
 void tinyc_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
                       const float *bias, float *y)

@@ -34,6 +34,11 @@ void tinyc_conv2d_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, co
  * not raise it. Scratch: 0. */
 #define TINYC_CONV_SMALLK 144
 void tinyc_conv2d_smallk_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y);
+/* A first layer (groups 1, Ci * KH <= 12, KW = 3, dilation_w 1): as tinyc_conv2d_s8, on the DSP cores
+ * without Helium by a kernel of its own (tinyc_conv_first.h), elsewhere by tinyc_conv2d_smallk_s8. Scratch:
+ * tinyc.ops.conv.first_scratch_bytes (at least 8 * k_padded), 4-byte aligned. */
+void tinyc_conv2d_first_s8(const tinyc_conv2d_im2col_s8_params *p, const int8_t *x, const int32_t *bias, int8_t *y,
+                           void *scratch);
 /* Any groups, strides, dilations and pads, float32, bias float (Co) or NULL. Scratch: 0. */
 void tinyc_conv2d_f32(const tinyc_conv2d_f32_params *p, const float *x, const float *w,
                       const float *bias, float *y);

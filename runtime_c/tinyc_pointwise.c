@@ -1,6 +1,7 @@
 /* tinyc_pointwise.c: 1x1 convolution, int8, with a DSP path (SMLAD on int16 pairs). */
 #include "tinyc_pointwise.h"
 #include "tinyc_conv_mve.h"
+#include "tinyc_store4.h"
 
 #if TINYC_HAS_MVE
 /* Pixels per block of the Helium path: its transposed block is 8 * Ci bytes (the wide kernel's scratch,
@@ -187,70 +188,6 @@ static void tinyc_pw_pairs(const int8_t *xp, int32_t plane, int32_t n_px, int32_
         a3 = __smlad(v_, wo, a3);                                                \
     } while (0)
 
-/* A channel's fast-form constants (tinyc_conv_fastq) as tinyc_pw_store4 reads them. */
-typedef struct {
-    int32_t multiplier, round_hi, rs;  /* rs = right - 1 */
-    int32_t lo4, hi4;                  /* the clamp bounds in each byte */
-    int32_t bias;                      /* tinyc_pw_store4_qadd: added to each sum (saturating) first */
-} tinyc_pw_outq;
-
-/* The outputs of 4 consecutive pixels whose sums a0..a3 already hold the bias (no saturation possible), stored
- * as one word: per sum the one-SMLAL form of tinyc_conv_fastq_value (the sign term from the sum's top bit)
- * and SSAT to int8; then packed (PKHBT, UXTB16) and clamped bytewise to [lo, hi] (SSUB8 sets a byte's GE bit
- * when it is >= the bound's byte, SEL takes it: max, then min, as tinyc_clamp_i32). 38 instructions. */
-#define TINYC_PW_Q1(A)                                   \
-    "and %[t1], " A ", #0x80000000\n\t"                  \
-    "orr %[t1], %[t1], #0x40000000\n\t"                  \
-    "sub %[t2], %[rh], " A ", lsr #31\n\t"               \
-    "smlal %[t1], %[t2], " A ", %[m]\n\t"                \
-    "asr " A ", %[t2], %[rs]\n\t"                        \
-    "ssat " A ", #8, " A "\n\t"
-#define TINYC_PW_STORE4_ASM(PRE)                                                                            \
-    __asm__ volatile(PRE                                                                                    \
-                     "ldrd %[m], %[rh], [%[k]]\n\t"                                                         \
-                     "ldr %[rs], [%[k], #8]\n\t"                                                            \
-                     TINYC_PW_Q1("%[a0]") TINYC_PW_Q1("%[a1]") TINYC_PW_Q1("%[a2]") TINYC_PW_Q1("%[a3]")    \
-                     "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"                                               \
-                     "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"                                               \
-                     "uxtb16 %[a0], %[a0]\n\t"                                                              \
-                     "uxtb16 %[a1], %[a1]\n\t"                                                              \
-                     "orr %[a0], %[a0], %[a1], lsl #8\n\t"                                                  \
-                     "ldrd %[t1], %[t2], [%[k], #12]\n\t"                                                   \
-                     "ssub8 %[m], %[a0], %[t1]\n\t"                                                         \
-                     "sel %[a0], %[a0], %[t1]\n\t"                                                          \
-                     "ssub8 %[m], %[t2], %[a0]\n\t"                                                         \
-                     "sel %[a0], %[a0], %[t2]\n\t"                                                          \
-                     "str %[a0], [%[y]]"                                                                    \
-                     : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m),        \
-                       [rh] "=&r"(rh), [rs] "=&r"(rs), [t1] "=&r"(t1), [t2] "=&r"(t2)                       \
-                     : [k] "r"(k), [y] "r"(y)                                                               \
-                     : "cc", "memory")
-
-/* volatile asm: the store is its only effect (its register outputs are scratch) */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline void tinyc_pw_store4(int8_t *y, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const tinyc_pw_outq *k)
-{
-    int32_t m, rh, rs, t1, t2;
-    TINYC_PW_STORE4_ASM("");
-}
-
-/* As tinyc_pw_store4 for raw sums: k->bias added first with QADD (saturating, as tinyc_conv_fastq_s8). */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline void tinyc_pw_store4_qadd(int8_t *y, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
-                                        const tinyc_pw_outq *k)
-{
-    int32_t m, rh, rs, t1, t2;
-    TINYC_PW_STORE4_ASM("ldr %[m], [%[k], #20]\n\t"
-                        "qadd %[a0], %[a0], %[m]\n\t"
-                        "qadd %[a1], %[a1], %[m]\n\t"
-                        "qadd %[a2], %[a2], %[m]\n\t"
-                        "qadd %[a3], %[a3], %[m]\n\t");
-}
-
 /* Out of line, to keep the hot loops' copies small: channel co's tinyc_pw_store4 constants into *k
  * (its bias for tinyc_pw_store4_qadd); 0 when the channel needs tinyc_conv_fastq_row_s8. */
 #if defined(__GNUC__)
@@ -259,6 +196,7 @@ __attribute__((noinline))
 static int tinyc_pw_outq_of(const tinyc_conv2d_s8_params *p, const int32_t *bias, int32_t co, tinyc_pw_outq *k)
 {
     const tinyc_conv_fastq q = tinyc_conv_fastq_of_s8(p, bias, co, p->input_zp * p->weight_sums[co]);
+    /* tinyc_pw_outq_from's steps written out: through it gcc keeps q in memory here (6 more instructions a call) */
     k->multiplier = q.multiplier;
     k->round_hi = q.round_hi;
     k->rs = q.right_minus_1;

@@ -39,7 +39,18 @@ GENERAL = [((1, 1, 5, 7), 1, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, None),
            ((1, 5, 11), 3, (1, 3), 1, (0, 1, 0, 1), 1, 1, True, None),
            ((1, 7, 5, 6), 7, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, (0.0, None)),
            ((1, 29, 6, 5), 5, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, None),  # K > SMALLK: arena scratch
-           ((1, 32, 5, 7), 16, (3, 3), 2, (1, 1, 1, 1), 1, 1, True, (0.0, None))]
+           ((1, 32, 5, 7), 16, (3, 3), 2, (1, 1, 1, 1), 1, 1, True, (0.0, None)),
+           # first layers (tinyc_conv2d_first_s8 for Ci * KH <= 12, KW = 3): Ci 1..4, odd widths, strides 1 and 2,
+           # asymmetric pads, KH 1 to 4 (12 rows: the leaf's 18 pairs), windows wider than x, word loads at x's end
+           ((1, 1, 9, 9), 4, (3, 3), 2, (0, 0, 1, 1), 1, 1, True, (0.0, 6.0)),
+           ((1, 2, 7, 9), 3, (3, 3), 1, (0, 1, 1, 0), 1, 1, True, (0.0, None)),
+           ((1, 3, 11, 13), 8, (3, 3), 2, (0, 0, 1, 1), 1, 1, True, (0.0, 6.0)),
+           ((1, 4, 9, 7), 5, (3, 3), 2, (1, 0, 0, 1), 1, 1, False, None),
+           ((1, 3, 8, 9), 16, (4, 3), 1, (2, 1, 1, 1), 1, 1, True, None),
+           ((1, 3, 2, 3), 2, (3, 3), 1, (1, 1, 1, 1), 1, 1, True, None),
+           ((1, 4, 6, 5), 9, (3, 3), 1, (0, 0, 0, 0), 1, 1, True, (0.0, None)),
+           ((1, 2, 9, 11), 6, (2, 3), 2, (1, 1, 0, 1), 1, 1, True, None),
+           ((1, 3, 11), 4, (1, 3), 1, (0, 1, 0, 1), 1, 1, True, None)]
 
 
 def general_cases(seed: int = 0) -> list[tuple]:
@@ -68,7 +79,7 @@ def _compiler():
     need_tool("gcc")
 
 
-def test_general_layers_take_four_columns_of_arena_scratch_or_the_stack_when_k_is_small():
+def test_general_layers_take_four_columns_of_arena_scratch_or_the_stack_when_k_is_small_first_layers_their_own():
     q, _ = int8_general_bundle()
     kernels = set()
     for node in q.nodes:
@@ -79,12 +90,21 @@ def test_general_layers_take_four_columns_of_arena_scratch_or_the_stack_when_k_i
         k = q.tensors[node.inputs[1]].data[0].size
         kp = call.params["k_padded"]
         assert kp == -(-k // 4) * 4, node.name
+        ci, kh, kw = q.tensors[node.inputs[1]].data.shape[1:]
+        first = node.attrs["group"] == 1 and kw == 3 and node.attrs["dilations"][1] == 1 and ci * kh <= 12
         small = kp <= SMALLK
-        assert call.kernel == ("tinyc_conv2d_smallk_s8" if small else "tinyc_conv2d_s8"), node.name
-        assert call.scratch_bytes == (0 if small else 8 * kp), node.name
+        if first:  # its own weights and columns in scratch, at least tinyc_conv2d_s8's 8 k_padded
+            rows = ci * kh
+            co = call.params["geom"]["output"]["c"]
+            c2 = (co + 1) // 2 * 2
+            want = 4 * (c2 + 4) * (rows + (rows + 1) // 2) + 24 * co
+            assert (call.kernel, call.scratch_bytes) == ("tinyc_conv2d_first_s8", max(want, 8 * kp)), node.name
+        else:
+            assert call.kernel == ("tinyc_conv2d_smallk_s8" if small else "tinyc_conv2d_s8"), node.name
+            assert call.scratch_bytes == (0 if small else 8 * kp), node.name
         assert node.inputs[1] not in call.args  # the reordered copy replaces the weight tensor
         kernels.add(call.kernel)
-    assert kernels == {"tinyc_conv2d_smallk_s8", "tinyc_conv2d_s8"}
+    assert kernels == {"tinyc_conv2d_smallk_s8", "tinyc_conv2d_s8", "tinyc_conv2d_first_s8"}
 
 
 def test_im2col_weights_pair_k_with_k_plus_half_in_blocks_of_4_2_1():

@@ -163,6 +163,26 @@ def _depthwise_cols_scratch(geom: dict) -> int:
     return 4 * pixels * (words + 1)
 
 
+FIRST_ROWS = 12  # runtime_c/tinyc_conv_first.h: Ci * KH kernel rows at most (18 pairs of its unrolled leaf)
+
+
+def _first_layer(geom: dict) -> bool:
+    """tinyc_conv2d_first_s8 takes it: groups 1, a few input channels (Ci * KH <= 12), KW = 3, dilation_w 1."""
+    return geom["groups"] == 1 and geom["kernel_w"] == 3 and geom["dilation_w"] == 1 \
+        and geom["input"]["c"] * geom["kernel_h"] <= FIRST_ROWS
+
+
+def first_scratch_bytes(geom: dict, k_padded: int) -> int:
+    """tinyc_conv2d_first_s8's scratch: its weights (C2 x P words, C2 = Co rounded up to even), 4 pixels'
+    columns (4 P words), 24 bytes of output constants per channel (P = R + ceil(R / 2), R = Ci * KH); at
+    least the 8 k_padded of tinyc_conv2d_s8, which it falls back on."""
+    rows = geom["input"]["c"] * geom["kernel_h"]
+    pairs = rows + (rows + 1) // 2
+    co = geom["output"]["c"]
+    c2 = (co + 1) & ~1
+    return max(4 * (c2 * pairs + 4 * pairs) + 24 * co, 8 * k_padded)
+
+
 @register
 class Conv2d(Op):
     """y = conv(x, w, groups) + b, then the fused clamp; x NCHW or NCL, w (Co, Ci/g, KH, KW)."""
@@ -258,6 +278,9 @@ class Conv2d(Op):
             return KernelCall("tinyc_conv2d_chunked_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y],
                               scratch_bytes=_chunked_scratch(params["k_padded"]))
         params["k_padded"], params["weights"] = im2col_weights(wq, geom["groups"])
+        if _first_layer(geom):  # its own kernel on the DSP cores: columns from word loads, weights as int16 pairs
+            return KernelCall("tinyc_conv2d_first_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y],
+                              scratch_bytes=first_scratch_bytes(geom, params["k_padded"]))
         if params["k_padded"] <= SMALLK:  # columns on the stack: no arena scratch at a small layer's peak
             return KernelCall("tinyc_conv2d_smallk_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y])
         return KernelCall("tinyc_conv2d_s8", family, "tinyc_conv2d_im2col_s8_params", params, [x, b, y],
