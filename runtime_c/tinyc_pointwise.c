@@ -8,34 +8,25 @@
 #define TINYC_PW_MVE_PX 8
 #define TINYC_CONV_1X1_MVE_CI 128
 
-/* Pixels [0, n) (n <= 8) of every input plane from xp into t, pixel-major (row p = pixel p's Ci bytes):
- * per plane one widening load of 8 pixels and one byte scatter with a stride of Ci. Pixels n..7 get 0. */
-static void tinyc_pw_mve_transpose_s8(const int8_t *xp, int32_t plane, int32_t cin, int32_t n, int8_t *t)
-{
-    const uint16x8_t offsets = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)cin);
-    const mve_pred16_t live = vctp16q((uint32_t)n);
-    int32_t ci;
-    for (ci = 0; ci < cin; ci++) {
-        vstrbq_scatter_offset_s16(t + ci, offsets, vldrbq_z_s16(xp + (size_t)ci * plane, live));
-    }
-}
-
-/* As tinyc_pw_mve_transpose_s8 for Ci % 16 == 0, in quads: pixel p's 16-byte chunk k at
- * (p / 4) * 4 Ci + k * 64 + (p % 4) * 16, so a quad's four chunks k are one 64-byte run. */
-static void tinyc_pw_mve_transpose_quads_s8(const int8_t *xp, int32_t plane, int32_t cin, int32_t n, int8_t *t)
+/* Pixels [0, n) (n <= 8) of every input plane from xp into t, per plane one widening load of 8 pixels and
+ * one byte scatter; pixels n..7 get 0. quads == 0: pixel-major (row p = pixel p's Ci bytes). quads (Ci % 16
+ * == 0): pixel p's 16-byte chunk k at (p / 4) * 4 Ci + k * 64 + (p % 4) * 16, so a quad's four chunks k are
+ * one 64-byte run. */
+static void tinyc_pw_mve_transpose_s8(const int8_t *xp, int32_t plane, int32_t cin, int32_t n, int8_t *t, int quads)
 {
     const uint16x8_t pix = vidupq_n_u16(0, 1);
-    const uint16x8_t offsets = vaddq_u16(vmulq_n_u16(vshrq_n_u16(pix, 2), (uint16_t)(4 * cin)),
-                                         vshlq_n_u16(vandq_u16(pix, vdupq_n_u16(3)), 4));
+    const uint16x8_t offsets = quads ? vaddq_u16(vmulq_n_u16(vshrq_n_u16(pix, 2), (uint16_t)(4 * cin)),
+                                                 vshlq_n_u16(vandq_u16(pix, vdupq_n_u16(3)), 4))
+                                     : vmulq_n_u16(pix, (uint16_t)cin);
     const mve_pred16_t live = vctp16q((uint32_t)n);
+    const int32_t gap = quads ? 48 : 0;  /* quads: chunk k of ci at ci + 48 k */
     int32_t ci;
     for (ci = 0; ci < cin; ci++) {
-        vstrbq_scatter_offset_s16(t + (ci >> 4) * 64 + (ci & 15), offsets,
-                                  vldrbq_z_s16(xp + (size_t)ci * plane, live));
+        vstrbq_scatter_offset_s16(t + ci + (ci >> 4) * gap, offsets, vldrbq_z_s16(xp + (size_t)ci * plane, live));
     }
 }
 
-/* Raw sums of 2 output channels (w0, w1) x 4 pixels (quad q of tinyc_pw_mve_transpose_quads_s8) over
+/* Raw sums of 2 output channels (w0, w1) x 4 pixels (quad q of tinyc_pw_mve_transpose_s8's quads) over
  * `chunks` >= 1 16-byte chunks: s0[i] = w0 . pixel i, s1[i] = w1 . pixel i. Per chunk 2 weight loads,
  * 4 quad loads, 8 VMLADAVA. */
 #if defined(__GNUC__)
@@ -137,68 +128,31 @@ static inline void tinyc_pw_mve_dot2x2(const int8_t *w0, const int8_t *w1, const
     s1[1] = b1;
 }
 
-/* tinyc_pw_mve_s8 for Ci % 16 == 0: blocks of blk pixels transposed in quads, then per 2 output channels
- * the block's raw sums 4 pixels at a time (tinyc_pw_mve_dot2x4; quads past n read the zero rows). */
-static void tinyc_pw_mve_quads_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w,
-                                  const int32_t *bias, int8_t *yn, int8_t *t, int32_t blk)
-{
-    const int32_t cin = p->geom.input.c, cout = p->geom.output.c, plane = p->geom.input.h * p->geom.input.w;
-    int32_t px, co, g;
-    for (px = 0; px < plane; px += blk) {
-        const int32_t n = plane - px < blk ? plane - px : blk;
-        tinyc_pw_mve_transpose_quads_s8(xn + px, plane, cin, n < TINYC_PW_MVE_PX ? n : TINYC_PW_MVE_PX, t);
-        if (blk > TINYC_PW_MVE_PX) {
-            tinyc_pw_mve_transpose_quads_s8(xn + px + TINYC_PW_MVE_PX, plane, cin,
-                                            n > TINYC_PW_MVE_PX ? n - TINYC_PW_MVE_PX : 0, t + TINYC_PW_MVE_PX * cin);
-        }
-        for (co = 0; co < cout; co += 2) {
-            const int32_t co1 = co + 1 < cout ? co + 1 : co;  /* an odd last channel runs twice */
-            const int8_t *w0 = w + (size_t)co * cin, *w1 = w + (size_t)co1 * cin;
-            int32_t s0[2 * TINYC_PW_MVE_PX], s1[2 * TINYC_PW_MVE_PX];
-            for (g = 0; g < n; g += 4) {
-                tinyc_pw_mve_dot2x4(w0, w1, t + (size_t)g * cin, cin >> 4, s0 + g, s1 + g);
-            }
-            {
-                const tinyc_mve_outq q0 = tinyc_mve_outq_of(p, bias, co, p->input_zp * p->weight_sums[co]);
-                tinyc_mve_row(&q0, s0, yn + (size_t)co * plane + px, n);
-            }
-            if (co1 != co) {
-                const tinyc_mve_outq q1 = tinyc_mve_outq_of(p, bias, co1, p->input_zp * p->weight_sums[co1]);
-                tinyc_mve_row(&q1, s1, yn + (size_t)co1 * plane + px, n);
-            }
-        }
-    }
-}
-
 /* Every output: blocks of P pixels (P = TINYC_PW_MVE_PX, or twice that when 16 * Ci fits the block)
- * transposed into t, then per 2 output channels the block's raw sums, 2 pixels at a time
- * (tinyc_pw_mve_dot2x2), requantized four pixels at a time (a channel's pixels are contiguous in y;
- * lanes past the plane are not stored). */
+ * transposed into t, then per 2 output channels the block's raw sums, 4 pixels at a time for Ci % 16 == 0
+ * (tinyc_pw_mve_dot2x4; quads past n read the zero rows), else 2 (tinyc_pw_mve_dot2x2), requantized four
+ * pixels at a time (a channel's pixels are contiguous in y; lanes past the plane are not stored). */
 static void tinyc_pw_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w, const int32_t *bias,
                          int8_t *yn, int8_t *t, int32_t t_bytes)
 {
     const int32_t cin = p->geom.input.c, cout = p->geom.output.c, plane = p->geom.input.h * p->geom.input.w;
     const int32_t blk = 2 * TINYC_PW_MVE_PX * cin <= t_bytes ? 2 * TINYC_PW_MVE_PX : TINYC_PW_MVE_PX;
+    const int quads = (cin & 15) == 0;
     int32_t px, co, g;
-    if ((cin & 15) == 0) {
-        tinyc_pw_mve_quads_s8(p, xn, w, bias, yn, t, blk);
-        return;
-    }
     for (px = 0; px < plane; px += blk) {
         const int32_t n = plane - px < blk ? plane - px : blk;
-        tinyc_pw_mve_transpose_s8(xn + px, plane, cin, n < TINYC_PW_MVE_PX ? n : TINYC_PW_MVE_PX, t);
+        tinyc_pw_mve_transpose_s8(xn + px, plane, cin, n < TINYC_PW_MVE_PX ? n : TINYC_PW_MVE_PX, t, quads);
         if (blk > TINYC_PW_MVE_PX) {
             tinyc_pw_mve_transpose_s8(xn + px + TINYC_PW_MVE_PX, plane, cin, n > TINYC_PW_MVE_PX ? n - TINYC_PW_MVE_PX : 0,
-                                   t + TINYC_PW_MVE_PX * cin);
+                                   t + TINYC_PW_MVE_PX * cin, quads);
         }
         for (co = 0; co < cout; co += 2) {
             const int32_t co1 = co + 1 < cout ? co + 1 : co;  /* an odd last channel runs twice */
             const int8_t *w0 = w + (size_t)co * cin, *w1 = w + (size_t)co1 * cin;
             int32_t s0[2 * TINYC_PW_MVE_PX], s1[2 * TINYC_PW_MVE_PX];
-            if ((cin & 15) == 0) {  /* no tail: a copy of the loop without its test */
-                for (g = 0; g < n; g += 2) {
-                    tinyc_pw_mve_dot2x2(w0, w1, t + (size_t)g * cin, t + (size_t)(g + 1) * cin, cin & ~15, s0 + g,
-                                        s1 + g);
+            if (quads) {
+                for (g = 0; g < n; g += 4) {
+                    tinyc_pw_mve_dot2x4(w0, w1, t + (size_t)g * cin, cin >> 4, s0 + g, s1 + g);
                 }
             } else {
                 for (g = 0; g < n; g += 2) {
