@@ -37,7 +37,7 @@ static inline void tinyc_pw_mve_dot2x4(const int8_t *w0, const int8_t *w1, const
 {
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__) && defined(TINYC_MVE_ASM)
     /* TINYC_MVE_ASM (as tinyc_conv_chunked_sums_4x2): VMLADAVA writes even registers only, all eight here,
-     * the first chunk's VMLADAV sets them, two STMs store them */
+     * the first chunk's VMLADAV sets them, two STMs store them; its six operands take the six odd registers */
 #define TINYC_PW_DOT2X4_ASM(OP)                                                                   \
     "vldrb.u8 q4, [%[w0]], #16\n\t"                                                               \
     "vldrb.u8 q5, [%[w1]], #16\n\t"                                                               \
