@@ -9,16 +9,88 @@
 #define TINYC_PW_MVE_PX 8
 #define TINYC_CONV_1X1_MVE_CI 128
 
-/* Pixels [0, n) (n <= 8) of every input plane from xp into t, pixel-major (row p = pixel p's Ci bytes):
- * per plane one widening load of 8 pixels and one byte scatter with a stride of Ci. Pixels n..7 get 0. */
-static void tinyc_pw_mve_transpose_s8(const int8_t *xp, int32_t plane, int32_t cin, int32_t n, int8_t *t)
+/* Pixels [0, n) (n <= 8) of every input plane from xp into t, per plane one widening load of 8 pixels and
+ * one byte scatter; pixels n..7 get 0. quads == 0: pixel-major (row p = pixel p's Ci bytes). quads (Ci % 16
+ * == 0): pixel p's 16-byte chunk k at (p / 4) * 4 Ci + k * 64 + (p % 4) * 16, so a quad's four chunks k are
+ * one 64-byte run. */
+static void tinyc_pw_mve_transpose_s8(const int8_t *xp, int32_t plane, int32_t cin, int32_t n, int8_t *t, int quads)
 {
-    const uint16x8_t offsets = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)cin);
+    const uint16x8_t pix = vidupq_n_u16(0, 1);
+    const uint16x8_t offsets = quads ? vaddq_u16(vmulq_n_u16(vshrq_n_u16(pix, 2), (uint16_t)(4 * cin)),
+                                                 vshlq_n_u16(vandq_u16(pix, vdupq_n_u16(3)), 4))
+                                     : vmulq_n_u16(pix, (uint16_t)cin);
     const mve_pred16_t live = vctp16q((uint32_t)n);
+    const int32_t gap = quads ? 48 : 0;  /* quads: chunk k of ci at ci + 48 k */
     int32_t ci;
     for (ci = 0; ci < cin; ci++) {
-        vstrbq_scatter_offset_s16(t + ci, offsets, vldrbq_z_s16(xp + (size_t)ci * plane, live));
+        vstrbq_scatter_offset_s16(t + ci + (ci >> 4) * gap, offsets, vldrbq_z_s16(xp + (size_t)ci * plane, live));
     }
+}
+
+/* Raw sums of 2 output channels (w0, w1) x 4 pixels (quad q of tinyc_pw_mve_transpose_s8's quads) over
+ * `chunks` >= 1 16-byte chunks: s0[i] = w0 . pixel i, s1[i] = w1 . pixel i. Per chunk 2 weight loads,
+ * 4 quad loads, 8 VMLADAVA. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void tinyc_pw_mve_dot2x4(const int8_t *w0, const int8_t *w1, const int8_t *q, int32_t chunks,
+                                       int32_t *s0, int32_t *s1)
+{
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__) && defined(TINYC_MVE_ASM)
+    /* TINYC_MVE_ASM (as tinyc_conv_chunked_sums_4x2): VMLADAVA writes even registers only, all eight here,
+     * the first chunk's VMLADAV sets them, two STMs store them; its six operands take the six odd registers */
+#define TINYC_PW_DOT2X4_ASM(OP)                                                                   \
+    "vldrb.u8 q4, [%[w0]], #16\n\t"                                                               \
+    "vldrb.u8 q5, [%[w1]], #16\n\t"                                                               \
+    "vldrb.u8 q1, [%[q], #16]\n\t"                                                                \
+    "vldrb.u8 q2, [%[q], #32]\n\t"                                                                \
+    "vldrb.u8 q3, [%[q], #48]\n\t"                                                                \
+    "vldrb.u8 q0, [%[q]], #64\n\t"                                                                \
+    OP " r0, q0, q4\n\t"                                                                          \
+    OP " r2, q1, q4\n\t"                                                                          \
+    OP " r4, q2, q4\n\t"                                                                          \
+    OP " r6, q3, q4\n\t"                                                                          \
+    OP " r8, q0, q5\n\t"                                                                          \
+    OP " r10, q1, q5\n\t"                                                                         \
+    OP " r12, q2, q5\n\t"                                                                         \
+    OP " lr, q3, q5\n\t"                                                                          \
+    "subs %[n], %[n], #1\n\t"
+    __asm__ volatile(
+        TINYC_PW_DOT2X4_ASM("vmladav.s8")
+        "beq 2f\n"
+        "1:\n\t"
+        TINYC_PW_DOT2X4_ASM("vmladava.s8")
+        "bne 1b\n"
+        "2:\n\t"
+        "stm %[s0], {r0, r2, r4, r6}\n\t"
+        "stm %[s1], {r8, r10, r12, lr}"
+        : [w0] "+r"(w0), [w1] "+r"(w1), [q] "+r"(q), [n] "+r"(chunks)
+        : [s0] "r"(s0), [s1] "r"(s1)
+        : "r0", "r2", "r4", "r6", "r8", "r10", "r12", "lr", "q0", "q1", "q2", "q3", "q4", "q5", "memory", "cc");
+#undef TINYC_PW_DOT2X4_ASM
+#else
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    for (; chunks > 0; chunks--, w0 += 16, w1 += 16, q += 64) {
+        const int8x16_t u = vldrbq_s8(w0), v = vldrbq_s8(w1);
+        const int8x16_t x0 = vldrbq_s8(q), x1 = vldrbq_s8(q + 16), x2 = vldrbq_s8(q + 32), x3 = vldrbq_s8(q + 48);
+        a0 = vmladavaq_s8(a0, x0, u);
+        a1 = vmladavaq_s8(a1, x1, u);
+        a2 = vmladavaq_s8(a2, x2, u);
+        a3 = vmladavaq_s8(a3, x3, u);
+        b0 = vmladavaq_s8(b0, x0, v);
+        b1 = vmladavaq_s8(b1, x1, v);
+        b2 = vmladavaq_s8(b2, x2, v);
+        b3 = vmladavaq_s8(b3, x3, v);
+    }
+    s0[0] = a0;
+    s0[1] = a1;
+    s0[2] = a2;
+    s0[3] = a3;
+    s1[0] = b0;
+    s1[1] = b1;
+    s1[2] = b2;
+    s1[3] = b3;
+#endif
 }
 
 /* Raw sums of 2 output channels (w0, w1) x 2 pixels (rows xa, xb of the transposed block) over Ci, 16
@@ -58,30 +130,30 @@ static inline void tinyc_pw_mve_dot2x2(const int8_t *w0, const int8_t *w1, const
 }
 
 /* Every output: blocks of P pixels (P = TINYC_PW_MVE_PX, or twice that when 16 * Ci fits the block)
- * transposed into t, then per 2 output channels the block's raw sums, 2 pixels at a time
- * (tinyc_pw_mve_dot2x2), requantized four pixels at a time (a channel's pixels are contiguous in y;
- * lanes past the plane are not stored). */
+ * transposed into t, then per 2 output channels the block's raw sums, 4 pixels at a time for Ci % 16 == 0
+ * (tinyc_pw_mve_dot2x4; quads past n read the zero rows), else 2 (tinyc_pw_mve_dot2x2), requantized four
+ * pixels at a time (a channel's pixels are contiguous in y; lanes past the plane are not stored). */
 static void tinyc_pw_mve_s8(const tinyc_conv2d_s8_params *p, const int8_t *xn, const int8_t *w, const int32_t *bias,
                          int8_t *yn, int8_t *t, int32_t t_bytes)
 {
     const int32_t cin = p->geom.input.c, cout = p->geom.output.c, plane = p->geom.input.h * p->geom.input.w;
     const int32_t blk = 2 * TINYC_PW_MVE_PX * cin <= t_bytes ? 2 * TINYC_PW_MVE_PX : TINYC_PW_MVE_PX;
+    const int quads = (cin & 15) == 0;
     int32_t px, co, g;
     for (px = 0; px < plane; px += blk) {
         const int32_t n = plane - px < blk ? plane - px : blk;
-        tinyc_pw_mve_transpose_s8(xn + px, plane, cin, n < TINYC_PW_MVE_PX ? n : TINYC_PW_MVE_PX, t);
+        tinyc_pw_mve_transpose_s8(xn + px, plane, cin, n < TINYC_PW_MVE_PX ? n : TINYC_PW_MVE_PX, t, quads);
         if (blk > TINYC_PW_MVE_PX) {
             tinyc_pw_mve_transpose_s8(xn + px + TINYC_PW_MVE_PX, plane, cin, n > TINYC_PW_MVE_PX ? n - TINYC_PW_MVE_PX : 0,
-                                   t + TINYC_PW_MVE_PX * cin);
+                                   t + TINYC_PW_MVE_PX * cin, quads);
         }
         for (co = 0; co < cout; co += 2) {
             const int32_t co1 = co + 1 < cout ? co + 1 : co;  /* an odd last channel runs twice */
             const int8_t *w0 = w + (size_t)co * cin, *w1 = w + (size_t)co1 * cin;
             int32_t s0[2 * TINYC_PW_MVE_PX], s1[2 * TINYC_PW_MVE_PX];
-            if ((cin & 15) == 0) {  /* no tail: a copy of the loop without its test */
-                for (g = 0; g < n; g += 2) {
-                    tinyc_pw_mve_dot2x2(w0, w1, t + (size_t)g * cin, t + (size_t)(g + 1) * cin, cin & ~15, s0 + g,
-                                        s1 + g);
+            if (quads) {
+                for (g = 0; g < n; g += 4) {
+                    tinyc_pw_mve_dot2x4(w0, w1, t + (size_t)g * cin, cin >> 4, s0 + g, s1 + g);
                 }
             } else {
                 for (g = 0; g < n; g += 2) {
