@@ -25,8 +25,9 @@ def _random(name: str, salt: str, count: int) -> dict[str, np.ndarray]:
 
 
 @functools.cache
-def compiled(name: str) -> pipeline.Compiled:
-    return pipeline.build(path_of(name), pipeline.Options(dtype="int8", name="model",
+def compiled(name: str, board: str | None = None) -> pipeline.Compiled:
+    """The zoo file in int8; with a board, compiled for it (a Helium board's kernels and weight layouts)."""
+    return pipeline.build(path_of(name), pipeline.Options(dtype="int8", name="model", board=board,
                                                           calib=_random(name, "calib", CALIB_SAMPLES)))
 
 

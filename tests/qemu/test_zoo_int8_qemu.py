@@ -1,6 +1,7 @@
-"""Zoo models in int8 (tests/zoo_int8.py) as firmware under QEMU on mps2-an386 (Cortex-M4, DSP kernels) and
-mps2-an385 (Cortex-M3, portable kernels): bit for bit the reference interpreter, as on the host. The default
-run takes one model of each kind; TINYC_ZOO_FULL=1 runs every zoo file on both boards."""
+"""Zoo models in int8 (tests/zoo_int8.py) as firmware under QEMU on mps2-an386 (Cortex-M4, DSP kernels),
+mps2-an385 (Cortex-M3, portable kernels) and mps3-an547 (Cortex-M55, compiled for that board: Helium kernels
+and weight layouts): bit for bit the reference interpreter, as on the host. The default run takes one model of
+each kind; TINYC_ZOO_FULL=1 runs every zoo file on every board."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from tinyc import interpreter, runners
 from tinyc.board import load_board
 
 MODELS = FILES if os.environ.get("TINYC_ZOO_FULL") == "1" else DEFAULT
-BOARDS = ("mps2-an386", "mps2-an385")
+BOARDS = ("mps2-an386", "mps2-an385", "mps3-an547")
+COMPILED_FOR_BOARD = ("mps3-an547",)  # compiled with --board: the board decides kernels and weight layouts
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +32,7 @@ def _tools():
 @pytest.mark.parametrize("board", BOARDS)
 @pytest.mark.parametrize("name", MODELS)
 def test_zoo_model_in_int8_on_board_equals_the_reference(name, board):
-    c = replace(compiled(name), board=load_board(board))
+    c = compiled(name, board) if board in COMPILED_FOR_BOARD else replace(compiled(name), board=load_board(board))
     feeds = interpreter.feeds_for(c.graph, judged_inputs(name))
     ref = interpreter.run_samples(c.graph, feeds)
     got, measured = runners.run_board(c, feeds)
