@@ -24,6 +24,7 @@ import numpy as np
 from tinyc import ops
 from tinyc.errors import BadInput
 from tinyc.ir import Graph, Node
+from tinyc.ops.conv import is_1x1_unpadded
 
 FEATURES = ("calls", "macs", "outputs", "inputs", "patch", "rows", "tail", "lanes", "edge")
 LANES = 4  # pixels or reduction elements the DSP loops take at a time
@@ -79,7 +80,7 @@ def _conv_counts(node: Node, g: Graph) -> tuple[int, int, int, float, float]:
     depthwise = int(node.attrs["group"]) == g.tensors[node.inputs[0]].shape[1]
     rows = int(np.prod(y[:-1], dtype=np.int64))  # N x Co x OH (x 1-D: N x Co)
     out_w = y[-1]
-    if _plane_as_row(node, g):
+    if is_1x1_unpadded(node, w):  # the sparse conv runs each output plane as one row
         rows, out_w = rows // y[2], pixels
     idle = (-out_w % LANES) / out_w
     co = y[1] // int(node.attrs["group"])
@@ -97,20 +98,13 @@ def _in_quads(node: Node, g: Graph) -> bool:
     return a["strides"][-1] == 1 and a["dilations"][-1] == 1 and kw + 3 <= QUAD_W
 
 
-def _plane_as_row(node: Node, g: Graph) -> bool:
-    """A 2-D pointwise conv (1x1, stride 1, no padding): the sparse conv runs each output plane as one row."""
-    a, w = node.attrs, g.tensors[node.inputs[1]].shape
-    return len(w) == 4 and tuple(w[2:]) == (1, 1) and all(s == 1 for s in a["strides"]) \
-        and not any(a.get("pads", ()))
-
-
 def _quad_scale(node: Node, g: Graph) -> float:
     """Pixel slots over pixels when the sparse conv computes each row in runs of 4 (the last one full
     width whatever it holds): every count of such a call scales by it. 1 for other calls."""
     if kernel_name(node, g) not in QUAD_KERNELS or not _in_quads(node, g):
         return 1.0
     y = g.tensors[node.outputs[0]].shape
-    out_w = int(np.prod(y[2:], dtype=np.int64)) if _plane_as_row(node, g) else y[-1]
+    out_w = int(np.prod(y[2:], dtype=np.int64)) if is_1x1_unpadded(node, g.tensors[node.inputs[1]].shape) else y[-1]
     return -(-out_w // LANES) * LANES / out_w
 
 

@@ -137,6 +137,13 @@ def _sparse_columns(geom: dict) -> bool:
     return geom["output"]["c"] // geom["groups"] >= SPARSE_COLUMNS_MIN_COUT
 
 
+def is_1x1_unpadded(node, w_shape) -> bool:
+    """A 2-D 1x1 conv with stride 1 and no padding (any groups): each output plane is one pixel per input
+    pixel, so kernels may run a plane as one row (tinyc_pointwise, tinyc_sparse_conv's tinyc_spc_flat)."""
+    return len(w_shape) == 4 and tuple(w_shape[2:]) == (1, 1) \
+        and all(s == 1 for s in node.attrs.get("strides", (1, 1))) and not any(node.attrs.get("pads", (0, 0, 0, 0)))
+
+
 def _depthwise_3x3(geom: dict) -> bool:
     """tinyc_depthwise_3x3_s8 handles it: 3x3, dilation 1, strides 1 or 2."""
     return (geom["kernel_h"], geom["kernel_w"], geom["dilation_h"], geom["dilation_w"]) == (3, 3, 1, 1) \
@@ -247,8 +254,7 @@ class Conv2d(Op):
             return KernelCall(f"tinyc_conv2d_{kind}_s8", "tinyc_sparse_conv", ptype, params, [x, b, y])
         wq = g.tensors[w].data
         params["weight_sums"] = wq.reshape(wq.shape[0], -1).astype(np.int32).sum(axis=1, dtype=np.int32)
-        pointwise = (geom["kernel_h"], geom["kernel_w"], geom["stride_h"], geom["stride_w"], geom["groups"]) \
-            == (1, 1, 1, 1, 1) and tuple(node.attrs["pads"]) == (0, 0, 0, 0)
+        pointwise = geom["groups"] == 1 and is_1x1_unpadded(node, g.tensors[w].shape)
         if pointwise:  # its own kernel: the DSP loop assumes x[ci] and y[co] planes of the same size
             op, family = "conv2d_1x1", "tinyc_pointwise"
             if 64 < geom["input"]["c"] <= 512:  # the DSP pair buffer (8 pixels) in scratch: past the 1 KiB of stack

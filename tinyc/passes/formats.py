@@ -9,6 +9,7 @@ import numpy as np
 
 from tinyc import sparse
 from tinyc.ir import Graph
+from tinyc.ops.conv import is_1x1_unpadded
 
 NM_M = (4, 8, 16)
 MIN_SAVING = 0.10  # a barely sparse layer runs slower compressed than dense: require >= 10 % fewer bytes
@@ -71,11 +72,9 @@ def _fastest(g: Graph, node, board: str, allow: tuple[str, ...]) -> str:
 def _skipped_rows(node, g: Graph) -> int:
     """Output channels the dense kernel skips: the dead ones (multiplier 0) of a pointwise conv (tinyc_pointwise's
     DSP paths fill them with one constant)."""
-    w = g.tensors[node.inputs[1]]
     p = node.attrs.get("int8")
-    pointwise = node.op == "conv2d" and w.data.ndim == 4 and w.data.shape[2:] == (1, 1) \
-        and int(node.attrs.get("group", 1)) == 1 and tuple(node.attrs.get("strides", (1, 1))) == (1, 1) \
-        and not any(node.attrs.get("pads", (0, 0, 0, 0)))
+    pointwise = node.op == "conv2d" and int(node.attrs.get("group", 1)) == 1 \
+        and is_1x1_unpadded(node, g.tensors[node.inputs[1]].shape)
     if not pointwise or p is None:
         return 0
     return int(np.count_nonzero(np.asarray(p["multiplier"]) == 0))
